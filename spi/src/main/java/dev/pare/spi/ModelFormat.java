@@ -1,0 +1,27 @@
+package dev.pare.spi;
+
+import dev.pare.ir.Model;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A model file format: a reader and a writer, chosen by file extension. Found with
+ * {@link java.util.ServiceLoader} like passes.
+ */
+public interface ModelFormat {
+
+    /** Short name, e.g. {@code onnx}. */
+    String name();
+
+    /** File extensions handled, lower case with the dot, e.g. {@code .onnx}. */
+    List<String> extensions();
+
+    /** Reads a model; weights stay in the file (mapped) until needed. */
+    Model read(Path file) throws ModelFormatException;
+
+    /**
+     * Writes a model to {@code target}. Implementations write temporary siblings and move them into
+     * place, so a failure leaves no partial output.
+     */
+    void write(Model model, Path target) throws ModelFormatException;
+}

@@ -1,0 +1,22 @@
+package dev.pare.spi;
+
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.random.RandomGenerator;
+
+/** What a running pass may use from the outside world; bound by the compiler. */
+public interface PassContext {
+
+    Diagnostics diagnostics();
+
+    Statistics statistics();
+
+    /** Seeded per pipeline step, so results do not depend on run order or thread count. */
+    RandomGenerator random();
+
+    /** A shared pool for per-tensor parallel work. */
+    ExecutorService executor();
+
+    /** A service bound by the compiler (for example a model executor), if present. */
+    <T> Optional<T> service(Class<T> type);
+}

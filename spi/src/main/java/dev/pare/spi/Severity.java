@@ -1,0 +1,3 @@
+package dev.pare.spi;
+
+public enum Severity { NOTE, WARNING, ERROR }
