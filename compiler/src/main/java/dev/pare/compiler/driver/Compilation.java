@@ -1,0 +1,171 @@
+package dev.pare.compiler.driver;
+
+import dev.pare.compiler.inspect.ModelInspector;
+import dev.pare.compiler.io.ModelFormats;
+import dev.pare.ir.Model;
+import dev.pare.ir.Problem;
+import dev.pare.ir.Verifier;
+import dev.pare.spi.ModelFormat;
+import dev.pare.spi.ModelFormatException;
+import dev.pare.spi.PassFailure;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Runs a {@link CompileRequest}: checks the request, reads the model, verifies it, runs the
+ * {@link CompileHook} (the pass manager, later), verifies again, and writes the result. Each
+ * failure is a {@link CompilationException} whose kind tells bad requests, bad input, failed
+ * compilation and failed output apart.
+ */
+public final class Compilation {
+
+    private final ModelFormats formats;
+    private final CompileHook hook;
+
+    public Compilation(ModelFormats formats, CompileHook hook) {
+        this.formats = formats;
+        this.hook = hook;
+    }
+
+    /** A compilation that only reads, verifies and writes. */
+    public Compilation(ModelFormats formats) { this(formats, CompileHook.identity()); }
+
+    public CompileResult run(CompileRequest request) throws CompilationException {
+        long start = System.nanoTime();
+        Path in = request.input();
+        Path out = request.output();
+        checkInput(in);
+        ModelFormat writer = checkOutput(request);
+        Model model = read(in);
+        List<Problem> inputProblems = Verifier.verify(model.graph());
+        if (!inputProblems.isEmpty()) {
+            throw new CompilationException(CompilationException.Kind.BAD_INPUT,
+                    in + ": invalid model: " + summary(inputProblems));
+        }
+        long nodesIn = model.graph().allNodes().size();
+        long weightsIn = ModelInspector.inspect(model).weights().size();
+
+        Model compiled = transform(model);
+        List<Problem> problems = Verifier.verify(compiled.graph());
+        if (!problems.isEmpty()) {
+            throw new CompilationException(CompilationException.Kind.COMPILE_FAILED,
+                    "compiled model does not verify: " + summary(problems));
+        }
+        long nodesOut = compiled.graph().allNodes().size();
+        long weightsOut = ModelInspector.inspect(compiled).weights().size();
+
+        write(writer, compiled, out);
+        return new CompileResult(in, out, nodesIn, nodesOut, weightsIn, weightsOut, size(in, false), size(out, true),
+                Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** Reads a model as compilation does; every failure is {@link CompilationException.Kind#BAD_INPUT}. */
+    public Model readInput(Path in) throws CompilationException {
+        checkInput(in);
+        return read(in);
+    }
+
+    private static void checkInput(Path in) throws CompilationException {
+        if (!Files.exists(in)) throw bad(CompilationException.Kind.BAD_INPUT, in, "no such file");
+        if (Files.isDirectory(in)) throw bad(CompilationException.Kind.BAD_INPUT, in, "is a directory, not a model file");
+        if (!Files.isReadable(in)) throw bad(CompilationException.Kind.BAD_INPUT, in, "not readable");
+    }
+
+    private ModelFormat checkOutput(CompileRequest r) throws CompilationException {
+        Path out = r.output();
+        if (Files.exists(out)) {
+            try {
+                if (Files.isSameFile(r.input(), out)) {
+                    throw bad(CompilationException.Kind.BAD_REQUEST, out, "output would overwrite the input model");
+                }
+            } catch (IOException e) {
+                throw bad(CompilationException.Kind.OUTPUT_FAILED, out, "cannot compare with the input: " + e.getMessage());
+            }
+            if (Files.isDirectory(out)) {
+                throw bad(CompilationException.Kind.BAD_REQUEST, out, "is a directory; give a model file name");
+            }
+            if (!r.overwrite()) {
+                throw bad(CompilationException.Kind.BAD_REQUEST, out, "already exists (use --force to replace it)");
+            }
+        }
+        ModelFormat writer;
+        try {
+            writer = formats.forPath(out);
+        } catch (ModelFormatException e) {
+            throw new CompilationException(CompilationException.Kind.BAD_REQUEST, e.getMessage(), e);
+        }
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw bad(CompilationException.Kind.OUTPUT_FAILED, out, "directory " + parent + " does not exist");
+        }
+        return writer;
+    }
+
+    private Model read(Path in) throws CompilationException {
+        try {
+            return formats.read(in);
+        } catch (ModelFormatException e) {
+            throw new CompilationException(CompilationException.Kind.BAD_INPUT, e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw bad(CompilationException.Kind.BAD_INPUT, in, message(e.getCause()), e);
+        } catch (RuntimeException e) {
+            throw bad(CompilationException.Kind.BAD_INPUT, in, message(e), e);
+        }
+    }
+
+    private Model transform(Model model) throws CompilationException {
+        try {
+            Model result = hook.apply(model);
+            if (result == null) throw new IllegalStateException("compile hook returned no model");
+            return result;
+        } catch (PassFailure f) {
+            String where = f.nodeName().isEmpty() ? "" : " at node " + f.nodeName();
+            throw new CompilationException(CompilationException.Kind.COMPILE_FAILED,
+                    "pass failed" + where + ": " + f.getMessage() + " [" + f.code() + "]", f);
+        } catch (RuntimeException e) {
+            throw new CompilationException(CompilationException.Kind.COMPILE_FAILED,
+                    "compilation failed: " + message(e), e);
+        }
+    }
+
+    private static void write(ModelFormat writer, Model model, Path out) throws CompilationException {
+        try {
+            writer.write(model, out);
+        } catch (ModelFormatException e) {
+            throw new CompilationException(CompilationException.Kind.OUTPUT_FAILED, e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw bad(CompilationException.Kind.OUTPUT_FAILED, out, message(e.getCause()), e);
+        }
+    }
+
+    private static long size(Path p, boolean output) throws CompilationException {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            throw bad(output ? CompilationException.Kind.OUTPUT_FAILED : CompilationException.Kind.BAD_INPUT,
+                    p, "cannot read its size: " + message(e));
+        }
+    }
+
+    private static String summary(List<Problem> problems) {
+        String first = problems.get(0).toString();
+        return problems.size() == 1 ? first : first + " (and " + (problems.size() - 1) + " more)";
+    }
+
+    private static String message(Throwable t) {
+        String m = t.getMessage();
+        return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+    }
+
+    private static CompilationException bad(CompilationException.Kind kind, Path file, String what) {
+        return new CompilationException(kind, file + ": " + what);
+    }
+
+    private static CompilationException bad(CompilationException.Kind kind, Path file, String what, Throwable cause) {
+        return new CompilationException(kind, file + ": " + what, cause);
+    }
+}

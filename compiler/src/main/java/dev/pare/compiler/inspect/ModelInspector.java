@@ -1,0 +1,208 @@
+package dev.pare.compiler.inspect;
+
+import dev.pare.ir.Attribute;
+import dev.pare.ir.DType;
+import dev.pare.ir.Graph;
+import dev.pare.ir.Model;
+import dev.pare.ir.Node;
+import dev.pare.ir.SparseData;
+import dev.pare.ir.StringData;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.Value;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Builds a {@link ModelReport}: walks the main graph and, depth first, every subgraph, and
+ * collects each weight wherever the format put it (initializers, sparse initializers, external
+ * files, input defaults, Constant nodes, tensor attributes). Reads no weight bytes, so it is
+ * cheap on large models whose weights stay mapped.
+ */
+public final class ModelInspector {
+
+    private static final String CONSTANT_OP = "onnx.Constant";
+
+    private final Map<String, Long> opCounts = new TreeMap<>();
+    private final List<WeightReport> weights = new ArrayList<>();
+    private long nodes;
+    private long subgraphNodes;
+
+    private ModelInspector() {}
+
+    public static ModelReport inspect(Model model) {
+        ModelInspector in = new ModelInspector();
+        Graph main = model.graph();
+        in.walk(main, "");
+        List<OpCount> ops = new ArrayList<>();
+        in.opCounts.forEach((op, n) -> ops.add(new OpCount(op, n)));
+        ops.sort(Comparator.comparingLong(OpCount::count).reversed().thenComparing(OpCount::op));
+        long parameters = 0;
+        long bytes = 0;
+        Map<DType, long[]> byType = new EnumMap<>(DType.class);
+        for (WeightReport w : in.weights) {
+            parameters += w.elements();
+            bytes += w.bytes();
+            long[] t = byType.computeIfAbsent(w.dtype(), d -> new long[3]);
+            t[0]++;
+            t[1] += w.elements();
+            t[2] += w.bytes();
+        }
+        List<DTypeTotal> totals = new ArrayList<>();
+        byType.forEach((d, t) -> totals.add(new DTypeTotal(d, t[0], t[1], t[2])));
+        totals.sort(Comparator.comparingLong(DTypeTotal::bytes).reversed()
+                .thenComparing(t -> t.dtype().shortName()));
+        return new ModelReport(model.format(), main.name(), ports(main.inputs()), ports(main.outputs()),
+                model.properties(), model.metadataProps(), model.opsets(), in.nodes, in.subgraphNodes, ops,
+                in.weights, totals, parameters, bytes);
+    }
+
+    private static List<GraphPort> ports(List<Value> values) {
+        List<GraphPort> out = new ArrayList<>();
+        for (Value v : values) out.add(new GraphPort(v.name(), v.type().toString()));
+        return out;
+    }
+
+    private void walk(Graph g, String path) {
+        for (Value v : g.inputs()) {
+            if (v.data() != null) {
+                weights.add(weight(path, v.name(), v.data(), Storage.INPUT_DEFAULT, "", users(v)));
+            }
+        }
+        for (Value c : g.constants()) {
+            TensorData d = c.data();
+            if (d == null) continue; // the verifier reports this; inspect shows what is there
+            Storage s = d instanceof SparseData ? Storage.SPARSE_INITIALIZER
+                    : externalLocation(d) != null ? Storage.EXTERNAL_FILE : Storage.INITIALIZER;
+            weights.add(weight(path, c.name(), d, s, "", users(c)));
+        }
+        for (Node n : g.nodes()) {
+            nodes++;
+            if (!path.isEmpty()) subgraphNodes++;
+            opCounts.merge(n.op(), 1L, Long::sum);
+            if (n.op().equals(CONSTANT_OP)) {
+                constantNode(n, path);
+            } else {
+                tensorAttributes(n, path);
+            }
+            for (Map.Entry<String, Attribute> e : n.attributes().asMap().entrySet()) {
+                String prefix = (path.isEmpty() ? "" : path + "/") + label(n) + "/" + e.getKey();
+                if (e.getValue() instanceof Attribute.GraphAttr ga) {
+                    walk(ga.value(), prefix);
+                } else if (e.getValue() instanceof Attribute.GraphsAttr gs) {
+                    for (int i = 0; i < gs.values().size(); i++) walk(gs.values().get(i), prefix + "[" + i + "]");
+                }
+            }
+        }
+    }
+
+    /** The one value attribute of a Constant node becomes a weight named after the node's output. */
+    private void constantNode(Node n, String path) {
+        Value out = n.results().isEmpty() ? Value.ABSENT : n.result(0);
+        String name = out.isAbsent() ? label(n) : out.name();
+        List<String> users = out.isAbsent() ? List.of() : users(out);
+        for (Map.Entry<String, Attribute> e : n.attributes().asMap().entrySet()) {
+            Attribute a = e.getValue();
+            if (a instanceof Attribute.TensorAttr t) {
+                weights.add(weight(path, name, t.value(), Storage.CONSTANT_NODE, label(n), users));
+            } else if (a instanceof Attribute.SparseTensorAttr s) {
+                weights.add(weight(path, name, s.value(), Storage.CONSTANT_NODE, label(n), users));
+            } else if (a instanceof Attribute.FloatAttr) {
+                weights.add(literal(path, name, List.of(), DType.FLOAT32, 1, 4, label(n), users));
+            } else if (a instanceof Attribute.FloatsAttr fs) {
+                long k = fs.values().size();
+                weights.add(literal(path, name, List.of(k), DType.FLOAT32, k, 4 * k, label(n), users));
+            } else if (a instanceof Attribute.IntAttr) {
+                weights.add(literal(path, name, List.of(), DType.INT64, 1, 8, label(n), users));
+            } else if (a instanceof Attribute.IntsAttr is) {
+                long k = is.values().size();
+                weights.add(literal(path, name, List.of(k), DType.INT64, k, 8 * k, label(n), users));
+            } else if (a instanceof Attribute.StringAttr s) {
+                long len = s.value().getBytes(StandardCharsets.UTF_8).length;
+                weights.add(literal(path, name, List.of(), DType.STRING, 1, len, label(n), users));
+            } else if (a instanceof Attribute.StringsAttr ss) {
+                long len = 0;
+                for (String s : ss.values()) len += s.getBytes(StandardCharsets.UTF_8).length;
+                long k = ss.values().size();
+                weights.add(literal(path, name, List.of(k), DType.STRING, k, len, label(n), users));
+            }
+        }
+    }
+
+    /** Tensors held in attributes of other nodes, named {@code node.attribute}. */
+    private void tensorAttributes(Node n, String path) {
+        List<String> users = List.of(label(n));
+        for (Map.Entry<String, Attribute> e : n.attributes().asMap().entrySet()) {
+            String name = label(n) + "." + e.getKey();
+            Attribute a = e.getValue();
+            if (a instanceof Attribute.TensorAttr t) {
+                weights.add(weight(path, name, t.value(), Storage.NODE_ATTRIBUTE, label(n), users));
+            } else if (a instanceof Attribute.SparseTensorAttr s) {
+                weights.add(weight(path, name, s.value(), Storage.NODE_ATTRIBUTE, label(n), users));
+            } else if (a instanceof Attribute.TensorsAttr ts) {
+                for (int i = 0; i < ts.values().size(); i++) {
+                    weights.add(weight(path, name + "[" + i + "]", ts.values().get(i), Storage.NODE_ATTRIBUTE, label(n), users));
+                }
+            } else if (a instanceof Attribute.SparseTensorsAttr ss) {
+                for (int i = 0; i < ss.values().size(); i++) {
+                    weights.add(weight(path, name + "[" + i + "]", ss.values().get(i), Storage.NODE_ATTRIBUTE, label(n), users));
+                }
+            }
+        }
+    }
+
+    private static WeightReport weight(String path, String name, TensorData d, Storage storage, String node,
+                                       List<String> users) {
+        List<Long> shape = new ArrayList<>();
+        for (long s : d.type().shape()) shape.add(s);
+        long bytes;
+        long nonZeros = -1;
+        if (d instanceof SparseData s) {
+            bytes = s.values().byteSize() + s.indices().byteSize();
+            nonZeros = s.nonZeroCount();
+        } else if (d instanceof StringData s) {
+            bytes = s.byteSize() - 4L * s.size(); // byteSize() counts a 4-byte length per element
+        } else {
+            bytes = d.byteSize();
+        }
+        String location = storage == Storage.EXTERNAL_FILE ? externalLocation(d) : "";
+        return new WeightReport(path, name, shape, d.dtype(), d.elementCount(), bytes, storage, node,
+                location, nonZeros, users);
+    }
+
+    private static WeightReport literal(String path, String name, List<Long> shape, DType dtype, long elements,
+                                        long bytes, String node, List<String> users) {
+        return new WeightReport(path, name, shape, dtype, elements, bytes, Storage.CONSTANT_NODE, node, "", -1, users);
+    }
+
+    /**
+     * The external data file of a tensor, from the reader's annotations: a key {@code location}
+     * or any key naming external data and ending in {@code location}
+     * (e.g. {@code onnx.external_data.location}); null if the bytes are inline.
+     */
+    static String externalLocation(TensorData d) {
+        for (Map.Entry<String, String> e : new TreeMap<>(d.annotations()).entrySet()) {
+            String k = e.getKey().toLowerCase(Locale.ROOT);
+            if (k.equals("location") || (k.contains("external") && k.endsWith("location"))) return e.getValue();
+        }
+        return null;
+    }
+
+    private static List<String> users(Value v) {
+        Set<String> names = new LinkedHashSet<>();
+        for (Value.Use u : v.uses()) names.add(label(u.user()));
+        return List.copyOf(names);
+    }
+
+    /** A node's name, or {@code <OpType>} for an unnamed node. */
+    private static String label(Node n) {
+        return n.name().isEmpty() ? "<" + n.opType() + ">" : n.name();
+    }
+}
