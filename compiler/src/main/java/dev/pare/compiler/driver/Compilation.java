@@ -77,6 +77,10 @@ public final class Compilation {
 
     private ModelFormat checkOutput(CompileRequest r) throws CompilationException {
         Path out = r.output();
+        // Lexically equal paths, or two names of one file (links): never write over the input.
+        if (r.input().toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+            throw bad(CompilationException.Kind.BAD_REQUEST, out, "output would overwrite the input model");
+        }
         if (Files.exists(out)) {
             try {
                 if (Files.isSameFile(r.input(), out)) {
