@@ -40,7 +40,7 @@ final class CompileCommand implements Callable<Integer> {
     @Override public Integer call() {
         CompileResult r;
         try {
-            r = new Compilation(main.formats()).run(new CompileRequest(model, output, force));
+            r = new Compilation(main.formats(), main.hook()).run(new CompileRequest(model, output, force));
         } catch (CompilationException e) {
             throw new CliException(exitCode(e.kind()), e.getMessage(), e);
         }

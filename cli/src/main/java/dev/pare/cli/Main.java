@@ -1,5 +1,6 @@
 package dev.pare.cli;
 
+import dev.pare.compiler.driver.CompileHook;
 import dev.pare.compiler.io.ModelFormats;
 import java.io.PrintWriter;
 import java.util.List;
@@ -13,15 +14,17 @@ import picocli.CommandLine.Spec;
 /** The {@code pare} command: subcommands, the exit-code contract and one-line errors. */
 @Command(name = "pare", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Makes trained neural-network models smaller.",
-        subcommands = {CompileCommand.class, InspectCommand.class},
-        footerHeading = "%nExit codes:%n",
-        footer = {"  0  ok", "  1  compilation or pass failure", "  2  usage error (bad flags or arguments)",
-                  "  3  bad input model (missing, unreadable or invalid)", "  4  I/O error writing the output",
-                  "", "Set PARE_DEBUG=1 or pass --verbose to see stack traces."})
+        subcommands = {CompileCommand.class, InspectCommand.class})
 public final class Main implements Callable<Integer> {
+
+    private static final String[] EXIT_CODES_FOOTER = {
+        "  0  ok", "  1  compilation or pass failure", "  2  usage error (bad flags or arguments)",
+        "  3  bad input model (missing, unreadable or invalid)", "  4  I/O error writing the output",
+        "", "Set PARE_DEBUG=1 or pass --verbose to see stack traces."};
 
     private final ModelFormats formats;
     private final Map<String, String> env;
+    private final CompileHook hook;
 
     @Spec CommandSpec spec;
 
@@ -29,9 +32,13 @@ public final class Main implements Callable<Integer> {
     public Main() { this(ModelFormats.discover(), System.getenv()); }
 
     /** For tests and embedding: explicit formats and environment. */
-    public Main(ModelFormats formats, Map<String, String> env) {
+    public Main(ModelFormats formats, Map<String, String> env) { this(formats, env, CompileHook.identity()); }
+
+    /** With the step that runs between reading and writing in {@code compile} (the pass manager's seam). */
+    public Main(ModelFormats formats, Map<String, String> env, CompileHook hook) {
         this.formats = formats;
         this.env = Map.copyOf(env);
+        this.hook = hook;
     }
 
     public static void main(String[] args) {
@@ -40,12 +47,21 @@ public final class Main implements Callable<Integer> {
 
     ModelFormats formats() { return formats; }
 
+    CompileHook hook() { return hook; }
+
     /** A command line with Pare's error handling; set its out/err writers to capture output. */
     public CommandLine commandLine() {
         CommandLine cl = new CommandLine(this);
+        footer(cl);
         cl.setParameterExceptionHandler(this::usageError);
         cl.setExecutionExceptionHandler(this::executionError);
         return cl;
+    }
+
+    /** Every command's help ends with the exit codes. */
+    private static void footer(CommandLine cl) {
+        cl.getCommandSpec().usageMessage().footerHeading("%nExit codes:%n").footer(EXIT_CODES_FOOTER);
+        for (CommandLine sub : cl.getSubcommands().values()) footer(sub);
     }
 
     /** {@code pare} alone: the usage goes to stderr and the exit code says "usage error". */

@@ -185,12 +185,16 @@ public final class ModelInspector {
     /**
      * The external data file of a tensor, from the reader's annotations: a key {@code location}
      * or any key naming external data and ending in {@code location}
-     * (e.g. {@code onnx.external_data.location}); null if the bytes are inline.
+     * (e.g. {@code onnx.external.location}); {@code ?} when only a storage annotation says
+     * {@code external}; null if the bytes are inline.
      */
     static String externalLocation(TensorData d) {
         for (Map.Entry<String, String> e : new TreeMap<>(d.annotations()).entrySet()) {
             String k = e.getKey().toLowerCase(Locale.ROOT);
             if (k.equals("location") || (k.contains("external") && k.endsWith("location"))) return e.getValue();
+        }
+        for (Map.Entry<String, String> e : d.annotations().entrySet()) {
+            if (e.getKey().toLowerCase(Locale.ROOT).endsWith("storage") && e.getValue().equals("external")) return "?";
         }
         return null;
     }
