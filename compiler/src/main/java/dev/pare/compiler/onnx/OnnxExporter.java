@@ -79,8 +79,12 @@ final class OnnxExporter {
         if (p.containsKey(DOMAIN)) b.setDomain(p.get(DOMAIN));
         if (p.containsKey(MODEL_VERSION)) b.setModelVersion(parseLong(p.get(MODEL_VERSION), MODEL_VERSION));
         if (p.containsKey(DOC_STRING)) b.setDocString(p.get(DOC_STRING));
+        // Exporters differ on whether the default domain is written as "" or left out.
+        boolean explicitDefault = p.containsKey(OnnxKeys.OPSET_EXPLICIT_DEFAULT_DOMAIN);
         for (Model.OpsetImport o : model.opsets()) {
-            b.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(o.domain()).setVersion(o.version()));
+            OperatorSetIdProto.Builder ob = OperatorSetIdProto.newBuilder().setVersion(o.version());
+            if (!o.domain().isEmpty() || explicitDefault) ob.setDomain(o.domain());
+            b.addOpsetImport(ob);
         }
         for (Map.Entry<String, String> e : model.metadataProps().entrySet()) {
             b.addMetadataProps(StringStringEntryProto.newBuilder().setKey(e.getKey()).setValue(e.getValue()));

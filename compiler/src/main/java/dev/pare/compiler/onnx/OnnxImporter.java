@@ -67,7 +67,10 @@ final class OnnxImporter {
         if (mp.hasModelVersion()) model.setProperty(OnnxExporter.MODEL_VERSION, Long.toString(mp.getModelVersion()));
         if (mp.hasDocString()) model.setProperty(OnnxExporter.DOC_STRING, mp.getDocString());
         List<Model.OpsetImport> opsets = new ArrayList<>();
-        for (OperatorSetIdProto o : mp.getOpsetImportList()) opsets.add(new Model.OpsetImport(o.getDomain(), o.getVersion()));
+        for (OperatorSetIdProto o : mp.getOpsetImportList()) {
+            opsets.add(new Model.OpsetImport(o.getDomain(), o.getVersion()));
+            if (o.hasDomain() && o.getDomain().isEmpty()) model.setProperty(OnnxKeys.OPSET_EXPLICIT_DEFAULT_DOMAIN, "true");
+        }
         model.setOpsets(opsets);
         for (StringStringEntryProto e : mp.getMetadataPropsList()) model.setMetadataProp(e.getKey(), e.getValue());
 

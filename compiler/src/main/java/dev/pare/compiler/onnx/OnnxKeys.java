@@ -42,6 +42,10 @@ public final class OnnxKeys {
     public static final String INITIALIZER_INDEX = "onnx.initializer.index";
     public static final String SPARSE_INITIALIZER_INDEX = "onnx.sparse_initializer.index";
 
+    // ---- model properties
+    /** Set when the file writes the default opset domain as an explicit empty string. */
+    public static final String OPSET_EXPLICIT_DEFAULT_DOMAIN = "onnx.opset.explicit_default_domain";
+
     // ---- tensor annotations
     /**
      * How the tensor was stored: {@code raw_data}, {@code float_data}, {@code int32_data},
