@@ -28,6 +28,9 @@ public final class Main implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
+    @CommandLine.Option(names = "--verbose", description = "Print stack traces of errors (also an option of every command).")
+    boolean verbose;
+
     /** The real command: formats found on the class path, the process environment. */
     public Main() { this(ModelFormats.discover(), System.getenv()); }
 

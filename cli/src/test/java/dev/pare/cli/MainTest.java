@@ -92,7 +92,7 @@ class MainTest {
     void helpOnEveryCommand() {
         CliRun top = run("--help");
         assertEquals(0, top.exitCode());
-        assertTrue(top.out().startsWith("Usage: pare [-hV] [COMMAND]\n"), top.out());
+        assertTrue(top.out().startsWith("Usage: pare [-hV] [--verbose] [COMMAND]\n"), top.out());
         assertTrue(top.out().contains("\n  compile  Reads MODEL, compiles it and writes the result to OUT.\n"), top.out());
         assertTrue(top.out().endsWith("""
                 Exit codes:
@@ -146,7 +146,7 @@ class MainTest {
         CliRun r = run();
         assertEquals(2, r.exitCode());
         assertEquals("", r.out());
-        assertTrue(r.err().startsWith("pare: error: missing command (compile, inspect)\nUsage: pare [-hV] [COMMAND]\n"), r.err());
+        assertTrue(r.err().startsWith("pare: error: missing command (compile, inspect)\nUsage: pare [-hV] [--verbose] [COMMAND]\n"), r.err());
     }
 
     @Test
@@ -214,6 +214,9 @@ class MainTest {
         assertEquals(3, verbose.exitCode());
         assertTrue(verbose.err().startsWith("pare: error: " + missing + ": no such file\n"), verbose.err());
         assertTrue(verbose.err().contains("CliException"), verbose.err());
+
+        CliRun topLevel = run("--verbose", "inspect", missing.toString());
+        assertTrue(topLevel.err().contains("\tat dev.pare."), topLevel.err());
 
         CliRun debug = run(Map.of("PARE_DEBUG", "1"), CompileHook.identity(), "inspect", missing.toString());
         assertTrue(debug.err().contains("\tat dev.pare."), debug.err());
