@@ -11,9 +11,10 @@ import java.util.Arrays;
  * {@code cost(j, i)} is the weighted SSE of values {@code j..i}, evaluated in O(1) from prefix sums
  * of w, w·x and w·x². The optimal split point is monotone in i (the cost is Monge), so each layer
  * is filled by divide and conquer in O(m log m), O(k·m·log m) in all (Grønlund et al. 2017, §2.2;
- * Wang &amp; Song 2011). The values are shifted by their weighted mean before the prefix sums are
- * formed, which removes most of the cancellation in {@code S2 - S1²/W}; centres and the reported
- * SSE are then recomputed directly from the clusters with a two-pass formula.
+ * Wang &amp; Song 2011). The prefix sums and {@code S2 - S1²/W} are evaluated in double-double
+ * arithmetic, because in plain doubles the cancellation makes tight clusters far from the mean
+ * cost more than their true SSE and the DP then picks wrong splits; centres and the reported SSE
+ * are recomputed directly from the clusters with a two-pass formula.
  *
  * <p>Ties are broken deterministically: among equally good split points the smallest wins.
  *
@@ -182,47 +183,81 @@ public final class KMeans1D {
         return starts;
     }
 
-    /** O(1) weighted SSE of a run of values from prefix sums of mean-shifted data. */
+    /**
+     * O(1) weighted SSE of a run of values, {@code S2 - S1²/W}, from prefix sums kept in
+     * double-double arithmetic (about 106 significand bits). Plain double prefix sums lose the
+     * small within-cluster SSE of tight clusters far from the data's mean to cancellation; with
+     * double-double the products w·x and w·x² are exact (fma) and the difference keeps ~30 digits.
+     */
     static final class SegmentCost {
         final double[] pw;
-        final double[] p1;
-        final double[] p2;
+        final double[] p1Hi;
+        final double[] p1Lo;
+        final double[] p2Hi;
+        final double[] p2Lo;
 
         SegmentCost(double[] x, double[] w) {
             int m = x.length;
-            double sw = 0;
-            double swx = 0;
-            for (int i = 0; i < m; i++) {
-                sw += w[i];
-                swx += w[i] * x[i];
-            }
-            double shift = swx / sw;
             pw = new double[m + 1];
-            p1 = new double[m + 1];
-            p2 = new double[m + 1];
-            // compensated running sums keep each prefix within an ulp of its true value
-            double c1 = 0;
-            double c2 = 0;
+            p1Hi = new double[m + 1];
+            p1Lo = new double[m + 1];
+            p2Hi = new double[m + 1];
+            p2Lo = new double[m + 1];
             for (int i = 0; i < m; i++) {
-                double d = x[i] - shift;
                 pw[i + 1] = pw[i] + w[i];
-                double y1 = w[i] * d - c1;
-                double t1 = p1[i] + y1;
-                c1 = (t1 - p1[i]) - y1;
-                p1[i + 1] = t1;
-                double y2 = w[i] * d * d - c2;
-                double t2 = p2[i] + y2;
-                c2 = (t2 - p2[i]) - y2;
-                p2[i + 1] = t2;
+                // w·x exactly as hi + lo
+                double wx = w[i] * x[i];
+                double wxLo = Math.fma(w[i], x[i], -wx);
+                // w·x² = (wx + wxLo)·x, accurate to double-double precision
+                double wxx = wx * x[i];
+                double wxxLo = Math.fma(wx, x[i], -wxx) + wxLo * x[i];
+                addTo(p1Hi, p1Lo, i, wx, wxLo);
+                addTo(p2Hi, p2Lo, i, wxx, wxxLo);
             }
+        }
+
+        private static void addTo(double[] hi, double[] lo, int i, double bHi, double bLo) {
+            double aHi = hi[i];
+            double s = aHi + bHi;
+            double bb = s - aHi;
+            double err = (aHi - (s - bb)) + (bHi - bb);
+            err += lo[i] + bLo;
+            double h = s + err;
+            hi[i + 1] = h;
+            lo[i + 1] = err - (h - s);
         }
 
         /** Weighted SSE of values j..i inclusive. */
         double of(int j, int i) {
             double sw = pw[i + 1] - pw[j];
-            double s1 = p1[i + 1] - p1[j];
-            double s2 = p2[i + 1] - p2[j];
-            double c = s2 - s1 * s1 / sw;
+            // S1 = P1[i+1] - P1[j]
+            double a = p1Hi[i + 1];
+            double b = -p1Hi[j];
+            double s = a + b;
+            double bb = s - a;
+            double e = (a - (s - bb)) + (b - bb) + (p1Lo[i + 1] - p1Lo[j]);
+            double s1 = s + e;
+            double s1Lo = e - (s1 - s);
+            // S2 = P2[i+1] - P2[j]
+            a = p2Hi[i + 1];
+            b = -p2Hi[j];
+            s = a + b;
+            bb = s - a;
+            e = (a - (s - bb)) + (b - bb) + (p2Lo[i + 1] - p2Lo[j]);
+            double s2 = s + e;
+            double s2Lo = e - (s2 - s);
+            // T = S1² / W in double-double
+            double sq = s1 * s1;
+            double sqLo = Math.fma(s1, s1, -sq) + 2 * s1 * s1Lo;
+            double q = sq / sw;
+            double r = (Math.fma(-q, sw, sq) + sqLo) / sw;
+            // S2 - T
+            a = s2;
+            b = -q;
+            s = a + b;
+            bb = s - a;
+            e = (a - (s - bb)) + (b - bb) + (s2Lo - r);
+            double c = s + e;
             return c > 0 ? c : 0;
         }
     }
