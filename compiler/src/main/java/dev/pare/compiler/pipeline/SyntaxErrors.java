@@ -55,7 +55,7 @@ final class SyntaxErrors {
         CharStream chars = CharStreams.fromString(source.text(), source.name());
         PipelineLexer lexer = new PipelineLexer(chars) {
             @Override public void notifyListeners(LexerNoViableAltException e) {
-                String bad = _input.getText(Interval.of(_tokenStartCharIndex, _input.index()));
+                String bad = _input.getText(Interval.of(_tokenStartCharIndex, _tokenStartCharIndex));
                 errors.add(error(source, _tokenStartLine, _tokenStartCharPositionInLine, Math.max(1, bad.length()),
                         "unexpected character '" + bad + "'"));
             }

@@ -64,7 +64,7 @@ public final class OptionsSchema<O extends Record> {
             double min = annotation == null ? Double.NEGATIVE_INFINITY : annotation.min();
             double max = annotation == null ? Double.POSITIVE_INFINITY : annotation.max();
             Object defaultValue = read(c, defaults);
-            if (defaultValue == null || (defaultValue instanceof List<?> l && l.contains(null))) {
+            if (defaultValue == null || (defaultValue instanceof List<?> l && l.stream().anyMatch(java.util.Objects::isNull))) {
                 throw new IllegalArgumentException("option '" + c.getName() + "' of " + type.getName() + " has a null default");
             }
             specs.add(new OptionSpec(key, c, optionType, help, min, max, defaultValue));

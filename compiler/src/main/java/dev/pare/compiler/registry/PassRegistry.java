@@ -163,7 +163,8 @@ public final class PassRegistry {
                 if (info == null) throw new IllegalArgumentException("info() returned null");
                 schema = OptionsSchema.of(provider.defaults());
             } catch (RuntimeException e) {
-                problems.add("error[R003]: pass provider " + className + " is invalid: " + e.getMessage());
+                problems.add("error[R003]: pass provider " + className + " is invalid: "
+                        + (e instanceof IllegalArgumentException && e.getMessage() != null ? e.getMessage() : e.toString()));
                 continue;
             }
             RegisteredPass previous = byName.get(info.name());
