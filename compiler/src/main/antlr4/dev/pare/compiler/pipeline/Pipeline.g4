@@ -9,6 +9,12 @@ pipelineFile
     : (includeDecl | pipelineDecl)* (stepList ';'?)? EOF
     ;
 
+// One statement of a file that is not an include or a definition (files are parsed statement by
+// statement, split at `;` outside brackets, so an error stays inside its statement).
+topLevelSteps
+    : stepList ';'? EOF
+    ;
+
 // `--pipeline 'TEXT'`: just steps.
 inlinePipeline
     : stepList? EOF

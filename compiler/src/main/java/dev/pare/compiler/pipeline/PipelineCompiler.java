@@ -13,7 +13,6 @@ import dev.pare.compiler.pipeline.PipelineParser.OptionContext;
 import dev.pare.compiler.pipeline.PipelineParser.OverrideContext;
 import dev.pare.compiler.pipeline.PipelineParser.PatternContext;
 import dev.pare.compiler.pipeline.PipelineParser.PipelineDeclContext;
-import dev.pare.compiler.pipeline.PipelineParser.PipelineFileContext;
 import dev.pare.compiler.pipeline.PipelineParser.ScalarContext;
 import dev.pare.compiler.pipeline.PipelineParser.ScalarValueContext;
 import dev.pare.compiler.pipeline.PipelineParser.ScopeClauseContext;
@@ -127,7 +126,7 @@ public final class PipelineCompiler {
     private static final class LoadedFile {
         final SourceText source;
         final Path dir; // for relative includes; null for built-ins
-        PipelineFileContext tree;
+        SyntaxErrors.Parsed parse;
         final List<PipelineError> loadErrors = new ArrayList<>();
         final List<LoadedFile> includes = new ArrayList<>();
         final List<Definition> definitions = new ArrayList<>();
@@ -154,6 +153,7 @@ public final class PipelineCompiler {
         private final Set<String> errorKeys = new LinkedHashSet<>();
         private final Map<String, Integer> fileRank = new HashMap<>();
         private final Map<String, LoadedFile> files = new LinkedHashMap<>();
+        private final Map<String, SyntaxErrors.Parsed> parses = new HashMap<>();
         private final Map<Definition, List<Step>> resolved = new HashMap<>();
         private final Deque<Definition> resolving = new ArrayDeque<>();
         private Map<String, List<Definition>> library;
@@ -161,10 +161,10 @@ public final class PipelineCompiler {
         PipelineSpec inline(String text, String specName) throws PipelineException {
             SourceText source = new SourceText(INLINE, text, null);
             rank(INLINE);
-            SyntaxErrors.Parsed<PipelineParser.InlinePipelineContext> parsed = SyntaxErrors.parseInline(source);
+            SyntaxErrors.Parsed parsed = SyntaxErrors.parseInline(source);
             parsed.errors().forEach(this::report);
-            List<Step> steps = parsed.tree().stepList() == null ? List.of()
-                    : steps(parsed.tree().stepList(), source, Map.of());
+            parses.put(source.name(), parsed);
+            List<Step> steps = parsed.steps() == null ? List.of() : steps(parsed.steps(), source, Map.of());
             return finish(specName, steps);
         }
 
@@ -175,12 +175,11 @@ public final class PipelineCompiler {
             List<LoadedFile> closure = closure(main);
             for (LoadedFile f : closure) {
                 scope(f);
-                for (Definition d : f.definitions) if (SyntaxErrors.clean(d.ctx)) resolve(d);
+                for (Definition d : f.definitions) if (f.parse.trusted(d.ctx)) resolve(d);
             }
-            PipelineFileContext tree = main.tree;
             List<Step> steps;
-            if (tree.stepList() != null) {
-                steps = steps(tree.stepList(), main.source, scope(main));
+            if (main.parse.steps() != null) {
+                steps = steps(main.parse.steps(), main.source, scope(main));
             } else if (main.definitions.size() == 1) {
                 steps = Optional.ofNullable(resolved.get(main.definitions.get(0))).orElse(List.of());
             } else if (main.definitions.isEmpty()) {
@@ -233,11 +232,12 @@ public final class PipelineCompiler {
         private LoadedFile register(String key, LoadedFile f, Deque<String> stack) {
             files.put(key, f);
             rank(f.source.name());
-            SyntaxErrors.Parsed<PipelineFileContext> parsed = SyntaxErrors.parseFile(f.source);
-            f.tree = parsed.tree();
+            SyntaxErrors.Parsed parsed = SyntaxErrors.parseFile(f.source);
+            parses.put(f.source.name(), parsed);
+            f.parse = parsed;
             f.loadErrors.addAll(parsed.errors());
             stack.push(key);
-            for (IncludeDeclContext inc : f.tree.includeDecl()) {
+            for (IncludeDeclContext inc : f.parse.includes()) {
                 if (inc.STRING() == null || inc.STRING().getSymbol().getTokenIndex() < 0) continue;
                 String name = OptionsCodec.unquote(inc.STRING().getText());
                 SourceSpan span = span(f.source, inc.STRING().getSymbol());
@@ -264,7 +264,7 @@ public final class PipelineCompiler {
                 if (included != null) f.includes.add(included);
             }
             stack.pop();
-            for (PipelineDeclContext d : f.tree.pipelineDecl()) {
+            for (PipelineDeclContext d : f.parse.definitions()) {
                 if (d.IDENT() == null || d.IDENT().getSymbol().getTokenIndex() < 0) continue;
                 Token name = d.IDENT().getSymbol();
                 if (!PIPELINE_NAME.matcher(name.getText()).matches()) {
@@ -388,7 +388,7 @@ public final class PipelineCompiler {
         private List<Step> steps(StepListContext list, SourceText source, Map<String, Definition> scope) {
             List<Step> out = new ArrayList<>();
             for (StepContext step : list.step()) {
-                if (!SyntaxErrors.clean(step)) continue;
+                if (!parses.get(source.name()).trusted(step)) continue;
                 if (step instanceof FixpointStepContext f) {
                     Step s = fixpoint(f, source, scope);
                     if (s != null) out.add(s);

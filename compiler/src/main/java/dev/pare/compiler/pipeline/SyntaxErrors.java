@@ -2,6 +2,7 @@ package dev.pare.compiler.pipeline;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.CharStream;
 import org.antlr.v4.runtime.CharStreams;
@@ -9,6 +10,8 @@ import org.antlr.v4.runtime.CommonTokenStream;
 import org.antlr.v4.runtime.DefaultErrorStrategy;
 import org.antlr.v4.runtime.InputMismatchException;
 import org.antlr.v4.runtime.LexerNoViableAltException;
+import org.antlr.v4.runtime.ListTokenSource;
+import org.antlr.v4.runtime.TokenSource;
 import org.antlr.v4.runtime.NoViableAltException;
 import org.antlr.v4.runtime.Parser;
 import org.antlr.v4.runtime.ParserRuleContext;
@@ -28,19 +31,113 @@ final class SyntaxErrors {
 
     private SyntaxErrors() {}
 
-    /** A parse: the tree (possibly with error nodes) and the syntax errors. */
-    record Parsed<T extends ParserRuleContext>(T tree, List<PipelineError> errors) {}
+    /**
+     * A parse: includes, definitions and top-level steps, the syntax errors, and which regions of
+     * the text hold one. Files are parsed one statement at a time (split at {@code ;} outside
+     * brackets), so an error cannot swallow the next statement. A region is the text between two
+     * {@code ;} or {@code ,} outside brackets, roughly one step; only the first syntax error of a
+     * region is reported, and nothing in a region with a syntax error is checked further, because
+     * ANTLR's recovery may misread the rest of it and follow-on errors would only confuse.
+     */
+    record Parsed(List<PipelineParser.IncludeDeclContext> includes, List<PipelineParser.PipelineDeclContext> definitions,
+                  PipelineParser.StepListContext steps, List<PipelineError> errors, int[] boundaries, Set<Integer> dirty) {
 
-    static Parsed<PipelineParser.PipelineFileContext> parseFile(SourceText source) {
-        List<PipelineError> errors = new ArrayList<>();
-        PipelineParser parser = parser(source, errors);
-        return new Parsed<>(parser.pipelineFile(), errors);
+        /** Whether a subtree parsed cleanly and no region it touches has a syntax error. */
+        boolean trusted(ParserRuleContext ctx) {
+            if (!clean(ctx)) return false;
+            int from = region(boundaries, ctx.getStart().getStartIndex());
+            int to = region(boundaries, ctx.getStop() == null ? ctx.getStart().getStartIndex() : ctx.getStop().getStartIndex());
+            for (int r = from; r <= to; r++) if (dirty.contains(r)) return false;
+            return true;
+        }
     }
 
-    static Parsed<PipelineParser.InlinePipelineContext> parseInline(SourceText source) {
+    static Parsed parseFile(SourceText source) {
+        List<RawError> errors = new ArrayList<>();
+        List<? extends Token> tokens = lexer(source, errors).getAllTokens();
+        List<PipelineParser.IncludeDeclContext> includes = new ArrayList<>();
+        List<PipelineParser.PipelineDeclContext> definitions = new ArrayList<>();
+        PipelineParser.StepListContext steps = null;
+        for (List<Token> statement : statements(tokens)) {
+            PipelineParser parser = parser(source, new ListTokenSource(statement), errors);
+            String first = statement.get(0).getText();
+            if (first.equals("include")) {
+                includes.add(parser.includeDecl());
+            } else if (first.equals("pipeline")) {
+                definitions.add(parser.pipelineDecl());
+            } else {
+                PipelineParser.TopLevelStepsContext top = parser.topLevelSteps();
+                if (steps != null) {
+                    Token t = statement.get(0);
+                    errors.add(new RawError(t.getStartIndex(), error(source, t.getLine(), t.getCharPositionInLine(), t.getText().length(),
+                            "a file has one list of top-level steps; this is a second one")));
+                } else if (top.stepList() != null) {
+                    steps = top.stepList();
+                }
+            }
+        }
+        return finish(includes, definitions, steps, tokens, errors);
+    }
+
+    static Parsed parseInline(SourceText source) {
+        List<RawError> errors = new ArrayList<>();
+        List<? extends Token> tokens = lexer(source, errors).getAllTokens();
+        PipelineParser parser = parser(source, new ListTokenSource(tokens), errors);
+        PipelineParser.InlinePipelineContext tree = parser.inlinePipeline();
+        return finish(List.of(), List.of(), tree.stepList(), tokens, errors);
+    }
+
+    /** Splits tokens after each {@code ;} outside brackets. */
+    private static List<List<Token>> statements(List<? extends Token> tokens) {
+        List<List<Token>> out = new ArrayList<>();
+        List<Token> current = new ArrayList<>();
+        int depth = 0;
+        for (Token t : tokens) {
+            current.add(t);
+            depth = depthAfter(t, depth);
+            if (depth == 0 && t.getText().equals(";")) {
+                out.add(current);
+                current = new ArrayList<>();
+            }
+        }
+        if (!current.isEmpty()) out.add(current);
+        return out;
+    }
+
+    private static int depthAfter(Token t, int depth) {
+        return switch (t.getText()) {
+            case "{", "[", "(" -> depth + 1;
+            case "}", "]", ")" -> Math.max(0, depth - 1);
+            default -> depth;
+        };
+    }
+
+    private record RawError(int offset, PipelineError error) {}
+
+    private static Parsed finish(List<PipelineParser.IncludeDeclContext> includes, List<PipelineParser.PipelineDeclContext> definitions,
+                                 PipelineParser.StepListContext steps, List<? extends Token> tokens, List<RawError> raw) {
+        List<Integer> boundaries = new ArrayList<>();
+        int depth = 0;
+        for (Token t : tokens) {
+            depth = depthAfter(t, depth);
+            if (depth == 0 && (t.getText().equals(";") || t.getText().equals(","))) boundaries.add(t.getStopIndex());
+        }
+        int[] b = boundaries.stream().mapToInt(Integer::intValue).toArray();
+        List<RawError> sorted = new ArrayList<>(raw);
+        sorted.sort(java.util.Comparator.comparingInt(RawError::offset));
+        Set<Integer> dirty = new java.util.HashSet<>();
         List<PipelineError> errors = new ArrayList<>();
-        PipelineParser parser = parser(source, errors);
-        return new Parsed<>(parser.inlinePipeline(), errors);
+        for (RawError e : sorted) {
+            if (dirty.add(region(b, e.offset()))) errors.add(e.error());
+        }
+        return new Parsed(List.copyOf(includes), List.copyOf(definitions), steps, errors, b, dirty);
+    }
+
+    /** The number of region boundaries before {@code offset}. */
+    private static int region(int[] boundaries, int offset) {
+        int r = 0;
+        while (r < boundaries.length && boundaries[r] < offset) r++;
+        return r;
     }
 
     /** Whether a subtree parsed without any error, so its parts may be trusted. */
@@ -51,17 +148,21 @@ final class SyntaxErrors {
         return true;
     }
 
-    private static PipelineParser parser(SourceText source, List<PipelineError> errors) {
+    private static PipelineLexer lexer(SourceText source, List<RawError> errors) {
         CharStream chars = CharStreams.fromString(source.text(), source.name());
         PipelineLexer lexer = new PipelineLexer(chars) {
             @Override public void notifyListeners(LexerNoViableAltException e) {
                 String bad = _input.getText(Interval.of(_tokenStartCharIndex, _tokenStartCharIndex));
-                errors.add(error(source, _tokenStartLine, _tokenStartCharPositionInLine, Math.max(1, bad.length()),
-                        "unexpected character '" + bad + "'"));
+                errors.add(new RawError(_tokenStartCharIndex, error(source, _tokenStartLine, _tokenStartCharPositionInLine,
+                        Math.max(1, bad.length()), "unexpected character '" + bad + "'")));
             }
         };
         lexer.removeErrorListeners();
-        PipelineParser parser = new PipelineParser(new CommonTokenStream(lexer));
+        return lexer;
+    }
+
+    private static PipelineParser parser(SourceText source, TokenSource tokens, List<RawError> errors) {
+        PipelineParser parser = new PipelineParser(new CommonTokenStream(tokens));
         parser.removeErrorListeners();
         parser.setErrorHandler(new Strategy());
         parser.addErrorListener(new BaseErrorListener() {
@@ -69,7 +170,8 @@ final class SyntaxErrors {
                                               String msg, RecognitionException e) {
                 Token t = (Token) offending;
                 int length = t == null || t.getType() == Token.EOF ? 1 : Math.max(1, t.getText().length());
-                errors.add(error(source, line, col, length, msg));
+                int offset = t == null ? 0 : t.getType() == Token.EOF ? source.text().length() : t.getStartIndex();
+                errors.add(new RawError(offset, error(source, line, col, length, msg)));
             }
         });
         return parser;
