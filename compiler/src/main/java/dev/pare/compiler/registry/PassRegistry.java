@@ -40,8 +40,10 @@ import java.util.stream.Stream;
  * and providers may {@code @Inject} services.
  *
  * <p><b>Built-in pipelines</b> are resources {@code META-INF/pare/pipelines/*.pipeline}. They are
- * found by listing that folder in every class-path directory and jar; a class loader that cannot
- * be listed can name its files in {@code META-INF/pare/pipelines.index} (one file name per line).
+ * found by listing that folder in every class-path directory and jar (plugin jars are opened
+ * directly, so they need no directory entries); a class loader that cannot be listed can name its
+ * files in {@code META-INF/pare/pipelines.index} (one file name per line, resolved against
+ * {@code META-INF/pare/pipelines/} next to the index).
  *
  * <p>Errors (all found are reported together in one {@link RegistryException}):
  * <table>
@@ -219,6 +221,14 @@ public final class PassRegistry {
             }
             Enumeration<URL> dirs = loader.getResources(PIPELINES_DIR);
             while (dirs.hasMoreElements()) out.addAll(listPipelineFolder(dirs.nextElement()));
+            // Jars written without directory entries do not answer getResources for the folder:
+            // list the plugin jars (and any other URLClassLoader's jars) directly.
+            for (ClassLoader l = loader; l != null; l = l.getParent()) {
+                if (!(l instanceof URLClassLoader u)) continue;
+                for (URL jar : u.getURLs()) {
+                    if (jar.getPath().endsWith(".jar")) out.addAll(listPipelineFolder(new URL("jar:" + jar + "!/" + PIPELINES_DIR)));
+                }
+            }
         } catch (IOException | URISyntaxException e) {
             problems.add("error[R005]: cannot list built-in pipelines: " + e.getMessage());
         }
@@ -239,7 +249,9 @@ public final class PassRegistry {
                 }
             }
         } else if ("jar".equals(folder.getProtocol())) {
-            JarURLConnection connection = (JarURLConnection) folder.openConnection();
+            String s = folder.toString();
+            URL root = new URL(s.substring(0, s.indexOf("!/") + 2)); // the folder itself may have no entry
+            JarURLConnection connection = (JarURLConnection) root.openConnection();
             connection.setUseCaches(false);
             try (JarFile jar = connection.getJarFile()) {
                 String prefix = PIPELINES_DIR + "/";
