@@ -190,6 +190,8 @@ final class WireSkeleton {
                             skip(w, f, end, depth + 1);
                         }
                     }
+                case 4:
+                    throw new WireException("unexpected end-group tag");
                 default:
                     throw new WireException("invalid wire type " + wire);
             }
