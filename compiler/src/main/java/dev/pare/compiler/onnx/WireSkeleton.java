@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -384,6 +383,4 @@ final class WireSkeleton {
             buf.clear();
         }
     }
-
-    static List<ByteBuffer> newPayloadList() { return new ArrayList<>(); }
 }

@@ -55,15 +55,13 @@ class OnnxHostileInputTest {
         assertEquals(f + ": not an ONNX model: protobuf parse failed (" + RANDOM_REASON + ")", readError(f));
     }
 
-    static final String RANDOM_REASON = "invalid wire type 6";
 
     @Test
     void textFile() throws Exception {
         Path f = Files.writeString(tmp.resolve("notes.onnx"), "These are my notes about the model.\nNothing else.\n");
-        assertEquals(f + ": not an ONNX model: " + TEXT_REASON, readError(f));
+        assertEquals(f + ": not an ONNX model: protobuf parse failed (unexpected end-group tag)", readError(f));
     }
 
-    static final String TEXT_REASON = "protobuf parse failed (unexpected end-group tag)";
 
     @Test
     void emptyFile() throws Exception {

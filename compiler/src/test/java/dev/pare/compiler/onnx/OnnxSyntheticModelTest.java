@@ -352,6 +352,9 @@ class OnnxSyntheticModelTest {
         ModelProto original = everything();
         Model model = OnnxFormat.fromProto(original, tmp, Path.of("mem.onnx"));
         assertNull(ProtoDiff.firstDifference(original, OnnxFormat.toProto(model)));
+        Path out = tmp.resolve("mem.onnx");
+        new OnnxFormat().write(model, out); // heap-backed tensors take the same streaming path
+        assertArrayEquals(original.toByteArray(), Files.readAllBytes(out));
     }
 
     @Test
