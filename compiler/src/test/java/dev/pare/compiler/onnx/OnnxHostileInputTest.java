@@ -52,7 +52,7 @@ class OnnxHostileInputTest {
         byte[] junk = new byte[4096];
         new SplittableRandom(1).nextBytes(junk);
         Path f = Files.write(tmp.resolve("junk.onnx"), junk);
-        assertEquals(f + ": not an ONNX model: protobuf parse failed (" + RANDOM_REASON + ")", readError(f));
+        assertEquals(f + ": not an ONNX model: protobuf parse failed (invalid wire type 6)", readError(f));
     }
 
 
