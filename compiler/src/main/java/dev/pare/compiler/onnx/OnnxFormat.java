@@ -1,0 +1,63 @@
+package dev.pare.compiler.onnx;
+
+import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
+import dev.pare.ir.Model;
+import dev.pare.spi.ModelFormat;
+import dev.pare.spi.ModelFormatException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The ONNX model format: a lossless reader and writer for the {@code onnx} dialect.
+ *
+ * <p>Reading then writing an unchanged model reproduces the input {@code ModelProto} (and in
+ * practice its bytes). What the IR does not model is kept on it: see {@link OnnxKeys}. Model
+ * fields Pare does not model ({@code training_info}, {@code functions}, unknown fields such as
+ * {@code configuration}) become {@link Model.OpaqueField}s whose {@code encoded} bytes are a
+ * {@code ModelProto} holding only that one field.
+ */
+public final class OnnxFormat implements ModelFormat {
+
+    @Override public String name() { return "onnx"; }
+
+    @Override public List<String> extensions() { return List.of(".onnx"); }
+
+    @Override public Model read(Path file) throws ModelFormatException {
+        return OnnxReader.read(file);
+    }
+
+    @Override public void write(Model model, Path target) throws ModelFormatException {
+        OnnxWriter.write(model, target);
+    }
+
+    /**
+     * The model as an in-memory {@code ModelProto} with every tensor inline (external tensors are
+     * copied into raw_data), e.g. to hand to ONNX Runtime without a file.
+     */
+    public static ModelProto toProto(Model model) {
+        return new OnnxExporter(TensorCodec.INLINE).export(model);
+    }
+
+    /**
+     * Builds the IR from a parsed {@code ModelProto}; external data locations resolve in
+     * {@code baseDir}. {@code source} names the model in error messages.
+     */
+    public static Model fromProto(ModelProto proto, Path baseDir, Path source) throws ModelFormatException {
+        ExternalDataResolver external = new ExternalDataResolver(baseDir.toAbsolutePath());
+        TensorCodec.Sources sources = new TensorCodec.Sources() {
+            @Override public ByteBuffer rawRegion(int index) {
+                throw new OnnxInputError("raw_data holds a Pare placeholder; the proto was not made by toProto");
+            }
+
+            @Override public ExternalDataResolver external() { return external; }
+        };
+        try {
+            return new OnnxImporter(source.getFileName().toString(), sources).importModel(proto);
+        } catch (OnnxInputError e) {
+            throw new ModelFormatException(source, e.getMessage());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new ModelFormatException(source, "invalid model: " + OnnxReader.oneLine(e));
+        }
+    }
+}

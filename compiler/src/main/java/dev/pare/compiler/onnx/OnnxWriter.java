@@ -1,0 +1,166 @@
+package dev.pare.compiler.onnx;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
+import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.StringStringEntryProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.TensorProto;
+import dev.pare.ir.DenseData;
+import dev.pare.ir.Model;
+import dev.pare.spi.ModelFormatException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes a model as ONNX. The proto is built with placeholders for tensor payloads and streamed
+ * with the payloads written straight from their buffers (mapped input regions stay off the heap).
+ * Tensors that were external stay external, in one {@code <file name>.data} next to the output at
+ * 4096-byte aligned offsets. Everything goes to temporary siblings first and is moved into place,
+ * so a failure leaves no output behind.
+ */
+final class OnnxWriter {
+
+    static final int ALIGNMENT = 4096;
+
+    private OnnxWriter() {}
+
+    private record Region(DenseData data, long offset) {}
+
+    /** Collects payloads while the exporter builds the skeleton. */
+    private static final class PayloadSink implements TensorCodec.Sink {
+        final List<ByteBuffer> payloads = new ArrayList<>();
+        final List<Region> external = new ArrayList<>();
+        final String dataFileName;
+        long end;
+
+        PayloadSink(String dataFileName) { this.dataFileName = dataFileName; }
+
+        @Override public void raw(TensorProto.Builder b, ByteBuffer bytes) {
+            if (bytes.remaining() < WireSkeleton.PLACEHOLDER_SIZE) {
+                b.setRawData(ByteString.copyFrom(bytes));
+            } else {
+                b.setRawData(WireSkeleton.placeholder(payloads.size()));
+                payloads.add(bytes);
+            }
+        }
+
+        @Override public void external(TensorProto.Builder b, DenseData data, List<StringStringEntryProto> extra) {
+            long offset = (end + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+            b.addExternalData(entry("location", dataFileName));
+            b.addExternalData(entry("offset", Long.toString(offset)));
+            b.addExternalData(entry("length", Long.toString(data.byteSize())));
+            b.addAllExternalData(extra);
+            b.setDataLocation(TensorProto.DataLocation.EXTERNAL);
+            external.add(new Region(data, offset));
+            end = offset + data.byteSize();
+        }
+
+        private static StringStringEntryProto entry(String k, String v) {
+            return StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
+        }
+    }
+
+    static void write(Model model, Path target) throws ModelFormatException {
+        Path absolute = target.toAbsolutePath();
+        Path dir = absolute.getParent();
+        String fileName = absolute.getFileName().toString();
+        PayloadSink sink = new PayloadSink(fileName + ".data");
+        byte[] skeleton;
+        long size;
+        try {
+            ModelProto proto = new OnnxExporter(sink).export(model);
+            skeleton = new byte[proto.getSerializedSize()];
+            CodedOutputStream cos = CodedOutputStream.newInstance(skeleton);
+            cos.useDeterministicSerialization();
+            proto.writeTo(cos);
+            cos.checkNoSpaceLeft();
+            size = WireSkeleton.expandedSize(skeleton, sink.payloads);
+        } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+            throw new ModelFormatException(target, "cannot write ONNX: " + OnnxReader.oneLine(e), e);
+        } catch (IOException | WireSkeleton.WireException e) {
+            throw new ModelFormatException(target, "cannot write ONNX: " + OnnxReader.oneLine(e), e);
+        }
+        if (size > Integer.MAX_VALUE) {
+            throw new ModelFormatException(target, "cannot write ONNX: the model would be " + size
+                    + " bytes, over the 2 GiB protobuf limit; keep large weights as external data");
+        }
+        if (dir == null || !Files.exists(dir)) {
+            throw new ModelFormatException(target, "cannot write: folder " + dir + " does not exist");
+        }
+        if (!Files.isDirectory(dir)) throw new ModelFormatException(target, "cannot write: " + dir + " is not a folder");
+        Path modelTemp = null;
+        Path dataTemp = null;
+        Path dataTarget = dir.resolve(sink.dataFileName);
+        boolean dataMoved = false;
+        try {
+            if (!sink.external.isEmpty()) {
+                dataTemp = Files.createTempFile(dir, "." + sink.dataFileName + ".", ".tmp");
+                writeData(sink.external, dataTemp);
+            }
+            modelTemp = Files.createTempFile(dir, "." + fileName + ".", ".tmp");
+            try (FileChannel ch = FileChannel.open(modelTemp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                WireSkeleton.expand(skeleton, sink.payloads, ch);
+            }
+            if (dataTemp != null) {
+                move(dataTemp, dataTarget);
+                dataTemp = null;
+                dataMoved = true;
+            }
+            move(modelTemp, absolute);
+            modelTemp = null;
+        } catch (AccessDeniedException e) {
+            throw new ModelFormatException(target, "cannot write: permission denied in " + dir);
+        } catch (NoSuchFileException e) {
+            throw new ModelFormatException(target, "cannot write: folder " + dir + " does not exist");
+        } catch (IOException | WireSkeleton.WireException | UncheckedIOException | IllegalStateException e) {
+            throw new ModelFormatException(target, "cannot write: " + OnnxReader.oneLine(e), e);
+        } finally {
+            deleteQuietly(modelTemp);
+            deleteQuietly(dataTemp);
+            if (dataMoved && modelTemp != null) deleteQuietly(dataTarget);
+        }
+    }
+
+    private static void writeData(List<Region> regions, Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            long pos = 0;
+            for (Region r : regions) {
+                if (r.offset() > pos) {
+                    ByteBuffer zeros = ByteBuffer.allocate((int) (r.offset() - pos));
+                    while (zeros.hasRemaining()) ch.write(zeros);
+                }
+                ByteBuffer b = r.data().bytes();
+                while (b.hasRemaining()) ch.write(b);
+                pos = r.offset() + r.data().byteSize();
+            }
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        if (p == null) return;
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort: the original error matters more
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.pare.compiler.testing;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Runs an ONNX file in ONNX Runtime (CPU, one thread, so results are reproducible) on named
+ * float or int64 inputs and returns the float or int64 outputs by name.
+ */
+public final class OrtRunner {
+
+    /** A dense tensor: shape plus float or long values (exactly one of them non-null). */
+    public record Tensor(long[] shape, float[] floats, long[] longs) {
+        public static Tensor ofFloats(long[] shape, float[] values) { return new Tensor(shape, values, null); }
+
+        public static Tensor ofLongs(long[] shape, long[] values) { return new Tensor(shape, null, values); }
+    }
+
+    private OrtRunner() {}
+
+    public static Map<String, Tensor> run(Path model, Map<String, Tensor> inputs) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setIntraOpNumThreads(1);
+            opts.setInterOpNumThreads(1);
+            try (OrtSession session = env.createSession(model.toString(), opts)) {
+                Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+                try {
+                    for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+                        Tensor t = e.getValue();
+                        feeds.put(e.getKey(), t.floats() != null
+                                ? OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape())
+                                : OnnxTensor.createTensor(env, LongBuffer.wrap(t.longs()), t.shape()));
+                    }
+                    Map<String, Tensor> out = new LinkedHashMap<>();
+                    try (OrtSession.Result result = session.run(feeds)) {
+                        for (Map.Entry<String, OnnxValue> e : result) {
+                            OnnxTensor t = (OnnxTensor) e.getValue();
+                            TensorInfo info = t.getInfo();
+                            switch (info.type) {
+                                case FLOAT: {
+                                    FloatBuffer fb = t.getFloatBuffer();
+                                    float[] v = new float[fb.remaining()];
+                                    fb.get(v);
+                                    out.put(e.getKey(), Tensor.ofFloats(info.getShape(), v));
+                                    break;
+                                }
+                                case INT64: {
+                                    LongBuffer lb = t.getLongBuffer();
+                                    long[] v = new long[lb.remaining()];
+                                    lb.get(v);
+                                    out.put(e.getKey(), Tensor.ofLongs(info.getShape(), v));
+                                    break;
+                                }
+                                default:
+                                    throw new IllegalArgumentException("output " + e.getKey() + " has type " + info.type);
+                            }
+                        }
+                    }
+                    return out;
+                } finally {
+                    for (OnnxTensor t : feeds.values()) t.close();
+                }
+            }
+        }
+    }
+}
