@@ -28,7 +28,6 @@ import dev.pare.ir.TensorType;
 import dev.pare.ir.Type;
 import dev.pare.ir.Value;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -400,6 +399,4 @@ final class OnnxImporter {
         importGraph(gp, sub);
         return sub;
     }
-
-    static String shape(long[] dims) { return Arrays.toString(dims); }
 }

@@ -95,9 +95,10 @@ final class OnnxWriter {
             throw new ModelFormatException(target, "cannot write ONNX: the model would be " + size
                     + " bytes, over the 2 GiB protobuf limit; keep large weights as external data");
         }
-        if (dir == null || !Files.isDirectory(dir)) {
+        if (dir == null || !Files.exists(dir)) {
             throw new ModelFormatException(target, "cannot write: folder " + dir + " does not exist");
         }
+        if (!Files.isDirectory(dir)) throw new ModelFormatException(target, "cannot write: " + dir + " is not a folder");
         Path modelTemp = null;
         Path dataTemp = null;
         Path dataTarget = dir.resolve(sink.dataFileName);

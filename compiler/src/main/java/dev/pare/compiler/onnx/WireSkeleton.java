@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -190,6 +189,8 @@ final class WireSkeleton {
                             skip(w, f, end, depth + 1);
                         }
                     }
+                case 4:
+                    throw new WireException("unexpected end-group tag");
                 default:
                     throw new WireException("invalid wire type " + wire);
             }
@@ -382,6 +383,4 @@ final class WireSkeleton {
             buf.clear();
         }
     }
-
-    static List<ByteBuffer> newPayloadList() { return new ArrayList<>(); }
 }

@@ -1,0 +1,20 @@
+package dev.pare.compiler.registry;
+
+import dev.pare.spi.PassInfo;
+import dev.pare.spi.PassProvider;
+
+/**
+ * A discovered pass: its provider, what it is, and the schema of its options.
+ *
+ * @param provider the provider instance (one per registry)
+ * @param info     {@code provider.info()}, read once
+ * @param schema   the options schema derived from {@code provider.defaults()}
+ */
+public record RegisteredPass(PassProvider<?> provider, PassInfo info, OptionsSchema<?> schema) {
+
+    public String name() { return info.name(); }
+
+    public boolean required() { return info.required(); }
+
+    public String providerClassName() { return provider.getClass().getName(); }
+}

@@ -1,0 +1,47 @@
+package dev.pare.passes.compression.math;
+
+import dev.pare.ir.DType;
+
+/**
+ * Options of {@link LinearQuantizer}, mirroring Core ML Tools' {@code OpLinearQuantizerConfig}
+ * (coreml.md §1.1) minus the pass-level {@code weight_threshold}.
+ *
+ * @param mode        affine with a zero point, or symmetric
+ * @param dtype       {@code INT8}, {@code UINT8}, {@code INT4} or {@code UINT4}
+ * @param granularity per tensor, per channel, or per block
+ */
+public record LinearQuantizerOptions(Mode mode, DType dtype, QuantGranularity granularity) {
+
+    public enum Mode { LINEAR, LINEAR_SYMMETRIC }
+
+    public LinearQuantizerOptions {
+        if (mode == null) mode = Mode.LINEAR_SYMMETRIC;
+        if (dtype == null) dtype = DType.INT8;
+        if (granularity == null) throw new IllegalArgumentException("linear_quantize: granularity is required");
+        if (dtype != DType.INT8 && dtype != DType.UINT8 && dtype != DType.INT4 && dtype != DType.UINT4) {
+            throw new IllegalArgumentException("linear_quantize: dtype must be int8, uint8, int4 or uint4, got " + dtype.shortName());
+        }
+    }
+
+    public boolean signed() {
+        return dtype == DType.INT8 || dtype == DType.INT4;
+    }
+
+    public int bits() {
+        return dtype.bits();
+    }
+
+    /** Smallest code: {@code -2^(b-1)} signed (+1 when symmetric), 0 unsigned (coreml.md §1.1). */
+    public int qmin() {
+        if (!signed()) return 0;
+        int q = -(1 << (bits() - 1));
+        return mode == Mode.LINEAR_SYMMETRIC ? q + 1 : q;
+    }
+
+    /** Largest code: {@code 2^(b-1)-1} signed, {@code 2^b-1} unsigned (−1 when symmetric). */
+    public int qmax() {
+        if (signed()) return (1 << (bits() - 1)) - 1;
+        int q = (1 << bits()) - 1;
+        return mode == Mode.LINEAR_SYMMETRIC ? q - 1 : q;
+    }
+}

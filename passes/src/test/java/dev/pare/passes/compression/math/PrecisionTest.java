@@ -1,0 +1,33 @@
+package dev.pare.passes.compression.math;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.pare.ir.DType;
+import org.junit.jupiter.api.Test;
+
+class PrecisionTest {
+
+    @Test
+    void doubleToHalfRoundsOnceNotTwice() {
+        double midpoint = 1.00048828125; // halfway between fp16 1.0 and 1.0009765625
+        // via float32 the 1e-12 is lost and half-even would give 1.0
+        assertEquals(1.0009765625f, Precision.FLOAT16.round(midpoint + 1e-12));
+        assertEquals(1.0f, Precision.FLOAT16.round(midpoint - 1e-12));
+        assertEquals(1.0f, Precision.FLOAT16.round(midpoint));
+        assertEquals(-1.0009765625f, Precision.FLOAT16.round(-(midpoint + 1e-12)));
+        assertEquals(0.1f, Precision.FLOAT32.round(0.1));
+    }
+
+    @Test
+    void weightTensorChecksShapeAndValues() {
+        assertEquals("weight: shape [2, 3] holds 6 elements but 5 values were given",
+                assertThrows(IllegalArgumentException.class, () -> WeightTensor.of(new float[5], new long[] {2, 3}, Precision.FLOAT32)).getMessage());
+        assertEquals("weight: element 1 is not finite (NaN)",
+                assertThrows(IllegalArgumentException.class, () -> WeightTensor.of(new float[] {0, Float.NaN}, new long[] {2}, Precision.FLOAT32)).getMessage());
+        assertEquals("weight: element 0 (0.1) is not an fp16 value",
+                assertThrows(IllegalArgumentException.class, () -> WeightTensor.of(new float[] {0.1f}, new long[] {1}, Precision.FLOAT16)).getMessage());
+        assertEquals("weight type must be f32 or f16, got i8",
+                assertThrows(IllegalArgumentException.class, () -> Precision.of(DType.INT8)).getMessage());
+    }
+}
