@@ -44,7 +44,7 @@ class EndToEndTest {
         CliRun compile = pare("compile", existing(MNIST).toString(), "-o", out.toString());
         assertEquals(0, compile.exitCode(), compile.err());
         assertTrue(compile.out().startsWith("compiled " + MNIST + " -> " + out
-                + ": nodes 92 -> 92, weights 70 -> 70, size 2.1 MiB -> 2.1 MiB, "), compile.out());
+                + ": nodes 92 -> 92, weights 70 -> 70 (2.1 MiB -> 2.1 MiB), file 2.1 MiB -> 2.1 MiB, "), compile.out());
 
         CliRun inspect = pare("inspect", out.toString());
         assertEquals(0, inspect.exitCode(), inspect.err());
@@ -88,7 +88,7 @@ class EndToEndTest {
         Path out = dir.resolve("minilm.onnx");
         CliRun compile = pare("compile", existing(MINILM).toString(), "-o", out.toString());
         assertEquals(0, compile.exitCode(), compile.err());
-        assertTrue(compile.out().contains(": nodes 637 -> 637, weights 248 -> 248, size 86.2 MiB -> 86.2 MiB, "),
+        assertTrue(compile.out().contains(": nodes 637 -> 637, weights 248 -> 248 (86.1 MiB -> 86.1 MiB), file 86.2 MiB -> 86.2 MiB, "),
                 compile.out());
         ModelReport r = report(out);
         assertEquals(report(MINILM), r);

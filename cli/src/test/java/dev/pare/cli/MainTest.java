@@ -230,7 +230,7 @@ class MainTest {
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("", r.err());
         assertTrue(r.out().matches("compiled \\Q" + in + "\\E -> \\Q" + out
-                + "\\E: nodes 2 -> 2, weights 2 -> 2, size \\d+ B -> \\d+ B, \\d+\\.\\d\\d s\n"), r.out());
+                + "\\E: nodes 2 -> 2, weights 2 -> 2 \\(24 B -> 24 B\\), file \\d+ B -> \\d+ B, \\d+\\.\\d\\d s\n"), r.out());
         assertTrue(Files.exists(out));
     }
 

@@ -1,6 +1,7 @@
 package dev.pare.compiler.driver;
 
 import dev.pare.compiler.inspect.ModelInspector;
+import dev.pare.compiler.inspect.ModelReport;
 import dev.pare.compiler.io.ModelFormats;
 import dev.pare.ir.Model;
 import dev.pare.ir.Problem;
@@ -47,7 +48,7 @@ public final class Compilation {
                     in + ": invalid model: " + summary(inputProblems));
         }
         long nodesIn = model.graph().allNodes().size();
-        long weightsIn = ModelInspector.inspect(model).weights().size();
+        ModelReport before = ModelInspector.inspect(model);
 
         Model compiled = transform(model);
         List<Problem> problems = Verifier.verify(compiled.graph());
@@ -56,10 +57,11 @@ public final class Compilation {
                     "compiled model does not verify: " + summary(problems));
         }
         long nodesOut = compiled.graph().allNodes().size();
-        long weightsOut = ModelInspector.inspect(compiled).weights().size();
+        ModelReport after = ModelInspector.inspect(compiled);
 
         write(writer, compiled, out);
-        return new CompileResult(in, out, nodesIn, nodesOut, weightsIn, weightsOut, size(in, false), size(out, true),
+        return new CompileResult(in, out, nodesIn, nodesOut, before.weights().size(), after.weights().size(),
+                before.bytes(), after.bytes(), size(in, false), size(out, true),
                 Duration.ofNanos(System.nanoTime() - start));
     }
 

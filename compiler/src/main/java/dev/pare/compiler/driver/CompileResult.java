@@ -4,8 +4,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * What a compilation did: node and weight counts of the model before and after, file sizes
- * of the input and output model files, and the wall time.
+ * What a compilation did, before and after: nodes (all graphs), weights, bytes the weights take
+ * as stored (wherever they live, external data included), and the size of the model file itself
+ * (without external data files); plus the wall time.
  */
 public record CompileResult(Path input, Path output, long nodesIn, long nodesOut, long weightsIn,
-                            long weightsOut, long bytesIn, long bytesOut, Duration elapsed) {}
+                            long weightsOut, long weightBytesIn, long weightBytesOut, long fileBytesIn,
+                            long fileBytesOut, Duration elapsed) {}

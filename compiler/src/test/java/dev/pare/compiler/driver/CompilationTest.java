@@ -50,8 +50,10 @@ class CompilationTest {
         assertEquals(11, r.nodesOut());
         assertEquals(8, r.weightsIn());
         assertEquals(8, r.weightsOut());
-        assertEquals(Files.size(in), r.bytesIn());
-        assertEquals(Files.size(out), r.bytesOut());
+        assertEquals(92, r.weightBytesIn());
+        assertEquals(92, r.weightBytesOut());
+        assertEquals(Files.size(in), r.fileBytesIn());
+        assertEquals(Files.size(out), r.fileBytesOut());
     }
 
     @Test
@@ -62,6 +64,7 @@ class CompilationTest {
         });
         CompileResult r = new Compilation(formats, addWeight).run(new CompileRequest(in, out, false));
         assertEquals(9, r.weightsOut());
+        assertEquals(96, r.weightBytesOut());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.pare.compiler.inspect;
 
+import dev.pare.compiler.onnx.OnnxKeys;
 import dev.pare.ir.Attribute;
 import dev.pare.ir.Attributes;
 import dev.pare.ir.DType;
@@ -33,7 +34,7 @@ public final class SampleModels {
         Value mask = r.addConstant("mask", new SparseData(TensorType.of(DType.FLOAT32, 1, 2),
                 TensorData.ofFloats(new long[] {1}, 3f), TensorData.ofLongs(new long[] {1}, 1), Map.of()));
         Value ext = r.addConstant("ext", TensorData.ofFloats(new long[] {1, 2}, 9, 10)
-                .withAnnotations(Map.of("onnx.external_data.location", "weights.bin")));
+                .withAnnotations(Map.of(OnnxKeys.STORAGE, OnnxKeys.EXTERNAL, OnnxKeys.EXTERNAL_LOCATION, "weights.bin")));
         TensorType row = TensorType.of(DType.FLOAT32, 1, 2);
         Attributes none = Attributes.empty();
         Value h = node(r, "MatMul_0", "onnx.MatMul", List.of(x, w), "h", row, none);
