@@ -273,7 +273,7 @@ class IrParserTest {
                   return %x
                 }
                 """);
-        assertError("bad.ir:2:22: expected node name '@name', found 'return'", """
+        assertError("bad.ir:3:3: expected node name '@name', found 'return'", """
                 graph g(%x: f32[2]) {
                   %y = onnx.Neg(%x)
                   return %y
