@@ -292,6 +292,6 @@ class IrParserTest {
                 """);
         assertError("bad.ir:1:13: unknown element type 'f33'", "graph g(%x: f33[2]) { return %x }");
         assertError("bad.ir:1:1: expected exactly one graph, found 2", "graph a() { return } graph b() { return }");
-        assertError("bad.ir:1:28: unterminated string", "graph g() { %y = onnx.X() {s=\"abc} @n return }");
+        assertError("bad.ir:1:30: unterminated string", "graph g() { %y = onnx.X() {s=\"abc} @n return }");
     }
 }
