@@ -131,11 +131,19 @@ public final class PassTester<O extends Record> {
      * {@code NAME.after.ir}; when the two files are equal the pass must report no change.
      */
     public PassRun assertGolden(String name) {
-        String before = resource(name + ".before.ir");
-        String after = resource(name + ".after.ir");
-        PassRun run = run(before, name + ".before.ir");
+        return assertGolden(name + ".before.ir", name + ".after.ir");
+    }
+
+    /**
+     * Golden files with explicit resource paths, so several passes can share one input file.
+     * When the expected output equals the input the pass must report no change.
+     */
+    public PassRun assertGolden(String beforeResource, String afterResource) {
+        String before = resource(beforeResource);
+        String after = resource(afterResource);
+        PassRun run = run(before, beforeResource);
         if (!TextDiff.normalize(after).equals(TextDiff.normalize(run.after()))) {
-            throw new AssertionError("IR after " + passName + " differs from " + name + ".after.ir (- expected, + actual):\n"
+            throw new AssertionError("IR after " + passName + " differs from " + afterResource + " (- expected, + actual):\n"
                     + TextDiff.diff(after, run.after()));
         }
         boolean expectChange = !TextDiff.normalize(run.before()).equals(TextDiff.normalize(run.after()));
