@@ -1,19 +1,36 @@
 package dev.pare.ir;
 
 import java.nio.ByteBuffer;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Stable text form of a graph: the golden format for tests and {@code --print-ir-*}. Small
- * constants print their values; large ones print size and a digest prefix, never addresses or
- * anything that varies between runs.
+ * Stable text form of a graph: the golden format for tests and {@code --print-ir-*}, and what
+ * {@code dev.pare.ir.text.IrParser} reads back. Small constants print their values; large ones
+ * print size and a digest prefix, never addresses or anything that varies between runs.
+ *
+ * <pre>
+ * graph main(%x: f32[1,N], %ids: i64[*]) {
+ *   default %ids = dense&lt;i64[2]: [0, 1]&gt;
+ *   %w: f32[2] = const dense&lt;f32[2]: [0.5, -1]&gt;
+ *   %y: f32[1,N] = onnx.Mul(%x, %w) {alpha=1.0, axes=[0, 1], mode="a"} @mul_0
+ *   return %y
+ * }
+ * </pre>
+ *
+ * Names that are not plain ({@code [A-Za-z0-9_.$/-]} and inner {@code :}) print quoted, e.g.
+ * {@code %"my value"}. Float attributes always carry a {@code .} or exponent so they read back
+ * as floats; empty lists carry their kind ({@code ints[]}).
  */
 public final class IrPrinter {
 
     /** Constants with at most this many elements print their values. */
     public static final int INLINE_LIMIT = 16;
+
+    private static final Pattern PLAIN_DIM = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private IrPrinter() {}
 
@@ -23,8 +40,13 @@ public final class IrPrinter {
         return sb.toString();
     }
 
+    /** Prints a list of graphs, used for multi-graph dumps. */
+    public static String print(List<Graph> graphs) {
+        return graphs.stream().map(IrPrinter::print).collect(Collectors.joining("\n"));
+    }
+
     private static void printGraph(Graph g, StringBuilder sb, String indent) {
-        sb.append("graph ").append(g.name()).append('(');
+        sb.append("graph ").append(name(g.name())).append('(');
         sb.append(g.inputs().stream().map(IrPrinter::typed).collect(Collectors.joining(", ")));
         sb.append(") {\n");
         String in = indent + "  ";
@@ -48,12 +70,12 @@ public final class IrPrinter {
                 for (Map.Entry<String, Attribute> e : n.attributes().asMap().entrySet()) {
                     if (!first) sb.append(", ");
                     first = false;
-                    sb.append(e.getKey()).append('=');
+                    sb.append(name(e.getKey())).append('=');
                     attr(e.getValue(), sb, in);
                 }
                 sb.append('}');
             }
-            sb.append(" @").append(n.name()).append('\n');
+            sb.append(" @").append(name(n.name())).append('\n');
         }
         sb.append(in).append("return ")
           .append(g.outputs().stream().map(IrPrinter::ref).collect(Collectors.joining(", "))).append('\n');
@@ -61,26 +83,47 @@ public final class IrPrinter {
         if (indent.isEmpty()) sb.append('\n');
     }
 
-    private static String ref(Value v) { return v.isAbsent() ? "_" : "%" + v.name(); }
+    private static String ref(Value v) { return v.isAbsent() ? "_" : "%" + name(v.name()); }
 
     private static String typed(Value v) {
         if (v.isAbsent()) return "_";
         Type t = v.type();
         if (t instanceof TensorType tt && tt.dtype() == DType.UNDEFINED && !tt.hasRank()) return ref(v);
-        return ref(v) + ": " + t;
+        return ref(v) + ": " + type(t);
+    }
+
+    /** A type as the parser reads it: {@code f32[1,N,?]}, {@code i64[*]}, {@code opaque<"onnx", "seq", hex:0a>}. */
+    public static String type(Type t) {
+        if (t instanceof OpaqueType o) {
+            return "opaque<" + quote(o.format()) + ", " + quote(o.summary()) + ", hex:" + HexFormat.of().formatHex(o.encoded()) + ">";
+        }
+        TensorType tt = (TensorType) t;
+        if (!tt.hasRank()) return tt.dtype().shortName() + "[*]";
+        StringBuilder sb = new StringBuilder(tt.dtype().shortName()).append('[');
+        for (int i = 0; i < tt.dims().size(); i++) {
+            if (i > 0) sb.append(',');
+            Dim d = tt.dims().get(i);
+            if (d instanceof Dim.Symbolic s && !PLAIN_DIM.matcher(s.name()).matches()) sb.append(quote(s.name()));
+            else sb.append(d);
+        }
+        return sb.append(']').toString();
     }
 
     private static void attr(Attribute a, StringBuilder sb, String indent) {
-        if (a instanceof Attribute.FloatAttr f) sb.append(formatFloat(f.value()));
+        if (a instanceof Attribute.FloatAttr f) sb.append(floatAttr(f.value()));
         else if (a instanceof Attribute.IntAttr i) sb.append(i.value());
         else if (a instanceof Attribute.StringAttr s) sb.append(quote(s.value()));
         else if (a instanceof Attribute.TensorAttr t) sb.append(data(t.value()));
         else if (a instanceof Attribute.GraphAttr g) printGraph(g.value(), sb, indent);
-        else if (a instanceof Attribute.FloatsAttr fs) sb.append(fs.values().stream().map(IrPrinter::formatFloat).collect(Collectors.joining(", ", "[", "]")));
-        else if (a instanceof Attribute.IntsAttr is) sb.append(is.values());
-        else if (a instanceof Attribute.StringsAttr ss) sb.append(ss.values().stream().map(IrPrinter::quote).collect(Collectors.joining(", ", "[", "]")));
-        else if (a instanceof Attribute.TensorsAttr ts) sb.append(ts.values().stream().map(IrPrinter::data).collect(Collectors.joining(", ", "[", "]")));
+        else if (a instanceof Attribute.FloatsAttr fs) list(sb, "floats", fs.values().stream().map(IrPrinter::floatAttr).collect(Collectors.toList()));
+        else if (a instanceof Attribute.IntsAttr is) list(sb, "ints", is.values().stream().map(String::valueOf).collect(Collectors.toList()));
+        else if (a instanceof Attribute.StringsAttr ss) list(sb, "strings", ss.values().stream().map(IrPrinter::quote).collect(Collectors.toList()));
+        else if (a instanceof Attribute.TensorsAttr ts) list(sb, "tensors", ts.values().stream().map(IrPrinter::data).collect(Collectors.toList()));
         else if (a instanceof Attribute.GraphsAttr gs) {
+            if (gs.values().isEmpty()) {
+                sb.append("graphs[]");
+                return;
+            }
             sb.append('[');
             for (int i = 0; i < gs.values().size(); i++) {
                 if (i > 0) sb.append(", ");
@@ -89,20 +132,58 @@ public final class IrPrinter {
             sb.append(']');
         }
         else if (a instanceof Attribute.SparseTensorAttr s) sb.append(data(s.value()));
-        else if (a instanceof Attribute.SparseTensorsAttr ss) sb.append(ss.values().stream().map(IrPrinter::data).collect(Collectors.joining(", ", "[", "]")));
-        else if (a instanceof Attribute.TypeAttr t) sb.append("type<").append(t.value()).append('>');
-        else if (a instanceof Attribute.TypesAttr ts) sb.append(ts.values().stream().map(t -> "type<" + t + ">").collect(Collectors.joining(", ", "[", "]")));
-        else if (a instanceof Attribute.RefAttr r) sb.append("@ref(").append(r.refName()).append(')');
+        else if (a instanceof Attribute.SparseTensorsAttr ss) list(sb, "sparse_tensors", ss.values().stream().map(IrPrinter::data).collect(Collectors.toList()));
+        else if (a instanceof Attribute.TypeAttr t) sb.append("type<").append(type(t.value())).append('>');
+        else if (a instanceof Attribute.TypesAttr ts) list(sb, "types", ts.values().stream().map(t -> "type<" + type(t) + ">").collect(Collectors.toList()));
+        else if (a instanceof Attribute.RefAttr r) sb.append("@ref(").append(name(r.refName())).append(": ").append(kindName(r.refKindCode())).append(')');
     }
 
-    /** {@code dense<f32[2]: [1, 2]>} for small tensors, {@code dense<f32[64,3], 768 B, sha256:0a1b2c3d4e5f>} otherwise. */
+    private static void list(StringBuilder sb, String kind, List<String> items) {
+        if (items.isEmpty()) sb.append(kind).append("[]");
+        else sb.append('[').append(String.join(", ", items)).append(']');
+    }
+
+    private static final List<String> KIND_NAMES = List.of("undefined", "float", "int", "string", "tensor", "graph",
+            "floats", "ints", "strings", "tensors", "graphs", "sparse_tensor", "sparse_tensors", "type", "types");
+
+    /** The attribute kind name for an ONNX {@code AttributeType} code, as {@code @ref(name: kind)} prints it. */
+    public static String kindName(int code) {
+        return code >= 0 && code < KIND_NAMES.size() ? KIND_NAMES.get(code) : Integer.toString(code);
+    }
+
+    /** The ONNX {@code AttributeType} code for a kind name, or -1. */
+    public static int kindCode(String name) {
+        int i = KIND_NAMES.indexOf(name);
+        if (i >= 0) return i;
+        try {
+            return Integer.parseInt(name);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * {@code dense<f32[2]: [1, 2]>} for small tensors, {@code dense<f32[64,3], 768 B, sha256:0a1b2c3d4e5f>}
+     * otherwise; {@code strings<str[1]: ["a"]>}; sparse tensors show their parts:
+     * {@code sparse<f32[2,2]: values=dense<f32[1]: [5]>, indices=dense<i64[1]: [3]>>}.
+     */
     public static String data(TensorData d) {
-        String kind = d instanceof SparseData s ? "sparse(nnz=" + s.nonZeroCount() + ")" : d instanceof StringData ? "strings" : "dense";
+        if (d instanceof SparseData s) {
+            if (s.values().elementCount() <= INLINE_LIMIT && s.indices().elementCount() <= INLINE_LIMIT) {
+                String v = values(s.values());
+                String i = values(s.indices());
+                if (v != null && i != null) {
+                    return "sparse<" + type(d.type()) + ": values=" + data(s.values()) + ", indices=" + data(s.indices()) + ">";
+                }
+            }
+            return "sparse(nnz=" + s.nonZeroCount() + ")<" + type(d.type()) + ", " + d.byteSize() + " B, sha256:" + d.sha256().substring(0, 12) + ">";
+        }
+        String kind = d instanceof StringData ? "strings" : "dense";
         if (d.elementCount() <= INLINE_LIMIT) {
             String values = values(d);
-            if (values != null) return kind + "<" + d.type() + ": " + values + ">";
+            if (values != null) return kind + "<" + type(d.type()) + ": " + values + ">";
         }
-        return kind + "<" + d.type() + ", " + d.byteSize() + " B, sha256:" + d.sha256().substring(0, 12) + ">";
+        return kind + "<" + type(d.type()) + ", " + d.byteSize() + " B, sha256:" + d.sha256().substring(0, 12) + ">";
     }
 
     private static String values(TensorData d) {
@@ -146,17 +227,47 @@ public final class IrPrinter {
         return sb.append(']').toString();
     }
 
+    /** Tensor element form: integral values without a fraction ({@code 2}, {@code -0}), others as Java prints them. */
     static String formatFloat(float f) {
+        if (f == 0 && Float.floatToRawIntBits(f) != 0) return "-0";
         if (f == Math.rint(f) && !Float.isInfinite(f) && Math.abs(f) < 1e7) return Long.toString((long) f);
         return Float.toString(f);
     }
 
-    private static String quote(String s) {
-        return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + '"';
+    /** Attribute form: always reads back as a float ({@code 1.0}, {@code 1.0E-5}, {@code NaN}). */
+    private static String floatAttr(float f) { return Float.toString(f); }
+
+    private static boolean isNameChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || c == '_' || c == '.' || c == '$' || c == '/' || c == '-' || c == ':';
     }
 
-    /** Prints a list of graphs, used for multi-graph dumps. */
-    public static String print(List<Graph> graphs) {
-        return graphs.stream().map(IrPrinter::print).collect(Collectors.joining("\n"));
+    /** Whether {@code c} may appear in an unquoted name (a {@code :} only before another name character). */
+    public static boolean isPlainNameChar(char c) { return isNameChar(c); }
+
+    /** A value, node, graph or attribute name: plain, or quoted when it holds other characters. */
+    public static String name(String s) {
+        boolean plain = !s.isEmpty() && s.charAt(s.length() - 1) != ':';
+        for (int i = 0; plain && i < s.length(); i++) plain = isNameChar(s.charAt(i));
+        return plain ? s : quote(s);
+    }
+
+    public static String quote(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '\\' -> sb.append("\\\\");
+                case '"' -> sb.append("\\\"");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+                    else sb.append(c);
+                }
+            }
+        }
+        return sb.append('"').toString();
     }
 }

@@ -210,6 +210,24 @@ public final class Rewriter {
 
     public void setGraphName(String name) { graph.setName(name); }
 
+    /**
+     * Renames a constant or node result of this graph, e.g. so that a folded or forwarded value
+     * can take over the name of a graph output it replaces. Graph inputs keep their names.
+     */
+    public void renameValue(Value v, String newName) {
+        requireOwn(v);
+        if (v.kind() == Value.Kind.INPUT) throw new IllegalArgumentException("graph input " + v + " cannot be renamed");
+        if (v.name().equals(newName)) return;
+        if (newName == null || newName.isEmpty()) throw new IllegalArgumentException("value name is empty");
+        if (graph.valuesByName.containsKey(newName)) {
+            throw new IllegalArgumentException("value name '" + newName + "' is already defined in " + graph);
+        }
+        graph.valuesByName.remove(v.name());
+        v.rename(newName);
+        graph.valuesByName.put(newName, v);
+        changed = true;
+    }
+
     /** Erases a node whose results are unused and are not graph outputs. */
     public void erase(Node node) {
         requireOwn(node);
