@@ -28,7 +28,7 @@ import java.util.List;
 final class SparseLowering {
 
     /** Fixed cost of the mask form's extra small constants, so that tiny tensors stay simpler. */
-    static final long MASK_FORM_OVERHEAD = 96;
+    static final long MASK_FORM_OVERHEAD = 160;
 
     enum Form { DENSE, SPARSE_INITIALIZER, MASK }
 
