@@ -6,7 +6,8 @@ import java.util.TreeMap;
 
 /**
  * A small JSON writer for reports. Values are {@link Map} (keys written in sorted order, so the
- * output is stable), {@link List}, {@link String}, integral {@link Number}s, {@link Boolean} and
+ * output is stable), {@link List}, {@link String}, integral {@link Number}s, {@link Double}s
+ * (rounded to 6 decimals), {@link Boolean} and
  * {@code null}. Output is indented by two spaces and ends with a newline.
  */
 public final class Json {
@@ -28,6 +29,11 @@ public final class Json {
             sb.append(b);
         } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
             sb.append(((Number) v).longValue());
+        } else if (v instanceof Double d) {
+            // fractions (e.g. sparsity): at most 6 decimals, no exponent, so the text is stable
+            if (!Double.isFinite(d)) throw new IllegalArgumentException("JSON has no " + d);
+            java.math.BigDecimal b = java.math.BigDecimal.valueOf(d).setScale(6, java.math.RoundingMode.HALF_EVEN).stripTrailingZeros();
+            sb.append(b.signum() == 0 ? "0" : b.toPlainString());
         } else if (v instanceof Map<?, ?> m) {
             if (m.isEmpty()) {
                 sb.append("{}");

@@ -23,8 +23,9 @@ import java.util.TreeMap;
 /**
  * Builds a {@link ModelReport}: walks the main graph and, depth first, every subgraph, and
  * collects each weight wherever the format put it (initializers, sparse initializers, external
- * files, input defaults, Constant nodes, tensor attributes). Reads no weight bytes, so it is
- * cheap on large models whose weights stay mapped.
+ * files, input defaults, Constant nodes, tensor attributes), and which of them are decoded from a
+ * compressed form ({@link CompressionAnalysis}). Reads no weight bytes except sparsity masks, so it
+ * is cheap on large models whose weights stay mapped.
  */
 public final class ModelInspector {
 
@@ -32,6 +33,7 @@ public final class ModelInspector {
 
     private final Map<String, Long> opCounts = new TreeMap<>();
     private final List<WeightReport> weights = new ArrayList<>();
+    private final List<CompressedWeight> compressed = new ArrayList<>();
     private long nodes;
     private long subgraphNodes;
 
@@ -61,7 +63,7 @@ public final class ModelInspector {
                 .thenComparing(t -> t.dtype().shortName()));
         return new ModelReport(model.format(), main.name(), ports(main.inputs()), ports(main.outputs()),
                 model.properties(), model.metadataProps(), model.opsets(), in.nodes, in.subgraphNodes, ops,
-                in.weights, totals, parameters, bytes);
+                in.weights, totals, parameters, bytes, in.compressed);
     }
 
     private static List<GraphPort> ports(List<Value> values) {
@@ -71,6 +73,7 @@ public final class ModelInspector {
     }
 
     private void walk(Graph g, String path) {
+        compressed.addAll(CompressionAnalysis.find(g, path));
         for (Value v : g.inputs()) {
             if (v.data() != null) {
                 weights.add(weight(path, v.name(), v.data(), Storage.INPUT_DEFAULT, "", users(v)));

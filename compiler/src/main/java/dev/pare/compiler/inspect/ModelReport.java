@@ -24,11 +24,13 @@ import java.util.Map;
  * @param dtypeTotals   weights per element type: bytes descending, then dtype name
  * @param parameters    total elements of all weights
  * @param bytes         total stored bytes of all weights
+ * @param compressedWeights weights stored compressed and decoded at run time, in graph order
  */
 public record ModelReport(String format, String graphName, List<GraphPort> inputs, List<GraphPort> outputs,
                           Map<String, String> properties, Map<String, String> metadataProps,
                           List<Model.OpsetImport> opsets, long nodes, long subgraphNodes, List<OpCount> ops,
-                          List<WeightReport> weights, List<DTypeTotal> dtypeTotals, long parameters, long bytes) {
+                          List<WeightReport> weights, List<DTypeTotal> dtypeTotals, long parameters, long bytes,
+                          List<CompressedWeight> compressedWeights) {
     public ModelReport {
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
@@ -38,6 +40,7 @@ public record ModelReport(String format, String graphName, List<GraphPort> input
         ops = List.copyOf(ops);
         weights = List.copyOf(weights);
         dtypeTotals = List.copyOf(dtypeTotals);
+        compressedWeights = List.copyOf(compressedWeights);
     }
 
     /** Whether any weight sits in a subgraph (the text form then shows a graph column). */

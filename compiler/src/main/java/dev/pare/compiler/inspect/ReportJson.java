@@ -73,6 +73,26 @@ public final class ReportJson {
             dtypes.add(m);
         }
         root.put("dtypes", dtypes);
+
+        List<Object> compressed = new ArrayList<>();
+        for (CompressedWeight c : r.compressedWeights()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("graph", c.graphPath());
+            m.put("name", c.name());
+            m.put("shape", c.shape());
+            m.put("dtype", c.dtype().shortName());
+            m.put("kind", c.kind());
+            m.put("nbits", c.nbits() == 0 ? null : (long) c.nbits());
+            m.put("luts", c.luts() == 0 ? null : c.luts());
+            m.put("cluster_dim", c.clusterDim() == 0 ? null : (long) c.clusterDim());
+            m.put("granularity", c.granularity().isEmpty() ? null : c.granularity());
+            m.put("sparsity", c.isSparse() ? c.sparsity() : null);
+            m.put("dense_bytes", c.denseBytes());
+            m.put("stored_bytes", c.storedBytes());
+            m.put("parts", c.parts());
+            compressed.add(m);
+        }
+        root.put("compressed_weights", compressed);
         root.put("totals", map("weights", (long) r.weights().size(), "parameters", r.parameters(), "bytes", r.bytes()));
         return root;
     }

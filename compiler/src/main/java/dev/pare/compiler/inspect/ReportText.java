@@ -75,7 +75,47 @@ public final class ReportText {
             d.row("total", count(report.weights().size()), count(report.parameters()), size(report.bytes()));
             sb.append(d.render());
         }
+        if (!report.compressedWeights().isEmpty()) compressed(report, sb);
         return sb.toString();
+    }
+
+    /** Only shown when the model has compressed weights, so other reports are unchanged. */
+    private static void compressed(ModelReport report, StringBuilder sb) {
+        long dense = 0;
+        long stored = 0;
+        for (CompressedWeight c : report.compressedWeights()) {
+            dense += c.denseBytes();
+            stored += c.storedBytes();
+        }
+        boolean scoped = report.compressedWeights().stream().anyMatch(c -> !c.graphPath().isEmpty());
+        sb.append('\n').append("Compressed weights: ").append(plural(report.compressedWeights().size(), "tensor"))
+          .append(", ").append(size(stored)).append(" stored for ").append(size(dense)).append(" dense")
+          .append(ratio(dense, stored)).append('\n');
+        String[] head = {"name", "shape", "dtype", "kind", ">bits", ">LUTs", "granularity", ">sparsity", ">dense", ">stored", ">ratio"};
+        TextTable t = scoped ? new TextTable(prepend("graph", head)) : new TextTable(head);
+        for (CompressedWeight c : report.compressedWeights()) {
+            String shape = c.shape().stream().map(String::valueOf).collect(Collectors.joining(",", "[", "]"));
+            String luts = c.luts() == 0 ? "-" : c.clusterDim() > 1 ? c.luts() + " (vec " + c.clusterDim() + ")" : String.valueOf(c.luts());
+            String[] cells = {c.name(), shape, c.dtype().shortName(), c.kind(), c.nbits() == 0 ? "-" : String.valueOf(c.nbits()), luts,
+                c.granularity().isEmpty() ? "-" : c.granularity(),
+                c.isSparse() ? String.format(Locale.ROOT, "%.1f%%", c.sparsity() * 100) : "-",
+                size(c.denseBytes()), size(c.storedBytes()), ratio(c.denseBytes(), c.storedBytes()).trim()};
+            t.row(scoped ? prepend(c.graphPath().isEmpty() ? "main" : c.graphPath(), cells) : cells);
+        }
+        sb.append(t.render());
+    }
+
+    private static String[] prepend(String first, String[] rest) {
+        String[] out = new String[rest.length + 1];
+        out[0] = first;
+        System.arraycopy(rest, 0, out, 1, rest.length);
+        return out;
+    }
+
+    /** {@code " (x3.9)"}: dense over stored size. */
+    private static String ratio(long dense, long stored) {
+        if (stored == 0) return "";
+        return String.format(Locale.ROOT, " (x%.1f)", (double) dense / stored);
     }
 
     private static String storage(WeightReport r) {

@@ -1,5 +1,7 @@
 package dev.pare.compiler.onnx;
 
+import dev.pare.compiler.onnx.lower.LoweringException;
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
 import dev.pare.ir.Model;
 import dev.pare.spi.ModelFormat;
@@ -27,8 +29,15 @@ public final class OnnxFormat implements ModelFormat {
         return OnnxReader.read(file);
     }
 
+    /** Writes {@code model}; {@code pare.*} weight ops are first lowered to ONNX ops ({@link OnnxLowering}). */
     @Override public void write(Model model, Path target) throws ModelFormatException {
-        OnnxWriter.write(model, target);
+        Model onnx;
+        try {
+            onnx = OnnxLowering.lower(model);
+        } catch (LoweringException e) {
+            throw new ModelFormatException(target, "cannot write ONNX: " + e.getMessage());
+        }
+        OnnxWriter.write(onnx, target);
     }
 
     /**
@@ -36,7 +45,7 @@ public final class OnnxFormat implements ModelFormat {
      * copied into raw_data), e.g. to hand to ONNX Runtime without a file.
      */
     public static ModelProto toProto(Model model) {
-        return new OnnxExporter(TensorCodec.INLINE).export(model);
+        return new OnnxExporter(TensorCodec.INLINE).export(OnnxLowering.lower(model));
     }
 
     /**

@@ -43,7 +43,14 @@ class JsonTest {
 
     @Test
     void rejectsUnsupportedValues() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.write(1.5));
-        assertEquals("cannot write java.lang.Double as JSON", e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.write(1.5f));
+        assertEquals("cannot write java.lang.Float as JSON", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Json.write(Double.NaN));
+        assertEquals("JSON has no NaN", e.getMessage());
+    }
+
+    @Test
+    void doublesHaveAtMostSixDecimals() {
+        assertEquals("[0.75, 0.333333, 0, 2]\n", Json.write(java.util.List.of(0.75, 1 / 3.0, 0.0, 2.0)));
     }
 }

@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * Runs an ONNX file in ONNX Runtime (CPU, one thread, so results are reproducible) on named
- * float or int64 inputs and returns the float or int64 outputs by name.
+ * float or int64 inputs and returns the float or int64 outputs by name (float16 outputs are
+ * widened to float exactly).
  */
 public final class OrtRunner {
 
@@ -27,11 +28,24 @@ public final class OrtRunner {
 
     private OrtRunner() {}
 
+    /**
+     * Session config entry that keeps ORT's DQ(int4)+MatMul → MatMulNBits fusion exact: the default
+     * accuracy level 4 quantizes the activations to int8 (onnx.md §2.1).
+     */
+    public static final Map<String, String> EXACT_MATMUL_NBITS = Map.of("session.qdq_matmulnbits_accuracy_level", "0");
+
     public static Map<String, Tensor> run(Path model, Map<String, Tensor> inputs) throws OrtException {
+        return run(model, inputs, Map.of());
+    }
+
+    /** As {@link #run(Path, Map)} with extra session config entries. */
+    public static Map<String, Tensor> run(Path model, Map<String, Tensor> inputs, Map<String, String> config)
+            throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setIntraOpNumThreads(1);
             opts.setInterOpNumThreads(1);
+            for (Map.Entry<String, String> c : config.entrySet()) opts.addConfigEntry(c.getKey(), c.getValue());
             try (OrtSession session = env.createSession(model.toString(), opts)) {
                 Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
                 try {
@@ -51,6 +65,13 @@ public final class OrtRunner {
                                     FloatBuffer fb = t.getFloatBuffer();
                                     float[] v = new float[fb.remaining()];
                                     fb.get(v);
+                                    out.put(e.getKey(), Tensor.ofFloats(info.getShape(), v));
+                                    break;
+                                }
+                                case FLOAT16: {
+                                    java.nio.ShortBuffer sb = t.getShortBuffer();
+                                    float[] v = new float[sb.remaining()];
+                                    for (int i = 0; i < v.length; i++) v[i] = dev.pare.ir.Float16.toFloat(sb.get());
                                     out.put(e.getKey(), Tensor.ofFloats(info.getShape(), v));
                                     break;
                                 }
