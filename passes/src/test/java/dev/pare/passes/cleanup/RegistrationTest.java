@@ -24,7 +24,9 @@ class RegistrationTest {
 
     private static List<PassProvider<?>> providers() {
         List<PassProvider<?>> out = new ArrayList<>();
-        for (PassProvider<?> p : ServiceLoader.load(PassProvider.class)) out.add(p);
+        for (PassProvider<?> p : ServiceLoader.load(PassProvider.class)) {
+            if (p.getClass().getPackageName().equals(RegistrationTest.class.getPackageName())) out.add(p);
+        }
         return out;
     }
 
@@ -51,9 +53,9 @@ class RegistrationTest {
     @Test
     void builtInPipelinesAreIndexedAndNameKnownSteps() throws IOException {
         List<String> files = resource("META-INF/pare/pipelines.index").lines().filter(l -> !l.isBlank()).toList();
-        assertEquals(List.of("EMPTY.pipeline", "CLEANUP.pipeline", "DEFAULT.pipeline"), files);
+        assertEquals(List.of("EMPTY.pipeline", "CLEANUP.pipeline", "DEFAULT.pipeline"), files.subList(0, 3));
         Set<String> passes = new HashSet<>();
-        for (PassProvider<?> p : providers()) passes.add(p.info().name());
+        for (PassProvider<?> p : ServiceLoader.load(PassProvider.class)) passes.add(p.info().name());
         Set<String> pipelines = new HashSet<>();
         Pattern definition = Pattern.compile("pipeline\\s+([A-Z][A-Z0-9_]*)\\s*=");
         for (String f : files) {
@@ -65,7 +67,8 @@ class RegistrationTest {
         Pattern word = Pattern.compile("\\b([a-z][a-z0-9_]*|[A-Z][A-Z0-9_]*)\\b");
         Set<String> keywords = Set.of("pipeline", "fixpoint", "max_iterations", "include");
         for (String f : files) {
-            String body = resource("META-INF/pare/pipelines/" + f).replaceAll("//[^\n]*", "").replaceAll("\"[^\"]*\"", "");
+            String body = resource("META-INF/pare/pipelines/" + f).replaceAll("//[^\n]*", "").replaceAll("\"[^\"]*\"", "")
+                    .replaceAll("\\{[^{}]*=[^{}]*\\}", ""); // option blocks (compression passes)
             Matcher m = word.matcher(body);
             while (m.find()) {
                 String w = m.group(1);

@@ -1,0 +1,139 @@
+package dev.pare.passes.compression;
+
+import dev.pare.ir.Attribute;
+import dev.pare.ir.Attributes;
+import dev.pare.ir.Value;
+import dev.pare.passes.compression.math.Palettization;
+import dev.pare.passes.compression.math.Palettizer;
+import dev.pare.passes.compression.math.PalettizerOptions;
+import dev.pare.passes.compression.math.PalettizerOptions.PerChannelScale;
+import dev.pare.spi.Option;
+import dev.pare.spi.Pass;
+import dev.pare.spi.PassInfo;
+import dev.pare.spi.PassProvider;
+import dev.pare.spi.ScopedOptions;
+import dev.pare.spi.WeightOperand;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * {@code palettize}: replaces each weight by a look-up table and per-element indices
+ * ({@code pare.lut_to_dense}), Core ML Tools' {@code palettize_weights} (coreml.md §1.2). With a
+ * per-channel scale the LUT output is multiplied by {@code pare.affine_dequantize(lut_out, scale)};
+ * a weight already pruned by {@code prune} has only its kept values palettized and stays sparse:
+ * {@code pare.sparse_to_dense(mask, pare.lut_to_dense(...))}. The LUT and scales have the weight's
+ * float type. Weights the options cannot be applied to (for example unique mode with more than 256
+ * distinct values, or a group size that does not divide the channels) stay dense with a note, as
+ * Core ML Tools skips them with a warning. Common behaviour: {@link WeightCompressionPass}.
+ */
+public final class Palettize implements PassProvider<Palettize.Options> {
+
+    public enum Mode { KMEANS, UNIFORM, UNIQUE, CUSTOM }
+
+    public enum Granularity { PER_TENSOR, PER_GROUPED_CHANNEL }
+
+    /** The pass options; see each component's help. */
+    public record Options(
+            @Option(help = "How the LUT is built: kmeans (optimal 1-D k-means, k-means++ for vectors), uniform (evenly spaced "
+                    + "between min and max), unique (the weight's own distinct values), custom (the lut option).")
+            Mode mode,
+            @Option(help = "Index bits, one of 1, 2, 3, 4, 6, 8; 0 = automatic: 4 for kmeans and uniform, the smallest that fits "
+                    + "for unique, from the LUT size for custom.", min = 0, max = 8)
+            int nbits,
+            @Option(help = "One LUT for the whole weight, or one per group_size channels along channel_axis.")
+            Granularity granularity,
+            @Option(help = "Channels per LUT with per_grouped_channel; must divide the channel count.", min = 1)
+            int groupSize,
+            @Option(help = "Weight axis of the channels that LUT groups, vectors and per-channel scales run along; "
+                    + "-1 = the consuming op's output-channel axis.", min = -1)
+            int channelAxis,
+            @Option(help = "Divide each channel by its max |w| before palettizing and multiply it back with a per-channel scale.")
+            boolean enablePerChannelScale,
+            @Option(help = "Values per LUT entry; more than 1 clusters vectors of that many consecutive channels.", min = 1)
+            int clusterDim,
+            @Option(help = "The LUT for custom mode: entries times cluster_dim values; indices pick the nearest entry.")
+            List<Float> lut,
+            @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
+            long weightThreshold) {
+
+        public Options {
+            if (mode == null || granularity == null || lut == null) throw new IllegalArgumentException("palettize: mode, granularity and lut are required");
+            lut = List.copyOf(lut);
+            if (nbits != 0 && nbits != 1 && nbits != 2 && nbits != 3 && nbits != 4 && nbits != 6 && nbits != 8) {
+                throw new IllegalArgumentException("palettize: nbits must be 0 (automatic) or one of 1, 2, 3, 4, 6, 8, got " + nbits);
+            }
+            if (channelAxis < -1) throw new IllegalArgumentException("palettize: channel_axis must be -1 (by op) or a weight axis >= 0, got " + channelAxis);
+            if (weightThreshold < 0) throw new IllegalArgumentException("palettize: weight_threshold must be >= 0, got " + weightThreshold);
+            // the math library's own checks (mode/nbits/lut/cluster_dim combinations)
+            toMath(mode, nbits, granularity, groupSize, enablePerChannelScale, clusterDim, lut, 0);
+        }
+
+        /** The math options for a weight whose channel axis is {@code axis} (null if unknown). */
+        PalettizerOptions toMath(Integer axis) {
+            return toMath(mode, nbits, granularity, groupSize, enablePerChannelScale, clusterDim, lut, axis);
+        }
+
+        private static PalettizerOptions toMath(Mode mode, int nbits, Granularity granularity, int groupSize,
+                                                boolean enablePerChannelScale, int clusterDim, List<Float> lut, Integer axis) {
+            Integer bits = nbits != 0 ? Integer.valueOf(nbits) : mode == Mode.KMEANS || mode == Mode.UNIFORM ? Integer.valueOf(4) : null;
+            float[] custom = null;
+            if (!lut.isEmpty()) {
+                custom = new float[lut.size()];
+                for (int i = 0; i < custom.length; i++) custom[i] = lut.get(i);
+            }
+            return new PalettizerOptions(PalettizerOptions.Mode.valueOf(mode.name()), bits,
+                    PalettizerOptions.Granularity.valueOf(granularity.name()), groupSize, axis, clusterDim,
+                    enablePerChannelScale ? PerChannelScale.OUTPUT_CHANNEL : PerChannelScale.NONE, custom,
+                    PalettizerOptions.DEFAULT_MAX_ITERATIONS);
+        }
+    }
+
+    private final WeightTraits traits;
+
+    public Palettize() { this(WeightTraits.discover()); }
+
+    public Palettize(WeightTraits traits) { this.traits = traits; }
+
+    @Override public PassInfo info() {
+        return PassInfo.required("palettize", "Replaces weights by a look-up table and indices (k-means, uniform, unique or custom).");
+    }
+
+    @Override public Options defaults() {
+        return new Options(Mode.KMEANS, 0, Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 2048);
+    }
+
+    @Override public Pass create(ScopedOptions<Options> options) {
+        return new WeightCompressionPass<>("palettize", options, traits) {
+            @Override long weightThreshold(Options o) { return o.weightThreshold(); }
+
+            @Override boolean compressesPruned() { return true; }
+
+            @Override Emitter compress(Job<Options> job) {
+                Options o = job.options();
+                Integer axis = o.channelAxis() >= 0 ? Integer.valueOf(o.channelAxis())
+                        : job.outputAxis() == WeightOperand.NO_AXIS ? null : Integer.valueOf(job.outputAxis());
+                Palettization p = new Palettizer(null).palettize(job.weight(), o.toMath(axis), new SplittableRandom(job.seed()), job.keep());
+                return chain -> emit(chain, p);
+            }
+        };
+    }
+
+    /** {@code lut_to_dense(indices, lut)}, then the per-channel scale, then the existing sparsity mask. */
+    static Value emit(DenseChain chain, Palettization p) {
+        Value indices = chain.constant("indices", Tensors.ofInts(p.indexType(), p.indicesShape(), p.indices()));
+        Value lut = chain.constant("lut", Tensors.ofFloats(chain.dtype(), p.lutShape(), p.luts()));
+        Attributes attributes = p.clusterDim() > 1 ? Attributes.of(java.util.Map.of("vector_axis", Attribute.of((long) p.axis())))
+                : Attributes.empty();
+        Value dense = chain.op(PareDialectEvaluator.LUT_TO_DENSE, "palettized", List.of(indices, lut), attributes);
+        if (p.scales() != null) {
+            Value scale = chain.constant("scale", Tensors.ofFloats(chain.dtype(), p.scaleShape(), p.scales()));
+            List<Value> operands = new ArrayList<>(List.of(dense, scale));
+            dense = chain.op(PareDialectEvaluator.AFFINE_DEQUANTIZE, "scaled", operands, Attributes.empty());
+        }
+        if (chain.existingMask() != null) {
+            dense = chain.op(PareDialectEvaluator.SPARSE_TO_DENSE, "sparse", List.of(chain.existingMask(), dense), Attributes.empty());
+        }
+        return dense;
+    }
+}

@@ -1,0 +1,150 @@
+package dev.pare.passes.compression;
+
+import dev.pare.ir.Attributes;
+import dev.pare.ir.Value;
+import dev.pare.passes.compression.math.CompressionNotApplicableException;
+import dev.pare.passes.compression.math.MagnitudePrunerOptions;
+import dev.pare.passes.compression.math.Pruner;
+import dev.pare.passes.compression.math.PruningResult;
+import dev.pare.passes.compression.math.ThresholdPrunerOptions;
+import dev.pare.spi.Option;
+import dev.pare.spi.Pass;
+import dev.pare.spi.PassInfo;
+import dev.pare.spi.PassProvider;
+import dev.pare.spi.ScopedOptions;
+import dev.pare.spi.WeightOperand;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code prune}: zeroes small weights and stores the rest sparsely as
+ * {@code pare.sparse_to_dense(mask, values)} with the kept values in row-major order, Core ML
+ * Tools' {@code prune_weights} (coreml.md §1.3, §1.4). {@code mode=threshold} (the default, Core ML
+ * Tools' DEFAULT_PRUNING config) zeroes {@code |w| <= threshold} and leaves the weight dense with a
+ * note if fewer than {@code minimum_sparsity_percentile} of it would be zero. {@code mode=magnitude}
+ * takes exactly one of {@code target_sparsity} (unstructured, or in blocks of {@code block_size}
+ * channels by L2 norm) and {@code n_m_ratio} ("n:m": the n smallest of every m). Structured modes
+ * run along {@code dim}: 0 is the consuming op's output-channel axis and 1 its input axis (Core
+ * ML's weight dims 0 and 1 for conv and linear weights), so they need both axes from the op traits.
+ * Common behaviour: {@link WeightCompressionPass}.
+ */
+public final class Prune implements PassProvider<Prune.Options> {
+
+    public enum Mode { THRESHOLD, MAGNITUDE }
+
+    private static final Pattern N_M = Pattern.compile("\\s*(\\d+)\\s*:\\s*(\\d+)\\s*");
+
+    /** The pass options; see each component's help. */
+    public record Options(
+            @Option(help = "threshold: zero |w| <= threshold; magnitude: zero the smallest magnitudes (target_sparsity or n_m_ratio).")
+            Mode mode,
+            @Option(help = "threshold mode: values with |w| <= threshold become 0.", min = 0)
+            double threshold,
+            @Option(help = "threshold mode: leave a weight dense unless at least this fraction of it becomes 0.", min = 0, max = 1)
+            double minimumSparsityPercentile,
+            @Option(help = "magnitude mode: fraction of values (or blocks) to zero, in [0, 1]; -1 = not set (use n_m_ratio).", min = -1, max = 1)
+            double targetSparsity,
+            @Option(help = "magnitude mode: prune blocks of this many consecutive channels along dim by L2 norm; 0 = unstructured.", min = 0)
+            int blockSize,
+            @Option(help = "magnitude mode: \"n:m\" zeroes the n smallest of every m consecutive values along dim; \"\" = not set.")
+            String nMRatio,
+            @Option(help = "Axis of block_size / n_m_ratio: 0 = the op's output channels, 1 = its inputs; -1 = 0 for blocks, 1 for n:m.",
+                    min = -1, max = 1)
+            int dim,
+            @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
+            long weightThreshold) {
+
+        public Options {
+            if (mode == null || nMRatio == null) throw new IllegalArgumentException("prune: mode and n_m_ratio are required");
+            if (weightThreshold < 0) throw new IllegalArgumentException("prune: weight_threshold must be >= 0, got " + weightThreshold);
+            if (mode == Mode.THRESHOLD) {
+                if (targetSparsity != -1) throw new IllegalArgumentException("prune: target_sparsity needs mode=magnitude");
+                if (blockSize != 0) throw new IllegalArgumentException("prune: block_size needs mode=magnitude");
+                if (!nMRatio.isEmpty()) throw new IllegalArgumentException("prune: n_m_ratio needs mode=magnitude");
+                if (dim != -1) throw new IllegalArgumentException("prune: dim needs mode=magnitude with block_size or n_m_ratio");
+                new ThresholdPrunerOptions(threshold, minimumSparsityPercentile);
+            } else {
+                if (targetSparsity != -1 && !(targetSparsity >= 0 && targetSparsity <= 1)) {
+                    throw new IllegalArgumentException("prune: target_sparsity must be in [0, 1] (or -1 = not set), got " + targetSparsity);
+                }
+                magnitudeOptions(targetSparsity, blockSize, nMRatio, dim < 0 ? null : dim);
+            }
+        }
+
+        ThresholdPrunerOptions thresholdOptions() {
+            return new ThresholdPrunerOptions(threshold, minimumSparsityPercentile);
+        }
+
+        /** The math options with the structured axis {@code axis} (null = the math default). */
+        MagnitudePrunerOptions magnitudeOptions(Integer axis) {
+            return magnitudeOptions(targetSparsity, blockSize, nMRatio, axis);
+        }
+
+        private static MagnitudePrunerOptions magnitudeOptions(double targetSparsity, int blockSize, String nMRatio, Integer axis) {
+            int[] nm = null;
+            if (!nMRatio.isEmpty()) {
+                Matcher m = N_M.matcher(nMRatio);
+                if (!m.matches()) throw new IllegalArgumentException("prune: n_m_ratio must look like \"2:4\", got \"" + nMRatio + "\"");
+                nm = new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+            }
+            return new MagnitudePrunerOptions(targetSparsity < 0 ? null : targetSparsity, blockSize == 0 ? null : blockSize, nm, axis);
+        }
+
+        boolean structured() {
+            return mode == Mode.MAGNITUDE && (blockSize != 0 || !nMRatio.isEmpty());
+        }
+    }
+
+    private final WeightTraits traits;
+
+    public Prune() { this(WeightTraits.discover()); }
+
+    public Prune(WeightTraits traits) { this.traits = traits; }
+
+    @Override public PassInfo info() {
+        return PassInfo.required("prune", "Zeroes small weights (threshold, magnitude, block or n:m) and stores them sparsely.");
+    }
+
+    @Override public Options defaults() {
+        return new Options(Mode.THRESHOLD, ThresholdPrunerOptions.DEFAULT_THRESHOLD, ThresholdPrunerOptions.DEFAULT_MINIMUM_SPARSITY_PERCENTILE,
+                -1, 0, "", -1, 2048);
+    }
+
+    @Override public Pass create(ScopedOptions<Options> options) {
+        return new WeightCompressionPass<>("prune", options, traits) {
+            @Override long weightThreshold(Options o) { return o.weightThreshold(); }
+
+            @Override boolean compressesPruned() { return false; }
+
+            @Override Emitter compress(Job<Options> job) {
+                Options o = job.options();
+                PruningResult r;
+                if (o.mode() == Mode.THRESHOLD) {
+                    r = Pruner.threshold(job.weight(), o.thresholdOptions());
+                } else if (!o.structured()) {
+                    r = Pruner.magnitude(job.weight(), o.magnitudeOptions(null));
+                } else {
+                    int dim = o.dim() >= 0 ? o.dim() : o.blockSize() != 0 ? 0 : 1;
+                    int axis = dim == 0 ? job.outputAxis() : job.inputAxis();
+                    if (axis == WeightOperand.NO_AXIS) {
+                        throw new CompressionNotApplicableException("prune: block and n:m sparsity need the op's "
+                                + (dim == 0 ? "output" : "input") + " axis, and the consumers give none");
+                    }
+                    if (axis > 1) {
+                        throw new CompressionNotApplicableException("prune: block and n:m sparsity run along weight axis 0 or 1, but dim "
+                                + dim + " is axis " + axis + " here");
+                    }
+                    r = Pruner.magnitude(job.weight(), o.magnitudeOptions(axis));
+                }
+                return chain -> emit(chain, r);
+            }
+        };
+    }
+
+    static Value emit(DenseChain chain, PruningResult r) {
+        Value mask = chain.constant("mask", Tensors.ofMask(r.shape(), r.keep()));
+        Value values = chain.constant("values", Tensors.ofFloats(chain.dtype(), new long[] {r.keptCount()}, r.keptValues()));
+        return chain.op(PareDialectEvaluator.SPARSE_TO_DENSE, "sparse", List.of(mask, values), Attributes.empty());
+    }
+}

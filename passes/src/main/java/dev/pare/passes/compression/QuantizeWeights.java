@@ -1,0 +1,134 @@
+package dev.pare.passes.compression;
+
+import dev.pare.ir.Attributes;
+import dev.pare.ir.DType;
+import dev.pare.ir.Value;
+import dev.pare.passes.compression.math.CompressionNotApplicableException;
+import dev.pare.passes.compression.math.LinearQuantization;
+import dev.pare.passes.compression.math.LinearQuantizer;
+import dev.pare.passes.compression.math.LinearQuantizerOptions;
+import dev.pare.passes.compression.math.QuantGranularity;
+import dev.pare.spi.Option;
+import dev.pare.spi.Pass;
+import dev.pare.spi.PassInfo;
+import dev.pare.spi.PassProvider;
+import dev.pare.spi.ScopedOptions;
+import dev.pare.spi.WeightOperand;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code quantize_weights}: linear weight quantization, Core ML Tools' {@code linear_quantize_weights}
+ * (coreml.md §1.1): integer codes plus per-tensor, per-output-channel or per-block scales (and zero
+ * points for {@code linear} and unsigned symmetric), as {@code pare.affine_dequantize(data, scale
+ * [, zero_point])}. Scales have the weight's float type. A weight pruned by {@code prune} has only
+ * its kept values quantized and stays sparse: {@code pare.sparse_to_dense(mask, affine_dequantize(...))}.
+ * Per-channel needs the consuming op's output axis, per-block also its input axis (op traits); a
+ * block size the contract cannot express (the last block shorter than another split would give)
+ * leaves the weight dense with a note. Common behaviour: {@link WeightCompressionPass}.
+ */
+public final class QuantizeWeights implements PassProvider<QuantizeWeights.Options> {
+
+    public enum Mode { LINEAR, LINEAR_SYMMETRIC }
+
+    public enum Dtype { INT8, UINT8, INT4, UINT4 }
+
+    public enum Granularity { PER_TENSOR, PER_CHANNEL, PER_BLOCK }
+
+    /** The pass options; see each component's help. */
+    public record Options(
+            @Option(help = "linear_symmetric (no zero point for signed types, range [-m, m]) or linear (affine, range widened to include 0).")
+            Mode mode,
+            @Option(help = "Code type: int8, uint8, int4 or uint4.")
+            Dtype dtype,
+            @Option(help = "One scale per tensor, per output channel, or per output channel and block_size inputs.")
+            Granularity granularity,
+            @Option(help = "Inputs per block with per_block; 0 = the whole input axis.", min = 0)
+            int blockSize,
+            @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
+            long weightThreshold) {
+
+        public Options {
+            if (mode == null || dtype == null || granularity == null) {
+                throw new IllegalArgumentException("quantize_weights: mode, dtype and granularity are required");
+            }
+            if (blockSize < 0) throw new IllegalArgumentException("quantize_weights: block_size must be >= 0, got " + blockSize);
+            if (weightThreshold < 0) throw new IllegalArgumentException("quantize_weights: weight_threshold must be >= 0, got " + weightThreshold);
+        }
+
+        DType codeType() {
+            return DType.valueOf(dtype.name());
+        }
+    }
+
+    private final WeightTraits traits;
+
+    public QuantizeWeights() { this(WeightTraits.discover()); }
+
+    public QuantizeWeights(WeightTraits traits) { this.traits = traits; }
+
+    @Override public PassInfo info() {
+        return PassInfo.required("quantize_weights", "Quantizes weights linearly to 8 or 4 bits with per-tensor, per-channel or per-block scales.");
+    }
+
+    @Override public Options defaults() {
+        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048);
+    }
+
+    @Override public Pass create(ScopedOptions<Options> options) {
+        return new WeightCompressionPass<>("quantize_weights", options, traits) {
+            @Override long weightThreshold(Options o) { return o.weightThreshold(); }
+
+            @Override boolean compressesPruned() { return true; }
+
+            @Override Emitter compress(Job<Options> job) {
+                Options o = job.options();
+                QuantGranularity granularity = granularity(o, job);
+                LinearQuantizerOptions math = new LinearQuantizerOptions(LinearQuantizerOptions.Mode.valueOf(o.mode().name()),
+                        o.codeType(), granularity);
+                long[] shape = job.weight().shape();
+                int[] blocks = granularity.blockLengths(shape);
+                for (int d = 0; d < shape.length; d++) {
+                    long scales = (shape[d] + blocks[d] - 1) / blocks[d];
+                    if (shape[d] > 0 && (shape[d] + scales - 1) / scales != blocks[d]) {
+                        throw new CompressionNotApplicableException("quantize_weights: blocks of " + blocks[d] + " on axis " + d + " of "
+                                + shape[d] + " leave a last block the pare contract cannot express");
+                    }
+                }
+                LinearQuantization q = LinearQuantizer.quantize(job.weight(), math, job.keep());
+                return chain -> emit(chain, q);
+            }
+        };
+    }
+
+    private static QuantGranularity granularity(Options o, WeightCompressionPass.Job<Options> job) {
+        switch (o.granularity()) {
+            case PER_TENSOR:
+                return new QuantGranularity.PerTensor();
+            case PER_CHANNEL:
+                if (job.outputAxis() == WeightOperand.NO_AXIS) {
+                    throw new CompressionNotApplicableException("quantize_weights: per_channel needs an output-channel axis, and the consumers give none");
+                }
+                return new QuantGranularity.PerChannel(job.outputAxis());
+            default:
+                if (job.outputAxis() == WeightOperand.NO_AXIS || job.inputAxis() == WeightOperand.NO_AXIS) {
+                    throw new CompressionNotApplicableException("quantize_weights: per_block needs output and input axes, and the consumers give none");
+                }
+                return o.blockSize() == 0 ? new QuantGranularity.PerChannel(job.outputAxis())
+                        : new QuantGranularity.PerBlock(job.outputAxis(), job.inputAxis(), o.blockSize());
+        }
+    }
+
+    /** {@code affine_dequantize(data, scale[, zero_point])}, then the existing sparsity mask. */
+    static Value emit(DenseChain chain, LinearQuantization q) {
+        Value data = chain.constant("quantized", Tensors.ofInts(q.dtype(), q.shape(), q.quantized()));
+        Value scale = chain.constant("scale", Tensors.ofFloats(chain.dtype(), q.scaleShape(), q.scales()));
+        List<Value> operands = new ArrayList<>(List.of(data, scale));
+        if (q.hasZeroPoint()) operands.add(chain.constant("zero_point", Tensors.ofInts(q.dtype(), q.scaleShape(), q.zeroPoints())));
+        Value dense = chain.op(PareDialectEvaluator.AFFINE_DEQUANTIZE, "dequantized", operands, Attributes.empty());
+        if (chain.existingMask() != null) {
+            dense = chain.op(PareDialectEvaluator.SPARSE_TO_DENSE, "sparse", List.of(chain.existingMask(), dense), Attributes.empty());
+        }
+        return dense;
+    }
+}

@@ -1,0 +1,435 @@
+package dev.pare.passes.compression;
+
+import dev.pare.ir.Attribute;
+import dev.pare.ir.DType;
+import dev.pare.ir.DenseData;
+import dev.pare.ir.Graph;
+import dev.pare.ir.Node;
+import dev.pare.ir.Rewriter;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.Value;
+import dev.pare.passes.compression.math.Precision;
+import dev.pare.passes.compression.math.WeightTensor;
+import dev.pare.spi.Pass;
+import dev.pare.spi.PassContext;
+import dev.pare.spi.PassFailure;
+import dev.pare.spi.PassResult;
+import dev.pare.spi.ScopedOptions;
+import dev.pare.spi.WeightOperand;
+import java.lang.reflect.RecordComponent;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+/**
+ * What the weight-compression passes share: finding weights, resolving per-node options, skipping
+ * with notes, running the per-weight math on {@link PassContext#executor()} and rewriting the graph.
+ *
+ * <p>A weight is a float (f32/f16) constant, or an {@code onnx.Constant} node's {@code value}
+ * (turned into a graph constant of the same name when it is compressed), that some op reads as a
+ * weight operand ({@link WeightTraits}). Every use of it must be such a weight use. Its options
+ * are {@link ScopedOptions#forNode} of each consumer: all must agree (all skipped leaves it alone;
+ * a difference is a {@link PassFailure} {@value #SHARED_CONFLICT} naming two consumers). A weight
+ * is compressed only when its element count is greater than {@code weight_threshold} (Core ML
+ * Tools' rule). The consumers' output/input axes must agree, or the weight has no channel axis.
+ * A weight already pruned by {@code prune} ({@code pare.sparse_to_dense(mask, values)}) is
+ * compressed jointly by passes that support it: only its kept values, and the result stays sparse.
+ *
+ * <p>Weights are compressed in parallel; each gets a seed drawn from {@link PassContext#random()}
+ * in graph order before any work starts, and the graph is rewritten in that order afterwards, so
+ * the result does not depend on the thread count. New decompression ops go to the top of the
+ * graph that defines the weight (their operands are all constants).
+ *
+ * <p>Statistics: {@code weights_compressed}, {@code weights_skipped}, {@code bytes_before},
+ * {@code bytes_after} (constant bytes of the compressed weights before and after).
+ */
+abstract class WeightCompressionPass<O extends Record> implements Pass {
+
+    /** Note: the weight has too few elements. */
+    static final String TOO_SMALL = "CW001";
+    /** Note: the options cannot be applied to this weight (math said so). */
+    static final String NOT_APPLICABLE = "CW002";
+    /** Note: the weight is already compressed in a way this pass does not build on. */
+    static final String ALREADY_COMPRESSED = "CW003";
+    /** Note: the constant is also used other than as a weight. */
+    static final String NOT_ONLY_A_WEIGHT = "CW004";
+    /** Failure: a shared weight gets different options from two consumers. */
+    static final String SHARED_CONFLICT = "CW010";
+
+    private final String passName;
+    private final ScopedOptions<O> options;
+    private final WeightTraits traits;
+
+    WeightCompressionPass(String passName, ScopedOptions<O> options, WeightTraits traits) {
+        this.passName = passName;
+        this.options = options;
+        this.traits = traits;
+    }
+
+    /**
+     * One weight to compress, as a worker sees it.
+     *
+     * @param name       the weight's value name
+     * @param weight     the dense values (for a pruned weight, zeros at pruned positions)
+     * @param keep       the existing sparsity mask (true = kept), or null for a dense weight
+     * @param options    the resolved options
+     * @param outputAxis the consumers' output-channel axis (non-negative) or {@link WeightOperand#NO_AXIS}
+     * @param inputAxis  the consumers' input axis or {@link WeightOperand#NO_AXIS}
+     * @param seed       seed for any randomness
+     */
+    record Job<O>(String name, WeightTensor weight, boolean[] keep, O options, int outputAxis, int inputAxis, long seed) {}
+
+    /** Writes the compressed form of one weight; returns the value holding the dense weight. */
+    @FunctionalInterface
+    interface Emitter {
+        Value emit(DenseChain chain);
+    }
+
+    abstract long weightThreshold(O options);
+
+    /** Whether this pass compresses the kept values of a pruned weight (joint compression). */
+    abstract boolean compressesPruned();
+
+    /**
+     * Runs the math for one weight (on a worker thread; must not touch the graph).
+     *
+     * @throws IllegalArgumentException if the options cannot be applied to this weight; it is then
+     *                                  left dense with a note
+     */
+    abstract Emitter compress(Job<O> job);
+
+    // ---- finding weights -------------------------------------------------------------------
+
+    private enum Source { CONSTANT, CONSTANT_NODE, PRUNED }
+
+    private record Site(Node node, WeightOperand operand) {}
+
+    private static final class Candidate {
+        final Value value;
+        final Source source;
+        final List<Site> sites = new ArrayList<>();
+
+        Candidate(Value value, Source source) {
+            this.value = value;
+            this.source = source;
+        }
+    }
+
+    private record Prepared<O>(Candidate candidate, O options, int outputAxis, int inputAxis) {}
+
+    private record Outcome(Emitter emitter, String skipReason) {}
+
+    @Override public PassResult run(Graph graph, PassContext context) throws PassFailure {
+        Map<Value, Candidate> candidates = new LinkedHashMap<>();
+        Set<Value> noted = new HashSet<>();
+        for (Node n : graph.allNodes()) {
+            for (WeightOperand w : traits.weightOperands(n)) {
+                if (w.operand() >= n.operands().size()) continue;
+                Value v = n.operand(w.operand());
+                Source source = classify(v);
+                if (source == null) {
+                    if (v.producer() != null && v.producer().dialect().equals("pare") && options.forNode(n).isPresent() && noted.add(v)) {
+                        note(context, ALREADY_COMPRESSED, n, "weight '" + v.name() + "' is already compressed ("
+                                + v.producer().op() + "); left as it is");
+                    }
+                    continue;
+                }
+                candidates.computeIfAbsent(v, k -> new Candidate(k, source)).sites.add(new Site(n, w));
+            }
+        }
+
+        List<Prepared<O>> prepared = new ArrayList<>();
+        for (Candidate c : candidates.values()) {
+            Optional<O> resolved = resolveOptions(c);
+            if (resolved.isEmpty()) continue;
+            O o = resolved.get();
+            Node first = c.sites.get(0).node();
+            String otherUse = nonWeightUse(c);
+            if (otherUse != null) {
+                note(context, NOT_ONLY_A_WEIGHT, first, "weight '" + c.value.name() + "' is also " + otherUse + "; left dense");
+                continue;
+            }
+            if (c.source == Source.PRUNED && !compressesPruned()) {
+                note(context, ALREADY_COMPRESSED, first, "weight '" + c.value.name() + "' is already pruned; left as it is");
+                continue;
+            }
+            TensorData dense = c.source == Source.PRUNED ? c.value.producer().operand(0).data() : denseData(c);
+            long count = dense.elementCount();
+            if (count <= weightThreshold(o)) {
+                note(context, TOO_SMALL, first, "weight '" + c.value.name() + "' has " + count
+                        + " elements, not more than weight_threshold " + weightThreshold(o) + "; left dense");
+                continue;
+            }
+            int rank = dense.type().rank();
+            int out = WeightOperand.NO_AXIS;
+            int in = WeightOperand.NO_AXIS;
+            for (int i = 0; i < c.sites.size(); i++) {
+                WeightOperand w = c.sites.get(i).operand();
+                int so = WeightOperand.resolve(w.outputAxis(), rank);
+                int si = WeightOperand.resolve(w.inputAxis(), rank);
+                if (i == 0) {
+                    out = so;
+                    in = si;
+                } else if (so != out || si != in) { // consumers disagree: no channel axis (coreml.md §3.9)
+                    out = WeightOperand.NO_AXIS;
+                    in = WeightOperand.NO_AXIS;
+                    break;
+                }
+            }
+            prepared.add(new Prepared<>(c, o, out, in));
+        }
+        if (prepared.isEmpty()) return PassResult.UNCHANGED;
+
+        long[] seeds = new long[prepared.size()];
+        for (int i = 0; i < seeds.length; i++) seeds[i] = context.random().nextLong();
+        List<Future<Outcome>> futures = new ArrayList<>(prepared.size());
+        for (int i = 0; i < prepared.size(); i++) {
+            Prepared<O> p = prepared.get(i);
+            long seed = seeds[i];
+            futures.add(context.executor().submit(() -> work(p, seed)));
+        }
+
+        Map<Graph, Rewriter> rewriters = new HashMap<>();
+        boolean changed = false;
+        for (int i = 0; i < prepared.size(); i++) {
+            Prepared<O> p = prepared.get(i);
+            Outcome outcome = await(futures.get(i), p.candidate().sites.get(0).node());
+            if (outcome.emitter() == null) {
+                note(context, NOT_APPLICABLE, p.candidate().sites.get(0).node(),
+                        "weight '" + p.candidate().value.name() + "' left dense: " + outcome.skipReason());
+                continue;
+            }
+            apply(p.candidate(), outcome.emitter(), rewriters, context);
+            changed = true;
+        }
+        return PassResult.of(changed);
+    }
+
+    private Outcome work(Prepared<O> p, long seed) {
+        Candidate c = p.candidate();
+        try {
+            TensorData dense;
+            boolean[] keep = null;
+            if (c.source == Source.PRUNED) {
+                Node sparse = c.value.producer();
+                TensorData mask = sparse.operand(0).data();
+                dense = PareDialectEvaluator.sparseToDense(mask, sparse.operand(1).data());
+                keep = maskBits(mask);
+            } else {
+                dense = denseData(c);
+            }
+            WeightTensor weight = WeightTensor.of(Tensors.floats(dense), dense.type().shape(), Precision.of(dense.dtype()));
+            return new Outcome(compress(new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed)), null);
+        } catch (IllegalArgumentException e) {
+            return new Outcome(null, e.getMessage());
+        }
+    }
+
+    private Outcome await(Future<Outcome> f, Node node) throws PassFailure {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PassFailure("CW011", node, passName + ": interrupted");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException) throw (RuntimeException) cause;
+            if (cause instanceof Error) throw (Error) cause;
+            throw new IllegalStateException(cause);
+        }
+    }
+
+    // ---- rewriting -------------------------------------------------------------------------
+
+    private void apply(Candidate c, Emitter emitter, Map<Graph, Rewriter> rewriters, PassContext context) {
+        Value v = c.value;
+        String name = v.name();
+        Graph g = v.graph();
+        Rewriter rw = rewriterFor(g, rewriters);
+        long before;
+        Value mask = null;
+        TensorData dense;
+        if (c.source == Source.CONSTANT_NODE) {
+            Node constantNode = v.producer();
+            dense = constantNodeValue(constantNode);
+            Value k = rw.addConstant(rw.uniqueValueName(name + "_dense"), dense);
+            replaceAllUses(g, v, k);
+            rw.erase(constantNode);
+            rw.renameValue(k, name);
+            v = k;
+            before = dense.byteSize();
+        } else if (c.source == Source.CONSTANT) {
+            dense = v.data();
+            before = dense.byteSize();
+        } else {
+            Node sparse = v.producer();
+            mask = sparse.operand(0);
+            dense = sparse.operand(1).data();
+            before = mask.data().byteSize() + dense.byteSize();
+        }
+        long[] shape = mask != null ? mask.data().type().shape() : dense.type().shape();
+        DenseChain chain = new DenseChain(rw, name, shape, dense.dtype(), mask, passName);
+        Value result = emitter.emit(chain);
+        replaceAllUses(g, v, result);
+        if (c.source == Source.PRUNED) {
+            Node sparse = v.producer();
+            Value oldValues = sparse.operand(1);
+            rw.erase(sparse);
+            if (!oldValues.hasUses() && !oldValues.graph().isOutput(oldValues) && oldValues.isConstant()) {
+                rewriterFor(oldValues.graph(), rewriters).eraseConstant(oldValues);
+            }
+        } else {
+            rw.eraseConstant(v);
+        }
+        rw.renameValue(result, name);
+        context.statistics().increment("weights_compressed");
+        context.statistics().add("bytes_before", before);
+        context.statistics().add("bytes_after", chain.bytes());
+    }
+
+    private static Rewriter rewriterFor(Graph g, Map<Graph, Rewriter> rewriters) {
+        return rewriters.computeIfAbsent(g, k -> {
+            Rewriter r = k.rewriter();
+            if (!k.nodes().isEmpty()) r.setInsertionPointBefore(k.nodes().get(0));
+            return r;
+        });
+    }
+
+    /** Replaces {@code from} by {@code to} in uses, outputs and outputs of nested subgraphs. */
+    private static void replaceAllUses(Graph g, Value from, Value to) {
+        g.rewriter().replaceAllUsesWith(from, to);
+        for (Node n : g.nodes()) for (Graph sub : n.subgraphs()) replaceNestedOutputs(sub, from, to);
+    }
+
+    private static void replaceNestedOutputs(Graph g, Value from, Value to) {
+        for (int i = 0; i < g.outputs().size(); i++) if (g.outputs().get(i) == from) g.rewriter().setOutput(i, to);
+        for (Node n : g.nodes()) for (Graph sub : n.subgraphs()) replaceNestedOutputs(sub, from, to);
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------
+
+    private static Source classify(Value v) {
+        if (v.isAbsent()) return null;
+        if (v.isConstant()) return isFloatDense(v.data()) ? Source.CONSTANT : null;
+        Node p = v.producer();
+        if (p == null) return null;
+        if (p.op().equals("onnx.Constant") && p.results().size() == 1) {
+            return isFloatDense(constantNodeValue(p)) ? Source.CONSTANT_NODE : null;
+        }
+        if (p.op().equals(PareDialectEvaluator.SPARSE_TO_DENSE) && p.operands().size() == 2) {
+            Value mask = p.operand(0);
+            Value values = p.operand(1);
+            if (mask.isConstant() && mask.data().dtype() == DType.UINT1 && values.isConstant() && isFloatDense(values.data())
+                    && values.data().type().rank() == 1) {
+                return Source.PRUNED;
+            }
+        }
+        return null;
+    }
+
+    private static boolean isFloatDense(TensorData d) {
+        return d instanceof DenseData && Tensors.isFloatWeight(d.dtype()) && d.elementCount() <= Integer.MAX_VALUE;
+    }
+
+    /** The {@code value} tensor of an {@code onnx.Constant} node, or null. */
+    private static TensorData constantNodeValue(Node n) {
+        if (n.attributes().size() != 1) return null;
+        return n.attributes().get("value").orElse(null) instanceof Attribute.TensorAttr t ? t.value() : null;
+    }
+
+    private static TensorData denseData(Candidate c) {
+        return c.source == Source.CONSTANT_NODE ? constantNodeValue(c.value.producer()) : c.value.data();
+    }
+
+    private static boolean[] maskBits(TensorData mask) {
+        int n = Math.toIntExact(mask.elementCount());
+        ByteBuffer b = mask.bytes();
+        boolean[] keep = new boolean[n];
+        for (int e = 0; e < n; e++) keep[e] = ((b.get(e >>> 3) >>> (e & 7)) & 1) != 0;
+        return keep;
+    }
+
+    /** How the value is used other than as a weight operand, or null if it is only a weight. */
+    private static String nonWeightUse(Candidate c) {
+        for (Value.Use u : c.value.uses()) {
+            boolean weight = false;
+            for (Site s : c.sites) {
+                if (s.node() == u.user() && s.operand().operand() == u.operandIndex()) {
+                    weight = true;
+                    break;
+                }
+            }
+            if (!weight) return "operand " + u.operandIndex() + " of '" + u.user().name() + "' (" + u.user().op() + ")";
+        }
+        Graph g = c.value.graph();
+        if (g.isOutput(c.value)) return "an output of graph '" + g.name() + "'";
+        for (Node n : g.allNodes()) {
+            for (Graph sub : n.subgraphs()) if (sub.isOutput(c.value)) return "an output of subgraph '" + sub.name() + "'";
+        }
+        return null;
+    }
+
+    private Optional<O> resolveOptions(Candidate c) throws PassFailure {
+        Site first = c.sites.get(0);
+        Optional<O> chosen = options.forNode(first.node());
+        for (Site s : c.sites.subList(1, c.sites.size())) {
+            Optional<O> o = options.forNode(s.node());
+            if (o.equals(chosen)) continue;
+            String why;
+            if (chosen.isPresent() && o.isPresent()) {
+                why = "whose " + passName + " options differ (" + difference(chosen.get(), o.get()) + ")";
+            } else {
+                why = "but " + passName + " skips '" + (chosen.isEmpty() ? first : s).node().name() + "'";
+            }
+            throw new PassFailure(SHARED_CONFLICT, s.node(), passName + ": weight '" + c.value.name() + "' is shared by '"
+                    + first.node().name() + "' and '" + s.node().name() + "' " + why);
+        }
+        return chosen;
+    }
+
+    /** {@code nbits=4 vs nbits=6, mode=kmeans vs mode=uniform}: the components that differ. */
+    static String difference(Record a, Record b) {
+        List<String> parts = new ArrayList<>();
+        for (RecordComponent rc : a.getClass().getRecordComponents()) {
+            try {
+                Object x = rc.getAccessor().invoke(a);
+                Object y = rc.getAccessor().invoke(b);
+                if (!java.util.Objects.equals(x, y)) {
+                    String key = snake(rc.getName());
+                    parts.add(key + "=" + show(x) + " vs " + key + "=" + show(y));
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return String.join(", ", parts);
+    }
+
+    private static String show(Object v) {
+        return v instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : v instanceof String s ? "\"" + s + "\"" : String.valueOf(v);
+    }
+
+    private static String snake(String camel) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < camel.length(); i++) {
+            char ch = camel.charAt(i);
+            if (Character.isUpperCase(ch) && i > 0) sb.append('_');
+            sb.append(Character.toLowerCase(ch));
+        }
+        return sb.toString();
+    }
+
+    private void note(PassContext context, String code, Node node, String message) {
+        context.statistics().increment("weights_skipped");
+        context.diagnostics().note(code, node.location(), passName + ": " + message);
+    }
+}
