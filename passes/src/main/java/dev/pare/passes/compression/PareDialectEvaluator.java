@@ -32,7 +32,8 @@ public final class PareDialectEvaluator {
         switch (op) {
             case AFFINE_DEQUANTIZE:
                 if (operands.size() < 2 || operands.size() > 3) throw new IllegalArgumentException(op + " takes 2 or 3 operands, got " + operands.size());
-                return affineDequantize(operands.get(0), operands.get(1), operands.size() == 3 ? operands.get(2) : null);
+                return affineDequantize(operands.get(0), operands.get(1), operands.size() == 3 ? operands.get(2) : null,
+                        blockSizes(attributes));
             case LUT_TO_DENSE: {
                 if (operands.size() != 2) throw new IllegalArgumentException(op + " takes 2 operands, got " + operands.size());
                 Attribute va = attributes.get("vector_axis").orElse(null);
@@ -49,6 +50,22 @@ public final class PareDialectEvaluator {
 
     /** {@code float32((data - zp) * scale)} per block, rounded to f16 when the scale is f16. */
     public static TensorData affineDequantize(TensorData data, TensorData scale, TensorData zeroPoint) {
+        return affineDequantize(data, scale, zeroPoint, null);
+    }
+
+    /** The optional {@code block_sizes} attribute: block lengths per axis when ceil(D/S) would not give them. */
+    static long[] blockSizes(Attributes attributes) {
+        Attribute a = attributes.get("block_sizes").orElse(null);
+        if (a == null) return null;
+        if (!(a instanceof Attribute.IntsAttr)) throw new IllegalArgumentException("affine_dequantize: block_sizes must be a list of ints");
+        return ((Attribute.IntsAttr) a).values().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /**
+     * As above with explicit block lengths per axis ({@code null}: ceil(D/S)); a partial last block
+     * needs them when ceil(D/S) differs, e.g. 40 elements in blocks of 16 (3 scales, ceil = 14).
+     */
+    public static TensorData affineDequantize(TensorData data, TensorData scale, TensorData zeroPoint, long[] blockSizes) {
         long[] shape = data.type().shape();
         long[] scaleShape = scale.type().shape();
         DType out = scale.dtype();
@@ -62,8 +79,11 @@ public final class PareDialectEvaluator {
             if (s < 1 || (shape[d] > 0 && s > shape[d])) {
                 throw new IllegalArgumentException("affine_dequantize: scale " + scale.type() + " does not fit data " + data.type() + " on axis " + d);
             }
-            block[d] = shape[d] == 0 ? 1 : (shape[d] + s - 1) / s;
-            if ((shape[d] + block[d] - 1) / block[d] != s) {
+            if (blockSizes != null && blockSizes.length != shape.length) {
+                throw new IllegalArgumentException("affine_dequantize: block_sizes has " + blockSizes.length + " entries for rank " + shape.length);
+            }
+            block[d] = blockSizes != null ? blockSizes[d] : shape[d] == 0 ? 1 : (shape[d] + s - 1) / s;
+            if (block[d] < 1 || (shape[d] > 0 && (shape[d] + block[d] - 1) / block[d] != s)) {
                 throw new IllegalArgumentException("affine_dequantize: " + s + " scales cannot split axis " + d + " of " + shape[d] + " into equal blocks");
             }
         }

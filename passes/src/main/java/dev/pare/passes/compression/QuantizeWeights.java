@@ -1,5 +1,6 @@
 package dev.pare.passes.compression;
 
+import dev.pare.ir.Attribute;
 import dev.pare.ir.Attributes;
 import dev.pare.ir.DType;
 import dev.pare.ir.Value;
@@ -87,14 +88,6 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
                 LinearQuantizerOptions math = new LinearQuantizerOptions(LinearQuantizerOptions.Mode.valueOf(o.mode().name()),
                         o.codeType(), granularity);
                 long[] shape = job.weight().shape();
-                int[] blocks = granularity.blockLengths(shape);
-                for (int d = 0; d < shape.length; d++) {
-                    long scales = (shape[d] + blocks[d] - 1) / blocks[d];
-                    if (shape[d] > 0 && (shape[d] + scales - 1) / scales != blocks[d]) {
-                        throw new CompressionNotApplicableException("quantize_weights: blocks of " + blocks[d] + " on axis " + d + " of "
-                                + shape[d] + " leave a last block the pare contract cannot express");
-                    }
-                }
                 LinearQuantization q = LinearQuantizer.quantize(job.weight(), math, job.keep());
                 return chain -> emit(chain, q);
             }
@@ -119,13 +112,33 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
         }
     }
 
+    /**
+     * {@code block_sizes} only when a partial last block makes ceil(D/S) differ from the real block
+     * length (e.g. 40 input channels in blocks of 16: 3 scales, but ceil(40/3) = 14).
+     */
+    static Attributes blockSizesIfNeeded(LinearQuantization q) {
+        long[] shape = q.shape();
+        long[] scales = q.scaleShape();
+        long[] blocks = new long[shape.length];
+        boolean needed = false;
+        for (int d = 0; d < shape.length; d++) {
+            blocks[d] = shape[d] == 0 ? 1 : (shape[d] + scales[d] - 1) / scales[d];
+            long real = q.blockLengths()[d];
+            if (real != blocks[d]) {
+                blocks[d] = real;
+                needed = true;
+            }
+        }
+        return needed ? Attributes.builder().put("block_sizes", Attribute.ofInts(blocks)).build() : Attributes.empty();
+    }
+
     /** {@code affine_dequantize(data, scale[, zero_point])}, then the existing sparsity mask. */
     static Value emit(DenseChain chain, LinearQuantization q) {
         Value data = chain.constant("quantized", Tensors.ofInts(q.dtype(), q.shape(), q.quantized()));
         Value scale = chain.constant("scale", Tensors.ofFloats(chain.dtype(), q.scaleShape(), q.scales()));
         List<Value> operands = new ArrayList<>(List.of(data, scale));
         if (q.hasZeroPoint()) operands.add(chain.constant("zero_point", Tensors.ofInts(q.dtype(), q.scaleShape(), q.zeroPoints())));
-        Value dense = chain.op(PareDialectEvaluator.AFFINE_DEQUANTIZE, "dequantized", operands, Attributes.empty());
+        Value dense = chain.op(PareDialectEvaluator.AFFINE_DEQUANTIZE, "dequantized", operands, blockSizesIfNeeded(q));
         if (chain.existingMask() != null) {
             dense = chain.op(PareDialectEvaluator.SPARSE_TO_DENSE, "sparse", List.of(chain.existingMask(), dense), Attributes.empty());
         }

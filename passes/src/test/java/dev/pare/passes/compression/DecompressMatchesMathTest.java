@@ -114,6 +114,31 @@ class DecompressMatchesMathTest {
         assertDecompressesTo(g, precision, expected);
     }
 
+    /** 40 input channels in blocks of 16: the last block holds 8, so the op carries block_sizes. */
+    @ParameterizedTest(name = "partial last block {0} {1}")
+    @MethodSource("partialBlockCases")
+    void quantizePartialLastBlock(Precision precision, QuantizeWeights.Options options) throws PassFailure {
+        int in = 40;
+        float[] w = randomWeights(OUT * in, 13, precision);
+        Graph g = gemm(w, OUT, in, precision.dtype());
+        run(pass(new QuantizeWeights(), options), g, SEED);
+        String ir = dev.pare.ir.IrPrinter.print(g);
+        org.junit.jupiter.api.Assertions.assertTrue(ir.contains("block_sizes=[1, 16]"), ir);
+        float[] expected = LinearQuantizer.quantize(tensor(w, OUT, in, precision), mathOptions(options)).decompress();
+        assertDecompressesTo(g, precision, expected);
+    }
+
+    static Stream<Arguments> partialBlockCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (Precision p : Precision.values()) {
+            out.add(Arguments.of(p, new QuantizeWeights.Options(QuantizeWeights.Mode.LINEAR_SYMMETRIC, QuantizeWeights.Dtype.INT4,
+                    QuantizeWeights.Granularity.PER_BLOCK, 16, 0)));
+            out.add(Arguments.of(p, new QuantizeWeights.Options(QuantizeWeights.Mode.LINEAR, QuantizeWeights.Dtype.UINT8,
+                    QuantizeWeights.Granularity.PER_BLOCK, 16, 0)));
+        }
+        return out.stream();
+    }
+
     private static LinearQuantizerOptions mathOptions(QuantizeWeights.Options o) {
         QuantGranularity gr = switch (o.granularity()) {
             case PER_TENSOR -> new QuantGranularity.PerTensor();
