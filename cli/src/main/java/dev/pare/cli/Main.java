@@ -47,6 +47,8 @@ public final class Main implements Callable<Integer> {
     /** A command line with Pare's error handling; set its out/err writers to capture output. */
     public CommandLine commandLine() {
         CommandLine cl = new CommandLine(this);
+        // --pipeline @FILE is ours: picocli must not expand @FILE into arguments
+        cl.setExpandAtFiles(false);
         footer(cl);
         cl.setParameterExceptionHandler(this::usageError);
         cl.setExecutionExceptionHandler(this::executionError);
