@@ -5,22 +5,39 @@ import dev.pare.compiler.driver.CompilationException;
 import dev.pare.compiler.driver.CompileRequest;
 import dev.pare.compiler.driver.CompileResult;
 import dev.pare.compiler.inspect.ReportText;
+import dev.pare.compiler.passmanager.PassManager;
+import dev.pare.compiler.passmanager.PassManagerException;
+import dev.pare.compiler.passmanager.PassManagerOptions;
+import dev.pare.compiler.pipeline.PipelineSpec;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code pare compile MODEL -o OUT}: read, compile (no passes yet), verify, write. */
-@Command(name = "compile", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+/** {@code pare compile MODEL -o OUT}: read, verify, run the pipeline, verify, write. */
+@Command(name = "compile", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
         description = {"Reads MODEL, compiles it and writes the result to OUT.",
                 "The output format follows OUT's extension. OUT is never the input file, and an existing "
-                        + "OUT is replaced only with --force."})
+                        + "OUT is replaced only with --force. Without --pipeline the DEFAULT pipeline runs "
+                        + "(the CLEANUP passes). Instrumentation output and pass warnings go to stderr."})
 final class CompileCommand implements Callable<Integer> {
+
+    /** What runs when {@code --pipeline} is not given. */
+    static final String DEFAULT_PIPELINE = "DEFAULT";
 
     @ParentCommand Main main;
     @Spec CommandSpec spec;
@@ -34,14 +51,74 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace OUT if it exists.")
     boolean force;
 
+    @Option(names = "--pipeline", paramLabel = "PIPELINE", defaultValue = DEFAULT_PIPELINE,
+            description = "A pipeline NAME, inline steps (e.g. 'simplify_arithmetic, CLEANUP') or @FILE; default: ${DEFAULT-VALUE}.")
+    String pipeline;
+
+    @Mixin PluginOptions plugins;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
+            description = "Seeds every pass's random generator (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--disable-pass", paramLabel = "PASS", split = ",",
+            description = "Skip this optional pass wherever the pipeline runs it; repeatable or comma-separated.")
+    List<String> disabledPasses = List.of();
+
+    @Option(names = "--timing", description = "Print a table of time spent per pass after the pipeline.")
+    boolean timing;
+
+    @Option(names = "--pass-statistics", description = "Print each step's counters after the pipeline.")
+    boolean passStatistics;
+
+    @Option(names = "--print-ir-before", paramLabel = "PASS", split = ",",
+            description = "Print the IR before each run of this pass; repeatable or comma-separated.")
+    List<String> printIrBefore = List.of();
+
+    @Option(names = "--print-ir-after", paramLabel = "PASS", split = ",",
+            description = "Print the IR after each run of this pass; repeatable or comma-separated.")
+    List<String> printIrAfter = List.of();
+
+    @Option(names = "--print-ir-after-all", description = "Print the IR after every pass.")
+    boolean printIrAfterAll;
+
+    @Option(names = "--print-ir-after-change", description = "Print the IR after a pass only if the pass changed it.")
+    boolean printIrAfterChange;
+
+    @Option(names = "--reproducer", paramLabel = "DIR",
+            description = "If a pass fails, write the input model, the canonical pipeline and the seed to DIR, "
+                    + "with the command that replays the failure.")
+    Path reproducer;
+
+    @Option(names = "--no-verify",
+            description = "Do not verify the graph after every pass (the input and the final model are still verified).")
+    boolean noVerify;
+
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
     @Override public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        // Plugins, the pipeline and the pass-manager flags are checked before the model is read.
+        CompilerSession session = CompilerSession.open(plugins);
+        PipelineSpec pipelineSpec = session.pipeline(pipeline);
+        PrintStream instrumentation = new PrintStream(new WriterOutputStream(err), true, StandardCharsets.UTF_8);
+        PassManager passManager;
+        try {
+            passManager = session.passManagers().create(passManagerOptions(), instrumentation, this::copyInputModel);
+        } catch (PassManagerException e) {
+            throw new CliException(ExitCodes.USAGE, List.of(e.getMessage().split("\n")), e);
+        }
+        PipelineHook hook = new PipelineHook(passManager, pipelineSpec, err);
         CompileResult r;
         try {
-            r = new Compilation(main.formats(), main.hook()).run(new CompileRequest(model, output, force));
+            r = new Compilation(main.formats(), hook).run(new CompileRequest(model, output, force));
         } catch (CompilationException e) {
+            PassManagerException failure = PipelineHook.failure(e);
+            if (failure != null) {
+                noteReproducerPlugins();
+                throw new CliException(ExitCodes.COMPILE_FAILED, List.of(failure.getMessage()), e);
+            }
             throw new CliException(exitCode(e.kind()), e.getMessage(), e);
         }
         spec.commandLine().getOut().println(summary(r));
@@ -49,8 +126,43 @@ final class CompileCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
+    private PassManagerOptions passManagerOptions() {
+        PassManagerOptions o = PassManagerOptions.DEFAULTS.withVerify(!noVerify).withSeed(seed)
+                .withDisabledPasses(set(disabledPasses)).withTiming(timing).withPassStatistics(passStatistics)
+                .withPrintIrBefore(set(printIrBefore)).withPrintIrAfter(set(printIrAfter))
+                .withPrintIrAfterAll(printIrAfterAll).withPrintIrAfterChange(printIrAfterChange);
+        return reproducer == null ? o : o.withReproducerDir(reproducer);
+    }
+
+    private static Set<String> set(List<String> names) {
+        Set<String> s = new LinkedHashSet<>();
+        for (String n : names) if (!n.isBlank()) s.add(n.strip());
+        return s;
+    }
+
+    /** The reproducer's copy of the model the run started from (the in-memory graph was already changed). */
+    private Path copyInputModel(Path dir) throws java.io.IOException {
+        Path target = dir.resolve(model.getFileName());
+        Files.copy(model, target, StandardCopyOption.REPLACE_EXISTING);
+        return target;
+    }
+
+    /** The reproducer's command needs the same plugins to find the passes. */
+    private void noteReproducerPlugins() {
+        if (reproducer == null || plugins.pluginPath == null) return;
+        Path readme = reproducer.resolve("README");
+        if (!Files.isRegularFile(readme)) return;
+        try {
+            Files.writeString(readme, "\nThe pipeline uses plugins: add --plugin-path "
+                    + plugins.pluginPath.toAbsolutePath().normalize() + "\n", StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.APPEND);
+        } catch (java.io.IOException e) {
+            spec.commandLine().getErr().println("pare: warning: cannot add the plugin path to " + readme + ": " + e.getMessage());
+        }
+    }
+
     /**
-     * One line, e.g. {@code compiled a.onnx -> b.onnx: nodes 92 -> 92, weights 70 -> 70 (2.1 MiB -> 2.1 MiB),
+     * One line, e.g. {@code compiled a.onnx -> b.onnx: nodes 92 -> 60, weights 70 -> 38 (2.1 MiB -> 2.1 MiB),
      * file 2.1 MiB -> 2.1 MiB, 0.31 s}. Weight bytes count external data; the file size does not.
      */
     static String summary(CompileResult r) {

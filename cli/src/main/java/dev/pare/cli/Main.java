@@ -1,6 +1,5 @@
 package dev.pare.cli;
 
-import dev.pare.compiler.driver.CompileHook;
 import dev.pare.compiler.io.ModelFormats;
 import java.io.PrintWriter;
 import java.util.List;
@@ -14,7 +13,7 @@ import picocli.CommandLine.Spec;
 /** The {@code pare} command: subcommands, the exit-code contract and one-line errors. */
 @Command(name = "pare", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Makes trained neural-network models smaller.",
-        subcommands = {CompileCommand.class, InspectCommand.class})
+        subcommands = {CompileCommand.class, InspectCommand.class, PassesCommand.class, PipelinesCommand.class})
 public final class Main implements Callable<Integer> {
 
     private static final String[] EXIT_CODES_FOOTER = {
@@ -24,7 +23,6 @@ public final class Main implements Callable<Integer> {
 
     private final ModelFormats formats;
     private final Map<String, String> env;
-    private final CompileHook hook;
 
     @Spec CommandSpec spec;
 
@@ -35,13 +33,9 @@ public final class Main implements Callable<Integer> {
     public Main() { this(ModelFormats.discover(), System.getenv()); }
 
     /** For tests and embedding: explicit formats and environment. */
-    public Main(ModelFormats formats, Map<String, String> env) { this(formats, env, CompileHook.identity()); }
-
-    /** With the step that runs between reading and writing in {@code compile} (the pass manager's seam). */
-    public Main(ModelFormats formats, Map<String, String> env, CompileHook hook) {
+    public Main(ModelFormats formats, Map<String, String> env) {
         this.formats = formats;
         this.env = Map.copyOf(env);
-        this.hook = hook;
     }
 
     public static void main(String[] args) {
@@ -50,11 +44,11 @@ public final class Main implements Callable<Integer> {
 
     ModelFormats formats() { return formats; }
 
-    CompileHook hook() { return hook; }
-
     /** A command line with Pare's error handling; set its out/err writers to capture output. */
     public CommandLine commandLine() {
         CommandLine cl = new CommandLine(this);
+        // --pipeline @FILE is ours: picocli must not expand @FILE into arguments
+        cl.setExpandAtFiles(false);
         footer(cl);
         cl.setParameterExceptionHandler(this::usageError);
         cl.setExecutionExceptionHandler(this::executionError);
@@ -70,7 +64,7 @@ public final class Main implements Callable<Integer> {
     /** {@code pare} alone: the usage goes to stderr and the exit code says "usage error". */
     @Override public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        err.println("pare: error: missing command (compile, inspect)");
+        err.println("pare: error: missing command (compile, inspect, passes, pipelines)");
         spec.commandLine().usage(err);
         return ExitCodes.USAGE;
     }
@@ -96,7 +90,7 @@ public final class Main implements Callable<Integer> {
         PrintWriter err = cmd.getErr();
         int code;
         if (e instanceof CliException c) {
-            err.println("pare: error: " + c.getMessage());
+            err.println(c.render());
             code = c.exitCode();
         } else {
             err.println("pare: error: internal error: " + e);

@@ -41,7 +41,7 @@ class EndToEndTest {
     @Test
     void mnist() throws Exception {
         Path out = dir.resolve("mnist.onnx");
-        CliRun compile = pare("compile", existing(MNIST).toString(), "-o", out.toString());
+        CliRun compile = pare("compile", existing(MNIST).toString(), "-o", out.toString(), "--pipeline", "EMPTY");
         assertEquals(0, compile.exitCode(), compile.err());
         assertTrue(compile.out().startsWith("compiled " + MNIST + " -> " + out
                 + ": nodes 92 -> 92, weights 70 -> 70 (2.1 MiB -> 2.1 MiB), file 2.1 MiB -> 2.1 MiB, "), compile.out());
@@ -69,7 +69,7 @@ class EndToEndTest {
                 .mapToLong(WeightReport::elements).sum());
         assertEquals(List.of(new DTypeTotal(DType.FLOAT32, 70, 544_044, 2_176_176)), r.dtypeTotals());
         assertTrue(r.weights().stream().allMatch(w -> !w.users().isEmpty()), "every weight has a user");
-        // compiling without passes changes nothing inspect can see
+        // compiling with the EMPTY pipeline changes nothing inspect can see
         assertEquals(report(MNIST), r);
 
         CliRun json = pare("inspect", "--json", out.toString());
@@ -86,7 +86,7 @@ class EndToEndTest {
     @Test
     void miniLm() throws Exception {
         Path out = dir.resolve("minilm.onnx");
-        CliRun compile = pare("compile", existing(MINILM).toString(), "-o", out.toString());
+        CliRun compile = pare("compile", existing(MINILM).toString(), "-o", out.toString(), "--pipeline", "EMPTY");
         assertEquals(0, compile.exitCode(), compile.err());
         assertTrue(compile.out().contains(": nodes 637 -> 637, weights 248 -> 248 (86.1 MiB -> 86.1 MiB), file 86.2 MiB -> 86.2 MiB, "),
                 compile.out());
@@ -97,5 +97,16 @@ class EndToEndTest {
         CliRun inspect = pare("inspect", out.toString());
         assertEquals(0, inspect.exitCode(), inspect.err());
         assertTrue(inspect.out().contains("\nWeights: 248 tensors, 22,566,034 parameters, 86.1 MiB\n"), inspect.out());
+    }
+
+    @Test
+    void defaultPipelineIsCleanup() throws Exception {
+        Path out = dir.resolve("mnist.onnx");
+        CliRun compile = pare("compile", existing(MNIST).toString(), "-o", out.toString());
+        assertEquals(0, compile.exitCode(), compile.err());
+        assertEquals("", compile.err());
+        // 34 scalar Clip bounds become 2 (one 0, one 6) and the Constant nodes become initializers
+        assertTrue(compile.out().startsWith("compiled " + MNIST + " -> " + out
+                + ": nodes 92 -> 60, weights 70 -> 38 (2.1 MiB -> 2.1 MiB), file 2.1 MiB -> 2.1 MiB, "), compile.out());
     }
 }

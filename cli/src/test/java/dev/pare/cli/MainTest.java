@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pare.compiler.driver.CompileHook;
 import dev.pare.compiler.inspect.ModelInspector;
 import dev.pare.compiler.inspect.ReportJson;
 import dev.pare.compiler.inspect.ReportText;
@@ -18,6 +17,7 @@ import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
+import dev.pare.cli.testplugin.TestPlugins;
 import dev.pare.spi.PassFailure;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,10 +65,10 @@ class MainTest {
         return m;
     }
 
-    private CliRun run(String... args) { return run(Map.of(), CompileHook.identity(), args); }
+    private CliRun run(String... args) { return run(Map.of(), args); }
 
-    private CliRun run(Map<String, String> env, CompileHook hook, String... args) {
-        return CliRun.of(new Main(new ModelFormats(List.of(mem)), env, hook), args);
+    private CliRun run(Map<String, String> env, String... args) {
+        return CliRun.of(new Main(new ModelFormats(List.of(mem)), env), args);
     }
 
     private static void assertError(CliRun r, int code, String line) {
@@ -77,10 +77,17 @@ class MainTest {
         assertEquals("", r.out());
     }
 
+    /** A coded error: {@code pare: error[CODE] line}. */
+    private static void assertError(CliRun r, int code, String line, String errorCode) {
+        assertEquals(code, r.exitCode(), r.err());
+        assertEquals("pare: error[" + errorCode + "] " + line + "\n", r.err());
+        assertEquals("", r.out());
+    }
+
     // ---- version and help
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "compile", "inspect"})
+    @ValueSource(strings = {"", "compile", "inspect", "passes", "pipelines"})
     void versionOnEveryCommand(String command) {
         CliRun r = command.isEmpty() ? run("--version") : run(command, "--version");
         assertEquals(0, r.exitCode());
@@ -93,7 +100,7 @@ class MainTest {
         CliRun top = run("--help");
         assertEquals(0, top.exitCode());
         assertTrue(top.out().startsWith("Usage: pare [-hV] [--verbose] [COMMAND]\n"), top.out());
-        assertTrue(top.out().contains("\n  compile  Reads MODEL, compiles it and writes the result to OUT.\n"), top.out());
+        assertTrue(top.out().contains("\n  compile    Reads MODEL, compiles it and writes the result to OUT.\n"), top.out());
         assertTrue(top.out().endsWith("""
                 Exit codes:
                   0  ok
@@ -107,8 +114,8 @@ class MainTest {
 
         CliRun compile = run("compile", "--help");
         assertEquals(0, compile.exitCode());
-        assertTrue(compile.out().startsWith("Usage: pare compile [-hV] [--force] [--verbose] -o=OUT MODEL\n"), compile.out());
-        assertTrue(compile.out().contains("      --force        Replace OUT if it exists.\n"), compile.out());
+        assertTrue(compile.out().startsWith("Usage: pare compile [-hV] [--force] [--no-verify] [--pass-statistics]\n"), compile.out());
+        assertTrue(compile.out().contains("      --force                Replace OUT if it exists.\n"), compile.out());
         assertTrue(compile.out().contains("\n  4  I/O error writing the output\n"), compile.out());
 
         CliRun inspect = run("inspect", "-h");
@@ -146,7 +153,7 @@ class MainTest {
         CliRun r = run();
         assertEquals(2, r.exitCode());
         assertEquals("", r.out());
-        assertTrue(r.err().startsWith("pare: error: missing command (compile, inspect)\nUsage: pare [-hV] [--verbose] [COMMAND]\n"), r.err());
+        assertTrue(r.err().startsWith("pare: error: missing command (compile, inspect, passes, pipelines)\nUsage: pare [-hV] [--verbose] [COMMAND]\n"), r.err());
     }
 
     @Test
@@ -194,10 +201,12 @@ class MainTest {
     // ---- compile failure (1), output failure (4)
 
     @Test
-    void passFailureExitsWithOne() {
-        CompileHook failing = m -> { throw new PassFailure("P001", m.graph().node("mm").orElseThrow(), "unsupported"); };
-        assertError(run(Map.of(), failing, "compile", in.toString(), "-o", out.toString()), 1,
-                "pass failed at node mm: unsupported [P001]");
+    void passFailureExitsWithOne() throws IOException {
+        Path plugins = TestPlugins.writeJar(dir.resolve("plugins"));
+        assertError(run("compile", in.toString(), "-o", out.toString(), "--plugin-path", plugins.toString(),
+                        "--pipeline", "CLEANUP, fail_on_op"), 1,
+                "pass 'fail_on_op' failed at <pipeline>:1:10 on node 'add' (onnx.Add): refusing to run on onnx.Add",
+                "T001");
         assertFalse(Files.exists(out));
     }
 
@@ -218,7 +227,7 @@ class MainTest {
         CliRun topLevel = run("--verbose", "inspect", missing.toString());
         assertTrue(topLevel.err().contains("\tat dev.pare."), topLevel.err());
 
-        CliRun debug = run(Map.of("PARE_DEBUG", "1"), CompileHook.identity(), "inspect", missing.toString());
+        CliRun debug = run(Map.of("PARE_DEBUG", "1"), "inspect", missing.toString());
         assertTrue(debug.err().contains("\tat dev.pare."), debug.err());
     }
 
