@@ -249,13 +249,17 @@ class PipelineCliTest {
         CliRun r = run("passes", "--plugin-path", plugins.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("""
-                Passes: 7
+                Passes: 11
                   name                   kind      summary
                   const_deduplication    optional  Merges constants and Constant nodes with identical contents.
                   const_folding          optional  Evaluates shape arithmetic and other exact ops on constant operands.
                   dead_code_elimination  optional  Removes nodes and constants whose values are never used.
+                  decompress_weights     required  Expands compressed weights (pare dialect ops on constants) back to dense constants.
                   fail_on_op             optional  Fails on the first node of an op type
                   identity_elimination   optional  Removes Identity, inference Dropout and no-op Cast nodes.
+                  palettize              required  Replaces weights by a look-up table and indices (k-means, uniform, unique or custom).
+                  prune                  required  Zeroes small weights (threshold, magnitude, block or n:m) and stores them sparsely.
+                  quantize_weights       required  Quantizes weights linearly to 8 or 4 bits with per-tensor, per-channel or per-block scales.
                   topological_reorder    optional  Orders nodes topologically, keeping the current order where it is valid.
                   warn_once              required  Reports one warning
                 """, r.out());
@@ -305,12 +309,20 @@ class PipelineCliTest {
         Files.writeString(lib.resolve("mine.pipeline"), "// mine\npipeline TIDY = dead_code_elimination;\n");
         CliRun r = run("pipelines", "--pipeline-path", lib.toString());
         assertEquals(0, r.exitCode(), r.err());
-        assertEquals("Pipelines: 4\n"
-                + "  name     defined at\n"
-                + "  CLEANUP  <builtin>/CLEANUP.pipeline:2:10\n"
-                + "  DEFAULT  <builtin>/DEFAULT.pipeline:2:10\n"
-                + "  EMPTY    <builtin>/EMPTY.pipeline:2:10\n"
-                + "  TIDY     " + lib.resolve("mine.pipeline") + ":2:10\n", r.out());
+        assertEquals("Pipelines: 12\n"
+                + "  name                   defined at\n"
+                + "  CLEANUP                <builtin>/CLEANUP.pipeline:2:10\n"
+                + "  DEFAULT                <builtin>/DEFAULT.pipeline:2:10\n"
+                + "  DEFAULT_PALETTIZATION  <builtin>/DEFAULT_PALETTIZATION.pipeline:4:10\n"
+                + "  DEFAULT_PRUNING        <builtin>/DEFAULT_PRUNING.pipeline:3:10\n"
+                + "  EMPTY                  <builtin>/EMPTY.pipeline:2:10\n"
+                + "  JOINT_PRUNE_PALETTIZE  <builtin>/JOINT_PRUNE_PALETTIZE.pipeline:2:10\n"
+                + "  PALETTIZE_4BIT         <builtin>/PALETTIZE_4BIT.pipeline:2:10\n"
+                + "  PALETTIZE_8BIT         <builtin>/PALETTIZE_8BIT.pipeline:2:10\n"
+                + "  PRUNE_50               <builtin>/PRUNE_50.pipeline:2:10\n"
+                + "  QUANTIZE_INT4_BLOCK32  <builtin>/QUANTIZE_INT4_BLOCK32.pipeline:2:10\n"
+                + "  QUANTIZE_INT8          <builtin>/QUANTIZE_INT8.pipeline:2:10\n"
+                + "  TIDY                   " + lib.resolve("mine.pipeline") + ":2:10\n", r.out());
     }
 
     @Test
