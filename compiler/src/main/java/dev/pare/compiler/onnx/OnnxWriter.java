@@ -105,10 +105,10 @@ final class OnnxWriter {
         boolean dataMoved = false;
         try {
             if (!sink.external.isEmpty()) {
-                dataTemp = Files.createTempFile(dir, "." + sink.dataFileName + ".", ".tmp");
+                dataTemp = createTemp(dir, sink.dataFileName);
                 writeData(sink.external, dataTemp);
             }
-            modelTemp = Files.createTempFile(dir, "." + fileName + ".", ".tmp");
+            modelTemp = createTemp(dir, fileName);
             try (FileChannel ch = FileChannel.open(modelTemp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 WireSkeleton.expand(skeleton, sink.payloads, ch);
             }
@@ -162,5 +162,17 @@ final class OnnxWriter {
         } catch (IOException ignored) {
             // best effort: the original error matters more
         }
+    }
+
+    /**
+     * A temporary sibling that becomes the output by a rename. createTempFile makes it owner-only
+     * (0600); outputs are ordinary files, so give them the usual rw-r--r-- where POSIX applies.
+     */
+    private static Path createTemp(Path dir, String finalName) throws java.io.IOException {
+        Path temp = Files.createTempFile(dir, "." + finalName + ".", ".tmp");
+        if (Files.getFileStore(temp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+            Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        }
+        return temp;
     }
 }
