@@ -94,7 +94,7 @@ final class CompileCommand implements Callable<Integer> {
             description = "Do not verify the graph after every pass (the input and the final model are still verified).")
     boolean noVerify;
 
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    @Option(names = "--verbose", description = "Print every note of the passes, and stack traces of errors.")
     boolean verbose;
 
     @Override public Integer call() {
@@ -109,7 +109,7 @@ final class CompileCommand implements Callable<Integer> {
         } catch (PassManagerException e) {
             throw new CliException(ExitCodes.USAGE, List.of(e.getMessage().split("\n")), e);
         }
-        PipelineHook hook = new PipelineHook(passManager, pipelineSpec, err);
+        PipelineHook hook = new PipelineHook(passManager, pipelineSpec, err, verbose);
         CompileResult r;
         try {
             r = new Compilation(main.formats(), hook).run(new CompileRequest(model, output, force));

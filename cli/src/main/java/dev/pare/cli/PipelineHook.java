@@ -21,11 +21,13 @@ final class PipelineHook implements CompileHook {
     private final PassManager passManager;
     private final PipelineSpec pipeline;
     private final PrintWriter err;
+    private final boolean verbose;
 
-    PipelineHook(PassManager passManager, PipelineSpec pipeline, PrintWriter err) {
+    PipelineHook(PassManager passManager, PipelineSpec pipeline, PrintWriter err, boolean verbose) {
         this.passManager = passManager;
         this.pipeline = pipeline;
         this.err = err;
+        this.verbose = verbose;
     }
 
     @Override public Model apply(Model model) {
@@ -38,8 +40,28 @@ final class PipelineHook implements CompileHook {
         }
     }
 
+    /**
+     * Warnings and errors are printed one per line; notes (e.g. a weight left dense because it is
+     * small) can run to hundreds on a real model, so without --verbose they are counted per code.
+     */
     private void print(RunReport report) {
-        for (Diagnostic d : report.diagnostics()) err.println("pare: " + d);
+        java.util.Map<String, Integer> notesByCode = new java.util.TreeMap<>();
+        for (Diagnostic d : report.diagnostics()) {
+            if (d.severity() == dev.pare.spi.Severity.NOTE && !verbose) {
+                notesByCode.merge(d.code(), 1, Integer::sum);
+            } else {
+                err.println("pare: " + d);
+            }
+        }
+        if (!notesByCode.isEmpty()) {
+            StringBuilder sb = new StringBuilder("pare: ");
+            int total = notesByCode.values().stream().mapToInt(Integer::intValue).sum();
+            sb.append(total).append(total == 1 ? " note (" : " notes (");
+            notesByCode.forEach((code, n) -> sb.append(code).append(" x").append(n).append(", "));
+            sb.setLength(sb.length() - 2);
+            sb.append("); --verbose lists them");
+            err.println(sb);
+        }
         err.flush();
     }
 

@@ -39,6 +39,26 @@ class EndToEndTest {
     }
 
     @Test
+    void compressionNotesAreCountedUnlessVerbose() throws Exception {
+        Path out = dir.resolve("q.onnx");
+        CliRun quiet = pare("compile", existing(MNIST).toString(), "-o", out.toString(), "--pipeline", "QUANTIZE_INT8");
+        assertEquals(0, quiet.exitCode(), quiet.err());
+        // 7 depthwise/bias weights are at most weight_threshold (2048) elements and stay dense.
+        assertEquals("pare: 7 notes (CW001 x7); --verbose lists them\n", quiet.err());
+
+        CliRun verbose = pare("compile", existing(MNIST).toString(), "-o", out.toString(), "--force", "--pipeline", "QUANTIZE_INT8", "--verbose");
+        assertEquals(0, verbose.exitCode(), verbose.err());
+        List<String> lines = verbose.err().lines().toList();
+        assertEquals(7, lines.size(), verbose.err());
+        assertTrue(lines.get(0).equals("pare: note[CW001] model.onnx:/stem/Conv (#0): quantize_weights: weight 'onnx::Conv_249' has 288 elements, not more than weight_threshold 2048; left dense"), lines.get(0));
+        assertTrue(lines.stream().allMatch(l -> l.contains("not more than weight_threshold 2048; left dense")), verbose.err());
+
+        CliRun inspect = pare("inspect", out.toString());
+        assertTrue(inspect.out().contains("\nCompressed weights: 11 tensors"), inspect.out());
+        assertTrue(!inspect.out().contains("onnx.opset"), "reader bookkeeping keys are not model properties");
+    }
+
+    @Test
     void mnist() throws Exception {
         Path out = dir.resolve("mnist.onnx");
         CliRun compile = pare("compile", existing(MNIST).toString(), "-o", out.toString(), "--pipeline", "EMPTY");

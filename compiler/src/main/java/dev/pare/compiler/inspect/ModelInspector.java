@@ -62,8 +62,17 @@ public final class ModelInspector {
         totals.sort(Comparator.comparingLong(DTypeTotal::bytes).reversed()
                 .thenComparing(t -> t.dtype().shortName()));
         return new ModelReport(model.format(), main.name(), ports(main.inputs()), ports(main.outputs()),
-                model.properties(), model.metadataProps(), model.opsets(), in.nodes, in.subgraphNodes, ops,
+                userProperties(model), model.metadataProps(), model.opsets(), in.nodes, in.subgraphNodes, ops,
                 in.weights, totals, parameters, bytes, in.compressed);
+    }
+
+    /** Model fields a user recognises; namespaced keys (e.g. {@code onnx.*}) are a reader's bookkeeping. */
+    private static java.util.Map<String, String> userProperties(Model model) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        model.properties().forEach((k, v) -> {
+            if (!k.contains(".")) out.put(k, v);
+        });
+        return out;
     }
 
     private static List<GraphPort> ports(List<Value> values) {
