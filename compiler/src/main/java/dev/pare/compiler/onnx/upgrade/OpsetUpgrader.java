@@ -29,7 +29,10 @@ public final class OpsetUpgrader {
     /** The newest opset the upgrader knows the operator history of. */
     public static final long MAX_TARGET_OPSET = OpHistory.MAX_OPSET;
 
-    /** What an upgrade did: the opsets and how many nodes of each op were rewritten. */
+    /**
+     * What an upgrade did: the opsets, and per {@code Op-version} step how many nodes went through
+     * its rewrite (a few steps only check a node, e.g. BatchNormalization-14 for training outputs).
+     */
     public record Report(long fromOpset, long toOpset, Map<String, Integer> rewrites) {}
 
     private OpsetUpgrader() {}
