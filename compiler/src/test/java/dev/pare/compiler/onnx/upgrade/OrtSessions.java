@@ -15,16 +15,23 @@ import java.util.Map;
  * ONNX Runtime with graph optimizations switched off (one thread), for comparing what two models
  * compute without ORT's version-dependent fusions in between. Float outputs only.
  */
-final class OrtSessions {
+public final class OrtSessions {
 
     private OrtSessions() {}
 
     static Map<String, Tensor> runUnoptimized(Path model, Map<String, Tensor> inputs) throws Exception {
+        return runUnoptimized(model, inputs, Map.of());
+    }
+
+    /** As {@link #runUnoptimized(Path, Map)} with extra session config entries. */
+    public static Map<String, Tensor> runUnoptimized(Path model, Map<String, Tensor> inputs, Map<String, String> config)
+            throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setIntraOpNumThreads(1);
             opts.setInterOpNumThreads(1);
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+            for (Map.Entry<String, String> c : config.entrySet()) opts.addConfigEntry(c.getKey(), c.getValue());
             try (OrtSession session = env.createSession(model.toString(), opts)) {
                 Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
                 try {
