@@ -285,7 +285,7 @@ class OnnxLoweringTest {
     }
 
     @Test
-    void raisingPastABreakingChangeFails() {
+    void raisingRewritesOpsWhoseSchemaChanged() throws Exception {
         LinearQuantization q = LinearQuantizer.quantize(weight(SHAPE, Precision.FLOAT32, 13),
                 new LinearQuantizerOptions(Mode.LINEAR, DType.INT4, new QuantGranularity.PerChannel(0)));
         Model m = weightModel(rw -> {
@@ -293,21 +293,41 @@ class OnnxLoweringTest {
             return rw.createNode("mean", "onnx.ReduceMean", List.of(w), List.of("m"), List.of(TensorType.of(DType.FLOAT32, 1, 1)),
                     Attributes.builder().put("axes", Attribute.ofInts(0, 1)).build(), Location.UNKNOWN).result(0);
         });
-        Path out = tmp.resolve("bad.onnx");
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> new OnnxFormat().write(m, out));
-        assertEquals(out + ": cannot write ONNX: i4 DequantizeLinear needs opset 21 but node 'mean' (ReduceMean) changed"
-                + " meaning at opset 18 and the model is opset 13", e.getMessage());
+        Model back = readBack(write(m, tmp.resolve("mean.onnx")));
+        assertEquals(21, back.opsetVersion(""));
+        Node mean = back.graph().node("mean").orElseThrow();
+        assertTrue(mean.attributes().isEmpty(), "ReduceMean-18 takes axes as an input");
+        assertEquals(2, mean.operands().size());
+        assertEquals(13, m.opsetVersion(""), "the model written is not changed");
     }
 
     @Test
-    void oldOpsetsAreNotRaised() {
+    void raisingPastABreakingChangeWithoutRewriteFails() {
+        LinearQuantization q = LinearQuantizer.quantize(weight(SHAPE, Precision.FLOAT32, 13),
+                new LinearQuantizerOptions(Mode.LINEAR, DType.INT4, new QuantGranularity.PerChannel(0)));
+        Model m = weightModel(rw -> {
+            Value w = PareWeights.affine(rw, "w", q);
+            return rw.createNode("dft", "onnx.DFT", List.of(w), List.of("f"), List.of(TensorType.unknown()),
+                    Attributes.empty(), Location.UNKNOWN).result(0);
+        });
+        m.setOpsets(List.of(new Model.OpsetImport("", 17)));
+        Path out = tmp.resolve("bad.onnx");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> new OnnxFormat().write(m, out));
+        assertEquals(out + ": cannot write ONNX: i4 DequantizeLinear needs opset 21 but the model is opset 17: node 'dft'"
+                + " (DFT): changed meaning at opset 20 (axis became an input with another default) and Pare has no"
+                + " rewrite for it (upgrading opset 17 to 21)", e.getMessage());
+    }
+
+    @Test
+    void oldOpsetsAreRaised() throws Exception {
         Palettization p = palettize(weight(SHAPE, Precision.FLOAT32, 14), PalettizerOptions.kmeans(4), null);
         Model m = weightModel(rw -> PareWeights.lut(rw, "w", p));
         m.setOpsets(List.of(new Model.OpsetImport("", 11)));
-        Path out = tmp.resolve("old.onnx");
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> new OnnxFormat().write(m, out));
-        assertEquals(out + ": cannot write ONNX: uint4 LUT indices needs opset 21 but the model is opset 11;"
-                + " Pare raises opsets only from 13 on (convert the model first)", e.getMessage());
+        Path out = write(m, tmp.resolve("old.onnx"));
+        Model back = readBack(out);
+        assertEquals(21, back.opsetVersion(""));
+        assertEquals("10", back.properties().get("ir_version"));
+        assertBits(p.decompress(), evaluate(out));
     }
 
     @Test
