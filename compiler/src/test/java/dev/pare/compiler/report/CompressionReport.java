@@ -36,7 +36,8 @@ import java.util.Map;
  * writes it to {@code compiler/target/compression-report.md}; {@code scripts/compression-report.sh}
  * runs it.
  *
- * <p>Arguments: {@code [--models mnist_dwnet,minilm,ppocr_rec] [--out FILE]}.
+ * <p>Arguments: {@code [--models mnist_dwnet,minilm,ppocr_rec] [--configs 0,3,...] [--out FILE]}; {@code --configs}
+ * picks configurations by their index in {@link #CONFIGURATIONS} (0 = float).
  */
 public final class CompressionReport {
 
@@ -59,9 +60,13 @@ public final class CompressionReport {
     /** The passes whose {@code weights_compressed} counter the table shows. */
     private static final List<String> COMPRESSION_PASSES = List.of("prune", "palettize", "quantize_weights");
 
+    /** Diagnostic code of the compression passes' note for a weight below {@code weight_threshold}. */
+    private static final String BELOW_THRESHOLD = "CW001";
+
     /** One measured configuration, or why it could not be measured ({@code unavailable} non-null). */
     record Row(Configuration configuration, long fileBytes, Quality quality, long weightsCompressed,
                double compileSeconds, List<String> warnings, String unavailable) {
+        // warnings: the pass manager's warnings and the notes on weights left dense for a reason other than size
         Row {
             warnings = List.copyOf(warnings);
         }
@@ -124,7 +129,7 @@ public final class CompressionReport {
                     .run(injector.getInstance(PipelineCompiler.class).parseInline(c.pipeline()), m);
             onnx.write(m, out);
         } catch (Exception | OutOfMemoryError e) {
-            return Row.unavailable(c, seconds(start), "compile: " + oneLine(e));
+            return Row.unavailable(c, seconds(start), "compile: " + oneLine(e).replace(out + ": ", ""));
         }
         double compileSeconds = seconds(start);
         try {
@@ -140,7 +145,11 @@ public final class CompressionReport {
                 if (COMPRESSION_PASSES.contains(s.step().passName())) compressed += s.counters().getOrDefault("weights_compressed", 0L);
             }
             List<String> warnings = new ArrayList<>();
-            for (Diagnostic d : report.diagnostics()) if (d.severity() != Severity.NOTE) warnings.add(d.toString());
+            for (Diagnostic d : report.diagnostics()) {
+                // Notes about weights under weight_threshold (CW001) are expected; other notes say why a
+                // large weight was left dense, which the table should show.
+                if (d.severity() != Severity.NOTE || !d.code().equals(BELOW_THRESHOLD)) warnings.add(d.message());
+            }
             return new Row(c, size, model.compare(reference, outputs), compressed, compileSeconds, warnings, null);
         } finally {
             Files.deleteIfExists(out);
@@ -199,7 +208,7 @@ public final class CompressionReport {
         for (String name : r.model().metricNames()) cells.add(row.quality().metric(name).formatted());
         cells.add(Long.toString(row.weightsCompressed()));
         cells.add(String.format(Locale.ROOT, "%.1f", row.compileSeconds()));
-        cells.add(row.warnings().isEmpty() ? "" : row.warnings().size() + " warning(s), first: "
+        cells.add(row.warnings().isEmpty() ? "" : row.warnings().size() + " diagnostic(s), first: "
                 + oneLine(new RuntimeException(row.warnings().get(0))).replace("|", "\\|"));
         return cells;
     }
@@ -220,7 +229,7 @@ public final class CompressionReport {
     /** The report's models by name. */
     static Map<String, ReportModel> models(Path compilerDir) {
         Map<String, ReportModel> models = new LinkedHashMap<>();
-        for (ReportModel m : List.of(new MnistModel(compilerDir))) models.put(m.name(), m);
+        for (ReportModel m : List.of(new MnistModel(compilerDir), new MiniLmModel(compilerDir), new OcrRecModel(compilerDir))) models.put(m.name(), m);
         return models;
     }
 
@@ -228,14 +237,19 @@ public final class CompressionReport {
         Path compilerDir = compilerDir();
         Map<String, ReportModel> all = models(compilerDir);
         List<String> selected = new ArrayList<>(all.keySet());
+        List<Configuration> configurations = CONFIGURATIONS;
         Path out = compilerDir.resolve("target/compression-report.md");
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--models") && i + 1 < args.length) {
                 selected = List.of(args[++i].split(","));
+            } else if (args[i].equals("--configs") && i + 1 < args.length) {
+                configurations = new ArrayList<>();
+                for (String index : args[++i].split(",")) configurations.add(CONFIGURATIONS.get(Integer.parseInt(index.strip())));
             } else if (args[i].equals("--out") && i + 1 < args.length) {
                 out = Path.of(args[++i]);
             } else {
-                throw new IllegalArgumentException("usage: CompressionReport [--models " + String.join(",", all.keySet()) + "] [--out FILE]; got " + args[i]);
+                throw new IllegalArgumentException("usage: CompressionReport [--models " + String.join(",", all.keySet())
+                        + "] [--configs 0.." + (CONFIGURATIONS.size() - 1) + ",...] [--out FILE]; got " + args[i]);
             }
         }
         Path work = Files.createTempDirectory("pare-compression-report");
@@ -245,9 +259,9 @@ public final class CompressionReport {
             for (String name : selected) {
                 ReportModel model = all.get(name);
                 if (model == null) throw new IllegalArgumentException("unknown model " + name + "; known: " + String.join(",", all.keySet()));
-                results.add(report.measure(model, CONFIGURATIONS));
+                results.add(report.measure(model, configurations));
             }
-            String md = markdown(results, CONFIGURATIONS);
+            String md = markdown(results, configurations);
             Files.createDirectories(out.toAbsolutePath().getParent());
             Files.writeString(out, md);
             System.out.println();
