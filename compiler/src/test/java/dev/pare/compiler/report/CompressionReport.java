@@ -109,9 +109,9 @@ public final class CompressionReport {
             Row row = measure(model, c, workDir.resolve(model.name() + "-" + i + ".onnx"), inputs, reference);
             rows.add(row);
             progress.println(model.name() + " | " + c.label() + " | " + (row.available()
-                    ? String.format(Locale.ROOT, "%d bytes, SNR %.2f dB, %s, %.1f s", row.fileBytes(), row.quality().snrDb(),
-                            row.quality().metrics(), row.compileSeconds())
-                    : "n/a: " + row.unavailable()));
+                    ? String.format(Locale.ROOT, "%d bytes, SNR %.2f dB, %s, compile %.1f s", row.fileBytes(), row.quality().snrDb(),
+                            metrics(row.quality()), row.compileSeconds())
+                    : String.format(Locale.ROOT, "n/a after %.1f s: %s", row.compileSeconds(), row.unavailable())));
         }
         return new ModelResults(model, Files.size(model.file()), rows);
     }
@@ -154,6 +154,12 @@ public final class CompressionReport {
         } finally {
             Files.deleteIfExists(out);
         }
+    }
+
+    private static String metrics(Quality q) {
+        List<String> parts = new ArrayList<>();
+        for (Metric m : q.metrics()) parts.add(m.name() + " " + m.formatted());
+        return String.join(", ", parts);
     }
 
     private static double seconds(long startNanos) {
