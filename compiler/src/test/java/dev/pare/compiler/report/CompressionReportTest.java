@@ -133,7 +133,7 @@ class CompressionReportTest {
             System.out.println("ppocr_rec image " + i + ": " + OcrRecModel.ctc(argmax));
         }
         // Dot-matrix text is still text: the model reads something on (nearly) every line.
-        assertTrue(nonEmpty >= OcrRecModel.IMAGES - 1, nonEmpty + " of " + OcrRecModel.IMAGES + " lines decode to text");
+        assertTrue(nonEmpty >= OcrRecModel.IMAGES * 9 / 10, nonEmpty + " of " + OcrRecModel.IMAGES + " lines decode to text");
         assertEquals(List.of(5, 7, 5), OcrRecModel.ctc(new int[] {0, 5, 5, 0, 7, 5, 5, 0}));
         assertFalse(Arrays.equals(OcrRecModel.textLine(new java.util.SplittableRandom(1)), OcrRecModel.textLine(new java.util.SplittableRandom(2))));
     }

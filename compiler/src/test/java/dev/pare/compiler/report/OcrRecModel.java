@@ -17,7 +17,7 @@ final class OcrRecModel implements ReportModel {
 
     static final String TOP1 = "timestep top-1 agreement";
     static final String SAME_TEXT = "same CTC text";
-    static final int IMAGES = 8;
+    static final int IMAGES = 32;
     static final int HEIGHT = 48;
     static final int WIDTH = 320;
 
