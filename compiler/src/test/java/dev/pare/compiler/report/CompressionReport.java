@@ -36,8 +36,10 @@ import java.util.Map;
  * writes it to {@code compiler/target/compression-report.md}; {@code scripts/compression-report.sh}
  * runs it.
  *
- * <p>Arguments: {@code [--models mnist_dwnet,minilm,ppocr_rec] [--configs 0,3,...] [--out FILE]}; {@code --configs}
- * picks configurations by their index in {@link #CONFIGURATIONS} (0 = float).
+ * <p>Arguments: {@code [--models mnist_dwnet,minilm,ppocr_rec] [--configs 0,3,...] [--append STEPS] [--out FILE]};
+ * {@code --configs} picks configurations by their index in {@link #CONFIGURATIONS} (0 = float);
+ * {@code --append} adds steps to every pipeline, e.g. {@code decompress_weights} to check that the ONNX
+ * lowering of the compressed weights computes what the passes' own dense decoding computes.
  */
 public final class CompressionReport {
 
@@ -244,6 +246,7 @@ public final class CompressionReport {
         Map<String, ReportModel> all = models(compilerDir);
         List<String> selected = new ArrayList<>(all.keySet());
         List<Configuration> configurations = CONFIGURATIONS;
+        String append = null;
         Path out = compilerDir.resolve("target/compression-report.md");
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--models") && i + 1 < args.length) {
@@ -251,12 +254,19 @@ public final class CompressionReport {
             } else if (args[i].equals("--configs") && i + 1 < args.length) {
                 configurations = new ArrayList<>();
                 for (String index : args[++i].split(",")) configurations.add(CONFIGURATIONS.get(Integer.parseInt(index.strip())));
+            } else if (args[i].equals("--append") && i + 1 < args.length) {
+                append = args[++i];
             } else if (args[i].equals("--out") && i + 1 < args.length) {
                 out = Path.of(args[++i]);
             } else {
                 throw new IllegalArgumentException("usage: CompressionReport [--models " + String.join(",", all.keySet())
-                        + "] [--configs 0.." + (CONFIGURATIONS.size() - 1) + ",...] [--out FILE]; got " + args[i]);
+                        + "] [--configs 0.." + (CONFIGURATIONS.size() - 1) + ",...] [--append STEPS] [--out FILE]; got " + args[i]);
             }
+        }
+        if (append != null) {
+            List<Configuration> appended = new ArrayList<>();
+            for (Configuration c : configurations) appended.add(new Configuration(c.label(), c.pipeline() + ", " + append));
+            configurations = appended;
         }
         Path work = Files.createTempDirectory("pare-compression-report");
         try {
