@@ -88,9 +88,11 @@ public final class Palettizer {
         for (int g = 0; g < groups; g++) seeds[g] = random.nextLong();
         final float[] normalized = values;
         List<Callable<GroupResult>> tasks = new ArrayList<>(groups);
+        // one group: the group's own work is split over the executor; several: one task per group
+        ExecutorService inner = groups == 1 ? executor : null;
         for (int g = 0; g < groups; g++) {
             final int group = g;
-            tasks.add(() -> solveGroup(layout, normalized, keep, options, precision, group, new SplittableRandom(seeds[group])));
+            tasks.add(() -> solveGroup(layout, normalized, keep, options, precision, group, new SplittableRandom(seeds[group]), inner));
         }
         List<GroupResult> results = run(tasks);
 
@@ -98,12 +100,12 @@ public final class Palettizer {
         int palette = 1 << nbits;
         int cd = options.clusterDim();
         float[] luts = new float[groups * palette * cd];
-        int[] indices = new int[layout.indexCount()];
+        int[] indices = groups == 1 && results.get(0).positions == null ? results.get(0).labels : new int[layout.indexCount()];
         for (int g = 0; g < groups; g++) {
             GroupResult r = results.get(g);
             float[] lut = r.lut(palette, cd);
             System.arraycopy(lut, 0, luts, g * palette * cd, palette * cd);
-            for (int s = 0; s < r.positions.length; s++) indices[r.positions[s]] = r.labels[s];
+            if (r.positions != null) for (int s = 0; s < r.positions.length; s++) indices[r.positions[s]] = r.labels[s];
         }
         return new Palettization(weight.shape().clone(), precision, nbits, cd, layout.lutAxis, layout.groupSize,
                 luts, indices, scales, scaleShape, keep == null ? null : keep.clone());
@@ -260,7 +262,7 @@ public final class Palettizer {
     private static final class GroupResult {
         final float[] entries0; // distinct/centre entries × clusterDim, may be shorter than the palette
         final int entries;      // number of entries used (for unique-mode nbits selection)
-        final int[] positions;  // index-tensor positions of this group's samples
+        final int[] positions;  // index-tensor positions of this group's samples; null: all, in order
         final int[] labels;
         final boolean padWithZeros;
 
@@ -284,8 +286,12 @@ public final class Palettizer {
     }
 
     private static GroupResult solveGroup(Layout layout, float[] values, boolean[] keep, PalettizerOptions o,
-                                          Precision precision, int group, RandomGenerator random) {
+                                          Precision precision, int group, RandomGenerator random, ExecutorService executor) {
         int cd = layout.clusterDim;
+        if (layout.lutAxis < 0 && keep == null && cd == 1) {
+            // one scalar LUT over every value: the samples are the values, in index order
+            return solveScalar(values, null, o, precision, executor);
+        }
         // gather the group's samples: index positions and their (vector) values
         int channelsInGroup = layout.lutAxis < 0 ? layout.channels : layout.groupSize;
         int firstChannel = layout.lutAxis < 0 ? 0 : group * layout.groupSize;
@@ -312,22 +318,22 @@ public final class Palettizer {
         positions = Arrays.copyOf(positions, n);
         samples = Arrays.copyOf(samples, n * cd);
         if (n == 0) return new GroupResult(new float[0], 0, positions, new int[0], true);
-        if (cd == 1) return solveScalar(samples, positions, o, precision);
+        if (cd == 1) return solveScalar(samples, positions, o, precision, executor);
         return solveVector(samples, positions, cd, o, precision, random);
     }
 
-    private static GroupResult solveScalar(float[] w, int[] positions, PalettizerOptions o, Precision precision) {
+    private static GroupResult solveScalar(float[] w, int[] positions, PalettizerOptions o, Precision precision,
+                                           ExecutorService executor) {
         int n = w.length;
+        if (o.mode() == Mode.KMEANS) {
+            KMeans1D.Labelled labelled = KMeans1D.clusterSamples(w, n, 1 << o.nbits(), executor);
+            KMeans1D.Clustering c = labelled.clustering();
+            float[] lut = new float[c.clusters()];
+            for (int i = 0; i < lut.length; i++) lut[i] = precision.round(c.centres()[i]);
+            return new GroupResult(lut, lut.length, positions, labelled.labels(), false);
+        }
         int[] labels = new int[n];
         switch (o.mode()) {
-            case KMEANS: {
-                int k = 1 << o.nbits();
-                KMeans1D.Clustering c = KMeans1D.cluster(KMeans1D.WeightedValues.of(w), k);
-                float[] lut = new float[c.clusters()];
-                for (int i = 0; i < lut.length; i++) lut[i] = precision.round(c.centres()[i]);
-                for (int s = 0; s < n; s++) labels[s] = c.clusterOf(w[s]);
-                return new GroupResult(lut, lut.length, positions, labels, false);
-            }
             case UNIFORM: {
                 int levels = (1 << o.nbits()) - 1;
                 float min = Float.POSITIVE_INFINITY;
@@ -351,7 +357,12 @@ public final class Palettizer {
                 return new GroupResult(lut, lut.length, positions, labels, false);
             }
             case UNIQUE: {
-                double[] distinct = KMeans1D.WeightedValues.of(w).values();
+                KMeans1D.WeightedValues values = FloatBins.distinctAtMost(w, n, KMeans1D.EXACT_DISTINCT);
+                if (values == null) {
+                    throw new CompressionNotApplicableException("palettize: unique mode allows at most 256 distinct values per LUT, found more than "
+                            + KMeans1D.EXACT_DISTINCT);
+                }
+                double[] distinct = values.values();
                 float[] lut = new float[distinct.length];
                 for (int i = 0; i < lut.length; i++) lut[i] = (float) distinct[i];
                 for (int s = 0; s < n; s++) labels[s] = Arrays.binarySearch(distinct, w[s] == 0f ? 0.0 : w[s]);
