@@ -26,7 +26,10 @@ import java.util.List;
  * its kept values quantized and stays sparse: {@code pare.sparse_to_dense(mask, affine_dequantize(...))}.
  * Per-channel needs the consuming op's output axis, per-block also its input axis (op traits); a
  * block size the contract cannot express (the last block shorter than another split would give)
- * leaves the weight dense with a note. Common behaviour: {@link WeightCompressionPass}.
+ * leaves the weight dense with a note. Every selected weight is checked before any is compressed: a
+ * block_size larger than the weight's input axis, or a granularity whose axes the consumers do not
+ * give, fails the pass with {@code CW012} naming the weight and its node. Common behaviour:
+ * {@link WeightCompressionPass}.
  */
 public final class QuantizeWeights implements PassProvider<QuantizeWeights.Options> {
 
@@ -81,6 +84,18 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             @Override long weightThreshold(Options o) { return o.weightThreshold(); }
 
             @Override boolean compressesPruned() { return true; }
+
+            @Override void check(Job<Options> job) {
+                Options o = job.options();
+                granularity(o, job);
+                if (o.granularity() == Granularity.PER_BLOCK && o.blockSize() > 0) {
+                    long inputs = job.weight().shape()[job.inputAxis()];
+                    if (o.blockSize() > inputs) {
+                        throw new CompressionNotApplicableException("quantize_weights: block_size " + o.blockSize() + " is larger than the "
+                                + inputs + " inputs on axis " + job.inputAxis());
+                    }
+                }
+            }
 
             @Override Emitter compress(Job<Options> job) {
                 Options o = job.options();

@@ -111,6 +111,29 @@ public final class Palettizer {
                 luts, indices, scales, scaleShape, keep == null ? null : keep.clone());
     }
 
+    /**
+     * Throws {@link CompressionNotApplicableException} when {@code options} cannot be applied to
+     * {@code weight}: a channel axis is needed but missing, {@code group_size} or {@code cluster_dim}
+     * does not divide the channels, or (scalar unique mode) a LUT group has more distinct values
+     * than the LUT holds. Reads the values only for unique mode, and stops counting at 65,537.
+     */
+    public static void checkApplicable(WeightTensor weight, PalettizerOptions options, boolean[] keep) {
+        Layout layout = Layout.of(weight, options);
+        if (options.mode() != Mode.UNIQUE || options.clusterDim() > 1 || options.perChannelScale() != PerChannelScale.NONE) return;
+        int allowed = options.nbits() != null ? 1 << options.nbits() : 256;
+        for (int g = 0; g < layout.groups(); g++) {
+            float[] samples = layout.lutAxis < 0 && keep == null ? weight.values() : layout.gather(weight.values(), keep, g);
+            KMeans1D.WeightedValues distinct = FloatBins.distinctAtMost(samples, samples.length, KMeans1D.EXACT_DISTINCT);
+            int found = distinct == null ? -1 : distinct.size();
+            if (found < 0 || found > allowed) {
+                String count = found < 0 ? "more than " + KMeans1D.EXACT_DISTINCT : String.valueOf(found);
+                throw new CompressionNotApplicableException(options.nbits() != null
+                        ? "palettize: unique mode with nbits " + options.nbits() + " allows " + allowed + " distinct values per LUT, found " + count
+                        : "palettize: unique mode allows at most 256 distinct values per LUT, found " + count);
+            }
+        }
+    }
+
     private List<GroupResult> run(List<Callable<GroupResult>> tasks) {
         List<GroupResult> out = new ArrayList<>(tasks.size());
         try {
@@ -216,6 +239,23 @@ public final class Palettizer {
 
         int indexCount() {
             return outer * (channels / clusterDim) * inner;
+        }
+
+        /** The kept scalar values of LUT group {@code group} (cluster_dim 1). */
+        float[] gather(float[] values, boolean[] keep, int group) {
+            int first = lutAxis < 0 ? 0 : group * groupSize;
+            int count = lutAxis < 0 ? channels : groupSize;
+            float[] out = new float[outer * count * inner];
+            int n = 0;
+            for (int o = 0; o < outer; o++) {
+                for (int c = first; c < first + count; c++) {
+                    for (int i = 0; i < inner; i++) {
+                        int e = (o * channels + c) * inner + i;
+                        if (keep == null || keep[e]) out[n++] = values[e];
+                    }
+                }
+            }
+            return Arrays.copyOf(out, n);
         }
     }
 
