@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  * run along {@code dim}: 0 is the consuming op's output-channel axis and 1 its input axis (Core
  * ML's weight dims 0 and 1 for conv and linear weights), so they need both axes from the op traits;
  * every selected weight is checked before any is pruned (missing axis, rank, block_size or m more
- * than half the channels fail the pass with {@code CW012}). A weight below
+ * than half the channels fail the pass with {@code CW012}, or leave it dense with a note with
+ * {@code skip_inapplicable=true}). A weight below
  * minimum_sparsity_percentile stays dense with a note (that is a property of its values, not a
  * misfit of the options). Common behaviour: {@link WeightCompressionPass}.
  */
@@ -56,7 +57,15 @@ public final class Prune implements PassProvider<Prune.Options> {
                     min = -1, max = 1)
             int dim,
             @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
-            long weightThreshold) {
+            long weightThreshold,
+            @Option(help = "Leave a weight the options cannot be applied to (block_size or m more than half its channels, block or n:m sparsity without the op's axes) dense with a note instead of failing the pass.")
+            boolean skipInapplicable) {
+
+        /** Options that fail on weights they cannot be applied to. */
+        public Options(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
+                       String nMRatio, int dim, long weightThreshold) {
+            this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, false);
+        }
 
         public Options {
             try {
@@ -121,7 +130,7 @@ public final class Prune implements PassProvider<Prune.Options> {
 
     @Override public Options defaults() {
         return new Options(Mode.THRESHOLD, ThresholdPrunerOptions.DEFAULT_THRESHOLD, ThresholdPrunerOptions.DEFAULT_MINIMUM_SPARSITY_PERCENTILE,
-                -1, 0, "", -1, 2048);
+                -1, 0, "", -1, 2048, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -129,6 +138,8 @@ public final class Prune implements PassProvider<Prune.Options> {
             @Override long weightThreshold(Options o) { return o.weightThreshold(); }
 
             @Override boolean compressesPruned() { return false; }
+
+            @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
 
             @Override void check(Job<Options> job) {
                 Options o = job.options();
