@@ -18,11 +18,16 @@ import java.util.Arrays;
  *
  * <p>Ties are broken deterministically: among equally good split points the smallest wins.
  *
- * <p>The DP keeps a back-pointer table of (k-1)·m entries (16-bit when m ≤ 65,536, which always
- * holds for fp16 data). When that table would exceed {@link #EXACT_TABLE_BYTES}, the problem is
- * solved approximately instead: the sorted values are merged into 65,536 consecutive runs of about
- * equal weight, the DP solves that reduced problem exactly, and Lloyd iterations on the full data
- * refine the result (the better of the two is kept). {@link Clustering#exact()} reports which path ran.
+ * <p>{@link #cluster} works on given weighted distinct values. The DP keeps a back-pointer table of
+ * (k-1)·m entries (16-bit when m ≤ 65,536). When that table would exceed {@link #EXACT_TABLE_BYTES},
+ * the problem is solved approximately instead: the sorted values are merged into at most 65,536
+ * consecutive runs (closed by weight or by value span), the DP solves that reduced problem
+ * exactly, and Lloyd iterations on the full data refine the result (the better of the two is
+ * kept). {@link Clustering#exact()} reports which path ran.
+ *
+ * <p>{@link #clusterSamples} is what palettization uses: it works on raw samples, in parallel, and
+ * is exact when they hold at most {@value #EXACT_DISTINCT} distinct values (always for float16
+ * data); above that it is a near-optimal refinement described there, reported as not exact.
  */
 public final class KMeans1D {
 
