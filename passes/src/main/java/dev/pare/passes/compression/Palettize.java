@@ -23,9 +23,14 @@ import java.util.SplittableRandom;
  * per-channel scale the LUT output is multiplied by {@code pare.affine_dequantize(lut_out, scale)};
  * a weight already pruned by {@code prune} has only its kept values palettized and stays sparse:
  * {@code pare.sparse_to_dense(mask, pare.lut_to_dense(...))}. The LUT and scales have the weight's
- * float type. Weights the options cannot be applied to (for example unique mode with more than 256
- * distinct values, or a group size that does not divide the channels) stay dense with a note, as
- * Core ML Tools skips them with a warning. Common behaviour: {@link WeightCompressionPass}.
+ * float type. Every selected weight is checked before any is compressed: one the options cannot be
+ * applied to (unique mode with more distinct values than the LUT holds, a group_size or cluster_dim
+ * that does not divide its channels, a grouped LUT without a channel axis) fails the pass with
+ * {@code CW012} naming the weight and its node, and no weight is changed. With
+ * {@code skip_inapplicable=true} such weights stay dense with a note instead, as Core ML Tools skips
+ * them with a warning; {@code DEFAULT_PALETTIZATION} (unique mode for weights palettized in
+ * training) sets it, so weights that were not palettized in training are left alone. Common
+ * behaviour: {@link WeightCompressionPass}.
  */
 public final class Palettize implements PassProvider<Palettize.Options> {
 
@@ -55,18 +60,32 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             @Option(help = "The LUT for custom mode: entries times cluster_dim values; indices pick the nearest entry.")
             List<Float> lut,
             @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
-            long weightThreshold) {
+            long weightThreshold,
+            @Option(help = "Leave a weight the options cannot be applied to (unique mode with more distinct values than the LUT "
+                    + "holds, a group_size or cluster_dim that does not divide its channels) dense with a note instead of failing.")
+            boolean skipInapplicable) {
 
         public Options {
-            if (mode == null || granularity == null || lut == null) throw new IllegalArgumentException("palettize: mode, granularity and lut are required");
+            if (mode == null || granularity == null || lut == null) throw new IllegalArgumentException("mode, granularity and lut are required");
             lut = List.copyOf(lut);
             if (nbits != 0 && nbits != 1 && nbits != 2 && nbits != 3 && nbits != 4 && nbits != 6 && nbits != 8) {
-                throw new IllegalArgumentException("palettize: nbits must be 0 (automatic) or one of 1, 2, 3, 4, 6, 8, got " + nbits);
+                throw new IllegalArgumentException("nbits must be one of {1, 2, 3, 4, 6, 8} (or 0 = automatic), got " + nbits);
             }
-            if (channelAxis < -1) throw new IllegalArgumentException("palettize: channel_axis must be -1 (by op) or a weight axis >= 0, got " + channelAxis);
-            if (weightThreshold < 0) throw new IllegalArgumentException("palettize: weight_threshold must be >= 0, got " + weightThreshold);
-            // the math library's own checks (mode/nbits/lut/cluster_dim combinations)
-            toMath(mode, nbits, granularity, groupSize, enablePerChannelScale, clusterDim, lut, 0);
+            if (channelAxis < -1) throw new IllegalArgumentException("channel_axis must be -1 (by op) or a weight axis >= 0, got " + channelAxis);
+            if (weightThreshold < 0) throw new IllegalArgumentException("weight_threshold must be >= 0, got " + weightThreshold);
+            // the math library's own checks (mode/nbits/lut/cluster_dim combinations), without its "palettize: " prefix
+            try {
+                toMath(mode, nbits, granularity, groupSize, enablePerChannelScale, clusterDim, lut, 0);
+            } catch (IllegalArgumentException e) {
+                String m = e.getMessage();
+                throw new IllegalArgumentException(m.startsWith("palettize: ") ? m.substring("palettize: ".length()) : m, e);
+            }
+        }
+
+        /** Options that fail on weights they cannot be applied to. */
+        public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
+                       int clusterDim, List<Float> lut, long weightThreshold) {
+            this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, false);
         }
 
         /** The math options for a weight whose channel axis is {@code axis} (null if unknown). */
@@ -100,7 +119,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
     }
 
     @Override public Options defaults() {
-        return new Options(Mode.KMEANS, 0, Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 2048);
+        return new Options(Mode.KMEANS, 0, Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 2048, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -109,14 +128,24 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
             @Override boolean compressesPruned() { return true; }
 
+            @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
+
+            @Override void check(Job<Options> job) {
+                Palettizer.checkApplicable(job.weight(), job.options().toMath(axis(job)), job.keep());
+            }
+
             @Override Emitter compress(Job<Options> job) {
-                Options o = job.options();
-                Integer axis = o.channelAxis() >= 0 ? Integer.valueOf(o.channelAxis())
-                        : job.outputAxis() == WeightOperand.NO_AXIS ? null : Integer.valueOf(job.outputAxis());
-                Palettization p = new Palettizer(null).palettize(job.weight(), o.toMath(axis), new SplittableRandom(job.seed()), job.keep());
+                Palettization p = new Palettizer(null).palettize(job.weight(), job.options().toMath(axis(job)),
+                        new SplittableRandom(job.seed()), job.keep());
                 return chain -> emit(chain, p);
             }
         };
+    }
+
+    private static Integer axis(WeightCompressionPass.Job<Options> job) {
+        Options o = job.options();
+        return o.channelAxis() >= 0 ? Integer.valueOf(o.channelAxis())
+                : job.outputAxis() == WeightOperand.NO_AXIS ? null : Integer.valueOf(job.outputAxis());
     }
 
     /** {@code lut_to_dense(indices, lut)}, then the per-channel scale, then the existing sparsity mask. */

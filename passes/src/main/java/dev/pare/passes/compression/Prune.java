@@ -26,8 +26,12 @@ import java.util.regex.Pattern;
  * takes exactly one of {@code target_sparsity} (unstructured, or in blocks of {@code block_size}
  * channels by L2 norm) and {@code n_m_ratio} ("n:m": the n smallest of every m). Structured modes
  * run along {@code dim}: 0 is the consuming op's output-channel axis and 1 its input axis (Core
- * ML's weight dims 0 and 1 for conv and linear weights), so they need both axes from the op traits.
- * Common behaviour: {@link WeightCompressionPass}.
+ * ML's weight dims 0 and 1 for conv and linear weights), so they need both axes from the op traits;
+ * every selected weight is checked before any is pruned (missing axis, rank, block_size or m more
+ * than half the channels fail the pass with {@code CW012}, or leave it dense with a note with
+ * {@code skip_inapplicable=true}). A weight below
+ * minimum_sparsity_percentile stays dense with a note (that is a property of its values, not a
+ * misfit of the options). Common behaviour: {@link WeightCompressionPass}.
  */
 public final class Prune implements PassProvider<Prune.Options> {
 
@@ -43,7 +47,7 @@ public final class Prune implements PassProvider<Prune.Options> {
             double threshold,
             @Option(help = "threshold mode: leave a weight dense unless at least this fraction of it becomes 0.", min = 0, max = 1)
             double minimumSparsityPercentile,
-            @Option(help = "magnitude mode: fraction of values (or blocks) to zero, in [0, 1]; -1 = not set (use n_m_ratio).", min = -1, max = 1)
+            @Option(help = "magnitude mode: fraction of values (or blocks) to zero, in [0, 1); -1 = not set (use n_m_ratio).")
             double targetSparsity,
             @Option(help = "magnitude mode: prune blocks of this many consecutive channels along dim by L2 norm; 0 = unstructured.", min = 0)
             int blockSize,
@@ -53,9 +57,27 @@ public final class Prune implements PassProvider<Prune.Options> {
                     min = -1, max = 1)
             int dim,
             @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
-            long weightThreshold) {
+            long weightThreshold,
+            @Option(help = "Leave a weight the options cannot be applied to (block_size or m more than half its channels, block or n:m sparsity without the op's axes) dense with a note instead of failing the pass.")
+            boolean skipInapplicable) {
+
+        /** Options that fail on weights they cannot be applied to. */
+        public Options(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
+                       String nMRatio, int dim, long weightThreshold) {
+            this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, false);
+        }
 
         public Options {
+            try {
+                validate(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold);
+            } catch (IllegalArgumentException e) { // the pipeline error already names the pass
+                String m = e.getMessage();
+                throw new IllegalArgumentException(m.startsWith("prune: ") ? m.substring("prune: ".length()) : m, e);
+            }
+        }
+
+        private static void validate(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
+                                     String nMRatio, int dim, long weightThreshold) {
             if (mode == null || nMRatio == null) throw new IllegalArgumentException("prune: mode and n_m_ratio are required");
             if (weightThreshold < 0) throw new IllegalArgumentException("prune: weight_threshold must be >= 0, got " + weightThreshold);
             if (mode == Mode.THRESHOLD) {
@@ -65,8 +87,8 @@ public final class Prune implements PassProvider<Prune.Options> {
                 if (dim != -1) throw new IllegalArgumentException("prune: dim needs mode=magnitude with block_size or n_m_ratio");
                 new ThresholdPrunerOptions(threshold, minimumSparsityPercentile);
             } else {
-                if (targetSparsity != -1 && !(targetSparsity >= 0 && targetSparsity <= 1)) {
-                    throw new IllegalArgumentException("prune: target_sparsity must be in [0, 1] (or -1 = not set), got " + targetSparsity);
+                if (targetSparsity != -1 && !(targetSparsity >= 0 && targetSparsity < 1)) {
+                    throw new IllegalArgumentException("target_sparsity must be in [0, 1) (or -1 = not set), got " + targetSparsity);
                 }
                 magnitudeOptions(targetSparsity, blockSize, nMRatio, dim < 0 ? null : dim);
             }
@@ -108,7 +130,7 @@ public final class Prune implements PassProvider<Prune.Options> {
 
     @Override public Options defaults() {
         return new Options(Mode.THRESHOLD, ThresholdPrunerOptions.DEFAULT_THRESHOLD, ThresholdPrunerOptions.DEFAULT_MINIMUM_SPARSITY_PERCENTILE,
-                -1, 0, "", -1, 2048);
+                -1, 0, "", -1, 2048, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -116,6 +138,13 @@ public final class Prune implements PassProvider<Prune.Options> {
             @Override long weightThreshold(Options o) { return o.weightThreshold(); }
 
             @Override boolean compressesPruned() { return false; }
+
+            @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
+
+            @Override void check(Job<Options> job) {
+                Options o = job.options();
+                if (o.structured()) Pruner.checkApplicable(job.weight(), o.magnitudeOptions(structuredAxis(job)));
+            }
 
             @Override Emitter compress(Job<Options> job) {
                 Options o = job.options();
@@ -125,21 +154,27 @@ public final class Prune implements PassProvider<Prune.Options> {
                 } else if (!o.structured()) {
                     r = Pruner.magnitude(job.weight(), o.magnitudeOptions(null));
                 } else {
-                    int dim = o.dim() >= 0 ? o.dim() : o.blockSize() != 0 ? 0 : 1;
-                    int axis = dim == 0 ? job.outputAxis() : job.inputAxis();
-                    if (axis == WeightOperand.NO_AXIS) {
-                        throw new CompressionNotApplicableException("prune: block and n:m sparsity need the op's "
-                                + (dim == 0 ? "output" : "input") + " axis, and the consumers give none");
-                    }
-                    if (axis > 1) {
-                        throw new CompressionNotApplicableException("prune: block and n:m sparsity run along weight axis 0 or 1, but dim "
-                                + dim + " is axis " + axis + " here");
-                    }
-                    r = Pruner.magnitude(job.weight(), o.magnitudeOptions(axis));
+                    r = Pruner.magnitude(job.weight(), o.magnitudeOptions(structuredAxis(job)));
                 }
                 return chain -> emit(chain, r);
             }
         };
+    }
+
+    /** The weight axis that block or n:m sparsity runs along. */
+    private static int structuredAxis(WeightCompressionPass.Job<Options> job) {
+        Options o = job.options();
+        int dim = o.dim() >= 0 ? o.dim() : o.blockSize() != 0 ? 0 : 1;
+        int axis = dim == 0 ? job.outputAxis() : job.inputAxis();
+        if (axis == WeightOperand.NO_AXIS) {
+            throw new CompressionNotApplicableException("prune: block and n:m sparsity need the op's "
+                    + (dim == 0 ? "output" : "input") + " axis, and the consumers give none");
+        }
+        if (axis > 1) {
+            throw new CompressionNotApplicableException("prune: block and n:m sparsity run along weight axis 0 or 1, but dim "
+                    + dim + " is axis " + axis + " here");
+        }
+        return axis;
     }
 
     static Value emit(DenseChain chain, PruningResult r) {

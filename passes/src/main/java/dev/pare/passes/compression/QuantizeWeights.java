@@ -26,7 +26,13 @@ import java.util.List;
  * its kept values quantized and stays sparse: {@code pare.sparse_to_dense(mask, affine_dequantize(...))}.
  * Per-channel needs the consuming op's output axis, per-block also its input axis (op traits); a
  * block size the contract cannot express (the last block shorter than another split would give)
- * leaves the weight dense with a note. Common behaviour: {@link WeightCompressionPass}.
+ * leaves the weight dense with a note. Every selected weight is checked before any is compressed: a
+ * block_size larger than the weight's input axis, or a granularity whose axes the consumers do not
+ * give, fails the pass with {@code CW012} naming the weight and its node; with
+ * {@code skip_inapplicable=true} (set by the built-in QUANTIZE_* pipelines, so that for example a
+ * depthwise convolution's single input channel does not stop per-block quantization of a model)
+ * such a weight stays dense with a note, as Core ML Tools skips it. Common behaviour:
+ * {@link WeightCompressionPass}.
  */
 public final class QuantizeWeights implements PassProvider<QuantizeWeights.Options> {
 
@@ -47,7 +53,14 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             @Option(help = "Inputs per block with per_block; 0 = the whole input axis.", min = 0)
             int blockSize,
             @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
-            long weightThreshold) {
+            long weightThreshold,
+            @Option(help = "Leave a weight the options cannot be applied to (a block_size larger than its input axis, per_channel or per_block without the op's axes) dense with a note instead of failing the pass.")
+            boolean skipInapplicable) {
+
+        /** Options that fail on weights they cannot be applied to. */
+        public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold) {
+            this(mode, dtype, granularity, blockSize, weightThreshold, false);
+        }
 
         public Options {
             if (mode == null || dtype == null || granularity == null) {
@@ -73,7 +86,7 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
     }
 
     @Override public Options defaults() {
-        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048);
+        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -81,6 +94,20 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             @Override long weightThreshold(Options o) { return o.weightThreshold(); }
 
             @Override boolean compressesPruned() { return true; }
+
+            @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
+
+            @Override void check(Job<Options> job) {
+                Options o = job.options();
+                granularity(o, job);
+                if (o.granularity() == Granularity.PER_BLOCK && o.blockSize() > 0) {
+                    long inputs = job.weight().shape()[job.inputAxis()];
+                    if (o.blockSize() > inputs) {
+                        throw new CompressionNotApplicableException("quantize_weights: block_size " + o.blockSize() + " is larger than the "
+                                + inputs + " inputs on axis " + job.inputAxis());
+                    }
+                }
+            }
 
             @Override Emitter compress(Job<Options> job) {
                 Options o = job.options();

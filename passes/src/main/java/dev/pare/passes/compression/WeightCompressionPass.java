@@ -44,6 +44,13 @@ import java.util.concurrent.Future;
  * A weight already pruned by {@code prune} ({@code pare.sparse_to_dense(mask, values)}) is
  * compressed jointly by passes that support it: only its kept values, and the result stays sparse.
  *
+ * <p>Every selected weight is {@linkplain #check checked} (in parallel) before any is compressed;
+ * a weight the options cannot be applied to fails the pass with {@value #INAPPLICABLE} naming the
+ * weight and its node (first in graph order), and the graph is left unchanged, unless the pass's
+ * options {@linkplain #skipsInapplicable skip such weights} with a note ({@value #NOT_APPLICABLE}).
+ * A weight whose values turn out not to allow the compression while it runs (e.g. too little
+ * sparsity) is left dense with a note. The graph is rewritten only after every weight is done.
+ *
  * <p>Weights are compressed in parallel; each gets a seed drawn from {@link PassContext#random()}
  * in graph order before any work starts, and the graph is rewritten in that order afterwards, so
  * the result does not depend on the thread count. New decompression ops go to the top of the
@@ -64,6 +71,8 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     static final String NOT_ONLY_A_WEIGHT = "CW004";
     /** Failure: a shared weight gets different options from two consumers. */
     static final String SHARED_CONFLICT = "CW010";
+    /** Failure: the options cannot be applied to a weight (found before any weight is compressed). */
+    static final String INAPPLICABLE = "CW012";
 
     private final String passName;
     private final ScopedOptions<O> options;
@@ -100,10 +109,26 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     abstract boolean compressesPruned();
 
     /**
+     * Whether a weight the options cannot be applied to is left dense with a note ({@value #NOT_APPLICABLE})
+     * instead of failing the pass ({@value #INAPPLICABLE}).
+     */
+    boolean skipsInapplicable(O options) {
+        return false;
+    }
+
+    /**
+     * Checks, before any weight is compressed, that the options can be applied to this weight (on a
+     * worker thread; must not touch the graph).
+     *
+     * @throws IllegalArgumentException naming what does not fit
+     */
+    abstract void check(Job<O> job);
+
+    /**
      * Runs the math for one weight (on a worker thread; must not touch the graph).
      *
-     * @throws IllegalArgumentException if the options cannot be applied to this weight; it is then
-     *                                  left dense with a note
+     * @throws IllegalArgumentException if this weight's values do not allow it (after a passing
+     *                                  {@link #check}); it is then left dense with a note
      */
     abstract Emitter compress(Job<O> job);
 
@@ -191,30 +216,63 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
 
         long[] seeds = new long[prepared.size()];
         for (int i = 0; i < seeds.length; i++) seeds[i] = context.random().nextLong();
-        List<Future<Outcome>> futures = new ArrayList<>(prepared.size());
+        // 1. every selected weight is checked before any is compressed: a misfit fails the pass first
+        List<Future<Checked<O>>> checks = new ArrayList<>(prepared.size());
         for (int i = 0; i < prepared.size(); i++) {
             Prepared<O> p = prepared.get(i);
             long seed = seeds[i];
-            futures.add(context.executor().submit(() -> work(p, seed)));
+            checks.add(context.executor().submit(() -> check(p, seed)));
         }
-
-        Map<Graph, Rewriter> rewriters = new HashMap<>();
-        boolean changed = false;
+        List<Prepared<O>> fitting = new ArrayList<>();
+        List<Job<O>> jobs = new ArrayList<>();
         for (int i = 0; i < prepared.size(); i++) {
             Prepared<O> p = prepared.get(i);
+            Checked<O> checked = await(checks.get(i), p.candidate().sites.get(0).node());
+            if (checked.problem() != null) {
+                if (!misfit(p, checked.problem(), context)) continue;
+            }
+            fitting.add(p);
+            jobs.add(checked.job());
+        }
+        checks = null;
+        // 2. compress in parallel; the graph changes only after every weight is done
+        List<Future<Outcome>> futures = new ArrayList<>(jobs.size());
+        for (Job<O> job : jobs) futures.add(context.executor().submit(() -> work(job)));
+
+        Map<Graph, Rewriter> rewriters = new HashMap<>();
+        List<Emitter> emitters = new ArrayList<>();
+        List<Prepared<O>> compressed = new ArrayList<>();
+        for (int i = 0; i < fitting.size(); i++) {
+            Prepared<O> p = fitting.get(i);
             Outcome outcome = await(futures.get(i), p.candidate().sites.get(0).node());
-            if (outcome.emitter() == null) {
-                note(context, NOT_APPLICABLE, p.candidate().sites.get(0).node(),
-                        "weight '" + p.candidate().value.name() + "' left dense: " + outcome.skipReason());
+            if (outcome.emitter() == null) { // the values do not allow it (e.g. too few near-zero values to prune)
+                String why = outcome.skipReason();
+                if (why.startsWith(passName + ": ")) why = why.substring(passName.length() + 2);
+                note(context, NOT_APPLICABLE, p.candidate().sites.get(0).node(), "weight '" + p.candidate().value.name() + "' left dense: " + why);
                 continue;
             }
-            apply(p.candidate(), outcome.emitter(), rewriters, context);
-            changed = true;
+            compressed.add(p);
+            emitters.add(outcome.emitter());
         }
-        return PassResult.of(changed);
+        for (int i = 0; i < compressed.size(); i++) apply(compressed.get(i).candidate(), emitters.get(i), rewriters, context);
+        return PassResult.of(!compressed.isEmpty());
     }
 
-    private Outcome work(Prepared<O> p, long seed) {
+    private record Checked<O>(Job<O> job, String problem) {}
+
+    /** Notes a weight the options do not fit (returns false), or fails when the options do not skip such weights. */
+    private boolean misfit(Prepared<O> p, String problem, PassContext context) throws PassFailure {
+        Node node = p.candidate().sites.get(0).node();
+        String why = problem.startsWith(passName + ": ") ? problem.substring(passName.length() + 2) : problem;
+        if (skipsInapplicable(p.options())) {
+            note(context, NOT_APPLICABLE, node, "weight '" + p.candidate().value.name() + "' left dense: " + why);
+            return false;
+        }
+        throw new PassFailure(INAPPLICABLE, node, passName + ": weight '" + p.candidate().value.name() + "' of '" + node.name()
+                + "': " + why + "; no weight was compressed");
+    }
+
+    private Checked<O> check(Prepared<O> p, long seed) {
         Candidate c = p.candidate();
         try {
             TensorData dense;
@@ -228,13 +286,23 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 dense = denseData(c);
             }
             WeightTensor weight = WeightTensor.of(Tensors.floats(dense), dense.type().shape(), Precision.of(dense.dtype()));
-            return new Outcome(compress(new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed)), null);
+            Job<O> job = new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed);
+            check(job);
+            return new Checked<>(job, null);
+        } catch (IllegalArgumentException e) {
+            return new Checked<>(null, e.getMessage());
+        }
+    }
+
+    private Outcome work(Job<O> job) {
+        try {
+            return new Outcome(compress(job), null);
         } catch (IllegalArgumentException e) {
             return new Outcome(null, e.getMessage());
         }
     }
 
-    private Outcome await(Future<Outcome> f, Node node) throws PassFailure {
+    private <T> T await(Future<T> f, Node node) throws PassFailure {
         try {
             return f.get();
         } catch (InterruptedException e) {

@@ -185,27 +185,90 @@ class CompressionPassesTest {
                 32, -1, false, 1, List.of(), 7)).run(SMALL_CONV).assertChanged(true).assertStatistic("weights_compressed", 1);
     }
 
-    @Test
-    void optionsThatDoNotFitAWeightLeaveItDenseWithANote() {
-        PassTester.of(new Palettize()).withOptions(new Palettize.Options(Palettize.Mode.KMEANS, 2, Palettize.Granularity.PER_GROUPED_CHANNEL,
-                3, -1, false, 1, List.of(), 0)).assertUnchanged(SMALL_CONV).assertDiagnostics(
-                "note[CW002]: palettize: weight 'w' left dense: palettize: group_size 3 does not divide the 4 channels on axis 0");
+    private static Palettize.Options grouped(int groupSize, boolean skip) {
+        return new Palettize.Options(Palettize.Mode.KMEANS, 2, Palettize.Granularity.PER_GROUPED_CHANNEL, groupSize, -1, false, 1, List.of(), 0, skip);
+    }
+
+    private static Palettize.Options unique(boolean skip) {
+        return new Palettize.Options(Palettize.Mode.UNIQUE, 0, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 0, skip);
     }
 
     @Test
-    void uniqueModeSkipsWeightsWithMoreThan256DistinctValues() {
+    void optionsThatDoNotFitAWeightFailBeforeAnyWeightIsCompressed() {
+        PassFailure f = PassTester.of(new Palettize()).withOptions(grouped(3, false)).assertFails(SMALL_CONV);
+        assertEquals("CW012", f.code());
+        assertEquals("palettize: weight 'w' of 'conv': group_size 3 does not divide the 4 channels on axis 0; no weight was compressed",
+                f.getMessage());
+        // a weight that fits comes first in graph order; it is not compressed either
+        String two = """
+                graph g(%x: f32[1,2,3,3]) {
+                  %a: f32[4,2,1,1] = const dense<f32[4,2,1,1]: [0.5, -1, 2, 0.25, -0.5, 1, 3, -2]>
+                  %b: f32[6,4,1,1] = const dense<f32[6,4,1,1]: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24]>
+                  %y: f32[1,4,3,3] = onnx.Conv(%x, %a) @first
+                  %z: f32[1,6,3,3] = onnx.Conv(%y, %b) @second
+                  return %z
+                }
+                """;
+        assertEquals("palettize: weight 'b' of 'second': group_size 4 does not divide the 6 channels on axis 0; no weight was compressed",
+                PassTester.of(new Palettize()).withOptions(grouped(4, false)).assertFails(two).getMessage());
+        PassTester.of(new Palettize()).withOptions(grouped(4, true)).run(two).assertChanged(true).assertStatistic("weights_compressed", 1)
+                .assertDiagnostics("note[CW002]: palettize: weight 'b' left dense: group_size 4 does not divide the 6 channels on axis 0");
+    }
+
+    @Test
+    void skipInapplicableLeavesAMisfitDenseWithANote() {
+        PassTester.of(new Palettize()).withOptions(grouped(3, true)).assertUnchanged(SMALL_CONV).assertDiagnostics(
+                "note[CW002]: palettize: weight 'w' left dense: group_size 3 does not divide the 4 channels on axis 0");
+    }
+
+    private static String matmulWith(int distinct) {
         StringBuilder values = new StringBuilder();
-        for (int i = 0; i < 300; i++) values.append(i == 0 ? "" : ", ").append(i);
-        String ir = """
-                graph g(%x: f32[1,300]) {
-                  %w: f32[300,1] = const dense<f32[300,1]: [VALUES]>
+        for (int i = 0; i < distinct; i++) values.append(i == 0 ? "" : ", ").append(i);
+        return """
+                graph g(%x: f32[1,N]) {
+                  %w: f32[N,1] = const dense<f32[N,1]: [VALUES]>
                   %y: f32[1,1] = onnx.MatMul(%x, %w) @mm
                   return %y
                 }
-                """.replace("VALUES", values);
-        PassTester.of(new Palettize()).withOptions(new Palettize.Options(Palettize.Mode.UNIQUE, 0, Palettize.Granularity.PER_TENSOR,
-                32, -1, false, 1, List.of(), 0)).assertUnchanged(ir).assertDiagnostics(
-                "note[CW002]: palettize: weight 'w' left dense: palettize: unique mode allows at most 256 distinct values per LUT, found 300");
+                """.replace("VALUES", values).replace("N", String.valueOf(distinct));
+    }
+
+    @Test
+    void uniqueModeFailsOnAWeightWithMoreThan256DistinctValuesUnlessItSkipsThem() {
+        assertEquals("palettize: weight 'w' of 'mm': unique mode allows at most 256 distinct values per LUT, found 300; no weight was compressed",
+                PassTester.of(new Palettize()).withOptions(unique(false)).assertFails(matmulWith(300)).getMessage());
+        PassTester.of(new Palettize()).withOptions(unique(true)).assertUnchanged(matmulWith(300)).assertDiagnostics(
+                "note[CW002]: palettize: weight 'w' left dense: unique mode allows at most 256 distinct values per LUT, found 300");
+        PassTester.of(new Palettize()).withOptions(unique(false)).run(matmulWith(200)).assertChanged(true);
+    }
+
+    @Test
+    void quantizeBlockSizeLargerThanTheInputAxisFails() {
+        QuantizeWeights.Options o = new QuantizeWeights.Options(QuantizeWeights.Mode.LINEAR_SYMMETRIC, QuantizeWeights.Dtype.INT8,
+                QuantizeWeights.Granularity.PER_BLOCK, 8, 0);
+        assertEquals("quantize_weights: weight 'w' of 'conv': block_size 8 is larger than the 2 inputs on axis 1; no weight was compressed",
+                PassTester.of(new QuantizeWeights()).withOptions(o).assertFails(SMALL_CONV).getMessage());
+    }
+
+    @Test
+    void structuredPruningWithBlocksOfMoreThanHalfTheChannelsFails() {
+        Prune.Options o = new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, 0.5, 3, "", 0, 0);
+        assertEquals("prune: weight 'w' of 'conv': block_size 3 is more than half of the 4 channels on axis 0; no weight was compressed",
+                PassTester.of(new Prune()).withOptions(o).assertFails(SMALL_CONV).getMessage());
+    }
+
+    @Test
+    void optionRecordsNameTheValidValues() {
+        assertEquals("nbits must be one of {1, 2, 3, 4, 6, 8} (or 0 = automatic), got 5", assertThrowsMessage(() ->
+                new Palettize.Options(Palettize.Mode.KMEANS, 5, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 0)));
+        for (double bad : new double[] {1, 1.5, -0.5}) {
+            assertEquals("target_sparsity must be in [0, 1) (or -1 = not set), got " + bad, assertThrowsMessage(() ->
+                    new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, bad, 0, "", -1, 0)));
+        }
+    }
+
+    private static String assertThrowsMessage(org.junit.jupiter.api.function.Executable e) {
+        return org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, e).getMessage();
     }
 
     private static final String SHARED = """

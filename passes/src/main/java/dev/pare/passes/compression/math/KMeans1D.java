@@ -18,11 +18,16 @@ import java.util.Arrays;
  *
  * <p>Ties are broken deterministically: among equally good split points the smallest wins.
  *
- * <p>The DP keeps a back-pointer table of (k-1)·m entries (16-bit when m ≤ 65,536, which always
- * holds for fp16 data). When that table would exceed {@link #EXACT_TABLE_BYTES}, the problem is
- * solved approximately instead: the sorted values are merged into 65,536 consecutive runs of about
- * equal weight, the DP solves that reduced problem exactly, and Lloyd iterations on the full data
- * refine the result (the better of the two is kept). {@link Clustering#exact()} reports which path ran.
+ * <p>{@link #cluster} works on given weighted distinct values. The DP keeps a back-pointer table of
+ * (k-1)·m entries (16-bit when m ≤ 65,536). When that table would exceed {@link #EXACT_TABLE_BYTES},
+ * the problem is solved approximately instead: the sorted values are merged into at most 65,536
+ * consecutive runs (closed by weight or by value span), the DP solves that reduced problem
+ * exactly, and Lloyd iterations on the full data refine the result (the better of the two is
+ * kept). {@link Clustering#exact()} reports which path ran.
+ *
+ * <p>{@link #clusterSamples} is what palettization uses: it works on raw samples, in parallel, and
+ * is exact when they hold at most {@value #EXACT_DISTINCT} distinct values (always for float16
+ * data); above that it is a near-optimal refinement described there, reported as not exact.
  */
 public final class KMeans1D {
 
@@ -30,7 +35,7 @@ public final class KMeans1D {
     public static final long EXACT_TABLE_BYTES = 64L << 20;
 
     /** Cap on Lloyd refinement iterations in the approximate path. */
-    static final int LLOYD_MAX_ITERATIONS = 300;
+    static final int LLOYD_MAX_ITERATIONS = 2000;
 
     private KMeans1D() {}
 
@@ -113,11 +118,12 @@ public final class KMeans1D {
      *                    non-empty (fewer distinct values than k), the tail repeats the largest
      *                    centre so the table stays sorted and no value maps to a padding entry
      * @param clusters    number of non-empty clusters, {@code min(k, m)}
-     * @param firstValue  for each non-empty cluster, the index of its first value (ascending)
+     * @param upperBounds for each non-empty cluster, a value at least its largest member and below
+     *                    every member of the next cluster (ascending)
      * @param sse         weighted within-cluster sum of squared errors
      * @param exact       whether the result is provably optimal (the DP path ran)
      */
-    public record Clustering(double[] centres, int clusters, int[] firstValue, double[] upperBounds, double sse, boolean exact) {
+    public record Clustering(double[] centres, int clusters, double[] upperBounds, double sse, boolean exact) {
 
         /** The cluster holding value {@code v}: the first cluster whose largest value is ≥ v. */
         public int clusterOf(double v) {
@@ -352,40 +358,368 @@ public final class KMeans1D {
     private static Clustering approximate(WeightedValues data, int k) {
         double[] x = data.values();
         double[] w = data.weights();
-        int m = x.length;
-        int buckets = 1 << 16;
-        double total = 0;
-        for (double v : w) total += v;
-        int[] bucketStart = new int[buckets + 1];
-        double[] bx = new double[buckets];
-        double[] bw = new double[buckets];
-        int nb = 0;
-        double acc = 0;
-        int start = 0;
-        for (int i = 0; i < m; i++) {
-            acc += w[i];
-            boolean close = i == m - 1 || acc >= total * (nb + 1) / buckets || m - 1 - i <= buckets - 1 - nb;
-            if (close && nb < buckets) {
-                double sw = 0;
-                double swx = 0;
-                for (int t = start; t <= i; t++) {
-                    sw += w[t];
-                    swx += w[t] * x[t];
-                }
-                bucketStart[nb] = start;
-                bx[nb] = swx / sw;
-                bw[nb] = sw;
-                nb++;
-                start = i + 1;
-            }
-        }
-        bucketStart[nb] = m;
-        int[] coarse = optimalStarts(Arrays.copyOf(bx, nb), Arrays.copyOf(bw, nb), k);
-        int[] starts = new int[k];
-        for (int c = 0; c < k; c++) starts[c] = bucketStart[coarse[c]];
+        int[] starts = coarseStarts(x, w, k, 1 << 16);
         Clustering seeded = finish(data, k, starts, false);
         Clustering refined = finish(data, k, lloyd(x, w, starts), false);
         return refined.sse() <= seeded.sse() ? refined : seeded;
+    }
+
+    /**
+     * Merges the sorted values into at most {@code runs} consecutive runs, each closed when it holds
+     * {@code 2/runs} of the weight or spans {@code 2/runs} of the value range (so sparse tails,
+     * where large-k clusters are narrow in weight but wide in value, still get fine runs), solves
+     * k-means on the runs exactly and returns the first value index of each cluster (requires
+     * {@code k < x.length}).
+     */
+    static int[] coarseStarts(double[] x, double[] w, int k, int runs) {
+        return coarseStarts(x, w, k, runs, null);
+    }
+
+    /** As above; {@code runsOut[0]} receives the first value index of every run and then m. */
+    static int[] coarseStarts(double[] x, double[] w, int k, int runs, int[][] runsOut) {
+        int m = x.length;
+        if (m <= runs) {
+            if (runsOut != null) {
+                runsOut[0] = new int[m + 1];
+                for (int i = 0; i <= m; i++) runsOut[0][i] = i;
+            }
+            return optimalStarts(x, w, k);
+        }
+        double total = 0;
+        for (double v : w) total += v;
+        double quota = total / (runs / 2);
+        double span = (x[m - 1] - x[0]) / (runs / 2);
+        int[] runStart = new int[runs + 1];
+        double[] rx = new double[runs];
+        double[] rw = new double[runs];
+        int nb = 0;
+        int start = 0;
+        double sw = 0;
+        double swx = 0;
+        for (int i = 0; i < m; i++) {
+            sw += w[i];
+            swx += w[i] * x[i];
+            boolean close = i == m - 1
+                    || (nb < runs - 1 && (sw >= quota || x[i + 1] - x[start] > span || m - 1 - i <= runs - 1 - nb));
+            if (close) {
+                runStart[nb] = start;
+                rx[nb] = swx / sw;
+                rw[nb] = sw;
+                nb++;
+                start = i + 1;
+                sw = 0;
+                swx = 0;
+            }
+        }
+        runStart[nb] = m;
+        if (nb <= k) {
+            int[] starts = new int[k];
+            for (int c = 0; c < k; c++) starts[c] = c < nb ? runStart[c] : runStart[nb - 1] + (c - nb + 1);
+            return starts;
+        }
+        int[] coarse = optimalStarts(Arrays.copyOf(rx, nb), Arrays.copyOf(rw, nb), k);
+        int[] starts = new int[k];
+        for (int c = 0; c < k; c++) starts[c] = runStart[coarse[c]];
+        if (runsOut != null) runsOut[0] = Arrays.copyOf(runStart, nb + 1);
+        return starts;
+    }
+
+    // ---- raw samples -------------------------------------------------------------------------
+
+    /** Distinct-value count up to which {@link #clusterSamples} is exact (for k ≤ 256). */
+    public static final int EXACT_DISTINCT = 65_536;
+
+    /** Bins on each side of a seed boundary whose samples are refined one by one. */
+    static final int REFINE_WINDOW = 2;
+
+    /** A clustering of raw samples with the cluster of each sample. */
+    public record Labelled(Clustering clustering, int[] labels) {}
+
+    /**
+     * Clusters the first {@code n} (finite) samples of {@code data} into {@code k} clusters and
+     * labels every sample; work is split over {@code executor} (null: the calling thread, which
+     * must not be one of the executor's threads). The result does not depend on the thread count.
+     *
+     * <p>One pass builds {@link FloatBins}, a histogram over the top 19 bits of each value's
+     * order-preserving bit pattern (sign, exponent, 10 mantissa bits) with exact integer sums.
+     * Then:
+     * <ul>
+     *   <li>At most {@value #EXACT_DISTINCT} distinct values (always so for float16 data, whose
+     *       values have a bin each): the exact DP of {@link #cluster} on the distinct values. The
+     *       result is optimal and {@link Clustering#exact()} is true.</li>
+     *   <li>More distinct values: the bins, each weighted by its count at its exact mean, are
+     *       clustered by the exact DP on at most {@link #seedRuns} runs of consecutive bins of about
+     *       equal weight, then Lloyd iterations on the bins. The bins within
+     *       {@value #REFINE_WINDOW} of each boundary are then replaced by their distinct values and
+     *       Lloyd iterations run again on that mix, so boundaries settle at the midpoints between
+     *       centres value by value. The result is a Lloyd fixed point of the raw data (unless a
+     *       boundary would have to leave its window) seeded from a near-optimal clustering; it is
+     *       not proven optimal and {@link Clustering#exact()} is false. Its SSE is computed from
+     *       the samples.</li>
+     * </ul>
+     * Every sample gets the cluster whose range holds it (nearest centre, ties to the lower
+     * cluster); a bin-to-cluster table labels all samples of bins no boundary cuts.
+     */
+    public static Labelled clusterSamples(float[] data, int n, int k, java.util.concurrent.ExecutorService executor) {
+        if (k < 1) throw new IllegalArgumentException("k-means: k must be at least 1, got " + k);
+        if (n <= 0) throw new IllegalArgumentException("k-means: no values to cluster");
+        FloatBins bins = FloatBins.of(data, n, executor);
+        WeightedValues distinct = null;
+        if (bins.multiCount == 0) {
+            if (bins.size() <= EXACT_DISTINCT) distinct = bins.asDistinct();
+        } else if ((long) bins.size() + bins.multiCount <= EXACT_DISTINCT) {
+            distinct = FloatBins.distinctAtMost(data, n, EXACT_DISTINCT);
+        }
+        Clustering c = distinct != null ? cluster(distinct, k) : binned(bins, data, n, k, executor);
+        int[] labels = new int[n];
+        double sse = FloatBins.label(data, n, c, labels, executor);
+        if (distinct == null) c = new Clustering(c.centres(), c.clusters(), c.upperBounds(), sse, false);
+        return new Labelled(c, labels);
+    }
+
+    /** Runs for the coarse DP seed: up to 16,384, fewer for large k (about 2^21 segment costs). */
+    static int seedRuns(int k) {
+        int runs = 1 << 14;
+        while ((double) k * runs * (31 - Integer.numberOfLeadingZeros(runs)) > (1 << 21) && runs > 4 * k) runs >>= 1;
+        return runs;
+    }
+
+    private static Clustering binned(FloatBins bins, float[] data, int n, int k, java.util.concurrent.ExecutorService executor) {
+        int mb = bins.size();
+        double[] bw = new double[mb];
+        for (int b = 0; b < mb; b++) bw[b] = bins.counts[b];
+        boolean[] explode = new boolean[mb];
+        int[] binStarts = null;
+        if (mb > k) {
+            int[][] runs = new int[1][];
+            int[] seed = coarseStarts(bins.means, bw, k, seedRuns(k), runs);
+            binStarts = refineInRuns(new SegmentCost(bins.means, bw), mb, seed, runs[0]);
+            for (int c = 1; c < k; c++) {
+                for (int b = Math.max(0, binStarts[c] - REFINE_WINDOW); b < Math.min(mb, binStarts[c] + REFINE_WINDOW); b++) {
+                    explode[b] = bins.multi[b];
+                }
+            }
+        } else {
+            System.arraycopy(bins.multi, 0, explode, 0, mb);
+        }
+        WeightedValues exploded = bins.distinctIn(data, n, explode, executor);
+        // atoms: the bins in order, each exploded bin replaced by its distinct values
+        int atoms = exploded.size();
+        for (boolean e : explode) if (!e) atoms++;
+        double[] x = new double[atoms];
+        double[] w = new double[atoms];
+        double[] top = new double[atoms];
+        int[] firstAtom = new int[mb + 1];
+        double[] ex = exploded.values();
+        double[] ew = exploded.weights();
+        int a = 0;
+        int e = 0;
+        for (int b = 0; b < mb; b++) {
+            firstAtom[b] = a;
+            float highest = FloatBins.highest(bins.ids[b]);
+            if (!explode[b]) {
+                x[a] = bins.means[b];
+                w[a] = bw[b];
+                top[a++] = highest;
+            } else {
+                while (e < ex.length && ex[e] <= highest) {
+                    x[a] = ex[e];
+                    w[a] = ew[e++];
+                    top[a] = x[a];
+                    a++;
+                }
+            }
+        }
+        firstAtom[mb] = atoms;
+        int clusters = Math.min(k, atoms);
+        int[] best;
+        SegmentCost cost = new SegmentCost(x, w);
+        if (binStarts != null) {
+            // the exact optimum over boundaries within the exploded bins around each bin-level boundary
+            int[] lo = new int[k];
+            int[] hi = new int[k];
+            for (int c = 1; c < k; c++) {
+                lo[c] = firstAtom[Math.max(0, binStarts[c] - REFINE_WINDOW)];
+                hi[c] = firstAtom[Math.min(mb, binStarts[c] + REFINE_WINDOW)];
+            }
+            // then let boundaries that ended on a window's edge move on, in small bands
+            best = refineInBands(cost, atoms, bandedStarts(cost, atoms, lo, hi), BAND_MIN);
+        } else if (atoms > clusters) {
+            int[][] runs = new int[1][];
+            int[] seed = coarseStarts(x, w, clusters, seedRuns(clusters), runs);
+            best = refineInRuns(cost, atoms, seed, runs[0]);
+        } else {
+            best = new int[clusters];
+            for (int c = 0; c < clusters; c++) best[c] = c;
+        }
+        double[] centres = new double[k];
+        double[] upper = new double[clusters];
+        for (int c = 0; c < clusters; c++) {
+            int to = c + 1 < clusters ? best[c + 1] : atoms;
+            double sw = 0;
+            double swx = 0;
+            for (int i = best[c]; i < to; i++) {
+                sw += w[i];
+                swx += w[i] * x[i];
+            }
+            centres[c] = to - best[c] == 1 ? x[best[c]] : swx / sw;
+            upper[c] = top[to - 1];
+        }
+        for (int c = clusters; c < k; c++) centres[c] = centres[clusters - 1];
+        return new Clustering(centres, clusters, upper, Double.NaN, false);
+    }
+
+    /** Smallest and largest half-width of the bands the seed boundaries are refined in. */
+    static final int BAND_MIN = 16;
+    /** Runs on each side of a seed boundary that the value-level refinement may move it across. */
+    static final int RUN_BAND = 32;
+    static final int BAND_MAX = 512;
+
+    /**
+     * Improves the run-level optimum {@code starts} by the exact DP over single values with each
+     * boundary within two runs of its current run, re-centred until no boundary ends on the edge of
+     * its band (the runs adapt the band to the data: a band spans the same weight or value range
+     * wherever it lies).
+     */
+    static int[] refineInRuns(SegmentCost cost, int m, int[] starts, int[] runStart) {
+        int k = starts.length;
+        int runs = runStart.length - 1;
+        int[] lo = new int[k];
+        int[] hi = new int[k];
+        for (int round = 0; round < 64; round++) {
+            for (int c = 1; c < k; c++) {
+                int r = Arrays.binarySearch(runStart, starts[c]);
+                if (r < 0) r = -r - 2;
+                lo[c] = runStart[Math.max(0, r - RUN_BAND)];
+                hi[c] = runStart[Math.min(runs, r + RUN_BAND + 1)] - 1;
+            }
+            int[] next = bandedStarts(cost, m, lo, hi);
+            boolean onEdge = false;
+            for (int c = 1; c < k; c++) {
+                if ((next[c] == lo[c] && lo[c] > c) || (next[c] == hi[c] && hi[c] < m - (k - c))) onEdge = true;
+            }
+            starts = next;
+            if (!onEdge) break;
+        }
+        return starts;
+    }
+
+    /**
+     * Improves {@code starts} by the exact DP restricted to boundaries within {@code band}
+     * positions of the current ones, re-centred until no boundary ends on the edge of its band.
+     */
+    static int[] refineInBands(SegmentCost cost, int m, int[] starts, int band) {
+        int k = starts.length;
+        int[] lo = new int[k];
+        int[] hi = new int[k];
+        for (int round = 0; round < 32; round++) {
+            for (int c = 1; c < k; c++) {
+                lo[c] = Math.max(c, starts[c] - band);
+                hi[c] = Math.min(m - (k - c), starts[c] + band);
+            }
+            int[] next = bandedStarts(cost, m, lo, hi);
+            boolean onEdge = false;
+            for (int c = 1; c < k; c++) {
+                if ((next[c] == lo[c] && lo[c] > c) || (next[c] == hi[c] && hi[c] < m - (k - c))) onEdge = true;
+            }
+            starts = next;
+            if (!onEdge) break;
+        }
+        return starts;
+    }
+
+    /**
+     * The exact optimum over clusterings whose cluster c (c ≥ 1) starts within {@code [lo[c], hi[c]]}
+     * (cluster 0 starts at 0). Restricting the previous boundary to an interval keeps the optimal
+     * previous boundary monotone in the next one, so each layer is filled by divide and conquer.
+     * Ties go to the smallest start.
+     */
+    static int[] bandedStarts(SegmentCost cost, int m, int[] lo, int[] hi) {
+        int k = lo.length;
+        int[] from = new int[k];
+        int[] to = new int[k];
+        for (int c = 1; c < k; c++) {
+            from[c] = Math.max(Math.max(lo[c], c), from[c - 1] + 1);
+            to[c] = Math.min(hi[c], m - (k - c));
+        }
+        for (int c = k - 2; c >= 1; c--) to[c] = Math.min(to[c], to[c + 1] - 1);
+        for (int c = 1; c < k; c++) {
+            if (from[c] > to[c]) throw new IllegalStateException("k-means: empty refinement band for cluster " + c);
+        }
+        double[][] best = new double[k][];
+        int[][] arg = new int[k][];
+        best[0] = new double[] {0};
+        for (int c = 1; c < k; c++) {
+            best[c] = new double[to[c] - from[c] + 1];
+            arg[c] = new int[best[c].length];
+            int qFrom = c == 1 ? 0 : from[c - 1];
+            int qTo = c == 1 ? 0 : to[c - 1];
+            bandLayer(cost, best[c - 1], qFrom, best[c], arg[c], from[c], from[c], to[c], qFrom, qTo);
+        }
+        int last = k - 1;
+        int qFrom = last == 0 ? 0 : from[last];
+        int qTo = last == 0 ? 0 : to[last];
+        double v = Double.POSITIVE_INFINITY;
+        int bestQ = qFrom;
+        for (int q = qFrom; q <= qTo; q++) {
+            double t = best[last][q - qFrom] + cost.of(q, m - 1);
+            if (t < v) {
+                v = t;
+                bestQ = q;
+            }
+        }
+        int[] starts = new int[k];
+        starts[last] = bestQ;
+        for (int c = last; c >= 2; c--) starts[c - 1] = arg[c][starts[c] - from[c]];
+        return starts;
+    }
+
+    private static void bandLayer(SegmentCost cost, double[] prev, int prevFrom, double[] cur, int[] arg, int curFrom,
+                                  int pLo, int pHi, int qLo, int qHi) {
+        while (pLo <= pHi) {
+            int p = (pLo + pHi) >>> 1;
+            int qEnd = Math.min(qHi, p - 1);
+            double v = Double.POSITIVE_INFINITY;
+            int bestQ = qLo;
+            for (int q = qLo; q <= qEnd; q++) {
+                double t = prev[q - prevFrom] + cost.of(q, p - 1);
+                if (t < v) {
+                    v = t;
+                    bestQ = q;
+                }
+            }
+            cur[p - curFrom] = v;
+            arg[p - curFrom] = bestQ;
+            if (p - pLo < pHi - p) {
+                bandLayer(cost, prev, prevFrom, cur, arg, curFrom, pLo, p - 1, qLo, bestQ);
+                pLo = p + 1;
+                qLo = bestQ;
+            } else {
+                bandLayer(cost, prev, prevFrom, cur, arg, curFrom, p + 1, pHi, bestQ, qHi);
+                pHi = p - 1;
+                qHi = bestQ;
+            }
+        }
+    }
+
+    /** Weighted SSE of sorted points split at {@code starts}, each point at its own position. */
+    private static double atomSse(double[] x, double[] w, int[] starts) {
+        double sse = 0;
+        for (int c = 0; c < starts.length; c++) {
+            int to = c + 1 < starts.length ? starts[c + 1] : x.length;
+            double sw = 0;
+            double swx = 0;
+            for (int i = starts[c]; i < to; i++) {
+                sw += w[i];
+                swx += w[i] * x[i];
+            }
+            double mean = swx / sw;
+            for (int i = starts[c]; i < to; i++) {
+                double d = x[i] - mean;
+                sse += w[i] * d * d;
+            }
+        }
+        return sse;
     }
 
     /** Lloyd iterations on sorted data: boundaries move to centre midpoints (binary search). */
@@ -458,6 +792,6 @@ public final class KMeans1D {
             upper[c] = x[to - 1];
         }
         for (int c = n; c < k; c++) centres[c] = centres[n - 1];
-        return new Clustering(centres, n, first, upper, sse, exact);
+        return new Clustering(centres, n, upper, sse, exact);
     }
 }

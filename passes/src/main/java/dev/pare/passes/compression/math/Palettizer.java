@@ -88,9 +88,11 @@ public final class Palettizer {
         for (int g = 0; g < groups; g++) seeds[g] = random.nextLong();
         final float[] normalized = values;
         List<Callable<GroupResult>> tasks = new ArrayList<>(groups);
+        // one group: the group's own work is split over the executor; several: one task per group
+        ExecutorService inner = groups == 1 ? executor : null;
         for (int g = 0; g < groups; g++) {
             final int group = g;
-            tasks.add(() -> solveGroup(layout, normalized, keep, options, precision, group, new SplittableRandom(seeds[group])));
+            tasks.add(() -> solveGroup(layout, normalized, keep, options, precision, group, new SplittableRandom(seeds[group]), inner));
         }
         List<GroupResult> results = run(tasks);
 
@@ -98,15 +100,38 @@ public final class Palettizer {
         int palette = 1 << nbits;
         int cd = options.clusterDim();
         float[] luts = new float[groups * palette * cd];
-        int[] indices = new int[layout.indexCount()];
+        int[] indices = groups == 1 && results.get(0).positions == null ? results.get(0).labels : new int[layout.indexCount()];
         for (int g = 0; g < groups; g++) {
             GroupResult r = results.get(g);
             float[] lut = r.lut(palette, cd);
             System.arraycopy(lut, 0, luts, g * palette * cd, palette * cd);
-            for (int s = 0; s < r.positions.length; s++) indices[r.positions[s]] = r.labels[s];
+            if (r.positions != null) for (int s = 0; s < r.positions.length; s++) indices[r.positions[s]] = r.labels[s];
         }
         return new Palettization(weight.shape().clone(), precision, nbits, cd, layout.lutAxis, layout.groupSize,
                 luts, indices, scales, scaleShape, keep == null ? null : keep.clone());
+    }
+
+    /**
+     * Throws {@link CompressionNotApplicableException} when {@code options} cannot be applied to
+     * {@code weight}: a channel axis is needed but missing, {@code group_size} or {@code cluster_dim}
+     * does not divide the channels, or (scalar unique mode) a LUT group has more distinct values
+     * than the LUT holds. Reads the values only for unique mode, and stops counting at 65,537.
+     */
+    public static void checkApplicable(WeightTensor weight, PalettizerOptions options, boolean[] keep) {
+        Layout layout = Layout.of(weight, options);
+        if (options.mode() != Mode.UNIQUE || options.clusterDim() > 1 || options.perChannelScale() != PerChannelScale.NONE) return;
+        int allowed = options.nbits() != null ? 1 << options.nbits() : 256;
+        for (int g = 0; g < layout.groups(); g++) {
+            float[] samples = layout.lutAxis < 0 && keep == null ? weight.values() : layout.gather(weight.values(), keep, g);
+            KMeans1D.WeightedValues distinct = FloatBins.distinctAtMost(samples, samples.length, KMeans1D.EXACT_DISTINCT);
+            int found = distinct == null ? -1 : distinct.size();
+            if (found < 0 || found > allowed) {
+                String count = found < 0 ? "more than " + KMeans1D.EXACT_DISTINCT : String.valueOf(found);
+                throw new CompressionNotApplicableException(options.nbits() != null
+                        ? "palettize: unique mode with nbits " + options.nbits() + " allows " + allowed + " distinct values per LUT, found " + count
+                        : "palettize: unique mode allows at most 256 distinct values per LUT, found " + count);
+            }
+        }
     }
 
     private List<GroupResult> run(List<Callable<GroupResult>> tasks) {
@@ -215,6 +240,23 @@ public final class Palettizer {
         int indexCount() {
             return outer * (channels / clusterDim) * inner;
         }
+
+        /** The kept scalar values of LUT group {@code group} (cluster_dim 1). */
+        float[] gather(float[] values, boolean[] keep, int group) {
+            int first = lutAxis < 0 ? 0 : group * groupSize;
+            int count = lutAxis < 0 ? channels : groupSize;
+            float[] out = new float[outer * count * inner];
+            int n = 0;
+            for (int o = 0; o < outer; o++) {
+                for (int c = first; c < first + count; c++) {
+                    for (int i = 0; i < inner; i++) {
+                        int e = (o * channels + c) * inner + i;
+                        if (keep == null || keep[e]) out[n++] = values[e];
+                    }
+                }
+            }
+            return Arrays.copyOf(out, n);
+        }
     }
 
     /** max |w| reduced to {@code scaleShape} (broadcast axes are reduced); 0 becomes 1. */
@@ -260,7 +302,7 @@ public final class Palettizer {
     private static final class GroupResult {
         final float[] entries0; // distinct/centre entries × clusterDim, may be shorter than the palette
         final int entries;      // number of entries used (for unique-mode nbits selection)
-        final int[] positions;  // index-tensor positions of this group's samples
+        final int[] positions;  // index-tensor positions of this group's samples; null: all, in order
         final int[] labels;
         final boolean padWithZeros;
 
@@ -284,8 +326,12 @@ public final class Palettizer {
     }
 
     private static GroupResult solveGroup(Layout layout, float[] values, boolean[] keep, PalettizerOptions o,
-                                          Precision precision, int group, RandomGenerator random) {
+                                          Precision precision, int group, RandomGenerator random, ExecutorService executor) {
         int cd = layout.clusterDim;
+        if (layout.lutAxis < 0 && keep == null && cd == 1) {
+            // one scalar LUT over every value: the samples are the values, in index order
+            return solveScalar(values, null, o, precision, executor);
+        }
         // gather the group's samples: index positions and their (vector) values
         int channelsInGroup = layout.lutAxis < 0 ? layout.channels : layout.groupSize;
         int firstChannel = layout.lutAxis < 0 ? 0 : group * layout.groupSize;
@@ -312,22 +358,22 @@ public final class Palettizer {
         positions = Arrays.copyOf(positions, n);
         samples = Arrays.copyOf(samples, n * cd);
         if (n == 0) return new GroupResult(new float[0], 0, positions, new int[0], true);
-        if (cd == 1) return solveScalar(samples, positions, o, precision);
+        if (cd == 1) return solveScalar(samples, positions, o, precision, executor);
         return solveVector(samples, positions, cd, o, precision, random);
     }
 
-    private static GroupResult solveScalar(float[] w, int[] positions, PalettizerOptions o, Precision precision) {
+    private static GroupResult solveScalar(float[] w, int[] positions, PalettizerOptions o, Precision precision,
+                                           ExecutorService executor) {
         int n = w.length;
+        if (o.mode() == Mode.KMEANS) {
+            KMeans1D.Labelled labelled = KMeans1D.clusterSamples(w, n, 1 << o.nbits(), executor);
+            KMeans1D.Clustering c = labelled.clustering();
+            float[] lut = new float[c.clusters()];
+            for (int i = 0; i < lut.length; i++) lut[i] = precision.round(c.centres()[i]);
+            return new GroupResult(lut, lut.length, positions, labelled.labels(), false);
+        }
         int[] labels = new int[n];
         switch (o.mode()) {
-            case KMEANS: {
-                int k = 1 << o.nbits();
-                KMeans1D.Clustering c = KMeans1D.cluster(KMeans1D.WeightedValues.of(w), k);
-                float[] lut = new float[c.clusters()];
-                for (int i = 0; i < lut.length; i++) lut[i] = precision.round(c.centres()[i]);
-                for (int s = 0; s < n; s++) labels[s] = c.clusterOf(w[s]);
-                return new GroupResult(lut, lut.length, positions, labels, false);
-            }
             case UNIFORM: {
                 int levels = (1 << o.nbits()) - 1;
                 float min = Float.POSITIVE_INFINITY;
@@ -351,7 +397,12 @@ public final class Palettizer {
                 return new GroupResult(lut, lut.length, positions, labels, false);
             }
             case UNIQUE: {
-                double[] distinct = KMeans1D.WeightedValues.of(w).values();
+                KMeans1D.WeightedValues values = FloatBins.distinctAtMost(w, n, KMeans1D.EXACT_DISTINCT);
+                if (values == null) {
+                    throw new CompressionNotApplicableException("palettize: unique mode allows at most 256 distinct values per LUT, found more than "
+                            + KMeans1D.EXACT_DISTINCT);
+                }
+                double[] distinct = values.values();
                 float[] lut = new float[distinct.length];
                 for (int i = 0; i < lut.length; i++) lut[i] = (float) distinct[i];
                 for (int s = 0; s < n; s++) labels[s] = Arrays.binarySearch(distinct, w[s] == 0f ? 0.0 : w[s]);

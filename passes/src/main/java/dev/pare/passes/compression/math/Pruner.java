@@ -41,6 +41,16 @@ public final class Pruner {
         return result(weight, pruned);
     }
 
+    /**
+     * Throws {@link CompressionNotApplicableException} when {@link #magnitude} cannot apply
+     * {@code options} to a weight of this shape (structured modes: rank 2–5 and a block or m of at
+     * most half the channels), without looking at the values.
+     */
+    public static void checkApplicable(WeightTensor weight, MagnitudePrunerOptions options) {
+        if (options.nmRatio() != null) checkStructured(weight, "n:m sparsity", options.nmRatio()[1], options.dim());
+        else if (options.blockSize() != null) checkStructured(weight, "block sparsity", options.blockSize(), options.dim());
+    }
+
     public static PruningResult magnitude(WeightTensor weight, MagnitudePrunerOptions options) {
         if (options.nmRatio() != null) return nOfM(weight, options.nmRatio()[0], options.nmRatio()[1], options.dim());
         float[] w = weight.values();
