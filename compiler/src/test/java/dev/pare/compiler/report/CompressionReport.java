@@ -55,9 +55,9 @@ public final class CompressionReport {
             new Configuration("palettize 4-bit", "palettize{nbits=4}, CLEANUP"),
             new Configuration("palettize 2-bit", "palettize{nbits=2}, CLEANUP"),
             new Configuration("palettize 4-bit, group 8",
-                    "palettize{nbits=4, granularity=per_grouped_channel, group_size=8}, CLEANUP"),
+                    "palettize{nbits=4, granularity=per_grouped_channel, group_size=8, skip_inapplicable=true}, CLEANUP"),
             new Configuration("palettize 4-bit, group 16",
-                    "palettize{nbits=4, granularity=per_grouped_channel, group_size=16}, CLEANUP"));
+                    "palettize{nbits=4, granularity=per_grouped_channel, group_size=16, skip_inapplicable=true}, CLEANUP"));
 
     /** The passes whose {@code weights_compressed} counter the table shows. */
     private static final List<String> COMPRESSION_PASSES = List.of("prune", "palettize", "quantize_weights");
