@@ -6,26 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.compiler.onnx.OnnxFormat;
 import dev.pare.compiler.onnx.upgrade.OpsetUpgrader;
-import dev.pare.compiler.onnx.upgrade.OrtSessions;
 import dev.pare.compiler.passmanager.PassManager;
 import dev.pare.compiler.passmanager.PassManagerOptions;
 import dev.pare.compiler.pipeline.PipelineCompiler;
 import dev.pare.compiler.registry.PassRegistry;
 import dev.pare.compiler.testing.OrtRunner;
 import dev.pare.compiler.testing.OrtRunner.Tensor;
+import dev.pare.compiler.testing.RealModelInputs;
+import dev.pare.compiler.testing.TestModels;
 import dev.pare.ir.Model;
 import dev.pare.ir.Node;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -54,12 +51,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class CompressedModelsRunInOrtTest {
 
-    static final Path MNIST = Path.of("src/test/resources/models/mnist_dwnet/model.onnx");
-    static final Path MNIST_TEST_X = Path.of("src/test/resources/models/mnist_dwnet/test_x.f32");
-    static final Path MINILM = Path.of("target/test-models/minilm/all-minilm-l6-v2.onnx");
-    static final Path OCR_DET = Path.of("target/test-models/ppocr/ch_PP-OCRv4_det_infer.onnx");
-    static final Path OCR_REC = Path.of("target/test-models/ppocr/ch_PP-OCRv4_rec_infer.onnx");
-
     /** ORT without weight pre-packing (used with graph optimizations off). */
     private static final Map<String, String> PLAIN_KERNELS = Map.of("session.disable_prepacking", "1");
 
@@ -74,65 +65,22 @@ class CompressedModelsRunInOrtTest {
 
     private static Path file(String model) {
         switch (model) {
-            case "minilm": return MINILM;
-            case "det": return OCR_DET;
-            case "rec": return OCR_REC;
-            case "mnist": return MNIST;
+            case "minilm": return TestModels.MINILM;
+            case "det": return TestModels.OCR_DET;
+            case "rec": return TestModels.OCR_REC;
+            case "mnist": return TestModels.MNIST;
             default: throw new IllegalArgumentException(model);
         }
     }
 
     private static Map<String, Tensor> inputs(String model) throws Exception {
         switch (model) {
-            case "minilm": return tokens();
-            case "det": return Map.of("x", Tensor.ofFloats(new long[] {1, 3, 96, 128}, image(96, 128, 1)));
-            case "rec": return Map.of("x", Tensor.ofFloats(new long[] {1, 3, 48, 160}, image(48, 160, 2)));
-            case "mnist": {
-                int images = 200;
-                ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(MNIST_TEST_X)).order(ByteOrder.LITTLE_ENDIAN);
-                float[] x = new float[images * 28 * 28];
-                b.asFloatBuffer().get(x);
-                return Map.of("input", Tensor.ofFloats(new long[] {images, 1, 28, 28}, x));
-            }
+            case "minilm": return RealModelInputs.miniLmTokens();
+            case "det": return RealModelInputs.ocrDetectionImage();
+            case "rec": return RealModelInputs.ocrRecognitionImage();
+            case "mnist": return RealModelInputs.mnistTestImages(200);
             default: throw new IllegalArgumentException(model);
         }
-    }
-
-    private static Map<String, Tensor> tokens() {
-        int batch = 2;
-        int seq = 12;
-        long[] ids = new long[batch * seq];
-        long[] mask = new long[batch * seq];
-        long[] types = new long[batch * seq];
-        SplittableRandom r = new SplittableRandom(7);
-        for (int b = 0; b < batch; b++) {
-            int len = b == 0 ? seq : 8;
-            for (int s = 0; s < seq; s++) {
-                int i = b * seq + s;
-                ids[i] = s == 0 ? 101 : s == len - 1 ? 102 : s < len ? 1000 + r.nextInt(20000) : 0;
-                mask[i] = s < len ? 1 : 0;
-            }
-        }
-        long[] shape = {batch, seq};
-        Map<String, Tensor> in = new LinkedHashMap<>();
-        in.put("input_ids", Tensor.ofLongs(shape, ids));
-        in.put("attention_mask", Tensor.ofLongs(shape, mask));
-        in.put("token_type_ids", Tensor.ofLongs(shape, types));
-        return in;
-    }
-
-    private static float[] image(int h, int w, long seed) {
-        float[] x = new float[3 * h * w];
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int c = 0; c < 3; c++) {
-            for (int y = 0; y < h; y++) {
-                for (int i = 0; i < w; i++) {
-                    double v = ((y / 6 + i / 9 + c) % 2 == 0 ? 0.8 : -0.8) + (r.nextDouble() - 0.5) * 0.2;
-                    x[(c * h + y) * w + i] = (float) v;
-                }
-            }
-        }
-        return x;
     }
 
     private static PassManager passManager() throws Exception {
@@ -212,8 +160,8 @@ class CompressedModelsRunInOrtTest {
         }
         // Without graph optimizations and weight pre-packing ORT runs the same kernels on the same
         // weights in both files: the decoded weights are bit-identical, and so are the outputs.
-        Map<String, Tensor> plainExpected = OrtSessions.runUnoptimized(reference, in, PLAIN_KERNELS);
-        Map<String, Tensor> plainActual = OrtSessions.runUnoptimized(compressed, in, PLAIN_KERNELS);
+        Map<String, Tensor> plainExpected = OrtRunner.runUnoptimized(reference, in, PLAIN_KERNELS);
+        Map<String, Tensor> plainActual = OrtRunner.runUnoptimized(compressed, in, PLAIN_KERNELS);
         for (String output : plainExpected.keySet()) {
             Difference d = difference(plainExpected.get(output), plainActual.get(output));
             assertEquals(0, d.differing(), name + " " + pipeline + " " + output + " without optimizations: " + d);

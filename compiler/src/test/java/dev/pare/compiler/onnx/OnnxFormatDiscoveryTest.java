@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import dev.pare.compiler.io.ModelFormats;
+import dev.pare.compiler.testing.TestModels;
 import dev.pare.ir.Model;
 import java.nio.file.Path;
 import java.util.List;

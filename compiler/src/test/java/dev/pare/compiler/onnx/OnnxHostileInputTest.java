@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.TensorProto;
+import dev.pare.compiler.testing.TestModels;
 import dev.pare.spi.ModelFormatException;
 import java.nio.file.Files;
 import java.nio.file.Path;

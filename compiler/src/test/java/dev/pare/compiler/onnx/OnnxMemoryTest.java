@@ -3,6 +3,7 @@ package dev.pare.compiler.onnx;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.compiler.testing.TestModels;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Model;
 import dev.pare.ir.Value;

@@ -41,10 +41,31 @@ public final class OrtRunner {
     /** As {@link #run(Path, Map)} with extra session config entries. */
     public static Map<String, Tensor> run(Path model, Map<String, Tensor> inputs, Map<String, String> config)
             throws OrtException {
+        return run(model, inputs, config, true);
+    }
+
+    /**
+     * As {@link #run(Path, Map)} with ORT's graph optimizations switched off, for comparing what two
+     * models compute without ORT's version-dependent fusions in between.
+     */
+    public static Map<String, Tensor> runUnoptimized(Path model, Map<String, Tensor> inputs) throws OrtException {
+        return runUnoptimized(model, inputs, Map.of());
+    }
+
+    /** As {@link #runUnoptimized(Path, Map)} with extra session config entries. */
+    public static Map<String, Tensor> runUnoptimized(Path model, Map<String, Tensor> inputs, Map<String, String> config)
+            throws OrtException {
+        return run(model, inputs, config, false);
+    }
+
+    private static Map<String, Tensor> run(Path model, Map<String, Tensor> inputs, Map<String, String> config,
+            boolean optimize) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setIntraOpNumThreads(1);
             opts.setInterOpNumThreads(1);
+            // Optimized sessions keep ORT's own default level rather than naming one here.
+            if (!optimize) opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
             for (Map.Entry<String, String> c : config.entrySet()) opts.addConfigEntry(c.getKey(), c.getValue());
             try (OrtSession session = env.createSession(model.toString(), opts)) {
                 Map<String, OnnxTensor> feeds = new LinkedHashMap<>();

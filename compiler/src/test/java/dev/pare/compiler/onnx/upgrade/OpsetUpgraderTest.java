@@ -1,6 +1,6 @@
 package dev.pare.compiler.onnx.upgrade;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static dev.pare.compiler.testing.OutputAssertions.assertBitIdentical;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -113,26 +113,8 @@ class OpsetUpgraderTest {
         Path after = tmp.resolve("after.onnx");
         onnx.write(upgraded, after);
         Map<String, Tensor> actual = OrtRunner.run(after, inputs);
-        assertSameOutputs(expected, actual);
+        assertBitIdentical(expected, actual);
         return onnx.read(after);
-    }
-
-    static void assertSameOutputs(Map<String, Tensor> expected, Map<String, Tensor> actual) {
-        assertEquals(expected.keySet(), actual.keySet());
-        for (String name : expected.keySet()) {
-            Tensor e = expected.get(name);
-            Tensor a = actual.get(name);
-            assertArrayEquals(e.shape(), a.shape(), name + " shape");
-            if (e.floats() != null) {
-                int[] eb = new int[e.floats().length];
-                int[] ab = new int[a.floats().length];
-                for (int i = 0; i < eb.length; i++) eb[i] = Float.floatToRawIntBits(e.floats()[i]);
-                for (int i = 0; i < ab.length; i++) ab[i] = Float.floatToRawIntBits(a.floats()[i]);
-                assertArrayEquals(eb, ab, name + " float bits");
-            } else {
-                assertArrayEquals(e.longs(), a.longs(), name);
-            }
-        }
     }
 
     private static Map<String, Integer> ops(Model m) {

@@ -1,18 +1,19 @@
 package dev.pare.compiler.onnx.upgrade;
 
+import static dev.pare.compiler.testing.OutputAssertions.assertBitIdentical;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.compiler.onnx.OnnxFormat;
 import dev.pare.compiler.testing.OrtRunner;
 import dev.pare.compiler.testing.OrtRunner.Tensor;
+import dev.pare.compiler.testing.RealModelInputs;
+import dev.pare.compiler.testing.TestModels;
 import dev.pare.ir.Model;
 import dev.pare.ir.Verifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,64 +29,22 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class UpgradedRealModelsTest {
 
-    static final Path MINILM = Path.of("target/test-models/minilm/all-minilm-l6-v2.onnx");
-    static final Path OCR_DET = Path.of("target/test-models/ppocr/ch_PP-OCRv4_det_infer.onnx");
-    static final Path OCR_REC = Path.of("target/test-models/ppocr/ch_PP-OCRv4_rec_infer.onnx");
-
     @TempDir Path tmp;
-
-    static Map<String, Tensor> tokens() {
-        int batch = 2;
-        int seq = 12;
-        long[] ids = new long[batch * seq];
-        long[] mask = new long[batch * seq];
-        long[] types = new long[batch * seq];
-        SplittableRandom r = new SplittableRandom(7);
-        for (int b = 0; b < batch; b++) {
-            int len = b == 0 ? seq : 8;
-            for (int s = 0; s < seq; s++) {
-                int i = b * seq + s;
-                ids[i] = s == 0 ? 101 : s == len - 1 ? 102 : s < len ? 1000 + r.nextInt(20000) : 0;
-                mask[i] = s < len ? 1 : 0;
-            }
-        }
-        long[] shape = {batch, seq};
-        Map<String, Tensor> in = new LinkedHashMap<>();
-        in.put("input_ids", Tensor.ofLongs(shape, ids));
-        in.put("attention_mask", Tensor.ofLongs(shape, mask));
-        in.put("token_type_ids", Tensor.ofLongs(shape, types));
-        return in;
-    }
-
-    /** Stripes plus noise, roughly normalized like the OCR preprocessing. */
-    static float[] image(int h, int w, long seed) {
-        float[] x = new float[3 * h * w];
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int c = 0; c < 3; c++) {
-            for (int y = 0; y < h; y++) {
-                for (int i = 0; i < w; i++) {
-                    double v = ((y / 6 + i / 9 + c) % 2 == 0 ? 0.8 : -0.8) + (r.nextDouble() - 0.5) * 0.2;
-                    x[(c * h + y) * w + i] = (float) v;
-                }
-            }
-        }
-        return x;
-    }
 
     static Map<String, Tensor> inputsFor(String model) {
         switch (model) {
-            case "minilm": return tokens();
-            case "det": return Map.of("x", Tensor.ofFloats(new long[] {1, 3, 96, 128}, image(96, 128, 1)));
-            case "rec": return Map.of("x", Tensor.ofFloats(new long[] {1, 3, 48, 160}, image(48, 160, 2)));
+            case "minilm": return RealModelInputs.miniLmTokens();
+            case "det": return RealModelInputs.ocrDetectionImage();
+            case "rec": return RealModelInputs.ocrRecognitionImage();
             default: throw new IllegalArgumentException(model);
         }
     }
 
     static Path pathOf(String model) {
         switch (model) {
-            case "minilm": return MINILM;
-            case "det": return OCR_DET;
-            case "rec": return OCR_REC;
+            case "minilm": return TestModels.MINILM;
+            case "det": return TestModels.OCR_DET;
+            case "rec": return TestModels.OCR_REC;
             default: throw new IllegalArgumentException(model);
         }
     }
@@ -105,14 +64,14 @@ class UpgradedRealModelsTest {
         onnx.write(m, out);
         System.out.printf("upgrade %s opset %d -> %d: %s%n", file.getFileName(), opset, target, report.rewrites());
         Map<String, Tensor> in = inputsFor(name);
-        compare(OrtSessions.runUnoptimized(file, in), OrtSessions.runUnoptimized(out, in), tolerance, name + " unoptimized");
+        compare(OrtRunner.runUnoptimized(file, in), OrtRunner.runUnoptimized(out, in), tolerance, name + " unoptimized");
         compare(OrtRunner.run(file, in), OrtRunner.run(out, in), tolerance, name);
         assertEquals(target, onnx.read(out).opsetVersion(""));
     }
 
     private static void compare(Map<String, Tensor> expected, Map<String, Tensor> actual, double tolerance, String what) {
         if (tolerance == 0) {
-            OpsetUpgraderTest.assertSameOutputs(expected, actual);
+            assertBitIdentical(expected, actual);
             return;
         }
         assertEquals(expected.keySet(), actual.keySet());

@@ -1,0 +1,15 @@
+package dev.pare.compiler.testing;
+
+import java.nio.file.Path;
+
+/** Paths of the test models (relative to the compiler module, where surefire runs). */
+public final class TestModels {
+    public static final Path MNIST = Path.of("src/test/resources/models/mnist_dwnet/model.onnx");
+    public static final Path MNIST_TEST_X = Path.of("src/test/resources/models/mnist_dwnet/test_x.f32");
+    public static final Path MINILM = Path.of("target/test-models/minilm/all-minilm-l6-v2.onnx");
+    public static final Path MINILM_Q = Path.of("target/test-models/minilm/all-minilm-l6-v2-q.onnx");
+    public static final Path OCR_DET = Path.of("target/test-models/ppocr/ch_PP-OCRv4_det_infer.onnx");
+    public static final Path OCR_REC = Path.of("target/test-models/ppocr/ch_PP-OCRv4_rec_infer.onnx");
+
+    private TestModels() {}
+}
