@@ -7,12 +7,15 @@ import dev.pare.compiler.coreml.proto.MilProto;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Float16;
+import dev.pare.ir.StringData;
 import dev.pare.ir.SubByte;
+import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -129,7 +132,14 @@ class MlPackageFixturesTest {
         assertEquals(e.get("dtype"), tt.getDataType().name(), where);
         assertEquals(((Number) e.get("rank")).longValue(), tt.getRank(), where);
         if (!"blob".equals(e.get("storage"))) {
-            assertTrue(v.hasImmediateValue(), where);
+            assertEquals("immediate", e.get("storage"), where);
+            TensorData t = MilValues.immediate(v, pkg.modelFile());
+            assertEquals(e.get("shape"), longs(t.type().shape()), where);
+            if (e.containsKey("value")) {
+                assertEquals(expectedElements(e.get("value")), elements(t), where);
+            } else {
+                assertEquals(e.get("sha256_f32"), CoreMlFixtures.sha256(asFloat32((DenseData) t)), where);
+            }
             return 0;
         }
         assertTrue(v.hasBlobFileValue(), where);
@@ -153,19 +163,55 @@ class MlPackageFixturesTest {
 
     /** One float32 per element, as the fixture hash convention says (sub-byte values unpacked). */
     private static ByteBuffer asFloat32(DenseData data) {
-        DType dt = data.type().dtype();
         ByteBuffer b = data.bytes();
         int n = Math.toIntExact(data.type().elementCount());
         float[] out = new float[n];
-        for (int i = 0; i < n; i++) {
-            if (dt == DType.FLOAT32) out[i] = b.getFloat(i * 4);
-            else if (dt == DType.FLOAT16) out[i] = Float16.toFloat(b.getShort(i * 2));
-            else if (dt == DType.INT8) out[i] = b.get(i);
-            else if (dt == DType.UINT8) out[i] = Byte.toUnsignedInt(b.get(i));
-            else if (dt.isSubByte()) out[i] = SubByte.get(b, dt, i);
-            else throw new AssertionError("no float32 view for " + dt);
-        }
+        for (int i = 0; i < n; i++) out[i] = (float) element(b, data.type().dtype(), i);
         return CoreMlFixtures.floats(out);
+    }
+
+    private static double element(ByteBuffer b, DType dt, int i) {
+        if (dt == DType.FLOAT32) return b.getFloat(i * 4);
+        if (dt == DType.FLOAT64) return b.getDouble(i * 8);
+        if (dt == DType.FLOAT16) return Float16.toFloat(b.getShort(i * 2));
+        if (dt == DType.INT8) return b.get(i);
+        if (dt == DType.UINT8 || dt == DType.BOOL) return Byte.toUnsignedInt(b.get(i));
+        if (dt == DType.INT16) return b.getShort(i * 2);
+        if (dt == DType.UINT16) return Short.toUnsignedInt(b.getShort(i * 2));
+        if (dt == DType.INT32) return b.getInt(i * 4);
+        if (dt == DType.UINT32) return Integer.toUnsignedLong(b.getInt(i * 4));
+        if (dt == DType.INT64 || dt == DType.UINT64) return b.getLong(i * 8);
+        if (dt.isSubByte()) return SubByte.get(b, dt, i);
+        throw new AssertionError("no numeric view for " + dt);
+    }
+
+    /** A decoded immediate as the dump script writes it: a scalar for rank 0, else a flat list. */
+    private static Object elements(TensorData t) {
+        List<Object> out = new ArrayList<>();
+        if (t instanceof StringData) {
+            StringData s = (StringData) t;
+            for (int i = 0; i < s.size(); i++) out.add(new String(s.element(i), StandardCharsets.UTF_8));
+        } else {
+            ByteBuffer b = t.bytes();
+            for (int i = 0; i < t.elementCount(); i++) out.add(element(b, t.dtype(), i));
+        }
+        return t.type().rank() == 0 ? out.get(0) : out;
+    }
+
+    private static Object expectedElements(Object value) {
+        if (value instanceof Number) return ((Number) value).doubleValue();
+        if (value instanceof String) return value;
+        List<Object> out = new ArrayList<>();
+        flatten(value, out);
+        return out;
+    }
+
+    private static void flatten(Object value, List<Object> out) {
+        if (value instanceof List) {
+            for (Object o : (List<?>) value) flatten(o, out);
+        } else {
+            out.add(expectedElements(value));
+        }
     }
 
     private static void checkNamedType(Map<String, Object> e, MilProto.NamedValueType actual) {
