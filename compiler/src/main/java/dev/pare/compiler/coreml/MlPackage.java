@@ -27,12 +27,14 @@ public final class MlPackage {
 
     private final Path root;
     private final Path modelFile;
+    private final Path weightsDir;
     private final CoreMlModelProto.Model model;
     private final Map<Path, BlobFile> blobFiles = new HashMap<>();
 
-    private MlPackage(Path root, Path modelFile, CoreMlModelProto.Model model) {
+    private MlPackage(Path root, Path modelFile, Path weightsDir, CoreMlModelProto.Model model) {
         this.root = root;
         this.modelFile = modelFile;
+        this.weightsDir = weightsDir;
         this.model = model;
     }
 
@@ -58,6 +60,16 @@ public final class MlPackage {
             throw new ModelFormatException(manifestFile, "entry " + rootId + " has no string path");
         }
         Path modelFile = inside(manifestFile, dataDir, (String) path, "entry " + rootId + " path");
+        // coremltools names the weights folder in an entry called "weights"; without one the
+        // folder MIL's @model_path/weights/... points at is the default.
+        Path weightsDir = modelFile.getParent().resolve("weights");
+        for (Map.Entry<?, ?> e : ((Map<?, ?>) entries).entrySet()) {
+            if (e.getKey().equals(rootId) || !(e.getValue() instanceof Map)) continue;
+            Map<?, ?> item = (Map<?, ?>) e.getValue();
+            if ("weights".equals(item.get("name")) && item.get("path") instanceof String) {
+                weightsDir = inside(manifestFile, dataDir, (String) item.get("path"), "entry " + e.getKey() + " path");
+            }
+        }
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(modelFile);
@@ -70,7 +82,7 @@ public final class MlPackage {
         } catch (InvalidProtocolBufferException e) {
             throw new ModelFormatException(modelFile, "not a Core ML Model protobuf: " + e.getMessage(), e);
         }
-        return new MlPackage(root, modelFile, model);
+        return new MlPackage(root, modelFile, weightsDir, model);
     }
 
     private static Map<String, Object> readManifest(Path manifestFile) throws ModelFormatException {
@@ -110,6 +122,9 @@ public final class MlPackage {
 
     /** The root model file named by the manifest. */
     public Path modelFile() { return modelFile; }
+
+    /** The weights folder the manifest names (default: {@code weights} next to the model file). */
+    public Path weightsDir() { return weightsDir; }
 
     public CoreMlModelProto.Model model() { return model; }
 

@@ -123,6 +123,8 @@ class MlPackageFixturesTest {
         assertEquals(((Number) main.get("const_blob_count")).intValue(), blobRefs);
         Map<String, Object> header = map(exp.get("weight_bin_header"));
         BlobFile weights = pkg.blobFile("@model_path/weights/weight.bin");
+        assertEquals(pkg.weightsDir().resolve("weight.bin"), weights.file());
+        assertEquals(row.path().resolve("Data/com.apple.CoreML/weights").toAbsolutePath().normalize(), pkg.weightsDir());
         assertEquals(((Number) header.get("count")).longValue(), weights.count());
     }
 

@@ -40,6 +40,7 @@ class MlPackageTest {
         MlPackage p = MlPackage.read(pkg);
         assertEquals(pkg.resolve("Data/com.apple.CoreML/model.mlmodel").toAbsolutePath(), p.modelFile());
         assertEquals("CoreML8", p.program().getFunctionsOrThrow("main").getOpset());
+        assertEquals(pkg.resolve("Data/com.apple.CoreML/weights").toAbsolutePath(), p.weightsDir());
     }
 
     @Test
@@ -48,6 +49,16 @@ class MlPackageTest {
         Path data = pkg.resolve("Data").toAbsolutePath().normalize();
         assertEquals(pkg.resolve("Manifest.json") + ": entry A1 path \"../../model.mlmodel\" leaves the package folder "
                 + data, BlobFileTest.message(() -> MlPackage.read(pkg)));
+    }
+
+    @Test
+    void weightsEntryLeavingThePackageIsRefused() throws Exception {
+        Path pkg = packageWithModelPath("com.apple.CoreML/model.mlmodel");
+        Files.writeString(pkg.resolve("Manifest.json"), String.format(MANIFEST, "com.apple.CoreML/model.mlmodel")
+                .replace("\"itemInfoEntries\": {", "\"itemInfoEntries\": {\"W\": {\"name\": \"weights\", \"path\": \"../..\"},"));
+        Path data = pkg.resolve("Data").toAbsolutePath().normalize();
+        assertEquals(pkg.resolve("Manifest.json") + ": entry W path \"../..\" leaves the package folder " + data,
+                BlobFileTest.message(() -> MlPackage.read(pkg)));
     }
 
     @Test
