@@ -109,6 +109,23 @@ public final class ConstFolding implements PassProvider<ConstFolding.Options> {
         return changed;
     }
 
+    /**
+     * What const_folding would replace the single-result ONNX node {@code n} by (its
+     * {@code onnx.Constant} value, or the value of a foldable op on constant operands), or null.
+     * For passes that fold as they go, e.g. convert_to_mil on shape arithmetic.
+     */
+    public static TensorData foldedValue(Node n, long maxElements) {
+        if (!isDefaultDomain(n) || n.results().size() != 1 || n.result(0).isAbsent()) return null;
+        if (n.opType().equals("Constant")) return constantNodeValue(n);
+        if (!FOLDABLE.contains(n.opType())) return null;
+        try {
+            ConstTensor t = new Folder(n, new Options(maxElements, true)).fold();
+            return t == null ? null : t.toData();
+        } catch (Invalid | TooLarge | ArithmeticException e) {
+            return null;
+        }
+    }
+
     private static boolean isDefaultDomain(Node n) { return n.dialect().equals("onnx") && n.domain().isEmpty(); }
 
     private static boolean feedsFoldable(Node constant) {

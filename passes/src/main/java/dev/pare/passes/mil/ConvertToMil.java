@@ -1,0 +1,265 @@
+package dev.pare.passes.mil;
+
+import dev.pare.ir.DType;
+import dev.pare.ir.DenseData;
+import dev.pare.ir.Graph;
+import dev.pare.ir.Node;
+import dev.pare.ir.Rewriter;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorType;
+import dev.pare.ir.Value;
+import dev.pare.passes.cleanup.ConstFolding;
+import dev.pare.spi.Option;
+import dev.pare.spi.Pass;
+import dev.pare.spi.PassContext;
+import dev.pare.spi.PassFailure;
+import dev.pare.spi.PassInfo;
+import dev.pare.spi.PassProvider;
+import dev.pare.spi.PassResult;
+import dev.pare.spi.ScopedOptions;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * {@code convert_to_mil}: lowers every {@code onnx.*} node to {@code mil.*} nodes with named
+ * operands (ir/MIL_DIALECT.md, "Ops emitted by convert_to_mil"). Shape arithmetic whose operands
+ * are constants (or whose input shapes are static) is folded on the way, so a model with static
+ * input shapes lowers to compute ops only. MIL has no int64 or float64 tensors: such inputs,
+ * constants and results become int32 / float32. {@code pare.*} nodes stay as they are and keep
+ * feeding the ops that replace their ONNX users. If some op has no lowering the pass fails before
+ * changing anything, naming every such op type and its nodes.
+ */
+public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
+
+    public record Options(
+            @Option(help = "Static shapes for graph inputs, NAME:D0,D1,... (symbolic dims with the same name follow).")
+            List<String> inputShapes,
+            @Option(help = "The model's ai.onnx opset; 0 = infer from the ops (Softmax before opset 13 needs it when ambiguous).", min = 0)
+            long onnxOpset,
+            @Option(help = "Largest folded shape-arithmetic result, in elements.", min = 0)
+            long maxFoldElements) {
+        public Options {
+            inputShapes = List.copyOf(inputShapes);
+            InputShapes.parse(inputShapes);
+            if (onnxOpset < 0) throw new IllegalArgumentException("onnx_opset must be >= 0, got " + onnxOpset);
+            if (maxFoldElements < 0) throw new IllegalArgumentException("max_fold_elements must be >= 0, got " + maxFoldElements);
+        }
+    }
+
+    @Override public PassInfo info() {
+        return PassInfo.required("convert_to_mil", "Lowers ONNX ops to Core ML MIL ops (folding static shape arithmetic).");
+    }
+
+    @Override public Options defaults() { return new Options(List.of(), 0, 1 << 20); }
+
+    @Override public Pass create(ScopedOptions<Options> options) {
+        return (graph, context) -> new Converter(graph, options.base(), context).run();
+    }
+
+    /** Op types with a lowering (besides those that only fold). */
+    static final Map<String, Lowering> LOWERINGS = new HashMap<>();
+
+    /** Ops that lower only when they fold to a constant. */
+    private static final Set<String> FOLD_ONLY = Set.of("Size", "Constant");
+
+    static {
+        ElementwiseLowerings.register(LOWERINGS);
+        NnLowerings.register(LOWERINGS);
+        TensorLowerings.register(LOWERINGS);
+    }
+
+    /** Whether convert_to_mil can lower this node's op type at all. */
+    static boolean supports(Node n) {
+        return n.domain().isEmpty() && (LOWERINGS.containsKey(n.opType()) || FOLD_ONLY.contains(n.opType()));
+    }
+
+    private static final class Converter {
+        private final Graph g;
+        private final Options options;
+        private final PassContext context;
+        private final Rewriter rw;
+        /** MIL-typed copies of ONNX constants whose dtype MIL lacks. */
+        private final Map<Value, Value> converted = new HashMap<>();
+        private final Set<Value> constantsUsedBefore = new HashSet<>();
+        private final Set<Value> initialConstants = new HashSet<>();
+
+        Converter(Graph g, Options options, PassContext context) {
+            this.g = g;
+            this.options = options;
+            this.context = context;
+            this.rw = g.rewriter();
+        }
+
+        PassResult run() throws PassFailure {
+            if (g.nodes().stream().noneMatch(n -> n.dialect().equals("onnx"))) {
+                return PassResult.of(options.inputShapes().isEmpty() ? false : fixInputs());
+            }
+            refuseUnsupported();
+            fixInputs();
+            initialConstants.addAll(g.constants());
+            for (Value c : g.constants()) if (c.hasUses() || g.isOutput(c)) constantsUsedBefore.add(c);
+            retypeInputs();
+            for (Node n : List.copyOf(g.nodes())) {
+                if (!n.dialect().equals("onnx")) continue;
+                try {
+                    lowerOrFold(n);
+                } catch (LoweringException | IllegalArgumentException | ArithmeticException e) {
+                    throw new PassFailure("MIL002", n, "convert_to_mil: " + n.opType() + " '" + n.name() + "': " + e.getMessage());
+                }
+            }
+            fixOutputs();
+            removeLeftovers();
+            return PassResult.CHANGED;
+        }
+
+        private boolean fixInputs() throws PassFailure {
+            if (options.inputShapes().isEmpty()) return false;
+            try {
+                return InputShapes.apply(g, InputShapes.parse(options.inputShapes()));
+            } catch (IllegalArgumentException e) {
+                throw new PassFailure("MIL003", "convert_to_mil: " + e.getMessage());
+            }
+        }
+
+        private void refuseUnsupported() throws PassFailure {
+            Map<String, List<String>> missing = new TreeMap<>();
+            for (Node n : g.allNodes()) {
+                if (n.dialect().equals("onnx") && (n.graph() != g || !supports(n))) {
+                    String type = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
+                    missing.computeIfAbsent(type, k -> new ArrayList<>()).add(n.name());
+                }
+            }
+            if (missing.isEmpty()) return;
+            List<String> parts = new ArrayList<>();
+            missing.forEach((type, names) -> parts.add(type + " (" + String.join(", ", names) + ")"));
+            throw new PassFailure("MIL001", "convert_to_mil: no MIL lowering for " + missing.size() + " op type"
+                    + (missing.size() == 1 ? "" : "s") + ": " + String.join(", ", parts));
+        }
+
+        /** int64 / float64 graph inputs become int32 / float32: MIL has no such tensors. */
+        private void retypeInputs() {
+            for (Value in : g.inputs()) {
+                TensorType t = in.tensorType();
+                DType d = MilDTypes.milOf(t.dtype());
+                if (d != t.dtype()) {
+                    rw.setType(in, t.withDType(d));
+                    context.statistics().increment("inputs_retyped");
+                }
+            }
+        }
+
+        private void lowerOrFold(Node n) {
+            TensorData folded = ConstFolding.foldedValue(n, options.maxFoldElements());
+            if (folded != null) {
+                replaceByConstant(n, folded);
+                context.statistics().increment("nodes_folded");
+                return;
+            }
+            Lowering lowering = LOWERINGS.get(n.opType());
+            if (lowering == null) throw new LoweringException("needs constant operands or static input shapes to fold");
+            // Free the result names so the ops computing them can take them over.
+            List<String> names = new ArrayList<>();
+            for (Value r : n.results()) {
+                names.add(r.isAbsent() ? "" : r.name());
+                if (!r.isAbsent()) rw.renameValue(r, rw.uniqueValueName(r.name() + ".onnx"));
+            }
+            String base = names.stream().filter(s -> !s.isEmpty()).findFirst().orElse(n.name());
+            rw.setInsertionPointBefore(n);
+            MilEmitter e = new MilEmitter(rw, n.location(), base, names);
+            long opset = options.onnxOpset();
+            List<Value> results = lowering.lower(new OnnxOp(n, e, opset, this::milView));
+            for (int i = 0; i < n.results().size(); i++) {
+                Value r = n.result(i);
+                if (r.isAbsent()) continue;
+                Value to = i < results.size() ? results.get(i) : null;
+                if (to == null) {
+                    if (r.hasUses() || g.isOutput(r)) throw new LoweringException("result " + i + " is used but has no lowering");
+                    continue;
+                }
+                if (g.isOutput(r) && !e.created().contains(to)) {
+                    to = e.op("identity", names.get(i), "x", milView(to));
+                }
+                rw.replaceAllUsesWith(r, to);
+            }
+            rw.setInsertionPointToEnd();
+            rw.erase(n);
+            context.statistics().increment("nodes_lowered");
+            for (int i = 0; i < n.results().size() && i < results.size(); i++) {
+                Value to = results.get(i);
+                String name = names.get(i);
+                if (to != null && e.created().contains(to) && !to.name().equals(name) && !g.isNameTaken(name)) {
+                    rw.renameValue(to, name);
+                }
+            }
+        }
+
+        private void replaceByConstant(Node n, TensorData data) {
+            Value result = n.result(0);
+            String name = result.name();
+            Value c = rw.addConstant(rw.uniqueValueName(name + "_folded"), data);
+            rw.replaceAllUsesWith(result, c);
+            rw.erase(n);
+            rw.renameValue(c, name);
+        }
+
+        /** A value as MIL operands see it: constants of a dtype MIL lacks get a converted copy. */
+        Value milView(Value v) {
+            if (!v.isConstant() || MilDTypes.isMil(v.tensorType().dtype())) return v;
+            return converted.computeIfAbsent(v, this::convertConstant);
+        }
+
+        private Value convertConstant(Value v) {
+            TensorData d = v.data();
+            DType to = MilDTypes.milOf(d.dtype());
+            long count = d.elementCount();
+            ByteBuffer src = d.bytes();
+            ByteBuffer dst = ByteBuffer.allocate(Math.toIntExact(count * 4)).order(ByteOrder.LITTLE_ENDIAN);
+            if (to == DType.FLOAT32 && d.dtype() == DType.FLOAT64) {
+                for (int i = 0; i < count; i++) dst.putFloat((float) src.getDouble(i * 8));
+            } else if (to == DType.INT32 && d instanceof DenseData) {
+                long[] values = MilArgs.longs(v);
+                for (long x : values) {
+                    if (x < Integer.MIN_VALUE || x > Integer.MAX_VALUE) {
+                        throw new LoweringException("constant " + v.name() + " holds " + x + ", which int32 cannot (MIL has no int64)");
+                    }
+                    dst.putInt((int) x);
+                }
+            } else {
+                throw new LoweringException("constant " + v.name() + " has dtype " + d.dtype().shortName() + ", which MIL has no tensors of");
+            }
+            context.statistics().increment("constants_converted");
+            return rw.addConstant(rw.uniqueValueName(v.name() + "_" + MilDTypes.milName(to)),
+                    TensorData.ofBuffer(TensorType.of(to, d.type().shape()), dst.flip()));
+        }
+
+        /** Graph outputs that are ONNX-typed constants become their MIL copies. */
+        private void fixOutputs() {
+            for (int i = 0; i < g.outputs().size(); i++) {
+                Value o = g.outputs().get(i);
+                Value m = milView(o);
+                if (m != o) rw.setOutput(i, m);
+            }
+        }
+
+        /** Original constants only ONNX ops used, and folded constants nothing reads any more. */
+        private void removeLeftovers() {
+            for (Value c : List.copyOf(g.constants())) {
+                if (c.hasUses() || g.isOutput(c)) continue;
+                // constants nothing used before the pass are not ours to remove
+                if (initialConstants.contains(c) && !constantsUsedBefore.contains(c)) continue;
+                String name = c.name();
+                rw.eraseConstant(c);
+                Value copy = converted.get(c);
+                if (copy != null && !g.isNameTaken(name)) rw.renameValue(copy, name);
+            }
+        }
+    }
+}
