@@ -1,0 +1,241 @@
+package dev.pare.passes.mil;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.ir.Graph;
+import dev.pare.ir.MilParams;
+import dev.pare.ir.Node;
+import dev.pare.ir.Value;
+import dev.pare.spi.PassFailure;
+import dev.pare.testkit.PassRun;
+import dev.pare.testkit.PassTester;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Single lowerings, checked by the ops, parameter values and types they produce. */
+class ConvertToMilTest {
+
+    private static PassTester<ConvertToMil.Options> tester(long opset) {
+        return PassTester.of(new ConvertToMil()).withOptions(new ConvertToMil.Options(List.of(), opset, 1 << 20));
+    }
+
+    private static Node node(PassRun run, String op) {
+        return run.graph().nodes().stream().filter(n -> n.op().equals(op)).findFirst().orElseThrow(() -> new AssertionError("no " + op + " in\n" + run.after()));
+    }
+
+    private static String param(Node n, String name) {
+        Value v = MilParams.get(n, name).orElseThrow(() -> new AssertionError(n + " has no " + name));
+        return v.data() == null ? v.toString() : dev.pare.ir.IrPrinter.data(v.data());
+    }
+
+    private static List<String> ops(Graph g) {
+        List<String> out = new ArrayList<>();
+        for (Node n : g.nodes()) out.add(n.op() + " " + n.result(0).type());
+        return out;
+    }
+
+    @Test
+    void unsupportedOpsFailOnceNamingEveryNodeBeforeChangingAnything() {
+        String ir = """
+                graph g(%x: f32[1,4], %b: f32[1,4,4]) {
+                  %r: f32[1,4] = onnx.Relu(%x) @relu
+                  %k: i64[1] = const dense<i64[1]: [2]>
+                  %t: f32[1,2] = onnx.TopK(%r, %k) @topk_7
+                  %n1: i64[1,3] = onnx.NonMaxSuppression(%b, %x) @nms_1
+                  %n2: i64[1,3] = onnx.NonMaxSuppression(%b, %x) @nms_2
+                  %q: f32[1,4] = onnx.com.microsoft.FastGelu(%x) @gelu
+                  return %t, %n1, %n2, %q
+                }
+                """;
+        PassFailure f = tester(13).assertFails(ir);
+        assertEquals("convert_to_mil: no MIL lowering for 3 op types: NonMaxSuppression (nms_1, nms_2), TopK (topk_7), "
+                + "com.microsoft.FastGelu (gelu)", f.getMessage());
+        assertEquals("MIL001", f.code());
+    }
+
+    @Test
+    void unsupportedAttributeNamesTheNode() {
+        PassFailure f = tester(13).assertFails("""
+                graph g(%x: f32[1,1,4,4]) {
+                  %s: f32[4] = const dense<f32[4]: [1, 1, 1.5, 1.5]>
+                  %roi: f32[0] = const dense<f32[0]: []>
+                  %y: f32[1,1,6,6] = onnx.Resize(%x, %roi, %s) {mode="nearest"} @up
+                  return %y
+                }
+                """);
+        assertEquals("convert_to_mil: Resize 'up': nearest resize needs integer scales on H and W, got 6/4 and 6/4", f.getMessage());
+    }
+
+    @Test
+    void int64ConstantsBecomeInt32AndTheOriginalGoes() {
+        PassRun run = tester(13).run("""
+                graph g(%x: i64[3]) {
+                  %k: i64[3] = const dense<i64[3]: [1, -2, 3]>
+                  %y: i64[3] = onnx.Mul(%x, %k) @mul
+                  return %y
+                }
+                """);
+        assertEquals("""
+                graph g(%x: i32[3]) {
+                  %k: i32[3] = const dense<i32[3]: [1, -2, 3]>
+                  %y: i32[3] = mil.mul(%x, %k) {params=["x", "y"]} @y
+                  return %y
+                }
+                """, run.after());
+    }
+
+    @Test
+    void int64ConstantOutsideInt32IsRefused() {
+        PassFailure f = tester(13).assertFails("""
+                graph g(%x: i64[1]) {
+                  %k: i64[1] = const dense<i64[1]: [4294967296]>
+                  %y: i64[1] = onnx.Add(%x, %k) @add
+                  return %y
+                }
+                """);
+        assertEquals("convert_to_mil: Add 'add': constant k holds 4294967296, which int32 cannot (MIL has no int64)", f.getMessage());
+    }
+
+    @Test
+    void sliceWithNegativeStepAndOpenEnds() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[4,6]) {
+                  %s: i64[2] = const dense<i64[2]: [-1, 1]>
+                  %e: i64[2] = const dense<i64[2]: [-9223372036854775807, 9223372036854775807]>
+                  %a: i64[2] = const dense<i64[2]: [0, 1]>
+                  %st: i64[2] = const dense<i64[2]: [-1, 2]>
+                  %y: f32[4,3] = onnx.Slice(%x, %s, %e, %a, %st) @slice
+                  return %y
+                }
+                """);
+        Node n = node(run, "mil.slice_by_index");
+        assertEquals("dense<i32[2]: [3, 1]>", param(n, "begin"));
+        assertEquals("dense<i32[2]: [0, 6]>", param(n, "end"));
+        assertEquals("dense<i32[2]: [-1, 2]>", param(n, "stride"));
+        assertEquals("dense<bool[2]: [false, false]>", param(n, "begin_mask"));
+        assertEquals("dense<bool[2]: [true, false]>", param(n, "end_mask"));
+        assertEquals("f32[4,3]", n.result(0).type().toString());
+    }
+
+    @Test
+    void softmaxBeforeOpset13OverSeveralAxesReshapes() {
+        PassRun run = tester(11).run("""
+                graph g(%x: f32[2,3,4]) {
+                  %y: f32[2,3,4] = onnx.Softmax(%x) @softmax
+                  return %y
+                }
+                """);
+        assertEquals(List.of("mil.reshape f32[2,12]", "mil.softmax f32[2,12]", "mil.reshape f32[2,3,4]"), ops(run.graph()));
+    }
+
+    @Test
+    void softmaxWithUnknownOpsetRefusesOnlyWhenTheMeaningDiffers() {
+        PassFailure f = tester(0).assertFails("""
+                graph g(%x: f32[2,3,4]) {
+                  %y: f32[2,3,4] = onnx.Softmax(%x) {axis=1} @softmax
+                  return %y
+                }
+                """);
+        assertTrue(f.getMessage().contains("set the onnx_opset option"), f.getMessage());
+        PassRun run = tester(0).run("""
+                graph g(%x: f32[2,3,4]) {
+                  %y: f32[2,3,4] = onnx.Softmax(%x) {axis=-1} @softmax
+                  return %y
+                }
+                """);
+        assertEquals("dense<i32[]: [-1]>", param(node(run, "mil.softmax"), "axis"));
+    }
+
+    @Test
+    void activationsAndClip() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[2,3]) {
+                  %lo: f32[] = const dense<f32[]: [-1]>
+                  %hi: f32[] = const dense<f32[]: [6]>
+                  %zero: f32[] = const dense<f32[]: [0]>
+                  %a: f32[2,3] = onnx.HardSwish(%x) @hs
+                  %b: f32[2,3] = onnx.Clip(%a, %lo, %hi) @clip
+                  %c: f32[2,3] = onnx.Clip(%b, %zero, %hi) @relu6
+                  %d: f32[2,3] = onnx.LeakyRelu(%c) {alpha=0.2} @leaky
+                  return %d
+                }
+                """);
+        assertEquals(List.of("mil.sigmoid_hard f32[2,3]", "mil.mul f32[2,3]", "mil.clip f32[2,3]", "mil.relu6 f32[2,3]",
+                "mil.leaky_relu f32[2,3]"), ops(run.graph()));
+        assertEquals("dense<f32[]: [0.16666667]>", param(node(run, "mil.sigmoid_hard"), "alpha"));
+        assertEquals("dense<f32[]: [-1]>", param(node(run, "mil.clip"), "alpha"));
+        assertEquals("dense<f32[]: [6]>", param(node(run, "mil.clip"), "beta"));
+    }
+
+    @Test
+    void poolingPadAndSplit() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[1,2,5,5]) {
+                  %p: i64[8] = const dense<i64[8]: [0, 0, 1, 2, 0, 0, 3, 4]>
+                  %sizes: i64[2] = const dense<i64[2]: [1, 1]>
+                  %m: f32[1,2,3,3] = onnx.MaxPool(%x) {kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1} @max
+                  %a: f32[1,2,3,3] = onnx.AveragePool(%x) {kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]} @avg
+                  %q: f32[1,2,9,11] = onnx.Pad(%x, %p) {mode="edge"} @pad
+                  %s1: f32[1,1,5,5], %s2: f32[1,1,5,5] = onnx.Split(%x, %sizes) {axis=1} @split
+                  return %m, %a, %q, %s1, %s2
+                }
+                """);
+        assertEquals(List.of("mil.max_pool f32[1,2,3,3]", "mil.avg_pool f32[1,2,3,3]", "mil.pad f32[1,2,9,11]", "mil.split f32[1,1,5,5]"),
+                ops(run.graph()));
+        assertEquals("dense<i32[8]: [0, 0, 0, 0, 1, 3, 2, 4]>", param(node(run, "mil.pad"), "pad"));
+        assertEquals("strings<str[]: [\"replicate\"]>", param(node(run, "mil.pad"), "mode"));
+        assertEquals("dense<bool[]: [true]>", param(node(run, "mil.avg_pool"), "exclude_padding_from_average"));
+        assertEquals("dense<i32[4]: [1, 1, 1, 1]>", param(node(run, "mil.avg_pool"), "pad"));
+    }
+
+    @Test
+    void identityThatIsAGraphOutputKeepsTheOutputName() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[2]) {
+                  %y: f32[2] = onnx.Identity(%x) @id
+                  return %y
+                }
+                """);
+        assertEquals("""
+                graph g(%x: f32[2]) {
+                  %y: f32[2] = mil.identity(%x) {params=["x"]} @y
+                  return %y
+                }
+                """, run.after());
+    }
+
+    @Test
+    void pareOpsPassThroughAndKeepFeedingTheConvertedOp() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[2,4]) {
+                  %q: i8[3,4] = const dense<i8[3,4]: splat 2>
+                  %s: f32[3,1] = const dense<f32[3,1]: [0.5, 0.25, 1]>
+                  %w: f32[3,4] = pare.affine_dequantize(%q, %s) @dq
+                  %y: f32[2,3] = onnx.Gemm(%x, %w) {transB=1} @fc
+                  return %y
+                }
+                """);
+        assertEquals("""
+                graph g(%x: f32[2,4]) {
+                  %q: i8[3,4] = const dense<i8[3,4]: [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]>
+                  %s: f32[3,1] = const dense<f32[3,1]: [0.5, 0.25, 1]>
+                  %w: f32[3,4] = pare.affine_dequantize(%q, %s) @dq
+                  %y: f32[2,3] = mil.linear(%x, %w) {params=["x", "weight"]} @y
+                  return %y
+                }
+                """, run.after());
+    }
+
+    @Test
+    void inputShapesFixSharedSymbols() {
+        PassRun run = tester(13).withOptions(new ConvertToMil.Options(List.of("a:2,5"), 13, 1 << 20)).run("""
+                graph g(%a: f32[B,S], %b: f32[B,S]) {
+                  %y: f32[B,S] = onnx.Add(%a, %b) @add
+                  return %y
+                }
+                """);
+        assertEquals("graph g(%a: f32[2,5], %b: f32[2,5]) {", run.after().lines().findFirst().orElseThrow());
+    }
+}
