@@ -46,7 +46,7 @@ final class MilGraphs {
         List<String> resultNames = new ArrayList<>();
         List<dev.pare.ir.Type> types = new ArrayList<>();
         for (int r = 0; r < results; r++) {
-            resultNames.add(rw.uniqueValueName(op + "_out"));
+            resultNames.add(rw.uniqueValueName(op + "_out" + r));
             types.add(TensorType.unknown());
         }
         return rw.createNode(rw.uniqueNodeName(op), "mil." + op, operands, resultNames, types,
