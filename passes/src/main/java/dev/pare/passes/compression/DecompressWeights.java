@@ -19,9 +19,11 @@ import java.util.Set;
 
 /**
  * {@code decompress_weights}: evaluates every {@code pare.affine_dequantize}, {@code pare.lut_to_dense}
- * and {@code pare.sparse_to_dense} whose operands are constants ({@link PareDialectEvaluator}, in
- * graph order, so whole chains collapse) and replaces it by a dense constant that keeps the
- * result's name; compressed-data constants left unused are removed. Core ML Tools'
+ * and {@code pare.sparse_to_dense} ({@link PareDialectEvaluator}) and every Core ML
+ * {@code mil.constexpr_*} op ({@link MilConstexprEvaluator}) whose operands are constants, in
+ * graph order so whole chains collapse, and replaces each result by a dense constant that keeps
+ * the result's name; compressed-data constants left unused are removed (so is an unused second
+ * result, such as the mask of a {@code constexpr_lut_to_sparse} whose consumer reads another mask). Core ML Tools'
  * {@code decompress_weights}. Statistics: {@code ops_evaluated}, {@code weights_decompressed}.
  */
 public final class DecompressWeights implements PassProvider<DecompressWeights.Options> {
@@ -44,48 +46,70 @@ public final class DecompressWeights implements PassProvider<DecompressWeights.O
         Rewriter rw = g.rewriter();
         for (Node n : List.copyOf(g.nodes())) {
             for (Graph sub : n.subgraphs()) changed |= decompress(sub, options, context);
-            if (!PareDialectEvaluator.isPareWeightOp(n.op()) || n.results().size() != 1 || options.forNode(n).isEmpty()) continue;
-            List<TensorData> operands = new ArrayList<>();
-            boolean constant = true;
-            for (Value o : n.operands()) {
-                if (o.isAbsent()) {
-                    operands.add(null);
-                } else if (o.isConstant() && o.data() != null) {
-                    operands.add(o.data());
-                } else {
-                    constant = false;
-                }
-            }
-            if (!constant) continue;
-            while (!operands.isEmpty() && operands.get(operands.size() - 1) == null) operands.remove(operands.size() - 1);
-            TensorData dense;
+            boolean pare = PareDialectEvaluator.isPareWeightOp(n.op());
+            boolean mil = MilConstexprEvaluator.isConstexpr(n.op());
+            if (!(pare || mil) || options.forNode(n).isEmpty()) continue;
+            if (pare && n.results().size() != 1) continue;
+            if (!allConstant(n)) continue;
+            List<TensorData> dense;
             try {
-                dense = PareDialectEvaluator.evaluate(n.op(), operands, n.attributes());
+                dense = pare ? List.of(evaluatePare(n)) : MilConstexprEvaluator.evaluate(n, Value::data);
             } catch (IllegalArgumentException e) {
                 throw new PassFailure("DW001", n, "decompress_weights: cannot evaluate '" + n.name() + "': " + e.getMessage());
             }
-            Value result = n.result(0);
-            String name = result.name();
+            if (dense.size() != n.results().size()) {
+                throw new PassFailure("DW001", n, "decompress_weights: '" + n.name() + "' has " + n.results().size()
+                        + " results but " + n.op() + " computes " + dense.size());
+            }
             Set<Value> inputs = new LinkedHashSet<>(n.operands());
-            Value c = rw.addConstant(rw.uniqueValueName(name + "_dense"), dense);
-            rw.replaceAllUsesWith(result, c);
-            for (Node m : g.nodes()) for (Graph sub : m.subgraphs()) replaceNestedOutputs(sub, result, c);
+            List<Value> replaced = new ArrayList<>();
+            for (int r = 0; r < dense.size(); r++) {
+                Value result = n.result(r);
+                Value c = rw.addConstant(rw.uniqueValueName(result.name() + "_dense"), dense.get(r));
+                rw.replaceAllUsesWith(result, c);
+                for (Node m : g.nodes()) for (Graph sub : m.subgraphs()) replaceNestedOutputs(sub, result, c);
+                replaced.add(c);
+            }
+            List<String> names = new ArrayList<>();
+            for (Value result : n.results()) names.add(result.name());
             rw.erase(n);
-            rw.renameValue(c, name);
+            for (int r = 0; r < replaced.size(); r++) rw.renameValue(replaced.get(r), names.get(r));
             for (Value in : inputs) {
                 if (in.isAbsent() || in.hasUses() || in.graph().isOutput(in) || !in.isConstant()) continue;
                 in.graph().rewriter().eraseConstant(in);
             }
+            for (Value c : replaced) {
+                if (!c.hasUses() && !c.graph().isOutput(c)) {
+                    rw.eraseConstant(c);
+                } else if (isWeight(c)) {
+                    context.statistics().increment("weights_decompressed");
+                }
+            }
             context.statistics().increment("ops_evaluated");
-            if (isWeight(c)) context.statistics().increment("weights_decompressed");
             changed = true;
         }
         return changed;
     }
 
-    /** Whether the new constant is a final weight (not itself an operand of another pare op). */
+    private static boolean allConstant(Node n) {
+        for (Value o : n.operands()) if (!o.isAbsent() && !(o.isConstant() && o.data() != null)) return false;
+        return true;
+    }
+
+    /** Operands in order (null for an absent optional one, trailing absents dropped). */
+    private static TensorData evaluatePare(Node n) {
+        List<TensorData> operands = new ArrayList<>();
+        for (Value o : n.operands()) operands.add(o.isAbsent() ? null : o.data());
+        while (!operands.isEmpty() && operands.get(operands.size() - 1) == null) operands.remove(operands.size() - 1);
+        return PareDialectEvaluator.evaluate(n.op(), operands, n.attributes());
+    }
+
+    /** Whether the new constant is a final weight (not itself an operand of another weight op). */
     private static boolean isWeight(Value v) {
-        for (Value.Use u : v.uses()) if (PareDialectEvaluator.isPareWeightOp(u.user().op())) return false;
+        for (Value.Use u : v.uses()) {
+            String op = u.user().op();
+            if (PareDialectEvaluator.isPareWeightOp(op) || MilConstexprEvaluator.isConstexpr(op)) return false;
+        }
         return true;
     }
 

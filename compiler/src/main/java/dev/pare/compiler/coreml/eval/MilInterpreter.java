@@ -1,0 +1,194 @@
+package dev.pare.compiler.coreml.eval;
+
+import dev.pare.ir.DType;
+import dev.pare.ir.Graph;
+import dev.pare.ir.MilParams;
+import dev.pare.ir.Node;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.Value;
+import dev.pare.passes.compression.MilConstexprEvaluator;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reference evaluator for a graph of {@code mil.*} nodes (ir/MIL_DIALECT.md): runs it on input
+ * tensors and returns its outputs, so a Core ML program can be checked without Core ML. Op
+ * semantics are MIL's (coremltools ops/defs iOS15..iOS17); {@code mil.constexpr_*} nodes are
+ * evaluated by {@link MilConstexprEvaluator}. Computes in float32 and rounds results of fp16 ops
+ * to fp16. Errors are {@link MilEvalException}s naming the node and op.
+ */
+public final class MilInterpreter {
+
+    private final Graph graph;
+
+    public MilInterpreter(Graph graph) {
+        this.graph = graph;
+    }
+
+    /** Runs the graph; {@code inputs} by graph input name; returns the outputs by name, in order. */
+    public Map<String, TensorData> run(Map<String, TensorData> inputs) {
+        Map<String, MilTensor> in = new HashMap<>();
+        for (Map.Entry<String, TensorData> e : inputs.entrySet()) in.put(e.getKey(), MilTensor.of(e.getValue()));
+        Map<String, MilTensor> out = runTensors(in);
+        Map<String, TensorData> result = new LinkedHashMap<>();
+        for (Map.Entry<String, MilTensor> e : out.entrySet()) result.put(e.getKey(), e.getValue().toData());
+        return result;
+    }
+
+    /** As {@link #run} with interpreter tensors. */
+    public Map<String, MilTensor> runTensors(Map<String, MilTensor> inputs) {
+        Env env = new Env();
+        for (Value v : graph.inputs()) {
+            MilTensor t = inputs.get(v.name());
+            if (t == null) throw new MilEvalException("missing input '" + v.name() + "'");
+            env.tensors.put(v, t);
+        }
+        for (Node n : graph.nodes()) execute(n, env);
+        Map<String, MilTensor> out = new LinkedHashMap<>();
+        for (Value v : graph.outputs()) out.put(v.name(), env.tensor(v));
+        return out;
+    }
+
+    private static void execute(Node n, Env env) {
+        if (!n.op().startsWith("mil.")) throw new MilEvalException(n, "is not a mil op");
+        try {
+            if (MilConstexprEvaluator.isConstexpr(n.op())) {
+                List<TensorData> results;
+                try {
+                    results = MilConstexprEvaluator.evaluate(n, env::data);
+                } catch (IllegalArgumentException e) {
+                    throw new MilEvalException(n, e.getMessage(), false); // already names the op and node
+                }
+                for (int r = 0; r < results.size() && r < n.results().size(); r++) env.data.put(n.result(r), results.get(r));
+                return;
+            }
+            List<MilTensor> results = MilOps.apply(n.opType(), new Args(n, env));
+            if (results.size() != n.results().size()) {
+                throw new MilEvalException(n, "computed " + results.size() + " results for " + n.results().size() + " result values");
+            }
+            for (int r = 0; r < results.size(); r++) env.tensors.put(n.result(r), results.get(r));
+        } catch (MilEvalException e) {
+            throw e.node() == null ? new MilEvalException(n, e.getMessage()) : e;
+        } catch (IllegalArgumentException | ArithmeticException | IndexOutOfBoundsException e) {
+            throw new MilEvalException(n, e.getMessage());
+        }
+    }
+
+    /** Values computed so far: interpreter tensors, and constexpr results kept as IR data for chains. */
+    private static final class Env {
+        final Map<Value, MilTensor> tensors = new HashMap<>();
+        final Map<Value, TensorData> data = new HashMap<>();
+
+        MilTensor tensor(Value v) {
+            MilTensor t = tensors.get(v);
+            if (t != null) return t;
+            TensorData d = data(v);
+            if (d == null) throw new MilEvalException("value %" + v.name() + " has not been computed");
+            t = MilTensor.of(d);
+            tensors.put(v, t);
+            return t;
+        }
+
+        TensorData data(Value v) {
+            if (v.isConstant()) return v.data();
+            TensorData d = data.get(v);
+            if (d == null && tensors.containsKey(v)) d = tensors.get(v).toData();
+            return d;
+        }
+    }
+
+    /** The named operands of one node, with MIL's defaults for the optional ones. */
+    static final class Args {
+        private final Node node;
+        private final Env env;
+        private final List<String> names;
+
+        Args(Node node, Env env) {
+            this.node = node;
+            this.env = env;
+            this.names = MilParams.names(node);
+        }
+
+        Node node() { return node; }
+
+        boolean has(String param) { return names.contains(param); }
+
+        MilTensor get(String param) {
+            int i = names.indexOf(param);
+            if (i < 0) throw new MilEvalException(node, "missing parameter '" + param + "'");
+            return env.tensor(node.operand(i));
+        }
+
+        MilTensor opt(String param) { return has(param) ? get(param) : null; }
+
+        List<MilTensor> all(String param) {
+            List<MilTensor> out = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) if (names.get(i).equals(param)) out.add(env.tensor(node.operand(i)));
+            return out;
+        }
+
+        int intValue(String param, int fallback) {
+            MilTensor t = opt(param);
+            if (t == null) return fallback;
+            if (t.size() != 1) throw new MilEvalException(node, "parameter '" + param + "' must be a scalar, got " + t.describe());
+            return (int) t.get(0);
+        }
+
+        int intValue(String param) {
+            if (!has(param)) throw new MilEvalException(node, "missing parameter '" + param + "'");
+            return intValue(param, 0);
+        }
+
+        float floatValue(String param, float fallback) {
+            MilTensor t = opt(param);
+            if (t == null) return fallback;
+            if (t.size() != 1) throw new MilEvalException(node, "parameter '" + param + "' must be a scalar, got " + t.describe());
+            return (float) t.get(0);
+        }
+
+        boolean bool(String param, boolean fallback) {
+            MilTensor t = opt(param);
+            return t == null ? fallback : t.get(0) != 0;
+        }
+
+        int[] ints(String param, int[] fallback) {
+            MilTensor t = opt(param);
+            return t == null ? fallback : t.toInts();
+        }
+
+        String string(String param, String fallback) {
+            MilTensor t = opt(param);
+            return t == null ? fallback : t.stringValue();
+        }
+
+        MilEvalException fail(String message) { return new MilEvalException(node, message); }
+
+        /** The declared dtype of result {@code r} (for ops whose dtype is not the input's). */
+        DType resultType(int r) { return node.result(r).tensorType().dtype(); }
+    }
+
+    /** Exception with a node-naming message. */
+    public static final class MilEvalException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient Node node;
+
+        MilEvalException(String message) {
+            super(message);
+            this.node = null;
+        }
+
+        MilEvalException(Node node, String message) {
+            this(node, message, true);
+        }
+
+        MilEvalException(Node node, String message, boolean prefix) {
+            super(prefix ? node.op() + " '" + node.name() + "': " + message : message);
+            this.node = node;
+        }
+
+        Node node() { return node; }
+    }
+}
