@@ -33,6 +33,7 @@ public final class Model {
     private final Map<String, String> properties = new LinkedHashMap<>();
     private final Map<String, String> metadataProps = new LinkedHashMap<>();
     private final List<OpaqueField> opaqueFields = new ArrayList<>();
+    private final List<Graph> functions = new ArrayList<>();
 
     public Model(String format, Graph graph) {
         this.format = format;
@@ -72,6 +73,20 @@ public final class Model {
     }
 
     public void addOpaqueField(OpaqueField f) { opaqueFields.add(f); }
+
+    /**
+     * Further entry points besides {@link #graph()}, in file order (Core ML multi-function
+     * models: each graph is one function, named like it). Empty for single-graph models. Passes
+     * see {@link #graph()}; writers serialize these too.
+     */
+    public List<Graph> functions() { return Collections.unmodifiableList(functions); }
+
+    public void addFunction(Graph function) {
+        if (function.parent() != null) throw new IllegalArgumentException(function + " is a subgraph");
+        functions.add(function);
+    }
+
+    public void clearFunctions() { functions.clear(); }
 
     public void clearOpaqueFields() { opaqueFields.clear(); }
 }

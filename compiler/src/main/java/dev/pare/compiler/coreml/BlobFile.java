@@ -134,6 +134,21 @@ public final class BlobFile {
      * sub-byte padding must agree with the type.
      */
     public DenseData read(long metadataOffset, TensorType type) throws ModelFormatException {
+        return TensorData.ofBuffer(type, rawData(check(metadataOffset, type)));
+    }
+
+    /**
+     * Like {@link #read} (same checks against the metadata), but the tensor is a region of the
+     * file that is mapped only when its bytes are first asked for: reading a model keeps no
+     * weight on the heap and maps nothing per tensor until a pass or writer needs the values.
+     */
+    public DenseData region(long metadataOffset, TensorType type, java.util.Map<String, String> annotations)
+            throws ModelFormatException {
+        BlobMetadata m = check(metadataOffset, type);
+        return DenseData.ofFileRegion(type, file, m.dataOffset(), m.sizeInBytes(), annotations);
+    }
+
+    private BlobMetadata check(long metadataOffset, TensorType type) throws ModelFormatException {
         BlobMetadata m = metadata(metadataOffset);
         if (m.dtype().dtype() != type.dtype()) {
             throw new ModelFormatException(file, "blob at offset " + metadataOffset + " holds " + m.dtype()
@@ -150,7 +165,7 @@ public final class BlobFile {
             throw new ModelFormatException(file, "blob at offset " + metadataOffset + " records " + m.paddingBits()
                     + " padding bits but " + type + " leaves " + padding);
         }
-        return TensorData.ofBuffer(type, rawData(m));
+        return m;
     }
 
     /** Unused bits in the last byte when {@code type}'s elements are packed (0 for whole-byte types). */

@@ -70,6 +70,20 @@ public final class MlPackage {
                 weightsDir = inside(manifestFile, dataDir, (String) item.get("path"), "entry " + e.getKey() + " path");
             }
         }
+        return new MlPackage(root, modelFile, weightsDir, parseModel(modelFile));
+    }
+
+    /**
+     * A lone model file (a {@code .mlmodel}, or the model file inside a package): blob values,
+     * if it has any, resolve against the file's folder as in a package.
+     */
+    public static MlPackage readModelFile(Path file) throws ModelFormatException {
+        Path modelFile = file.toAbsolutePath().normalize();
+        return new MlPackage(modelFile.getParent(), modelFile, modelFile.getParent().resolve("weights"),
+                parseModel(modelFile));
+    }
+
+    private static CoreMlModelProto.Model parseModel(Path modelFile) throws ModelFormatException {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(modelFile);
@@ -82,7 +96,7 @@ public final class MlPackage {
         } catch (InvalidProtocolBufferException e) {
             throw new ModelFormatException(modelFile, "not a Core ML Model protobuf: " + e.getMessage(), e);
         }
-        return new MlPackage(root, modelFile, weightsDir, model);
+        return model;
     }
 
     private static Map<String, Object> readManifest(Path manifestFile) throws ModelFormatException {
@@ -149,6 +163,9 @@ public final class MlPackage {
         Path file = inside(modelFile, modelDir, fileName.substring(MODEL_PATH_PREFIX.length()), "blob file name");
         BlobFile open = blobFiles.get(file);
         if (open == null) {
+            if (!Files.isRegularFile(file)) {
+                throw new ModelFormatException(file, "weight file is missing (named " + fileName + ")");
+            }
             open = BlobFile.open(file);
             blobFiles.put(file, open);
         }
@@ -166,5 +183,21 @@ public final class MlPackage {
         TensorType type = MilTypes.tensorType(value.getType().getTensorType());
         MilProto.Value.BlobFileValue ref = value.getBlobFileValue();
         return blobFile(ref.getFileName()).read(ref.getOffset(), type);
+    }
+
+    /**
+     * Like {@link #blobValue}, but the tensor is a file region mapped on first use (nothing of the
+     * weight file is read now except the blob's metadata record).
+     */
+    public DenseData blobRegion(MilProto.Value value, Map<String, String> annotations) throws ModelFormatException {
+        if (!value.hasBlobFileValue()) {
+            throw new ModelFormatException(modelFile, "value is not stored in a blob file (" + value.getValueCase() + ")");
+        }
+        if (!value.getType().hasTensorType()) {
+            throw new ModelFormatException(modelFile, "blob value has no tensor type");
+        }
+        TensorType type = MilTypes.tensorType(value.getType().getTensorType());
+        MilProto.Value.BlobFileValue ref = value.getBlobFileValue();
+        return blobFile(ref.getFileName()).region(ref.getOffset(), type, annotations);
     }
 }

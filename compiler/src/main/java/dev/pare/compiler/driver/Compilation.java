@@ -73,7 +73,9 @@ public final class Compilation {
 
     private static void checkInput(Path in) throws CompilationException {
         if (!Files.exists(in)) throw bad(CompilationException.Kind.BAD_INPUT, in, "no such file");
-        if (Files.isDirectory(in)) throw bad(CompilationException.Kind.BAD_INPUT, in, "is a directory, not a model file");
+        if (Files.isDirectory(in) && !isPackage(in)) {
+            throw bad(CompilationException.Kind.BAD_INPUT, in, "is a directory, not a model file");
+        }
         if (!Files.isReadable(in)) throw bad(CompilationException.Kind.BAD_INPUT, in, "not readable");
     }
 
@@ -91,7 +93,7 @@ public final class Compilation {
             } catch (IOException e) {
                 throw bad(CompilationException.Kind.OUTPUT_FAILED, out, "cannot compare with the input: " + e.getMessage());
             }
-            if (Files.isDirectory(out)) {
+            if (Files.isDirectory(out) && !isPackage(out)) {
                 throw bad(CompilationException.Kind.BAD_REQUEST, out, "is a directory; give a model file name");
             }
             if (!r.overwrite()) {
@@ -148,8 +150,21 @@ public final class Compilation {
         }
     }
 
+    /** A model stored as a folder (a Core ML {@code .mlpackage}). */
+    private static boolean isPackage(Path p) {
+        Path name = p.getFileName();
+        return name != null && name.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".mlpackage");
+    }
+
     private static long size(Path p, boolean output) throws CompilationException {
         try {
+            if (Files.isDirectory(p)) {
+                try (java.util.stream.Stream<Path> files = Files.walk(p)) {
+                    long total = 0;
+                    for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) total += Files.size(f);
+                    return total;
+                }
+            }
             return Files.size(p);
         } catch (IOException e) {
             throw bad(output ? CompilationException.Kind.OUTPUT_FAILED : CompilationException.Kind.BAD_INPUT,

@@ -164,7 +164,7 @@ class MlPackageFixturesTest {
     }
 
     /** One float32 per element, as the fixture hash convention says (sub-byte values unpacked). */
-    private static ByteBuffer asFloat32(DenseData data) {
+    static ByteBuffer asFloat32(DenseData data) {
         ByteBuffer b = data.bytes();
         int n = Math.toIntExact(data.type().elementCount());
         float[] out = new float[n];
@@ -188,7 +188,7 @@ class MlPackageFixturesTest {
     }
 
     /** A decoded immediate as the dump script writes it: a scalar for rank 0, else a flat list. */
-    private static Object elements(TensorData t) {
+    static Object elements(TensorData t) {
         List<Object> out = new ArrayList<>();
         if (t instanceof StringData) {
             StringData s = (StringData) t;
@@ -200,7 +200,7 @@ class MlPackageFixturesTest {
         return t.type().rank() == 0 ? out.get(0) : out;
     }
 
-    private static Object expectedElements(Object value) {
+    static Object expectedElements(Object value) {
         if (value instanceof Number) return ((Number) value).doubleValue();
         if (value instanceof String) return value;
         List<Object> out = new ArrayList<>();

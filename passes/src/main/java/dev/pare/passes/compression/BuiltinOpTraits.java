@@ -1,9 +1,13 @@
 package dev.pare.passes.compression;
 
+import dev.pare.ir.MilParams;
 import dev.pare.ir.Node;
+import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
+import dev.pare.ir.Value;
 import dev.pare.spi.OpTraits;
 import dev.pare.spi.WeightOperand;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,11 +27,14 @@ import java.util.List;
  *       one token's vector and a gathered row dequantizes with a single scale (as ONNX Runtime's
  *       GatherBlockQuantized does); for rank 2 the other axis (the hidden size) is the input axis
  *       that blocks run along.</li>
- *   <li>MIL ops, with operands in the order of the MIL op signature: {@code mil.conv(x, weight, ...)}
- *       and {@code mil.linear(x, weight, bias)} as Conv; {@code mil.conv_transpose(x, weight, ...)}
- *       as ConvTranspose; {@code mil.matmul(x, y)} as MatMul with attributes {@code transpose_x} /
- *       {@code transpose_y} (ints, 1 = transposed) swapping the two axes; {@code mil.gather(x, indices)}
- *       as Gather.</li>
+ *   <li>MIL ops find their operands by parameter name ({@link MilParams}, ir/MIL_DIALECT.md), never
+ *       by position: {@code mil.conv} and {@code mil.linear} {@code weight} ({@code [C_out, C_in/g, k...]}
+ *       / {@code [C_out, C_in]}): output axis 0, input axis 1; {@code mil.conv_transpose} {@code weight}
+ *       ({@code [C_in, C_out/g, k...]}): output 1, input 0; {@code mil.matmul} {@code y} as MatMul's B
+ *       and {@code x} as its A (only when {@code x} is a constant or decoded by a constexpr op), each
+ *       with its axes swapped when the constant bool operand {@code transpose_x} / {@code transpose_y}
+ *       is true; {@code mil.gather} {@code x} as Gather's data, the gathered axis from the constant
+ *       {@code axis} operand (default 0).</li>
  * </ul>
  * Whether an operand is actually compressed (a float constant) is the pass's business.
  */
@@ -36,22 +43,25 @@ public final class BuiltinOpTraits implements OpTraits {
     @Override public List<WeightOperand> weightOperands(Node node) {
         switch (node.op()) {
             case "onnx.Conv":
-            case "mil.conv":
-            case "mil.linear":
                 return operandIfPresent(node, new WeightOperand(1, 0, 1));
             case "onnx.ConvTranspose":
-            case "mil.conv_transpose":
                 return operandIfPresent(node, new WeightOperand(1, 1, 0));
+            case "mil.conv":
+            case "mil.linear":
+                return milOperand(node, "weight", 0, 1);
+            case "mil.conv_transpose":
+                return milOperand(node, "weight", 1, 0);
             case "onnx.Gemm":
                 return operandIfPresent(node, node.attributes().getInt("transB", 0) != 0
                         ? new WeightOperand(1, 0, 1) : new WeightOperand(1, 1, 0));
             case "onnx.MatMul":
                 return matmul(node, false, false);
             case "mil.matmul":
-                return matmul(node, node.attributes().getInt("transpose_x", 0) != 0, node.attributes().getInt("transpose_y", 0) != 0);
+                return milMatmul(node);
             case "onnx.Gather":
-            case "mil.gather":
                 return gather(node);
+            case "mil.gather":
+                return milGather(node);
             default:
                 return List.of();
         }
@@ -79,6 +89,64 @@ public final class BuiltinOpTraits implements OpTraits {
         if (rank > 0 && axis < 0) axis += rank;
         int input = rank == 2 && (axis == 0 || axis == 1) ? 1 - axis : WeightOperand.NO_AXIS;
         return List.of(new WeightOperand(0, axis, input));
+    }
+
+    private static List<WeightOperand> milOperand(Node node, String param, int outputAxis, int inputAxis) {
+        int i = MilParams.indexOf(node, param);
+        return i < 0 || i >= node.operands().size() ? List.of() : List.of(new WeightOperand(i, outputAxis, inputAxis));
+    }
+
+    /** MIL matmul: y is B, x is A when it is a weight; transposes come from constant bool operands. */
+    private static List<WeightOperand> milMatmul(Node node) {
+        int x = MilParams.indexOf(node, "x");
+        int y = MilParams.indexOf(node, "y");
+        List<WeightOperand> out = new ArrayList<>(2);
+        if (x >= 0 && isWeight(node.operand(x))) {
+            boolean tx = constantFlag(node, "transpose_x");
+            out.add(rank(node, x) == 1 ? new WeightOperand(x, WeightOperand.NO_AXIS, 0)
+                    : tx ? new WeightOperand(x, -1, -2) : new WeightOperand(x, -2, -1));
+        }
+        if (y >= 0) {
+            boolean ty = constantFlag(node, "transpose_y");
+            out.add(rank(node, y) == 1 ? new WeightOperand(y, WeightOperand.NO_AXIS, 0)
+                    : ty ? new WeightOperand(y, -2, -1) : new WeightOperand(y, -1, -2));
+        }
+        return out;
+    }
+
+    private static List<WeightOperand> milGather(Node node) {
+        int x = MilParams.indexOf(node, "x");
+        if (x < 0) return List.of();
+        int rank = rank(node, x);
+        int axis = (int) constantInt(node, "axis", 0);
+        if (rank > 0 && axis < 0) axis += rank;
+        int input = rank == 2 && (axis == 0 || axis == 1) ? 1 - axis : WeightOperand.NO_AXIS;
+        return List.of(new WeightOperand(x, axis, input));
+    }
+
+    /** A constant, or the result of a MIL constexpr op (a compressed constant). */
+    private static boolean isWeight(Value v) {
+        return v.isConstant() || (v.producer() != null && v.producer().op().startsWith("mil.constexpr_"));
+    }
+
+    /** The constant bool operand {@code param}; false when absent or not a constant. */
+    private static boolean constantFlag(Node node, String param) {
+        return constantInt(node, param, 0) != 0;
+    }
+
+    /** The first element of the constant integer or bool operand {@code param}, else {@code fallback}. */
+    private static long constantInt(Node node, String param, long fallback) {
+        Value v = MilParams.get(node, param).orElse(null);
+        if (v == null || !v.isConstant() || v.data() == null || v.data().elementCount() < 1) return fallback;
+        TensorData d = v.data();
+        ByteBuffer b = d.bytes();
+        switch (d.dtype()) {
+            case BOOL: case INT8: case UINT8: return b.get(0);
+            case INT16: case UINT16: return b.getShort(0);
+            case INT32: case UINT32: return b.getInt(0);
+            case INT64: case UINT64: return b.getLong(0);
+            default: return fallback;
+        }
     }
 
     /** The operand's rank, or −1 if unknown. */

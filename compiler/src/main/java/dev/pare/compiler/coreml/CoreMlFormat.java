@@ -1,0 +1,31 @@
+package dev.pare.compiler.coreml;
+
+import dev.pare.ir.Model;
+import dev.pare.spi.ModelFormat;
+import dev.pare.spi.ModelFormatException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Core ML ML Programs: a {@code .mlpackage} folder (model protobuf + weight files), or a lone
+ * {@code .mlmodel} file (an ML Program whose values are immediate, or whose weight file sits in
+ * {@code weights/} next to it). Reading builds the {@code mil} dialect ({@link CoreMlImporter}).
+ */
+public final class CoreMlFormat implements ModelFormat {
+
+    @Override public String name() { return CoreMlKeys.FORMAT; }
+
+    @Override public List<String> extensions() { return List.of(".mlpackage", ".mlmodel"); }
+
+    @Override public Model read(Path file) throws ModelFormatException {
+        MlPackage pkg = Files.isDirectory(file) ? MlPackage.read(file) : MlPackage.readModelFile(file);
+        return CoreMlImporter.importModel(pkg);
+    }
+
+    /** Writing is the Core ML exporter's job (a separate change); until it is merged this refuses. */
+    @Override public void write(Model model, Path target) throws ModelFormatException {
+        throw new ModelFormatException(target, "Core ML writing is not available");
+    }
+}
