@@ -729,7 +729,8 @@ final class MilProgramPlanner {
         if (!(qType == DType.INT8 || qType == DType.UINT8)) throw new WriteError(what + ": zero_point must be i8 or u8, got " + zp.data().type());
         MilProto.Operation.Builder op = MilProto.Operation.newBuilder().setType(quantize ? "quantize" : "dequantize");
         bind(op, "input", varName(node.operand(0), node));
-        bind(op, "zero_point", constOp(zp));
+        // An all-zero zero point is the default; coremltools leaves it out for symmetric int8.
+        if (!MilTensors.allZero(zp.data())) bind(op, "zero_point", constOp(zp));
         bind(op, "scale", constOp(scale));
         Attribute axis = node.attributes().get("axis").orElse(null);
         if (axis instanceof Attribute.IntAttr a) {
