@@ -30,7 +30,12 @@ final class MilGraphs {
 
     /** A model with input {@code x: f32[1, in]}. */
     MilGraphs(long in) {
-        rw.addInput("x", TensorType.of(DType.FLOAT32, 1, in));
+        this(new long[]{1, in});
+    }
+
+    /** A model with input {@code x: f32[shape]}. */
+    MilGraphs(long[] shape) {
+        rw.addInput("x", TensorType.of(DType.FLOAT32, shape));
     }
 
     MilGraphs target(String t) {
@@ -51,6 +56,15 @@ final class MilGraphs {
         long out = weight.tensorType().shape()[0];
         Value y = op("y", "mil.linear", List.of(input(), weight, bias), TensorType.of(DType.FLOAT32, 1, out),
                 Attributes.of(java.util.Map.of(MilParams.ATTRIBUTE, MilParams.attribute(List.of("x", "weight", "bias")))));
+        rw.addOutput(y);
+        return y;
+    }
+
+    /** {@code mil.conv(x, weight)} with output {@code y} (shape [1, C_out, 1, 1]) as the graph output. */
+    Value conv(Value weight) {
+        long out = weight.tensorType().shape()[0];
+        Value y = op("y", "mil.conv", List.of(input(), weight), TensorType.of(DType.FLOAT32, 1, out, 1, 1),
+                Attributes.of(java.util.Map.of(MilParams.ATTRIBUTE, MilParams.attribute(List.of("x", "weight")))));
         rw.addOutput(y);
         return y;
     }
