@@ -4,6 +4,13 @@ import dev.pare.compiler.driver.Compilation;
 import dev.pare.compiler.driver.CompilationException;
 import dev.pare.compiler.driver.CompileRequest;
 import dev.pare.compiler.driver.CompileResult;
+import dev.pare.compiler.driver.InputShapeOverrides;
+import dev.pare.compiler.coreml.CoreMlExporter;
+import dev.pare.compiler.coreml.CoreMlTarget;
+import dev.pare.spi.ModelFormatException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import dev.pare.compiler.inspect.ReportText;
 import dev.pare.compiler.passmanager.PassManager;
 import dev.pare.compiler.passmanager.PassManagerException;
@@ -97,6 +104,18 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print every note of the passes, and stack traces of errors.")
     boolean verbose;
 
+    @Option(names = "--target", paramLabel = "TARGET",
+            description = "Core ML deployment target of a .mlpackage/.mlmodel output: ios16, ios17 or ios18 "
+                    + "(default: the version the input was read with; ios17 for conversions).")
+    String target;
+
+    @Option(names = "--input-shape", paramLabel = "NAME=D0,D1,...",
+            description = "Fix the dimensions of an input before the pipeline, e.g. input_ids=1,128; repeatable.")
+    List<String> inputShapes = List.of();
+
+    /** The pass appended when an ONNX model is written as Core ML. */
+    static final String CONVERT_TO_MIL = "convert_to_mil";
+
     @Override public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         // Plugins, the pipeline and the pass-manager flags are checked before the model is read.
@@ -109,10 +128,31 @@ final class CompileCommand implements Callable<Integer> {
         } catch (PassManagerException e) {
             throw new CliException(ExitCodes.USAGE, List.of(e.getMessage().split("\n")), e);
         }
-        PipelineHook hook = new PipelineHook(passManager, pipelineSpec, err, verbose);
+        Map<String, List<Long>> shapes = inputShapes();
+        Map<String, String> properties = new LinkedHashMap<>();
+        List<PipelineSpec> pipelines = new ArrayList<>(List.of(pipelineSpec));
+        if (coreMlOutput()) {
+            if (target != null) {
+                CoreMlTarget t = CoreMlTarget.parse(target).orElseThrow(() -> new CliException(ExitCodes.USAGE,
+                        "--target '" + target + "': choose one of " + CoreMlTarget.choices()));
+                properties.put(CoreMlTarget.PROPERTY, t.flag());
+            }
+            if (onnxInput() && pipelineSpec.passSteps().stream().noneMatch(p -> p.passName().equals(CONVERT_TO_MIL))) {
+                if (session.registry().find(CONVERT_TO_MIL).isEmpty()) {
+                    throw new CliException(ExitCodes.USAGE, "no ONNX->MIL conversion available: writing " + output
+                            + " as Core ML needs the " + CONVERT_TO_MIL + " pass, which is not installed");
+                }
+                pipelines.add(session.pipeline(CONVERT_TO_MIL));
+            }
+        } else if (target != null) {
+            throw new CliException(ExitCodes.USAGE, "--target applies to Core ML outputs (.mlpackage, .mlmodel), not " + output);
+        }
+        properties.put(CoreMlExporter.PARE_VERSION_PROPERTY, VersionProvider.version());
+        properties.put(CoreMlExporter.PARE_PIPELINE_PROPERTY, pipelineText(pipelines));
+        PipelineHook hook = new PipelineHook(passManager, pipelines, err, verbose);
         CompileResult r;
         try {
-            r = new Compilation(main.formats(), hook).run(new CompileRequest(model, output, force));
+            r = new Compilation(main.formats(), hook).run(new CompileRequest(model, output, force, properties, shapes));
         } catch (CompilationException e) {
             PassManagerException failure = PipelineHook.failure(e);
             if (failure != null) {
@@ -124,6 +164,49 @@ final class CompileCommand implements Callable<Integer> {
         spec.commandLine().getOut().println(summary(r));
         spec.commandLine().getOut().flush();
         return ExitCodes.OK;
+    }
+
+    private Map<String, List<Long>> inputShapes() {
+        Map<String, List<Long>> shapes = new LinkedHashMap<>();
+        for (String arg : inputShapes) {
+            Map.Entry<String, List<Long>> e;
+            try {
+                e = InputShapeOverrides.parse(arg);
+            } catch (IllegalArgumentException x) {
+                throw new CliException(ExitCodes.USAGE, x.getMessage());
+            }
+            if (shapes.put(e.getKey(), e.getValue()) != null) {
+                throw new CliException(ExitCodes.USAGE, "--input-shape: input '" + e.getKey() + "' is given twice");
+            }
+        }
+        return shapes;
+    }
+
+    private String formatName(Path p) {
+        try {
+            return main.formats().forPath(p).name();
+        } catch (ModelFormatException e) {
+            return "";   // the compilation reports the unknown extension
+        }
+    }
+
+    private boolean coreMlOutput() {
+        String name = output.getFileName() == null ? "" : output.getFileName().toString().toLowerCase(Locale.ROOT);
+        return name.endsWith(".mlpackage") || name.endsWith(".mlmodel");
+    }
+
+    private boolean onnxInput() { return formatName(model).equals("onnx"); }
+
+    /** The pipelines that run, on one line, as Core ML metadata records them. */
+    static String pipelineText(List<PipelineSpec> pipelines) {
+        StringBuilder sb = new StringBuilder();
+        for (PipelineSpec p : pipelines) {
+            String text = p.canonicalText().strip().replace(",\n", ", ").replace("\n", " ");
+            if (text.isEmpty()) continue;
+            if (sb.length() > 0) sb.append(", ");
+            sb.append(text);
+        }
+        return sb.toString();
     }
 
     private PassManagerOptions passManagerOptions() {

@@ -19,20 +19,25 @@ import java.io.PrintWriter;
 final class PipelineHook implements CompileHook {
 
     private final PassManager passManager;
-    private final PipelineSpec pipeline;
+    private final java.util.List<PipelineSpec> pipelines;
     private final PrintWriter err;
     private final boolean verbose;
 
     PipelineHook(PassManager passManager, PipelineSpec pipeline, PrintWriter err, boolean verbose) {
+        this(passManager, java.util.List.of(pipeline), err, verbose);
+    }
+
+    /** Runs {@code pipelines} one after the other (the user's, then e.g. the ONNX to MIL conversion). */
+    PipelineHook(PassManager passManager, java.util.List<PipelineSpec> pipelines, PrintWriter err, boolean verbose) {
         this.passManager = passManager;
-        this.pipeline = pipeline;
+        this.pipelines = java.util.List.copyOf(pipelines);
         this.err = err;
         this.verbose = verbose;
     }
 
     @Override public Model apply(Model model) {
         try {
-            print(passManager.run(pipeline, model));
+            for (PipelineSpec pipeline : pipelines) print(passManager.run(pipeline, model));
             return model;
         } catch (PassManagerException e) {
             if (e.report() != null) print(e.report());

@@ -47,6 +47,7 @@ public final class Compilation {
             throw new CompilationException(CompilationException.Kind.BAD_INPUT,
                     in + ": invalid model: " + summary(inputProblems));
         }
+        applyRequest(model, request);
         long nodesIn = model.graph().allNodes().size();
         ModelReport before = ModelInspector.inspect(model);
 
@@ -125,6 +126,16 @@ public final class Compilation {
         }
     }
 
+    /** {@code --input-shape} and request properties (e.g. the Core ML target), before the pipeline. */
+    private static void applyRequest(Model model, CompileRequest request) throws CompilationException {
+        try {
+            InputShapeOverrides.apply(model.graph(), request.inputShapes());
+        } catch (IllegalArgumentException e) {
+            throw bad(CompilationException.Kind.BAD_REQUEST, request.input(), e.getMessage());
+        }
+        request.modelProperties().forEach(model::setProperty);
+    }
+
     private Model transform(Model model) throws CompilationException {
         try {
             Model result = hook.apply(model);
@@ -147,6 +158,8 @@ public final class Compilation {
             throw new CompilationException(CompilationException.Kind.OUTPUT_FAILED, e.getMessage(), e);
         } catch (UncheckedIOException e) {
             throw bad(CompilationException.Kind.OUTPUT_FAILED, out, message(e.getCause()), e);
+        } catch (RuntimeException e) {
+            throw bad(CompilationException.Kind.OUTPUT_FAILED, out, "cannot write: " + message(e), e);
         }
     }
 

@@ -1,0 +1,52 @@
+package dev.pare.compiler.coreml;
+
+import dev.pare.ir.DenseData;
+import dev.pare.ir.TensorData;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The blobs of a weight.bin to be written, with each blob's metadata offset known before any byte
+ * is written (the v2 layout depends only on the blob sizes). The same tensor object added twice is
+ * stored once. Tensors stay where they are (heap, mapped file or lazily mapped file region) until
+ * {@link #write} streams them one after the other.
+ */
+final class BlobPlan {
+
+    private final List<DenseData> blobs = new ArrayList<>();
+    private final List<Long> offsets = new ArrayList<>();
+    private final Map<TensorData, Long> known = new IdentityHashMap<>();
+    private long end = BlobFile.HEADER_SIZE;
+
+    /** The metadata offset {@code data} will have (the BlobFileValue offset). */
+    long add(DenseData data) {
+        Long at = known.get(data);
+        if (at != null) return at;
+        long offset = BlobFile.align(end);
+        blobs.add(data);
+        offsets.add(offset);
+        known.put(data, offset);
+        end = offset + BlobFile.METADATA_SIZE + data.byteSize();
+        return offset;
+    }
+
+    boolean isEmpty() { return blobs.isEmpty(); }
+
+    int count() { return blobs.size(); }
+
+    /** The size weight.bin will have. */
+    long fileSize() { return end; }
+
+    /** Writes weight.bin; fails if the written layout differs from the planned offsets. */
+    void write(Path file) throws IOException {
+        List<Long> written = BlobFile.write(file, blobs);
+        if (!written.equals(offsets)) {
+            throw new IOException("blob layout differs from the plan (wrote offsets " + written + ", planned " + offsets + ")");
+        }
+    }
+}

@@ -1,0 +1,308 @@
+package dev.pare.compiler.coreml;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.pare.compiler.coreml.proto.CoreMlFeatureTypesProto;
+import dev.pare.compiler.coreml.proto.CoreMlModelProto;
+import dev.pare.compiler.coreml.proto.MilProto;
+import dev.pare.ir.Dim;
+import dev.pare.ir.Graph;
+import dev.pare.ir.Model;
+import dev.pare.ir.TensorType;
+import dev.pare.ir.Type;
+import dev.pare.ir.Value;
+import dev.pare.spi.ModelFormatException;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * Writes a mil-dialect model (ir/MIL_DIALECT.md) as a Core ML ML Program: a {@code .mlpackage}
+ * folder (Manifest.json, Data/com.apple.CoreML/model.mlmodel, weights/weight.bin), or a single
+ * {@code .mlmodel} file when no value needs weight.bin.
+ *
+ * <p>The target ({@link CoreMlTarget#of}) picks the specification version, the opset and how
+ * {@code pare.*} compressed weights are lowered. The whole program is planned before anything is
+ * written, so a weight the target cannot express fails with no output. Files are written into a
+ * temporary sibling and moved into place; weights are streamed from wherever they live. The
+ * output depends only on the model: manifest identifiers are derived from the content.
+ */
+public final class CoreMlExporter {
+
+    /** How MIL names weight.bin (relative to the folder holding model.mlmodel). */
+    public static final String WEIGHT_FILE_NAME = MlPackage.MODEL_PATH_PREFIX + "weights/weight.bin";
+    public static final String MODEL_PATH = "Data/com.apple.CoreML/model.mlmodel";
+    public static final String WEIGHTS_PATH = "Data/com.apple.CoreML/weights/weight.bin";
+
+    /** Model properties that become ModelDescription.metadata fields (MIL_DIALECT.md). */
+    public static final String SHORT_DESCRIPTION = "coreml.shortDescription";
+    public static final String VERSION_STRING = "coreml.versionString";
+    public static final String AUTHOR = "coreml.author";
+    public static final String LICENSE = "coreml.license";
+    /** Model properties the driver sets; written to userDefined as {@code com.github.pare.*}. */
+    public static final String PARE_VERSION_PROPERTY = "pare.version";
+    public static final String PARE_PIPELINE_PROPERTY = "pare.pipeline";
+    public static final String PARE_VERSION_KEY = "com.github.pare.version";
+    public static final String PARE_PIPELINE_KEY = "com.github.pare.pipeline";
+
+    private CoreMlExporter() {}
+
+    /**
+     * Writes {@code model} to {@code target}, a {@code .mlpackage} folder or a {@code .mlmodel}
+     * file; an existing target is replaced. On failure nothing is left behind.
+     */
+    public static void write(Model model, Path target) throws ModelFormatException {
+        String name = target.getFileName() == null ? "" : target.getFileName().toString().toLowerCase(Locale.ROOT);
+        boolean pkg = name.endsWith(".mlpackage");
+        if (!pkg && !name.endsWith(".mlmodel")) {
+            throw new ModelFormatException(target, "a Core ML output must end with .mlpackage or .mlmodel");
+        }
+        Planned planned = plan(model, target);
+        if (!pkg && !planned.blobs().isEmpty()) {
+            throw new ModelFormatException(target, planned.blobs().count() + " weights are stored in weight.bin, which a single "
+                    + ".mlmodel file cannot hold; write a .mlpackage instead");
+        }
+        try {
+            if (pkg) writePackage(planned, target);
+            else writeFile(planned.modelBytes(), target);
+        } catch (IOException | UncheckedIOException e) {
+            String m = e instanceof UncheckedIOException u ? u.getCause().getMessage() : e.getMessage();
+            throw new ModelFormatException(target, "cannot write the Core ML model: " + m, e);
+        }
+    }
+
+    /** The serialized spec and the blobs it refers to. */
+    record Planned(CoreMlModelProto.Model spec, byte[] modelBytes, BlobPlan blobs) {}
+
+    /** Builds the spec and plans weight.bin without writing anything. */
+    static Planned plan(Model model, Path target) throws ModelFormatException {
+        CoreMlTarget t;
+        try {
+            t = CoreMlTarget.of(model);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(target, e.getMessage());
+        }
+        Graph g = model.graph();
+        MilProgramPlanner planner = new MilProgramPlanner(g, t);
+        MilProto.Function main;
+        CoreMlModelProto.ModelDescription description;
+        try {
+            main = planner.plan();
+            description = description(model, planner, t);
+        } catch (MilProgramPlanner.WriteError e) {
+            throw new ModelFormatException(target, e.getMessage());
+        }
+        MilProto.Program program = MilProto.Program.newBuilder().setVersion(1).putFunctions("main", main).build();
+        CoreMlModelProto.Model spec = CoreMlModelProto.Model.newBuilder()
+                .setSpecificationVersion(t.specificationVersion())
+                .setDescription(description)
+                .setMlProgram(program)
+                .build();
+        return new Planned(spec, serialize(spec), planner.blobs());
+    }
+
+    /** Protobuf bytes with map entries in key order, so equal models give equal files. */
+    static byte[] serialize(CoreMlModelProto.Model spec) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(spec.getSerializedSize());
+            CodedOutputStream cos = CodedOutputStream.newInstance(out);
+            cos.useDeterministicSerialization();
+            spec.writeTo(cos);
+            cos.flush();
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- description ---------------------------------------------------------------------------
+
+    private static CoreMlModelProto.ModelDescription description(Model model, MilProgramPlanner planner, CoreMlTarget t)
+            throws MilProgramPlanner.WriteError {
+        CoreMlModelProto.ModelDescription.Builder d = CoreMlModelProto.ModelDescription.newBuilder();
+        for (Value in : model.graph().inputs()) {
+            d.addInput(feature(planner.nameOf(in), in, true));
+        }
+        for (Value out : model.graph().outputs()) {
+            d.addOutput(feature(planner.nameOf(out), out, false));
+        }
+        CoreMlModelProto.Metadata.Builder meta = CoreMlModelProto.Metadata.newBuilder();
+        Map<String, String> props = model.properties();
+        if (props.containsKey(SHORT_DESCRIPTION)) meta.setShortDescription(props.get(SHORT_DESCRIPTION));
+        if (props.containsKey(VERSION_STRING)) meta.setVersionString(props.get(VERSION_STRING));
+        if (props.containsKey(AUTHOR)) meta.setAuthor(props.get(AUTHOR));
+        if (props.containsKey(LICENSE)) meta.setLicense(props.get(LICENSE));
+        meta.putAllUserDefined(model.metadataProps());
+        if (props.containsKey(PARE_VERSION_PROPERTY)) meta.putUserDefined(PARE_VERSION_KEY, props.get(PARE_VERSION_PROPERTY));
+        if (props.containsKey(PARE_PIPELINE_PROPERTY)) meta.putUserDefined(PARE_PIPELINE_KEY, props.get(PARE_PIPELINE_PROPERTY));
+        d.setMetadata(meta);
+        return d.build();
+    }
+
+    /**
+     * A multi-array feature. An input with symbolic or unknown dimensions gets a shape range
+     * (each such dimension 1 to unbounded, default 1); an output's shape is written only when it is
+     * static, as coremltools does.
+     */
+    private static CoreMlModelProto.FeatureDescription feature(String name, Value v, boolean input)
+            throws MilProgramPlanner.WriteError {
+        String what = (input ? "input '" : "output '") + v.name() + "'";
+        Type type = v.type();
+        if (!(type instanceof TensorType tt)) throw new MilProgramPlanner.WriteError(what + " has type " + type + "; Core ML features must be tensors");
+        CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType dataType = switch (tt.dtype()) {
+            case FLOAT32 -> CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.FLOAT32;
+            case FLOAT16 -> CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.FLOAT16;
+            case INT32 -> CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.INT32;
+            default -> null;
+        };
+        if (dataType == null) {
+            throw new MilProgramPlanner.WriteError(what + " has dtype " + tt.dtype().shortName()
+                    + "; Core ML ML Program features must be f32, f16 or i32");
+        }
+        CoreMlFeatureTypesProto.ArrayFeatureType.Builder a = CoreMlFeatureTypesProto.ArrayFeatureType.newBuilder().setDataType(dataType);
+        if (!tt.hasRank()) {
+            if (input) {
+                throw new MilProgramPlanner.WriteError(what + " has unknown rank; give its shape with --input-shape "
+                        + v.name() + "=D0,D1,...");
+            }
+        } else if (tt.isStatic()) {
+            for (long s : tt.shape()) a.addShape(s);
+        } else if (input) {
+            CoreMlFeatureTypesProto.ArrayFeatureType.ShapeRange.Builder range = CoreMlFeatureTypesProto.ArrayFeatureType.ShapeRange.newBuilder();
+            for (Dim dim : tt.dims()) {
+                long fixed = dim instanceof Dim.Fixed f ? f.size() : -1;
+                a.addShape(fixed >= 0 ? fixed : 1);
+                range.addSizeRanges(CoreMlFeatureTypesProto.SizeRange.newBuilder()
+                        .setLowerBound(fixed >= 0 ? fixed : 1).setUpperBound(fixed >= 0 ? fixed : -1));
+            }
+            a.setShapeRange(range);
+        }
+        return CoreMlModelProto.FeatureDescription.newBuilder().setName(name)
+                .setType(CoreMlFeatureTypesProto.FeatureType.newBuilder().setMultiArrayType(a)).build();
+    }
+
+    // ---- files ---------------------------------------------------------------------------------
+
+    private static void writeFile(byte[] bytes, Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        try {
+            Files.write(tmp, bytes);
+            moveIntoPlace(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void writePackage(Planned planned, Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = Files.createTempDirectory(dir, "." + target.getFileName() + ".");
+        try {
+            Path model = tmp.resolve(MODEL_PATH);
+            Files.createDirectories(model.getParent());
+            Files.write(model, planned.modelBytes());
+            boolean weights = !planned.blobs().isEmpty();
+            if (weights) {
+                Path bin = tmp.resolve(WEIGHTS_PATH);
+                Files.createDirectories(bin.getParent());
+                planned.blobs().write(bin);
+            }
+            Files.writeString(tmp.resolve("Manifest.json"), manifest(planned.modelBytes(), weights), StandardCharsets.UTF_8);
+            if (Files.isDirectory(target)) {
+                // Swap: move the old package aside, the new one in, then drop the old one.
+                Path old = Files.createTempDirectory(dir, "." + target.getFileName() + ".old.");
+                Files.delete(old);
+                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException e) {
+                    Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
+                    throw e;
+                }
+                deleteTree(old);
+            } else {
+                if (Files.exists(target)) Files.delete(target);
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            if (Files.exists(tmp)) deleteTree(tmp);
+        }
+    }
+
+    private static void moveIntoPlace(Path tmp, Path target) throws IOException {
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null) throw e;
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /**
+     * Manifest.json in coremltools' layout (4-space indent, entries ordered by identifier). The
+     * identifiers are name-based UUIDs of the item name and the model bytes, so the same model
+     * always gets the same manifest and a different model different identifiers.
+     */
+    static String manifest(byte[] modelBytes, boolean weights) {
+        String digest = sha256(modelBytes);
+        String modelId = UUID.nameUUIDFromBytes(("com.github.pare/model.mlmodel/" + digest).getBytes(StandardCharsets.UTF_8)).toString();
+        Map<String, String[]> entries = new TreeMap<>();
+        entries.put(modelId, new String[]{"CoreML Model Specification", "model.mlmodel", "com.apple.CoreML/model.mlmodel"});
+        if (weights) {
+            String weightsId = UUID.nameUUIDFromBytes(("com.github.pare/weights/" + digest).getBytes(StandardCharsets.UTF_8)).toString();
+            entries.put(weightsId, new String[]{"CoreML Model Weights", "weights", "com.apple.CoreML/weights"});
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("{\n    \"fileFormatVersion\": \"1.0.0\",\n    \"itemInfoEntries\": {\n");
+        int i = 0;
+        for (Map.Entry<String, String[]> e : entries.entrySet()) {
+            String[] v = e.getValue();
+            sb.append("        \"").append(e.getKey()).append("\": {\n")
+                    .append("            \"author\": \"com.apple.CoreML\",\n")
+                    .append("            \"description\": \"").append(v[0]).append("\",\n")
+                    .append("            \"name\": \"").append(v[1]).append("\",\n")
+                    .append("            \"path\": \"").append(v[2]).append("\"\n")
+                    .append("        }").append(++i < entries.size() ? ",\n" : "\n");
+        }
+        sb.append("    },\n    \"rootModelIdentifier\": \"").append(modelId).append("\"\n}\n");
+        return sb.toString();
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.pare.compiler.coreml;
+
+import dev.pare.ir.DType;
+import dev.pare.ir.DenseData;
+import dev.pare.ir.SubByte;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorType;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** Small tensor helpers for writing constexpr parameters; views where the bytes stay the same. */
+final class MilTensors {
+
+    private MilTensors() {}
+
+    /** The same bytes seen as {@code type} (same byte size): e.g. packed uint4 indices as a uint8 vector. */
+    static DenseData retype(TensorData data, TensorType type) {
+        long need = type.byteSize().orElseThrow();
+        if (need != data.byteSize()) {
+            throw new IllegalStateException("cannot view " + data.type() + " (" + data.byteSize() + " B) as " + type + " (" + need + " B)");
+        }
+        return TensorData.ofBuffer(type, data.bytes());
+    }
+
+    /** A uint32 vector holding {@code shape} (the iOS16 constexpr {@code shape} parameter). */
+    static DenseData uint32Shape(long[] shape) {
+        ByteBuffer b = ByteBuffer.allocate(shape.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (long s : shape) b.putInt((int) s);
+        return TensorData.ofBuffer(TensorType.of(DType.UINT32, shape.length), b.flip());
+    }
+
+    /** An int32 scalar (axis parameters). */
+    static DenseData int32Scalar(long v) {
+        ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(Math.toIntExact(v));
+        return TensorData.ofBuffer(TensorType.of(DType.INT32), b.flip());
+    }
+
+    /** A string scalar. */
+    static TensorData stringScalar(String s) {
+        return new dev.pare.ir.StringData(TensorType.of(DType.STRING), java.util.List.of(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)), java.util.Map.of());
+    }
+
+    /** All-zero tensor of {@code type}. */
+    static DenseData zeros(TensorType type) {
+        return TensorData.of(type, new byte[Math.toIntExact(type.byteSize().orElseThrow())]);
+    }
+
+    /** Whether every byte is zero (so every element is 0 / +0.0). */
+    static boolean allZero(TensorData data) {
+        ByteBuffer b = data.bytes();
+        while (b.hasRemaining()) if (b.get() != 0) return false;
+        return true;
+    }
+
+    /** Set bits in an LSB-first packed uint1 mask. */
+    static long popcount(TensorData mask) {
+        ByteBuffer b = mask.bytes();
+        long n = mask.elementCount();
+        long count = 0;
+        for (long i = 0; i < n; i++) count += (b.get((int) (i >>> 3)) >>> (i & 7)) & 1;
+        return count;
+    }
+
+    /**
+     * The elements of {@code values} (shaped like {@code mask}) at the mask's set positions, in
+     * row-major order, as a 1-D tensor of the same dtype (sub-byte types repacked).
+     */
+    static DenseData compact(TensorData values, TensorData mask) {
+        long n = mask.elementCount();
+        if (values.elementCount() != n) throw new IllegalStateException("values " + values.type() + " do not match mask " + mask.type());
+        long kept = popcount(mask);
+        DType d = values.dtype();
+        ByteBuffer m = mask.bytes();
+        ByteBuffer v = values.bytes();
+        TensorType out = TensorType.of(d, kept);
+        if (d.isSubByte()) {
+            long[] picked = new long[Math.toIntExact(kept)];
+            int k = 0;
+            for (long i = 0; i < n; i++) {
+                if (((m.get((int) (i >>> 3)) >>> (i & 7)) & 1) != 0) picked[k++] = SubByte.get(v, d, i);
+            }
+            return TensorData.of(out, SubByte.pack(d, picked));
+        }
+        int size = d.bits() / 8;
+        byte[] bytes = new byte[Math.toIntExact(kept * size)];
+        int k = 0;
+        for (long i = 0; i < n; i++) {
+            if (((m.get((int) (i >>> 3)) >>> (i & 7)) & 1) != 0) {
+                for (int j = 0; j < size; j++) bytes[k++] = v.get((int) (i * size + j));
+            }
+        }
+        return TensorData.of(out, bytes);
+    }
+}
