@@ -24,8 +24,8 @@ public final class CoreMlFormat implements ModelFormat {
         return CoreMlImporter.importModel(pkg);
     }
 
-    /** Writing is the Core ML exporter's job (a separate change); until it is merged this refuses. */
+    /** Writes a mil-dialect model ({@link CoreMlExporter}); the target comes from {@code coreml.target}. */
     @Override public void write(Model model, Path target) throws ModelFormatException {
-        throw new ModelFormatException(target, "Core ML writing is not available");
+        CoreMlExporter.write(model, target);
     }
 }
