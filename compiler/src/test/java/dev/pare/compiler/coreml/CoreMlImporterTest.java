@@ -219,6 +219,22 @@ class CoreMlImporterTest {
         assertEquals(-2f, c.bytes().getFloat(4));
     }
 
+    /** iOS18 state inputs (and other non-tensor types) are kept as opaque types holding the encoded ValueType. */
+    @Test
+    void stateInputsAreOpaque() throws Exception {
+        MilProto.ValueType state = MilProto.ValueType.newBuilder().setStateType(
+                MilProto.StateType.newBuilder().setWrappedType(f32(2))).build();
+        MilProto.Function fn = function(MilProto.Block.newBuilder()
+                .addOperations(op("read_state", "s", f32(2)).putInputs("input", ref("cache")))
+                .addOperations(op("add", "y", f32(2)).putInputs("x", ref("x")).putInputs("y", ref("s")))
+                .addOutputs("y").build()).toBuilder()
+                .addInputs(MilProto.NamedValueType.newBuilder().setName("cache").setType(state)).build();
+        Model m = readMlModel(model(Map.of("main", fn)));
+        dev.pare.ir.Value cache = m.graph().inputs().get(1);
+        assertEquals(new dev.pare.ir.OpaqueType("coreml", "state<f32[2]>", state.toByteArray()), cache.type());
+        assertEquals(List.of(), Verifier.verify(m.graph()));
+    }
+
     @Test
     void programAttributesAreKept() throws Exception {
         CoreMlModelProto.Model proto = model(Map.of("main", function(addBlock())));
