@@ -30,7 +30,7 @@ final class InspectCommand implements Callable<Integer> {
     @ParentCommand Main main;
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The model to inspect, e.g. model.onnx.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The model to inspect, e.g. model.onnx or model.mlpackage.")
     Path model;
 
     @Option(names = "--json", description = "Print JSON (sorted keys, schema in README.md) instead of tables.")

@@ -19,8 +19,9 @@ import java.util.List;
  * version), then per blob a 64-byte metadata record (sentinel 0xDEADBEEF, dtype, size, absolute
  * data offset, sub-byte padding bits) followed by the data, each record on a 64-byte boundary.
  *
- * <p>The reader maps the file read-only once and hands out {@link DenseData} slices of the mapping,
- * so nothing is copied; the OS pages in only the blobs that are read.
+ * <p>The reader reads only the header and the metadata records it is asked for. Tensors are either
+ * file regions mapped on first use ({@link #region}, what the model reader uses) or slices of one
+ * read-only mapping of the whole file ({@link #read}); nothing is copied onto the heap.
  */
 public final class BlobFile {
 
@@ -31,37 +32,46 @@ public final class BlobFile {
     public static final int SENTINEL = 0xDEADBEEF;
 
     private final Path file;
-    private final ByteBuffer mapping;
+    private final long fileSize;
     private final int count;
+    private volatile ByteBuffer mapping;
 
-    private BlobFile(Path file, ByteBuffer mapping, int count) {
+    private BlobFile(Path file, long fileSize, int count) {
         this.file = file;
-        this.mapping = mapping;
+        this.fileSize = fileSize;
         this.count = count;
     }
 
-    /** Maps {@code file} and checks its header. */
+    /**
+     * Opens {@code file} and checks its header. Nothing is mapped: metadata records are read as
+     * needed, so weight files beyond the 2 GiB mapping limit open too.
+     */
     public static BlobFile open(Path file) throws ModelFormatException {
-        ByteBuffer map;
+        ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        long size;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size > Integer.MAX_VALUE) {
-                throw new ModelFormatException(file, "blob storage of " + size + " bytes exceeds the 2 GiB mapping limit");
-            }
-            map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size).order(ByteOrder.LITTLE_ENDIAN);
+            size = ch.size();
+            readFully(ch, header, 0);
         } catch (IOException e) {
             throw new ModelFormatException(file, "cannot read blob storage: " + e.getMessage(), e);
         }
-        if (map.capacity() < HEADER_SIZE) {
+        if (size < HEADER_SIZE) {
             throw new ModelFormatException(file, "blob storage header needs " + HEADER_SIZE
-                    + " bytes but the file holds " + map.capacity());
+                    + " bytes but the file holds " + size);
         }
-        int version = map.getInt(4);
+        int version = header.getInt(4);
         if (version != VERSION) {
             throw new ModelFormatException(file, "blob storage version " + Integer.toUnsignedString(version)
                     + " at offset 4; only version " + VERSION + " is supported");
         }
-        return new BlobFile(file, map, map.getInt(0));
+        return new BlobFile(file, size, header.getInt(0));
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer into, long position) throws IOException {
+        while (into.hasRemaining()) {
+            int n = ch.read(into, position + into.position());
+            if (n < 0) break;
+        }
     }
 
     public Path file() { return file; }
@@ -69,7 +79,7 @@ public final class BlobFile {
     /** The blob count recorded in the header. */
     public long count() { return Integer.toUnsignedLong(count); }
 
-    public long fileSize() { return mapping.capacity(); }
+    public long fileSize() { return fileSize; }
 
     /** Reads and validates the metadata record at {@code offset} (a BlobFileValue offset). */
     public BlobMetadata metadata(long offset) throws ModelFormatException {
@@ -82,18 +92,24 @@ public final class BlobFile {
             throw new ModelFormatException(file, "blob metadata at offset " + offset + " is not "
                     + ALIGNMENT + "-byte aligned");
         }
-        int at = (int) offset;
-        int sentinel = mapping.getInt(at);
+        ByteBuffer record = ByteBuffer.allocate(METADATA_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            readFully(ch, record, offset);
+        } catch (IOException e) {
+            throw new ModelFormatException(file, "cannot read blob metadata at offset " + offset + ": " + e.getMessage(), e);
+        }
+        int at = 0;
+        int sentinel = record.getInt(at);
         if (sentinel != SENTINEL) {
             throw new ModelFormatException(file, String.format(
                     "blob metadata at offset %d has sentinel 0x%08X, expected 0xDEADBEEF", offset, sentinel));
         }
-        long code = Integer.toUnsignedLong(mapping.getInt(at + 4));
+        long code = Integer.toUnsignedLong(record.getInt(at + 4));
         BlobDataType dtype = BlobDataType.fromCode(code).orElseThrow(() -> new ModelFormatException(file,
                 "blob metadata at offset " + offset + " has unknown blob dtype " + code));
-        long size = mapping.getLong(at + 8);
-        long dataOffset = mapping.getLong(at + 16);
-        long padding = mapping.getLong(at + 24);
+        long size = record.getLong(at + 8);
+        long dataOffset = record.getLong(at + 16);
+        long padding = record.getLong(at + 24);
         if (dataOffset < offset + METADATA_SIZE || dataOffset > fileSize) {
             throw new ModelFormatException(file, "blob at offset " + offset + " has data offset "
                     + Long.toUnsignedString(dataOffset) + " outside [" + (offset + METADATA_SIZE) + ", " + fileSize + "]");
@@ -123,10 +139,35 @@ public final class BlobFile {
         return out;
     }
 
-    /** The raw stored bytes of a blob, a read-only slice of the mapping. */
+    /**
+     * The raw stored bytes of a blob, a read-only slice of the whole file mapped once on first
+     * use (files up to 2 GiB; {@link #region} has no such limit).
+     */
     public ByteBuffer rawData(BlobMetadata m) {
-        return mapping.slice((int) m.dataOffset(), (int) m.sizeInBytes())
+        return mapping().slice((int) m.dataOffset(), (int) m.sizeInBytes())
                 .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private ByteBuffer mapping() {
+        ByteBuffer m = mapping;
+        if (m == null) {
+            synchronized (this) {
+                m = mapping;
+                if (m == null) {
+                    if (fileSize > Integer.MAX_VALUE) {
+                        throw new IllegalStateException(file + ": blob storage of " + fileSize
+                                + " bytes exceeds the 2 GiB mapping limit; read tensors as file regions");
+                    }
+                    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                        m = ch.map(FileChannel.MapMode.READ_ONLY, 0, fileSize).order(ByteOrder.LITTLE_ENDIAN);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException("cannot map " + file, e);
+                    }
+                    mapping = m;
+                }
+            }
+        }
+        return m;
     }
 
     /**

@@ -24,10 +24,13 @@ import java.util.List;
  * @param denseBytes  bytes of the decoded weight
  * @param storedBytes bytes of the constants the decode reads
  * @param parts       the constants the decode reads, in graph order
+ * @param method      how the file's own ops encode it, when that says more than {@code kind}: for
+ *                    Core ML, e.g. {@code palettized 4-bit (constexpr_lut_to_dense, iOS18)}; empty
+ *                    otherwise
  */
 public record CompressedWeight(String graphPath, String name, List<Long> shape, DType dtype, String kind, int nbits,
                                long luts, int clusterDim, String granularity, double sparsity, long denseBytes,
-                               long storedBytes, List<String> parts) {
+                               long storedBytes, List<String> parts, String method) {
     public CompressedWeight {
         shape = List.copyOf(shape);
         parts = List.copyOf(parts);

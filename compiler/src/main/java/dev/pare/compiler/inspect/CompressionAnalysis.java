@@ -22,7 +22,8 @@ import java.util.Set;
  * (used by a node outside it, or a graph output) is a weight; it is reported as compressed when the
  * cone holds a decode op: {@code pare.affine_dequantize}, {@code pare.lut_to_dense},
  * {@code pare.sparse_to_dense}, or their ONNX forms ({@code DequantizeLinear}, a {@code Gather}
- * from a float constant table, the {@code CumSum}/{@code Where} mask decode). Sparse initializers
+ * from a float constant table, the {@code CumSum}/{@code Where} mask decode), or Core ML's
+ * {@code mil.constexpr_*} ops ({@link MilCompression}). Sparse initializers
  * are reported too. Only the small index-free parts are read: a mask's bits (for its sparsity).
  */
 final class CompressionAnalysis {
@@ -42,7 +43,7 @@ final class CompressionAnalysis {
                 long count = s.elementCount();
                 double sparsity = count == 0 ? 0 : 1.0 - (double) s.nonZeroCount() / count;
                 out.add(new CompressedWeight(path, c.name(), shape(s.type()), s.dtype(), "sparse", 0, 0, 0, "",
-                        sparsity, denseBytes(s.type()), s.values().byteSize() + s.indices().byteSize(), List.of(c.name())));
+                        sparsity, denseBytes(s.type()), s.values().byteSize() + s.indices().byteSize(), List.of(c.name()), ""));
             }
         }
         for (Node n : g.nodes()) {
@@ -85,6 +86,9 @@ final class CompressionAnalysis {
         List<Node> cone = new ArrayList<>();
         Set<Value> parts = new LinkedHashSet<>();
         collect(root, cone, parts, new java.util.HashSet<>());
+        if (cone.stream().anyMatch(MilCompression::isConstexpr)) {
+            return MilCompression.describe(path, root, cone, new ArrayList<>(parts));
+        }
         boolean sparse = false;
         boolean lut = false;
         boolean affine = false;
@@ -159,7 +163,7 @@ final class CompressionAnalysis {
             }
         }
         return new CompressedWeight(path, root.name(), shape(t), t.dtype(), String.join("+", kinds), nbits, luts, clusterDim,
-                granularity, sparsity, denseBytes(t), stored, names);
+                granularity, sparsity, denseBytes(t), stored, names, "");
     }
 
     /** " axis d" when the per-group index offsets (an Add of a constant) vary along axis d only. */

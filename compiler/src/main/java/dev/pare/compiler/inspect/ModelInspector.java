@@ -1,8 +1,11 @@
 package dev.pare.compiler.inspect;
 
+import dev.pare.compiler.coreml.CoreMlKeys;
+import dev.pare.compiler.coreml.MlPackage;
 import dev.pare.ir.Attribute;
 import dev.pare.ir.DType;
 import dev.pare.ir.Graph;
+import dev.pare.ir.MilParams;
 import dev.pare.ir.Model;
 import dev.pare.ir.Node;
 import dev.pare.ir.SparseData;
@@ -66,11 +69,16 @@ public final class ModelInspector {
                 in.weights, totals, parameters, bytes, in.compressed);
     }
 
+    /** Core ML model fields shown without their {@code coreml.} prefix. */
+    private static final Set<String> CORE_ML_SHOWN = Set.of(CoreMlKeys.SPECIFICATION_VERSION, CoreMlKeys.OPSET,
+            CoreMlKeys.SHORT_DESCRIPTION, CoreMlKeys.VERSION_STRING, CoreMlKeys.AUTHOR, CoreMlKeys.LICENSE);
+
     /** Model fields a user recognises; namespaced keys (e.g. {@code onnx.*}) are a reader's bookkeeping. */
     private static java.util.Map<String, String> userProperties(Model model) {
         java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
         model.properties().forEach((k, v) -> {
             if (!k.contains(".")) out.put(k, v);
+            else if (CORE_ML_SHOWN.contains(k)) out.put(k.substring(k.indexOf('.') + 1), v);
         });
         return out;
     }
@@ -88,10 +96,16 @@ public final class ModelInspector {
                 weights.add(weight(path, v.name(), v.data(), Storage.INPUT_DEFAULT, "", users(v)));
             }
         }
+        boolean mil = g.nodes().stream().anyMatch(n -> n.dialect().equals("mil"));
         for (Value c : g.constants()) {
             TensorData d = c.data();
             if (d == null) continue; // the verifier reports this; inspect shows what is there
+            // MIL passes every op parameter (strides, axes, pad types) as a constant; only the
+            // ones an op reads as weights are listed.
+            if (mil && !isMilWeight(c)) continue;
             Storage s = d instanceof SparseData ? Storage.SPARSE_INITIALIZER
+                    : "blob".equals(d.annotation(CoreMlKeys.STORAGE)) ? Storage.BLOB_FILE
+                    : "immediate".equals(d.annotation(CoreMlKeys.STORAGE)) ? Storage.IMMEDIATE
                     : externalLocation(d) != null ? Storage.EXTERNAL_FILE : Storage.INITIALIZER;
             weights.add(weight(path, c.name(), d, s, "", users(c)));
         }
@@ -184,7 +198,8 @@ public final class ModelInspector {
         } else {
             bytes = d.byteSize();
         }
-        String location = storage == Storage.EXTERNAL_FILE ? externalLocation(d) : "";
+        String location = storage == Storage.EXTERNAL_FILE ? externalLocation(d)
+                : storage == Storage.BLOB_FILE ? blobLocation(d) : "";
         return new WeightReport(path, name, shape, d.dtype(), d.elementCount(), bytes, storage, node,
                 location, nonZeros, users);
     }
@@ -209,6 +224,44 @@ public final class ModelInspector {
             if (e.getKey().toLowerCase(Locale.ROOT).endsWith("storage") && e.getValue().equals("external")) return "?";
         }
         return null;
+    }
+
+    /** The weight file of a Core ML blob, relative to the model's folder ({@code weights/weight.bin}). */
+    private static String blobLocation(TensorData d) {
+        String file = d.annotation(CoreMlKeys.BLOB_FILE);
+        if (file == null) return "";
+        return file.startsWith(MlPackage.MODEL_PATH_PREFIX) ? file.substring(MlPackage.MODEL_PATH_PREFIX.length()) : file;
+    }
+
+    /** Operands of MIL ops that hold learned parameters, by parameter name. */
+    private static final Map<String, Set<String>> MIL_WEIGHT_PARAMS = Map.of(
+            "mil.conv", Set.of("weight", "bias"),
+            "mil.conv_transpose", Set.of("weight", "bias"),
+            "mil.linear", Set.of("weight", "bias"),
+            "mil.matmul", Set.of("x", "y"),
+            "mil.gather", Set.of("x"),
+            "mil.layer_norm", Set.of("gamma", "beta"),
+            "mil.batch_norm", Set.of("mean", "variance", "gamma", "beta"),
+            "mil.instance_norm", Set.of("gamma", "beta"));
+
+    /**
+     * A constant of a MIL graph is a weight when a conv / conv_transpose / linear / matmul / gather
+     * (or a normalization) reads it as a weight parameter, when a constexpr op decodes it (except
+     * layout parameters such as {@code axis} or {@code shape}), or when a {@code pare.*} op does.
+     */
+    static boolean isMilWeight(Value c) {
+        for (Value.Use u : c.uses()) {
+            Node n = u.user();
+            if (n.dialect().equals("pare")) return true;
+            List<String> params = MilParams.names(n);
+            String param = u.operandIndex() < params.size() ? params.get(u.operandIndex()) : "";
+            if (n.op().startsWith("mil.constexpr_")) {
+                if (!MilCompression.LAYOUT_PARAMS.contains(param)) return true;
+            } else if (MIL_WEIGHT_PARAMS.getOrDefault(n.op(), Set.of()).contains(param)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<String> users(Value v) {

@@ -90,6 +90,7 @@ public final class ReportJson {
             m.put("dense_bytes", c.denseBytes());
             m.put("stored_bytes", c.storedBytes());
             m.put("parts", c.parts());
+            m.put("method", c.method().isEmpty() ? null : c.method());
             compressed.add(m);
         }
         root.put("compressed_weights", compressed);

@@ -22,7 +22,10 @@ public final class ReportText {
             report.properties().forEach((k, v) -> t.row(k, oneLine(v)));
             sb.append(t.render());
         }
-        sb.append("Opsets: ").append(opsets(report.opsets())).append('\n');
+        // Core ML has no opset imports (its opset is a property); ONNX always shows the line.
+        if (!report.opsets().isEmpty() || !report.format().equals("coreml")) {
+            sb.append("Opsets: ").append(opsets(report.opsets())).append('\n');
+        }
         if (!report.metadataProps().isEmpty()) {
             sb.append("Metadata\n");
             TextTable t = new TextTable("key", "value");
@@ -91,7 +94,9 @@ public final class ReportText {
         sb.append('\n').append("Compressed weights: ").append(plural(report.compressedWeights().size(), "tensor"))
           .append(", ").append(size(stored)).append(" stored for ").append(size(dense)).append(" dense")
           .append(ratio(dense, stored)).append('\n');
+        boolean methods = report.compressedWeights().stream().anyMatch(c -> !c.method().isEmpty());
         String[] head = {"name", "shape", "dtype", "kind", ">bits", ">LUTs", "granularity", ">sparsity", ">dense", ">stored", ">ratio"};
+        if (methods) head = append(head, "method");
         TextTable t = scoped ? new TextTable(prepend("graph", head)) : new TextTable(head);
         for (CompressedWeight c : report.compressedWeights()) {
             String shape = c.shape().stream().map(String::valueOf).collect(Collectors.joining(",", "[", "]"));
@@ -100,9 +105,16 @@ public final class ReportText {
                 c.granularity().isEmpty() ? "-" : c.granularity(),
                 c.isSparse() ? String.format(Locale.ROOT, "%.1f%%", c.sparsity() * 100) : "-",
                 size(c.denseBytes()), size(c.storedBytes()), ratio(c.denseBytes(), c.storedBytes()).trim()};
+            if (methods) cells = append(cells, c.method().isEmpty() ? "-" : c.method());
             t.row(scoped ? prepend(c.graphPath().isEmpty() ? "main" : c.graphPath(), cells) : cells);
         }
         sb.append(t.render());
+    }
+
+    private static String[] append(String[] first, String last) {
+        String[] out = java.util.Arrays.copyOf(first, first.length + 1);
+        out[first.length] = last;
+        return out;
     }
 
     private static String[] prepend(String first, String[] rest) {

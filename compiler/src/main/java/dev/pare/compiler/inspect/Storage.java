@@ -13,7 +13,11 @@ public enum Storage {
     /** The value of an {@code onnx.Constant} node ({@code value}, {@code sparse_value}, {@code value_floats}, …). */
     CONSTANT_NODE("Constant node"),
     /** A tensor-valued attribute of any other node (e.g. {@code ConstantOfShape.value}). */
-    NODE_ATTRIBUTE("node attribute");
+    NODE_ATTRIBUTE("node attribute"),
+    /** A Core ML value in a weight file ({@code weights/weight.bin}) of the package. */
+    BLOB_FILE("blob file"),
+    /** A Core ML value stored immediately in the model protobuf. */
+    IMMEDIATE("immediate");
 
     private final String label;
 

@@ -186,6 +186,55 @@ class CoreMlImporterTest {
         assertEquals("true", m.graph().constants().get(0).metadata().get(CoreMlKeys.INLINE));
     }
 
+    /**
+     * A weight file past the 2 GiB mapping limit (sparse on disk): the blob at offset 2^31 is read
+     * as a file region, and a lone .mlmodel finds its weights folder next to it.
+     */
+    @Test
+    void weightFileBeyondTwoGiB() throws Exception {
+        long at = 1L << 31;
+        Path weights = tmp.resolve("weights/weight.bin");
+        Files.createDirectories(weights.getParent());
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(weights.toFile(), "rw")) {
+            java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            header.putInt(0, 1).putInt(4, 2);
+            f.write(header.array());
+            java.nio.ByteBuffer meta = java.nio.ByteBuffer.allocate(64 + 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            meta.putInt(0, BlobFile.SENTINEL).putInt(4, BlobDataType.FLOAT32.code()).putLong(8, 8).putLong(16, at + 64);
+            meta.putFloat(64, 1.5f).putFloat(68, -2f);
+            f.seek(at);
+            f.write(meta.array());
+        }
+        MilProto.Value blob = MilProto.Value.newBuilder().setType(f32(2)).setBlobFileValue(
+                MilProto.Value.BlobFileValue.newBuilder().setFileName("@model_path/weights/weight.bin").setOffset(at)).build();
+        MilProto.Block block = MilProto.Block.newBuilder()
+                .addOperations(constOp("c", blob))
+                .addOperations(op("add", "y", f32(2)).putInputs("x", ref("x")).putInputs("y", ref("c")))
+                .addOutputs("y").build();
+        Model m = readMlModel(model(Map.of("main", function(block))));
+        dev.pare.ir.DenseData c = (dev.pare.ir.DenseData) m.graph().constants().get(0).data();
+        assertEquals("file weight.bin@" + (at + 64), c.origin());
+        assertEquals(false, c.isMaterialized());
+        assertEquals(1.5f, c.bytes().getFloat(0));
+        assertEquals(-2f, c.bytes().getFloat(4));
+    }
+
+    /** iOS18 state inputs (and other non-tensor types) are kept as opaque types holding the encoded ValueType. */
+    @Test
+    void stateInputsAreOpaque() throws Exception {
+        MilProto.ValueType state = MilProto.ValueType.newBuilder().setStateType(
+                MilProto.StateType.newBuilder().setWrappedType(f32(2))).build();
+        MilProto.Function fn = function(MilProto.Block.newBuilder()
+                .addOperations(op("read_state", "s", f32(2)).putInputs("input", ref("cache")))
+                .addOperations(op("add", "y", f32(2)).putInputs("x", ref("x")).putInputs("y", ref("s")))
+                .addOutputs("y").build()).toBuilder()
+                .addInputs(MilProto.NamedValueType.newBuilder().setName("cache").setType(state)).build();
+        Model m = readMlModel(model(Map.of("main", fn)));
+        dev.pare.ir.Value cache = m.graph().inputs().get(1);
+        assertEquals(new dev.pare.ir.OpaqueType("coreml", "state<f32[2]>", state.toByteArray()), cache.type());
+        assertEquals(List.of(), Verifier.verify(m.graph()));
+    }
+
     @Test
     void programAttributesAreKept() throws Exception {
         CoreMlModelProto.Model proto = model(Map.of("main", function(addBlock())));
