@@ -47,7 +47,7 @@ public final class MilInterpreter {
         for (Value v : graph.inputs()) {
             MilTensor t = inputs.get(v.name());
             if (t == null) throw new MilEvalException("missing input '" + v.name() + "'");
-            env.tensors.put(v, t);
+            env.tensors.put(v, asDeclared(v, t));
         }
         for (Node n : graph.nodes()) {
             if (MilConstexprEvaluator.isConstexpr(n.op()) && constexprResults.containsKey(n.result(0))) continue;
@@ -56,6 +56,15 @@ public final class MilInterpreter {
         Map<String, MilTensor> out = new LinkedHashMap<>();
         for (Value v : graph.outputs()) out.put(v.name(), env.tensor(v));
         return out;
+    }
+
+    /** A float input given as fp32 for an fp16 input (or the reverse) is converted, as Core ML does. */
+    private static MilTensor asDeclared(Value input, MilTensor t) {
+        DType declared = input.tensorType().dtype();
+        if (t.isFloat() && (declared == DType.FLOAT16 || declared == DType.FLOAT32) && declared != t.dtype()) {
+            return MilTensor.floats(declared, t.shapeRef(), t.toFloats());
+        }
+        return t;
     }
 
     private static void execute(Node n, Env env) {
