@@ -23,6 +23,9 @@ import java.util.Map;
 public final class MilInterpreter {
 
     private final Graph graph;
+    /** Constants and constexpr results, decoded once and shared by every run. */
+    private final Map<Value, MilTensor> constantTensors = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Value, TensorData> constexprResults = new java.util.concurrent.ConcurrentHashMap<>();
 
     public MilInterpreter(Graph graph) {
         this.graph = graph;
@@ -40,16 +43,28 @@ public final class MilInterpreter {
 
     /** As {@link #run} with interpreter tensors. */
     public Map<String, MilTensor> runTensors(Map<String, MilTensor> inputs) {
-        Env env = new Env();
+        Env env = new Env(constantTensors, constexprResults);
         for (Value v : graph.inputs()) {
             MilTensor t = inputs.get(v.name());
             if (t == null) throw new MilEvalException("missing input '" + v.name() + "'");
-            env.tensors.put(v, t);
+            env.tensors.put(v, asDeclared(v, t));
         }
-        for (Node n : graph.nodes()) execute(n, env);
+        for (Node n : graph.nodes()) {
+            if (MilConstexprEvaluator.isConstexpr(n.op()) && constexprResults.containsKey(n.result(0))) continue;
+            execute(n, env);
+        }
         Map<String, MilTensor> out = new LinkedHashMap<>();
         for (Value v : graph.outputs()) out.put(v.name(), env.tensor(v));
         return out;
+    }
+
+    /** A float input given as fp32 for an fp16 input (or the reverse) is converted, as Core ML does. */
+    private static MilTensor asDeclared(Value input, MilTensor t) {
+        DType declared = input.tensorType().dtype();
+        if (t.isFloat() && (declared == DType.FLOAT16 || declared == DType.FLOAT32) && declared != t.dtype()) {
+            return MilTensor.floats(declared, t.shapeRef(), t.toFloats());
+        }
+        return t;
     }
 
     private static void execute(Node n, Env env) {
@@ -62,7 +77,7 @@ public final class MilInterpreter {
                 } catch (IllegalArgumentException e) {
                     throw new MilEvalException(n, e.getMessage(), false); // already names the op and node
                 }
-                for (int r = 0; r < results.size() && r < n.results().size(); r++) env.data.put(n.result(r), results.get(r));
+                for (int r = 0; r < results.size() && r < n.results().size(); r++) env.constexprs.put(n.result(r), results.get(r));
                 return;
             }
             List<MilTensor> results = MilOps.apply(n.opType(), new Args(n, env));
@@ -77,24 +92,35 @@ public final class MilInterpreter {
         }
     }
 
-    /** Values computed so far: interpreter tensors, and constexpr results kept as IR data for chains. */
+    /**
+     * Values of one run: computed tensors, plus the interpreter-wide caches of decoded constants and
+     * of constexpr results (kept as IR data so that constexpr chains see their exact types).
+     */
     private static final class Env {
         final Map<Value, MilTensor> tensors = new HashMap<>();
-        final Map<Value, TensorData> data = new HashMap<>();
+        final Map<Value, MilTensor> constants;
+        final Map<Value, TensorData> constexprs;
+
+        Env(Map<Value, MilTensor> constants, Map<Value, TensorData> constexprs) {
+            this.constants = constants;
+            this.constexprs = constexprs;
+        }
 
         MilTensor tensor(Value v) {
             MilTensor t = tensors.get(v);
             if (t != null) return t;
+            t = constants.get(v);
+            if (t != null) return t;
             TensorData d = data(v);
             if (d == null) throw new MilEvalException("value %" + v.name() + " has not been computed");
             t = MilTensor.of(d);
-            tensors.put(v, t);
+            constants.put(v, t);
             return t;
         }
 
         TensorData data(Value v) {
             if (v.isConstant()) return v.data();
-            TensorData d = data.get(v);
+            TensorData d = constexprs.get(v);
             if (d == null && tensors.containsKey(v)) d = tensors.get(v).toData();
             return d;
         }

@@ -227,12 +227,24 @@ final class MilNnOps {
         int coutG = cout / groups;
         int plane = g.oh() * g.ow();
         float[] out = new float[n * cout * plane];
+        boolean pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.padTop() == 0 && g.padLeft() == 0
+                && g.oh() == h && g.ow() == wd;
         IntStream.range(0, n * cout).parallel().forEach(job -> {
             int b = job / cout;
             int oc = job % cout;
             int grp = oc / coutG;
             int base = job * plane;
             if (bf != null) Arrays.fill(out, base, base + plane, bf[oc]);
+            if (pointwise) {
+                // 1x1, stride 1, no padding: a row of a matrix product over the whole plane
+                for (int ic = 0; ic < cinG; ic++) {
+                    float wv = wf[oc * cinG + ic];
+                    if (wv == 0) continue;
+                    int xBase = (b * c + grp * cinG + ic) * plane;
+                    for (int p = 0; p < plane; p++) out[base + p] += wv * xf[xBase + p];
+                }
+                return;
+            }
             for (int ic = 0; ic < cinG; ic++) {
                 int xBase = (b * c + grp * cinG + ic) * h * wd;
                 int wBase = (oc * cinG + ic) * g.kh() * g.kw();

@@ -225,4 +225,15 @@ class MilInterpreterTest {
                 "indices", TensorData.of(TensorType.of(DType.UINT1, 2), new byte[] {1})));
         assertEquals("mil.constexpr_lut_to_dense 'constexpr_lut_to_dense': missing parameter 'lut'", constexpr.getMessage());
     }
+
+    @Test
+    void fp32DataForAnFp16InputIsRounded() {
+        MilGraphs g = new MilGraphs();
+        Value x = g.input("x", DType.FLOAT16, 1);
+        Value y = g.node("mul", "x", x, "y", f16(s(1), 1f));
+        g.output(y);
+        MilTensor out = new MilInterpreter(g.graph()).runTensors(Map.of("x", MilTensor.of(f32(s(1), 0.1f)))).get(y.name());
+        assertEquals(DType.FLOAT16, out.dtype());
+        assertEquals(0.0999755859375f, out.toFloats()[0]);
+    }
 }
