@@ -69,6 +69,10 @@ final class MilProgramPlanner {
     MilProto.Function plan() throws WriteError {
         MilProto.Function.Builder fn = MilProto.Function.newBuilder().setOpset(target.opset());
         for (Value in : graph.inputs()) {
+            if (in.type() instanceof TensorType t && !t.hasRank()) {
+                throw new WriteError("input '" + in.name() + "' has unknown rank; give its shape with --input-shape "
+                        + in.name() + "=D0,D1,...");
+            }
             fn.addInputs(MilProto.NamedValueType.newBuilder().setName(nameOf(in)).setType(type(in.type(), "input '" + in.name() + "'")));
         }
         findAbsorbed();

@@ -148,7 +148,7 @@ class CoreMlExporterTest {
                 Attributes.of(Map.of(MilParams.ATTRIBUTE, MilParams.attribute(List.of("x"))))));
         Path out = tmp.resolve("u.mlpackage");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> CoreMlExporter.write(g.model, out));
-        assertEquals(out + ": input 'x' has unknown rank; Core ML needs every tensor's rank", e.getMessage());
+        assertEquals(out + ": input 'x' has unknown rank; give its shape with --input-shape x=D0,D1,...", e.getMessage());
         assertFalse(Files.exists(out));
     }
 
