@@ -76,8 +76,16 @@ final class MilProgramPlanner {
             fn.addInputs(MilProto.NamedValueType.newBuilder().setName(nameOf(in)).setType(type(in.type(), "input '" + in.name() + "'")));
         }
         findAbsorbed();
+        List<Value> readConsts = readConstOrder();
+        int nextConst = 0;
         for (Node node : graph.nodes()) {
             if (absorbed.contains(node)) continue;
+            // Const ops of a read package go where they were (before the op that followed them),
+            // so an unchanged model is written back in its original order.
+            int at = node.location().index();
+            while (at >= 0 && nextConst < readConsts.size() && opIndex(readConsts.get(nextConst)) < at) {
+                constOp(readConsts.get(nextConst++));
+            }
             if (!node.subgraphs().isEmpty()) {
                 throw new WriteError("node '" + node.name() + "' (" + node.op() + ") has nested blocks, which the Core ML writer does not support yet");
             }
@@ -120,6 +128,31 @@ final class MilProgramPlanner {
         }
     }
 
+    /** Value metadata the Core ML reader puts on constants from const ops (ir/MIL_DIALECT.md). */
+    static final String OP_INDEX = "coreml.opIndex";
+    static final String OP_NAME = "coreml.opName";
+
+    private static int opIndex(Value v) {
+        try {
+            return Integer.parseInt(v.metadata().getOrDefault(OP_INDEX, "-1"));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Constants read from const ops that will need a const op again, in their original order. */
+    private List<Value> readConstOrder() {
+        List<Value> out = new ArrayList<>();
+        for (Value c : graph.constants()) {
+            if (opIndex(c) < 0) continue;
+            boolean needed = graph.isOutput(c);
+            for (Value.Use u : c.uses()) needed |= !constexprLike(u.user());
+            if (needed) out.add(c);
+        }
+        out.sort(java.util.Comparator.comparingInt(MilProgramPlanner::opIndex));
+        return out;
+    }
+
     private static boolean constexprLike(Node n) {
         String op = n.op();
         return op.startsWith("mil.constexpr_") || op.equals(PARE_AFFINE) || op.equals(PARE_LUT) || op.equals(PARE_SPARSE);
@@ -131,7 +164,7 @@ final class MilProgramPlanner {
         if (constOps.add(v)) {
             TensorData data = v.data();
             if (data == null) throw new WriteError("constant '" + v.name() + "' has no data");
-            operations.add(constOperation(name, data));
+            operations.add(constOperation(name, v.metadata().getOrDefault(OP_NAME, name), data));
         }
         return name;
     }
@@ -139,13 +172,13 @@ final class MilProgramPlanner {
     /** A generated {@code const} op (an axis, a dtype name) for a non-constexpr op. */
     private String constOp(String hint, TensorData data) {
         String name = names.fresh(hint);
-        operations.add(constOperation(name, data));
+        operations.add(constOperation(name, name, data));
         return name;
     }
 
-    private MilProto.Operation constOperation(String name, TensorData data) {
+    private MilProto.Operation constOperation(String name, String opName, TensorData data) {
         return MilProto.Operation.newBuilder().setType("const")
-                .putAttributes("name", MilValueEncoder.string(opNames.fresh(name)))
+                .putAttributes("name", MilValueEncoder.string(opNames.fresh(opName)))
                 .putAttributes("val", encoder.value(data))
                 .addOutputs(MilProto.NamedValueType.newBuilder().setName(name).setType(MilValueEncoder.valueType(data.type())))
                 .build();
