@@ -430,8 +430,24 @@ final class MilProgramPlanner {
         emitConstexprOutputs(type, nameHint, args, outs);
     }
 
-    private void emitConstexprOutputs(String type, String nameHint, List<Map.Entry<String, MilArg>> args,
+    /**
+     * Parameter order of each constexpr op (coremltools' input_spec). Values are encoded, and so
+     * blobs laid out, in this order, as coremltools does.
+     */
+    private static final Map<String, List<String>> INPUT_SPEC = Map.of(
+            "constexpr_affine_dequantize", List.of("quantized_data", "zero_point", "scale", "axis"),
+            "constexpr_cast", List.of("source_val", "output_dtype"),
+            "constexpr_lut_to_dense", List.of("indices", "lut", "shape", "vector_axis"),
+            "constexpr_sparse_to_dense", List.of("nonzero_data", "mask", "shape"),
+            "constexpr_blockwise_shift_scale", List.of("data", "scale", "offset"),
+            "constexpr_lut_to_sparse", List.of("indices_mask", "indices_nonzero_data", "lut", "vector_axis"),
+            "constexpr_sparse_blockwise_shift_scale", List.of("data_mask", "nonzero_data", "scale", "offset"));
+
+    private void emitConstexprOutputs(String type, String nameHint, List<Map.Entry<String, MilArg>> unordered,
                                       List<MilProto.NamedValueType> outputs) throws WriteError {
+        List<String> spec = INPUT_SPEC.getOrDefault(type, List.of());
+        List<Map.Entry<String, MilArg>> args = new ArrayList<>(unordered);
+        args.sort(java.util.Comparator.comparingInt(e -> spec.contains(e.getKey()) ? spec.indexOf(e.getKey()) : spec.size()));
         MilProto.Operation.Builder op = MilProto.Operation.newBuilder().setType(type);
         op.putAttributes("name", MilValueEncoder.string(opNames.fresh(nameHint)));
         boolean asAttributes = !target.atLeast(CoreMlTarget.IOS18);
