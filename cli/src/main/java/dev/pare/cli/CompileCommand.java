@@ -16,6 +16,7 @@ import dev.pare.compiler.passmanager.PassManager;
 import dev.pare.compiler.passmanager.PassManagerException;
 import dev.pare.compiler.passmanager.PassManagerOptions;
 import dev.pare.compiler.pipeline.PipelineSpec;
+import dev.pare.compiler.registry.PassRegistry;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -137,11 +138,7 @@ final class CompileCommand implements Callable<Integer> {
                         "--target '" + target + "': choose one of " + CoreMlTarget.choices()));
                 properties.put(CoreMlTarget.PROPERTY, t.flag());
             }
-            if (onnxInput() && pipelineSpec.passSteps().stream().noneMatch(p -> p.passName().equals(CONVERT_TO_MIL))) {
-                if (session.registry().find(CONVERT_TO_MIL).isEmpty()) {
-                    throw new CliException(ExitCodes.USAGE, "no ONNX->MIL conversion available: writing " + output
-                            + " as Core ML needs the " + CONVERT_TO_MIL + " pass, which is not installed");
-                }
+            if (needsConversion(onnxInput(), pipelineSpec, session.registry(), output)) {
                 pipelines.add(session.pipeline(CONVERT_TO_MIL));
             }
         } else if (target != null) {
@@ -180,6 +177,19 @@ final class CompileCommand implements Callable<Integer> {
             }
         }
         return shapes;
+    }
+
+    /**
+     * Whether {@code convert_to_mil} must be appended to the user's pipeline: the input is ONNX
+     * and the pipeline does not convert already. Fails if the pass is not installed.
+     */
+    static boolean needsConversion(boolean onnxInput, PipelineSpec user, PassRegistry registry, Path output) {
+        if (!onnxInput || user.passSteps().stream().anyMatch(p -> p.passName().equals(CONVERT_TO_MIL))) return false;
+        if (registry.find(CONVERT_TO_MIL).isEmpty()) {
+            throw new CliException(ExitCodes.USAGE, "no ONNX->MIL conversion available: writing " + output
+                    + " as Core ML needs the " + CONVERT_TO_MIL + " pass, which is not installed");
+        }
+        return true;
     }
 
     private String formatName(Path p) {

@@ -6,14 +6,16 @@ import dev.pare.ir.TensorData;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The blobs of a weight.bin to be written, with each blob's metadata offset known before any byte
- * is written (the v2 layout depends only on the blob sizes). The same tensor object added twice is
- * stored once. Tensors stay where they are (heap, mapped file or lazily mapped file region) until
+ * is written (the v2 layout depends only on the blob sizes). Equal tensors (same type and bytes,
+ * e.g. the all-zero zero points of several weights) are stored once, as coremltools does after
+ * const deduplication. Tensors stay where they are (heap, mapped file or lazily mapped file region) until
  * {@link #write} streams them one after the other.
  */
 final class BlobPlan {
@@ -21,16 +23,24 @@ final class BlobPlan {
     private final List<DenseData> blobs = new ArrayList<>();
     private final List<Long> offsets = new ArrayList<>();
     private final Map<TensorData, Long> known = new IdentityHashMap<>();
+    private final Map<String, Long> byContent = new HashMap<>();
     private long end = BlobFile.HEADER_SIZE;
 
     /** The metadata offset {@code data} will have (the BlobFileValue offset). */
     long add(DenseData data) {
         Long at = known.get(data);
         if (at != null) return at;
+        // sha256() covers dtype, shape and bytes; it streams the tensor once and is cached on it.
+        at = byContent.get(data.sha256());
+        if (at != null) {
+            known.put(data, at);
+            return at;
+        }
         long offset = BlobFile.align(end);
         blobs.add(data);
         offsets.add(offset);
         known.put(data, offset);
+        byContent.put(data.sha256(), offset);
         end = offset + BlobFile.METADATA_SIZE + data.byteSize();
         return offset;
     }

@@ -26,6 +26,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -59,6 +60,13 @@ public final class CoreMlExporter {
     public static final String PARE_PIPELINE_PROPERTY = "pare.pipeline";
     public static final String PARE_VERSION_KEY = "com.github.pare.version";
     public static final String PARE_PIPELINE_KEY = "com.github.pare.pipeline";
+
+    // What the Core ML reader keeps for a writer (ir/MIL_DIALECT.md; CoreMlKeys on the reader side).
+    static final String IS_UPDATABLE = "coreml.isUpdatable";
+    static final String FUNCTION_ATTRIBUTES = "coreml.functionAttributes";
+    static final String BLOCK_ATTRIBUTES = "coreml.blockAttributes";
+    static final int READ_DESCRIPTION_FIELD = 2;
+    static final int READ_PROGRAM_FIELD = 502;
 
     private CoreMlExporter() {}
 
@@ -103,17 +111,61 @@ public final class CoreMlExporter {
         CoreMlModelProto.ModelDescription description;
         try {
             main = planner.plan();
-            description = description(model, planner, t);
+            CoreMlModelProto.Model read = opaque(model, READ_DESCRIPTION_FIELD, target);
+            description = description(model, planner, read == null ? null : read.getDescription());
         } catch (MilProgramPlanner.WriteError e) {
             throw new ModelFormatException(target, e.getMessage());
         }
-        MilProto.Program program = MilProto.Program.newBuilder().setVersion(1).putFunctions("main", main).build();
-        CoreMlModelProto.Model spec = CoreMlModelProto.Model.newBuilder()
+        MilProto.Program.Builder program = MilProto.Program.newBuilder().setVersion(1);
+        CoreMlModelProto.Model read = opaque(model, READ_PROGRAM_FIELD, target);
+        if (read != null && read.hasMlProgram()) program.putAllAttributes(read.getMlProgram().getAttributesMap());
+        main = withReadAttributes(main, g, t, target);
+        program.putFunctions("main", main);
+        CoreMlModelProto.Model.Builder spec = CoreMlModelProto.Model.newBuilder()
                 .setSpecificationVersion(t.specificationVersion())
                 .setDescription(description)
-                .setMlProgram(program)
-                .build();
-        return new Planned(spec, serialize(spec), planner.blobs());
+                .setMlProgram(program);
+        if ("true".equals(model.properties().get(IS_UPDATABLE))) spec.setIsUpdatable(true);
+        CoreMlModelProto.Model built = spec.build();
+        return new Planned(built, serialize(built), planner.blobs());
+    }
+
+    /**
+     * What the Core ML reader kept of a read package (ir/MIL_DIALECT.md, "Model"): opaque Model
+     * fields (2 = the description, 502 = the program's attributes) and graph metadata with the
+     * function's and block's attributes (base64 of a MIL Function / Block). Null when absent.
+     */
+    private static CoreMlModelProto.Model opaque(Model model, int field, Path target) throws ModelFormatException {
+        for (Model.OpaqueField f : model.opaqueFields()) {
+            if (f.fieldNumber() != field) continue;
+            try {
+                return CoreMlModelProto.Model.parseFrom(f.encoded());
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new ModelFormatException(target, "the model's kept Core ML field " + field + " does not decode: " + e.getMessage());
+            }
+        }
+        return null;
+    }
+
+    /** The main function with the attributes of the function and block the model was read with. */
+    private static MilProto.Function withReadAttributes(MilProto.Function main, Graph g, CoreMlTarget t, Path target)
+            throws ModelFormatException {
+        String fn = g.metadata().get(FUNCTION_ATTRIBUTES);
+        String block = g.metadata().get(BLOCK_ATTRIBUTES);
+        if (fn == null && block == null) return main;
+        try {
+            MilProto.Function.Builder b = main.toBuilder();
+            if (fn != null) b.putAllAttributes(MilProto.Function.parseFrom(java.util.Base64.getDecoder().decode(fn)).getAttributesMap());
+            if (block != null) {
+                MilProto.Block.Builder blk = main.getBlockSpecializationsOrThrow(t.opset()).toBuilder();
+                blk.putAllAttributes(MilProto.Block.parseFrom(java.util.Base64.getDecoder().decode(block)).getAttributesMap());
+                b.putBlockSpecializations(t.opset(), blk.build());
+            }
+            return b.build();
+        } catch (com.google.protobuf.InvalidProtocolBufferException | IllegalArgumentException e) {
+            throw new ModelFormatException(target, "graph metadata " + (fn != null ? FUNCTION_ATTRIBUTES : BLOCK_ATTRIBUTES)
+                    + " does not decode: " + e.getMessage());
+        }
     }
 
     /** Protobuf bytes with map entries in key order, so equal models give equal files. */
@@ -132,14 +184,25 @@ public final class CoreMlExporter {
 
     // ---- description ---------------------------------------------------------------------------
 
-    private static CoreMlModelProto.ModelDescription description(Model model, MilProgramPlanner planner, CoreMlTarget t)
+    /**
+     * Inputs, outputs and metadata. A feature of the description the model was read with is kept
+     * (image types, shape flexibility, its doc string) when the graph's value of that name still
+     * has the type it described; otherwise it is generated from the IR type.
+     */
+    private static CoreMlModelProto.ModelDescription description(Model model, MilProgramPlanner planner,
+                                                                 CoreMlModelProto.ModelDescription read)
             throws MilProgramPlanner.WriteError {
         CoreMlModelProto.ModelDescription.Builder d = CoreMlModelProto.ModelDescription.newBuilder();
         for (Value in : model.graph().inputs()) {
-            d.addInput(feature(planner.nameOf(in), in, true));
+            d.addInput(keepOrMake(planner.nameOf(in), in, true, read == null ? List.of() : read.getInputList()));
         }
         for (Value out : model.graph().outputs()) {
-            d.addOutput(feature(planner.nameOf(out), out, false));
+            d.addOutput(keepOrMake(planner.nameOf(out), out, false, read == null ? List.of() : read.getOutputList()));
+        }
+        if (read != null) {
+            List<String> outs = d.getOutputList().stream().map(CoreMlModelProto.FeatureDescription::getName).toList();
+            if (outs.contains(read.getPredictedFeatureName())) d.setPredictedFeatureName(read.getPredictedFeatureName());
+            if (outs.contains(read.getPredictedProbabilitiesName())) d.setPredictedProbabilitiesName(read.getPredictedProbabilitiesName());
         }
         CoreMlModelProto.Metadata.Builder meta = CoreMlModelProto.Metadata.newBuilder();
         Map<String, String> props = model.properties();
@@ -152,6 +215,29 @@ public final class CoreMlExporter {
         if (props.containsKey(PARE_PIPELINE_PROPERTY)) meta.putUserDefined(PARE_PIPELINE_KEY, props.get(PARE_PIPELINE_PROPERTY));
         d.setMetadata(meta);
         return d.build();
+    }
+
+    private static CoreMlModelProto.FeatureDescription keepOrMake(String name, Value v, boolean input,
+                                                                   List<CoreMlModelProto.FeatureDescription> read)
+            throws MilProgramPlanner.WriteError {
+        CoreMlModelProto.FeatureDescription made = feature(name, v, input);
+        for (CoreMlModelProto.FeatureDescription f : read) {
+            if (!f.getName().equals(v.name())) continue;
+            if (describesSame(f, made)) return f.toBuilder().setName(name).build();
+            return made.toBuilder().setShortDescription(f.getShortDescription()).build();
+        }
+        return made;
+    }
+
+    /** Whether a read feature still describes the value: same array dtype and fixed shape, or a non-array type. */
+    private static boolean describesSame(CoreMlModelProto.FeatureDescription read, CoreMlModelProto.FeatureDescription made) {
+        if (!read.getType().hasMultiArrayType()) return true;
+        CoreMlFeatureTypesProto.ArrayFeatureType r = read.getType().getMultiArrayType();
+        CoreMlFeatureTypesProto.ArrayFeatureType m = made.getType().getMultiArrayType();
+        if (r.getDataType() != m.getDataType()) return false;
+        boolean flexible = r.hasShapeRange() || r.hasEnumeratedShapes();
+        if (m.hasShapeRange()) return flexible && r.getShapeCount() == m.getShapeCount();
+        return r.getShapeList().equals(m.getShapeList());
     }
 
     /**

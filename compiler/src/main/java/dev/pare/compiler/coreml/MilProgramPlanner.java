@@ -69,11 +69,23 @@ final class MilProgramPlanner {
     MilProto.Function plan() throws WriteError {
         MilProto.Function.Builder fn = MilProto.Function.newBuilder().setOpset(target.opset());
         for (Value in : graph.inputs()) {
+            if (in.type() instanceof TensorType t && !t.hasRank()) {
+                throw new WriteError("input '" + in.name() + "' has unknown rank; give its shape with --input-shape "
+                        + in.name() + "=D0,D1,...");
+            }
             fn.addInputs(MilProto.NamedValueType.newBuilder().setName(nameOf(in)).setType(type(in.type(), "input '" + in.name() + "'")));
         }
         findAbsorbed();
+        List<Value> readConsts = readConstOrder();
+        int nextConst = 0;
         for (Node node : graph.nodes()) {
             if (absorbed.contains(node)) continue;
+            // Const ops of a read package go where they were (before the op that followed them),
+            // so an unchanged model is written back in its original order.
+            int at = node.location().index();
+            while (at >= 0 && nextConst < readConsts.size() && opIndex(readConsts.get(nextConst)) < at) {
+                constOp(readConsts.get(nextConst++));
+            }
             if (!node.subgraphs().isEmpty()) {
                 throw new WriteError("node '" + node.name() + "' (" + node.op() + ") has nested blocks, which the Core ML writer does not support yet");
             }
@@ -116,6 +128,31 @@ final class MilProgramPlanner {
         }
     }
 
+    /** Value metadata the Core ML reader puts on constants from const ops (ir/MIL_DIALECT.md). */
+    static final String OP_INDEX = "coreml.opIndex";
+    static final String OP_NAME = "coreml.opName";
+
+    private static int opIndex(Value v) {
+        try {
+            return Integer.parseInt(v.metadata().getOrDefault(OP_INDEX, "-1"));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Constants read from const ops that will need a const op again, in their original order. */
+    private List<Value> readConstOrder() {
+        List<Value> out = new ArrayList<>();
+        for (Value c : graph.constants()) {
+            if (opIndex(c) < 0) continue;
+            boolean needed = graph.isOutput(c);
+            for (Value.Use u : c.uses()) needed |= !constexprLike(u.user());
+            if (needed) out.add(c);
+        }
+        out.sort(java.util.Comparator.comparingInt(MilProgramPlanner::opIndex));
+        return out;
+    }
+
     private static boolean constexprLike(Node n) {
         String op = n.op();
         return op.startsWith("mil.constexpr_") || op.equals(PARE_AFFINE) || op.equals(PARE_LUT) || op.equals(PARE_SPARSE);
@@ -127,7 +164,7 @@ final class MilProgramPlanner {
         if (constOps.add(v)) {
             TensorData data = v.data();
             if (data == null) throw new WriteError("constant '" + v.name() + "' has no data");
-            operations.add(constOperation(name, data));
+            operations.add(constOperation(name, v.metadata().getOrDefault(OP_NAME, name), data));
         }
         return name;
     }
@@ -135,13 +172,13 @@ final class MilProgramPlanner {
     /** A generated {@code const} op (an axis, a dtype name) for a non-constexpr op. */
     private String constOp(String hint, TensorData data) {
         String name = names.fresh(hint);
-        operations.add(constOperation(name, data));
+        operations.add(constOperation(name, name, data));
         return name;
     }
 
-    private MilProto.Operation constOperation(String name, TensorData data) {
+    private MilProto.Operation constOperation(String name, String opName, TensorData data) {
         return MilProto.Operation.newBuilder().setType("const")
-                .putAttributes("name", MilValueEncoder.string(opNames.fresh(name)))
+                .putAttributes("name", MilValueEncoder.string(opNames.fresh(opName)))
                 .putAttributes("val", encoder.value(data))
                 .addOutputs(MilProto.NamedValueType.newBuilder().setName(name).setType(MilValueEncoder.valueType(data.type())))
                 .build();
@@ -393,8 +430,24 @@ final class MilProgramPlanner {
         emitConstexprOutputs(type, nameHint, args, outs);
     }
 
-    private void emitConstexprOutputs(String type, String nameHint, List<Map.Entry<String, MilArg>> args,
+    /**
+     * Parameter order of each constexpr op (coremltools' input_spec). Values are encoded, and so
+     * blobs laid out, in this order, as coremltools does.
+     */
+    private static final Map<String, List<String>> INPUT_SPEC = Map.of(
+            "constexpr_affine_dequantize", List.of("quantized_data", "zero_point", "scale", "axis"),
+            "constexpr_cast", List.of("source_val", "output_dtype"),
+            "constexpr_lut_to_dense", List.of("indices", "lut", "shape", "vector_axis"),
+            "constexpr_sparse_to_dense", List.of("nonzero_data", "mask", "shape"),
+            "constexpr_blockwise_shift_scale", List.of("data", "scale", "offset"),
+            "constexpr_lut_to_sparse", List.of("indices_mask", "indices_nonzero_data", "lut", "vector_axis"),
+            "constexpr_sparse_blockwise_shift_scale", List.of("data_mask", "nonzero_data", "scale", "offset"));
+
+    private void emitConstexprOutputs(String type, String nameHint, List<Map.Entry<String, MilArg>> unordered,
                                       List<MilProto.NamedValueType> outputs) throws WriteError {
+        List<String> spec = INPUT_SPEC.getOrDefault(type, List.of());
+        List<Map.Entry<String, MilArg>> args = new ArrayList<>(unordered);
+        args.sort(java.util.Comparator.comparingInt(e -> spec.contains(e.getKey()) ? spec.indexOf(e.getKey()) : spec.size()));
         MilProto.Operation.Builder op = MilProto.Operation.newBuilder().setType(type);
         op.putAttributes("name", MilValueEncoder.string(opNames.fresh(nameHint)));
         boolean asAttributes = !target.atLeast(CoreMlTarget.IOS18);

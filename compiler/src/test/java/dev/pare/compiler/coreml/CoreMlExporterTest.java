@@ -148,7 +148,7 @@ class CoreMlExporterTest {
                 Attributes.of(Map.of(MilParams.ATTRIBUTE, MilParams.attribute(List.of("x"))))));
         Path out = tmp.resolve("u.mlpackage");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> CoreMlExporter.write(g.model, out));
-        assertEquals(out + ": input 'x' has unknown rank; Core ML needs every tensor's rank", e.getMessage());
+        assertEquals(out + ": input 'x' has unknown rank; give its shape with --input-shape x=D0,D1,...", e.getMessage());
         assertFalse(Files.exists(out));
     }
 
@@ -256,5 +256,59 @@ class CoreMlExporterTest {
         g.model.setProperty(CoreMlTarget.PROPERTY, "ios15");
         assertEquals("unknown Core ML target 'ios15' (property coreml.target); choose one of ios16, ios17, ios18",
                 assertThrows(IllegalArgumentException.class, () -> CoreMlTarget.of(g.model)).getMessage());
+    }
+
+    @Test
+    void whatTheReaderKeptIsWrittenBack() throws Exception {
+        MilGraphs g = dense();
+        // the description as read: x was an image, y had a doc string and another shape
+        CoreMlModelProto.ModelDescription readDescription = CoreMlModelProto.ModelDescription.newBuilder()
+                .addInput(CoreMlModelProto.FeatureDescription.newBuilder().setName("x").setShortDescription("pixels")
+                        .setType(CoreMlFeatureTypesProto.FeatureType.newBuilder()
+                                .setImageType(CoreMlFeatureTypesProto.ImageFeatureType.getDefaultInstance())))
+                .addOutput(CoreMlModelProto.FeatureDescription.newBuilder().setName("y").setShortDescription("scores")
+                        .setType(CoreMlFeatureTypesProto.FeatureType.newBuilder().setMultiArrayType(
+                                CoreMlFeatureTypesProto.ArrayFeatureType.newBuilder().addShape(1).addShape(99)
+                                        .setDataType(CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.FLOAT32))))
+                .build();
+        g.model.addOpaqueField(new dev.pare.ir.Model.OpaqueField(2,
+                CoreMlModelProto.Model.newBuilder().setDescription(readDescription).build().toByteArray()));
+        MilProto.Value info = MilValueEncoder.string("9.0");
+        g.model.addOpaqueField(new dev.pare.ir.Model.OpaqueField(502, CoreMlModelProto.Model.newBuilder()
+                .setMlProgram(MilProto.Program.newBuilder().setVersion(1).putAttributes("buildInfo", info)).build().toByteArray()));
+        g.rw.setGraphMetadata(Map.of("coreml.functionAttributes", java.util.Base64.getEncoder().encodeToString(
+                MilProto.Function.newBuilder().putAttributes("note", MilValueEncoder.string("f")).build().toByteArray())));
+        g.model.setProperty("coreml.isUpdatable", "true");
+        Path out = tmp.resolve("kept.mlpackage");
+        CoreMlExporter.write(g.model, out);
+        CoreMlModelProto.Model spec = MlPackage.read(out).model();
+        assertEquals(readDescription.getInput(0), spec.getDescription().getInput(0), "the image input is kept as read");
+        CoreMlModelProto.FeatureDescription y = spec.getDescription().getOutput(0);
+        assertEquals("scores", y.getShortDescription(), "the doc string survives");
+        assertEquals(List.of(1L, 12L), y.getType().getMultiArrayType().getShapeList(), "the shape follows the graph");
+        assertEquals(info, spec.getMlProgram().getAttributesOrThrow("buildInfo"));
+        assertEquals("f", spec.getMlProgram().getFunctionsOrThrow("main").getAttributesOrThrow("note")
+                .getImmediateValue().getTensor().getStrings().getValues(0));
+        assertTrue(spec.getIsUpdatable());
+    }
+
+    @Test
+    void equalBlobsAreStoredOnce() throws Exception {
+        MilGraphs g = new MilGraphs(16);
+        Value w1 = g.constant("W1", MilGraphs.f32(new long[]{12, 16}, 192, -3f));
+        Value w2 = g.constant("W2", MilGraphs.f32(new long[]{12, 16}, 192, -3f));
+        Value b = g.constant("b", MilGraphs.f32(new long[]{12}, 12, 0f));
+        Attributes params = Attributes.of(Map.of(MilParams.ATTRIBUTE, MilParams.attribute(List.of("x", "weight", "bias"))));
+        Value y1 = g.op("y1", "mil.linear", List.of(g.input(), w1, b), TensorType.of(DType.FLOAT32, 1, 12), params);
+        Value y2 = g.op("y2", "mil.linear", List.of(g.input(), w2, b), TensorType.of(DType.FLOAT32, 1, 12), params);
+        g.rw.addOutput(y1);
+        g.rw.addOutput(y2);
+        Path out = tmp.resolve("dedup.mlpackage");
+        CoreMlExporter.write(g.model, out);
+        MlPackage p = MlPackage.read(out);
+        MilProto.Block blk = block(p, "CoreML7");
+        assertEquals(blk.getOperations(0).getAttributesOrThrow("val").getBlobFileValue().getOffset(),
+                blk.getOperations(3).getAttributesOrThrow("val").getBlobFileValue().getOffset(), "W1 and W2 share one blob");
+        assertEquals(2, BlobFile.open(out.resolve(CoreMlExporter.WEIGHTS_PATH)).count());
     }
 }
