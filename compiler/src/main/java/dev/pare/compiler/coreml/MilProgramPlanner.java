@@ -588,7 +588,7 @@ final class MilProgramPlanner {
         return t.withDType(dtype);
     }
 
-    /** Block lengths per axis; Core ML needs every block full. */
+    /** Block lengths per axis (the last block of an axis may be partial; see {@link BlockRefit}). */
     private static long[] blocks(String what, long[] shape, long[] scaleShape, long[] blockSizes) throws WriteError {
         if (scaleShape.length != shape.length) {
             throw new WriteError(what + ": scale has rank " + scaleShape.length + " but the data has rank " + shape.length);
@@ -597,9 +597,9 @@ final class MilProgramPlanner {
         for (int d = 0; d < shape.length; d++) {
             long s = scaleShape[d];
             block[d] = blockSizes != null ? blockSizes[d] : s == 0 ? 1 : (shape[d] + s - 1) / s;
-            if (block[d] <= 0 || shape[d] % block[d] != 0 || shape[d] / block[d] != s) {
-                throw new WriteError(what + ": blocks of " + block[d] + " along axis " + d + " do not divide its "
-                        + shape[d] + " elements evenly; Core ML needs equal blocks (choose a block size that divides the axis)");
+            if (block[d] <= 0 || (shape[d] + block[d] - 1) / block[d] != s) {
+                throw new WriteError(what + ": " + s + " blocks of " + block[d] + " along axis " + d + " do not cover its "
+                        + shape[d] + " elements");
             }
         }
         return block;
@@ -614,9 +614,15 @@ final class MilProgramPlanner {
         if (!dt.isStatic()) throw new WriteError(what + ": quantized data has no static shape");
         long[] shape = dt.shape();
         long[] sShape = sc.type().shape();
-        blocks(what, shape, sShape, blockSizes);
+        long[] block = blocks(what, shape, sShape, blockSizes);
         if (zp != null && !java.util.Arrays.equals(zp.type().shape(), sShape)) {
             throw new WriteError(what + ": zero_point " + zp.type() + " must have the scale's shape " + sc.type());
+        }
+        if (BlockRefit.needed(shape, block)) {
+            // Core ML blocks divide the axis: re-block losslessly (each parameter repeated).
+            sc = BlockRefit.expand(sc, shape, block);
+            if (zp != null) zp = BlockRefit.expand(zp, shape, block);
+            sShape = sc.type().shape();
         }
         DType d = dt.dtype();
         boolean floatData = d == DType.FLOAT32 || d == DType.FLOAT16;
@@ -718,7 +724,11 @@ final class MilProgramPlanner {
         TensorData sc = constant(arg(inner.operand(1), inner), innerWhat, "scale");
         TensorData zp = inner.operands().size() == 3 && !inner.operand(2).isAbsent()
                 ? constant(arg(inner.operand(2), inner), innerWhat, "zero_point") : null;
-        blocks(innerWhat, shape, sc.type().shape(), blockSizes(inner));
+        long[] block = blocks(innerWhat, shape, sc.type().shape(), blockSizes(inner));
+        if (BlockRefit.needed(shape, block)) {
+            sc = BlockRefit.expand(sc, shape, block);
+            if (zp != null) zp = BlockRefit.expand(zp, shape, block);
+        }
         DenseData nz = MilTensors.compact(data, mask);
         List<Map.Entry<String, MilArg>> args = new ArrayList<>();
         args.add(param("data_mask", new MilArg.Const(mask)));

@@ -368,16 +368,32 @@ class CoreMlLoweringTest {
     }
 
     @Test
-    void unevenBlocksAreRefusedOnEveryTarget() {
+    void partialLastBlocksAreReblockedLosslessly() throws Exception {
+        // 40 elements in blocks of 16 (16 + 16 + 8): Core ML blocks must divide the axis, so the
+        // writer uses blocks of gcd(16, 40) = 8 with each scale repeated: [s0 s0 s1 s1 s2].
         MilGraphs g = new MilGraphs(40);
         TensorData data = MilGraphs.bytes(DType.INT8, new long[]{4, 40}, MilGraphs.cycle(160, 100));
+        TensorData scale = TensorData.ofFloats(new long[]{4, 3}, 0.5f, 0.25f, 2f, 1f, 3f, 0.125f, 4f, 8f, 0.75f, 1.5f, 6f, 0.0625f);
         Value d = g.constant("W_q", data);
-        Value s = g.constant("W_scale", MilGraphs.f32(new long[]{4, 3}, 12, 0.01f));
+        Value s = g.constant("W_scale", scale);
         Value w = g.op("W", "pare.affine_dequantize", List.of(d, s), TensorType.of(DType.FLOAT32, 4, 40),
                 Attributes.builder().put("block_sizes", dev.pare.ir.Attribute.ofInts(1, 16)).build());
         g.linear(w, g.constant("b", MilGraphs.f32(new long[]{4}, 4, 0f)));
-        assertEquals("weight 'W' (node y): blocks of 16 along axis 1 do not divide its 40 elements evenly; "
-                + "Core ML needs equal blocks (choose a block size that divides the axis)", refused(g, "ios18"));
+        List<MilProto.Operation> chain = write(g, "ios18");
+        assertEquals(1, chain.size());
+        assertEquals("constexpr_blockwise_shift_scale", chain.get(0).getType());
+        Map<String, String> sig = signature(chain.get(0));
+        assertEquals("INT8[4,40] blob", sig.get("data"));
+        assertEquals("FLOAT32[4,5] blob", sig.get("scale"));
+
+        TensorData intended = dev.pare.passes.compression.PareDialectEvaluator.affineDequantize(data, scale, null, new long[]{1, 16});
+        Path out = tmp.resolve("reblocked.mlpackage");
+        CoreMlExporter.write(g.model, out);
+        dev.pare.ir.Model read = new CoreMlFormat().read(out);
+        dev.pare.ir.Node constexpr = read.graph().nodes().stream()
+                .filter(n -> n.op().equals("mil.constexpr_blockwise_shift_scale")).findFirst().orElseThrow();
+        TensorData written = dev.pare.passes.compression.MilConstexprEvaluator.evaluate(constexpr, Value::data).get(0);
+        assertEquals(intended.bytes(), written.bytes());
     }
 
     @Test
