@@ -96,6 +96,4 @@ final class MilArgs {
         }
         return out;
     }
-
-    static boolean isInteger(DType d) { return d.isInteger() && d != DType.UINT64; }
 }

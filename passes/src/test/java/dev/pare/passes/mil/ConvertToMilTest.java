@@ -238,4 +238,17 @@ class ConvertToMilTest {
                 """);
         assertEquals("graph g(%a: f32[2,5], %b: f32[2,5]) {", run.after().lines().findFirst().orElseThrow());
     }
+
+    @Test
+    void powWithAnIntegerExponentGetsAFloatOne() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f16[3]) {
+                  %two: i64[] = const dense<i64[]: [2]>
+                  %y: f16[3] = onnx.Pow(%x, %two) @pow
+                  return %y
+                }
+                """);
+        assertEquals("dense<f16[]: [2]>", param(node(run, "mil.pow"), "y"));
+        assertEquals("f16[3]", node(run, "mil.pow").result(0).type().toString());
+    }
 }
