@@ -251,4 +251,30 @@ class ConvertToMilTest {
         assertEquals("dense<f16[]: [2]>", param(node(run, "mil.pow"), "y"));
         assertEquals("f16[3]", node(run, "mil.pow").result(0).type().toString());
     }
+
+    @Test
+    void sliceWithComputedEndsAndNearestResizeOfADynamicInput() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[1,S,4], %img: f32[N,3,H,W]) {
+                  %shape: i64[3] = onnx.Shape(%x) @shape
+                  %zero: i64[1] = const dense<i64[1]: [0]>
+                  %one: i64[1] = const dense<i64[1]: [1]>
+                  %two: i64[1] = const dense<i64[1]: [2]>
+                  %len: i64[1] = onnx.Slice(%shape, %one, %two) @len
+                  %y: f32[1,S,4] = onnx.Slice(%x, %zero, %len, %one) @slice
+                  %roi: f32[0] = const dense<f32[0]: []>
+                  %scales: f32[4] = const dense<f32[4]: [1, 1, 2, 3]>
+                  %up: f32[N,3,?,?] = onnx.Resize(%img, %roi, %scales) {mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"} @up
+                  return %y, %up
+                }
+                """);
+        Node slice = run.graph().node("y").orElseThrow();
+        assertEquals("dense<i32[3]: [0, 0, 0]>", param(slice, "begin"));
+        assertEquals("mil.concat", MilParams.get(slice, "end").orElseThrow().producer().op());
+        assertEquals("dense<bool[3]: [true, false, true]>", param(slice, "begin_mask"));
+        assertEquals("f32[1,?,4]", slice.result(0).type().toString());
+        Node up = node(run, "mil.upsample_nearest_neighbor");
+        assertEquals("dense<i32[]: [3]>", param(up, "scale_factor_width"));
+        assertEquals("f32[N,3,?,?]", up.result(0).type().toString());
+    }
 }
