@@ -105,7 +105,11 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             fixInputs();
             initialConstants.addAll(g.constants());
             for (Value c : g.constants()) if (c.hasUses() || g.isOutput(c)) constantsUsedBefore.add(c);
-            retypeInputs();
+            try {
+                retypeInputs();
+            } catch (LoweringException e) {
+                throw new PassFailure("MIL002", "convert_to_mil: graph input default: " + e.getMessage());
+            }
             for (Node n : List.copyOf(g.nodes())) {
                 if (!n.dialect().equals("onnx")) continue;
                 try {
@@ -130,8 +134,9 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
         private void refuseUnsupported() throws PassFailure {
             Map<String, List<String>> missing = new TreeMap<>();
-            for (Node n : g.allNodes()) {
-                if (n.dialect().equals("onnx") && (n.graph() != g || !supports(n))) {
+            // nodes inside subgraphs are not listed: the If / Loop / Scan holding them is
+            for (Node n : g.nodes()) {
+                if (n.dialect().equals("onnx") && !supports(n)) {
                     String type = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
                     missing.computeIfAbsent(type, k -> new ArrayList<>()).add(n.name());
                 }
@@ -150,6 +155,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 DType d = MilDTypes.milOf(t.dtype());
                 if (d != t.dtype()) {
                     rw.setType(in, t.withDType(d));
+                    if (in.data() != null) rw.setInputDefault(in, convertData(in.name(), in.data()));
                     context.statistics().increment("inputs_retyped");
                 }
             }
@@ -216,7 +222,13 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         }
 
         private Value convertConstant(Value v) {
-            TensorData d = v.data();
+            TensorData data = convertData(v.name(), v.data());
+            context.statistics().increment("constants_converted");
+            return rw.addConstant(rw.uniqueValueName(v.name() + "_" + MilDTypes.milName(data.dtype())), data);
+        }
+
+        /** int64-like data as int32 (refusing values int32 cannot hold), float64 as float32. */
+        private static TensorData convertData(String name, TensorData d) {
             DType to = MilDTypes.milOf(d.dtype());
             long count = d.elementCount();
             ByteBuffer src = d.bytes();
@@ -224,19 +236,16 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             if (to == DType.FLOAT32 && d.dtype() == DType.FLOAT64) {
                 for (int i = 0; i < count; i++) dst.putFloat((float) src.getDouble(i * 8));
             } else if (to == DType.INT32 && d instanceof DenseData) {
-                long[] values = MilArgs.longs(v);
-                for (long x : values) {
+                for (long x : MilArgs.longs(d)) {
                     if (x < Integer.MIN_VALUE || x > Integer.MAX_VALUE) {
-                        throw new LoweringException("constant " + v.name() + " holds " + x + ", which int32 cannot (MIL has no int64)");
+                        throw new LoweringException("constant " + name + " holds " + x + ", which int32 cannot (MIL has no int64)");
                     }
                     dst.putInt((int) x);
                 }
             } else {
-                throw new LoweringException("constant " + v.name() + " has dtype " + d.dtype().shortName() + ", which MIL has no tensors of");
+                throw new LoweringException("constant " + name + " has dtype " + d.dtype().shortName() + ", which MIL has no tensors of");
             }
-            context.statistics().increment("constants_converted");
-            return rw.addConstant(rw.uniqueValueName(v.name() + "_" + MilDTypes.milName(to)),
-                    TensorData.ofBuffer(TensorType.of(to, d.type().shape()), dst.flip()));
+            return TensorData.ofBuffer(TensorType.of(to, d.type().shape()), dst.flip());
         }
 
         /** Graph outputs that are ONNX-typed constants become their MIL copies. */

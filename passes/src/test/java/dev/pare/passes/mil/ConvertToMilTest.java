@@ -277,4 +277,34 @@ class ConvertToMilTest {
         assertEquals("dense<i32[]: [3]>", param(up, "scale_factor_width"));
         assertEquals("f32[N,3,?,?]", up.result(0).type().toString());
     }
+
+    @Test
+    void anInt64InputWithADefaultGetsAnInt32Default() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[2], %n: i64[1]) {
+                  default %n = dense<i64[1]: [3]>
+                  %y: f32[2] = onnx.Relu(%x) @relu
+                  %z: i64[1] = onnx.Add(%n, %n) @add
+                  return %y, %z
+                }
+                """);
+        assertEquals("dense<i32[1]: [3]>", dev.pare.ir.IrPrinter.data(run.graph().inputs().get(1).data()));
+        assertEquals("i32[1]", run.graph().outputs().get(1).type().toString());
+    }
+
+    @Test
+    void opsInsideSubgraphsAreReportedThroughTheirHolder() {
+        PassFailure f = tester(13).assertFails("""
+                graph g(%c: bool[], %x: f32[2]) {
+                  %y: f32[2] = onnx.If(%c) {then_branch=graph then() {
+                    %a: f32[2] = onnx.Relu(%x) @inner_relu
+                    return %a
+                  }, else_branch=graph else() {
+                    return %x
+                  }} @branch
+                  return %y
+                }
+                """);
+        assertEquals("convert_to_mil: no MIL lowering for 1 op type: If (branch)", f.getMessage());
+    }
 }
