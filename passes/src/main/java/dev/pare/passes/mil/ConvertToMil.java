@@ -34,7 +34,8 @@ import java.util.TreeMap;
  * input shapes lowers to compute ops only. MIL has no int64 or float64 tensors: such inputs,
  * constants and results become int32 / float32. {@code pare.*} nodes stay as they are and keep
  * feeding the ops that replace their ONNX users. If some op has no lowering the pass fails before
- * changing anything, naming every such op type and its nodes.
+ * changing anything, naming every such op type and its nodes; an op whose attributes have no MIL
+ * form fails naming the node, also before changing anything (a scratch copy is converted first).
  */
 public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
@@ -60,7 +61,12 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
     @Override public Options defaults() { return new Options(List.of(), 0, 1 << 20); }
 
     @Override public Pass create(ScopedOptions<Options> options) {
-        return (graph, context) -> new Converter(graph, options.base(), context).run();
+        return (graph, context) -> {
+            // Convert a scratch copy first, so that a refusal leaves the real graph untouched.
+            Graph scratch = GraphCopy.of(graph);
+            if (scratch != null) new Converter(scratch, options.base(), new QuietContext(context)).run();
+            return new Converter(graph, options.base(), context).run();
+        };
     }
 
     /** Op types with a lowering (besides those that only fold). */

@@ -307,4 +307,23 @@ class ConvertToMilTest {
                 """);
         assertEquals("convert_to_mil: no MIL lowering for 1 op type: If (branch)", f.getMessage());
     }
+
+    @Test
+    void aRefusedAttributeLeavesTheGraphUntouched() throws Exception {
+        String ir = """
+                graph g(%x: f32[1,1,4,4], %m: i64[2]) {
+                  %r: f32[1,1,4,4] = onnx.Relu(%x) @relu
+                  %k: i64[2] = onnx.Add(%m, %m) @add
+                  %y: f32[1,1,4,4] = onnx.MaxPool(%r) {kernel_shape=[2, 2], dilations=[2, 2], pads=[1, 1, 1, 1]} @pool
+                  return %y, %k
+                }
+                """;
+        Graph g = dev.pare.ir.text.IrParser.parse(ir);
+        String before = dev.pare.ir.IrPrinter.print(g);
+        PassFailure f = org.junit.jupiter.api.Assertions.assertThrows(PassFailure.class, () -> new ConvertToMil()
+                .create(dev.pare.spi.ScopedOptions.uniform(new ConvertToMil().defaults())).run(g, new dev.pare.testkit.TestPassContext()));
+        assertEquals("convert_to_mil: MaxPool 'pool': dilated pooling has no MIL form", f.getMessage());
+        assertEquals("pool", f.nodeName());
+        assertEquals(before, dev.pare.ir.IrPrinter.print(g));
+    }
 }
