@@ -181,6 +181,10 @@ final class NnLowerings {
         if (out[0] != shape[0] || out[1] != shape[1]) throw op.fail("only the last two dimensions may be resized");
         String transform = op.attrString("coordinate_transformation_mode", op.node.opType().equals("Upsample") ? "asymmetric" : "half_pixel");
         if (op.hasAttr("axes")) throw op.fail("the axes attribute is not supported");
+        if (op.attrInt("antialias", 0) != 0) throw op.fail("antialias=1 has no MIL form");
+        if (!op.attrString("keep_aspect_ratio_policy", "stretch").equals("stretch")) {
+            throw op.fail("keep_aspect_ratio_policy=" + op.attrString("keep_aspect_ratio_policy", "") + " is not supported");
+        }
         if (mode.equals("nearest")) {
             long sh = out[2] / shape[2];
             long sw = out[3] / shape[3];

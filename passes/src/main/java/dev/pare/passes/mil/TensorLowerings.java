@@ -365,8 +365,8 @@ final class TensorLowerings {
         long[] target = op.constInts(1);
         long[] s = op.staticShape(0);
         if (target == null || s == null) {
-            Value zeros = op.e.op("fill", op.e.tmp("zeros"), "shape", op.in(1), "value", op.scalarLike(x, op.e.tmp("zero"), 0));
             if (x.tensorType().dtype() == DType.BOOL) throw op.fail("expanding a bool tensor to a computed shape is not supported");
+            Value zeros = op.e.op("fill", op.e.tmp("zeros"), "shape", op.in(1), "value", op.scalarLike(x, op.e.tmp("zero"), 0));
             return OnnxOp.one(op.e.op("add", op.e.out(0), "x", x, "y", zeros));
         }
         int rank = Math.max(s.length, target.length);
