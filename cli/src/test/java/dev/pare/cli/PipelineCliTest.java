@@ -249,10 +249,11 @@ class PipelineCliTest {
         CliRun r = run("passes", "--plugin-path", plugins.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("""
-                Passes: 11
+                Passes: 12
                   name                   kind      summary
                   const_deduplication    optional  Merges constants and Constant nodes with identical contents.
                   const_folding          optional  Evaluates shape arithmetic and other exact ops on constant operands.
+                  convert_to_mil         required  Lowers ONNX ops to Core ML MIL ops (folding static shape arithmetic).
                   dead_code_elimination  optional  Removes nodes and constants whose values are never used.
                   decompress_weights     required  Expands compressed weights (pare dialect ops on constants) back to dense constants.
                   fail_on_op             optional  Fails on the first node of an op type

@@ -77,6 +77,26 @@ class ConvertToMilRealModelsTest {
         assertTrue(ops.size() > 1);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void convertsFullyWithSymbolicShapesToo(String name, Path file, List<String> ignored) throws Exception {
+        Model model = new OnnxFormat().read(file);
+        Graph g = model.graph();
+        ConvertToMil.Options options = new ConvertToMil.Options(List.of(), model.opsetVersion(""), 1 << 20);
+        new ConvertToMil().create(ScopedOptions.uniform(options)).run(g, context(new TreeMap<>()));
+
+        assertEquals(List.of(), Verifier.verify(g));
+        List<String> problems = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            if (!n.dialect().equals("mil")) problems.add(n + " is not a mil op");
+            for (Value r : n.results()) {
+                TensorType t = r.tensorType();
+                if (!t.hasRank() || !MIL_DTYPES.contains(t.dtype())) problems.add(r + " is typed " + t);
+            }
+        }
+        assertEquals(List.of(), problems);
+    }
+
     private static void checkTyped(Value v, List<String> problems) {
         TensorType t = v.tensorType();
         if (!t.isStatic() || !MIL_DTYPES.contains(t.dtype())) problems.add(v + " is typed " + t);

@@ -22,7 +22,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,7 +34,8 @@ import java.util.TreeMap;
  * input shapes lowers to compute ops only. MIL has no int64 or float64 tensors: such inputs,
  * constants and results become int32 / float32. {@code pare.*} nodes stay as they are and keep
  * feeding the ops that replace their ONNX users. If some op has no lowering the pass fails before
- * changing anything, naming every such op type and its nodes.
+ * changing anything, naming every such op type and its nodes; an op whose attributes have no MIL
+ * form fails naming the node, also before changing anything (a scratch copy is converted first).
  */
 public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
@@ -61,7 +61,12 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
     @Override public Options defaults() { return new Options(List.of(), 0, 1 << 20); }
 
     @Override public Pass create(ScopedOptions<Options> options) {
-        return (graph, context) -> new Converter(graph, options.base(), context).run();
+        return (graph, context) -> {
+            // Convert a scratch copy first, so that a refusal leaves the real graph untouched.
+            Graph scratch = GraphCopy.of(graph);
+            if (scratch != null) new Converter(scratch, options.base(), new QuietContext(context)).run();
+            return new Converter(graph, options.base(), context).run();
+        };
     }
 
     /** Op types with a lowering (besides those that only fold). */
@@ -106,7 +111,11 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             fixInputs();
             initialConstants.addAll(g.constants());
             for (Value c : g.constants()) if (c.hasUses() || g.isOutput(c)) constantsUsedBefore.add(c);
-            retypeInputs();
+            try {
+                retypeInputs();
+            } catch (LoweringException e) {
+                throw new PassFailure("MIL002", "convert_to_mil: graph input default: " + e.getMessage());
+            }
             for (Node n : List.copyOf(g.nodes())) {
                 if (!n.dialect().equals("onnx")) continue;
                 try {
@@ -131,8 +140,9 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
         private void refuseUnsupported() throws PassFailure {
             Map<String, List<String>> missing = new TreeMap<>();
-            for (Node n : g.allNodes()) {
-                if (n.dialect().equals("onnx") && (n.graph() != g || !supports(n))) {
+            // nodes inside subgraphs are not listed: the If / Loop / Scan holding them is
+            for (Node n : g.nodes()) {
+                if (n.dialect().equals("onnx") && !supports(n)) {
                     String type = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
                     missing.computeIfAbsent(type, k -> new ArrayList<>()).add(n.name());
                 }
@@ -151,6 +161,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 DType d = MilDTypes.milOf(t.dtype());
                 if (d != t.dtype()) {
                     rw.setType(in, t.withDType(d));
+                    if (in.data() != null) rw.setInputDefault(in, convertData(in.name(), in.data()));
                     context.statistics().increment("inputs_retyped");
                 }
             }
@@ -217,7 +228,13 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         }
 
         private Value convertConstant(Value v) {
-            TensorData d = v.data();
+            TensorData data = convertData(v.name(), v.data());
+            context.statistics().increment("constants_converted");
+            return rw.addConstant(rw.uniqueValueName(v.name() + "_" + MilDTypes.milName(data.dtype())), data);
+        }
+
+        /** int64-like data as int32 (refusing values int32 cannot hold), float64 as float32. */
+        private static TensorData convertData(String name, TensorData d) {
             DType to = MilDTypes.milOf(d.dtype());
             long count = d.elementCount();
             ByteBuffer src = d.bytes();
@@ -225,19 +242,16 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             if (to == DType.FLOAT32 && d.dtype() == DType.FLOAT64) {
                 for (int i = 0; i < count; i++) dst.putFloat((float) src.getDouble(i * 8));
             } else if (to == DType.INT32 && d instanceof DenseData) {
-                long[] values = MilArgs.longs(v);
-                for (long x : values) {
+                for (long x : MilArgs.longs(d)) {
                     if (x < Integer.MIN_VALUE || x > Integer.MAX_VALUE) {
-                        throw new LoweringException("constant " + v.name() + " holds " + x + ", which int32 cannot (MIL has no int64)");
+                        throw new LoweringException("constant " + name + " holds " + x + ", which int32 cannot (MIL has no int64)");
                     }
                     dst.putInt((int) x);
                 }
             } else {
-                throw new LoweringException("constant " + v.name() + " has dtype " + d.dtype().shortName() + ", which MIL has no tensors of");
+                throw new LoweringException("constant " + name + " has dtype " + d.dtype().shortName() + ", which MIL has no tensors of");
             }
-            context.statistics().increment("constants_converted");
-            return rw.addConstant(rw.uniqueValueName(v.name() + "_" + MilDTypes.milName(to)),
-                    TensorData.ofBuffer(TensorType.of(to, d.type().shape()), dst.flip()));
+            return TensorData.ofBuffer(TensorType.of(to, d.type().shape()), dst.flip());
         }
 
         /** Graph outputs that are ONNX-typed constants become their MIL copies. */

@@ -15,7 +15,17 @@ final class ElementwiseLowerings {
         binary(m, "Add", "add");
         binary(m, "Sub", "sub");
         binary(m, "Mul", "mul");
-        binary(m, "Pow", "pow");
+        m.put("Pow", op -> {
+            // ONNX lets the exponent have another numeric type; MIL pow takes one dtype
+            Value x = op.in(0);
+            Value y = op.in(1);
+            if (y.tensorType().dtype() != x.tensorType().dtype() && x.tensorType().dtype().isFloatingPoint()) {
+                double[] e = op.constFloats(1);
+                if (e == null || e.length != 1) throw op.fail("an exponent of another dtype must be a constant scalar");
+                y = op.floatLike(x, op.e.tmp("exponent"), e[0]);
+            }
+            return OnnxOp.one(op.e.op("pow", op.e.out(0), "x", x, "y", y));
+        });
         binary(m, "Equal", "equal");
         binary(m, "Less", "less");
         binary(m, "LessOrEqual", "less_equal");

@@ -77,8 +77,10 @@ final class MilArgs {
     }
 
     /** Values of an integer or bool constant. */
-    static long[] longs(Value v) {
-        TensorData d = v.data();
+    static long[] longs(Value v) { return longs(v.data()); }
+
+    /** Values of integer or bool data. */
+    static long[] longs(TensorData d) {
         ByteBuffer b = d.bytes();
         int n = (int) d.elementCount();
         long[] out = new long[n];
@@ -91,11 +93,9 @@ final class MilArgs {
                 case INT16 -> b.getShort(i * 2);
                 case UINT16 -> b.getShort(i * 2) & 0xFFFF;
                 case UINT32 -> b.getInt(i * 4) & 0xFFFFFFFFL;
-                default -> throw new IllegalArgumentException(v + " is not an integer constant (" + d.dtype() + ")");
+                default -> throw new IllegalArgumentException("not an integer tensor (" + d.dtype().shortName() + ")");
             };
         }
         return out;
     }
-
-    static boolean isInteger(DType d) { return d.isInteger() && d != DType.UINT64; }
 }

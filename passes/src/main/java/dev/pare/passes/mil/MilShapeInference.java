@@ -375,8 +375,9 @@ final class MilShapeInference {
 
     private static List<Dim> slice(MilArgs a) {
         List<Dim> x = a.dims("x");
-        long[] begin = a.ints("begin");
-        long[] end = a.ints("end");
+        boolean known = a.value("begin").isConstant() && a.value("end").isConstant();
+        long[] begin = known ? a.ints("begin") : new long[x.size()];
+        long[] end = known ? a.ints("end") : new long[x.size()];
         long[] stride = a.has("stride") ? a.ints("stride") : filled(x.size(), 1);
         boolean[] bm = a.has("begin_mask") ? a.bools("begin_mask") : new boolean[x.size()];
         boolean[] em = a.has("end_mask") ? a.bools("end_mask") : new boolean[x.size()];
@@ -387,7 +388,7 @@ final class MilShapeInference {
                 out.add(d);
                 continue;
             }
-            if (!fixed(d)) {
+            if (!fixed(d) || !known) {
                 out.add(Dim.UNKNOWN);
                 continue;
             }

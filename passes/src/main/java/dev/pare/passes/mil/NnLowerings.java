@@ -146,8 +146,8 @@ final class NnLowerings {
     /** Resize (opset 10: X, scales; 11+: X, roi, scales, sizes) and Upsample (scales attribute or input). */
     private static List<Value> resize(OnnxOp op) {
         Value x = op.in(0);
+        if (op.rank(0) != 4) throw op.fail("only rank-4 inputs are supported, got rank " + op.rank(0));
         long[] shape = op.staticShape(0);
-        if (shape == null || shape.length != 4) throw op.fail("needs a static rank-4 input");
         double[] scales = null;
         long[] sizes = null;
         if (op.node.opType().equals("Upsample")) {
@@ -166,12 +166,25 @@ final class NnLowerings {
         }
         if (scales != null && scales.length == 0) scales = null;
         if (scales == null && sizes == null) throw op.fail("scales or sizes must be constants");
+        String mode = op.attrString("mode", "nearest");
+        if (shape == null) {
+            // a dynamic input resizes by integer scale factors only (nearest needs nothing else)
+            if (scales == null || !mode.equals("nearest")) throw op.fail(mode + " resize of an input without a static shape needs integer scales and mode nearest");
+            shape = new long[] {1, 1, 1, 1};
+            for (int i = 0; i < 4; i++) {
+                if (scales[i] != Math.rint(scales[i]) || scales[i] < 1) throw op.fail("nearest resize needs integer scales on H and W, got " + scales[i]);
+            }
+            if (scales[0] != 1 || scales[1] != 1) throw op.fail("only the last two dimensions may be resized");
+        }
         long[] out = new long[4];
         for (int i = 0; i < 4; i++) out[i] = sizes != null ? sizes[i] : (long) Math.floor(shape[i] * scales[i]);
         if (out[0] != shape[0] || out[1] != shape[1]) throw op.fail("only the last two dimensions may be resized");
-        String mode = op.attrString("mode", "nearest");
         String transform = op.attrString("coordinate_transformation_mode", op.node.opType().equals("Upsample") ? "asymmetric" : "half_pixel");
         if (op.hasAttr("axes")) throw op.fail("the axes attribute is not supported");
+        if (op.attrInt("antialias", 0) != 0) throw op.fail("antialias=1 has no MIL form");
+        if (!op.attrString("keep_aspect_ratio_policy", "stretch").equals("stretch")) {
+            throw op.fail("keep_aspect_ratio_policy=" + op.attrString("keep_aspect_ratio_policy", "") + " is not supported");
+        }
         if (mode.equals("nearest")) {
             long sh = out[2] / shape[2];
             long sw = out[3] / shape[3];

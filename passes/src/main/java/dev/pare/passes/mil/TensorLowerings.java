@@ -228,10 +228,11 @@ final class TensorLowerings {
             ends = op.attrInts("ends");
             axes = op.attrInts("axes");
         } else {
-            starts = op.requireConstInts(1, "starts");
-            ends = op.requireConstInts(2, "ends");
             axes = op.present(3) ? op.requireConstInts(3, "axes") : null;
             steps = op.present(4) ? op.requireConstInts(4, "steps") : null;
+            starts = op.constInts(1);
+            ends = op.constInts(2);
+            if (starts == null || ends == null) return dynamicSlice(op, axes, steps);
         }
         List<Dim> dims = op.dims(0);
         int rank = dims.size();
@@ -284,6 +285,58 @@ final class TensorLowerings {
                 "stride", stride, "begin_mask", beginMask, "end_mask", endMask));
     }
 
+    /**
+     * Slice whose starts or ends are computed (shape arithmetic on symbolic sizes): begin and end
+     * are assembled from the sliced entries; positive steps only, bounds as computed.
+     */
+    private static List<Value> dynamicSlice(OnnxOp op, long[] axes, long[] steps) {
+        int rank = op.rank(0);
+        Dim count = (op.present(1) ? op.raw(1) : op.raw(2)).tensorType().dims().get(0);
+        if (!(count instanceof Dim.Fixed f)) throw op.fail("starts of unknown length");
+        int k = (int) f.size();
+        int[] which = new int[rank];
+        Arrays.fill(which, -1);
+        long[] stride = new long[rank];
+        Arrays.fill(stride, 1);
+        for (int i = 0; i < k; i++) {
+            int ax = (int) op.axis(axes == null ? i : axes[i], rank);
+            which[ax] = i;
+            if (steps != null) {
+                if (steps[i] <= 0) throw op.fail("computed starts or ends need positive steps");
+                stride[ax] = steps[i];
+            }
+        }
+        Value begin = bound(op, 1, which, "begin");
+        Value end = bound(op, 2, which, "end");
+        boolean[] open = new boolean[rank];
+        for (int d = 0; d < rank; d++) open[d] = which[d] < 0;
+        return OnnxOp.one(op.e.op("slice_by_index", op.e.out(0), "x", op.in(0), "begin", begin, "end", end,
+                "stride", stride, "begin_mask", open, "end_mask", open.clone()));
+    }
+
+    /** The full-rank begin or end vector: entry {@code which[d]} of the ONNX operand, 0 for axes not sliced. */
+    private static Value bound(OnnxOp op, int operand, int[] which, String name) {
+        long[] constant = op.constInts(operand);
+        if (constant != null) {
+            long[] out = new long[which.length];
+            for (int d = 0; d < which.length; d++) out[d] = which[d] < 0 ? 0 : clampInt(constant[which[d]]);
+            return op.e.constant(op.e.tmp(name), MilEmitter.int32(new long[] {out.length}, out));
+        }
+        Value v = op.in(operand);
+        List<Value> parts = new ArrayList<>();
+        for (int d = 0; d < which.length; d++) {
+            if (which[d] < 0) {
+                parts.add(op.e.constant(op.e.tmp(name + "_" + d), MilEmitter.int32(new long[] {1}, 0)));
+            } else {
+                parts.add(op.e.op("slice_by_index", op.e.tmp(name + "_" + d), "x", v, "begin", new long[] {which[d]},
+                        "end", new long[] {which[d] + 1}, "stride", new long[] {1},
+                        "begin_mask", new boolean[] {false}, "end_mask", new boolean[] {false}));
+            }
+        }
+        if (parts.size() == 1) return parts.get(0);
+        return op.e.op("concat", op.e.tmp(name), "values", parts, "axis", 0L, "interleave", false);
+    }
+
     private static long clampInt(long v) { return Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, v)); }
 
     private static List<Value> gather(OnnxOp op) {
@@ -312,8 +365,8 @@ final class TensorLowerings {
         long[] target = op.constInts(1);
         long[] s = op.staticShape(0);
         if (target == null || s == null) {
-            Value zeros = op.e.op("fill", op.e.tmp("zeros"), "shape", op.in(1), "value", op.scalarLike(x, op.e.tmp("zero"), 0));
             if (x.tensorType().dtype() == DType.BOOL) throw op.fail("expanding a bool tensor to a computed shape is not supported");
+            Value zeros = op.e.op("fill", op.e.tmp("zeros"), "shape", op.in(1), "value", op.scalarLike(x, op.e.tmp("zero"), 0));
             return OnnxOp.one(op.e.op("add", op.e.out(0), "x", x, "y", zeros));
         }
         int rank = Math.max(s.length, target.length);

@@ -238,4 +238,92 @@ class ConvertToMilTest {
                 """);
         assertEquals("graph g(%a: f32[2,5], %b: f32[2,5]) {", run.after().lines().findFirst().orElseThrow());
     }
+
+    @Test
+    void powWithAnIntegerExponentGetsAFloatOne() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f16[3]) {
+                  %two: i64[] = const dense<i64[]: [2]>
+                  %y: f16[3] = onnx.Pow(%x, %two) @pow
+                  return %y
+                }
+                """);
+        assertEquals("dense<f16[]: [2]>", param(node(run, "mil.pow"), "y"));
+        assertEquals("f16[3]", node(run, "mil.pow").result(0).type().toString());
+    }
+
+    @Test
+    void sliceWithComputedEndsAndNearestResizeOfADynamicInput() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[1,S,4], %img: f32[N,3,H,W]) {
+                  %shape: i64[3] = onnx.Shape(%x) @shape
+                  %zero: i64[1] = const dense<i64[1]: [0]>
+                  %one: i64[1] = const dense<i64[1]: [1]>
+                  %two: i64[1] = const dense<i64[1]: [2]>
+                  %len: i64[1] = onnx.Slice(%shape, %one, %two) @len
+                  %y: f32[1,S,4] = onnx.Slice(%x, %zero, %len, %one) @slice
+                  %roi: f32[0] = const dense<f32[0]: []>
+                  %scales: f32[4] = const dense<f32[4]: [1, 1, 2, 3]>
+                  %up: f32[N,3,?,?] = onnx.Resize(%img, %roi, %scales) {mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"} @up
+                  return %y, %up
+                }
+                """);
+        Node slice = run.graph().node("y").orElseThrow();
+        assertEquals("dense<i32[3]: [0, 0, 0]>", param(slice, "begin"));
+        assertEquals("mil.concat", MilParams.get(slice, "end").orElseThrow().producer().op());
+        assertEquals("dense<bool[3]: [true, false, true]>", param(slice, "begin_mask"));
+        assertEquals("f32[1,?,4]", slice.result(0).type().toString());
+        Node up = node(run, "mil.upsample_nearest_neighbor");
+        assertEquals("dense<i32[]: [3]>", param(up, "scale_factor_width"));
+        assertEquals("f32[N,3,?,?]", up.result(0).type().toString());
+    }
+
+    @Test
+    void anInt64InputWithADefaultGetsAnInt32Default() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[2], %n: i64[1]) {
+                  default %n = dense<i64[1]: [3]>
+                  %y: f32[2] = onnx.Relu(%x) @relu
+                  %z: i64[1] = onnx.Add(%n, %n) @add
+                  return %y, %z
+                }
+                """);
+        assertEquals("dense<i32[1]: [3]>", dev.pare.ir.IrPrinter.data(run.graph().inputs().get(1).data()));
+        assertEquals("i32[1]", run.graph().outputs().get(1).type().toString());
+    }
+
+    @Test
+    void opsInsideSubgraphsAreReportedThroughTheirHolder() {
+        PassFailure f = tester(13).assertFails("""
+                graph g(%c: bool[], %x: f32[2]) {
+                  %y: f32[2] = onnx.If(%c) {then_branch=graph then() {
+                    %a: f32[2] = onnx.Relu(%x) @inner_relu
+                    return %a
+                  }, else_branch=graph else() {
+                    return %x
+                  }} @branch
+                  return %y
+                }
+                """);
+        assertEquals("convert_to_mil: no MIL lowering for 1 op type: If (branch)", f.getMessage());
+    }
+
+    @Test
+    void aRefusedAttributeLeavesTheGraphUntouched() throws Exception {
+        String ir = """
+                graph g(%x: f32[1,1,4,4], %m: i64[2]) {
+                  %r: f32[1,1,4,4] = onnx.Relu(%x) @relu
+                  %k: i64[2] = onnx.Add(%m, %m) @add
+                  %y: f32[1,1,4,4] = onnx.MaxPool(%r) {kernel_shape=[2, 2], dilations=[2, 2], pads=[1, 1, 1, 1]} @pool
+                  return %y, %k
+                }
+                """;
+        Graph g = dev.pare.ir.text.IrParser.parse(ir);
+        String before = dev.pare.ir.IrPrinter.print(g);
+        PassFailure f = org.junit.jupiter.api.Assertions.assertThrows(PassFailure.class, () -> new ConvertToMil()
+                .create(dev.pare.spi.ScopedOptions.uniform(new ConvertToMil().defaults())).run(g, new dev.pare.testkit.TestPassContext()));
+        assertEquals("convert_to_mil: MaxPool 'pool': dilated pooling has no MIL form", f.getMessage());
+        assertEquals("pool", f.nodeName());
+        assertEquals(before, dev.pare.ir.IrPrinter.print(g));
+    }
 }
