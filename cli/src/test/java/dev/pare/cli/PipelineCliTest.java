@@ -249,8 +249,9 @@ class PipelineCliTest {
         CliRun r = run("passes", "--plugin-path", plugins.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("""
-                Passes: 11
+                Passes: 12
                   name                   kind      summary
+                  activation_quantize    required  Calibrates activation ranges on sample inputs and inserts int8/uint8 quantize-dequantize pairs.
                   const_deduplication    optional  Merges constants and Constant nodes with identical contents.
                   const_folding          optional  Evaluates shape arithmetic and other exact ops on constant operands.
                   dead_code_elimination  optional  Removes nodes and constants whose values are never used.
@@ -309,7 +310,7 @@ class PipelineCliTest {
         Files.writeString(lib.resolve("mine.pipeline"), "// mine\npipeline TIDY = dead_code_elimination;\n");
         CliRun r = run("pipelines", "--pipeline-path", lib.toString());
         assertEquals(0, r.exitCode(), r.err());
-        assertEquals("Pipelines: 12\n"
+        assertEquals("Pipelines: 13\n"
                 + "  name                   defined at\n"
                 + "  CLEANUP                <builtin>/CLEANUP.pipeline:2:10\n"
                 + "  DEFAULT                <builtin>/DEFAULT.pipeline:2:10\n"
@@ -322,7 +323,8 @@ class PipelineCliTest {
                 + "  PRUNE_50               <builtin>/PRUNE_50.pipeline:2:10\n"
                 + "  QUANTIZE_INT4_BLOCK32  <builtin>/QUANTIZE_INT4_BLOCK32.pipeline:2:10\n"
                 + "  QUANTIZE_INT8          <builtin>/QUANTIZE_INT8.pipeline:2:10\n"
-                + "  TIDY                   " + lib.resolve("mine.pipeline") + ":2:10\n", r.out());
+                + "  TIDY                   " + lib.resolve("mine.pipeline") + ":2:10\n"
+                + "  W8A8                   <builtin>/W8A8.pipeline:3:10\n", r.out());
     }
 
     @Test

@@ -6,10 +6,12 @@ import com.google.inject.ProvisionException;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import com.google.inject.multibindings.Multibinder;
+import com.google.inject.multibindings.OptionalBinder;
 import dev.pare.compiler.passmanager.PassInstrumentation;
 import dev.pare.compiler.passmanager.ServiceLookup;
 import dev.pare.compiler.pipeline.PipelineCompiler;
 import dev.pare.compiler.registry.PassRegistry;
+import dev.pare.compiler.runtime.CalibrationDataReader;
 import dev.pare.compiler.runtime.ModelExecutorFactory;
 import dev.pare.compiler.runtime.OrtModelExecutor;
 import dev.pare.compiler.registry.RegistryException;
@@ -41,6 +43,8 @@ public final class CompilerModule extends AbstractModule {
         bind(CompilerConfig.class).toInstance(config);
         bind(ServiceLookup.class).to(GuiceServiceLookup.class);
         Multibinder.newSetBinder(binder(), PassInstrumentation.class);
+        // The file readers of --calibration-data set the default; tests may set the binding.
+        OptionalBinder.newOptionalBinder(binder(), CalibrationDataReader.class);
     }
 
     /** ONNX Runtime runs the model when a pass asks for a {@link dev.pare.spi.ModelExecutor}. */

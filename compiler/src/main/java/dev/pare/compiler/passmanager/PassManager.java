@@ -88,7 +88,22 @@ public final class PassManager {
 
     /** Runs the pipeline over a model's main graph. */
     public RunReport run(PipelineSpec spec, Model model) throws PassManagerException {
-        return run(spec, model.graph(), services.forModel(model));
+        ServiceLookup scoped = services.forModel(model);
+        try {
+            return run(spec, model.graph(), scoped);
+        } finally {
+            closeQuietly(scoped);
+        }
+    }
+
+    /** Model-scoped services (e.g. open calibration files) are released after the run; a failure there changes nothing. */
+    private static void closeQuietly(ServiceLookup scoped) {
+        if (!(scoped instanceof AutoCloseable c)) return;
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // the run's own outcome is what the caller needs
+        }
     }
 
     /** Runs the pipeline over {@code graph}, changing it in place. */

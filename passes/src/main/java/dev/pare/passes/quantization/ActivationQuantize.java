@@ -21,6 +21,7 @@ import dev.pare.spi.PassProvider;
 import dev.pare.spi.PassResult;
 import dev.pare.spi.ScopedOptions;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -149,8 +150,12 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                 context.diagnostics().note("AQ102", Location.UNKNOWN, "activation_quantize: no activation to quantize");
                 return PassResult.UNCHANGED;
             }
-            CalibrationData data = context.service(CalibrationData.class)
-                    .orElseThrow(() -> new PassFailure("AQ001", NO_CALIBRATION_DATA));
+            CalibrationData data;
+            try {
+                data = context.service(CalibrationData.class).orElseThrow(() -> new PassFailure("AQ001", NO_CALIBRATION_DATA));
+            } catch (UncheckedIOException e) {
+                throw new PassFailure("AQ005", "activation_quantize: cannot read the calibration data: " + e.getCause().getMessage());
+            }
             ModelExecutor executor = context.service(ModelExecutor.class)
                     .orElseThrow(() -> new PassFailure("AQ002", "activation_quantize needs a model executor to run the model, and none is bound"));
             calibrate(targets, data, executor);
