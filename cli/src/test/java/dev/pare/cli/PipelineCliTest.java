@@ -324,7 +324,7 @@ class PipelineCliTest {
                 + "  QUANTIZE_INT4_BLOCK32  <builtin>/QUANTIZE_INT4_BLOCK32.pipeline:2:10\n"
                 + "  QUANTIZE_INT8          <builtin>/QUANTIZE_INT8.pipeline:2:10\n"
                 + "  TIDY                   " + lib.resolve("mine.pipeline") + ":2:10\n"
-                + "  W8A8                   <builtin>/W8A8.pipeline:3:10\n", r.out());
+                + "  W8A8                   <builtin>/W8A8.pipeline:5:10\n", r.out());
     }
 
     @Test

@@ -37,7 +37,7 @@ final class CalibratedCompile {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         Model m = new OnnxFormat().read(model);
         RunReport report = managers.create(PassManagerOptions.DEFAULTS, quiet, null)
-                .run(injector.getInstance(PipelineCompiler.class).named(pipeline), m);
+                .run(injector.getInstance(PipelineCompiler.class).parseArgument(pipeline), m);
         new OnnxFormat().write(m, out);
         return report;
     }
