@@ -19,6 +19,7 @@ final class RangeCollector {
     private double min = Double.POSITIVE_INFINITY;
     private double max = Double.NEGATIVE_INFINITY;
     private long count;
+    private long zeros; // exact zeros are kept out of the bins (see entropyThreshold)
 
     /** {@code withHistogram}: keep the histogram too (percentile and entropy need it). */
     RangeCollector(boolean withHistogram) {
@@ -79,9 +80,13 @@ final class RangeCollector {
         for (int i = 0; i < n; i++) {
             float v = values.get(start + i);
             if (!Float.isFinite(v)) continue;
+            added++;
+            if (v == 0) {
+                zeros++;
+                continue;
+            }
             int bin = (int) ((v + r) * perBin);
             histogram[bin < 0 ? 0 : bin >= BINS ? BINS - 1 : bin]++;
-            added++;
         }
         count += added;
     }
@@ -94,10 +99,11 @@ final class RangeCollector {
         halfRange *= 2;
     }
 
-    /** |x| counts: bin j covers [j, j+1) * R / HALF. */
-    private long[] folded() {
+    /** |x| counts: bin j covers [j, j+1) * R / HALF; exact zeros in bin 0 when {@code withZeros}. */
+    private long[] folded(boolean withZeros) {
         long[] a = new long[HALF];
         for (int j = 0; j < HALF; j++) a[j] = histogram[HALF + j] + histogram[HALF - 1 - j];
+        if (withZeros) a[0] += zeros;
         return a;
     }
 
@@ -111,7 +117,7 @@ final class RangeCollector {
         double fraction = percentile / 100.0;
         if (count == 0) return new double[] {0, 0};
         if (symmetric) {
-            long[] a = folded();
+            long[] a = folded(true);
             double width = halfRange / HALF;
             double t = halfRange;
             long cumulative = 0;
@@ -131,7 +137,7 @@ final class RangeCollector {
         long cumulative = 0;
         boolean loSet = false;
         for (int i = 0; i < BINS; i++) {
-            cumulative += histogram[i];
+            cumulative += histogram[i] + (i == HALF ? zeros : 0);
             if (!loSet && cumulative > (1 - fraction) * count) {
                 lo = -halfRange + i * width;
                 loSet = true;
@@ -148,15 +154,18 @@ final class RangeCollector {
      * The clipping threshold T on |x| whose {@code levels}-bin quantization of the |x| histogram loses
      * the least information (smallest KL divergence between the clipped distribution P and its
      * quantized expansion Q; the search of TensorRT's "8-bit Inference with TensorRT", GTC 2017).
-     * P is the histogram up to T with everything beyond T added to its last bin; Q merges P into
-     * {@code levels} groups and spreads each group's count evenly over its non-empty bins.
+     * P is the histogram up to T with everything beyond T added to its last bin; Q merges the
+     * histogram up to T (without that tail) into {@code levels} groups and spreads each group's count
+     * evenly over the bins where P is non-zero; both are smoothed so that empty bins cost a finite amount. Exact
+     * zeros (ReLU outputs, padding) are left out: they are exact at any threshold, and a spike at 0
+     * would otherwise make the smallest threshold look best.
      */
     double entropyThreshold(int levels) {
         requireHistogram();
-        long[] a = folded();
+        long[] a = folded(false);
         double width = halfRange / HALF;
         double maxAbs = Math.max(Math.abs(min), Math.abs(max));
-        if (count == 0) return 0;
+        if (count == zeros) return 0;
         long[] tail = new long[HALF + 1]; // tail[i] = sum a[i..]
         for (int j = HALF - 1; j >= 0; j--) tail[j] = tail[j + 1] + a[j];
         double best = Double.POSITIVE_INFINITY;
@@ -169,20 +178,32 @@ final class RangeCollector {
             double total = 0;
             for (int j = 0; j < bins; j++) total += p[j];
             if (total == 0) continue;
+            // Q quantizes the clipped histogram without the outliers, so clipping costs KL divergence.
+            double qTotal = 0;
             for (int g = 0; g < levels; g++) {
                 int from = (int) ((long) g * bins / levels);
                 int to = (int) ((long) (g + 1) * bins / levels);
                 double sum = 0;
                 int nonZero = 0;
                 for (int j = from; j < to; j++) {
-                    sum += p[j];
+                    sum += a[j];
                     if (p[j] > 0) nonZero++;
                 }
                 for (int j = from; j < to; j++) q[j] = p[j] > 0 ? sum / nonZero : 0;
+                qTotal += sum;
+            }
+            if (qTotal == 0) continue;
+            smooth(p, bins);
+            smooth(q, bins);
+            double pSum = 0;
+            double qSum = 0;
+            for (int j = 0; j < bins; j++) {
+                pSum += p[j];
+                qSum += q[j];
             }
             double kl = 0;
             for (int j = 0; j < bins; j++) {
-                if (p[j] > 0) kl += p[j] / total * Math.log(p[j] / q[j]);
+                if (p[j] > 0 && q[j] > 0) kl += p[j] / pSum * Math.log((p[j] / pSum) / (q[j] / qSum));
             }
             if (kl < best - 1e-12) {
                 best = kl;
@@ -190,6 +211,20 @@ final class RangeCollector {
             }
         }
         return Math.min(bestBins * width, maxAbs);
+    }
+
+    /**
+     * Moves a little mass (1e-4 of a count per empty bin) from the non-empty bins to the empty ones,
+     * so that a bin where P has counts and Q has none costs a large but finite divergence (the
+     * smoothing of the reference implementations).
+     */
+    private static void smooth(double[] h, int n) {
+        final double eps = 1e-4;
+        int zeros = 0;
+        for (int j = 0; j < n; j++) if (h[j] == 0) zeros++;
+        if (zeros == 0 || zeros == n) return;
+        double take = eps * zeros / (n - zeros);
+        for (int j = 0; j < n; j++) h[j] = h[j] == 0 ? eps : h[j] - take;
     }
 
     private void requireHistogram() {
