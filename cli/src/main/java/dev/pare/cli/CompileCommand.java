@@ -65,6 +65,15 @@ final class CompileCommand implements Callable<Integer> {
 
     @Mixin PluginOptions plugins;
 
+    @Option(names = "--calibration-data", paramLabel = "DIR",
+            description = "Sample inputs for passes that run the model (activation_quantize, e.g. in W8A8): "
+                    + "a folder or file of samples, read one at a time.")
+    Path calibrationData;
+
+    @Option(names = "--calibration-spec", paramLabel = "SPEC",
+            description = "How to read --calibration-data that does not describe itself (a raw float32 shape, or image preprocessing).")
+    String calibrationSpec;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
             description = "Seeds every pass's random generator (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -120,7 +129,7 @@ final class CompileCommand implements Callable<Integer> {
     @Override public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         // Plugins, the pipeline and the pass-manager flags are checked before the model is read.
-        CompilerSession session = CompilerSession.open(plugins);
+        CompilerSession session = CompilerSession.open(plugins, calibrationData, calibrationSpec);
         PipelineSpec pipelineSpec = session.pipeline(pipeline);
         PrintStream instrumentation = new PrintStream(new WriterOutputStream(err), true, StandardCharsets.UTF_8);
         PassManager passManager;

@@ -30,7 +30,16 @@ final class CompilerSession {
         this.registry = registry;
     }
 
-    static CompilerSession open(PluginOptions options) {
+    static CompilerSession open(PluginOptions options) { return open(options, null, null); }
+
+    /**
+     * As {@link #open(PluginOptions)}, with the samples of {@code --calibration-data} (and how to read
+     * them) for passes that run the model; null when not given.
+     */
+    static CompilerSession open(PluginOptions options, Path calibrationData, String calibrationSpec) {
+        if (calibrationData != null && !Files.exists(calibrationData)) {
+            throw new CliException(ExitCodes.USAGE, "--calibration-data " + calibrationData + ": no such file or directory");
+        }
         for (Path dir : options.pipelinePath) {
             if (!Files.isDirectory(dir)) {
                 throw new CliException(ExitCodes.USAGE, "--pipeline-path " + dir + ": not a directory");
@@ -38,6 +47,7 @@ final class CompilerSession {
         }
         CompilerConfig config = new CompilerConfig(Optional.ofNullable(options.pluginPath), options.pipelinePath,
                 Runtime.getRuntime().availableProcessors());
+        if (calibrationData != null) config = config.withCalibrationData(calibrationData, calibrationSpec);
         Injector injector = Guice.createInjector(new CompilerModule(config));
         try {
             return new CompilerSession(injector, CompilerModule.registry(injector));

@@ -251,6 +251,7 @@ class PipelineCliTest {
         assertEquals("""
                 Passes: 12
                   name                   kind      summary
+                  activation_quantize    required  Calibrates activation ranges on sample inputs and inserts int8/uint8 quantize-dequantize pairs.
                   const_deduplication    optional  Merges constants and Constant nodes with identical contents.
                   const_folding          optional  Evaluates shape arithmetic and other exact ops on constant operands.
                   convert_to_mil         required  Lowers ONNX ops to Core ML MIL ops (folding static shape arithmetic).
@@ -310,7 +311,7 @@ class PipelineCliTest {
         Files.writeString(lib.resolve("mine.pipeline"), "// mine\npipeline TIDY = dead_code_elimination;\n");
         CliRun r = run("pipelines", "--pipeline-path", lib.toString());
         assertEquals(0, r.exitCode(), r.err());
-        assertEquals("Pipelines: 12\n"
+        assertEquals("Pipelines: 13\n"
                 + "  name                   defined at\n"
                 + "  CLEANUP                <builtin>/CLEANUP.pipeline:2:10\n"
                 + "  DEFAULT                <builtin>/DEFAULT.pipeline:2:10\n"
@@ -323,7 +324,8 @@ class PipelineCliTest {
                 + "  PRUNE_50               <builtin>/PRUNE_50.pipeline:2:10\n"
                 + "  QUANTIZE_INT4_BLOCK32  <builtin>/QUANTIZE_INT4_BLOCK32.pipeline:2:10\n"
                 + "  QUANTIZE_INT8          <builtin>/QUANTIZE_INT8.pipeline:2:10\n"
-                + "  TIDY                   " + lib.resolve("mine.pipeline") + ":2:10\n", r.out());
+                + "  TIDY                   " + lib.resolve("mine.pipeline") + ":2:10\n"
+                + "  W8A8                   <builtin>/W8A8.pipeline:5:10\n", r.out());
     }
 
     @Test

@@ -88,12 +88,31 @@ public final class PassManager {
 
     /** Runs the pipeline over a model's main graph. */
     public RunReport run(PipelineSpec spec, Model model) throws PassManagerException {
-        return run(spec, model.graph());
+        ServiceLookup scoped = services.forModel(model);
+        try {
+            return run(spec, model.graph(), scoped);
+        } finally {
+            closeQuietly(scoped);
+        }
+    }
+
+    /** Model-scoped services (e.g. open calibration files) are released after the run; a failure there changes nothing. */
+    private static void closeQuietly(ServiceLookup scoped) {
+        if (!(scoped instanceof AutoCloseable c)) return;
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // the run's own outcome is what the caller needs
+        }
     }
 
     /** Runs the pipeline over {@code graph}, changing it in place. */
     public RunReport run(PipelineSpec spec, Graph graph) throws PassManagerException {
-        Run run = new Run(graph);
+        return run(spec, graph, services);
+    }
+
+    private RunReport run(PipelineSpec spec, Graph graph, ServiceLookup services) throws PassManagerException {
+        Run run = new Run(graph, services);
         for (PassInstrumentation i : instrumentations) i.beforePipeline(spec, graph);
         try {
             if (options.verify()) {
@@ -140,7 +159,12 @@ public final class PassManager {
         private final List<Diagnostic> diagnostics = Collections.synchronizedList(new ArrayList<>());
         private final Map<Integer, Counters> statistics = new LinkedHashMap<>();
 
-        Run(Graph graph) { this.graph = graph; }
+        private final ServiceLookup services;
+
+        Run(Graph graph, ServiceLookup services) {
+            this.graph = graph;
+            this.services = services;
+        }
 
         boolean steps(List<Step> steps, int iteration) throws PassManagerException {
             boolean changed = false;

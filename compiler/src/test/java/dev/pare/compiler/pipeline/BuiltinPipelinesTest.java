@@ -27,7 +27,7 @@ class BuiltinPipelinesTest {
         String dir = cleanup.substring(0, cleanup.lastIndexOf('/') + 1);
         List<PipelineResource> builtins = registry.pipelineFiles().values().stream()
                 .filter(f -> f.url().toString().equals(dir + f.fileName())).toList();
-        assertEquals(11, builtins.size(), builtins.toString());
+        assertEquals(12, builtins.size(), builtins.toString());
         for (PipelineResource file : builtins) {
             String name = file.fileName().replace(".pipeline", "");
             PipelineSpec spec = compiler.named(name);
@@ -47,6 +47,7 @@ class BuiltinPipelinesTest {
         for (String p : List.of("DEFAULT_PRUNING", "PRUNE_50")) assertEquals("prune," + cleanup, passSteps(p), p);
         for (String p : List.of("QUANTIZE_INT8", "QUANTIZE_INT4_BLOCK32")) assertEquals("quantize_weights," + cleanup, passSteps(p), p);
         assertEquals("prune,palettize," + cleanup, passSteps("JOINT_PRUNE_PALETTIZE"));
+        assertEquals("quantize_weights,activation_quantize," + cleanup, passSteps("W8A8"));
     }
 
     @Test

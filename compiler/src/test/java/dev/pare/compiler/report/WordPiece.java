@@ -15,7 +15,7 @@ import java.util.Map;
  * longest-match word pieces ({@code ##} continuations, {@code [UNK]} for words that do not split).
  * Enough to give the report realistic MiniLM token ids; accents and CJK handling are not needed.
  */
-final class WordPiece {
+public final class WordPiece {
 
     private final Map<String, Integer> vocab;
     private final int unknown;
@@ -26,7 +26,7 @@ final class WordPiece {
     }
 
     /** Reads the {@code "vocab": {...}} object of {@code tokenizerJson}. */
-    static WordPiece load(Path tokenizerJson) throws IOException {
+    public static WordPiece load(Path tokenizerJson) throws IOException {
         String json = Files.readString(tokenizerJson);
         int at = json.indexOf("\"vocab\"");
         if (at < 0) throw new IOException(tokenizerJson + ": no \"vocab\" object");
@@ -81,14 +81,14 @@ final class WordPiece {
     }
 
     /** The id of {@code token}; it must be in the vocabulary. */
-    int id(String token) {
+    public int id(String token) {
         Integer id = vocab.get(token);
         if (id == null) throw new IllegalArgumentException("token " + token + " is not in the vocabulary");
         return id;
     }
 
     /** Token ids of {@code text}, without [CLS]/[SEP]. */
-    List<Integer> encode(String text) {
+    public List<Integer> encode(String text) {
         List<Integer> ids = new ArrayList<>();
         for (String word : words(text.toLowerCase(Locale.ROOT))) pieces(word, ids);
         return ids;

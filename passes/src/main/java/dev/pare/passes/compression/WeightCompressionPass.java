@@ -162,7 +162,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 Value v = n.operand(w.operand());
                 Source source = classify(v);
                 if (source == null) {
-                    if (v.producer() != null && v.producer().dialect().equals("pare") && options.forNode(n).isPresent() && noted.add(v)) {
+                    if (v.producer() != null && PareDialectEvaluator.isPareWeightOp(v.producer().op()) && options.forNode(n).isPresent() && noted.add(v)) {
                         note(context, ALREADY_COMPRESSED, n, "weight '" + v.name() + "' is already compressed ("
                                 + v.producer().op() + "); left as it is");
                     }

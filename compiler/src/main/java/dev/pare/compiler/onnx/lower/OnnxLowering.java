@@ -18,7 +18,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Turns the format-neutral {@code pare.*} weight ops (ir/PARE_DIALECT.md) into standard ONNX ops,
+ * Turns the format-neutral {@code pare.*} ops (ir/PARE_DIALECT.md: compressed weights, and activation
+ * {@code quantize}/{@code dequantize} as QDQ) into standard ONNX ops,
  * just before export. The model passed in is not changed: when it holds pare ops, a copy is made
  * (sharing the immutable tensor data) in which every pare node is replaced by ONNX nodes whose last
  * result keeps the pare result's name; constants that only the pare nodes used and that the
@@ -168,11 +169,16 @@ public final class OnnxLowering {
             Value result = n.result(0);
             TensorType type = result.tensorType();
             Emitter e = new Emitter(g, reserved, req, n);
-            if (!type.isStatic()) throw e.error("result needs a static shape, got " + type);
             List<Value> operands = new ArrayList<>();
             for (Value o : n.operands()) operands.add(mapped(o));
+            boolean activation = n.opType().equals("quantize") || n.opType().equals("dequantize");
+            if (!activation && !type.isStatic()) throw e.error("result needs a static shape, got " + type);
             Value lowered;
             switch (n.opType()) {
+                case "quantize":
+                case "dequantize":
+                    lowered = QdqLowering.lower(e, n.opType(), operands, n.attributes(), type, result.name());
+                    break;
                 case "affine_dequantize":
                     lowered = AffineLowering.lower(e, operands, n.attributes(), result.name());
                     break;

@@ -1,0 +1,358 @@
+package dev.pare.passes.quantization;
+
+import dev.pare.ir.Attributes;
+import dev.pare.ir.DType;
+import dev.pare.ir.Graph;
+import dev.pare.ir.Location;
+import dev.pare.ir.Node;
+import dev.pare.ir.Rewriter;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorType;
+import dev.pare.ir.Value;
+import dev.pare.spi.CalibrationData;
+import dev.pare.spi.ModelExecutionException;
+import dev.pare.spi.ModelExecutor;
+import dev.pare.spi.Option;
+import dev.pare.spi.Pass;
+import dev.pare.spi.PassContext;
+import dev.pare.spi.PassFailure;
+import dev.pare.spi.PassInfo;
+import dev.pare.spi.PassProvider;
+import dev.pare.spi.PassResult;
+import dev.pare.spi.ScopedOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+
+/**
+ * {@code activation_quantize}: static activation quantization (ONNX Runtime's {@code quantize_static}
+ * in QDQ form, Core ML Tools' {@code linear_quantize_activations}). The float32 activation inputs of
+ * the selected ops (by default those of Conv, ConvTranspose, MatMul, Gemm, the pooling ops, and Add
+ * when both its inputs are computed; narrowed with the pipeline's {@code on}/{@code except}) are
+ * calibrated by running the model ({@code context.service(ModelExecutor.class)}) on the calibration
+ * samples ({@code context.service(CalibrationData.class)}) one at a time, keeping per tensor only a
+ * running min/max and a fixed 2048-bin histogram ({@link RangeCollector}), so memory does not grow
+ * with the number of samples. Each tensor then gets one {@code pare.quantize -> pare.dequantize}
+ * pair (float32 scalar scale, int8/uint8 zero point; ir/PARE_DIALECT.md) that all its selected
+ * consumers read; other consumers keep the float tensor.
+ *
+ * <p>Diagnostics: AQ100 progress notes during calibration, AQ101 a tensor left float (not float32),
+ * AQ102 the summary. Statistics: {@code calibration_samples}, {@code tensors_quantized},
+ * {@code tensors_skipped}.
+ */
+public final class ActivationQuantize implements PassProvider<ActivationQuantize.Options> {
+
+    public enum Dtype { INT8, UINT8 }
+
+    public enum Method { MINMAX, PERCENTILE, ENTROPY }
+
+    static final String QUANTIZE = "pare.quantize";
+    static final String DEQUANTIZE = "pare.dequantize";
+    static final String NO_CALIBRATION_DATA = "activation_quantize needs calibration data: pass --calibration-data DIR";
+
+    /** Ops whose every input is quantized only when all of them are computed (Core ML Tools' rule for add). */
+    private static final Set<String> ALL_INPUTS_COMPUTED = Set.of("Add", "Mul", "Sub", "Concat");
+    /** Ops whose first input is the only activation (the others are weights, bias or shapes). */
+    private static final Set<String> FIRST_INPUT_ONLY = Set.of("Conv", "ConvTranspose", "AveragePool", "MaxPool",
+            "GlobalAveragePool", "GlobalMaxPool", "LpPool", "Resize");
+
+    /** The pass options; see each component's help. */
+    public record Options(
+            @Option(help = "Code type of the activations: int8 or uint8.")
+            Dtype dtype,
+            @Option(help = "Symmetric range around 0 (zero point 0 for int8, 128 for uint8) instead of the calibrated [min, max].")
+            boolean symmetric,
+            @Option(help = "How the range is chosen: minmax (observed extremes), percentile (clips the tails), entropy (least KL divergence).")
+            Method method,
+            @Option(help = "With method=percentile: the share of values, in percent, that stays inside the range.", min = 50, max = 100)
+            double percentile,
+            @Option(help = "Calibration samples to run (the first N); 0 = all of them.", min = 0)
+            int numSamples,
+            @Option(help = "Op types whose activation inputs are quantized (ONNX op types).")
+            List<String> opTypes) {
+
+        public Options {
+            if (dtype == null || method == null) throw new IllegalArgumentException("activation_quantize: dtype and method are required");
+            if (!(percentile >= 50 && percentile <= 100)) {
+                throw new IllegalArgumentException("activation_quantize: percentile must be in [50, 100], got " + percentile);
+            }
+            if (numSamples < 0) throw new IllegalArgumentException("activation_quantize: num_samples must be >= 0, got " + numSamples);
+            if (opTypes == null || opTypes.isEmpty()) throw new IllegalArgumentException("activation_quantize: op_types must not be empty");
+            opTypes = List.copyOf(opTypes);
+        }
+
+        /** The calibration settings of one tensor (what must agree between its consumers). */
+        String rangeKey() {
+            return dtype + "/" + symmetric + "/" + method + (method == Method.PERCENTILE ? "/" + percentile : "");
+        }
+    }
+
+    @Override public PassInfo info() {
+        return PassInfo.required("activation_quantize",
+                "Calibrates activation ranges on sample inputs and inserts int8/uint8 quantize-dequantize pairs.");
+    }
+
+    @Override public Options defaults() {
+        return new Options(Dtype.INT8, false, Method.MINMAX, 99.999, 0,
+                List.of("Conv", "ConvTranspose", "MatMul", "Gemm", "AveragePool", "MaxPool", "GlobalAveragePool", "Add"));
+    }
+
+    @Override public Pass create(ScopedOptions<Options> options) {
+        return (graph, context) -> new Run(graph, options, context).run();
+    }
+
+    /** One activation tensor to quantize: its consumers (node, operand index) and settings. */
+    private static final class Target {
+        final Value value;
+        final Options options;
+        final Node firstConsumer;
+        final List<Node> consumers = new ArrayList<>();
+        final List<Integer> operandIndexes = new ArrayList<>();
+        RangeCollector collector;
+        String skipReason;
+
+        Target(Value value, Options options, Node firstConsumer) {
+            this.value = value;
+            this.options = options;
+            this.firstConsumer = firstConsumer;
+        }
+    }
+
+    private static final class Run {
+        private final Graph graph;
+        private final ScopedOptions<Options> options;
+        private final PassContext context;
+        private final Map<Value, Boolean> constantDerived = new IdentityHashMap<>();
+
+        Run(Graph graph, ScopedOptions<Options> options, PassContext context) {
+            this.graph = graph;
+            this.options = options;
+            this.context = context;
+        }
+
+        PassResult run() throws PassFailure {
+            Map<Value, Target> targets = select();
+            if (targets.isEmpty()) {
+                context.diagnostics().note("AQ102", Location.UNKNOWN, "activation_quantize: no activation to quantize");
+                return PassResult.UNCHANGED;
+            }
+            CalibrationData data;
+            try {
+                data = context.service(CalibrationData.class).orElseThrow(() -> new PassFailure("AQ001", NO_CALIBRATION_DATA));
+            } catch (UncheckedIOException e) {
+                throw new PassFailure("AQ005", "activation_quantize: cannot read the calibration data: " + e.getCause().getMessage());
+            }
+            ModelExecutor executor = context.service(ModelExecutor.class)
+                    .orElseThrow(() -> new PassFailure("AQ002", "activation_quantize needs a model executor to run the model, and none is bound"));
+            calibrate(targets, data, executor);
+            return PassResult.of(rewrite(targets));
+        }
+
+        /** The activation inputs of the selected nodes, in node order; one target per tensor. */
+        private Map<Value, Target> select() throws PassFailure {
+            Map<Value, Target> targets = new LinkedHashMap<>();
+            for (Node n : graph.nodes()) {
+                Optional<Options> o = options.forNode(n);
+                if (o.isEmpty() || !n.dialect().equals("onnx") || !o.get().opTypes().contains(n.opType())) continue;
+                for (int i : activationOperands(n)) {
+                    Value v = n.operand(i);
+                    Target t = targets.get(v);
+                    if (t == null) {
+                        t = new Target(v, o.get(), n);
+                        targets.put(v, t);
+                    } else if (!t.options.rangeKey().equals(o.get().rangeKey())) {
+                        throw new PassFailure("AQ003", n, "activation_quantize: tensor '" + v.name() + "' is read by '"
+                                + t.firstConsumer.name() + "' and '" + n.name() + "' with different options ("
+                                + t.options.rangeKey().toLowerCase(Locale.ROOT) + " vs " + o.get().rangeKey().toLowerCase(Locale.ROOT) + ")");
+                    }
+                    t.consumers.add(n);
+                    t.operandIndexes.add(i);
+                }
+            }
+            return targets;
+        }
+
+        private List<Integer> activationOperands(Node n) {
+            List<Integer> out = new ArrayList<>();
+            int count = FIRST_INPUT_ONLY.contains(n.opType()) ? Math.min(1, n.operands().size())
+                    : n.opType().equals("Gemm") || n.opType().equals("MatMul") ? Math.min(2, n.operands().size())
+                    : n.operands().size();
+            for (int i = 0; i < count; i++) {
+                if (isActivation(n.operand(i))) {
+                    out.add(i);
+                } else if (ALL_INPUTS_COMPUTED.contains(n.opType())) {
+                    return List.of();
+                }
+            }
+            return out;
+        }
+
+        /** A float32 (or untyped) computed tensor that does not come from constants alone and is not quantized yet. */
+        private boolean isActivation(Value v) {
+            if (v.isAbsent() || v.isConstant() || isConstantDerived(v)) return false;
+            if (v.producer() != null && v.producer().op().equals(DEQUANTIZE)) return false;
+            DType t = v.tensorType().dtype();
+            return t == DType.FLOAT32 || t == DType.UNDEFINED;
+        }
+
+        private boolean isConstantDerived(Value v) {
+            if (v.isConstant()) return true;
+            if (v.producer() == null || v.graph() != graph) return false; // inputs, outer-scope values
+            Boolean known = constantDerived.get(v);
+            if (known != null) return known;
+            boolean all = !v.producer().operands().isEmpty() || v.producer().opType().equals("Constant");
+            for (Value o : v.producer().operands()) {
+                if (!o.isAbsent() && !isConstantDerived(o)) {
+                    all = false;
+                    break;
+                }
+            }
+            constantDerived.put(v, all);
+            return all;
+        }
+
+        private void calibrate(Map<Value, Target> targets, CalibrationData data, ModelExecutor executor) throws PassFailure {
+            Options base = options.base();
+            int available = data.size();
+            int samples = base.numSamples() == 0 ? available : Math.min(base.numSamples(), available);
+            if (samples == 0) throw new PassFailure("AQ006", "activation_quantize: the calibration data " + data.source() + " has no samples");
+            List<Value> captured = new ArrayList<>();
+            for (Target t : targets.values()) {
+                t.collector = new RangeCollector(t.options.method() != Method.MINMAX);
+                if (t.value.kind() == Value.Kind.RESULT) captured.add(t.value);
+            }
+            int every = Math.max(1, samples / 10);
+            try (ModelExecutor.Session session = executor.open(graph, captured)) {
+                for (int s = 0; s < samples; s++) {
+                    Map<String, TensorData> sample;
+                    try {
+                        sample = data.sample(s);
+                    } catch (IOException e) {
+                        throw new PassFailure("AQ005", "activation_quantize: cannot read calibration sample " + s + " of "
+                                + data.source() + ": " + e.getMessage());
+                    }
+                    Map<String, TensorData> out = session.run(sample);
+                    collect(targets, sample, out, s);
+                    context.statistics().increment("calibration_samples");
+                    if ((s + 1) % every == 0 || s + 1 == samples) {
+                        context.diagnostics().note("AQ100", Location.UNKNOWN, "activation_quantize: calibrated " + (s + 1) + "/"
+                                + samples + " samples of " + data.source() + " (" + targets.size() + " tensors)");
+                    }
+                }
+            } catch (ModelExecutionException e) {
+                throw new PassFailure("AQ004", "activation_quantize: cannot run the model on the calibration data: " + e.getMessage());
+            }
+        }
+
+        /** Adds one sample's tensors to their collectors, in parallel over tensors. */
+        private void collect(Map<Value, Target> targets, Map<String, TensorData> sample, Map<String, TensorData> out, int index)
+                throws PassFailure {
+            List<Callable<Void>> work = new ArrayList<>();
+            for (Target t : targets.values()) {
+                if (t.skipReason != null) continue;
+                TensorData d = t.value.kind() == Value.Kind.INPUT ? sample.get(t.value.name()) : out.get(t.value.name());
+                if (d == null) {
+                    throw new PassFailure("AQ006", t.firstConsumer, "activation_quantize: calibration sample " + index
+                            + " gave no value for tensor '" + t.value.name() + "'");
+                }
+                if (d.dtype() != DType.FLOAT32) {
+                    t.skipReason = "it is " + d.dtype().shortName() + ", not f32";
+                    continue;
+                }
+                work.add(() -> {
+                    ByteBuffer b = d.bytes().order(ByteOrder.LITTLE_ENDIAN);
+                    t.collector.add(b.asFloatBuffer());
+                    return null;
+                });
+            }
+            try {
+                for (Future<Void> f : context.executor().invokeAll(work)) f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PassFailure("AQ004", "activation_quantize: interrupted during calibration");
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("activation_quantize: collecting statistics failed", e.getCause());
+            }
+        }
+
+        private boolean rewrite(Map<Value, Target> targets) {
+            Map<Node, Integer> order = new HashMap<>();
+            for (Node n : graph.nodes()) order.put(n, order.size());
+            Rewriter rw = graph.rewriter();
+            int quantized = 0;
+            int skipped = 0;
+            Map<String, Integer> byMethod = new LinkedHashMap<>();
+            for (Target t : targets.values()) {
+                if (t.skipReason != null) {
+                    context.diagnostics().note("AQ101", t.firstConsumer.location(), "activation_quantize: tensor '" + t.value.name()
+                            + "' stays float: " + t.skipReason);
+                    skipped++;
+                    continue;
+                }
+                Options o = t.options;
+                QuantParams p = params(t.collector, o);
+                boolean signed = o.dtype() == Dtype.INT8;
+                DType code = signed ? DType.INT8 : DType.UINT8;
+                String base = t.value.name();
+                Value scale = rw.addConstant(rw.uniqueValueName(base + "_scale"), TensorData.ofFloats(new long[0], p.scale()));
+                Value zp = rw.addConstant(rw.uniqueValueName(base + "_zero_point"),
+                        TensorData.of(TensorType.of(code), new byte[] {(byte) p.zeroPoint()}));
+                Node first = t.consumers.get(0);
+                for (Node c : t.consumers) if (order.get(c) < order.get(first)) first = c;
+                rw.setInsertionPointBefore(first);
+                TensorType type = t.value.tensorType();
+                Location where = Location.created("activation_quantize");
+                Node q = rw.createNode(rw.uniqueNodeName(base + "_quantize"), QUANTIZE, List.of(t.value, scale, zp),
+                        List.of(rw.uniqueValueName(base + "_quantized")), List.of(new TensorType(code, type.dims())),
+                        Attributes.empty(), where);
+                Node dq = rw.createNode(rw.uniqueNodeName(base + "_dequantize"), DEQUANTIZE, List.of(q.result(0), scale, zp),
+                        List.of(rw.uniqueValueName(base + "_dequantized")), List.of(new TensorType(DType.FLOAT32, type.dims())),
+                        Attributes.empty(), where);
+                for (int i = 0; i < t.consumers.size(); i++) rw.setOperand(t.consumers.get(i), t.operandIndexes.get(i), dq.result(0));
+                quantized++;
+                byMethod.merge(o.method().name().toLowerCase(Locale.ROOT), 1, Integer::sum);
+            }
+            context.statistics().add("tensors_quantized", quantized);
+            context.statistics().add("tensors_skipped", skipped);
+            context.diagnostics().note("AQ102", Location.UNKNOWN, "activation_quantize: " + quantized + " tensors quantized ("
+                    + byMethod.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))
+                    + "), " + skipped + " left float");
+            return quantized > 0;
+        }
+
+        private static QuantParams params(RangeCollector c, Options o) {
+            boolean signed = o.dtype() == Dtype.INT8;
+            if (c.count() == 0) return QuantParams.of(0, 0, signed, o.symmetric());
+            switch (o.method()) {
+                case PERCENTILE: {
+                    double[] r = c.percentileRange(o.percentile(), o.symmetric());
+                    return QuantParams.of(r[0], r[1], signed, o.symmetric());
+                }
+                case ENTROPY: {
+                    // One-sided data with an asymmetric code range uses all 256 levels on its side.
+                    boolean oneSided = c.min() >= 0 || c.max() <= 0;
+                    double t = c.entropyThreshold(oneSided && !o.symmetric() ? 256 : 128);
+                    double lo = o.symmetric() ? -t : Math.max(c.min(), -t);
+                    double hi = o.symmetric() ? t : Math.min(c.max(), t);
+                    return QuantParams.of(lo, hi, signed, o.symmetric());
+                }
+                default:
+                    return QuantParams.of(c.min(), c.max(), signed, o.symmetric());
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+package dev.pare.passes.quantization;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Streaming statistics of one activation tensor over calibration samples: the running minimum and
+ * maximum and, when asked, a fixed-size histogram (2048 bins, as ONNX Runtime's histogram
+ * calibrators) over a range [-R, R] that doubles when a sample goes past it (each doubling merges
+ * neighbouring bins exactly, so no count moves to a wrong bin). Memory is constant in the number of
+ * samples. Non-finite values are ignored.
+ */
+final class RangeCollector {
+
+    static final int BINS = 2048;
+    private static final int HALF = BINS / 2;
+
+    private final long[] histogram;
+    private double halfRange; // R; 0 until the first non-zero value
+    private double min = Double.POSITIVE_INFINITY;
+    private double max = Double.NEGATIVE_INFINITY;
+    private long count;
+    private long zeros; // exact zeros are kept out of the bins (see entropyThreshold)
+
+    /** {@code withHistogram}: keep the histogram too (percentile and entropy need it). */
+    RangeCollector(boolean withHistogram) {
+        this.histogram = withHistogram ? new long[BINS] : null;
+    }
+
+    long count() { return count; }
+
+    /** The histogram's half range R (bins cover [-R, R]); 0 before the first non-zero value. */
+    double halfRange() { return halfRange; }
+
+    /** A copy of the bin counts. */
+    long[] histogram() {
+        requireHistogram();
+        return histogram.clone();
+    }
+
+    double min() { return min; }
+
+    double max() { return max; }
+
+    void add(FloatBuffer values) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        int n = values.remaining();
+        int start = values.position();
+        for (int i = 0; i < n; i++) {
+            float v = values.get(start + i);
+            if (v < lo) lo = v;
+            if (v > hi) hi = v; // NaN compares false and is skipped; infinities are filtered below
+        }
+        if (lo == Float.POSITIVE_INFINITY) return; // empty or all NaN
+        if (Float.isInfinite(lo) || Float.isInfinite(hi)) {
+            lo = Float.POSITIVE_INFINITY;
+            hi = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                float v = values.get(start + i);
+                if (!Float.isFinite(v)) continue;
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+            if (lo == Float.POSITIVE_INFINITY) return;
+        }
+        min = Math.min(min, lo);
+        max = Math.max(max, hi);
+        if (histogram == null) {
+            count += n;
+            return;
+        }
+        double abs = Math.max(Math.abs((double) lo), Math.abs((double) hi));
+        if (halfRange == 0) {
+            halfRange = abs > 0 ? abs : Double.MIN_NORMAL;
+        }
+        while (abs > halfRange) grow();
+        double perBin = BINS / (2 * halfRange);
+        double r = halfRange;
+        long added = 0;
+        for (int i = 0; i < n; i++) {
+            float v = values.get(start + i);
+            if (!Float.isFinite(v)) continue;
+            added++;
+            if (v == 0) {
+                zeros++;
+                continue;
+            }
+            int bin = (int) ((v + r) * perBin);
+            histogram[bin < 0 ? 0 : bin >= BINS ? BINS - 1 : bin]++;
+        }
+        count += added;
+    }
+
+    /** Doubles R: old bin i lies in new bin BINS/4 + i/2 (BINS/2 is even, so bins pair up exactly). */
+    private void grow() {
+        long[] merged = new long[BINS];
+        for (int i = 0; i < BINS; i++) merged[BINS / 4 + i / 2] += histogram[i];
+        System.arraycopy(merged, 0, histogram, 0, BINS);
+        halfRange *= 2;
+    }
+
+    /** |x| counts: bin j covers [j, j+1) * R / HALF; exact zeros in bin 0 when {@code withZeros}. */
+    private long[] folded(boolean withZeros) {
+        long[] a = new long[HALF];
+        for (int j = 0; j < HALF; j++) a[j] = histogram[HALF + j] + histogram[HALF - 1 - j];
+        if (withZeros) a[0] += zeros;
+        return a;
+    }
+
+    /**
+     * The range [lo, hi] holding {@code percentile}% of the values: symmetric = the percentile of |x|
+     * as [-t, t]; otherwise (100 - p)% of the values lie below lo and (100 - p)% above hi. Always
+     * within the observed min and max.
+     */
+    double[] percentileRange(double percentile, boolean symmetric) {
+        requireHistogram();
+        double fraction = percentile / 100.0;
+        if (count == 0) return new double[] {0, 0};
+        if (symmetric) {
+            long[] a = folded(true);
+            double width = halfRange / HALF;
+            double t = halfRange;
+            long cumulative = 0;
+            for (int j = 0; j < HALF; j++) {
+                cumulative += a[j];
+                if (cumulative >= fraction * count) {
+                    t = (j + 1) * width;
+                    break;
+                }
+            }
+            t = Math.min(t, Math.max(Math.abs(min), Math.abs(max)));
+            return new double[] {-t, t};
+        }
+        double width = 2 * halfRange / BINS;
+        double lo = min;
+        double hi = max;
+        long cumulative = 0;
+        boolean loSet = false;
+        for (int i = 0; i < BINS; i++) {
+            cumulative += histogram[i] + (i == HALF ? zeros : 0);
+            if (!loSet && cumulative > (1 - fraction) * count) {
+                lo = -halfRange + i * width;
+                loSet = true;
+            }
+            if (cumulative >= fraction * count) {
+                hi = -halfRange + (i + 1) * width;
+                break;
+            }
+        }
+        return new double[] {Math.max(lo, min), Math.min(hi, max)};
+    }
+
+    /**
+     * The clipping threshold T on |x| whose {@code levels}-bin quantization of the |x| histogram loses
+     * the least information (smallest KL divergence between the clipped distribution P and its
+     * quantized expansion Q; the search of TensorRT's "8-bit Inference with TensorRT", GTC 2017).
+     * P is the histogram up to T with everything beyond T added to its last bin; Q merges the
+     * histogram up to T (without that tail) into {@code levels} groups and spreads each group's count
+     * evenly over the bins where P is non-zero; both are smoothed so that empty bins cost a finite amount. Exact
+     * zeros (ReLU outputs, padding) are left out: they are exact at any threshold, and a spike at 0
+     * would otherwise make the smallest threshold look best.
+     */
+    double entropyThreshold(int levels) {
+        requireHistogram();
+        long[] a = folded(false);
+        double width = halfRange / HALF;
+        double maxAbs = Math.max(Math.abs(min), Math.abs(max));
+        if (count == zeros) return 0;
+        long[] tail = new long[HALF + 1]; // tail[i] = sum a[i..]
+        for (int j = HALF - 1; j >= 0; j--) tail[j] = tail[j + 1] + a[j];
+        double best = Double.POSITIVE_INFINITY;
+        int bestBins = HALF;
+        double[] p = new double[HALF];
+        double[] q = new double[HALF];
+        for (int bins = levels; bins <= HALF; bins++) {
+            for (int j = 0; j < bins; j++) p[j] = a[j];
+            p[bins - 1] += tail[bins];
+            double total = 0;
+            for (int j = 0; j < bins; j++) total += p[j];
+            if (total == 0) continue;
+            // Q quantizes the clipped histogram without the outliers, so clipping costs KL divergence.
+            double qTotal = 0;
+            for (int g = 0; g < levels; g++) {
+                int from = (int) ((long) g * bins / levels);
+                int to = (int) ((long) (g + 1) * bins / levels);
+                double sum = 0;
+                int nonZero = 0;
+                for (int j = from; j < to; j++) {
+                    sum += a[j];
+                    if (p[j] > 0) nonZero++;
+                }
+                for (int j = from; j < to; j++) q[j] = p[j] > 0 ? sum / nonZero : 0;
+                qTotal += sum;
+            }
+            if (qTotal == 0) continue;
+            smooth(p, bins);
+            smooth(q, bins);
+            double pSum = 0;
+            double qSum = 0;
+            for (int j = 0; j < bins; j++) {
+                pSum += p[j];
+                qSum += q[j];
+            }
+            double kl = 0;
+            for (int j = 0; j < bins; j++) {
+                if (p[j] > 0 && q[j] > 0) kl += p[j] / pSum * Math.log((p[j] / pSum) / (q[j] / qSum));
+            }
+            if (kl < best - 1e-12) {
+                best = kl;
+                bestBins = bins;
+            }
+        }
+        return Math.min(bestBins * width, maxAbs);
+    }
+
+    /**
+     * Moves a little mass (1e-4 of a count per empty bin) from the non-empty bins to the empty ones,
+     * so that a bin where P has counts and Q has none costs a large but finite divergence (the
+     * smoothing of the reference implementations).
+     */
+    private static void smooth(double[] h, int n) {
+        final double eps = 1e-4;
+        int zeros = 0;
+        for (int j = 0; j < n; j++) if (h[j] == 0) zeros++;
+        if (zeros == 0 || zeros == n) return;
+        double take = eps * zeros / (n - zeros);
+        for (int j = 0; j < n; j++) h[j] = h[j] == 0 ? eps : h[j] - take;
+    }
+
+    private void requireHistogram() {
+        if (histogram == null) throw new IllegalStateException("this collector keeps no histogram");
+    }
+}
