@@ -10,6 +10,8 @@ import dev.pare.compiler.passmanager.PassInstrumentation;
 import dev.pare.compiler.passmanager.ServiceLookup;
 import dev.pare.compiler.pipeline.PipelineCompiler;
 import dev.pare.compiler.registry.PassRegistry;
+import dev.pare.compiler.runtime.ModelExecutorFactory;
+import dev.pare.compiler.runtime.OrtModelExecutor;
 import dev.pare.compiler.registry.RegistryException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Guice wiring of the compiler: the pass registry (providers built by this injector, so they may
  * {@code @Inject} anything bound here or in modules installed next to it), the shared worker
- * pool, the service lookup passes see, the pipeline compiler and the pass-manager factory. Extra
- * instrumentations can be added with {@code Multibinder.newSetBinder(binder(), PassInstrumentation.class)}.
+ * pool, the service lookup passes see (with an ONNX Runtime model executor per compiled model),
+ * the pipeline compiler and the pass-manager factory. Extra instrumentations can be added with {@code Multibinder.newSetBinder(binder(), PassInstrumentation.class)}.
  *
  * <pre>{@code
  * Injector injector = Guice.createInjector(new CompilerModule(config), new MyServicesModule());
@@ -39,6 +41,12 @@ public final class CompilerModule extends AbstractModule {
         bind(CompilerConfig.class).toInstance(config);
         bind(ServiceLookup.class).to(GuiceServiceLookup.class);
         Multibinder.newSetBinder(binder(), PassInstrumentation.class);
+    }
+
+    /** ONNX Runtime runs the model when a pass asks for a {@link dev.pare.spi.ModelExecutor}. */
+    @Provides @Singleton
+    ModelExecutorFactory modelExecutors() {
+        return model -> new OrtModelExecutor(model, config.threads());
     }
 
     @Provides @Singleton

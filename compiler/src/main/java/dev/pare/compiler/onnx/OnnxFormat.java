@@ -3,12 +3,19 @@ package dev.pare.compiler.onnx;
 import dev.pare.compiler.onnx.lower.LoweringException;
 import dev.pare.compiler.onnx.lower.OnnxLowering;
 import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.TypeProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.ValueInfoProto;
+import dev.pare.ir.DType;
 import dev.pare.ir.Model;
 import dev.pare.spi.ModelFormat;
 import dev.pare.spi.ModelFormatException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The ONNX model format: a lossless reader and writer for the {@code onnx} dialect.
@@ -38,6 +45,32 @@ public final class OnnxFormat implements ModelFormat {
             throw new ModelFormatException(target, "cannot write ONNX: " + e.getMessage());
         }
         OnnxWriter.write(onnx, target);
+    }
+
+    /**
+     * Writes {@code model} (lowered like {@link #write}) with extra graph outputs: each named value,
+     * typed with only its element type (ONNX Runtime needs that, and infers the shape). Used to run a
+     * model while capturing intermediate tensors; names already among the outputs are not repeated.
+     */
+    public static void writeWithExtraOutputs(Model model, Path target, Map<String, DType> extraOutputs)
+            throws ModelFormatException {
+        Model onnx;
+        try {
+            onnx = OnnxLowering.lower(model);
+        } catch (LoweringException e) {
+            throw new ModelFormatException(target, "cannot write ONNX: " + e.getMessage());
+        }
+        OnnxWriter.write(onnx, target, proto -> {
+            GraphProto.Builder g = proto.getGraph().toBuilder();
+            Set<String> present = new HashSet<>();
+            for (ValueInfoProto o : g.getOutputList()) present.add(o.getName());
+            for (Map.Entry<String, DType> e : extraOutputs.entrySet()) {
+                if (!present.add(e.getKey())) continue;
+                TypeProto.Tensor.Builder t = TypeProto.Tensor.newBuilder().setElemType(e.getValue().onnxCode());
+                g.addOutput(ValueInfoProto.newBuilder().setName(e.getKey()).setType(TypeProto.newBuilder().setTensorType(t)));
+            }
+            return proto.toBuilder().setGraph(g).build();
+        });
     }
 
     /**

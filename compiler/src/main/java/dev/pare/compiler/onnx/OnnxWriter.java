@@ -72,6 +72,11 @@ final class OnnxWriter {
     }
 
     static void write(Model model, Path target) throws ModelFormatException {
+        write(model, target, proto -> proto);
+    }
+
+    /** As {@link #write(Model, Path)}, with {@code edit} applied to the proto skeleton (payloads are placeholders). */
+    static void write(Model model, Path target, java.util.function.UnaryOperator<ModelProto> edit) throws ModelFormatException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         String fileName = absolute.getFileName().toString();
@@ -79,7 +84,7 @@ final class OnnxWriter {
         byte[] skeleton;
         long size;
         try {
-            ModelProto proto = new OnnxExporter(sink).export(model);
+            ModelProto proto = edit.apply(new OnnxExporter(sink).export(model));
             skeleton = new byte[proto.getSerializedSize()];
             CodedOutputStream cos = CodedOutputStream.newInstance(skeleton);
             cos.useDeterministicSerialization();

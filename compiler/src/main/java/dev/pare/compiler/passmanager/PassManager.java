@@ -88,12 +88,16 @@ public final class PassManager {
 
     /** Runs the pipeline over a model's main graph. */
     public RunReport run(PipelineSpec spec, Model model) throws PassManagerException {
-        return run(spec, model.graph());
+        return run(spec, model.graph(), services.forModel(model));
     }
 
     /** Runs the pipeline over {@code graph}, changing it in place. */
     public RunReport run(PipelineSpec spec, Graph graph) throws PassManagerException {
-        Run run = new Run(graph);
+        return run(spec, graph, services);
+    }
+
+    private RunReport run(PipelineSpec spec, Graph graph, ServiceLookup services) throws PassManagerException {
+        Run run = new Run(graph, services);
         for (PassInstrumentation i : instrumentations) i.beforePipeline(spec, graph);
         try {
             if (options.verify()) {
@@ -140,7 +144,12 @@ public final class PassManager {
         private final List<Diagnostic> diagnostics = Collections.synchronizedList(new ArrayList<>());
         private final Map<Integer, Counters> statistics = new LinkedHashMap<>();
 
-        Run(Graph graph) { this.graph = graph; }
+        private final ServiceLookup services;
+
+        Run(Graph graph, ServiceLookup services) {
+            this.graph = graph;
+            this.services = services;
+        }
 
         boolean steps(List<Step> steps, int iteration) throws PassManagerException {
             boolean changed = false;

@@ -9,6 +9,12 @@ public interface ServiceLookup {
 
     <T> Optional<T> find(Class<T> type);
 
+    /**
+     * The services of a pipeline run over {@code model}: services that depend on the model (such as
+     * the model executor, which needs its opsets) are made here. The default has none.
+     */
+    default ServiceLookup forModel(dev.pare.ir.Model model) { return this; }
+
     static ServiceLookup none() { return of(Map.of()); }
 
     static ServiceLookup of(Map<Class<?>, ?> services) {
