@@ -27,6 +27,7 @@ public final class CompareJson {
         root.put("model_b", r.modelB());
         root.put("inputs", r.inputs());
         root.put("seed", r.seed());
+        root.put("generated", r.seed() == null ? null : r.generated());
         root.put("samples", r.samples());
         root.put("labels", r.labels());
         root.put("only_in_a", r.onlyInA());

@@ -14,6 +14,7 @@ public final class CompareText {
         sb.append("compare ").append(r.modelA()).append(" (A) with ").append(r.modelB()).append(" (B): ")
                 .append(r.samples()).append(r.samples() == 1 ? " sample " : " samples ")
                 .append(r.seed() == null ? "from " + r.inputs() : "generated with seed " + r.seed()).append('\n');
+        for (String g : r.generated()) sb.append("  generated ").append(g).append('\n');
         TextTable t = new TextTable("output", "shape", ">SNR dB", ">cosine", ">max abs err", ">mean abs err", ">top-1", ">top-5");
         boolean nonFinite = false;
         for (OutputComparison o : r.outputs()) {

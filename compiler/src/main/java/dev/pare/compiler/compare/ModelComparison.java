@@ -95,6 +95,7 @@ public final class ModelComparison {
             for (OutputStats s : stats.values()) outputs.add(s.result());
             return new CompareReport(request.modelA().toString(), request.modelB().toString(),
                     data != null ? request.data().toString() : "generated", data != null ? null : request.seed(), count,
+                    generator == null ? List.of() : generator.specs().stream().map(InputGenerator.InputSpec::describe).toList(),
                     request.labels() == null ? null : request.labels().toString(), outputs, onlyA, onlyB);
         } catch (DataException e) {
             throw new CompareException(CompareException.Kind.BAD_INPUT, e.getMessage(), e);
