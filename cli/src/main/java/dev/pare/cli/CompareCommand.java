@@ -40,17 +40,14 @@ final class CompareCommand implements Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "PATH",
             description = "Sample inputs: a folder of .npy files, DIR/<sample>/<input>.npy, a batch .npy, an .npz, "
-                    + "raw float32 (with --data-shape) or a folder of images (with --preprocess).")
+                    + "raw float32 or a folder of images (both with --data-spec).")
     Path data;
 
-    @Option(names = "--data-shape", paramLabel = "SHAPE",
-            description = "Shape of raw float32 --data, sample count first (-1: as many as the file holds), e.g. -1,1,28,28.")
-    String dataShape;
-
-    @Option(names = "--preprocess", paramLabel = "SPEC",
-            description = "How images in --data become inputs, e.g. 'resize=224x224 mean=0.485,0.456,0.406 "
-                    + "std=0.229,0.224,0.225', or @FILE; defaults follow the model's input.")
-    String preprocess;
+    @Option(names = "--data-spec", paramLabel = "SPEC",
+            description = "How to read --data that does not describe itself: the shape of raw float32 data, sample "
+                    + "count first (e.g. -1,1,28,28), or image preprocessing (e.g. 'resize=224x224 "
+                    + "mean=0.485,0.456,0.406 std=0.229,0.224,0.225', or @FILE).")
+    String dataSpec;
 
     @Option(names = "--labels", paramLabel = "FILE",
             description = "Class labels, one per data sample in order: text (one integer per line), .npy or .u8.")
@@ -80,9 +77,6 @@ final class CompareCommand implements Callable<Integer> {
     boolean verbose;
 
     @Override public Integer call() {
-        if (dataShape != null && preprocess != null) {
-            throw new CliException(ExitCodes.USAGE, "--data-shape is for raw data and --preprocess for images; give one");
-        }
         if (threads < 1) throw new CliException(ExitCodes.USAGE, "--threads must be at least 1, got " + threads);
         Map<String, long[]> shapes = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : inputShapes.entrySet()) {
@@ -94,7 +88,7 @@ final class CompareCommand implements Callable<Integer> {
                 throw new CliException(ExitCodes.USAGE, x.getMessage(), x);
             }
         }
-        CompareRequest request = new CompareRequest(modelA, modelB, data, dataShape != null ? dataShape : preprocess,
+        CompareRequest request = new CompareRequest(modelA, modelB, data, dataSpec,
                 labels, seed, samples, shapes, threads);
         CompareReport report;
         try {

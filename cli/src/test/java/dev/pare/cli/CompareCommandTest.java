@@ -38,9 +38,9 @@ class CompareCommandTest {
     void help() {
         CliRun r = pare("compare", "--help");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().startsWith("Usage: pare compare [-hV] [--json] [--verbose] [--data=PATH]\n"), r.out());
-        assertTrue(r.out().contains("\n      --data-shape=SHAPE   Shape of raw float32 --data, sample count first (-1:\n"), r.out());
-        assertTrue(r.out().contains("\n      --labels=FILE        Class labels, one per data sample in order: text\n"), r.out());
+        assertTrue(r.out().startsWith("Usage: pare compare [-hV] [--json] [--verbose] [--data=PATH] [--data-spec=SPEC]\n"), r.out());
+        assertTrue(r.out().contains("\n      --data-spec=SPEC   How to read --data that does not describe itself: the\n"), r.out());
+        assertTrue(r.out().contains("\n      --labels=FILE      Class labels, one per data sample in order: text (one\n"), r.out());
         assertTrue(r.out().contains("\n  3  bad input model (missing, unreadable or invalid)\n"), r.out());
         CliRun top = pare("--help");
         assertTrue(top.out().contains("\n  compare    Runs models A and B in ONNX Runtime on the same inputs and\n"), top.out());
@@ -59,7 +59,7 @@ class CompareCommandTest {
 
     @Test
     void dataLabelsAndJson() {
-        CliRun r = pare("compare", MNIST.toString(), MNIST.toString(), "--data", TEST_X.toString(), "--data-shape", "-1,1,28,28",
+        CliRun r = pare("compare", MNIST.toString(), MNIST.toString(), "--data", TEST_X.toString(), "--data-spec", "-1,1,28,28",
                 "--labels", TEST_Y.toString(), "--samples", "100", "--json");
         assertEquals(0, r.exitCode(), r.err());
         String json = r.out();
@@ -114,7 +114,7 @@ class CompareCommandTest {
                 TEST_X + ": not .npy, .npz or an image; raw float32 data needs its shape with the sample count first, e.g. -1,1,28,28");
 
         Path few = Files.writeString(dir.resolve("few.txt"), "1\n2\n");
-        assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--data", TEST_X.toString(), "--data-shape", "-1,1,28,28",
+        assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--data", TEST_X.toString(), "--data-spec", "-1,1,28,28",
                 "--labels", few.toString()), 3, few + ": 2 labels, but " + TEST_X + " holds 2000 samples (one label per sample)");
     }
 

@@ -38,7 +38,7 @@ public final class ModelComparison {
             throw new CompareException(CompareException.Kind.BAD_REQUEST, "--labels needs --data: labels follow the data's samples");
         }
         if (request.data() == null && request.dataSpec() != null) {
-            throw new CompareException(CompareException.Kind.BAD_REQUEST, "a data shape or preprocessing spec needs --data");
+            throw new CompareException(CompareException.Kind.BAD_REQUEST, "--data-spec needs --data");
         }
         if (request.data() != null && !request.inputShapes().isEmpty()) {
             throw new CompareException(CompareException.Kind.BAD_REQUEST, "--input-shape is for generated inputs; with --data the data gives the shapes");

@@ -1,6 +1,7 @@
 package dev.pare.compiler.data;
 
 import dev.pare.ir.DType;
+import dev.pare.ir.Model;
 import dev.pare.ir.Value;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,6 +36,11 @@ import java.util.zip.ZipFile;
 public final class CalibrationDataReaders {
 
     private CalibrationDataReaders() {}
+
+    /** As {@link #open(Path, String, List)} for the inputs of {@code model}'s main graph. */
+    public static SampleSource open(Path path, String spec, Model model) throws IOException {
+        return open(path, spec, model.graph().inputs());
+    }
 
     /**
      * @param spec the raw-data shape or the image preprocessing spec; null when not needed
