@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 /** The {@code pare} command: subcommands, the exit-code contract and one-line errors. */
 @Command(name = "pare", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Makes trained neural-network models smaller.",
-        subcommands = {CompileCommand.class, InspectCommand.class, PassesCommand.class, PipelinesCommand.class})
+        subcommands = {CompileCommand.class, InspectCommand.class, CompareCommand.class, PassesCommand.class, PipelinesCommand.class})
 public final class Main implements Callable<Integer> {
 
     private static final String[] EXIT_CODES_FOOTER = {
@@ -64,7 +64,7 @@ public final class Main implements Callable<Integer> {
     /** {@code pare} alone: the usage goes to stderr and the exit code says "usage error". */
     @Override public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        err.println("pare: error: missing command (compile, inspect, passes, pipelines)");
+        err.println("pare: error: missing command (compile, inspect, compare, passes, pipelines)");
         spec.commandLine().usage(err);
         return ExitCodes.USAGE;
     }

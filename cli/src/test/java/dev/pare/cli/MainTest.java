@@ -87,7 +87,7 @@ class MainTest {
     // ---- version and help
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "compile", "inspect", "passes", "pipelines"})
+    @ValueSource(strings = {"", "compile", "inspect", "compare", "passes", "pipelines"})
     void versionOnEveryCommand(String command) {
         CliRun r = command.isEmpty() ? run("--version") : run(command, "--version");
         assertEquals(0, r.exitCode());
@@ -153,7 +153,7 @@ class MainTest {
         CliRun r = run();
         assertEquals(2, r.exitCode());
         assertEquals("", r.out());
-        assertTrue(r.err().startsWith("pare: error: missing command (compile, inspect, passes, pipelines)\nUsage: pare [-hV] [--verbose] [COMMAND]\n"), r.err());
+        assertTrue(r.err().startsWith("pare: error: missing command (compile, inspect, compare, passes, pipelines)\nUsage: pare [-hV] [--verbose] [COMMAND]\n"), r.err());
     }
 
     @Test

@@ -44,7 +44,9 @@ public final class CompilerModule extends AbstractModule {
         bind(ServiceLookup.class).to(GuiceServiceLookup.class);
         Multibinder.newSetBinder(binder(), PassInstrumentation.class);
         // The file readers of --calibration-data set the default; tests may set the binding.
-        OptionalBinder.newOptionalBinder(binder(), CalibrationDataReader.class);
+        // Calibration data from --calibration-data: .npy/.npz folders, raw float32, images.
+        OptionalBinder.newOptionalBinder(binder(), CalibrationDataReader.class).setDefault()
+                .toInstance(dev.pare.compiler.data.CalibrationDataReaders::open);
     }
 
     /** ONNX Runtime runs the model when a pass asks for a {@link dev.pare.spi.ModelExecutor}. */

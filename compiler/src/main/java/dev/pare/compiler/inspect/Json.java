@@ -7,7 +7,8 @@ import java.util.TreeMap;
 /**
  * A small JSON writer for reports. Values are {@link Map} (keys written in sorted order, so the
  * output is stable), {@link List}, {@link String}, integral {@link Number}s, {@link Double}s
- * (rounded to 6 decimals), {@link Boolean} and
+ * (rounded to 6 decimals), {@link java.math.BigDecimal}s (written as they are, without exponent),
+ * {@link Boolean} and
  * {@code null}. Output is indented by two spaces and ends with a newline.
  */
 public final class Json {
@@ -34,6 +35,9 @@ public final class Json {
             if (!Double.isFinite(d)) throw new IllegalArgumentException("JSON has no " + d);
             java.math.BigDecimal b = java.math.BigDecimal.valueOf(d).setScale(6, java.math.RoundingMode.HALF_EVEN).stripTrailingZeros();
             sb.append(b.signum() == 0 ? "0" : b.toPlainString());
+        } else if (v instanceof java.math.BigDecimal b) {
+            // measures whose scale varies (errors from 1e-9 to 1e3): the caller chooses the precision
+            sb.append(b.signum() == 0 ? "0" : b.stripTrailingZeros().toPlainString());
         } else if (v instanceof Map<?, ?> m) {
             if (m.isEmpty()) {
                 sb.append("{}");

@@ -1,0 +1,148 @@
+package dev.pare.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.compiler.io.ModelFormats;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code pare compare} through the CLI on the MNIST model, with the real ONNX format. */
+class CompareCommandTest {
+
+    static final Path DIR = Path.of("../compiler/src/test/resources/models/mnist_dwnet");
+    static final Path MNIST = DIR.resolve("model.onnx");
+    static final Path TEST_X = DIR.resolve("test_x.f32");
+    static final Path TEST_Y = DIR.resolve("test_y.u8");
+
+    @TempDir Path dir;
+
+    private static CliRun pare(String... args) {
+        return CliRun.of(new Main(ModelFormats.discover(), Map.of()), args);
+    }
+
+    private static void assertError(CliRun r, int code, String line) {
+        assertEquals(code, r.exitCode(), r.err());
+        assertEquals("pare: error: " + line + "\n", r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void help() {
+        CliRun r = pare("compare", "--help");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().startsWith("Usage: pare compare [-hV] [--json] [--verbose] [--data=PATH] [--data-spec=SPEC]\n"), r.out());
+        assertTrue(r.out().contains("\n      --data-spec=SPEC   How to read --data that does not describe itself: the\n"), r.out());
+        assertTrue(r.out().contains("\n      --labels=FILE      Class labels, one per data sample in order: text (one\n"), r.out());
+        assertTrue(r.out().contains("\n  3  bad input model (missing, unreadable or invalid)\n"), r.out());
+        CliRun top = pare("--help");
+        assertTrue(top.out().contains("\n  compare    Runs models A and B in ONNX Runtime on the same inputs and\n"), top.out());
+    }
+
+    @Test
+    void generatedInputsAgainstItself() {
+        CliRun r = pare("compare", MNIST.toString(), MNIST.toString(), "--samples", "3", "--seed", "5");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("", r.err());
+        assertEquals("compare " + MNIST + " (A) with " + MNIST + " (B): 3 samples generated with seed 5\n"
+                + "  generated input: float32 [1,1,28,28] uniform [0, 1)\n"
+                + "  output  shape           SNR dB    cosine  max abs err  mean abs err   top-1   top-5\n"
+                + "  logits  float32 [1,10]     inf  1.000000            0             0  1.0000  1.0000\n", r.out());
+    }
+
+    @Test
+    void dataLabelsAndJson() {
+        CliRun r = pare("compare", MNIST.toString(), MNIST.toString(), "--data", TEST_X.toString(), "--data-spec", "-1,1,28,28",
+                "--labels", TEST_Y.toString(), "--samples", "100", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        String json = r.out();
+        assertTrue(json.contains("\n  \"inputs\": \"" + TEST_X + "\",\n"), json);
+        assertTrue(json.contains("\n  \"samples\": 100,\n"), json);
+        assertTrue(json.contains("\n      \"labeled\": 100,\n"), json);
+        assertTrue(json.contains("\n      \"snr_db\": \"inf\",\n"), json);
+        assertTrue(json.contains("\n      \"top1_agreement\": 1,\n"), json);
+        assertTrue(json.contains("\n  \"generated\": null,\n"), json);
+        // both models are the same file: the same accuracy, whatever it is on the first 100 digits
+        String a = json.replaceAll("(?s).*\"accuracy_a\": ([0-9.]+),.*", "$1");
+        String b = json.replaceAll("(?s).*\"accuracy_b\": ([0-9.]+),.*", "$1");
+        assertEquals(a, b);
+        assertTrue(Double.parseDouble(a) > 0.9, a);
+    }
+
+    @Test
+    void imageFolder() throws Exception {
+        // the first test digits as 8-bit gray PNGs: default preprocessing is gray, 28x28, scale 1/255
+        Path images = Files.createDirectories(dir.resolve("digits"));
+        ByteBuffer x = ByteBuffer.wrap(Files.readAllBytes(TEST_X)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int n = 0; n < 4; n++) {
+            java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(28, 28, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+            for (int i = 0; i < 784; i++) img.getRaster().setSample(i % 28, i / 28, 0, Math.round(x.getFloat() * 255));
+            javax.imageio.ImageIO.write(img, "png", images.resolve(n + ".png").toFile());
+        }
+        Path labels = Files.writeString(dir.resolve("labels.txt"), labelsText(4));
+        CliRun r = pare("compare", MNIST.toString(), MNIST.toString(), "--data", images.toString(), "--labels", labels.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains(": 4 samples from " + images + "\n"), r.out());
+        assertTrue(r.out().endsWith("\nAccuracy against " + labels + "\n  output  labels       A       B\n  logits       4  1.0000  1.0000\n"), r.out());
+    }
+
+    private static String labelsText(int n) throws Exception {
+        byte[] y = Files.readAllBytes(TEST_Y);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) sb.append(y[i]).append('\n');
+        return sb.toString();
+    }
+
+    @Test
+    void badInput() throws Exception {
+        Path missing = dir.resolve("missing.onnx");
+        assertError(pare("compare", MNIST.toString(), missing.toString()), 3, missing + ": no such file");
+
+        Path calib = Files.createDirectories(dir.resolve("calib"));
+        Path bad = Files.write(calib.resolve("0007.npy"), npyFloat64(28, 28));
+        assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--data", calib.toString()), 3,
+                bad + ": input 'input' expects float32 [N,1,28,28], got float64 [28,28]");
+
+        assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--data", TEST_X.toString()), 3,
+                TEST_X + ": not .npy, .npz or an image; raw float32 data needs its shape with the sample count first, e.g. -1,1,28,28");
+
+        Path few = Files.writeString(dir.resolve("few.txt"), "1\n2\n");
+        assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--data", TEST_X.toString(), "--data-spec", "-1,1,28,28",
+                "--labels", few.toString()), 3, few + ": 2 labels, but " + TEST_X + " holds 2000 samples (one label per sample)");
+    }
+
+    @Test
+    void usageErrors() {
+        assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--labels", TEST_Y.toString()), 2,
+                "--labels needs --data: labels follow the data's samples");
+        assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--input-shape", "input=1,28,28"), 2,
+                "--input-shape input=1,28,28: input 'input' is float32 [N,1,28,28]");
+        assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--input-shape", "pixels=1,1,28,28"), 2,
+                "--input-shape pixels: the model has no input 'pixels' (inputs: input)");
+        assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--samples", "0"), 2, "--samples must be at least 1, got 0");
+        assertError(pare("compare", MNIST.toString()), 2, "Missing required parameter: 'B' (see 'pare compare --help')");
+    }
+
+    /** A version-1 .npy of float64 zeros. */
+    private static byte[] npyFloat64(int rows, int cols) {
+        String dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }";
+        String header = dict + " ".repeat((64 - (10 + dict.length() + 1) % 64) % 64) + "\n";
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0x93);
+        out.writeBytes("NUMPY".getBytes(StandardCharsets.US_ASCII));
+        out.write(1);
+        out.write(0);
+        out.write(header.length() & 0xFF);
+        out.write(header.length() >> 8);
+        out.writeBytes(header.getBytes(StandardCharsets.ISO_8859_1));
+        out.writeBytes(new byte[rows * cols * 8]);
+        return out.toByteArray();
+    }
+}

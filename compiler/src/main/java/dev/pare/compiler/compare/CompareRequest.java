@@ -1,0 +1,29 @@
+package dev.pare.compiler.compare;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One comparison of two models on the same inputs.
+ *
+ * @param data sample data (see {@code CalibrationDataReaders}), or null to generate inputs
+ * @param dataSpec the raw-data shape or image preprocessing spec for {@code data}, or null
+ * @param labels class labels, one per data sample, or null
+ * @param seed seeds generated inputs
+ * @param samples how many samples to run: the first of the data, or how many to generate; null
+ *     for all of the data or {@value #DEFAULT_GENERATED} generated
+ * @param inputShapes shapes for generated inputs by input name (fixing symbolic dims)
+ * @param threads ONNX Runtime threads per model
+ */
+public record CompareRequest(Path modelA, Path modelB, Path data, String dataSpec, Path labels, long seed,
+        Integer samples, Map<String, long[]> inputShapes, int threads) {
+
+    public static final int DEFAULT_GENERATED = 8;
+
+    public CompareRequest {
+        Objects.requireNonNull(modelA, "modelA");
+        Objects.requireNonNull(modelB, "modelB");
+        inputShapes = Map.copyOf(inputShapes);
+    }
+}

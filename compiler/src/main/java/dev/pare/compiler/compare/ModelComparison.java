@@ -1,0 +1,193 @@
+package dev.pare.compiler.compare;
+
+import dev.pare.compiler.data.CalibrationDataReaders;
+import dev.pare.compiler.data.DTypeNames;
+import dev.pare.compiler.data.DataException;
+import dev.pare.compiler.data.Labels;
+import dev.pare.compiler.data.SampleSource;
+import dev.pare.compiler.driver.Compilation;
+import dev.pare.compiler.driver.CompilationException;
+import dev.pare.compiler.io.ModelFormats;
+import dev.pare.compiler.runtime.OrtModelExecutor;
+import dev.pare.ir.Model;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.Value;
+import dev.pare.spi.ModelExecutionException;
+import dev.pare.spi.ModelExecutor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs two models on the same inputs (sample data, or generated inputs) in ONNX Runtime and
+ * measures, per output, how far model B is from model A. Samples are read, run and folded into the
+ * statistics one at a time, so memory does not grow with the sample count.
+ */
+public final class ModelComparison {
+
+    private final ModelFormats formats;
+
+    public ModelComparison(ModelFormats formats) { this.formats = formats; }
+
+    public CompareReport run(CompareRequest request) throws CompareException {
+        if (request.data() == null && request.labels() != null) {
+            throw new CompareException(CompareException.Kind.BAD_REQUEST, "--labels needs --data: labels follow the data's samples");
+        }
+        if (request.data() == null && request.dataSpec() != null) {
+            throw new CompareException(CompareException.Kind.BAD_REQUEST, "--data-spec needs --data");
+        }
+        if (request.data() != null && !request.inputShapes().isEmpty()) {
+            throw new CompareException(CompareException.Kind.BAD_REQUEST, "--input-shape is for generated inputs; with --data the data gives the shapes");
+        }
+        if (request.samples() != null && request.samples() < 1) {
+            throw new CompareException(CompareException.Kind.BAD_REQUEST, "--samples must be at least 1, got " + request.samples());
+        }
+        Model a = read(request.modelA());
+        Model b = read(request.modelB());
+        List<Value> inputsA = a.graph().inputs();
+        checkInputs(request, inputsA, b.graph().inputs());
+
+        SampleSource data = null;
+        int[] labels = null;
+        try {
+            int count;
+            InputGenerator generator = null;
+            if (request.data() != null) {
+                data = CalibrationDataReaders.open(request.data(), request.dataSpec(), inputsA);
+                count = request.samples() == null ? data.size() : Math.min(request.samples(), data.size());
+                if (request.labels() != null) {
+                    labels = Labels.read(request.labels());
+                    if (labels.length != data.size()) {
+                        throw new CompareException(CompareException.Kind.BAD_INPUT, request.labels() + ": " + labels.length
+                                + " labels, but " + request.data() + " holds " + data.size() + " samples (one label per sample)");
+                    }
+                }
+            } else {
+                generator = new InputGenerator(inputsA, request.seed(), request.inputShapes());
+                count = request.samples() == null ? CompareRequest.DEFAULT_GENERATED : request.samples();
+            }
+            Map<String, String> pairs = new LinkedHashMap<>();
+            List<String> onlyA = new ArrayList<>();
+            List<String> onlyB = new ArrayList<>();
+            matchOutputs(a, b, pairs, onlyA, onlyB);
+
+            Map<String, OutputStats> stats = new LinkedHashMap<>();
+            pairs.forEach((x, y) -> stats.put(x, new OutputStats(x, y)));
+            try (ModelExecutor.Session sa = open(a, request.modelA(), request.threads());
+                 ModelExecutor.Session sb = open(b, request.modelB(), request.threads())) {
+                List<String> namesB = b.graph().inputs().stream().map(Value::name).toList();
+                for (int i = 0; i < count; i++) {
+                    Map<String, TensorData> in = data != null ? data.sample(i) : generator.sample(i);
+                    Map<String, TensorData> inB = new LinkedHashMap<>(in);
+                    inB.keySet().retainAll(namesB);
+                    Map<String, TensorData> outA = run(sa, in, request.modelA(), i);
+                    Map<String, TensorData> outB = run(sb, inB, request.modelB(), i);
+                    for (Map.Entry<String, String> p : pairs.entrySet()) {
+                        add(stats.get(p.getKey()), outA.get(p.getKey()), outB.get(p.getValue()), p, i, labels == null ? -1 : labels[i]);
+                    }
+                }
+            }
+            List<OutputComparison> outputs = new ArrayList<>();
+            for (OutputStats s : stats.values()) outputs.add(s.result());
+            return new CompareReport(request.modelA().toString(), request.modelB().toString(),
+                    data != null ? request.data().toString() : "generated", data != null ? null : request.seed(), count,
+                    generator == null ? List.of() : generator.specs().stream().map(InputGenerator.InputSpec::describe).toList(),
+                    request.labels() == null ? null : request.labels().toString(), outputs, onlyA, onlyB);
+        } catch (DataException e) {
+            throw new CompareException(CompareException.Kind.BAD_INPUT, e.getMessage(), e);
+        } catch (IOException e) {
+            throw new CompareException(CompareException.Kind.BAD_INPUT, "cannot read the data: " + e.getMessage(), e);
+        } finally {
+            if (data != null) {
+                try {
+                    data.close();
+                } catch (IOException ignored) {
+                    // read-only files: nothing is lost
+                }
+            }
+        }
+    }
+
+    private Model read(Path p) throws CompareException {
+        try {
+            return new Compilation(formats).readInput(p);
+        } catch (CompilationException e) {
+            throw new CompareException(CompareException.Kind.BAD_INPUT, e.getMessage(), e);
+        }
+    }
+
+    /** B is fed A's inputs by name: each input B needs must exist in A with the same type. */
+    private static void checkInputs(CompareRequest r, List<Value> inputsA, List<Value> inputsB) throws CompareException {
+        Map<String, Value> byName = new LinkedHashMap<>();
+        for (Value v : inputsA) byName.put(v.name(), v);
+        for (Value v : inputsB) {
+            if (v.data() != null) continue;
+            Value x = byName.get(v.name());
+            if (x == null) {
+                throw new CompareException(CompareException.Kind.BAD_INPUT, r.modelB() + ": input '" + v.name()
+                        + "' is not an input of " + r.modelA() + " (inputs: " + String.join(", ", byName.keySet()) + ")");
+            }
+            if (x.tensorType().dtype() != v.tensorType().dtype()) {
+                throw new CompareException(CompareException.Kind.BAD_INPUT, "input '" + v.name() + "' is "
+                        + DTypeNames.describe(x.tensorType()) + " in " + r.modelA() + " but "
+                        + DTypeNames.describe(v.tensorType()) + " in " + r.modelB());
+            }
+        }
+    }
+
+    /** Outputs pair up by name; two models with no name in common but as many outputs pair up by position. */
+    private static void matchOutputs(Model a, Model b, Map<String, String> pairs, List<String> onlyA, List<String> onlyB) {
+        List<String> na = a.graph().outputs().stream().map(Value::name).toList();
+        List<String> nb = b.graph().outputs().stream().map(Value::name).toList();
+        boolean byPosition = na.stream().noneMatch(nb::contains) && na.size() == nb.size();
+        for (int i = 0; i < na.size(); i++) {
+            if (byPosition) pairs.put(na.get(i), nb.get(i));
+            else if (nb.contains(na.get(i))) pairs.put(na.get(i), na.get(i));
+            else onlyA.add(na.get(i));
+        }
+        if (!byPosition) for (String n : nb) if (!na.contains(n)) onlyB.add(n);
+    }
+
+    private static ModelExecutor.Session open(Model m, Path path, int threads) throws CompareException {
+        try {
+            return new OrtModelExecutor(m, threads).open(m.graph(), List.of());
+        } catch (ModelExecutionException e) {
+            throw new CompareException(CompareException.Kind.RUN_FAILED, path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, TensorData> run(ModelExecutor.Session s, Map<String, TensorData> in, Path model, int sample)
+            throws CompareException {
+        try {
+            return s.run(in);
+        } catch (ModelExecutionException e) {
+            throw new CompareException(CompareException.Kind.RUN_FAILED, model + " (sample " + sample + "): " + e.getMessage(), e);
+        }
+    }
+
+    private static void add(OutputStats stats, TensorData a, TensorData b, Map.Entry<String, String> pair, int sample,
+            int label) throws CompareException {
+        String where = "output '" + pair.getKey() + "'" + (pair.getKey().equals(pair.getValue()) ? "" : " / '" + pair.getValue() + "'");
+        if (a == null || b == null) {
+            throw new CompareException(CompareException.Kind.RUN_FAILED, where + ": ONNX Runtime returned no value (sample " + sample + ")");
+        }
+        long[] sa = a.type().shape();
+        long[] sb = b.type().shape();
+        if (!Arrays.equals(sa, sb)) {
+            throw new CompareException(CompareException.Kind.RUN_FAILED, where + ": shape " + DTypeNames.describe(a.dtype(), sa)
+                    + " in model A but " + DTypeNames.describe(b.dtype(), sb) + " in model B (sample " + sample + ")");
+        }
+        double[] x = Doubles.of(a);
+        double[] y = Doubles.of(b);
+        if (x == null || y == null) {
+            throw new CompareException(CompareException.Kind.RUN_FAILED, where + ": " + DTypeNames.name((x == null ? a : b).dtype())
+                    + " values cannot be compared");
+        }
+        String dtype = a.dtype() == b.dtype() ? DTypeNames.name(a.dtype()) : DTypeNames.name(a.dtype()) + "/" + DTypeNames.name(b.dtype());
+        stats.add(x, y, sa, dtype, label);
+    }
+}
