@@ -43,7 +43,6 @@ public final class CompilerModule extends AbstractModule {
         bind(CompilerConfig.class).toInstance(config);
         bind(ServiceLookup.class).to(GuiceServiceLookup.class);
         Multibinder.newSetBinder(binder(), PassInstrumentation.class);
-        // The file readers of --calibration-data set the default; tests may set the binding.
         // Calibration data from --calibration-data: .npy/.npz folders, raw float32, images.
         OptionalBinder.newOptionalBinder(binder(), CalibrationDataReader.class).setDefault()
                 .toInstance(dev.pare.compiler.data.CalibrationDataReaders::open);

@@ -29,6 +29,15 @@ final class CalibratedCompile {
     private CalibratedCompile() {}
 
     static RunReport compile(Path model, String pipeline, CalibrationData data, Path out) throws Exception {
+        Compiled c = compile(model, pipeline, data);
+        new OnnxFormat().write(c.model(), out);
+        return c.report();
+    }
+
+    /** The compiled IR (still holding {@code pare.quantize}/{@code pare.dequantize}) and the run's report. */
+    record Compiled(Model model, RunReport report) {}
+
+    static Compiled compile(Path model, String pipeline, CalibrationData data) throws Exception {
         CalibrationDataReader reader = (path, spec, m) -> data;
         CompilerConfig config = CompilerConfig.defaults().withCalibrationData(Path.of(data.source()), null);
         Injector injector = Guice.createInjector(new CompilerModule(config),
@@ -38,7 +47,6 @@ final class CalibratedCompile {
         Model m = new OnnxFormat().read(model);
         RunReport report = managers.create(PassManagerOptions.DEFAULTS, quiet, null)
                 .run(injector.getInstance(PipelineCompiler.class).parseArgument(pipeline), m);
-        new OnnxFormat().write(m, out);
-        return report;
+        return new Compiled(m, report);
     }
 }

@@ -117,6 +117,10 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 throw new PassFailure("MIL002", "convert_to_mil: graph input default: " + e.getMessage());
             }
             for (Node n : List.copyOf(g.nodes())) {
+                if (n.op().equals("pare.quantize") || n.op().equals("pare.dequantize")) {
+                    retypeActivationQuantization(n);
+                    continue;
+                }
                 if (!n.dialect().equals("onnx")) continue;
                 try {
                     lowerOrFold(n);
@@ -127,6 +131,18 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             fixOutputs();
             removeLeftovers();
             return PassResult.CHANGED;
+        }
+
+        /**
+         * A quantize/dequantize pair on an activation keeps its input's shape; once the producer is
+         * lowered (and input shapes fixed) that shape is known, so the pair's results get it too.
+         */
+        private void retypeActivationQuantization(Node n) {
+            TensorType in = n.operand(0).tensorType();
+            if (!in.hasRank()) return;
+            DType d = n.op().equals("pare.quantize") ? n.operand(2).tensorType().dtype() : DType.FLOAT32;
+            TensorType t = new TensorType(d, in.dims());
+            if (!t.equals(n.result(0).type())) rw.setType(n.result(0), t);
         }
 
         private boolean fixInputs() throws PassFailure {
