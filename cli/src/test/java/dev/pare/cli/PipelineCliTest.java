@@ -249,7 +249,7 @@ class PipelineCliTest {
         CliRun r = run("passes", "--plugin-path", plugins.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("""
-                Passes: 12
+                Passes: 13
                   name                   kind      summary
                   activation_quantize    required  Calibrates activation ranges on sample inputs and inserts int8/uint8 quantize-dequantize pairs.
                   const_deduplication    optional  Merges constants and Constant nodes with identical contents.

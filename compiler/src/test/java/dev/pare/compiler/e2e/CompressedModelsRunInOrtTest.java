@@ -63,26 +63,6 @@ class CompressedModelsRunInOrtTest {
         registry = PassRegistry.discover(CompressedModelsRunInOrtTest.class.getClassLoader());
     }
 
-    private static Path file(String model) {
-        switch (model) {
-            case "minilm": return TestModels.MINILM;
-            case "det": return TestModels.OCR_DET;
-            case "rec": return TestModels.OCR_REC;
-            case "mnist": return TestModels.MNIST;
-            default: throw new IllegalArgumentException(model);
-        }
-    }
-
-    private static Map<String, Tensor> inputs(String model) throws Exception {
-        switch (model) {
-            case "minilm": return RealModelInputs.miniLmTokens();
-            case "det": return RealModelInputs.ocrDetectionImage();
-            case "rec": return RealModelInputs.ocrRecognitionImage();
-            case "mnist": return RealModelInputs.mnistTestImages(200);
-            default: throw new IllegalArgumentException(model);
-        }
-    }
-
     private static PassManager passManager() throws Exception {
         return PassManager.builder(registry).options(PassManagerOptions.DEFAULTS)
                 .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build();
@@ -124,7 +104,7 @@ class CompressedModelsRunInOrtTest {
             "rec, QUANTIZE_INT8, 2e-5", "rec, QUANTIZE_INT4_BLOCK32, 2e-5", "rec, PALETTIZE_4BIT, 0",
             "rec, PRUNE_50, 0", "rec, JOINT_PRUNE_PALETTIZE, 0"})
     void compressedModelMatchesItsDecompressedVersion(String name, String pipeline, double tolerance) throws Exception {
-        Path original = file(name);
+        Path original = TestModels.byName(name);
         assertTrue(Files.isRegularFile(original), original + " is missing; build from the repository root (mvn -B verify)");
         OnnxFormat onnx = new OnnxFormat();
         Model model = onnx.read(original);
@@ -144,7 +124,7 @@ class CompressedModelsRunInOrtTest {
         Path reference = tmp.resolve(name + "-decompressed.onnx");
         onnx.write(model, reference);
 
-        Map<String, Tensor> in = inputs(name);
+        Map<String, Tensor> in = RealModelInputs.forModel(name, 200);
         Map<String, Tensor> expected = OrtRunner.run(reference, in, OrtRunner.EXACT_MATMUL_NBITS);
         Map<String, Tensor> actual = OrtRunner.run(compressed, in, OrtRunner.EXACT_MATMUL_NBITS);
         assertEquals(expected.keySet(), actual.keySet());

@@ -91,9 +91,9 @@ class CoreMlPackagesMatchOrtTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void packageMatchesOrt(Case c) throws Exception {
-        Path original = file(c.model());
+        Path original = TestModels.byName(c.model());
         assertTrue(Files.isRegularFile(original), original + " is missing; build from the repository root (mvn -B verify)");
-        Map<String, Tensor> inputs = inputs(c.model());
+        Map<String, Tensor> inputs = RealModelInputs.forModel(c.model(), 8);
 
         // Reference: the same pipeline, then decompress_weights, run by ONNX Runtime.
         OnnxFormat onnx = new OnnxFormat();
@@ -158,26 +158,6 @@ class CoreMlPackagesMatchOrtTest {
         PassManager pm = PassManager.builder(registry).options(PassManagerOptions.DEFAULTS)
                 .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build();
         pm.run(new PipelineCompiler(registry).parseInline(pipeline), model);
-    }
-
-    private static Path file(String model) {
-        switch (model) {
-            case "minilm": return TestModels.MINILM;
-            case "det": return TestModels.OCR_DET;
-            case "rec": return TestModels.OCR_REC;
-            case "mnist": return TestModels.MNIST;
-            default: throw new IllegalArgumentException(model);
-        }
-    }
-
-    private static Map<String, Tensor> inputs(String model) throws Exception {
-        switch (model) {
-            case "minilm": return RealModelInputs.miniLmTokens();
-            case "det": return RealModelInputs.ocrDetectionImage();
-            case "rec": return RealModelInputs.ocrRecognitionImage();
-            case "mnist": return RealModelInputs.mnistTestImages(8);
-            default: throw new IllegalArgumentException(model);
-        }
     }
 
     /** The convert_to_mil option that fixes every input to the shape of the test inputs. */

@@ -92,4 +92,15 @@ public final class RealModelInputs {
         }
         return x;
     }
+
+    /** The usual inputs of a model named as in {@link TestModels#byName}; {@code mnistImages} test digits for mnist. */
+    public static Map<String, Tensor> forModel(String name, int mnistImages) throws IOException {
+        switch (name) {
+            case "minilm": return miniLmTokens();
+            case "det": return ocrDetectionImage();
+            case "rec": return ocrRecognitionImage();
+            case "mnist": return mnistTestImages(mnistImages);
+            default: throw new IllegalArgumentException("no test model named " + name);
+        }
+    }
 }

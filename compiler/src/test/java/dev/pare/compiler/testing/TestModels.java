@@ -12,4 +12,15 @@ public final class TestModels {
     public static final Path OCR_REC = Path.of("target/test-models/ppocr/ch_PP-OCRv4_rec_infer.onnx");
 
     private TestModels() {}
+
+    /** A real model by its short name in test tables: {@code mnist}, {@code minilm}, {@code det}, {@code rec}. */
+    public static Path byName(String name) {
+        switch (name) {
+            case "minilm": return MINILM;
+            case "det": return OCR_DET;
+            case "rec": return OCR_REC;
+            case "mnist": return MNIST;
+            default: throw new IllegalArgumentException("no test model named " + name);
+        }
+    }
 }
