@@ -51,10 +51,10 @@ public final class CoreMlExporter {
     public static final String WEIGHTS_PATH = "Data/com.apple.CoreML/weights/weight.bin";
 
     /** Model properties that become ModelDescription.metadata fields (MIL_DIALECT.md). */
-    public static final String SHORT_DESCRIPTION = "coreml.shortDescription";
-    public static final String VERSION_STRING = "coreml.versionString";
-    public static final String AUTHOR = "coreml.author";
-    public static final String LICENSE = "coreml.license";
+    public static final String SHORT_DESCRIPTION = CoreMlKeys.SHORT_DESCRIPTION;
+    public static final String VERSION_STRING = CoreMlKeys.VERSION_STRING;
+    public static final String AUTHOR = CoreMlKeys.AUTHOR;
+    public static final String LICENSE = CoreMlKeys.LICENSE;
     /** Model properties the driver sets; written to userDefined as {@code com.github.pare.*}. */
     public static final String PARE_VERSION_PROPERTY = "pare.version";
     public static final String PARE_PIPELINE_PROPERTY = "pare.pipeline";
@@ -62,9 +62,9 @@ public final class CoreMlExporter {
     public static final String PARE_PIPELINE_KEY = "com.github.pare.pipeline";
 
     // What the Core ML reader keeps for a writer (ir/MIL_DIALECT.md; CoreMlKeys on the reader side).
-    static final String IS_UPDATABLE = "coreml.isUpdatable";
-    static final String FUNCTION_ATTRIBUTES = "coreml.functionAttributes";
-    static final String BLOCK_ATTRIBUTES = "coreml.blockAttributes";
+    static final String IS_UPDATABLE = CoreMlKeys.IS_UPDATABLE;
+    static final String FUNCTION_ATTRIBUTES = CoreMlKeys.FUNCTION_ATTRIBUTES;
+    static final String BLOCK_ATTRIBUTES = CoreMlKeys.BLOCK_ATTRIBUTES;
     static final int READ_DESCRIPTION_FIELD = 2;
     static final int READ_PROGRAM_FIELD = 502;
 

@@ -16,9 +16,9 @@ public enum CoreMlTarget {
     IOS18("ios18", 9, "CoreML8");
 
     /** Model property naming the target ({@code ios16|ios17|ios18}); set by {@code --target}. */
-    public static final String PROPERTY = "coreml.target";
+    public static final String PROPERTY = CoreMlKeys.TARGET;
     /** Model property holding the specification version a Core ML reader found. */
-    public static final String SPEC_VERSION_PROPERTY = "coreml.specificationVersion";
+    public static final String SPEC_VERSION_PROPERTY = CoreMlKeys.SPECIFICATION_VERSION;
     /** Used for models that did not come from Core ML (e.g. converted from ONNX). */
     public static final CoreMlTarget DEFAULT_FOR_CONVERSIONS = IOS17;
 

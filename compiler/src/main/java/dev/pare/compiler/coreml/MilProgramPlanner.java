@@ -129,8 +129,8 @@ final class MilProgramPlanner {
     }
 
     /** Value metadata the Core ML reader puts on constants from const ops (ir/MIL_DIALECT.md). */
-    static final String OP_INDEX = "coreml.opIndex";
-    static final String OP_NAME = "coreml.opName";
+    static final String OP_INDEX = CoreMlKeys.OP_INDEX;
+    static final String OP_NAME = CoreMlKeys.OP_NAME;
 
     private static int opIndex(Value v) {
         try {
