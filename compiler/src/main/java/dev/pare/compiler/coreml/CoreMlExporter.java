@@ -7,9 +7,11 @@ import dev.pare.compiler.coreml.proto.MilProto;
 import dev.pare.ir.Dim;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Model;
+import dev.pare.ir.Node;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Type;
 import dev.pare.ir.Value;
+import dev.pare.passes.compression.WeightHistory;
 import dev.pare.spi.ModelFormatException;
 
 import java.io.ByteArrayOutputStream;
@@ -211,10 +213,40 @@ public final class CoreMlExporter {
         if (props.containsKey(AUTHOR)) meta.setAuthor(props.get(AUTHOR));
         if (props.containsKey(LICENSE)) meta.setLicense(props.get(LICENSE));
         meta.putAllUserDefined(model.metadataProps());
+        meta.removeUserDefined(CoreMlKeys.DECOMPRESSED_FROM);
+        String history = decompressedFrom(model.graph(), planner);
+        if (!history.isEmpty()) meta.putUserDefined(CoreMlKeys.DECOMPRESSED_FROM, history);
         if (props.containsKey(PARE_VERSION_PROPERTY)) meta.putUserDefined(PARE_VERSION_KEY, props.get(PARE_VERSION_PROPERTY));
         if (props.containsKey(PARE_PIPELINE_PROPERTY)) meta.putUserDefined(PARE_PIPELINE_KEY, props.get(PARE_PIPELINE_PROPERTY));
         d.setMetadata(meta);
         return d.build();
+    }
+
+    /** {@code {"w":"int8-quantized (...)",...}} for the main function's recompressed weights, or "" if none. */
+    private static String decompressedFrom(Graph g, MilProgramPlanner planner) {
+        StringBuilder sb = new StringBuilder();
+        for (Node n : g.nodes()) {
+            for (Value r : n.results()) {
+                String was = r.isAbsent() ? null : r.metadata().get(WeightHistory.DECOMPRESSED_FROM);
+                if (was == null) continue;
+                sb.append(sb.length() == 0 ? "{" : ",");
+                jsonString(planner.nameOf(r), sb);
+                sb.append(':');
+                jsonString(was, sb);
+            }
+        }
+        return sb.length() == 0 ? "" : sb.append('}').toString();
+    }
+
+    private static void jsonString(String s, StringBuilder sb) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') sb.append('\\').append(c);
+            else if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+            else sb.append(c);
+        }
+        sb.append('"');
     }
 
     private static CoreMlModelProto.FeatureDescription keepOrMake(String name, Value v, boolean input,

@@ -17,6 +17,7 @@ import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Type;
 import dev.pare.ir.Value;
+import dev.pare.passes.compression.WeightHistory;
 import dev.pare.spi.ModelFormatException;
 
 import java.nio.file.Path;
@@ -80,7 +81,11 @@ public final class CoreMlImporter {
         setIfPresent(model, CoreMlKeys.AUTHOR, meta.getAuthor());
         setIfPresent(model, CoreMlKeys.LICENSE, meta.getLicense());
         if (proto.getIsUpdatable()) model.setProperty(CoreMlKeys.IS_UPDATABLE, "true");
-        meta.getUserDefinedMap().forEach(model::setMetadataProp);
+        meta.getUserDefinedMap().forEach((k, v) -> {
+            if (!k.equals(CoreMlKeys.DECOMPRESSED_FROM)) model.setMetadataProp(k, v);
+        });
+        String history = meta.getUserDefinedOrDefault(CoreMlKeys.DECOMPRESSED_FROM, "");
+        if (!history.isEmpty()) restoreDecompressedFrom(model.graph(), history);
 
         if (proto.hasDescription()) {
             model.addOpaqueField(new Model.OpaqueField(CoreMlKeys.DESCRIPTION_FIELD,
@@ -96,6 +101,26 @@ public final class CoreMlImporter {
             model.addOpaqueField(new Model.OpaqueField(e.getKey(), one.toByteArray()));
         }
         return model;
+    }
+
+    /** Puts the writer's record of recompressed weights back on their values; entries naming no value are dropped. */
+    private void restoreDecompressedFrom(Graph g, String json) throws ModelFormatException {
+        Object parsed;
+        try {
+            parsed = JsonValues.parse(json);
+        } catch (IllegalArgumentException e) {
+            throw error("userDefined '" + CoreMlKeys.DECOMPRESSED_FROM + "'", "is not JSON: " + e.getMessage());
+        }
+        if (!(parsed instanceof Map<?, ?> entries)) {
+            throw error("userDefined '" + CoreMlKeys.DECOMPRESSED_FROM + "'", "must be a JSON object of weight name to text");
+        }
+        for (Map.Entry<?, ?> e : entries.entrySet()) {
+            Value v = g.value(String.valueOf(e.getKey())).orElse(null);
+            if (v == null || !(e.getValue() instanceof String was)) continue;
+            Map<String, String> m = new java.util.LinkedHashMap<>(v.metadata());
+            m.put(WeightHistory.DECOMPRESSED_FROM, was);
+            g.rewriter().setMetadata(v, m);
+        }
     }
 
     private static void setIfPresent(Model model, String key, String value) {

@@ -24,6 +24,14 @@ public final class CoreMlKeys {
     /** {@code true} when Model.isUpdatable was set. */
     public static final String IS_UPDATABLE = "coreml.isUpdatable";
 
+    /**
+     * userDefined metadata key for the weights Pare decompressed before compressing them again:
+     * a one-line JSON object from weight name to how it was stored, in program order. The reader
+     * moves it onto the weights' values ({@code WeightHistory.DECOMPRESSED_FROM}); the writer
+     * rebuilds it from them.
+     */
+    public static final String DECOMPRESSED_FROM = "com.github.pare.decompressedFrom";
+
     // ---- Graph.metadata (per function / nested block) --------------------------------------
     /** A function's opset (also on the main graph). */
     public static final String FUNCTION_OPSET = "coreml.opset";

@@ -27,10 +27,13 @@ import java.util.List;
  * @param method      how the file's own ops encode it, when that says more than {@code kind}: for
  *                    Core ML, e.g. {@code palettized 4-bit (constexpr_lut_to_dense, iOS18)}; empty
  *                    otherwise
+ * @param decompressedFrom how the weight was stored before Pare decompressed it and compressed it
+ *                    again (e.g. {@code int8-quantized (constexpr_affine_dequantize)}); empty if it was not
  */
 public record CompressedWeight(String graphPath, String name, List<Long> shape, DType dtype, String kind, int nbits,
                                long luts, int clusterDim, String granularity, double sparsity, long denseBytes,
-                               long storedBytes, List<String> parts, String method) {
+                               long storedBytes, List<String> parts, String method,
+                               String decompressedFrom) {
     public CompressedWeight {
         shape = List.copyOf(shape);
         parts = List.copyOf(parts);

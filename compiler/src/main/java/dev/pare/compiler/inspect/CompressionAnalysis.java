@@ -8,6 +8,7 @@ import dev.pare.ir.SubByte;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
+import dev.pare.passes.compression.WeightHistory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -43,7 +44,7 @@ final class CompressionAnalysis {
                 long count = s.elementCount();
                 double sparsity = count == 0 ? 0 : 1.0 - (double) s.nonZeroCount() / count;
                 out.add(new CompressedWeight(path, c.name(), shape(s.type()), s.dtype(), "sparse", 0, 0, 0, "",
-                        sparsity, denseBytes(s.type()), s.values().byteSize() + s.indices().byteSize(), List.of(c.name()), ""));
+                        sparsity, denseBytes(s.type()), s.values().byteSize() + s.indices().byteSize(), List.of(c.name()), "", ""));
             }
         }
         for (Node n : g.nodes()) {
@@ -163,7 +164,8 @@ final class CompressionAnalysis {
             }
         }
         return new CompressedWeight(path, root.name(), shape(t), t.dtype(), String.join("+", kinds), nbits, luts, clusterDim,
-                granularity, sparsity, denseBytes(t), stored, names, "");
+                granularity, sparsity, denseBytes(t), stored, names, "",
+                root.metadata().getOrDefault(WeightHistory.DECOMPRESSED_FROM, ""));
     }
 
     /** " axis d" when the per-group index offsets (an Add of a constant) vary along axis d only. */

@@ -6,6 +6,7 @@ import dev.pare.ir.Node;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
+import dev.pare.passes.compression.WeightHistory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -151,7 +152,8 @@ final class MilCompression {
         List<Long> shape = new ArrayList<>();
         for (long d : t.shape()) shape.add(d);
         return new CompressedWeight(path, root.name(), shape, t.dtype(), String.join("+", kinds), nbits, luts,
-                clusterDim, granularity, sparsity, t.byteSize().orElse(0), stored, names, method);
+                clusterDim, granularity, sparsity, t.byteSize().orElse(0), stored, names, method,
+                root.metadata().getOrDefault(WeightHistory.DECOMPRESSED_FROM, ""));
     }
 
     /** {@code int8}, {@code uint4}: as Core ML Tools names quantized types. */

@@ -91,6 +91,7 @@ public final class ReportJson {
             m.put("stored_bytes", c.storedBytes());
             m.put("parts", c.parts());
             m.put("method", c.method().isEmpty() ? null : c.method());
+            m.put("decompressed_from", c.decompressedFrom().isEmpty() ? null : c.decompressedFrom());
             compressed.add(m);
         }
         root.put("compressed_weights", compressed);

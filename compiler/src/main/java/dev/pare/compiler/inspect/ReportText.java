@@ -97,6 +97,8 @@ public final class ReportText {
         boolean methods = report.compressedWeights().stream().anyMatch(c -> !c.method().isEmpty());
         String[] head = {"name", "shape", "dtype", "kind", ">bits", ">LUTs", "granularity", ">sparsity", ">dense", ">stored", ">ratio"};
         if (methods) head = append(head, "method");
+        boolean history = report.compressedWeights().stream().anyMatch(c -> !c.decompressedFrom().isEmpty());
+        if (history) head = append(head, "decompressed from");
         TextTable t = scoped ? new TextTable(prepend("graph", head)) : new TextTable(head);
         for (CompressedWeight c : report.compressedWeights()) {
             String shape = c.shape().stream().map(String::valueOf).collect(Collectors.joining(",", "[", "]"));
@@ -106,6 +108,7 @@ public final class ReportText {
                 c.isSparse() ? String.format(Locale.ROOT, "%.1f%%", c.sparsity() * 100) : "-",
                 size(c.denseBytes()), size(c.storedBytes()), ratio(c.denseBytes(), c.storedBytes()).trim()};
             if (methods) cells = append(cells, c.method().isEmpty() ? "-" : c.method());
+            if (history) cells = append(cells, c.decompressedFrom().isEmpty() ? "-" : c.decompressedFrom());
             t.row(scoped ? prepend(c.graphPath().isEmpty() ? "main" : c.graphPath(), cells) : cells);
         }
         sb.append(t.render());

@@ -24,6 +24,9 @@ final class DenseChain {
     private final Value existingMask;
     private final String passName;
     private long bytes;
+    private long storedBytes;
+    private final List<Value> createdConstants = new java.util.ArrayList<>();
+    private final List<Node> createdNodes = new java.util.ArrayList<>();
 
     DenseChain(Rewriter rewriter, String weightName, long[] shape, DType dtype, Value existingMask, String passName) {
         this.rewriter = rewriter;
@@ -33,6 +36,7 @@ final class DenseChain {
         this.existingMask = existingMask;
         this.passName = passName;
         if (existingMask != null) bytes += existingMask.data().byteSize();
+        storedBytes = bytes;
     }
 
     /** The sparsity mask of an already pruned weight, reused by joint compression (null if dense). */
@@ -45,7 +49,10 @@ final class DenseChain {
     /** A new constant named {@code W_suffix}. */
     Value constant(String suffix, TensorData data) {
         bytes += data.byteSize();
-        return rewriter.addConstant(rewriter.uniqueValueName(weightName + "_" + suffix), data);
+        storedBytes += storedSize(data);
+        Value c = rewriter.addConstant(rewriter.uniqueValueName(weightName + "_" + suffix), data);
+        createdConstants.add(c);
+        return c;
     }
 
     /** A {@code pare} op producing the dense weight type, its result named {@code W_suffix}. */
@@ -54,7 +61,32 @@ final class DenseChain {
         Node n = rewriter.createNode(rewriter.uniqueNodeName(name), op, operands,
                 List.of(rewriter.uniqueValueName(name)), List.of(TensorType.of(dtype, shape)), attributes,
                 Location.created(passName));
+        createdNodes.add(n);
         return n.result(0);
+    }
+
+    /** Removes everything this chain created (its result must be unused again). */
+    void undo() {
+        for (int i = createdNodes.size() - 1; i >= 0; i--) rewriter.erase(createdNodes.get(i));
+        for (Value c : createdConstants) rewriter.eraseConstant(c);
+        createdNodes.clear();
+        createdConstants.clear();
+    }
+
+    /**
+     * Bytes the weight takes in a file: as {@link #bytes()}, except that codes at pruned positions
+     * of a weight-shaped constant under a sparsity mask are not counted (Core ML's joint forms
+     * store codes for kept values only).
+     */
+    long storedBytes() { return storedBytes; }
+
+    private long storedSize(TensorData data) {
+        if (existingMask == null || data.elementCount() != existingMask.data().elementCount()) return data.byteSize();
+        long total = existingMask.data().elementCount();
+        long kept = 0;
+        java.nio.ByteBuffer m = existingMask.data().bytes();
+        for (long e = 0; e < total; e++) kept += (m.get((int) (e >>> 3)) >>> (e & 7)) & 1;
+        return (kept * data.dtype().bits() + 7) / 8;
     }
 
     /** Bytes of every constant the chain holds. */

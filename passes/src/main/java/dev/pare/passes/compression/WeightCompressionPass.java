@@ -7,6 +7,7 @@ import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.Precision;
 import dev.pare.passes.compression.math.WeightTensor;
@@ -43,6 +44,12 @@ import java.util.concurrent.Future;
  * Tools' rule). The consumers' output/input axes must agree, or the weight has no channel axis.
  * A weight already pruned by {@code prune} ({@code pare.sparse_to_dense(mask, values)}) is
  * compressed jointly by passes that support it: only its kept values, and the result stays sparse.
+ * A weight that Core ML {@code mil.constexpr_*} ops decode from constants (compressed by Core ML
+ * Tools or an earlier run; {@link ConstexprCone}) is decompressed first and its dense values are
+ * compressed (a sparse chain keeps its mask for joint compression); the note {@value #DECOMPRESSED}
+ * and the result's metadata {@value WeightHistory#DECOMPRESSED_FROM} say how it was stored, and the
+ * chain's ops and constants are removed. Only weights the pass does compress are touched: a weight
+ * the options do not fit keeps its constexpr chain.
  *
  * <p>Every selected weight is {@linkplain #check checked} (in parallel) before any is compressed;
  * a weight the options cannot be applied to fails the pass with {@value #INAPPLICABLE} naming the
@@ -69,6 +76,10 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     static final String ALREADY_COMPRESSED = "CW003";
     /** Note: the constant is also used other than as a weight. */
     static final String NOT_ONLY_A_WEIGHT = "CW004";
+    /** Note: the weight was stored compressed by constexpr ops and is decompressed before it is recompressed. */
+    static final String DECOMPRESSED = "CW005";
+    /** Note: recompressing a constexpr-compressed weight would store it in more bytes than it takes now. */
+    static final String WOULD_GROW = "CW006";
     /** Failure: a shared weight gets different options from two consumers. */
     static final String SHARED_CONFLICT = "CW010";
     /** Failure: the options cannot be applied to a weight (found before any weight is compressed). */
@@ -134,18 +145,24 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
 
     // ---- finding weights -------------------------------------------------------------------
 
-    private enum Source { CONSTANT, CONSTANT_NODE, PRUNED }
+    private enum Source { CONSTANT, CONSTANT_NODE, PRUNED, CONSTEXPR }
 
     private record Site(Node node, WeightOperand operand) {}
 
     private static final class Candidate {
         final Value value;
         final Source source;
+        final ConstexprCone cone; // for CONSTEXPR
         final List<Site> sites = new ArrayList<>();
 
         Candidate(Value value, Source source) {
             this.value = value;
             this.source = source;
+            this.cone = source == Source.CONSTEXPR ? ConstexprCone.of(value) : null;
+        }
+
+        boolean isSparse() {
+            return source == Source.PRUNED || (cone != null && cone.isSparse());
         }
     }
 
@@ -183,18 +200,20 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 note(context, NOT_ONLY_A_WEIGHT, first, "weight '" + c.value.name() + "' is also " + otherUse + "; left dense");
                 continue;
             }
-            if (c.source == Source.PRUNED && !compressesPruned()) {
-                note(context, ALREADY_COMPRESSED, first, "weight '" + c.value.name() + "' is already pruned; left as it is");
+            if (c.isSparse() && !compressesPruned()) {
+                String how = c.cone == null ? "" : " (" + c.cone.describe() + ")";
+                note(context, ALREADY_COMPRESSED, first, "weight '" + c.value.name() + "' is already pruned" + how + "; left as it is");
                 continue;
             }
-            TensorData dense = c.source == Source.PRUNED ? c.value.producer().operand(0).data() : denseData(c);
-            long count = dense.elementCount();
+            TensorType denseType = c.source == Source.PRUNED ? c.value.producer().operand(0).data().type()
+                    : c.source == Source.CONSTEXPR ? c.value.tensorType() : denseData(c).type();
+            long count = denseType.elementCount();
             if (count <= weightThreshold(o)) {
                 note(context, TOO_SMALL, first, "weight '" + c.value.name() + "' has " + count
                         + " elements, not more than weight_threshold " + weightThreshold(o) + "; left dense");
                 continue;
             }
-            int rank = dense.type().rank();
+            int rank = denseType.rank();
             int out = WeightOperand.NO_AXIS;
             int in = WeightOperand.NO_AXIS;
             for (int i = 0; i < c.sites.size(); i++) {
@@ -242,6 +261,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         Map<Graph, Rewriter> rewriters = new HashMap<>();
         List<Emitter> emitters = new ArrayList<>();
         List<Prepared<O>> compressed = new ArrayList<>();
+        List<Job<O>> compressedJobs = new ArrayList<>();
         for (int i = 0; i < fitting.size(); i++) {
             Prepared<O> p = fitting.get(i);
             Outcome outcome = await(futures.get(i), p.candidate().sites.get(0).node());
@@ -252,10 +272,14 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 continue;
             }
             compressed.add(p);
+            compressedJobs.add(jobs.get(i));
             emitters.add(outcome.emitter());
         }
-        for (int i = 0; i < compressed.size(); i++) apply(compressed.get(i).candidate(), emitters.get(i), rewriters, context);
-        return PassResult.of(!compressed.isEmpty());
+        boolean changed = false;
+        for (int i = 0; i < compressed.size(); i++) {
+            changed |= apply(compressed.get(i).candidate(), compressedJobs.get(i), emitters.get(i), rewriters, context);
+        }
+        return PassResult.of(changed);
     }
 
     private record Checked<O>(Job<O> job, String problem) {}
@@ -282,6 +306,10 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 TensorData mask = sparse.operand(0).data();
                 dense = PareDialectEvaluator.sparseToDense(mask, sparse.operand(1).data());
                 keep = maskBits(mask);
+            } else if (c.source == Source.CONSTEXPR) {
+                ConstexprCone.Decoded decoded = c.cone.decode();
+                dense = decoded.dense();
+                keep = decoded.keep();
             } else {
                 dense = denseData(c);
             }
@@ -318,7 +346,8 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
 
     // ---- rewriting -------------------------------------------------------------------------
 
-    private void apply(Candidate c, Emitter emitter, Map<Graph, Rewriter> rewriters, PassContext context) {
+    /** Rewrites one weight; false if it was left as it was after all. */
+    private boolean apply(Candidate c, Job<O> job, Emitter emitter, Map<Graph, Rewriter> rewriters, PassContext context) {
         Value v = c.value;
         String name = v.name();
         Graph g = v.graph();
@@ -338,6 +367,11 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         } else if (c.source == Source.CONSTANT) {
             dense = v.data();
             before = dense.byteSize();
+        } else if (c.source == Source.CONSTEXPR) {
+            before = c.cone.storedBytes();
+            long[] shape = v.tensorType().shape();
+            if (job.keep() != null) mask = rw.addConstant(rw.uniqueValueName(name + "_mask"), Tensors.ofMask(shape, job.keep()));
+            return applyConstexpr(c, shape, mask, before, emitter, rewriters, context);
         } else {
             Node sparse = v.producer();
             mask = sparse.operand(0);
@@ -362,6 +396,50 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         context.statistics().increment("weights_compressed");
         context.statistics().add("bytes_before", before);
         context.statistics().add("bytes_after", chain.bytes());
+        return true;
+    }
+
+    /** Replaces a weight decoded by a constexpr chain; the chain goes once nothing else reads it. */
+    private boolean applyConstexpr(Candidate c, long[] shape, Value mask, long before, Emitter emitter,
+                                Map<Graph, Rewriter> rewriters, PassContext context) {
+        Value v = c.value;
+        String name = v.name();
+        Graph g = v.graph();
+        Rewriter rw = rewriterFor(g, rewriters);
+        String was = c.cone.describe();
+        DenseChain chain = new DenseChain(rw, name, shape, v.tensorType().dtype(), mask, passName);
+        Value result = emitter.emit(chain);
+        Node first = c.sites.get(0).node();
+        if (chain.storedBytes() > before) { // e.g. unique mode turning 16 grouped LUTs into one 8-bit LUT: keep what is there
+            chain.undo();
+            if (mask != null) rw.eraseConstant(mask);
+            note(context, WOULD_GROW, first, "weight '" + name + "' left " + was + ": " + passName + " would store it in "
+                    + chain.storedBytes() + " bytes, more than the " + before + " it takes now");
+            return false;
+        }
+        replaceAllUses(g, v, result);
+        c.cone.eraseUnused(k -> rewriterFor(k, rewriters));
+        rw.renameValue(result, name);
+        Map<String, String> meta = new LinkedHashMap<>(result.metadata());
+        meta.put(WeightHistory.DECOMPRESSED_FROM, was);
+        rw.setMetadata(result, meta);
+        context.diagnostics().note(DECOMPRESSED, first.location(), passName + ": weight '" + name + "' was " + was
+                + "; decompressed before " + gerund() + " it");
+        context.statistics().increment("weights_decompressed");
+        context.statistics().increment("weights_compressed");
+        context.statistics().add("bytes_before", before);
+        context.statistics().add("bytes_after", chain.bytes());
+        return true;
+    }
+
+    /** "palettizing", "quantizing", "pruning": what this pass does to a weight, for notes. */
+    private String gerund() {
+        switch (passName) {
+            case "palettize": return "palettizing";
+            case "quantize_weights": return "quantizing";
+            case "prune": return "pruning";
+            default: return "running " + passName + " on";
+        }
     }
 
     private static Rewriter rewriterFor(Graph g, Map<Graph, Rewriter> rewriters) {
@@ -390,6 +468,9 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         if (v.isConstant()) return isFloatDense(v.data()) ? Source.CONSTANT : null;
         Node p = v.producer();
         if (p == null) return null;
+        if (MilConstexprEvaluator.isConstexpr(p.op())) {
+            return ConstexprCone.of(v) != null && v.tensorType().elementCount() <= Integer.MAX_VALUE ? Source.CONSTEXPR : null;
+        }
         if (p.op().equals("onnx.Constant") && p.results().size() == 1) {
             return isFloatDense(constantNodeValue(p)) ? Source.CONSTANT_NODE : null;
         }
