@@ -197,7 +197,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
             Node first = c.sites.get(0).node();
             String otherUse = nonWeightUse(c);
             if (otherUse != null) {
-                note(context, NOT_ONLY_A_WEIGHT, first, "weight '" + c.value.name() + "' is also " + otherUse + "; left dense");
+                note(context, NOT_ONLY_A_WEIGHT, first, "weight '" + c.value.name() + "' is also " + otherUse + "; " + leftAs(c));
                 continue;
             }
             if (c.isSparse() && !compressesPruned()) {
@@ -210,7 +210,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
             long count = denseType.elementCount();
             if (count <= weightThreshold(o)) {
                 note(context, TOO_SMALL, first, "weight '" + c.value.name() + "' has " + count
-                        + " elements, not more than weight_threshold " + weightThreshold(o) + "; left dense");
+                        + " elements, not more than weight_threshold " + weightThreshold(o) + "; " + leftAs(c));
                 continue;
             }
             int rank = denseType.rank();
@@ -268,7 +268,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
             if (outcome.emitter() == null) { // the values do not allow it (e.g. too few near-zero values to prune)
                 String why = outcome.skipReason();
                 if (why.startsWith(passName + ": ")) why = why.substring(passName.length() + 2);
-                note(context, NOT_APPLICABLE, p.candidate().sites.get(0).node(), "weight '" + p.candidate().value.name() + "' left dense: " + why);
+                note(context, NOT_APPLICABLE, p.candidate().sites.get(0).node(), "weight '" + p.candidate().value.name() + "' " + leftAs(p.candidate()) + ": " + why);
                 continue;
             }
             compressed.add(p);
@@ -289,7 +289,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         Node node = p.candidate().sites.get(0).node();
         String why = problem.startsWith(passName + ": ") ? problem.substring(passName.length() + 2) : problem;
         if (skipsInapplicable(p.options())) {
-            note(context, NOT_APPLICABLE, node, "weight '" + p.candidate().value.name() + "' left dense: " + why);
+            note(context, NOT_APPLICABLE, node, "weight '" + p.candidate().value.name() + "' " + leftAs(p.candidate()) + ": " + why);
             return false;
         }
         throw new PassFailure(INAPPLICABLE, node, passName + ": weight '" + p.candidate().value.name() + "' of '" + node.name()
@@ -440,6 +440,11 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
             case "prune": return "pruning";
             default: return "running " + passName + " on";
         }
+    }
+
+    /** "left dense", or for a weight Core ML ops already decode, "left int8-quantized (constexpr_affine_dequantize)". */
+    private static String leftAs(Candidate c) {
+        return c.cone == null ? "left dense" : "left " + c.cone.describe();
     }
 
     private static Rewriter rewriterFor(Graph g, Map<Graph, Rewriter> rewriters) {

@@ -1,0 +1,259 @@
+package dev.pare.compiler.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.compiler.coreml.CoreMlFormat;
+import dev.pare.compiler.coreml.CoreMlTarget;
+import dev.pare.compiler.coreml.eval.MilInterpreter;
+import dev.pare.compiler.coreml.eval.MilTensor;
+import dev.pare.compiler.inspect.CompressedWeight;
+import dev.pare.compiler.inspect.ModelInspector;
+import dev.pare.compiler.passmanager.PassManager;
+import dev.pare.compiler.passmanager.PassManagerOptions;
+import dev.pare.compiler.passmanager.RunReport;
+import dev.pare.compiler.pipeline.PipelineCompiler;
+import dev.pare.compiler.registry.PassRegistry;
+import dev.pare.compiler.testing.RealModelInputs;
+import dev.pare.ir.Graph;
+import dev.pare.ir.Model;
+import dev.pare.ir.Node;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.Value;
+import dev.pare.spi.Diagnostic;
+import dev.pare.spi.ModelFormatException;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Compressing weights that Core ML Tools already compressed: the compression passes decompress a
+ * {@code mil.constexpr_*} chain and compress its values (note CW005, "decompressed from" in
+ * {@code pare inspect}), keep a weight whose recompressed form would be bigger (CW006), keep the
+ * sparsity mask of a pruned weight, and {@code DEFAULT_PALETTIZATION} turns a palettized weight
+ * into a LUT that decodes to exactly the same values.
+ */
+class RecompressCompressedWeightsTest {
+
+    private static final Path FIXTURES = Path.of("src/test/resources/models/coreml");
+    private static final CoreMlFormat COREML = new CoreMlFormat();
+
+    @TempDir Path tmp;
+
+    @Test
+    void int8WeightsArePalettizedFromTheirDecompressedValues() throws Exception {
+        Path original = FIXTURES.resolve("mnist_dwnet_int8_ios16.mlpackage");
+        Model model = COREML.read(original);
+        RunReport report = run("PALETTIZE_4BIT", model);
+
+        List<String> notes = codes(report, "CW005");
+        assertEquals(11, notes.size(), report.diagnostics().toString());
+        assertTrue(notes.contains("palettize: weight 'const_8_to_fp16_quantized' was int8-quantized "
+                + "(constexpr_affine_dequantize); decompressed before palettizing it"), notes.toString());
+        assertEquals(0, count(model.graph(), "mil.constexpr_affine_dequantize"));
+        // the int8 data, scales and zero points went with the ops
+        assertTrue(model.graph().value("const_8_to_fp16_quantized_quantized_data").isEmpty());
+
+        Path out = tmp.resolve("pal4.mlpackage");
+        COREML.write(model, out);
+        Model back = COREML.read(out);
+        assertEquals(11, count(back.graph(), "mil.constexpr_lut_to_dense"));
+        List<CompressedWeight> weights = ModelInspector.inspect(back).compressedWeights();
+        assertEquals(11, weights.size());
+        for (CompressedWeight w : weights) {
+            assertEquals("palettized 4-bit (constexpr_lut_to_dense, iOS16)", w.method(), w.name());
+            assertEquals("int8-quantized (constexpr_affine_dequantize)", w.decompressedFrom(), w.name());
+        }
+        // a second read/write keeps the record (the writer rebuilds it from the weights)
+        Path again = tmp.resolve("again.mlpackage");
+        COREML.write(back, again);
+        assertEquals("int8-quantized (constexpr_affine_dequantize)",
+                ModelInspector.inspect(COREML.read(again)).compressedWeights().get(0).decompressedFrom());
+
+        // 4-bit k-means of the int8 values: close to the int8 package's own outputs
+        Outputs cmp = compare(original, out, 20);
+        System.out.printf(Locale.ROOT, "int8 fixture -> PALETTIZE_4BIT: package %d -> %d B; same class %d/20, worst relative logit error %.4f%n",
+                size(original), size(out), cmp.sameClass, cmp.worst);
+        assertTrue(size(out) < size(original) * 0.6, size(out) + " vs " + size(original));
+        assertEquals(20, cmp.sameClass);
+        assertTrue(cmp.worst < 0.15, "worst relative logit error " + cmp.worst);
+    }
+
+    @Test
+    void defaultPalettizationKeepsAPalettizedWeightExact() throws Exception {
+        Path original = FIXTURES.resolve("mnist_dwnet_pal4_ios16.mlpackage");
+        Model model = COREML.read(original);
+        RunReport report = run("DEFAULT_PALETTIZATION", model);
+        assertEquals(11, codes(report, "CW005").size(), report.diagnostics().toString());
+        Path out = tmp.resolve("unique.mlpackage");
+        COREML.write(model, out);
+
+        Map<String, TensorData> before = decompressedWeights(COREML.read(original));
+        Map<String, TensorData> after = decompressedWeights(COREML.read(out));
+        assertEquals(before.keySet(), after.keySet());
+        for (String name : before.keySet()) {
+            assertEquals(before.get(name).type(), after.get(name).type(), name);
+            assertEquals(before.get(name).bytes(), after.get(name).bytes(), name + " must decode to the same bits");
+        }
+        for (CompressedWeight w : ModelInspector.inspect(COREML.read(out)).compressedWeights()) {
+            assertTrue(w.nbits() <= 4, w.name() + " " + w.nbits());
+            assertEquals("palettized 4-bit (constexpr_lut_to_dense)", w.decompressedFrom());
+        }
+        Outputs cmp = compare(original, out, 5);
+        assertEquals(0.0, cmp.worst, "outputs must be bit-identical");
+    }
+
+    @Test
+    void recompressingThatWouldGrowLeavesTheWeightAsItIs() throws Exception {
+        // unique mode over 16 grouped 4-bit LUTs needs one 6- to 8-bit LUT: bigger, so each weight stays grouped
+        Path original = FIXTURES.resolve("mnist_dwnet_pal4g16_ios18.mlpackage");
+        Model model = COREML.read(original);
+        RunReport report = run("DEFAULT_PALETTIZATION", model);
+        List<String> notes = codes(report, "CW006");
+        assertEquals(7, notes.size(), report.diagnostics().toString());
+        assertTrue(notes.contains("palettize: weight 'const_8_palettized' left palettized 4-bit (constexpr_lut_to_dense): "
+                + "palettize would store it in 3328 bytes, more than the 2304 it takes now"), notes.toString());
+        // the three 512-channel weights hold 16 values per group of 32 channels: 512 in all, more than a LUT holds
+        assertTrue(codes(report, "CW002").contains("palettize: weight 'const_32_palettized' left palettized 4-bit "
+                + "(constexpr_lut_to_dense): unique mode allows at most 256 distinct values per LUT, found 512"), report.diagnostics().toString());
+        assertTrue(codes(report, "CW005").isEmpty());
+        assertEquals(10, count(model.graph(), "mil.constexpr_lut_to_dense"));
+        assertEquals(0, count(model.graph(), "pare.lut_to_dense"));
+    }
+
+    @Test
+    void prunedWeightsKeepTheirMask() throws Exception {
+        Path original = FIXTURES.resolve("mnist_dwnet_prune50_ios16.mlpackage");
+        Model model = COREML.read(original);
+        run("PALETTIZE_4BIT", model);
+        assertEquals(11, count(model.graph(), "pare.sparse_to_dense"));
+
+        // iOS16 has no joint sparse + palettized form: refused, naming the target that has it, nothing written
+        Path refused = tmp.resolve("ios16.mlpackage");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> COREML.write(model, refused));
+        assertTrue(e.getMessage().contains("joint sparse + palettized compression needs --target ios18"), e.getMessage());
+        assertFalse(Files.exists(refused));
+
+        model.setProperty(CoreMlTarget.PROPERTY, "ios18");
+        Path out = tmp.resolve("ios18.mlpackage");
+        COREML.write(model, out);
+        Map<String, TensorData> before = decompressedWeights(COREML.read(original));
+        Map<String, TensorData> after = decompressedWeights(COREML.read(out));
+        int sparse = 0;
+        for (CompressedWeight w : ModelInspector.inspect(COREML.read(out)).compressedWeights()) {
+            if (!w.isSparse()) continue;
+            sparse++;
+            assertEquals("sparse+lut", w.kind(), w.name());
+            assertEquals("pruned (constexpr_sparse_to_dense)", w.decompressedFrom(), w.name());
+            float[] a = floats(before.get(w.name()));
+            float[] b = floats(after.get(w.name()));
+            for (int i = 0; i < a.length; i++) assertEquals(a[i] == 0, b[i] == 0, w.name() + " element " + i + ": same mask");
+        }
+        assertEquals(11, sparse);
+        Outputs cmp = compare(original, out, 20);
+        System.out.printf(Locale.ROOT, "prune50 fixture -> PALETTIZE_4BIT ios18: package %d -> %d B; same class %d/20, worst relative logit error %.4f%n",
+                size(original), size(out), cmp.sameClass, cmp.worst);
+        assertEquals(20, cmp.sameClass);
+        assertTrue(cmp.worst < 0.15, "worst relative logit error " + cmp.worst);
+    }
+
+    @Test
+    void pruningIsNotAppliedTwice() throws Exception {
+        Model model = COREML.read(FIXTURES.resolve("mnist_dwnet_prune50_ios16.mlpackage"));
+        RunReport report = run("PRUNE_50", model);
+        assertTrue(codes(report, "CW003").contains("prune: weight 'fc_weight_to_fp16_sparsified' is already pruned "
+                + "(pruned (constexpr_sparse_to_dense)); left as it is"), report.diagnostics().toString());
+        assertEquals(11, count(model.graph(), "mil.constexpr_sparse_to_dense"));
+        assertEquals(0, count(model.graph(), "pare.sparse_to_dense"));
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------
+
+    private static RunReport run(String pipeline, Model model) throws Exception {
+        PassRegistry registry = PassRegistry.discover(RecompressCompressedWeightsTest.class.getClassLoader());
+        return PassManager.builder(registry).options(PassManagerOptions.DEFAULTS)
+                .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build()
+                .run(new PipelineCompiler(registry).parseInline(pipeline), model);
+    }
+
+    private static List<String> codes(RunReport report, String code) {
+        List<String> out = new ArrayList<>();
+        for (Diagnostic d : report.diagnostics()) if (d.code().equals(code)) out.add(d.message());
+        return out;
+    }
+
+    private static int count(Graph g, String op) {
+        int n = 0;
+        for (Node node : g.nodes()) if (node.op().equals(op)) n++;
+        return n;
+    }
+
+    /** Every weight the model's ops read, decoded to dense values, by name. */
+    private static Map<String, TensorData> decompressedWeights(Model model) throws Exception {
+        run("decompress_weights", model);
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        for (Value c : model.graph().constants()) {
+            if (c.data() != null && c.data().dtype().isFloatingPoint() && c.data().elementCount() > 2048) out.put(c.name(), c.data());
+        }
+        return out;
+    }
+
+    private static float[] floats(TensorData d) {
+        ByteBuffer b = d.bytes();
+        float[] out = new float[Math.toIntExact(d.elementCount())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = d.dtype() == dev.pare.ir.DType.FLOAT16 ? dev.pare.ir.Float16.toFloat(b.getShort(i * 2)) : b.getFloat(i * 4);
+        }
+        return out;
+    }
+
+    private record Outputs(int sameClass, double worst) {}
+
+    /** Runs both packages in the MIL interpreter on {@code n} test digits, one at a time. */
+    private static Outputs compare(Path a, Path b, int n) throws Exception {
+        MilInterpreter before = new MilInterpreter(COREML.read(a).graph());
+        MilInterpreter after = new MilInterpreter(COREML.read(b).graph());
+        float[] digits = RealModelInputs.mnistTestImages(n).get("input").floats();
+        double worst = 0;
+        int same = 0;
+        for (int i = 0; i < n; i++) {
+            float[] one = java.util.Arrays.copyOfRange(digits, i * 784, (i + 1) * 784);
+            Map<String, TensorData> in = Map.of("input", TensorData.ofFloats(new long[] {1, 1, 28, 28}, one));
+            float[] x = MilTensor.of(before.run(in).values().iterator().next()).toFloats();
+            float[] y = MilTensor.of(after.run(in).values().iterator().next()).toFloats();
+            double maxAbs = 0;
+            double range = 0;
+            for (int c = 0; c < x.length; c++) {
+                maxAbs = Math.max(maxAbs, Math.abs(x[c] - y[c]));
+                range = Math.max(range, Math.abs(x[c]));
+            }
+            worst = Math.max(worst, maxAbs / Math.max(1, range));
+            if (argmax(x) == argmax(y)) same++;
+        }
+        return new Outputs(same, worst);
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    private static long size(Path dir) throws Exception {
+        try (var files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+}
