@@ -63,4 +63,31 @@ class CoreMlCliTest {
         CliRun again = pare("inspect", out.toString());
         assertEquals(ExitCodes.OK, again.exitCode(), again.err());
     }
+
+    @Test
+    void palettizingAnInt8PackageDecompressesItFirstAndInspectSaysSo() {
+        Path out = dir.resolve("pal4.mlpackage");
+        CliRun r = pare("compile", FIXTURES.resolve("mnist_dwnet_int8_ios16.mlpackage").toString(), "-o", out.toString(),
+                "--pipeline", "PALETTIZE_4BIT");
+        assertEquals(ExitCodes.OK, r.exitCode(), r.err());
+        assertTrue(r.err().contains("pare: 18 notes (CW001 x7, CW005 x11); --verbose lists them"), r.err());
+        CliRun inspect = pare("inspect", out.toString());
+        assertEquals(ExitCodes.OK, inspect.exitCode(), inspect.err());
+        String row = inspect.out().lines().filter(l -> l.startsWith("  fc_weight_to_fp16_quantized ")).reduce("", (a, b) -> b);
+        assertTrue(row.endsWith("palettized 4-bit (constexpr_lut_to_dense, iOS16)  int8-quantized (constexpr_affine_dequantize)"),
+                inspect.out());
+        assertTrue(inspect.out().contains(" method ") && inspect.out().contains("decompressed from\n"), inspect.out());
+    }
+
+    @Test
+    void aCompressionTheTargetLacksIsRefusedAndNothingIsWritten() {
+        Path out = dir.resolve("ios16.mlpackage");
+        CliRun r = pare("compile", FIXTURES.resolve("mnist_dwnet_prune50_ios16.mlpackage").toString(), "-o", out.toString(),
+                "--pipeline", "PALETTIZE_4BIT", "--target", "ios16");
+        assertEquals(ExitCodes.OUTPUT_FAILED, r.exitCode(), r.err());
+        assertTrue(r.err().contains("pare: error: " + out + ": weight 'const_8_to_fp16_sparsified' (node y_1_cast_fp16): "
+                + "joint sparse + palettized compression needs --target ios18"), r.err());
+        assertFalse(Files.exists(out));
+        assertEquals(1, dir.toFile().list().length == 0 ? 1 : 0, String.join(",", dir.toFile().list()));
+    }
 }
