@@ -148,8 +148,7 @@ final class ConstexprCone {
             String phrase = phrase(n);
             if (phrase != null && !what.contains(phrase)) what.add(phrase);
         }
-        if (what.isEmpty()) what.add("stored compressed");
-        return String.join(" + ", what) + " (" + String.join(", ", names) + ")";
+        return (what.isEmpty() ? "decoded" : String.join(" + ", what)) + " (" + String.join(", ", names) + ")";
     }
 
     private static String phrase(Node n) {
@@ -175,8 +174,10 @@ final class ConstexprCone {
             }
             case MilConstexprEvaluator.SPARSE_TO_DENSE:
                 return "pruned";
+            case MilConstexprEvaluator.CAST:
+                return n.operands().isEmpty() || n.operand(0).tensorType().dtype() != DType.FLOAT16 ? "cast" : "fp16-stored";
             default:
-                return null; // constexpr_cast: a storage type, not a compression
+                return null;
         }
     }
 

@@ -58,4 +58,20 @@ class ConstexprRecompressionTest {
         assertEquals("int8-quantized (constexpr_affine_dequantize)",
                 run.graph().value("W").orElseThrow().metadata().get(WeightHistory.DECOMPRESSED_FROM));
     }
+
+    @Test
+    void anFp16StoredWeightIsQuantizedFromItsFloatValues() {
+        var run = PassTester.of(new QuantizeWeights()).withOptions(new QuantizeWeights().defaults()).run("""
+                graph g(%x: f32[1,2048]) {
+                  %w16: f16[2,2048] = const dense<f16[2,2048]: splat 0.25>
+                  %to: str[] = const strings<str[]: ["fp32"]>
+                  %W: f32[2,2048] = mil.constexpr_cast(%w16, %to) {params=["source_val", "output_dtype"]} @W_op
+                  %y: f32[1,2] = mil.linear(%x, %W) {params=["x", "weight"]} @fc
+                  return %y
+                }
+                """);
+        run.assertDiagnostics("note[CW005]: quantize_weights: weight 'W' was fp16-stored (constexpr_cast); decompressed before quantizing it");
+        assertEquals("pare.affine_dequantize", run.graph().value("W").orElseThrow().producer().op());
+        assertEquals(java.util.Optional.empty(), run.graph().value("w16"));
+    }
 }
