@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code pare compare A B}: run two models on the same inputs and measure how far B is from A. */
 @Command(name = "compare", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
-        description = {"Runs models A and B in ONNX Runtime on the same inputs and reports, per output, how far "
+        description = {"Runs models A and B on the same inputs (ONNX models in ONNX Runtime, Core ML packages in Pare's MIL "
+                + "interpreter) and reports, per output, how far "
                 + "B is from A: SNR in dB, cosine similarity, max and mean absolute error, and for class "
                 + "scores ([N,C] or [C]) top-1 and top-5 agreement.",
                 "Inputs come from --data (see README.md for the formats) or are generated with --seed. "
@@ -32,7 +33,7 @@ final class CompareCommand implements Callable<Integer> {
     @ParentCommand Main main;
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "A", description = "The reference model, e.g. model.onnx.")
+    @Parameters(index = "0", paramLabel = "A", description = "The reference model, e.g. model.onnx or model.mlpackage.")
     Path modelA;
 
     @Parameters(index = "1", paramLabel = "B", description = "The model to measure against A, e.g. a compressed copy.")
@@ -67,7 +68,7 @@ final class CompareCommand implements Callable<Integer> {
     Map<String, String> inputShapes = new LinkedHashMap<>();
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-            description = "ONNX Runtime threads per model (default: ${DEFAULT-VALUE}).")
+            description = "ONNX Runtime threads per ONNX model (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Option(names = "--json", description = "Print JSON (sorted keys, schema in README.md) instead of tables.")

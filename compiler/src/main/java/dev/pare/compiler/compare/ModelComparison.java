@@ -8,6 +8,8 @@ import dev.pare.compiler.data.SampleSource;
 import dev.pare.compiler.driver.Compilation;
 import dev.pare.compiler.driver.CompilationException;
 import dev.pare.compiler.io.ModelFormats;
+import dev.pare.compiler.coreml.CoreMlKeys;
+import dev.pare.compiler.coreml.eval.MilModelExecutor;
 import dev.pare.compiler.runtime.OrtModelExecutor;
 import dev.pare.ir.Model;
 import dev.pare.ir.TensorData;
@@ -23,8 +25,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs two models on the same inputs (sample data, or generated inputs) in ONNX Runtime and
- * measures, per output, how far model B is from model A. Samples are read, run and folded into the
+ * Runs two models on the same inputs (sample data, or generated inputs) and measures, per output,
+ * how far model B is from model A. ONNX models run in ONNX Runtime, Core ML programs in the MIL
+ * reference interpreter, so an ONNX model can be compared with its Core ML conversion. B is fed
+ * A's inputs converted to B's element types where they differ only in width (int64 vs int32,
+ * float32 vs float16: Core ML has no int64). Samples are read, run and folded into the
  * statistics one at a time, so memory does not grow with the sample count.
  */
 public final class ModelComparison {
@@ -79,11 +84,9 @@ public final class ModelComparison {
             pairs.forEach((x, y) -> stats.put(x, new OutputStats(x, y)));
             try (ModelExecutor.Session sa = open(a, request.modelA(), request.threads());
                  ModelExecutor.Session sb = open(b, request.modelB(), request.threads())) {
-                List<String> namesB = b.graph().inputs().stream().map(Value::name).toList();
                 for (int i = 0; i < count; i++) {
                     Map<String, TensorData> in = data != null ? data.sample(i) : generator.sample(i);
-                    Map<String, TensorData> inB = new LinkedHashMap<>(in);
-                    inB.keySet().retainAll(namesB);
+                    Map<String, TensorData> inB = inputsFor(b, in, request.modelB(), i);
                     Map<String, TensorData> outA = run(sa, in, request.modelA(), i);
                     Map<String, TensorData> outB = run(sb, inB, request.modelB(), i);
                     for (Map.Entry<String, String> p : pairs.entrySet()) {
@@ -131,7 +134,7 @@ public final class ModelComparison {
                 throw new CompareException(CompareException.Kind.BAD_INPUT, r.modelB() + ": input '" + v.name()
                         + "' is not an input of " + r.modelA() + " (inputs: " + String.join(", ", byName.keySet()) + ")");
             }
-            if (x.tensorType().dtype() != v.tensorType().dtype()) {
+            if (x.tensorType().dtype() != v.tensorType().dtype() && !InputCast.converts(x.tensorType().dtype(), v.tensorType().dtype())) {
                 throw new CompareException(CompareException.Kind.BAD_INPUT, "input '" + v.name() + "' is "
                         + DTypeNames.describe(x.tensorType()) + " in " + r.modelA() + " but "
                         + DTypeNames.describe(v.tensorType()) + " in " + r.modelB());
@@ -152,9 +155,25 @@ public final class ModelComparison {
         if (!byPosition) for (String n : nb) if (!na.contains(n)) onlyB.add(n);
     }
 
+    /** A's sample for B: only B's inputs, each in B's element type. */
+    private static Map<String, TensorData> inputsFor(Model b, Map<String, TensorData> in, Path modelB, int sample)
+            throws CompareException {
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        for (Value v : b.graph().inputs()) {
+            TensorData d = in.get(v.name());
+            try {
+                if (d != null) out.put(v.name(), InputCast.to(v.tensorType().dtype(), d, v.name()));
+            } catch (IllegalArgumentException e) {
+                throw new CompareException(CompareException.Kind.BAD_INPUT, modelB + " (sample " + sample + "): " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
     private static ModelExecutor.Session open(Model m, Path path, int threads) throws CompareException {
         try {
-            return new OrtModelExecutor(m, threads).open(m.graph(), List.of());
+            ModelExecutor executor = CoreMlKeys.FORMAT.equals(m.format()) ? new MilModelExecutor() : new OrtModelExecutor(m, threads);
+            return executor.open(m.graph(), List.of());
         } catch (ModelExecutionException e) {
             throw new CompareException(CompareException.Kind.RUN_FAILED, path + ": " + e.getMessage(), e);
         }
@@ -173,7 +192,7 @@ public final class ModelComparison {
             int label) throws CompareException {
         String where = "output '" + pair.getKey() + "'" + (pair.getKey().equals(pair.getValue()) ? "" : " / '" + pair.getValue() + "'");
         if (a == null || b == null) {
-            throw new CompareException(CompareException.Kind.RUN_FAILED, where + ": ONNX Runtime returned no value (sample " + sample + ")");
+            throw new CompareException(CompareException.Kind.RUN_FAILED, where + ": the model returned no value (sample " + sample + ")");
         }
         long[] sa = a.type().shape();
         long[] sb = b.type().shape();

@@ -48,10 +48,14 @@ public final class CompilerModule extends AbstractModule {
                 .toInstance(dev.pare.compiler.data.CalibrationDataReaders::open);
     }
 
-    /** ONNX Runtime runs the model when a pass asks for a {@link dev.pare.spi.ModelExecutor}. */
+    /**
+     * What runs the model when a pass asks for a {@link dev.pare.spi.ModelExecutor}: ONNX Runtime, or
+     * for a Core ML program the MIL reference interpreter.
+     */
     @Provides @Singleton
     ModelExecutorFactory modelExecutors() {
-        return model -> new OrtModelExecutor(model, config.threads());
+        return model -> dev.pare.compiler.coreml.CoreMlKeys.FORMAT.equals(model.format())
+                ? new dev.pare.compiler.coreml.eval.MilModelExecutor() : new OrtModelExecutor(model, config.threads());
     }
 
     @Provides @Singleton

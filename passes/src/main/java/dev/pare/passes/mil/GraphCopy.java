@@ -12,14 +12,15 @@ import java.util.Map;
 
 /**
  * A scratch copy of a graph without subgraphs, sharing the (immutable) constant data, so that a
- * conversion can be tried in full before the real graph is touched.
+ * conversion can be tried in full before the real graph is touched (and an executor can run a
+ * snapshot that later rewrites do not affect).
  */
-final class GraphCopy {
+public final class GraphCopy {
 
     private GraphCopy() {}
 
     /** The copy, or null if some node holds a subgraph (those graphs are refused earlier anyway). */
-    static Graph of(Graph g) {
+    public static Graph of(Graph g) {
         Graph copy = new Graph(g.name());
         Rewriter rw = copy.rewriter();
         Map<Value, Value> map = new HashMap<>();

@@ -33,16 +33,25 @@ public final class MilInterpreter {
 
     /** Runs the graph; {@code inputs} by graph input name; returns the outputs by name, in order. */
     public Map<String, TensorData> run(Map<String, TensorData> inputs) {
+        return run(inputs, List.of());
+    }
+
+    /** As {@link #run(Map)}, also returning the values of {@code captured} (computed values of the graph) by name. */
+    public Map<String, TensorData> run(Map<String, TensorData> inputs, List<Value> captured) {
         Map<String, MilTensor> in = new HashMap<>();
         for (Map.Entry<String, TensorData> e : inputs.entrySet()) in.put(e.getKey(), MilTensor.of(e.getValue()));
-        Map<String, MilTensor> out = runTensors(in);
+        Map<String, MilTensor> out = runTensors(in, captured);
         Map<String, TensorData> result = new LinkedHashMap<>();
         for (Map.Entry<String, MilTensor> e : out.entrySet()) result.put(e.getKey(), e.getValue().toData());
         return result;
     }
 
-    /** As {@link #run} with interpreter tensors. */
+    /** As {@link #run(Map)} with interpreter tensors. */
     public Map<String, MilTensor> runTensors(Map<String, MilTensor> inputs) {
+        return runTensors(inputs, List.of());
+    }
+
+    private Map<String, MilTensor> runTensors(Map<String, MilTensor> inputs, List<Value> captured) {
         Env env = new Env(constantTensors, constexprResults);
         for (Value v : graph.inputs()) {
             MilTensor t = inputs.get(v.name());
@@ -55,6 +64,7 @@ public final class MilInterpreter {
         }
         Map<String, MilTensor> out = new LinkedHashMap<>();
         for (Value v : graph.outputs()) out.put(v.name(), env.tensor(v));
+        for (Value v : captured) out.putIfAbsent(v.name(), env.tensor(v));
         return out;
     }
 
