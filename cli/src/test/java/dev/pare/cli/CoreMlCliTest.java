@@ -90,4 +90,15 @@ class CoreMlCliTest {
         assertFalse(Files.exists(out));
         assertEquals(1, dir.toFile().list().length == 0 ? 1 : 0, String.join(",", dir.toFile().list()));
     }
+
+    @Test
+    void compareRunsAnOnnxModelAgainstACoreMlPackage() {
+        Path mnist = Path.of("../compiler/src/test/resources/models/mnist_dwnet");
+        CliRun r = pare("compare", mnist.resolve("model.onnx").toString(), FIXTURES.resolve("mnist_dwnet_int8_ios16.mlpackage").toString(),
+                "--data", mnist.resolve("test_x.f32").toString(), "--data-spec", "-1,1,28,28",
+                "--labels", mnist.resolve("test_y.u8").toString(), "--samples", "20");
+        assertEquals(ExitCodes.OK, r.exitCode(), r.err());
+        assertTrue(r.out().contains("\n  logits  float32/float16 [1,10]  "), r.out());
+        assertTrue(r.out().contains("\n  logits      20  "), r.out());
+    }
 }
