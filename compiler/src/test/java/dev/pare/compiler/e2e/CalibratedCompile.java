@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * Compiles a model with a pipeline that needs calibration data, wired as {@code pare compile
  * --calibration-data} wires it: Guice's CompilerModule with the calibration path in its config and
  * the test's {@link CalibrationDataReader} bound in the reader seam; the model executor is the
- * module's ONNX Runtime one. Writes the result as ONNX.
+ * module's (ONNX Runtime, or the MIL interpreter for a Core ML model). Writes the result as ONNX.
  */
 final class CalibratedCompile {
 
@@ -38,13 +38,17 @@ final class CalibratedCompile {
     record Compiled(Model model, RunReport report) {}
 
     static Compiled compile(Path model, String pipeline, CalibrationData data) throws Exception {
-        CalibrationDataReader reader = (path, spec, m) -> data;
+        return compile(new OnnxFormat().read(model), pipeline, data);
+    }
+
+    /** As above on a model already read (e.g. a Core ML package: the module's executor is then the MIL interpreter). */
+    static Compiled compile(Model m, String pipeline, CalibrationData data) throws Exception {
+        CalibrationDataReader reader = (path, spec, inputs) -> data;
         CompilerConfig config = CompilerConfig.defaults().withCalibrationData(Path.of(data.source()), null);
         Injector injector = Guice.createInjector(new CompilerModule(config),
                 binder -> OptionalBinder.newOptionalBinder(binder, CalibrationDataReader.class).setBinding().toInstance(reader));
         PassManagerFactory managers = injector.getInstance(PassManagerFactory.class);
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-        Model m = new OnnxFormat().read(model);
         RunReport report = managers.create(PassManagerOptions.DEFAULTS, quiet, null)
                 .run(injector.getInstance(PipelineCompiler.class).parseArgument(pipeline), m);
         return new Compiled(m, report);

@@ -4,6 +4,7 @@ import dev.pare.ir.Attributes;
 import dev.pare.ir.DType;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Location;
+import dev.pare.ir.MilParams;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorData;
@@ -50,6 +51,13 @@ import java.util.stream.Collectors;
  * pair (float32 scalar scale, int8/uint8 zero point; ir/PARE_DIALECT.md) that all its selected
  * consumers read; other consumers keep the float tensor.
  *
+ * <p>Core ML programs ({@code mil.*} graphs read from a package) work the same way: op types are
+ * given by their ONNX names and select the MIL op that does the same ({@link #MIL_OPS}: Conv = conv,
+ * Gemm = linear, MatMul = matmul, AveragePool = avg_pool, ...; a MIL name also works), the
+ * activation operands are found by parameter name ({@code x}, and {@code y} of matmul and the
+ * elementwise ops), and fp16 activations (fp16 programs) are quantized with an fp16 scale, as
+ * Core ML's quantize op takes the scale in the input's type.
+ *
  * <p>Diagnostics: AQ100 progress notes during calibration, AQ101 a tensor left float (not float32),
  * AQ102 the summary. Statistics: {@code calibration_samples}, {@code tensors_quantized},
  * {@code tensors_skipped}.
@@ -66,6 +74,15 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
 
     /** Ops whose every input is quantized only when all of them are computed (Core ML Tools' rule for add). */
     private static final Set<String> ALL_INPUTS_COMPUTED = Set.of("Add", "Mul", "Sub", "Concat");
+    /** The MIL op (ir/MIL_DIALECT.md) that does what each ONNX op type in {@code op_types} does. */
+    static final Map<String, String> MIL_OPS = Map.of("Conv", "conv", "ConvTranspose", "conv_transpose", "MatMul", "matmul",
+            "Gemm", "linear", "AveragePool", "avg_pool", "MaxPool", "max_pool", "Add", "add", "Mul", "mul", "Sub", "sub");
+    /** Activation parameters of the MIL ops above. */
+    private static final Map<String, List<String>> MIL_ACTIVATION_PARAMS = Map.of("conv", List.of("x"),
+            "conv_transpose", List.of("x"), "avg_pool", List.of("x"), "max_pool", List.of("x"), "linear", List.of("x"),
+            "matmul", List.of("x", "y"), "add", List.of("x", "y"), "mul", List.of("x", "y"), "sub", List.of("x", "y"));
+    private static final Set<String> MIL_ALL_INPUTS_COMPUTED = Set.of("add", "mul", "sub");
+
     /** Ops whose first input is the only activation (the others are weights, bias or shapes). */
     private static final Set<String> FIRST_INPUT_ONLY = Set.of("Conv", "ConvTranspose", "AveragePool", "MaxPool",
             "GlobalAveragePool", "GlobalMaxPool", "LpPool", "Resize");
@@ -82,7 +99,8 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             double percentile,
             @Option(help = "Calibration samples to run (the first N); 0 = all of them.", min = 0)
             int numSamples,
-            @Option(help = "Op types whose activation inputs are quantized (ONNX op types).")
+            @Option(help = "Op types whose activation inputs are quantized (ONNX op types; in a Core ML program they select "
+                    + "the MIL op that does the same: Conv = conv, Gemm = linear, MatMul = matmul, ...).")
             List<String> opTypes) {
 
         public Options {
@@ -167,7 +185,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             Map<Value, Target> targets = new LinkedHashMap<>();
             for (Node n : graph.nodes()) {
                 Optional<Options> o = options.forNode(n);
-                if (o.isEmpty() || !n.dialect().equals("onnx") || !o.get().opTypes().contains(n.opType())) continue;
+                if (o.isEmpty() || !selected(n, o.get().opTypes())) continue;
                 for (int i : activationOperands(n)) {
                     Value v = n.operand(i);
                     Target t = targets.get(v);
@@ -186,7 +204,15 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             return targets;
         }
 
+        private static boolean selected(Node n, List<String> opTypes) {
+            if (n.dialect().equals("onnx")) return opTypes.contains(n.opType());
+            if (!n.dialect().equals("mil") || !MIL_ACTIVATION_PARAMS.containsKey(n.opType())) return false;
+            for (String t : opTypes) if (n.opType().equals(t) || n.opType().equals(MIL_OPS.get(t))) return true;
+            return false;
+        }
+
         private List<Integer> activationOperands(Node n) {
+            if (n.dialect().equals("mil")) return milActivationOperands(n);
             List<Integer> out = new ArrayList<>();
             int count = FIRST_INPUT_ONLY.contains(n.opType()) ? Math.min(1, n.operands().size())
                     : n.opType().equals("Gemm") || n.opType().equals("MatMul") ? Math.min(2, n.operands().size())
@@ -201,12 +227,35 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             return out;
         }
 
+        private List<Integer> milActivationOperands(Node n) {
+            List<String> names = MilParams.names(n);
+            List<Integer> out = new ArrayList<>();
+            for (String param : MIL_ACTIVATION_PARAMS.get(n.opType())) {
+                int i = names.indexOf(param);
+                if (i < 0 || i >= n.operands().size()) continue;
+                Value v = n.operand(i);
+                boolean computed = isActivation(v) || v.tensorType().dtype() == DType.FLOAT16 && isComputedFloat16(v);
+                if (computed) {
+                    out.add(i);
+                } else if (MIL_ALL_INPUTS_COMPUTED.contains(n.opType())) {
+                    return List.of();
+                }
+            }
+            return out;
+        }
+
         /** A float32 (or untyped) computed tensor that does not come from constants alone and is not quantized yet. */
         private boolean isActivation(Value v) {
             if (v.isAbsent() || v.isConstant() || isConstantDerived(v)) return false;
             if (v.producer() != null && v.producer().op().equals(DEQUANTIZE)) return false;
             DType t = v.tensorType().dtype();
             return t == DType.FLOAT32 || t == DType.UNDEFINED;
+        }
+
+        /** As {@link #isActivation} for an fp16 tensor of a Core ML program. */
+        private boolean isComputedFloat16(Value v) {
+            if (v.isAbsent() || v.isConstant() || isConstantDerived(v)) return false;
+            return v.producer() == null || !v.producer().op().equals(DEQUANTIZE);
         }
 
         private boolean isConstantDerived(Value v) {
@@ -269,13 +318,14 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                     throw new PassFailure("AQ006", t.firstConsumer, "activation_quantize: calibration sample " + index
                             + " gave no value for tensor '" + t.value.name() + "'");
                 }
-                if (d.dtype() != DType.FLOAT32) {
+                boolean f16 = d.dtype() == DType.FLOAT16 && t.value.tensorType().dtype() == DType.FLOAT16;
+                if (d.dtype() != DType.FLOAT32 && !f16) {
                     t.skipReason = "it is " + d.dtype().shortName() + ", not f32";
                     continue;
                 }
                 work.add(() -> {
                     ByteBuffer b = d.bytes().order(ByteOrder.LITTLE_ENDIAN);
-                    t.collector.add(b.asFloatBuffer());
+                    t.collector.add(f16 ? widened(b) : b.asFloatBuffer());
                     return null;
                 });
             }
@@ -287,6 +337,13 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             } catch (ExecutionException e) {
                 throw new IllegalStateException("activation_quantize: collecting statistics failed", e.getCause());
             }
+        }
+
+        private static java.nio.FloatBuffer widened(ByteBuffer halfs) {
+            int n = halfs.remaining() / 2;
+            java.nio.FloatBuffer out = java.nio.FloatBuffer.allocate(n);
+            for (int i = 0; i < n; i++) out.put(i, dev.pare.ir.Float16.toFloat(halfs.getShort(i * 2)));
+            return out;
         }
 
         private boolean rewrite(Map<Value, Target> targets) {
@@ -308,7 +365,11 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                 boolean signed = o.dtype() == Dtype.INT8;
                 DType code = signed ? DType.INT8 : DType.UINT8;
                 String base = t.value.name();
-                Value scale = rw.addConstant(rw.uniqueValueName(base + "_scale"), TensorData.ofFloats(new long[0], p.scale()));
+                // fp16 activations (Core ML fp16 programs) take an fp16 scale and dequantize back to fp16
+                DType floatType = t.value.tensorType().dtype() == DType.FLOAT16 ? DType.FLOAT16 : DType.FLOAT32;
+                TensorData scaleData = floatType == DType.FLOAT16
+                        ? TensorData.of(TensorType.of(DType.FLOAT16), halfBytes(p.scale())) : TensorData.ofFloats(new long[0], p.scale());
+                Value scale = rw.addConstant(rw.uniqueValueName(base + "_scale"), scaleData);
                 Value zp = rw.addConstant(rw.uniqueValueName(base + "_zero_point"),
                         TensorData.of(TensorType.of(code), new byte[] {(byte) p.zeroPoint()}));
                 Node first = t.consumers.get(0);
@@ -320,7 +381,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                         List.of(rw.uniqueValueName(base + "_quantized")), List.of(new TensorType(code, type.dims())),
                         Attributes.empty(), where);
                 Node dq = rw.createNode(rw.uniqueNodeName(base + "_dequantize"), DEQUANTIZE, List.of(q.result(0), scale, zp),
-                        List.of(rw.uniqueValueName(base + "_dequantized")), List.of(new TensorType(DType.FLOAT32, type.dims())),
+                        List.of(rw.uniqueValueName(base + "_dequantized")), List.of(new TensorType(floatType, type.dims())),
                         Attributes.empty(), where);
                 for (int i = 0; i < t.consumers.size(); i++) rw.setOperand(t.consumers.get(i), t.operandIndexes.get(i), dq.result(0));
                 quantized++;
@@ -332,6 +393,11 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                     + byMethod.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))
                     + "), " + skipped + " left float");
             return quantized > 0;
+        }
+
+        private static byte[] halfBytes(float v) {
+            short h = dev.pare.ir.Float16.fromFloat(v);
+            return new byte[] {(byte) h, (byte) (h >> 8)};
         }
 
         private static QuantParams params(RangeCollector c, Options o) {

@@ -88,6 +88,50 @@ class ActivationQuantizeTest {
     }
 
     @Test
+    void coreMlProgramsSelectTheMilOpsByParameter() {
+        // Gemm selects mil.linear (its x), Add selects mil.add only when x and y are both computed
+        pass(new ActivationQuantize().defaults(), TWO_SAMPLES).assertTransforms("""
+                graph g(%x: f32[1,4]) {
+                  %w: f32[2,4] = const dense<f32[2,4]: [0.5, -1, 2, 0.25, -0.5, 1, 3, -2]>
+                  %b: f32[1,4] = const dense<f32[1,4]: [1, 1, 1, 1]>
+                  %r: f32[1,4] = mil.relu(%x) {params=["x"]} @relu
+                  %y: f32[1,2] = mil.linear(%w, %r) {params=["weight", "x"]} @fc
+                  %a: f32[1,4] = mil.add(%r, %b) {params=["x", "y"]} @add_bias
+                  %s: f32[1,4] = mil.sigmoid(%r) {params=["x"]} @sig
+                  return %y, %a, %s
+                }
+                """, """
+                graph g(%x: f32[1,4]) {
+                  %w: f32[2,4] = const dense<f32[2,4]: [0.5, -1, 2, 0.25, -0.5, 1, 3, -2]>
+                  %b: f32[1,4] = const dense<f32[1,4]: [1, 1, 1, 1]>
+                  %r_scale: f32[] = const dense<f32[]: [0.011764706]>
+                  %r_zero_point: i8[] = const dense<i8[]: [-128]>
+                  %r: f32[1,4] = mil.relu(%x) {params=["x"]} @relu
+                  %r_quantized: i8[1,4] = pare.quantize(%r, %r_scale, %r_zero_point) @r_quantize
+                  %r_dequantized: f32[1,4] = pare.dequantize(%r_quantized, %r_scale, %r_zero_point) @r_dequantize
+                  %y: f32[1,2] = mil.linear(%w, %r_dequantized) {params=["weight", "x"]} @fc
+                  %a: f32[1,4] = mil.add(%r, %b) {params=["x", "y"]} @add_bias
+                  %s: f32[1,4] = mil.sigmoid(%r) {params=["x"]} @sig
+                  return %y, %a, %s
+                }
+                """);
+    }
+
+    @Test
+    void fp16ActivationsOfACoreMlProgramGetAnFp16Scale() {
+        String after = pass(new ActivationQuantize().defaults(), TWO_SAMPLES).run("""
+                graph g(%x: f32[1,4]) {
+                  %w: f16[2,4] = const dense<f16[2,4]: [0.5, -1, 2, 0.25, -0.5, 1, 3, -2]>
+                  %r: f16[1,4] = mil.relu(%x) {params=["x"]} @relu
+                  %y: f16[1,2] = mil.linear(%r, %w) {params=["x", "weight"]} @fc
+                  return %y
+                }
+                """).after();
+        assertContains(after, "%r_scale: f16[] = const dense<f16[]: [0.011764526]>");
+        assertContains(after, "%r_dequantized: f16[1,4] = pare.dequantize(%r_quantized, %r_scale, %r_zero_point) @r_dequantize");
+    }
+
+    @Test
     void onAndExceptSelectorsNarrowTheOps() {
         ActivationQuantize.Options d = new ActivationQuantize().defaults();
         ActivationQuantize.Options onlyGemm = new ActivationQuantize.Options(d.dtype(), d.symmetric(), d.method(), d.percentile(),

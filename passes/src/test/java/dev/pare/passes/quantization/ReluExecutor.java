@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model executor for test graphs whose captured values are {@code onnx.Relu} of a graph input: it
+ * A model executor for test graphs whose captured values are {@code onnx.Relu} (or {@code mil.relu}) of a graph input: it
  * computes them, so calibration sees real values without ONNX Runtime. Counts open sessions.
  */
 final class ReluExecutor implements ModelExecutor {
@@ -21,7 +21,7 @@ final class ReluExecutor implements ModelExecutor {
 
     @Override public Session open(Graph graph, List<Value> captured) throws ModelExecutionException {
         for (Value v : captured) {
-            if (v.producer() == null || !v.producer().op().equals("onnx.Relu") || v.producer().operand(0).kind() != Value.Kind.INPUT) {
+            if (v.producer() == null || !(v.producer().op().equals("onnx.Relu") || v.producer().op().equals("mil.relu")) || v.producer().operand(0).kind() != Value.Kind.INPUT) {
                 throw new ModelExecutionException("ReluExecutor cannot compute '" + v.name() + "'");
             }
         }

@@ -4,6 +4,8 @@ import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.Value;
+import dev.pare.ir.Rewriter;
+import dev.pare.passes.compression.PareDialectEvaluator;
 import dev.pare.passes.mil.GraphCopy;
 import dev.pare.spi.ModelExecutionException;
 import dev.pare.spi.ModelExecutor;
@@ -15,9 +17,39 @@ import java.util.Map;
  * Runs Core ML programs ({@code mil.*} graphs, e.g. a package read from disk) in the reference
  * {@link MilInterpreter}, so {@code pare compare} and calibration work on Core ML models without
  * Core ML. A session runs a copy of the graph taken when it opens (constant data is shared, it is
- * immutable), so later changes to the graph do not affect it.
+ * immutable), so later changes to the graph do not affect it. Weights a pass has compressed
+ * ({@code pare.*} weight ops on constants) are decompressed in the copy, so a pipeline can calibrate
+ * after compressing weights, as with ONNX Runtime.
  */
 public final class MilModelExecutor implements ModelExecutor {
+
+    private static boolean constantOperands(Node n) {
+        for (Value o : n.operands()) if (!o.isAbsent() && !(o.isConstant() && o.data() != null)) return false;
+        return true;
+    }
+
+    /** Replaces each pare weight op (operands all constant, in graph order) by its dense value under the same name. */
+    private static void decompressPareWeights(Graph g) throws ModelExecutionException {
+        Rewriter rw = g.rewriter();
+        for (Node n : List.copyOf(g.nodes())) {
+            if (!PareDialectEvaluator.isPareWeightOp(n.op())) continue;
+            List<TensorData> operands = new ArrayList<>();
+            for (Value o : n.operands()) operands.add(o.isAbsent() ? null : o.data());
+            while (!operands.isEmpty() && operands.get(operands.size() - 1) == null) operands.remove(operands.size() - 1);
+            TensorData dense;
+            try {
+                dense = PareDialectEvaluator.evaluate(n.op(), operands, n.attributes());
+            } catch (IllegalArgumentException e) {
+                throw new ModelExecutionException("cannot decompress '" + n.name() + "' (" + n.op() + "): " + e.getMessage(), e);
+            }
+            Value result = n.result(0);
+            String name = result.name();
+            Value c = rw.addConstant(rw.uniqueValueName(name + "_dense"), dense);
+            rw.replaceAllUsesWith(result, c);
+            rw.erase(n);
+            rw.renameValue(c, name);
+        }
+    }
 
     @Override public Session open(Graph graph, List<Value> captured) throws ModelExecutionException {
         for (Value v : captured) {
@@ -26,13 +58,14 @@ public final class MilModelExecutor implements ModelExecutor {
             }
         }
         for (Node n : graph.nodes()) {
-            if (!n.op().startsWith("mil.")) {
+            if (!n.op().startsWith("mil.") && !(PareDialectEvaluator.isPareWeightOp(n.op()) && constantOperands(n))) {
                 throw new ModelExecutionException("node '" + n.name() + "' is " + n.op() + ": the MIL interpreter runs Core ML "
                         + "programs (mil.* ops) only");
             }
         }
         Graph copy = GraphCopy.of(graph);
         if (copy == null) throw new ModelExecutionException("graph " + graph.name() + " has nested blocks, which the MIL interpreter does not run");
+        decompressPareWeights(copy);
         List<Value> capturedInCopy = new ArrayList<>();
         for (Value v : captured) capturedInCopy.add(copy.value(v.name()).orElseThrow());
         MilInterpreter interpreter = new MilInterpreter(copy);
