@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.compiler.coreml.CoreMlFormat;
 import dev.pare.compiler.coreml.CoreMlTarget;
-import dev.pare.compiler.coreml.eval.MilInterpreter;
-import dev.pare.compiler.coreml.eval.MilTensor;
 import dev.pare.compiler.inspect.CompressedWeight;
 import dev.pare.compiler.inspect.ModelInspector;
 import dev.pare.compiler.passmanager.PassManager;
@@ -16,7 +14,6 @@ import dev.pare.compiler.passmanager.PassManagerOptions;
 import dev.pare.compiler.passmanager.RunReport;
 import dev.pare.compiler.pipeline.PipelineCompiler;
 import dev.pare.compiler.registry.PassRegistry;
-import dev.pare.compiler.testing.RealModelInputs;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Model;
 import dev.pare.ir.Node;
@@ -83,12 +80,12 @@ class RecompressCompressedWeightsTest {
                 ModelInspector.inspect(COREML.read(again)).compressedWeights().get(0).decompressedFrom());
 
         // 4-bit k-means of the int8 values: close to the int8 package's own outputs
-        Outputs cmp = compare(original, out, 20);
+        PackageOutputs cmp = PackageOutputs.compare(original, out, 20);
         System.out.printf(Locale.ROOT, "int8 fixture -> PALETTIZE_4BIT: package %d -> %d B; same class %d/20, worst relative logit error %.4f%n",
-                size(original), size(out), cmp.sameClass, cmp.worst);
-        assertTrue(size(out) < size(original) * 0.6, size(out) + " vs " + size(original));
-        assertEquals(20, cmp.sameClass);
-        assertTrue(cmp.worst < 0.15, "worst relative logit error " + cmp.worst);
+                PackageOutputs.size(original), PackageOutputs.size(out), cmp.sameClass(), cmp.worstRelativeError());
+        assertTrue(PackageOutputs.size(out) < PackageOutputs.size(original) * 0.6, PackageOutputs.size(out) + " vs " + PackageOutputs.size(original));
+        assertEquals(20, cmp.sameClass());
+        assertTrue(cmp.worstRelativeError() < 0.15, "worst relative logit error " + cmp.worstRelativeError());
     }
 
     @Test
@@ -111,8 +108,8 @@ class RecompressCompressedWeightsTest {
             assertTrue(w.nbits() <= 4, w.name() + " " + w.nbits());
             assertEquals("palettized 4-bit (constexpr_lut_to_dense)", w.decompressedFrom());
         }
-        Outputs cmp = compare(original, out, 5);
-        assertEquals(0.0, cmp.worst, "outputs must be bit-identical");
+        PackageOutputs cmp = PackageOutputs.compare(original, out, 5);
+        assertEquals(0.0, cmp.worstRelativeError(), "outputs must be bit-identical");
     }
 
     @Test
@@ -162,11 +159,11 @@ class RecompressCompressedWeightsTest {
             for (int i = 0; i < a.length; i++) assertEquals(a[i] == 0, b[i] == 0, w.name() + " element " + i + ": same mask");
         }
         assertEquals(11, sparse);
-        Outputs cmp = compare(original, out, 20);
+        PackageOutputs cmp = PackageOutputs.compare(original, out, 20);
         System.out.printf(Locale.ROOT, "prune50 fixture -> PALETTIZE_4BIT ios18: package %d -> %d B; same class %d/20, worst relative logit error %.4f%n",
-                size(original), size(out), cmp.sameClass, cmp.worst);
-        assertEquals(20, cmp.sameClass);
-        assertTrue(cmp.worst < 0.15, "worst relative logit error " + cmp.worst);
+                PackageOutputs.size(original), PackageOutputs.size(out), cmp.sameClass(), cmp.worstRelativeError());
+        assertEquals(20, cmp.sameClass());
+        assertTrue(cmp.worstRelativeError() < 0.15, "worst relative logit error " + cmp.worstRelativeError());
     }
 
     @Test
@@ -219,41 +216,4 @@ class RecompressCompressedWeightsTest {
         return out;
     }
 
-    private record Outputs(int sameClass, double worst) {}
-
-    /** Runs both packages in the MIL interpreter on {@code n} test digits, one at a time. */
-    private static Outputs compare(Path a, Path b, int n) throws Exception {
-        MilInterpreter before = new MilInterpreter(COREML.read(a).graph());
-        MilInterpreter after = new MilInterpreter(COREML.read(b).graph());
-        float[] digits = RealModelInputs.mnistTestImages(n).get("input").floats();
-        double worst = 0;
-        int same = 0;
-        for (int i = 0; i < n; i++) {
-            float[] one = java.util.Arrays.copyOfRange(digits, i * 784, (i + 1) * 784);
-            Map<String, TensorData> in = Map.of("input", TensorData.ofFloats(new long[] {1, 1, 28, 28}, one));
-            float[] x = MilTensor.of(before.run(in).values().iterator().next()).toFloats();
-            float[] y = MilTensor.of(after.run(in).values().iterator().next()).toFloats();
-            double maxAbs = 0;
-            double range = 0;
-            for (int c = 0; c < x.length; c++) {
-                maxAbs = Math.max(maxAbs, Math.abs(x[c] - y[c]));
-                range = Math.max(range, Math.abs(x[c]));
-            }
-            worst = Math.max(worst, maxAbs / Math.max(1, range));
-            if (argmax(x) == argmax(y)) same++;
-        }
-        return new Outputs(same, worst);
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
-    }
-
-    private static long size(Path dir) throws Exception {
-        try (var files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-        }
-    }
 }

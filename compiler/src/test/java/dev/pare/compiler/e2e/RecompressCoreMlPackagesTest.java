@@ -4,19 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.compiler.coreml.CoreMlFormat;
-import dev.pare.compiler.coreml.eval.MilInterpreter;
-import dev.pare.compiler.coreml.eval.MilTensor;
 import dev.pare.compiler.passmanager.PassManager;
 import dev.pare.compiler.passmanager.PassManagerOptions;
 import dev.pare.compiler.pipeline.PipelineCompiler;
 import dev.pare.compiler.registry.PassRegistry;
-import dev.pare.compiler.testing.RealModelInputs;
 import dev.pare.ir.Model;
-import dev.pare.ir.TensorData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -52,43 +47,15 @@ class RecompressCoreMlPackagesTest {
         Path out = tmp.resolve("recompressed.mlpackage");
         coreml.write(model, out);
 
-        MilInterpreter before = new MilInterpreter(coreml.read(original).graph());
-        MilInterpreter after = new MilInterpreter(coreml.read(out).graph());
-        float[] digits = RealModelInputs.mnistTestImages(20).get("input").floats();
-        double worst = 0;
-        int sameClass = 0;
-        for (int i = 0; i < 20; i++) {
-            float[] one = java.util.Arrays.copyOfRange(digits, i * 784, (i + 1) * 784);
-            Map<String, TensorData> in = Map.of("input", TensorData.ofFloats(new long[] {1, 1, 28, 28}, one));
-            float[] a = MilTensor.of(before.run(in).values().iterator().next()).toFloats();
-            float[] b = MilTensor.of(after.run(in).values().iterator().next()).toFloats();
-            double maxAbs = 0;
-            double range = 0;
-            for (int c = 0; c < a.length; c++) {
-                maxAbs = Math.max(maxAbs, Math.abs(a[c] - b[c]));
-                range = Math.max(range, Math.abs(a[c]));
-            }
-            worst = Math.max(worst, maxAbs / Math.max(1, range));
-            if (argmax(a) == argmax(b)) sameClass++;
-        }
-        long sizeBefore = size(original);
-        long sizeAfter = size(out);
+        PackageOutputs cmp = PackageOutputs.compare(original, out, 20);
+        int sameClass = cmp.sameClass();
+        double worst = cmp.worstRelativeError();
+        long sizeBefore = PackageOutputs.size(original);
+        long sizeAfter = PackageOutputs.size(out);
         System.out.printf(Locale.ROOT, "recompress %s %s: package %d -> %d B (%.1f%%); 20 digits: same class %d/20, worst relative logit error %.4f%n",
                 fixture, pipeline, sizeBefore, sizeAfter, 100.0 * sizeAfter / sizeBefore, sameClass, worst);
         assertTrue(sizeAfter < sizeBefore / 2, sizeAfter + " vs " + sizeBefore);
         assertEquals(20, sameClass);
         assertTrue(worst <= tolerance, "worst relative logit error " + worst);
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
-    }
-
-    private static long size(Path dir) throws Exception {
-        try (var files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-        }
     }
 }
