@@ -123,6 +123,12 @@ class CoreMlNestedBlocksTest {
 
         Model again = coreml.read(out);
         assertEquals(CoreMlRoundTripTest.describe(original.graph()), CoreMlRoundTripTest.describe(again.graph()));
+        // x = [0.5, -3]: cond takes the then branch (x + [1, 2]), the loop doubles three times.
+        java.util.Map<String, TensorData> inputs = java.util.Map.of("x", TensorData.ofFloats(new long[] {2}, 0.5f, -3f));
+        for (Model m : List.of(original, again)) {
+            TensorData y = new dev.pare.compiler.coreml.eval.MilInterpreter(m.graph()).run(inputs).get("w_v");
+            assertEquals(List.of(12f, -8f), List.of(y.bytes().getFloat(0), y.bytes().getFloat(4)));
+        }
         Graph then = again.graph().node("r").orElseThrow().subgraphs().get(0);
         MilProto.Block attributes = MilProto.Block.parseFrom(
                 java.util.Base64.getDecoder().decode(then.metadata().get(CoreMlKeys.BLOCK_ATTRIBUTES)));
