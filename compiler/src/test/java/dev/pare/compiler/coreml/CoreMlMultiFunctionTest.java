@@ -34,6 +34,10 @@ class CoreMlMultiFunctionTest {
 
     /** The two-function package; its description lists both functions and has no top-level features. */
     private Path twoFunctionPackage() throws Exception {
+        return twoFunctionPackage("main");
+    }
+
+    private Path twoFunctionPackage(String defaultFunction) throws Exception {
         CoreMlModelProto.Model one = spec(FIXTURE.path());
         MilProto.Function main = one.getMlProgram().getFunctionsOrThrow("main");
         MilProto.Block block = main.getBlockSpecializationsOrThrow("CoreML8");
@@ -48,7 +52,7 @@ class CoreMlMultiFunctionTest {
 
         CoreMlModelProto.ModelDescription d = one.getDescription();
         CoreMlModelProto.ModelDescription.Builder desc = d.toBuilder().clearInput().clearOutput()
-                .setDefaultFunctionName("main");
+                .setDefaultFunctionName(defaultFunction);
         for (String name : List.of("main", "second")) {
             desc.addFunctions(CoreMlModelProto.FunctionDescription.newBuilder().setName(name)
                     .addAllInput(d.getInputList()).addAllOutput(d.getOutputList()));
@@ -56,11 +60,16 @@ class CoreMlMultiFunctionTest {
         CoreMlModelProto.Model two = one.toBuilder().setDescription(desc)
                 .setMlProgram(one.getMlProgram().toBuilder().putFunctions("second", second)).build();
 
-        Path pkg = tmp.resolve("two.mlpackage");
+        return writePackage(two, "two.mlpackage");
+    }
+
+    /** A package of {@code spec} with the fixture's weight.bin. */
+    private Path writePackage(CoreMlModelProto.Model spec, String name) throws Exception {
+        Path pkg = tmp.resolve(name);
         Files.createDirectories(pkg.resolve("Data/com.apple.CoreML/weights"));
         Files.copy(FIXTURE.path().resolve("Manifest.json"), pkg.resolve("Manifest.json"));
         Files.copy(CoreMlFixtures.weightBin(FIXTURE), pkg.resolve(CoreMlExporter.WEIGHTS_PATH));
-        Files.write(pkg.resolve(CoreMlExporter.MODEL_PATH), two.toByteArray());
+        Files.write(pkg.resolve(CoreMlExporter.MODEL_PATH), spec.toByteArray());
         return pkg;
     }
 
@@ -107,6 +116,37 @@ class CoreMlMultiFunctionTest {
         assertEquals(mainBefore, run(again.graph(), inputs), "main outputs");
         assertEquals(secondBefore, run(again.functions().get(0), inputs), "second outputs");
         assertNotEquals(mainBefore, secondBefore, "the changed op changes the second function's output");
+    }
+
+    @Test
+    void theDefaultFunctionIsTheMainGraphAndStaysTheDefault() throws Exception {
+        CoreMlFormat coreml = new CoreMlFormat();
+        Path in = twoFunctionPackage("second");
+        Model m = coreml.read(in);
+        assertEquals("second", m.graph().name());
+        assertEquals(List.of("main"), m.functions().stream().map(Graph::name).toList());
+        Path out = tmp.resolve("out.mlpackage");
+        coreml.write(m, out);
+        assertEquals(spec(in).getDescription(), spec(out).getDescription());
+        assertEquals("second", spec(out).getDescription().getDefaultFunctionName());
+        assertEquals(Map.of("main", "CoreML8", "second", "CoreML7"), opsets(spec(out)));
+        assertEquals("second", coreml.read(out).graph().name());
+    }
+
+    @Test
+    void aSingleFunctionTheDescriptionNamesKeepsItsName() throws Exception {
+        CoreMlModelProto.Model one = spec(FIXTURE.path());
+        MilProto.Program program = one.getMlProgram().toBuilder().clearFunctions()
+                .putFunctions("predict", one.getMlProgram().getFunctionsOrThrow("main")).build();
+        Path in = writePackage(one.toBuilder().setMlProgram(program)
+                .setDescription(one.getDescription().toBuilder().setDefaultFunctionName("predict")).build(), "predict.mlpackage");
+        CoreMlFormat coreml = new CoreMlFormat();
+        Path out = tmp.resolve("out.mlpackage");
+        coreml.write(coreml.read(in), out);
+        assertEquals(List.of("predict"), List.copyOf(spec(out).getMlProgram().getFunctionsMap().keySet()));
+        assertEquals(spec(in).getDescription(), spec(out).getDescription());
+        assertEquals(withoutOffsets(program.getFunctionsOrThrow("predict")),
+                withoutOffsets(spec(out).getMlProgram().getFunctionsOrThrow("predict")));
     }
 
     @Test
