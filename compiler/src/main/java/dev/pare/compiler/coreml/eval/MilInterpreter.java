@@ -17,7 +17,8 @@ import java.util.Map;
  * Reference evaluator for a graph of {@code mil.*} nodes (ir/MIL_DIALECT.md): runs it on input
  * tensors and returns its outputs, so a Core ML program can be checked without Core ML. Op
  * semantics are MIL's (coremltools ops/defs iOS15..iOS17); {@code mil.constexpr_*} nodes are
- * evaluated by {@link MilConstexprEvaluator}. Computes in float32 and rounds results of fp16 ops
+ * evaluated by {@link MilConstexprEvaluator}; {@code cond} and {@code while_loop} run their
+ * nested blocks (node subgraphs). Computes in float32 and rounds results of fp16 ops
  * to fp16. Errors are {@link MilEvalException}s naming the node and op.
  */
 public final class MilInterpreter {
