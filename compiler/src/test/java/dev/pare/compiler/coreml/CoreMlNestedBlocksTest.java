@@ -54,10 +54,10 @@ class CoreMlNestedBlocksTest {
     }
 
     /**
-     * r = cond(true, x + [1, 2], relu(x)); (i, v) = while_loop(i < 3, (i + 1, v + v)) from (0, r);
-     * the output v is 8 (x + [1, 2]).
+     * r = cond(pred, x + [1, 2], relu(x)); (i, v) = while_loop(i < 3, (i + 1, v + v)) from (0, r);
+     * the output v is 8 r.
      */
-    static MilProto.Function nestedFunction() {
+    static MilProto.Function nestedFunction(boolean pred) {
         MilProto.Block then = MilProto.Block.newBuilder()
                 .addOperations(constOp("k", TensorData.ofFloats(new long[] {2}, 1f, 2f)))
                 .addOperations(op("add", "t", F2).putInputs("x", refs("x")).putInputs("y", refs("k")))
@@ -77,7 +77,7 @@ class CoreMlNestedBlocksTest {
                 .addOperations(op("add", "v_next", F2).putInputs("x", refs("v_b")).putInputs("y", refs("v_b")))
                 .addOutputs("i_next").addOutputs("v_next").build();
         MilProto.Block main = MilProto.Block.newBuilder()
-                .addOperations(constOp("p", TensorData.of(BOOL, new byte[] {1})))
+                .addOperations(constOp("p", TensorData.of(BOOL, new byte[] {(byte) (pred ? 1 : 0)})))
                 .addOperations(constOp("three", MilTensors.int32Scalar(3)))
                 .addOperations(constOp("i0", MilTensors.int32Scalar(0)))
                 .addOperations(op("cond", "r", F2).putInputs("pred", refs("p")).addBlocks(then).addBlocks(otherwise))
@@ -99,10 +99,14 @@ class CoreMlNestedBlocksTest {
     }
 
     private Path nestedModel() throws Exception {
+        return nestedModel(true);
+    }
+
+    private Path nestedModel(boolean pred) throws Exception {
         CoreMlModelProto.Model m = CoreMlModelProto.Model.newBuilder().setSpecificationVersion(8)
                 .setDescription(CoreMlModelProto.ModelDescription.newBuilder().addInput(feature("x")).addOutput(feature("w_v"))
                         .setMetadata(CoreMlModelProto.Metadata.newBuilder()))
-                .setMlProgram(MilProto.Program.newBuilder().setVersion(1).putFunctions("main", nestedFunction())).build();
+                .setMlProgram(MilProto.Program.newBuilder().setVersion(1).putFunctions("main", nestedFunction(pred))).build();
         Path file = tmp.resolve("nested.mlmodel");
         Files.write(file, m.toByteArray());
         return file;
@@ -133,6 +137,17 @@ class CoreMlNestedBlocksTest {
         MilProto.Block attributes = MilProto.Block.parseFrom(
                 java.util.Base64.getDecoder().decode(then.metadata().get(CoreMlKeys.BLOCK_ATTRIBUTES)));
         assertEquals(java.util.Map.of("note", MilValueEncoder.string("then branch")), attributes.getAttributesMap());
+    }
+
+    @Test
+    void theElseBranchRunsWhenPredIsFalse() throws Exception {
+        CoreMlFormat coreml = new CoreMlFormat();
+        Model original = coreml.read(nestedModel(false));
+        Path out = tmp.resolve("else.mlmodel");
+        coreml.write(original, out);
+        java.util.Map<String, TensorData> inputs = java.util.Map.of("x", TensorData.ofFloats(new long[] {2}, 0.5f, -3f));
+        TensorData y = new dev.pare.compiler.coreml.eval.MilInterpreter(coreml.read(out).graph()).run(inputs).get("w_v");
+        assertEquals(List.of(4f, 0f), List.of(y.bytes().getFloat(0), y.bytes().getFloat(4)));
     }
 
     @Test
