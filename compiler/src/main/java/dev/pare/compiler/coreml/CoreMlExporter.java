@@ -27,10 +27,14 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
@@ -107,29 +111,87 @@ public final class CoreMlExporter {
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(target, e.getMessage());
         }
-        Graph g = model.graph();
-        MilProgramPlanner planner = new MilProgramPlanner(g, t);
-        MilProto.Function main;
+        CoreMlModelProto.Model readDescription = opaque(model, READ_DESCRIPTION_FIELD, target);
+        CoreMlModelProto.ModelDescription read = readDescription == null ? null : readDescription.getDescription();
+        List<Graph> graphs = new ArrayList<>();
+        graphs.add(model.graph());
+        graphs.addAll(model.functions());
+        boolean multi = graphs.size() > 1;
+        List<String> names = functionNames(model, read, target);
+        if (multi && !t.atLeast(CoreMlTarget.IOS18)) {
+            throw new ModelFormatException(target, "the model has " + graphs.size() + " functions " + names
+                    + "; Core ML multi-function models need --target ios18 (specification version 9), not " + t.flag());
+        }
+        // One weight.bin for all functions: a weight several functions use is stored once.
+        BlobPlan blobs = new BlobPlan();
+        Map<String, MilProgramPlanner> planners = new LinkedHashMap<>();
+        MilProto.Program.Builder program = MilProto.Program.newBuilder().setVersion(1);
+        CoreMlModelProto.Model readProgram = opaque(model, READ_PROGRAM_FIELD, target);
+        if (readProgram != null && readProgram.hasMlProgram()) program.putAllAttributes(readProgram.getMlProgram().getAttributesMap());
+        for (int i = 0; i < graphs.size(); i++) {
+            Graph g = graphs.get(i);
+            String name = names.get(i);
+            MilProgramPlanner planner = new MilProgramPlanner(g, functionTarget(model, g, t), blobs);
+            MilProto.Function fn;
+            try {
+                fn = planner.plan();
+            } catch (MilProgramPlanner.WriteError e) {
+                throw new ModelFormatException(target, (multi ? "function '" + name + "': " : "") + e.getMessage());
+            }
+            program.putFunctions(name, withReadAttributes(fn, g, planner.target(), target));
+            planners.put(name, planner);
+        }
         CoreMlModelProto.ModelDescription description;
         try {
-            main = planner.plan();
-            CoreMlModelProto.Model read = opaque(model, READ_DESCRIPTION_FIELD, target);
-            description = description(model, planner, read == null ? null : read.getDescription());
+            description = description(model, planners, read);
         } catch (MilProgramPlanner.WriteError e) {
             throw new ModelFormatException(target, e.getMessage());
         }
-        MilProto.Program.Builder program = MilProto.Program.newBuilder().setVersion(1);
-        CoreMlModelProto.Model read = opaque(model, READ_PROGRAM_FIELD, target);
-        if (read != null && read.hasMlProgram()) program.putAllAttributes(read.getMlProgram().getAttributesMap());
-        main = withReadAttributes(main, g, t, target);
-        program.putFunctions("main", main);
         CoreMlModelProto.Model.Builder spec = CoreMlModelProto.Model.newBuilder()
                 .setSpecificationVersion(t.specificationVersion())
                 .setDescription(description)
                 .setMlProgram(program);
         if ("true".equals(model.properties().get(IS_UPDATABLE))) spec.setIsUpdatable(true);
         CoreMlModelProto.Model built = spec.build();
-        return new Planned(built, serialize(built), planner.blobs());
+        return new Planned(built, serialize(built), blobs);
+    }
+
+    /**
+     * The MIL function name of each graph, main first. Other functions are named like their
+     * graphs (the reader names them after their functions). The main function is written under
+     * its graph's name when the model has several functions or the read description names it as
+     * the default function; otherwise it is {@code main}, the name single-function Core ML models use.
+     */
+    private static List<String> functionNames(Model model, CoreMlModelProto.ModelDescription read, Path target)
+            throws ModelFormatException {
+        String mainName = model.graph().name();
+        boolean keep = !model.functions().isEmpty() || (read != null && mainName.equals(read.getDefaultFunctionName()));
+        List<String> names = new ArrayList<>();
+        names.add(keep ? mainName : "main");
+        for (Graph f : model.functions()) names.add(f.name());
+        Set<String> seen = new HashSet<>();
+        for (String n : names) {
+            if (!MilNames.isValid(n)) {
+                throw new ModelFormatException(target, "function name '" + n + "' is not a MIL identifier ([A-Za-z_][A-Za-z0-9_@]*)");
+            }
+            if (!seen.add(n)) throw new ModelFormatException(target, "two functions are named '" + n + "'; MIL function names must differ");
+        }
+        return names;
+    }
+
+    /**
+     * The target a function is planned for: the model's target, except that a function read with
+     * an older opset keeps it when the model is written for the target it was read with (so a
+     * multi-function package whose functions have different opsets round-trips). {@code --target}
+     * writes every function for that target.
+     */
+    private static CoreMlTarget functionTarget(Model model, Graph g, CoreMlTarget t) {
+        String opset = g.metadata().get(CoreMlKeys.FUNCTION_OPSET);
+        if (opset == null || opset.equals(t.opset()) || CoreMlTarget.retargeted(model)) return t;
+        for (CoreMlTarget c : CoreMlTarget.values()) {
+            if (c.opset().equals(opset) && t.atLeast(c)) return c;
+        }
+        return t;
     }
 
     /**
@@ -149,7 +211,7 @@ public final class CoreMlExporter {
         return null;
     }
 
-    /** The main function with the attributes of the function and block the model was read with. */
+    /** The function with the attributes of the function and top-level block the model was read with. */
     private static MilProto.Function withReadAttributes(MilProto.Function main, Graph g, CoreMlTarget t, Path target)
             throws ModelFormatException {
         String fn = g.metadata().get(FUNCTION_ATTRIBUTES);
@@ -189,23 +251,42 @@ public final class CoreMlExporter {
     /**
      * Inputs, outputs and metadata. A feature of the description the model was read with is kept
      * (image types, shape flexibility, its doc string) when the graph's value of that name still
-     * has the type it described; otherwise it is generated from the IR type.
+     * has the type it described; otherwise it is generated from the IR type. A multi-function
+     * model gets one FunctionDescription per function (in the read order) and the main function
+     * as {@code defaultFunctionName}; its top-level inputs and outputs are written only when the
+     * read description had them.
      */
-    private static CoreMlModelProto.ModelDescription description(Model model, MilProgramPlanner planner,
+    private static CoreMlModelProto.ModelDescription description(Model model, Map<String, MilProgramPlanner> planners,
                                                                  CoreMlModelProto.ModelDescription read)
             throws MilProgramPlanner.WriteError {
         CoreMlModelProto.ModelDescription.Builder d = CoreMlModelProto.ModelDescription.newBuilder();
-        for (Value in : model.graph().inputs()) {
-            d.addInput(keepOrMake(planner.nameOf(in), in, true, read == null ? List.of() : read.getInputList()));
+        String mainName = planners.keySet().iterator().next();
+        MilProgramPlanner planner = planners.get(mainName);
+        boolean multi = planners.size() > 1;
+        if (!multi || (read != null && (read.getInputCount() > 0 || read.getOutputCount() > 0))) {
+            for (Value in : model.graph().inputs()) {
+                d.addInput(keepOrMake(planner.nameOf(in), in, true, read == null ? List.of() : read.getInputList()));
+            }
+            for (Value out : model.graph().outputs()) {
+                d.addOutput(keepOrMake(planner.nameOf(out), out, false, read == null ? List.of() : read.getOutputList()));
+            }
+            if (read != null) {
+                List<String> outs = d.getOutputList().stream().map(CoreMlModelProto.FeatureDescription::getName).toList();
+                if (outs.contains(read.getPredictedFeatureName())) d.setPredictedFeatureName(read.getPredictedFeatureName());
+                if (outs.contains(read.getPredictedProbabilitiesName())) d.setPredictedProbabilitiesName(read.getPredictedProbabilitiesName());
+            }
         }
-        for (Value out : model.graph().outputs()) {
-            d.addOutput(keepOrMake(planner.nameOf(out), out, false, read == null ? List.of() : read.getOutputList()));
+        if (multi || (read != null && read.getFunctionsCount() > 0)) {
+            List<String> order = new ArrayList<>();
+            if (read != null) {
+                for (CoreMlModelProto.FunctionDescription f : read.getFunctionsList()) {
+                    if (planners.containsKey(f.getName()) && !order.contains(f.getName())) order.add(f.getName());
+                }
+            }
+            for (String name : planners.keySet()) if (!order.contains(name)) order.add(name);
+            for (String name : order) d.addFunctions(functionDescription(name, planners.get(name), read));
         }
-        if (read != null) {
-            List<String> outs = d.getOutputList().stream().map(CoreMlModelProto.FeatureDescription::getName).toList();
-            if (outs.contains(read.getPredictedFeatureName())) d.setPredictedFeatureName(read.getPredictedFeatureName());
-            if (outs.contains(read.getPredictedProbabilitiesName())) d.setPredictedProbabilitiesName(read.getPredictedProbabilitiesName());
-        }
+        if (multi || (read != null && !read.getDefaultFunctionName().isEmpty())) d.setDefaultFunctionName(mainName);
         CoreMlModelProto.Metadata.Builder meta = CoreMlModelProto.Metadata.newBuilder();
         Map<String, String> props = model.properties();
         if (props.containsKey(SHORT_DESCRIPTION)) meta.setShortDescription(props.get(SHORT_DESCRIPTION));
@@ -220,6 +301,27 @@ public final class CoreMlExporter {
         if (props.containsKey(PARE_PIPELINE_PROPERTY)) meta.putUserDefined(PARE_PIPELINE_KEY, props.get(PARE_PIPELINE_PROPERTY));
         d.setMetadata(meta);
         return d.build();
+    }
+
+    /** A function's inputs and outputs, keeping what the read description said of them (as {@link #description}). */
+    private static CoreMlModelProto.FunctionDescription functionDescription(String name, MilProgramPlanner planner,
+                                                                            CoreMlModelProto.ModelDescription read)
+            throws MilProgramPlanner.WriteError {
+        CoreMlModelProto.FunctionDescription was = null;
+        if (read != null) {
+            for (CoreMlModelProto.FunctionDescription f : read.getFunctionsList()) if (f.getName().equals(name)) was = f;
+        }
+        CoreMlModelProto.FunctionDescription.Builder f = CoreMlModelProto.FunctionDescription.newBuilder().setName(name);
+        Graph g = planner.graph();
+        for (Value in : g.inputs()) f.addInput(keepOrMake(planner.nameOf(in), in, true, was == null ? List.of() : was.getInputList()));
+        for (Value out : g.outputs()) f.addOutput(keepOrMake(planner.nameOf(out), out, false, was == null ? List.of() : was.getOutputList()));
+        if (was != null) {
+            f.addAllState(was.getStateList());
+            List<String> outs = f.getOutputList().stream().map(CoreMlModelProto.FeatureDescription::getName).toList();
+            if (outs.contains(was.getPredictedFeatureName())) f.setPredictedFeatureName(was.getPredictedFeatureName());
+            if (outs.contains(was.getPredictedProbabilitiesName())) f.setPredictedProbabilitiesName(was.getPredictedProbabilitiesName());
+        }
+        return f.build();
     }
 
     /** {@code {"w":"int8-quantized (...)",...}} for the main function's recompressed weights, or "" if none. */

@@ -65,6 +65,25 @@ public enum CoreMlTarget {
             return parse(explicit).orElseThrow(() -> new IllegalArgumentException(
                     "unknown Core ML target '" + explicit + "' (property " + PROPERTY + "); choose one of " + choices()));
         }
+        return readTarget(model);
+    }
+
+    /**
+     * Whether {@code --target} asks for another target than the one the model was read with (or
+     * the model was not read from Core ML).
+     */
+    public static boolean retargeted(Model model) {
+        String explicit = model.properties().get(PROPERTY);
+        if (explicit == null) return false;
+        try {
+            return parse(explicit).orElse(null) != readTarget(model) || model.properties().get(SPEC_VERSION_PROPERTY) == null;
+        } catch (IllegalArgumentException e) {
+            return true;
+        }
+    }
+
+    /** The target of the read specification version, else {@link #DEFAULT_FOR_CONVERSIONS}. */
+    private static CoreMlTarget readTarget(Model model) {
         String spec = model.properties().get(SPEC_VERSION_PROPERTY);
         if (spec != null) {
             int v;

@@ -23,10 +23,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Turns the main graph of a mil-dialect model into the operations of one MIL block for a target,
- * lowering {@code pare.*} ops to the constexpr ops the target has (coreml.md §3) and planning
- * weight.bin. Nothing is written here; every refusal is a {@link WriteError} naming the node, the
- * weight and the target that could express it.
+ * Turns one function graph of a mil-dialect model into a MIL function for a target, lowering
+ * {@code pare.*} ops to the constexpr ops the target has (coreml.md §3) and planning weight.bin.
+ * Nodes with subgraphs ({@code cond}, {@code while_loop}) become operations with nested blocks.
+ * Nothing is written here; every refusal is a {@link WriteError} naming the node, the weight and
+ * the target that could express it. Planners of the functions of one model share a
+ * {@link BlobPlan}, so a weight used by several functions is stored once.
  */
 final class MilProgramPlanner {
 
@@ -45,22 +47,37 @@ final class MilProgramPlanner {
 
     private final Graph graph;
     private final CoreMlTarget target;
+    /** Value names are unique in a function, nested blocks included. */
     private final MilNames names = new MilNames();
     /** Op names are their own namespace (an op is usually named like its output). */
     private final MilNames opNames = new MilNames();
-    private final BlobPlan blobs = new BlobPlan();
+    private final BlobPlan blobs;
     private final MilValueEncoder encoder;
-    private final List<MilProto.Operation> operations = new ArrayList<>();
+    /** The operations of the block being planned (a nested block while its op is planned). */
+    private List<MilProto.Operation> operations = new ArrayList<>();
+    /** The operations of every block being planned, by graph: a const op goes into the block of its constant. */
+    private final Map<Graph, List<MilProto.Operation>> openBlocks = new IdentityHashMap<>();
     private final Set<Value> constOps = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<Node> absorbed = Collections.newSetFromMap(new IdentityHashMap<>());
 
     MilProgramPlanner(Graph graph, CoreMlTarget target) {
+        this(graph, target, new BlobPlan());
+    }
+
+    /** A planner adding its weights to {@code blobs} (shared by the functions of one model). */
+    MilProgramPlanner(Graph graph, CoreMlTarget target, BlobPlan blobs) {
         this.graph = graph;
         this.target = target;
+        this.blobs = blobs;
         this.encoder = new MilValueEncoder(target, blobs);
     }
 
     BlobPlan blobs() { return blobs; }
+
+    CoreMlTarget target() { return target; }
+
+    /** The function graph this planner writes. */
+    Graph graph() { return graph; }
 
     /** The MIL name given to a graph value (inputs and outputs after {@link #plan}). */
     String nameOf(Value v) { return names.of(v, v.name()); }
@@ -75,10 +92,30 @@ final class MilProgramPlanner {
             }
             fn.addInputs(MilProto.NamedValueType.newBuilder().setName(nameOf(in)).setType(type(in.type(), "input '" + in.name() + "'")));
         }
-        findAbsorbed();
-        List<Value> readConsts = readConstOrder();
+        return fn.putBlockSpecializations(target.opset(), planBlock(graph, null)).build();
+    }
+
+    /**
+     * The block of {@code g}: the function's block ({@code owner} null) or a nested block of the
+     * node {@code owner}, whose inputs are the subgraph's inputs and whose ops may use values of
+     * the enclosing blocks by name.
+     */
+    private MilProto.Block planBlock(Graph g, Node owner) throws WriteError {
+        List<MilProto.Operation> enclosing = operations;
+        operations = new ArrayList<>();
+        openBlocks.put(g, operations);
+        MilProto.Block.Builder block = MilProto.Block.newBuilder();
+        String scope = owner == null ? "" : "nested block '" + g.name() + "' of node '" + owner.name() + "': ";
+        if (owner != null) {
+            for (Value in : g.inputs()) {
+                block.addInputs(MilProto.NamedValueType.newBuilder().setName(nameOf(in))
+                        .setType(type(in.type(), scope + "input '" + in.name() + "'")));
+            }
+        }
+        findAbsorbed(g);
+        List<Value> readConsts = readConstOrder(g);
         int nextConst = 0;
-        for (Node node : graph.nodes()) {
+        for (Node node : g.nodes()) {
             if (absorbed.contains(node)) continue;
             // Const ops of a read package go where they were (before the op that followed them),
             // so an unchanged model is written back in its original order.
@@ -86,45 +123,59 @@ final class MilProgramPlanner {
             while (at >= 0 && nextConst < readConsts.size() && opIndex(readConsts.get(nextConst)) < at) {
                 constOp(readConsts.get(nextConst++));
             }
-            if (!node.subgraphs().isEmpty()) {
-                throw new WriteError("node '" + node.name() + "' (" + node.op() + ") has nested blocks, which the Core ML writer does not support yet");
-            }
             String op = node.op();
+            if (!node.subgraphs().isEmpty() && (!op.startsWith("mil.") || op.startsWith("mil.constexpr_"))) {
+                throw new WriteError(scope + "node '" + node.name() + "' (" + op + ") has subgraphs; only mil ops "
+                        + "other than constexpr ops are written with nested blocks");
+            }
             if (op.startsWith("pare.")) {
+                if (owner != null) {
+                    throw new WriteError(scope + "node '" + node.name() + "' is " + op + "; the Core ML writer lowers "
+                            + "pare.* ops only in a function's top-level block");
+                }
                 lowerPare(node);
             } else if (op.startsWith("mil.constexpr_")) {
                 lowerMilConstexpr(node);
             } else if (op.startsWith("mil.")) {
                 emitMilOp(node);
             } else {
-                throw new WriteError("node '" + node.name() + "' is " + op + ", not a Core ML op (mil.*); "
+                throw new WriteError(scope + "node '" + node.name() + "' is " + op + ", not a Core ML op (mil.*); "
                         + "convert the model with the convert_to_mil pass first");
             }
         }
-        MilProto.Block.Builder block = MilProto.Block.newBuilder();
-        for (Value out : graph.outputs()) {
-            if (out.isAbsent()) throw new WriteError("graph output is absent; Core ML outputs must be values");
-            if (out.kind() == Value.Kind.INPUT) {
+        for (Value out : g.outputs()) {
+            if (out.isAbsent()) throw new WriteError(scope + "graph output is absent; Core ML outputs must be values");
+            if (owner == null && out.kind() == Value.Kind.INPUT) {
                 throw new WriteError("output '" + out.name() + "' is a graph input; Core ML needs an op between an input and an output");
             }
             if (out.isConstant()) constOp(out);
-            if (!names.has(out)) throw new WriteError("output '" + out.name() + "' is produced by no written op");
+            if (!names.has(out)) throw new WriteError(scope + "output '" + out.name() + "' is produced by no written op");
             block.addOutputs(nameOf(out));
         }
         block.addAllOperations(operations);
-        return fn.putBlockSpecializations(target.opset(), block.build()).build();
+        String attributes = owner == null ? null : g.metadata().get(CoreMlKeys.BLOCK_ATTRIBUTES);
+        if (attributes != null) {
+            try {
+                block.putAllAttributes(MilProto.Block.parseFrom(java.util.Base64.getDecoder().decode(attributes)).getAttributesMap());
+            } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+                throw new WriteError(scope + "graph metadata " + CoreMlKeys.BLOCK_ATTRIBUTES + " does not decode: " + e.getMessage());
+            }
+        }
+        openBlocks.remove(g);
+        operations = enclosing;
+        return block.build();
     }
 
     // ---- graph walk ----------------------------------------------------------------------------
 
     /** pare weight ops folded into a joint sparse op: they are written only as part of it. */
-    private void findAbsorbed() {
-        for (Node node : graph.nodes()) {
+    private void findAbsorbed(Graph g) {
+        for (Node node : g.nodes()) {
             if (!node.op().equals(PARE_SPARSE) || node.operands().size() != 2) continue;
             Value values = node.operand(1);
             Node inner = values.producer();
             if (inner == null || !(inner.op().equals(PARE_LUT) || inner.op().equals(PARE_AFFINE))) continue;
-            if (values.uses().size() == 1 && !graph.isOutput(values)) absorbed.add(inner);
+            if (values.uses().size() == 1 && !g.isOutput(values)) absorbed.add(inner);
         }
     }
 
@@ -141,11 +192,11 @@ final class MilProgramPlanner {
     }
 
     /** Constants read from const ops that will need a const op again, in their original order. */
-    private List<Value> readConstOrder() {
+    private static List<Value> readConstOrder(Graph g) {
         List<Value> out = new ArrayList<>();
-        for (Value c : graph.constants()) {
+        for (Value c : g.constants()) {
             if (opIndex(c) < 0) continue;
-            boolean needed = graph.isOutput(c);
+            boolean needed = g.isOutput(c);
             for (Value.Use u : c.uses()) needed |= !constexprLike(u.user());
             if (needed) out.add(c);
         }
@@ -164,7 +215,9 @@ final class MilProgramPlanner {
         if (constOps.add(v)) {
             TensorData data = v.data();
             if (data == null) throw new WriteError("constant '" + v.name() + "' has no data");
-            operations.add(constOperation(name, v.metadata().getOrDefault(OP_NAME, name), data));
+            // Into the block that defines the constant, so every block that may use it sees it.
+            List<MilProto.Operation> into = openBlocks.getOrDefault(v.graph(), operations);
+            into.add(constOperation(name, v.metadata().getOrDefault(OP_NAME, name), data));
         }
         return name;
     }
@@ -242,10 +295,13 @@ final class MilProgramPlanner {
         }
         MilProto.Operation.Builder op = MilProto.Operation.newBuilder().setType(node.opType());
         inputs.forEach((k, a) -> op.putInputs(k, a.build()));
-        for (Value r : node.results()) op.addOutputs(output(r, node));
         op.putAttributes("name", MilValueEncoder.string(opNames.fresh(node.name())));
+        // Nested blocks (cond, while_loop) in subgraph order; their values are defined before the op's outputs.
+        for (Graph sub : node.subgraphs()) op.addBlocks(planBlock(sub, node));
+        for (Value r : node.results()) op.addOutputs(output(r, node));
         for (Map.Entry<String, Attribute> a : node.attributes().asMap().entrySet()) {
             if (a.getKey().equals(MilParams.ATTRIBUTE)) continue;
+            if (a.getValue() instanceof Attribute.GraphsAttr || a.getValue() instanceof Attribute.GraphAttr) continue;
             op.putAttributes(a.getKey(), attributeValue(node, a.getKey(), a.getValue()));
         }
         operations.add(op.build());

@@ -17,7 +17,8 @@ import java.util.Map;
  * Reference evaluator for a graph of {@code mil.*} nodes (ir/MIL_DIALECT.md): runs it on input
  * tensors and returns its outputs, so a Core ML program can be checked without Core ML. Op
  * semantics are MIL's (coremltools ops/defs iOS15..iOS17); {@code mil.constexpr_*} nodes are
- * evaluated by {@link MilConstexprEvaluator}. Computes in float32 and rounds results of fp16 ops
+ * evaluated by {@link MilConstexprEvaluator}; {@code cond} and {@code while_loop} run their
+ * nested blocks (node subgraphs). Computes in float32 and rounds results of fp16 ops
  * to fp16. Errors are {@link MilEvalException}s naming the node and op.
  */
 public final class MilInterpreter {
@@ -90,7 +91,8 @@ public final class MilInterpreter {
                 for (int r = 0; r < results.size() && r < n.results().size(); r++) env.constexprs.put(n.result(r), results.get(r));
                 return;
             }
-            List<MilTensor> results = MilOps.apply(n.opType(), new Args(n, env));
+            List<MilTensor> results = n.subgraphs().isEmpty() ? MilOps.apply(n.opType(), new Args(n, env))
+                    : controlFlow(n, env);
             if (results.size() != n.results().size()) {
                 throw new MilEvalException(n, "computed " + results.size() + " results for " + n.results().size() + " result values");
             }
@@ -100,6 +102,48 @@ public final class MilInterpreter {
         } catch (IllegalArgumentException | ArithmeticException | IndexOutOfBoundsException e) {
             throw new MilEvalException(n, e.getMessage());
         }
+    }
+
+    /** Loops that run longer than this are taken to be endless. */
+    static final int MAX_LOOP_ITERATIONS = 1_000_000;
+
+    /**
+     * {@code cond} (blocks: taken when pred is true, else) and {@code while_loop} (blocks: the
+     * condition and the body, both taking the loop variables; the results are the final variables).
+     * Block nodes see the values of enclosing blocks through the shared environment.
+     */
+    private static List<MilTensor> controlFlow(Node n, Env env) {
+        Args a = new Args(n, env);
+        List<Graph> blocks = n.subgraphs();
+        switch (n.opType()) {
+            case "cond": {
+                if (blocks.size() != 2) throw a.fail("has " + blocks.size() + " blocks; cond has 2");
+                return runBlock(blocks.get(a.get("pred").get(0) != 0 ? 0 : 1), List.of(), env, n);
+            }
+            case "while_loop": {
+                if (blocks.size() != 2) throw a.fail("has " + blocks.size() + " blocks; while_loop has 2 (cond, body)");
+                List<MilTensor> vars = a.all("loop_vars");
+                for (int i = 0; i < MAX_LOOP_ITERATIONS; i++) {
+                    if (runBlock(blocks.get(0), vars, env, n).get(0).get(0) == 0) return vars;
+                    vars = runBlock(blocks.get(1), vars, env, n);
+                }
+                throw a.fail("did not stop after " + MAX_LOOP_ITERATIONS + " iterations");
+            }
+            default:
+                throw a.fail("has nested blocks, which the interpreter runs only for cond and while_loop");
+        }
+    }
+
+    private static List<MilTensor> runBlock(Graph block, List<MilTensor> inputs, Env env, Node owner) {
+        if (inputs.size() != block.inputs().size()) {
+            throw new MilEvalException(owner, "block '" + block.name() + "' takes " + block.inputs().size()
+                    + " inputs, given " + inputs.size());
+        }
+        for (int i = 0; i < inputs.size(); i++) env.tensors.put(block.inputs().get(i), inputs.get(i));
+        for (Node m : block.nodes()) execute(m, env);
+        List<MilTensor> out = new ArrayList<>();
+        for (Value v : block.outputs()) out.add(env.tensor(v));
+        return out;
     }
 
     /**
