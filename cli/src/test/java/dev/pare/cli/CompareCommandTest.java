@@ -43,7 +43,7 @@ class CompareCommandTest {
         assertTrue(r.out().contains("\n      --labels=FILE      Class labels, one per data sample in order: text (one\n"), r.out());
         assertTrue(r.out().contains("\n  3  bad input model (missing, unreadable or invalid)\n"), r.out());
         CliRun top = pare("--help");
-        assertTrue(top.out().contains("\n  compare    Runs models A and B in ONNX Runtime on the same inputs and\n"), top.out());
+        assertTrue(top.out().contains("\n  compare    Runs models A and B on the same inputs (ONNX models in ONNX\n"), top.out());
     }
 
     @Test
