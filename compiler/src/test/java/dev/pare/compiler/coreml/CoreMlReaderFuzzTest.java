@@ -10,6 +10,7 @@ import dev.pare.compiler.passmanager.PassManagerException;
 import dev.pare.compiler.passmanager.PassManagerOptions;
 import dev.pare.compiler.pipeline.PipelineCompiler;
 import dev.pare.compiler.registry.PassRegistry;
+import dev.pare.compiler.testing.Damage;
 import dev.pare.ir.Model;
 import dev.pare.spi.ModelFormatException;
 import java.io.ByteArrayOutputStream;
@@ -18,7 +19,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,7 +51,7 @@ class CoreMlReaderFuzzTest {
             boolean damageModel = c % 3 != 2;
             byte[] original = damageModel ? model : weights;
             StringBuilder what = new StringBuilder(fixture + " case " + c + ": " + (damageModel ? "model.mlmodel" : "weight.bin"));
-            byte[] damaged = damage(original, random, what, !damageModel);
+            byte[] damaged = Damage.apply(original, random, what, !damageModel ? 4096 : 0);
             Path pkg = tmp.resolve("case" + c + ".mlpackage");
             copy(src, pkg);
             Files.write(pkg.resolve(damageModel ? "Data/com.apple.CoreML/model.mlmodel" : "Data/com.apple.CoreML/weights/weight.bin"), damaged);
@@ -61,37 +61,6 @@ class CoreMlReaderFuzzTest {
                 fixture, CASES, outcomes[0], outcomes[1]);
         // the damage must reach the checks: some cases are refused (and a cut model file always is)
         assertTrue(outcomes[1] >= CASES / 10, "only " + outcomes[1] + " of " + CASES + " damaged packages were refused");
-    }
-
-    /** 1-4 changed bytes, a cut, or inserted bytes; weight.bin damage favours the blob records. */
-    private static byte[] damage(byte[] in, SplittableRandom r, StringBuilder what, boolean weights) {
-        int kind = r.nextInt(4);
-        int limit = weights && r.nextBoolean() ? Math.min(in.length, 4096) : in.length;
-        if (kind == 0) {
-            int at = r.nextInt(in.length);
-            what.append(" cut at ").append(at);
-            return Arrays.copyOf(in, at);
-        }
-        if (kind == 1) {
-            int at = r.nextInt(in.length);
-            int n = 1 + r.nextInt(8);
-            byte[] out = new byte[in.length + n];
-            System.arraycopy(in, 0, out, 0, at);
-            for (int i = 0; i < n; i++) out[at + i] = (byte) r.nextInt(256);
-            System.arraycopy(in, at, out, at + n, in.length - at);
-            what.append(" ").append(n).append(" bytes inserted at ").append(at);
-            return out;
-        }
-        byte[] out = in.clone();
-        int n = 1 + r.nextInt(4);
-        for (int i = 0; i < n; i++) {
-            int at = r.nextInt(limit);
-            int v = kind == 2 ? r.nextInt(256) : out[at] ^ (1 << r.nextInt(8));
-            what.append(" byte ").append(at).append(" 0x").append(Integer.toHexString(out[at] & 0xFF)).append("->0x")
-                    .append(Integer.toHexString(v & 0xFF));
-            out[at] = (byte) v;
-        }
-        return out;
     }
 
     /** True if the damaged package went through; false if it was refused with a proper error. */
