@@ -86,14 +86,71 @@ public final class PassManager {
 
     public PassManagerOptions options() { return options; }
 
-    /** Runs the pipeline over a model's main graph. */
+    /**
+     * Runs the pipeline over a model's main graph, then over each of its other functions (a
+     * multi-function Core ML model), so that a weight the functions share is compressed the same
+     * way everywhere (and a writer can still store it once). Diagnostics from another function say
+     * which one; a failure there names it too.
+     */
     public RunReport run(PipelineSpec spec, Model model) throws PassManagerException {
         ServiceLookup scoped = services.forModel(model);
         try {
-            return run(spec, model.graph(), scoped);
+            RunReport report = run(spec, model.graph(), scoped);
+            for (Graph f : model.functions()) {
+                RunReport r;
+                try {
+                    r = inFunction(f, run(spec, f, scoped));
+                } catch (PassManagerException e) {
+                    throw inFunction(f, e, report);
+                }
+                report = merged(report, r);
+            }
+            return report;
         } finally {
             closeQuietly(scoped);
         }
+    }
+
+    private static RunReport inFunction(Graph f, RunReport r) {
+        List<Diagnostic> tagged = new ArrayList<>();
+        for (Diagnostic d : r.diagnostics()) {
+            tagged.add(new Diagnostic(d.severity(), d.code(), d.location(), "in function '" + f.name() + "': " + d.message()));
+        }
+        return new RunReport(tagged, r.statistics(), r.changed());
+    }
+
+    private static PassManagerException inFunction(Graph f, PassManagerException e, RunReport before) {
+        String m = e.getMessage();
+        int end = m.startsWith("error[") ? m.indexOf("] ") : -1;
+        String where = "in function '" + f.name() + "': ";
+        String message = end < 0 ? where + m : m.substring(0, end + 2) + where + m.substring(end + 2);
+        RunReport report = e.report() == null ? before : merged(before, inFunction(f, e.report()));
+        PassManagerException wrapped = new PassManagerException(e.code(), message, e.passName().orElse(null),
+                e.nodeName().orElse(null), report, e.getCause());
+        wrapped.setStackTrace(e.getStackTrace());
+        return wrapped;
+    }
+
+    /** Diagnostics in order; statistics summed step by step when both runs ran the same steps. */
+    private static RunReport merged(RunReport a, RunReport b) {
+        List<Diagnostic> diagnostics = new ArrayList<>(a.diagnostics());
+        diagnostics.addAll(b.diagnostics());
+        List<StepStatistics> stats = new ArrayList<>();
+        boolean aligned = a.statistics().size() == b.statistics().size();
+        for (int i = 0; aligned && i < a.statistics().size(); i++) aligned = a.statistics().get(i).step().equals(b.statistics().get(i).step());
+        if (aligned) {
+            for (int i = 0; i < a.statistics().size(); i++) {
+                StepStatistics x = a.statistics().get(i);
+                StepStatistics y = b.statistics().get(i);
+                java.util.SortedMap<String, Long> counters = new java.util.TreeMap<>(x.counters());
+                y.counters().forEach((k, v) -> counters.merge(k, v, Long::sum));
+                stats.add(new StepStatistics(x.step(), x.runs() + y.runs(), counters));
+            }
+        } else {
+            stats.addAll(a.statistics());
+            stats.addAll(b.statistics());
+        }
+        return new RunReport(diagnostics, stats, a.changed() || b.changed());
     }
 
     /** Model-scoped services (e.g. open calibration files) are released after the run; a failure there changes nothing. */

@@ -190,6 +190,47 @@ class CoreMlMultiFunctionTest {
 
     // ---- helpers ---------------------------------------------------------------------------------
 
+    @Test
+    void aPipelineCompressesEveryFunctionAndSharedWeightsStayShared() throws Exception {
+        CoreMlFormat coreml = new CoreMlFormat();
+        Model model = coreml.read(twoFunctionPackage());
+        Map<String, TensorData> inputs = CoreMlRoundTripTest.fixedInputs(model.graph());
+        Map<String, String> secondBefore = run(model.functions().get(0), inputs);
+        dev.pare.compiler.registry.PassRegistry registry = dev.pare.compiler.registry.PassRegistry.discover(getClass().getClassLoader());
+        dev.pare.compiler.passmanager.RunReport report = dev.pare.compiler.passmanager.PassManager.builder(registry)
+                .options(dev.pare.compiler.passmanager.PassManagerOptions.DEFAULTS)
+                .output(new java.io.PrintStream(new java.io.ByteArrayOutputStream(), true, java.nio.charset.StandardCharsets.UTF_8)).build()
+                .run(new dev.pare.compiler.pipeline.PipelineCompiler(registry).parseInline("PALETTIZE_4BIT"), model);
+        for (Graph g : List.of(model.graph(), model.functions().get(0))) {
+            assertEquals(11, g.nodes().stream().filter(n -> n.op().equals("pare.lut_to_dense")).count(), g.name());
+        }
+        assertTrue(report.diagnostics().stream().anyMatch(d -> d.message().startsWith("in function 'second': palettize: weight ")),
+                report.diagnostics().toString());
+        long compressedWeights = report.statistics().stream().filter(s -> s.step().toString().contains("palettize"))
+                .mapToLong(s -> s.counters().getOrDefault("weights_compressed", 0L)).sum();
+        assertEquals(22, compressedWeights, "11 weights in each function, counted once per step");
+
+        // The test package's second function is CoreML7, which stores LUTs in the iOS16/17 form; with
+        // both functions at CoreML8 the compressed weights are the same blobs.
+        Graph second = model.functions().get(0);
+        Map<String, String> meta = new java.util.LinkedHashMap<>(second.metadata());
+        meta.put(CoreMlKeys.FUNCTION_OPSET, "CoreML8");
+        second.rewriter().setGraphMetadata(meta);
+        Path out = tmp.resolve("pal4.mlpackage");
+        coreml.write(model, out);
+        Path single = tmp.resolve("single-pal4.mlpackage");
+        Model one = coreml.read(FIXTURE.path());
+        dev.pare.compiler.passmanager.PassManager.builder(registry).options(dev.pare.compiler.passmanager.PassManagerOptions.DEFAULTS)
+                .output(new java.io.PrintStream(new java.io.ByteArrayOutputStream(), true, java.nio.charset.StandardCharsets.UTF_8)).build()
+                .run(new dev.pare.compiler.pipeline.PipelineCompiler(registry).parseInline("PALETTIZE_4BIT"), one);
+        coreml.write(one, single);
+        // the same weights compress to the same LUTs and indices in both functions: stored once
+        assertEquals(Files.size(single.resolve(CoreMlExporter.WEIGHTS_PATH)), Files.size(out.resolve(CoreMlExporter.WEIGHTS_PATH)));
+        Model back = coreml.read(out);
+        assertEquals(11, back.functions().get(0).nodes().stream().filter(n -> n.op().equals("mil.constexpr_lut_to_dense")).count());
+        assertNotEquals(secondBefore, run(back.functions().get(0), inputs), "the second function runs on 4-bit weights");
+    }
+
     private static void assertSameGraph(Graph a, Graph b, String what) {
         List<String> x = CoreMlRoundTripTest.describe(a);
         List<String> y = CoreMlRoundTripTest.describe(b);
