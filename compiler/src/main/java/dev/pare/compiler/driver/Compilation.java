@@ -47,7 +47,7 @@ public final class Compilation {
         boolean coreMl = writer.name().equals(CoreMlKeys.FORMAT);
         if (!request.enumeratedShapes().isEmpty() && !coreMl) {
             throw bad(CompilationException.Kind.BAD_REQUEST, out, "--input-shape " + request.enumeratedShapes().keySet().iterator().next()
-                    + ": enumerated shapes are a Core ML feature; for " + writer.name() + " give one shape");
+                    + ": enumerated shapes are a Core ML feature; for " + writer.name().toUpperCase(java.util.Locale.ROOT) + " give one shape");
         }
         Model model = read(in);
         List<Problem> inputProblems = Verifier.verify(model.graph());
