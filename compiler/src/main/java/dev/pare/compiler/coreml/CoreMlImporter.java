@@ -138,7 +138,10 @@ public final class CoreMlImporter {
                 shapes.add(s.getShapeList().stream().mapToLong(Long::longValue).toArray());
             }
             Value v = g.inputs().stream().filter(in -> in.name().equals(f.getName())).findFirst().orElse(null);
-            if (v == null || shapes.isEmpty()) continue;
+            // Only well-formed sets (non-empty shapes of sizes >= 1) are marked; the description keeps any set as read.
+            boolean wellFormed = !shapes.isEmpty() && shapes.stream().allMatch(s -> s.length > 0 && s.length == shapes.get(0).length
+                    && java.util.Arrays.stream(s).allMatch(d -> d >= 1));
+            if (v == null || !wellFormed) continue;
             Map<String, String> m = new LinkedHashMap<>(v.metadata());
             m.put(CoreMlKeys.ENUMERATED_SHAPES, EnumeratedShapes.format(shapes));
             g.rewriter().setMetadata(v, m);
