@@ -193,11 +193,11 @@ public final class InputShapeOverrides {
                 }
             }
             rw.setType(input, new TensorType(t.dtype(), dims));
-            if (varies) {
-                Map<String, String> meta = new LinkedHashMap<>(input.metadata());
-                meta.put(CoreMlKeys.ENUMERATED_SHAPES, EnumeratedShapes.format(perConfig));
-                rw.setMetadata(input, meta);
-            }
+            // New shapes replace the enumerated shapes a package was read with.
+            Map<String, String> meta = new LinkedHashMap<>(input.metadata());
+            if (varies) meta.put(CoreMlKeys.ENUMERATED_SHAPES, EnumeratedShapes.format(perConfig));
+            else meta.remove(CoreMlKeys.ENUMERATED_SHAPES);
+            if (!meta.equals(input.metadata())) rw.setMetadata(input, meta);
         }
     }
 

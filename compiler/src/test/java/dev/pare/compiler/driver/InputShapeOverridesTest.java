@@ -83,6 +83,16 @@ class InputShapeOverridesTest {
     }
 
     @Test
+    void aStaticShapeReplacesEnumeratedShapesReadFromAPackage() {
+        Graph g = new Graph("main");
+        Value ids = g.rewriter().addInput("ids", new TensorType(DType.INT32, List.of(new Dim.Fixed(1), new Dim.Unknown())));
+        g.rewriter().setMetadata(ids, Map.of(CoreMlKeys.ENUMERATED_SHAPES, "1,64|1,128"));
+        InputShapeOverrides.apply(g, Map.of("ids", List.of(1L, 128L)));
+        assertEquals(TensorType.of(DType.INT32, 1, 128), ids.tensorType());
+        assertFalse(ids.metadata().containsKey(CoreMlKeys.ENUMERATED_SHAPES));
+    }
+
+    @Test
     void consistentShapesForLinkedInputsAreAccepted() {
         Graph g = transformer();
         InputShapeOverrides.apply(g, Map.of(), Map.of("input_ids", List.of(List.of(1L, 64L), List.of(2L, 128L)),
