@@ -120,7 +120,9 @@ final class CompileCommand implements Callable<Integer> {
     String target;
 
     @Option(names = "--input-shape", paramLabel = "NAME=D0,D1,...",
-            description = "Fix the dimensions of an input before the pipeline, e.g. input_ids=1,128; repeatable.")
+            description = "Fix the dimensions of an input before the pipeline, e.g. input_ids=1,128; repeatable. "
+                    + "For Core ML outputs, NAME=S1|S2|... gives enumerated shapes (the first is the default), "
+                    + "e.g. input_ids=1,64|1,128.")
     List<String> inputShapes = List.of();
 
     /** The pass appended when an ONNX model is written as Core ML. */
@@ -138,7 +140,13 @@ final class CompileCommand implements Callable<Integer> {
         } catch (PassManagerException e) {
             throw new CliException(ExitCodes.USAGE, List.of(e.getMessage().split("\n")), e);
         }
-        Map<String, List<Long>> shapes = inputShapes();
+        Map<String, List<Long>> shapes = new LinkedHashMap<>();
+        Map<String, List<List<Long>>> enumerated = new LinkedHashMap<>();
+        inputShapes(shapes, enumerated);
+        if (!enumerated.isEmpty() && !coreMlOutput()) {
+            throw new CliException(ExitCodes.USAGE, "--input-shape " + enumerated.keySet().iterator().next()
+                    + ": enumerated shapes are a Core ML feature; for ONNX give one shape");
+        }
         Map<String, String> properties = new LinkedHashMap<>();
         List<PipelineSpec> pipelines = new ArrayList<>(List.of(pipelineSpec));
         if (coreMlOutput()) {
@@ -158,7 +166,7 @@ final class CompileCommand implements Callable<Integer> {
         PipelineHook hook = new PipelineHook(passManager, pipelines, err, verbose);
         CompileResult r;
         try {
-            r = new Compilation(main.formats(), hook).run(new CompileRequest(model, output, force, properties, shapes));
+            r = new Compilation(main.formats(), hook).run(new CompileRequest(model, output, force, properties, shapes, enumerated));
         } catch (CompilationException e) {
             PassManagerException failure = PipelineHook.failure(e);
             if (failure != null) {
@@ -172,20 +180,21 @@ final class CompileCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private Map<String, List<Long>> inputShapes() {
-        Map<String, List<Long>> shapes = new LinkedHashMap<>();
+    /** Splits the --input-shape arguments into static shapes and enumerated shapes (several per input). */
+    private void inputShapes(Map<String, List<Long>> shapes, Map<String, List<List<Long>>> enumerated) {
         for (String arg : inputShapes) {
-            Map.Entry<String, List<Long>> e;
+            Map.Entry<String, List<List<Long>>> e;
             try {
-                e = InputShapeOverrides.parse(arg);
+                e = InputShapeOverrides.parseShapes(arg);
             } catch (IllegalArgumentException x) {
                 throw new CliException(ExitCodes.USAGE, x.getMessage());
             }
-            if (shapes.put(e.getKey(), e.getValue()) != null) {
+            if (shapes.containsKey(e.getKey()) || enumerated.containsKey(e.getKey())) {
                 throw new CliException(ExitCodes.USAGE, "--input-shape: input '" + e.getKey() + "' is given twice");
             }
+            if (e.getValue().size() == 1) shapes.put(e.getKey(), e.getValue().get(0));
+            else enumerated.put(e.getKey(), e.getValue());
         }
-        return shapes;
     }
 
     /**

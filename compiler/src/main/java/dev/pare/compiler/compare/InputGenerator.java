@@ -1,5 +1,7 @@
 package dev.pare.compiler.compare;
 
+import dev.pare.compiler.coreml.CoreMlKeys;
+import dev.pare.compiler.coreml.EnumeratedShapes;
 import dev.pare.compiler.data.DTypeNames;
 import dev.pare.ir.DType;
 import dev.pare.ir.Dim;
@@ -82,6 +84,9 @@ final class InputGenerator {
             long[] shape;
             if (shapes.containsKey(v.name())) {
                 shape = shapes.get(v.name()).clone();
+            } else if (v.metadata().containsKey(CoreMlKeys.ENUMERATED_SHAPES)) {
+                // A Core ML input with enumerated shapes accepts only those: take the default (first).
+                shape = EnumeratedShapes.parse(v.metadata().get(CoreMlKeys.ENUMERATED_SHAPES)).get(0);
             } else if (!t.hasRank()) {
                 throw new CompareException(CompareException.Kind.BAD_REQUEST, "input '" + v.name()
                         + "' has no known rank; give its shape with --input-shape " + v.name() + "=DIMS");

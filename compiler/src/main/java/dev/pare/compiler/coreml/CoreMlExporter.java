@@ -263,6 +263,13 @@ public final class CoreMlExporter {
         String mainName = planners.keySet().iterator().next();
         MilProgramPlanner planner = planners.get(mainName);
         boolean multi = planners.size() > 1;
+        for (Map.Entry<String, MilProgramPlanner> p : planners.entrySet()) {
+            try {
+                EnumeratedShapeRules.check(p.getValue().graph().inputs(), p.getValue().target());
+            } catch (IllegalArgumentException e) {
+                throw new MilProgramPlanner.WriteError((multi ? "function '" + p.getKey() + "': " : "") + e.getMessage());
+            }
+        }
         if (!multi || (read != null && (read.getInputCount() > 0 || read.getOutputCount() > 0))) {
             for (Value in : model.graph().inputs()) {
                 d.addInput(keepOrMake(planner.nameOf(in), in, true, read == null ? List.of() : read.getInputList()));
@@ -369,15 +376,17 @@ public final class CoreMlExporter {
         CoreMlFeatureTypesProto.ArrayFeatureType r = read.getType().getMultiArrayType();
         CoreMlFeatureTypesProto.ArrayFeatureType m = made.getType().getMultiArrayType();
         if (r.getDataType() != m.getDataType()) return false;
+        if (m.hasEnumeratedShapes()) return r.getShapeList().equals(m.getShapeList()) && r.getEnumeratedShapes().equals(m.getEnumeratedShapes());
         boolean flexible = r.hasShapeRange() || r.hasEnumeratedShapes();
         if (m.hasShapeRange()) return flexible && r.getShapeCount() == m.getShapeCount();
         return r.getShapeList().equals(m.getShapeList());
     }
 
     /**
-     * A multi-array feature. An input with symbolic or unknown dimensions gets a shape range
-     * (each such dimension 1 to unbounded, default 1); an output's shape is written only when it is
-     * static, as coremltools does.
+     * A multi-array feature. An input with enumerated shapes ({@link CoreMlKeys#ENUMERATED_SHAPES})
+     * gets them, the first as its default shape; another input with symbolic or unknown dimensions
+     * gets a shape range (each such dimension 1 to unbounded, default 1); an output's shape is
+     * written only when it is static, as coremltools does.
      */
     private static CoreMlModelProto.FeatureDescription feature(String name, Value v, boolean input)
             throws MilProgramPlanner.WriteError {
@@ -400,6 +409,16 @@ public final class CoreMlExporter {
                 throw new MilProgramPlanner.WriteError(what + " has unknown rank; give its shape with --input-shape "
                         + v.name() + "=D0,D1,...");
             }
+        } else if (input && v.metadata().containsKey(CoreMlKeys.ENUMERATED_SHAPES)) {
+            List<long[]> shapes = enumeratedShapes(what, tt, v.metadata().get(CoreMlKeys.ENUMERATED_SHAPES));
+            for (long s : shapes.get(0)) a.addShape(s);
+            CoreMlFeatureTypesProto.ArrayFeatureType.EnumeratedShapes.Builder e = CoreMlFeatureTypesProto.ArrayFeatureType.EnumeratedShapes.newBuilder();
+            for (long[] shape : shapes) {
+                CoreMlFeatureTypesProto.ArrayFeatureType.Shape.Builder one = CoreMlFeatureTypesProto.ArrayFeatureType.Shape.newBuilder();
+                for (long s : shape) one.addShape(s);
+                e.addShapes(one);
+            }
+            a.setEnumeratedShapes(e);
         } else if (tt.isStatic()) {
             for (long s : tt.shape()) a.addShape(s);
         } else if (input) {
@@ -414,6 +433,25 @@ public final class CoreMlExporter {
         }
         return CoreMlModelProto.FeatureDescription.newBuilder().setName(name)
                 .setType(CoreMlFeatureTypesProto.FeatureType.newBuilder().setMultiArrayType(a)).build();
+    }
+
+    /** The input's enumerated shapes, each of its rank and agreeing with its fixed dimensions. */
+    private static List<long[]> enumeratedShapes(String what, TensorType tt, String text) throws MilProgramPlanner.WriteError {
+        List<long[]> shapes;
+        try {
+            shapes = EnumeratedShapes.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new MilProgramPlanner.WriteError(what + " metadata " + CoreMlKeys.ENUMERATED_SHAPES + " " + e.getMessage());
+        }
+        for (long[] s : shapes) {
+            boolean fits = s.length == tt.rank();
+            for (int i = 0; fits && i < s.length; i++) fits = !(tt.dims().get(i) instanceof Dim.Fixed f) || f.size() == s[i];
+            if (!fits) {
+                throw new MilProgramPlanner.WriteError(what + " has type " + tt + ", which its enumerated shape "
+                        + EnumeratedShapes.dims(s) + " does not fit");
+            }
+        }
+        return shapes;
     }
 
     // ---- files ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.pare.compiler.coreml;
 
 import com.google.protobuf.UnknownFieldSet;
+import dev.pare.compiler.coreml.proto.CoreMlFeatureTypesProto;
 import dev.pare.compiler.coreml.proto.CoreMlModelProto;
 import dev.pare.compiler.coreml.proto.MilProto;
 import dev.pare.ir.Attribute;
@@ -73,6 +74,11 @@ public final class CoreMlImporter {
             if (!f.getKey().equals(mainName)) model.addFunction(importFunction(f.getKey(), f.getValue()));
         }
 
+        markEnumeratedShapes(model.graph(), proto.getDescription().getInputList());
+        for (CoreMlModelProto.FunctionDescription f : proto.getDescription().getFunctionsList()) {
+            if (f.getName().equals(mainName)) markEnumeratedShapes(model.graph(), f.getInputList());
+            for (Graph g : model.functions()) if (g.name().equals(f.getName())) markEnumeratedShapes(g, f.getInputList());
+        }
         model.setProperty(CoreMlKeys.SPECIFICATION_VERSION, Integer.toString(proto.getSpecificationVersion()));
         model.setProperty(CoreMlKeys.OPSET, program.getFunctionsOrThrow(mainName).getOpset());
         CoreMlModelProto.Metadata meta = proto.getDescription().getMetadata();
@@ -119,6 +125,25 @@ public final class CoreMlImporter {
             if (v == null || !(e.getValue() instanceof String was)) continue;
             Map<String, String> m = new java.util.LinkedHashMap<>(v.metadata());
             m.put(WeightHistory.DECOMPRESSED_FROM, was);
+            g.rewriter().setMetadata(v, m);
+        }
+    }
+
+    /** Puts the described enumerated shapes of inputs on the graph inputs (CoreMlKeys.ENUMERATED_SHAPES). */
+    private static void markEnumeratedShapes(Graph g, List<CoreMlModelProto.FeatureDescription> inputs) {
+        for (CoreMlModelProto.FeatureDescription f : inputs) {
+            if (!f.getType().hasMultiArrayType() || !f.getType().getMultiArrayType().hasEnumeratedShapes()) continue;
+            List<long[]> shapes = new ArrayList<>();
+            for (CoreMlFeatureTypesProto.ArrayFeatureType.Shape s : f.getType().getMultiArrayType().getEnumeratedShapes().getShapesList()) {
+                shapes.add(s.getShapeList().stream().mapToLong(Long::longValue).toArray());
+            }
+            Value v = g.inputs().stream().filter(in -> in.name().equals(f.getName())).findFirst().orElse(null);
+            // Only well-formed sets (non-empty shapes of sizes >= 1) are marked; the description keeps any set as read.
+            boolean wellFormed = !shapes.isEmpty() && shapes.stream().allMatch(s -> s.length > 0 && s.length == shapes.get(0).length
+                    && java.util.Arrays.stream(s).allMatch(d -> d >= 1));
+            if (v == null || !wellFormed) continue;
+            Map<String, String> m = new LinkedHashMap<>(v.metadata());
+            m.put(CoreMlKeys.ENUMERATED_SHAPES, EnumeratedShapes.format(shapes));
             g.rewriter().setMetadata(v, m);
         }
     }

@@ -50,6 +50,12 @@ public final class CoreMlKeys {
      * iOS16 constexpr attribute) rather than as a {@code const} op.
      */
     public static final String INLINE = "coreml.inline";
+    /**
+     * On a graph input: the shapes Core ML accepts for it, {@code 1,64|1,128} (the first is the
+     * default), set by {@code --input-shape NAME=S1|S2|...} or read from the description's
+     * {@code enumeratedShapes}; see {@link EnumeratedShapes}.
+     */
+    public static final String ENUMERATED_SHAPES = "coreml.enumeratedShapes";
 
     // ---- TensorData.annotations ---------------------------------------------------------------
     /** {@code blob} (in a weight file) or {@code immediate} (in the model protobuf). */

@@ -1,5 +1,8 @@
 package dev.pare.compiler.driver;
 
+import dev.pare.compiler.coreml.CoreMlKeys;
+import dev.pare.compiler.coreml.CoreMlTarget;
+import dev.pare.compiler.coreml.EnumeratedShapeRules;
 import dev.pare.compiler.inspect.ModelInspector;
 import dev.pare.compiler.inspect.ModelReport;
 import dev.pare.compiler.io.ModelFormats;
@@ -41,13 +44,18 @@ public final class Compilation {
         Path out = request.output();
         checkInput(in);
         ModelFormat writer = checkOutput(request);
+        boolean coreMl = writer.name().equals(CoreMlKeys.FORMAT);
+        if (!request.enumeratedShapes().isEmpty() && !coreMl) {
+            throw bad(CompilationException.Kind.BAD_REQUEST, out, "--input-shape " + request.enumeratedShapes().keySet().iterator().next()
+                    + ": enumerated shapes are a Core ML feature; for " + writer.name().toUpperCase(java.util.Locale.ROOT) + " give one shape");
+        }
         Model model = read(in);
         List<Problem> inputProblems = Verifier.verify(model.graph());
         if (!inputProblems.isEmpty()) {
             throw new CompilationException(CompilationException.Kind.BAD_INPUT,
                     in + ": invalid model: " + summary(inputProblems));
         }
-        applyRequest(model, request);
+        applyRequest(model, request, coreMl);
         long nodesIn = model.graph().allNodes().size();
         ModelReport before = ModelInspector.inspect(model);
 
@@ -127,13 +135,27 @@ public final class Compilation {
     }
 
     /** {@code --input-shape} and request properties (e.g. the Core ML target), before the pipeline. */
-    private static void applyRequest(Model model, CompileRequest request) throws CompilationException {
+    private static void applyRequest(Model model, CompileRequest request, boolean coreMl) throws CompilationException {
         try {
-            InputShapeOverrides.apply(model.graph(), request.inputShapes());
+            InputShapeOverrides.apply(model.graph(), request.inputShapes(), request.enumeratedShapes());
         } catch (IllegalArgumentException e) {
             throw bad(CompilationException.Kind.BAD_REQUEST, request.input(), e.getMessage());
         }
         request.modelProperties().forEach(model::setProperty);
+        if (coreMl && !request.enumeratedShapes().isEmpty()) checkEnumerated(model, request.input());
+    }
+
+    /**
+     * What Core ML allows next to enumerated shapes (also checked by the writer, but here it is
+     * a bad request, found before the pipeline runs): the other inputs are static, and several
+     * inputs with enumerated shapes need iOS18.
+     */
+    private static void checkEnumerated(Model model, Path in) throws CompilationException {
+        try {
+            EnumeratedShapeRules.check(model.graph().inputs(), CoreMlTarget.of(model));
+        } catch (IllegalArgumentException e) {
+            throw bad(CompilationException.Kind.BAD_REQUEST, in, "--input-shape: " + e.getMessage());
+        }
     }
 
     private Model transform(Model model) throws CompilationException {

@@ -85,7 +85,11 @@ public final class ModelInspector {
 
     private static List<GraphPort> ports(List<Value> values) {
         List<GraphPort> out = new ArrayList<>();
-        for (Value v : values) out.add(new GraphPort(v.name(), v.type().toString()));
+        for (Value v : values) {
+            // A Core ML input with enumerated shapes: its type has the varying dims as '?'; show the shapes too.
+            String shapes = v.metadata().get(CoreMlKeys.ENUMERATED_SHAPES);
+            out.add(new GraphPort(v.name(), v.type() + (shapes == null ? "" : " shapes " + shapes)));
+        }
         return out;
     }
 

@@ -137,7 +137,7 @@ class CoreMlCompilationTest {
     void inputShapeArgumentsParse() {
         assertEquals(Map.entry("input_ids", List.of(1L, 128L)), InputShapeOverrides.parse("input_ids=1,128"));
         assertEquals(Map.entry("a=b", List.of(3L)), InputShapeOverrides.parse("a=b=3"));
-        assertEquals("--input-shape 'x' must be NAME=D0,D1,... (e.g. input_ids=1,128)",
+        assertEquals("--input-shape 'x' must be NAME=D0,D1,... (e.g. input_ids=1,128) or NAME=S1|S2|... (e.g. input_ids=1,64|1,128)",
                 assertThrows(IllegalArgumentException.class, () -> InputShapeOverrides.parse("x")).getMessage());
         assertEquals("--input-shape 'x=1,?': '?' is not a dimension size",
                 assertThrows(IllegalArgumentException.class, () -> InputShapeOverrides.parse("x=1,?")).getMessage());
