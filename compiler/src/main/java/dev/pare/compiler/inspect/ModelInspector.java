@@ -28,7 +28,9 @@ import java.util.TreeMap;
  * collects each weight wherever the format put it (initializers, sparse initializers, external
  * files, input defaults, Constant nodes, tensor attributes), and which of them are decoded from a
  * compressed form ({@link CompressionAnalysis}). Reads no weight bytes except sparsity masks, so it
- * is cheap on large models whose weights stay mapped.
+ * is cheap on large models whose weights stay mapped. The other functions of a multi-function Core
+ * ML model are walked after the main graph (graph column {@code function NAME}); a blob that several
+ * functions read is listed under each and counted once in the totals.
  */
 public final class ModelInspector {
 
@@ -36,6 +38,8 @@ public final class ModelInspector {
 
     private final Map<String, Long> opCounts = new TreeMap<>();
     private final List<WeightReport> weights = new ArrayList<>();
+    /** Per weight: where its bytes are stored when other weights may share them (a Core ML blob), else null. */
+    private final List<String> storedAt = new ArrayList<>();
     private final List<CompressedWeight> compressed = new ArrayList<>();
     private long nodes;
     private long subgraphNodes;
@@ -45,14 +49,19 @@ public final class ModelInspector {
     public static ModelReport inspect(Model model) {
         ModelInspector in = new ModelInspector();
         Graph main = model.graph();
-        in.walk(main, "");
+        in.walk(main, "", false);
+        for (Graph f : model.functions()) in.walk(f, "function " + f.name(), false);
         List<OpCount> ops = new ArrayList<>();
         in.opCounts.forEach((op, n) -> ops.add(new OpCount(op, n)));
         ops.sort(Comparator.comparingLong(OpCount::count).reversed().thenComparing(OpCount::op));
         long parameters = 0;
         long bytes = 0;
         Map<DType, long[]> byType = new EnumMap<>(DType.class);
-        for (WeightReport w : in.weights) {
+        java.util.Set<String> counted = new java.util.HashSet<>();
+        for (int i = 0; i < in.weights.size(); i++) {
+            WeightReport w = in.weights.get(i);
+            String at = in.storedAt.get(i);
+            if (at != null && !counted.add(at)) continue; // another function's copy of the same blob
             parameters += w.elements();
             bytes += w.bytes();
             long[] t = byType.computeIfAbsent(w.dtype(), d -> new long[3]);
@@ -66,7 +75,8 @@ public final class ModelInspector {
                 .thenComparing(t -> t.dtype().shortName()));
         return new ModelReport(model.format(), main.name(), ports(main.inputs()), ports(main.outputs()),
                 userProperties(model), model.metadataProps(), model.opsets(), in.nodes, in.subgraphNodes, ops,
-                in.weights, totals, parameters, bytes, in.compressed);
+                in.weights, totals, parameters, bytes, in.compressed,
+                model.functions().stream().map(Graph::name).toList());
     }
 
     /** Core ML model fields shown without their {@code coreml.} prefix. */
@@ -93,11 +103,11 @@ public final class ModelInspector {
         return out;
     }
 
-    private void walk(Graph g, String path) {
+    private void walk(Graph g, String path, boolean nested) {
         compressed.addAll(CompressionAnalysis.find(g, path));
         for (Value v : g.inputs()) {
             if (v.data() != null) {
-                weights.add(weight(path, v.name(), v.data(), Storage.INPUT_DEFAULT, "", users(v)));
+                addWeight(weight(path, v.name(), v.data(), Storage.INPUT_DEFAULT, "", users(v)));
             }
         }
         boolean mil = g.nodes().stream().anyMatch(n -> n.dialect().equals("mil"));
@@ -111,11 +121,11 @@ public final class ModelInspector {
                     : "blob".equals(d.annotation(CoreMlKeys.STORAGE)) ? Storage.BLOB_FILE
                     : "immediate".equals(d.annotation(CoreMlKeys.STORAGE)) ? Storage.IMMEDIATE
                     : externalLocation(d) != null ? Storage.EXTERNAL_FILE : Storage.INITIALIZER;
-            weights.add(weight(path, c.name(), d, s, "", users(c)));
+            addWeight(weight(path, c.name(), d, s, "", users(c)), d);
         }
         for (Node n : g.nodes()) {
             nodes++;
-            if (!path.isEmpty()) subgraphNodes++;
+            if (nested) subgraphNodes++;
             opCounts.merge(n.op(), 1L, Long::sum);
             if (n.op().equals(CONSTANT_OP)) {
                 constantNode(n, path);
@@ -125,9 +135,9 @@ public final class ModelInspector {
             for (Map.Entry<String, Attribute> e : n.attributes().asMap().entrySet()) {
                 String prefix = (path.isEmpty() ? "" : path + "/") + label(n) + "/" + e.getKey();
                 if (e.getValue() instanceof Attribute.GraphAttr ga) {
-                    walk(ga.value(), prefix);
+                    walk(ga.value(), prefix, true);
                 } else if (e.getValue() instanceof Attribute.GraphsAttr gs) {
-                    for (int i = 0; i < gs.values().size(); i++) walk(gs.values().get(i), prefix + "[" + i + "]");
+                    for (int i = 0; i < gs.values().size(); i++) walk(gs.values().get(i), prefix + "[" + i + "]", true);
                 }
             }
         }
@@ -141,27 +151,27 @@ public final class ModelInspector {
         for (Map.Entry<String, Attribute> e : n.attributes().asMap().entrySet()) {
             Attribute a = e.getValue();
             if (a instanceof Attribute.TensorAttr t) {
-                weights.add(weight(path, name, t.value(), Storage.CONSTANT_NODE, label(n), users));
+                addWeight(weight(path, name, t.value(), Storage.CONSTANT_NODE, label(n), users));
             } else if (a instanceof Attribute.SparseTensorAttr s) {
-                weights.add(weight(path, name, s.value(), Storage.CONSTANT_NODE, label(n), users));
+                addWeight(weight(path, name, s.value(), Storage.CONSTANT_NODE, label(n), users));
             } else if (a instanceof Attribute.FloatAttr) {
-                weights.add(literal(path, name, List.of(), DType.FLOAT32, 1, 4, label(n), users));
+                addWeight(literal(path, name, List.of(), DType.FLOAT32, 1, 4, label(n), users));
             } else if (a instanceof Attribute.FloatsAttr fs) {
                 long k = fs.values().size();
-                weights.add(literal(path, name, List.of(k), DType.FLOAT32, k, 4 * k, label(n), users));
+                addWeight(literal(path, name, List.of(k), DType.FLOAT32, k, 4 * k, label(n), users));
             } else if (a instanceof Attribute.IntAttr) {
-                weights.add(literal(path, name, List.of(), DType.INT64, 1, 8, label(n), users));
+                addWeight(literal(path, name, List.of(), DType.INT64, 1, 8, label(n), users));
             } else if (a instanceof Attribute.IntsAttr is) {
                 long k = is.values().size();
-                weights.add(literal(path, name, List.of(k), DType.INT64, k, 8 * k, label(n), users));
+                addWeight(literal(path, name, List.of(k), DType.INT64, k, 8 * k, label(n), users));
             } else if (a instanceof Attribute.StringAttr s) {
                 long len = s.value().getBytes(StandardCharsets.UTF_8).length;
-                weights.add(literal(path, name, List.of(), DType.STRING, 1, len, label(n), users));
+                addWeight(literal(path, name, List.of(), DType.STRING, 1, len, label(n), users));
             } else if (a instanceof Attribute.StringsAttr ss) {
                 long len = 0;
                 for (String s : ss.values()) len += s.getBytes(StandardCharsets.UTF_8).length;
                 long k = ss.values().size();
-                weights.add(literal(path, name, List.of(k), DType.STRING, k, len, label(n), users));
+                addWeight(literal(path, name, List.of(k), DType.STRING, k, len, label(n), users));
             }
         }
     }
@@ -173,19 +183,31 @@ public final class ModelInspector {
             String name = label(n) + "." + e.getKey();
             Attribute a = e.getValue();
             if (a instanceof Attribute.TensorAttr t) {
-                weights.add(weight(path, name, t.value(), Storage.NODE_ATTRIBUTE, label(n), users));
+                addWeight(weight(path, name, t.value(), Storage.NODE_ATTRIBUTE, label(n), users));
             } else if (a instanceof Attribute.SparseTensorAttr s) {
-                weights.add(weight(path, name, s.value(), Storage.NODE_ATTRIBUTE, label(n), users));
+                addWeight(weight(path, name, s.value(), Storage.NODE_ATTRIBUTE, label(n), users));
             } else if (a instanceof Attribute.TensorsAttr ts) {
                 for (int i = 0; i < ts.values().size(); i++) {
-                    weights.add(weight(path, name + "[" + i + "]", ts.values().get(i), Storage.NODE_ATTRIBUTE, label(n), users));
+                    addWeight(weight(path, name + "[" + i + "]", ts.values().get(i), Storage.NODE_ATTRIBUTE, label(n), users));
                 }
             } else if (a instanceof Attribute.SparseTensorsAttr ss) {
                 for (int i = 0; i < ss.values().size(); i++) {
-                    weights.add(weight(path, name + "[" + i + "]", ss.values().get(i), Storage.NODE_ATTRIBUTE, label(n), users));
+                    addWeight(weight(path, name + "[" + i + "]", ss.values().get(i), Storage.NODE_ATTRIBUTE, label(n), users));
                 }
             }
         }
+    }
+
+    private void addWeight(WeightReport w) {
+        weights.add(w);
+        storedAt.add(null);
+    }
+
+    /** A weight whose bytes are a Core ML blob: listed under each function that reads it, counted once. */
+    private void addWeight(WeightReport w, TensorData d) {
+        weights.add(w);
+        String offset = d.annotation(CoreMlKeys.BLOB_OFFSET);
+        storedAt.add(offset == null ? null : d.annotation(CoreMlKeys.BLOB_FILE) + "@" + offset);
     }
 
     private static WeightReport weight(String path, String name, TensorData d, Storage storage, String node,

@@ -40,6 +40,7 @@ public final class ReportJson {
         graph.put("nodes", r.nodes());
         graph.put("subgraph_nodes", r.subgraphNodes());
         root.put("graph", graph);
+        if (!r.functions().isEmpty()) root.put("functions", r.functions()); // only for multi-function models
 
         List<Object> ops = new ArrayList<>();
         for (OpCount o : r.ops()) ops.add(map("op", o.op(), "count", o.count()));

@@ -41,6 +41,11 @@ public final class ReportText {
         for (GraphPort p : report.outputs()) ports.row("output", p.name(), p.type());
         sb.append(ports.render());
 
+        if (!report.functions().isEmpty()) {
+            sb.append("Other functions: ").append(String.join(", ", report.functions()))
+              .append(" (their ops and weights are counted below; graph column \"function NAME\")\n");
+        }
+
         sb.append('\n').append("Ops: ").append(plural(report.nodes(), "node"));
         if (report.subgraphNodes() > 0) sb.append(" (").append(count(report.subgraphNodes())).append(" in subgraphs)");
         sb.append(", ").append(plural(report.ops().size(), "op type")).append('\n');

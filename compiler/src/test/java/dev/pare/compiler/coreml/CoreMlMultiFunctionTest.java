@@ -231,6 +231,24 @@ class CoreMlMultiFunctionTest {
         assertNotEquals(secondBefore, run(back.functions().get(0), inputs), "the second function runs on 4-bit weights");
     }
 
+    @Test
+    void inspectListsEveryFunctionAndCountsSharedBlobsOnce() throws Exception {
+        CoreMlFormat coreml = new CoreMlFormat();
+        dev.pare.compiler.inspect.ModelReport two = dev.pare.compiler.inspect.ModelInspector.inspect(coreml.read(twoFunctionPackage()));
+        dev.pare.compiler.inspect.ModelReport one = dev.pare.compiler.inspect.ModelInspector.inspect(coreml.read(FIXTURE.path()));
+        assertEquals(List.of("second"), two.functions());
+        assertEquals(List.of(), one.functions());
+        assertEquals(2 * one.weights().size(), two.weights().size(), "each function's weights are listed");
+        assertTrue(two.weights().stream().anyMatch(w -> w.graphPath().equals("function second")));
+        assertEquals(one.bytes(), two.bytes(), "the blobs both functions read are counted once");
+        assertEquals(one.parameters(), two.parameters());
+        assertEquals(2 * one.nodes(), two.nodes());
+        assertEquals(0, two.subgraphNodes());
+        String text = dev.pare.compiler.inspect.ReportText.render(two, "two.mlpackage");
+        assertTrue(text.contains("\nOther functions: second (their ops and weights are counted below; graph column \"function NAME\")\n"), text);
+        assertTrue(text.contains("\n  function second  const_8 "), text);
+    }
+
     private static void assertSameGraph(Graph a, Graph b, String what) {
         List<String> x = CoreMlRoundTripTest.describe(a);
         List<String> y = CoreMlRoundTripTest.describe(b);
