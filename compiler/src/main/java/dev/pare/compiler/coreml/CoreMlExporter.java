@@ -301,7 +301,6 @@ public final class CoreMlExporter {
         if (props.containsKey(AUTHOR)) meta.setAuthor(props.get(AUTHOR));
         if (props.containsKey(LICENSE)) meta.setLicense(props.get(LICENSE));
         meta.putAllUserDefined(model.metadataProps());
-        meta.removeUserDefined(CoreMlKeys.DECOMPRESSED_FROM);
         String history = decompressedFrom(model.graph(), planner);
         if (!history.isEmpty()) meta.putUserDefined(CoreMlKeys.DECOMPRESSED_FROM, history);
         if (props.containsKey(PARE_VERSION_PROPERTY)) meta.putUserDefined(PARE_VERSION_KEY, props.get(PARE_VERSION_PROPERTY));

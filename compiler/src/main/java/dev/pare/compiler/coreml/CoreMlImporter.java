@@ -87,11 +87,12 @@ public final class CoreMlImporter {
         setIfPresent(model, CoreMlKeys.AUTHOR, meta.getAuthor());
         setIfPresent(model, CoreMlKeys.LICENSE, meta.getLicense());
         if (proto.getIsUpdatable()) model.setProperty(CoreMlKeys.IS_UPDATABLE, "true");
-        meta.getUserDefinedMap().forEach((k, v) -> {
-            if (!k.equals(CoreMlKeys.DECOMPRESSED_FROM)) model.setMetadataProp(k, v);
-        });
         String history = meta.getUserDefinedOrDefault(CoreMlKeys.DECOMPRESSED_FROM, "");
-        if (!history.isEmpty()) restoreDecompressedFrom(model.graph(), history);
+        boolean restored = !history.isEmpty() && restoreDecompressedFrom(model.graph(), history);
+        meta.getUserDefinedMap().forEach((k, v) -> {
+            // our record moves onto the weights (the writer rebuilds it); one we cannot read stays as it is
+            if (!(restored && k.equals(CoreMlKeys.DECOMPRESSED_FROM))) model.setMetadataProp(k, v);
+        });
 
         if (proto.hasDescription()) {
             model.addOpaqueField(new Model.OpaqueField(CoreMlKeys.DESCRIPTION_FIELD,
@@ -109,17 +110,20 @@ public final class CoreMlImporter {
         return model;
     }
 
-    /** Puts the writer's record of recompressed weights back on their values; entries naming no value are dropped. */
-    private void restoreDecompressedFrom(Graph g, String json) throws ModelFormatException {
+    /**
+     * Puts the writer's record of recompressed weights back on their values (entries naming no value
+     * are dropped). False, changing nothing, when the entry is not a JSON object of strings: it is
+     * only metadata, so it never makes a package unreadable.
+     */
+    private static boolean restoreDecompressedFrom(Graph g, String json) {
         Object parsed;
         try {
             parsed = JsonValues.parse(json);
         } catch (IllegalArgumentException e) {
-            throw error("userDefined '" + CoreMlKeys.DECOMPRESSED_FROM + "'", "is not JSON: " + e.getMessage());
+            return false;
         }
-        if (!(parsed instanceof Map<?, ?> entries)) {
-            throw error("userDefined '" + CoreMlKeys.DECOMPRESSED_FROM + "'", "must be a JSON object of weight name to text");
-        }
+        if (!(parsed instanceof Map<?, ?> entries)) return false;
+        for (Object v : entries.values()) if (!(v instanceof String)) return false;
         for (Map.Entry<?, ?> e : entries.entrySet()) {
             Value v = g.value(String.valueOf(e.getKey())).orElse(null);
             if (v == null || !(e.getValue() instanceof String was)) continue;
@@ -127,6 +131,7 @@ public final class CoreMlImporter {
             m.put(WeightHistory.DECOMPRESSED_FROM, was);
             g.rewriter().setMetadata(v, m);
         }
+        return true;
     }
 
     /** Puts the described enumerated shapes of inputs on the graph inputs (CoreMlKeys.ENUMERATED_SHAPES). */

@@ -89,6 +89,21 @@ class RecompressCompressedWeightsTest {
     }
 
     @Test
+    void aRecordThatIsNotOursIsKeptAsPlainMetadata() throws Exception {
+        // a user (or another tool) set the key to something that is not a JSON object of strings
+        Path pkg = tmp.resolve("edited.mlpackage");
+        Model model = COREML.read(FIXTURES.resolve("mnist_dwnet_fp32_ios18.mlpackage"));
+        model.setMetadataProp(dev.pare.compiler.coreml.CoreMlKeys.DECOMPRESSED_FROM, "{\"fc_weight\": 4}");
+        COREML.write(model, pkg);
+        Model back = COREML.read(pkg);
+        assertEquals("{\"fc_weight\": 4}", back.metadataProps().get(dev.pare.compiler.coreml.CoreMlKeys.DECOMPRESSED_FROM));
+        assertEquals(null, back.graph().value("fc_weight").orElseThrow().metadata().get(dev.pare.passes.compression.WeightHistory.DECOMPRESSED_FROM));
+        Path again = tmp.resolve("again.mlpackage");
+        COREML.write(back, again);
+        assertEquals("{\"fc_weight\": 4}", COREML.read(again).metadataProps().get(dev.pare.compiler.coreml.CoreMlKeys.DECOMPRESSED_FROM));
+    }
+
+    @Test
     void defaultPalettizationKeepsAPalettizedWeightExact() throws Exception {
         Path original = FIXTURES.resolve("mnist_dwnet_pal4_ios16.mlpackage");
         Model model = COREML.read(original);
