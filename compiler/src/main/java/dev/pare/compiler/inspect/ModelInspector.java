@@ -76,7 +76,7 @@ public final class ModelInspector {
         return new ModelReport(model.format(), main.name(), ports(main.inputs()), ports(main.outputs()),
                 userProperties(model), model.metadataProps(), model.opsets(), in.nodes, in.subgraphNodes, ops,
                 in.weights, totals, parameters, bytes, in.compressed,
-                model.functions().stream().map(Graph::name).toList());
+                model.functions().stream().map(f -> new FunctionPorts(f.name(), ports(f.inputs()), ports(f.outputs()))).toList());
     }
 
     /** Core ML model fields shown without their {@code coreml.} prefix. */

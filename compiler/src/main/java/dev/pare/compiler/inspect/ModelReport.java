@@ -25,13 +25,14 @@ import java.util.Map;
  * @param parameters    total elements of all weights
  * @param bytes         total stored bytes of all weights
  * @param compressedWeights weights stored compressed and decoded at run time, in graph order
- * @param functions     the other functions of a multi-function model (Core ML), in file order; empty otherwise
+ * @param functions     the other functions of a multi-function model (Core ML) with their ports, in file order;
+ *                      empty otherwise
  */
 public record ModelReport(String format, String graphName, List<GraphPort> inputs, List<GraphPort> outputs,
                           Map<String, String> properties, Map<String, String> metadataProps,
                           List<Model.OpsetImport> opsets, long nodes, long subgraphNodes, List<OpCount> ops,
                           List<WeightReport> weights, List<DTypeTotal> dtypeTotals, long parameters, long bytes,
-                          List<CompressedWeight> compressedWeights, List<String> functions) {
+                          List<CompressedWeight> compressedWeights, List<FunctionPorts> functions) {
     public ModelReport {
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);

@@ -40,7 +40,11 @@ public final class ReportJson {
         graph.put("nodes", r.nodes());
         graph.put("subgraph_nodes", r.subgraphNodes());
         root.put("graph", graph);
-        if (!r.functions().isEmpty()) root.put("functions", r.functions()); // only for multi-function models
+        if (!r.functions().isEmpty()) { // only for multi-function models
+            List<Object> functions = new ArrayList<>();
+            for (FunctionPorts f : r.functions()) functions.add(map("name", f.name(), "inputs", ports(f.inputs()), "outputs", ports(f.outputs())));
+            root.put("functions", functions);
+        }
 
         List<Object> ops = new ArrayList<>();
         for (OpCount o : r.ops()) ops.add(map("op", o.op(), "count", o.count()));

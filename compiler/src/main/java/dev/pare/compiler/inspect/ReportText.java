@@ -36,14 +36,13 @@ public final class ReportText {
         sb.append('\n').append("Graph ").append(report.graphName()).append(": ")
           .append(plural(report.inputs().size(), "input")).append(", ")
           .append(plural(report.outputs().size(), "output")).append('\n');
-        TextTable ports = new TextTable("port", "name", "type");
-        for (GraphPort p : report.inputs()) ports.row("input", p.name(), p.type());
-        for (GraphPort p : report.outputs()) ports.row("output", p.name(), p.type());
-        sb.append(ports.render());
+        sb.append(ports(report.inputs(), report.outputs()));
 
-        if (!report.functions().isEmpty()) {
-            sb.append("Other functions: ").append(String.join(", ", report.functions()))
-              .append(" (their ops and weights are counted below; graph column \"function NAME\")\n");
+        for (FunctionPorts f : report.functions()) { // a multi-function model: its ops and weights are counted below
+            sb.append('\n').append("Function ").append(f.name()).append(": ")
+              .append(plural(f.inputs().size(), "input")).append(", ")
+              .append(plural(f.outputs().size(), "output")).append(" (graph column \"function ").append(f.name()).append("\" below)\n");
+            sb.append(ports(f.inputs(), f.outputs()));
         }
 
         sb.append('\n').append("Ops: ").append(plural(report.nodes(), "node"));
@@ -164,6 +163,13 @@ public final class ReportText {
     }
 
     /** Digits grouped by thousands: {@code 547,402}. */
+    private static String ports(List<GraphPort> inputs, List<GraphPort> outputs) {
+        TextTable t = new TextTable("port", "name", "type");
+        for (GraphPort p : inputs) t.row("input", p.name(), p.type());
+        for (GraphPort p : outputs) t.row("output", p.name(), p.type());
+        return t.render();
+    }
+
     public static String count(long n) {
         return String.format(Locale.ROOT, "%,d", n);
     }

@@ -236,7 +236,8 @@ class CoreMlMultiFunctionTest {
         CoreMlFormat coreml = new CoreMlFormat();
         dev.pare.compiler.inspect.ModelReport two = dev.pare.compiler.inspect.ModelInspector.inspect(coreml.read(twoFunctionPackage()));
         dev.pare.compiler.inspect.ModelReport one = dev.pare.compiler.inspect.ModelInspector.inspect(coreml.read(FIXTURE.path()));
-        assertEquals(List.of("second"), two.functions());
+        assertEquals(List.of("second"), two.functions().stream().map(dev.pare.compiler.inspect.FunctionPorts::name).toList());
+        assertEquals(two.inputs(), two.functions().get(0).inputs());
         assertEquals(List.of(), one.functions());
         assertEquals(2 * one.weights().size(), two.weights().size(), "each function's weights are listed");
         assertTrue(two.weights().stream().anyMatch(w -> w.graphPath().equals("function second")));
@@ -245,7 +246,7 @@ class CoreMlMultiFunctionTest {
         assertEquals(2 * one.nodes(), two.nodes());
         assertEquals(0, two.subgraphNodes());
         String text = dev.pare.compiler.inspect.ReportText.render(two, "two.mlpackage");
-        assertTrue(text.contains("\nOther functions: second (their ops and weights are counted below; graph column \"function NAME\")\n"), text);
+        assertTrue(text.contains("\nFunction second: 1 input, 1 output (graph column \"function second\" below)\n  port "), text);
         assertTrue(text.contains("\n  function second  const_8 "), text);
     }
 
