@@ -151,6 +151,17 @@ class CoreMlNestedBlocksTest {
     }
 
     @Test
+    void theModelExecutorRunsAProgramWithBlocks() throws Exception {
+        // what pare compare and calibration use: such a graph is run as it is (not copied)
+        Model m = new CoreMlFormat().read(nestedModel());
+        java.util.Map<String, TensorData> inputs = java.util.Map.of("x", TensorData.ofFloats(new long[] {2}, 0.5f, -3f));
+        try (dev.pare.spi.ModelExecutor.Session s = new dev.pare.compiler.coreml.eval.MilModelExecutor().open(m.graph(), List.of())) {
+            TensorData y = s.run(inputs).get("w_v");
+            assertEquals(List.of(12f, -8f), List.of(y.bytes().getFloat(0), y.bytes().getFloat(4)));
+        }
+    }
+
+    @Test
     void aPareOpInsideANestedBlockIsRefused() throws Exception {
         CoreMlFormat coreml = new CoreMlFormat();
         Model m = coreml.read(nestedModel());

@@ -17,7 +17,8 @@ import java.util.Map;
  * Runs Core ML programs ({@code mil.*} graphs, e.g. a package read from disk) in the reference
  * {@link MilInterpreter}, so {@code pare compare} and calibration work on Core ML models without
  * Core ML. A session runs a copy of the graph taken when it opens (constant data is shared, it is
- * immutable), so later changes to the graph do not affect it. Weights a pass has compressed
+ * immutable), so later changes to the graph do not affect it (a graph with nested blocks runs as it
+ * is: it must not change while the session is open). Weights a pass has compressed
  * ({@code pare.*} weight ops on constants) are decompressed in the copy, so a pipeline can calibrate
  * after compressing weights, as with ONNX Runtime.
  */
@@ -64,10 +65,20 @@ public final class MilModelExecutor implements ModelExecutor {
             }
         }
         Graph copy = GraphCopy.of(graph);
-        if (copy == null) throw new ModelExecutionException("graph " + graph.name() + " has nested blocks, which the MIL interpreter does not run");
-        decompressPareWeights(copy);
         List<Value> capturedInCopy = new ArrayList<>();
-        for (Value v : captured) capturedInCopy.add(copy.value(v.name()).orElseThrow());
+        if (copy == null) {
+            // Nested blocks (cond, while_loop) are not copied: such a graph runs as it is, so nothing may
+            // rewrite it while the session is open, and it must not hold pare weight ops to decode.
+            if (graph.nodes().stream().anyMatch(n -> PareDialectEvaluator.isPareWeightOp(n.op()))) {
+                throw new ModelExecutionException("graph " + graph.name() + " has nested blocks and compressed weights (pare.*); "
+                        + "the MIL interpreter runs it only once the weights are written as Core ML constexpr ops");
+            }
+            copy = graph;
+            capturedInCopy.addAll(captured);
+        } else {
+            decompressPareWeights(copy);
+            for (Value v : captured) capturedInCopy.add(copy.value(v.name()).orElseThrow());
+        }
         MilInterpreter interpreter = new MilInterpreter(copy);
         String name = graph.name();
         return new Session() {
