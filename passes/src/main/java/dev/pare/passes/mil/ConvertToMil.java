@@ -128,6 +128,8 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                     throw new PassFailure("MIL002", n, "convert_to_mil: " + n.opType() + " '" + n.name() + "': " + e.getMessage());
                 }
             }
+            int fused = MatmulBiasFusion.run(g, converted.values());
+            if (fused > 0) context.statistics().add("matmul_bias_fused", fused);
             fixOutputs();
             removeLeftovers();
             return PassResult.CHANGED;

@@ -37,6 +37,44 @@ class ConvertToMilTest {
     }
 
     @Test
+    void matmulWithAConstantWeightAndBiasBecomesLinear() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[1,3,4]) {
+                  %w: f32[4,2] = const dense<f32[4,2]: [1, 2, 3, 4, 5, 6, 7, 8]>
+                  %b: f32[2] = const dense<f32[2]: [0.5, -0.5]>
+                  %m: f32[1,3,2] = onnx.MatMul(%x, %w) @mm
+                  %y: f32[1,3,2] = onnx.Add(%m, %b) @bias
+                  return %y
+                }
+                """);
+        assertEquals(List.of("mil.linear f32[1,3,2]"), ops(run.graph()));
+        Node linear = node(run, "mil.linear");
+        assertEquals("dense<f32[2,4]: [1, 3, 5, 7, 2, 4, 6, 8]>", param(linear, "weight"));
+        assertEquals("w", MilParams.get(linear, "weight").orElseThrow().name(), "the transposed weight keeps the name");
+        assertEquals("dense<f32[2]: [0.5, -0.5]>", param(linear, "bias"));
+        assertEquals("y", linear.result(0).name());
+        run.assertStatistic("matmul_bias_fused", 1);
+    }
+
+    @Test
+    void matmulStaysWhenItsWeightIsComputedOrItsProductIsUsedTwice() {
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[1,4], %v: f32[4,2]) {
+                  %w: f32[4,2] = const dense<f32[4,2]: [1, 2, 3, 4, 5, 6, 7, 8]>
+                  %b: f32[2] = const dense<f32[2]: [0.5, -0.5]>
+                  %m1: f32[1,2] = onnx.MatMul(%x, %v) @computed_weight
+                  %y1: f32[1,2] = onnx.Add(%m1, %b) @bias1
+                  %m2: f32[1,2] = onnx.MatMul(%x, %w) @shared_product
+                  %y2: f32[1,2] = onnx.Add(%m2, %b) @bias2
+                  %y3: f32[1,2] = onnx.Relu(%m2) @relu
+                  return %y1, %y2, %y3
+                }
+                """);
+        assertEquals(List.of("mil.matmul f32[1,2]", "mil.add f32[1,2]", "mil.matmul f32[1,2]", "mil.add f32[1,2]", "mil.relu f32[1,2]"),
+                ops(run.graph()));
+    }
+
+    @Test
     void unsupportedOpsFailOnceNamingEveryNodeBeforeChangingAnything() {
         String ir = """
                 graph g(%x: f32[1,4], %b: f32[1,4,4]) {
