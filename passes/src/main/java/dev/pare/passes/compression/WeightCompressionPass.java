@@ -155,10 +155,10 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         final ConstexprCone cone; // for CONSTEXPR
         final List<Site> sites = new ArrayList<>();
 
-        Candidate(Value value, Source source) {
+        Candidate(Value value, Source source, ConstexprCone cone) {
             this.value = value;
             this.source = source;
-            this.cone = source == Source.CONSTEXPR ? ConstexprCone.of(value) : null;
+            this.cone = cone;
         }
 
         boolean isSparse() {
@@ -177,7 +177,8 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
             for (WeightOperand w : traits.weightOperands(n)) {
                 if (w.operand() >= n.operands().size()) continue;
                 Value v = n.operand(w.operand());
-                Source source = classify(v);
+                ConstexprCone cone = constexprCone(v);
+                Source source = cone != null ? Source.CONSTEXPR : classify(v);
                 if (source == null) {
                     if (v.producer() != null && PareDialectEvaluator.isPareWeightOp(v.producer().op()) && options.forNode(n).isPresent() && noted.add(v)) {
                         note(context, ALREADY_COMPRESSED, n, "weight '" + v.name() + "' is already compressed ("
@@ -185,7 +186,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                     }
                     continue;
                 }
-                candidates.computeIfAbsent(v, k -> new Candidate(k, source)).sites.add(new Site(n, w));
+                candidates.computeIfAbsent(v, k -> new Candidate(k, source, cone)).sites.add(new Site(n, w));
             }
         }
 
@@ -473,9 +474,6 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         if (v.isConstant()) return isFloatDense(v.data()) ? Source.CONSTANT : null;
         Node p = v.producer();
         if (p == null) return null;
-        if (MilConstexprEvaluator.isConstexpr(p.op())) {
-            return ConstexprCone.of(v) != null && v.tensorType().elementCount() <= Integer.MAX_VALUE ? Source.CONSTEXPR : null;
-        }
         if (p.op().equals("onnx.Constant") && p.results().size() == 1) {
             return isFloatDense(constantNodeValue(p)) ? Source.CONSTANT_NODE : null;
         }
@@ -488,6 +486,13 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
             }
         }
         return null;
+    }
+
+    /** The constexpr chain that decodes {@code v}, if it is a weight the passes can decompress. */
+    private static ConstexprCone constexprCone(Value v) {
+        if (v.isAbsent() || v.producer() == null || !MilConstexprEvaluator.isConstexpr(v.producer().op())) return null;
+        if (!v.tensorType().isStatic() || v.tensorType().elementCount() > Integer.MAX_VALUE) return null;
+        return ConstexprCone.of(v);
     }
 
     private static boolean isFloatDense(TensorData d) {
