@@ -25,6 +25,7 @@ final class DenseChain {
     private final String passName;
     private long bytes;
     private long storedBytes;
+    private long kept = -1; // set bits of the existing mask, counted once
     private final List<Value> createdConstants = new java.util.ArrayList<>();
     private final List<Node> createdNodes = new java.util.ArrayList<>();
 
@@ -82,10 +83,12 @@ final class DenseChain {
 
     private long storedSize(TensorData data) {
         if (existingMask == null || data.elementCount() != existingMask.data().elementCount()) return data.byteSize();
-        long total = existingMask.data().elementCount();
-        long kept = 0;
-        java.nio.ByteBuffer m = existingMask.data().bytes();
-        for (long e = 0; e < total; e++) kept += (m.get((int) (e >>> 3)) >>> (e & 7)) & 1;
+        if (kept < 0) {
+            long total = existingMask.data().elementCount();
+            java.nio.ByteBuffer m = existingMask.data().bytes();
+            kept = 0;
+            for (long e = 0; e < total; e++) kept += (m.get((int) (e >>> 3)) >>> (e & 7)) & 1;
+        }
         return (kept * data.dtype().bits() + 7) / 8;
     }
 
