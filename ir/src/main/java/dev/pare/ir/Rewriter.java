@@ -228,6 +228,24 @@ public final class Rewriter {
         changed = true;
     }
 
+    /**
+     * Replaces a single-result node by a constant holding {@code data} (a folded or decompressed
+     * value): the constant takes over the result's uses, graph outputs and name, and the node goes.
+     */
+    public Value replaceWithConstant(Node node, TensorData data) {
+        requireOwn(node);
+        if (node.results.size() != 1 || node.results.get(0).isAbsent()) {
+            throw new IllegalArgumentException(node + " must have exactly one result to be replaced by a constant");
+        }
+        Value result = node.results.get(0);
+        String name = result.name();
+        Value c = addConstant(uniqueValueName(name + "_constant"), data);
+        replaceAllUsesWith(result, c);
+        erase(node);
+        renameValue(c, name);
+        return c;
+    }
+
     /** Erases a node whose results are unused and are not graph outputs. */
     public void erase(Node node) {
         requireOwn(node);

@@ -13,6 +13,24 @@ class RewriterAndVerifierTest {
     private static final TensorType F4 = TensorType.of(DType.FLOAT32, 4);
 
     @Test
+    void aNodeReplacedByAConstantHandsOverItsUsesOutputsAndName() {
+        Graph g = new Graph("g");
+        Rewriter r = g.rewriter();
+        Value x = r.addInput("x", F4);
+        Value c = r.addConstant("c", TensorData.ofFloats(new long[] {4}, 1, 2, 3, 4));
+        Node neg = r.createNode("neg", "onnx.Neg", List.of(c), List.of("n"), List.of(F4), Attributes.empty(), Location.UNKNOWN);
+        Node add = r.createNode("add", "onnx.Add", List.of(x, neg.result(0)), List.of("y"), List.of(F4), Attributes.empty(), Location.UNKNOWN);
+        r.addOutput(add.result(0));
+        r.addOutput(neg.result(0));
+        Value folded = r.replaceWithConstant(neg, TensorData.ofFloats(new long[] {4}, -1, -2, -3, -4));
+        assertEquals("n", folded.name());
+        assertEquals(List.of(add), g.nodes());
+        assertEquals(folded, add.operand(1));
+        assertEquals(folded, g.outputs().get(1));
+        assertTrue(Verifier.verify(g).isEmpty());
+    }
+
+    @Test
     void useListsFollowEdits() {
         Graph g = new Graph("g");
         Rewriter r = g.rewriter();

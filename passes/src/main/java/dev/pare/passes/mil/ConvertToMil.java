@@ -231,12 +231,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         }
 
         private void replaceByConstant(Node n, TensorData data) {
-            Value result = n.result(0);
-            String name = result.name();
-            Value c = rw.addConstant(rw.uniqueValueName(name + "_folded"), data);
-            rw.replaceAllUsesWith(result, c);
-            rw.erase(n);
-            rw.renameValue(c, name);
+            rw.replaceWithConstant(n, data);
         }
 
         /** A value as MIL operands see it: constants of a dtype MIL lacks get a converted copy. */

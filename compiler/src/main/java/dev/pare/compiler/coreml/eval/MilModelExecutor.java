@@ -43,12 +43,7 @@ public final class MilModelExecutor implements ModelExecutor {
             } catch (IllegalArgumentException e) {
                 throw new ModelExecutionException("cannot decompress '" + n.name() + "' (" + n.op() + "): " + e.getMessage(), e);
             }
-            Value result = n.result(0);
-            String name = result.name();
-            Value c = rw.addConstant(rw.uniqueValueName(name + "_dense"), dense);
-            rw.replaceAllUsesWith(result, c);
-            rw.erase(n);
-            rw.renameValue(c, name);
+            rw.replaceWithConstant(n, dense);
         }
     }
 
