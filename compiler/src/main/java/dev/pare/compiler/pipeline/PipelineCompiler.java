@@ -145,6 +145,11 @@ public final class PipelineCompiler {
         }
     }
 
+    /** An include that would leave the folders includes may read. */
+    private static final class OutsideInclude extends Exception {
+        OutsideInclude(String message) { super(message); }
+    }
+
     private record Definition(String name, LoadedFile file, PipelineDeclContext ctx, SourceSpan span) {}
 
     /** One compilation: files read, definitions resolved, errors collected. */
@@ -202,12 +207,17 @@ public final class PipelineCompiler {
             LoadedFile known = files.get(key);
             if (known != null) return known;
             String text;
+            SourceSpan where = includedAt != null ? includedAt : SourceSpan.ofFile(path.toString());
             try {
-                text = Files.readString(path, StandardCharsets.UTF_8);
+                text = PipelineFileText.read(path);
+            } catch (PipelineFileText.Refused e) {
+                report(e.code, where, "", e.code == PipelineErrorCode.NOT_A_PIPELINE
+                        ? path + " is not a pipeline file: " + e.getMessage() + " (its content is not shown)"
+                        : "cannot read pipeline file " + path + ": " + e.getMessage());
+                return null;
             } catch (IOException e) {
                 String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.toString();
-                report(PipelineErrorCode.UNREADABLE_FILE, includedAt != null ? includedAt : SourceSpan.ofFile(path.toString()),
-                        "", "cannot read pipeline file " + path + ": " + why);
+                report(PipelineErrorCode.UNREADABLE_FILE, where, "", "cannot read pipeline file " + path + ": " + why);
                 return null;
             }
             Path dir = path.toAbsolutePath().getParent();
@@ -241,7 +251,18 @@ public final class PipelineCompiler {
                 if (inc.STRING() == null || inc.STRING().getSymbol().getTokenIndex() < 0) continue;
                 String name = OptionsCodec.unquote(inc.STRING().getText());
                 SourceSpan span = span(f.source, inc.STRING().getSymbol());
-                Optional<Object> target = findInclude(f, name);
+                if (stack.size() >= PipelineLimits.MAX_REFERENCE_DEPTH) {
+                    f.loadErrors.add(error(PipelineErrorCode.TOO_DEEP, span, f.source,
+                            "includes nest deeper than the limit of " + PipelineLimits.MAX_REFERENCE_DEPTH + " files"));
+                    continue;
+                }
+                Optional<Object> target;
+                try {
+                    target = findInclude(f, name);
+                } catch (OutsideInclude e) {
+                    f.loadErrors.add(error(PipelineErrorCode.INCLUDE_OUTSIDE, span, f.source, e.getMessage()));
+                    continue;
+                }
                 if (target.isEmpty()) {
                     f.loadErrors.add(error(PipelineErrorCode.INCLUDE_NOT_FOUND, span, f.source,
                             "cannot find include \"" + name + "\" next to the including file, on the pipeline path, or among the built-in pipelines"));
@@ -277,13 +298,43 @@ public final class PipelineCompiler {
             return f;
         }
 
-        /** A Path or a PipelineResource. */
-        private Optional<Object> findInclude(LoadedFile from, String name) {
-            Path asPath = Path.of(name);
-            if (asPath.isAbsolute()) return Files.isRegularFile(asPath) ? Optional.of(asPath) : Optional.empty();
-            if (from.dir != null && Files.isRegularFile(from.dir.resolve(name))) return Optional.of(from.dir.resolve(name));
-            for (Path dir : pipelinePath) {
-                if (Files.isRegularFile(dir.resolve(name))) return Optional.of(dir.resolve(name));
+        /**
+         * A Path or a PipelineResource. A path must stay inside the including file's folder or a
+         * pipeline-path folder, also after following links, like ONNX external data stays inside
+         * the model folder (onnx/ExternalDataResolver.java).
+         */
+        private Optional<Object> findInclude(LoadedFile from, String name) throws OutsideInclude {
+            Path asPath;
+            try {
+                asPath = Path.of(name);
+            } catch (java.nio.file.InvalidPathException e) {
+                return Optional.empty();
+            }
+            List<Path> roots = new ArrayList<>();
+            if (from.dir != null) roots.add(from.dir);
+            roots.addAll(pipelinePath);
+            boolean escapes = false;
+            for (Path root : roots) {
+                Path base = root.toAbsolutePath().normalize();
+                Path candidate = base.resolve(asPath).normalize();
+                if (!candidate.startsWith(base)) {
+                    escapes = true;
+                    continue;
+                }
+                if (!Files.isRegularFile(candidate)) continue;
+                try {
+                    if (!candidate.toRealPath().startsWith(base.toRealPath())) {
+                        throw new OutsideInclude("include \"" + name + "\" links to a file outside "
+                                + (root == from.dir ? "the including file's folder" : "pipeline-path folder " + root));
+                    }
+                } catch (IOException e) {
+                    continue;
+                }
+                return Optional.of(candidate);
+            }
+            if (escapes || asPath.isAbsolute()) {
+                throw new OutsideInclude("include \"" + name + "\" is outside the including file's folder and the "
+                        + "pipeline path; includes are resolved only inside them");
             }
             return Optional.ofNullable(registry.pipelineFiles().get(name));
         }
@@ -403,6 +454,14 @@ public final class PipelineCompiler {
             OptionsSchema<FixpointOptions> schema = OptionsSchema.of(FixpointOptions.DEFAULTS);
             Optional<Record> options = options(schema, FIXPOINT_OWNER, FixpointOptions.DEFAULTS, f.optionBlock(), source);
             List<Step> body = f.stepList() == null ? List.of() : steps(f.stepList(), source, scope);
+            if (1 + nesting(body) > PipelineLimits.MAX_NESTING) {
+                // Pipeline references inline their steps, so nesting adds up across definitions.
+                SourceSpan at = span(source, f.getStart());
+                report(PipelineErrorCode.TOO_DEEP, at, source.line(at.line()),
+                        "'fixpoint' blocks nest deeper than the limit of " + PipelineLimits.MAX_NESTING
+                                + " (counting the pipelines it refers to)");
+                return null;
+            }
             if (options.isEmpty()) return null;
             return new FixpointStep(((FixpointOptions) options.get()).maxIterations(), body,
                     span(source, f.getStart()), List.of());
@@ -446,6 +505,11 @@ public final class PipelineCompiler {
                 return List.of();
             }
             Definition d = def.get();
+            if (resolving.size() >= PipelineLimits.MAX_REFERENCE_DEPTH && !resolved.containsKey(d)) {
+                report(PipelineErrorCode.TOO_DEEP, nameSpan, source.line(nameSpan.line()),
+                        "pipelines refer to pipelines deeper than the limit of " + PipelineLimits.MAX_REFERENCE_DEPTH);
+                return List.of();
+            }
             if (resolving.contains(d)) {
                 List<Definition> chain = new ArrayList<>(resolving);
                 java.util.Collections.reverse(chain);
@@ -598,6 +662,13 @@ public final class PipelineCompiler {
         private void report(PipelineErrorCode code, SourceSpan span, String sourceLine, String message) {
             report(new PipelineError(code, span, message, sourceLine));
         }
+    }
+
+    /** How deeply {@code fixpoint} blocks nest in {@code steps}; bodies are checked when built, so this stays shallow. */
+    private static int nesting(List<Step> steps) {
+        int deepest = 0;
+        for (Step s : steps) if (s instanceof FixpointStep f) deepest = Math.max(deepest, 1 + nesting(f.body()));
+        return deepest;
     }
 
     private static Step prependVia(Step s, PipelineUse use) {

@@ -22,6 +22,10 @@ package dev.pare.compiler.pipeline;
  *   <tr><td>P014</td><td>a pipeline reference has options, selectors or overrides</td></tr>
  *   <tr><td>P015</td><td>a pipeline file cannot be read</td></tr>
  *   <tr><td>P016</td><td>a file used as a pipeline has no top-level steps and defines several pipelines</td></tr>
+ *   <tr><td>P017</td><td>an include leads outside the including file's folder and the pipeline path</td></tr>
+ *   <tr><td>P018</td><td>a file is not a pipeline (not UTF-8 text, control characters, or it does not start
+ *       like one); nothing of its content is shown</td></tr>
+ *   <tr><td>P019</td><td>brackets, includes or pipeline references nest deeper than {@link PipelineLimits}</td></tr>
  * </table>
  */
 public enum PipelineErrorCode {
@@ -40,7 +44,10 @@ public enum PipelineErrorCode {
     BAD_NAME("P013"),
     REFERENCE_WITH_OPTIONS("P014"),
     UNREADABLE_FILE("P015"),
-    AMBIGUOUS_FILE("P016");
+    AMBIGUOUS_FILE("P016"),
+    INCLUDE_OUTSIDE("P017"),
+    NOT_A_PIPELINE("P018"),
+    TOO_DEEP("P019");
 
     private final String code;
 

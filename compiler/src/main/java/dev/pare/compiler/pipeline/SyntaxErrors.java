@@ -59,6 +59,7 @@ final class SyntaxErrors {
         List<PipelineParser.PipelineDeclContext> definitions = new ArrayList<>();
         PipelineParser.StepListContext steps = null;
         for (List<Token> statement : statements(tokens)) {
+            if (tooDeep(source, statement, errors)) continue;
             PipelineParser parser = parser(source, new ListTokenSource(statement), errors);
             String first = statement.get(0).getText();
             if (first.equals("include")) {
@@ -82,9 +83,29 @@ final class SyntaxErrors {
     static Parsed parseInline(SourceText source) {
         List<RawError> errors = new ArrayList<>();
         List<? extends Token> tokens = lexer(source, errors).getAllTokens();
+        if (tooDeep(source, new ArrayList<>(tokens), errors)) return finish(List.of(), List.of(), null, tokens, errors);
         PipelineParser parser = parser(source, new ListTokenSource(tokens), errors);
         PipelineParser.InlinePipelineContext tree = parser.inlinePipeline();
         return finish(List.of(), List.of(), tree.stepList(), tokens, errors);
+    }
+
+    /**
+     * Whether brackets nest deeper than {@link PipelineLimits#MAX_NESTING} in {@code tokens} (then
+     * reported at the first bracket too many). Checked on the tokens, before the recursive-descent
+     * parser would go as deep as the text and overflow the stack.
+     */
+    private static boolean tooDeep(SourceText source, List<Token> tokens, List<RawError> errors) {
+        int depth = 0;
+        for (Token t : tokens) {
+            depth = depthAfter(t, depth);
+            if (depth > PipelineLimits.MAX_NESTING) {
+                errors.add(new RawError(t.getStartIndex(), new PipelineError(PipelineErrorCode.TOO_DEEP,
+                        new SourceSpan(source.name(), t.getLine(), t.getCharPositionInLine() + 1, 1),
+                        "brackets nest deeper than the limit of " + PipelineLimits.MAX_NESTING, source.line(t.getLine()))));
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Splits tokens after each {@code ;} outside brackets. */

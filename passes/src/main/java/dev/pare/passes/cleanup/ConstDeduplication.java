@@ -4,6 +4,7 @@ import dev.pare.ir.Attribute;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
+import dev.pare.ir.SparseData;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.Value;
 import dev.pare.spi.Option;
@@ -21,7 +22,8 @@ import java.util.Map;
 
 /**
  * {@code const_deduplication}: constants with the same content (dtype, shape and bytes: the
- * SHA-256 first, then a byte comparison) are merged into the first one; {@code onnx.Constant}
+ * SHA-256 first, then a byte comparison; sparse constants compare their non-zero entries, never
+ * expanding them) are merged into the first one; {@code onnx.Constant}
  * nodes with equal values likewise. Each graph and subgraph is deduplicated on its own. A
  * duplicate that is an output of its graph keeps its name and stays; graph inputs with a default
  * value are never merged, since a caller may override them.
@@ -92,6 +94,8 @@ public final class ConstDeduplication implements PassProvider<ConstDeduplication
     }
 
     private static boolean sameContent(TensorData a, TensorData b) {
+        // Sparse constants compare their sparse forms: a pruned weight may declare more elements than one buffer holds.
+        if (a instanceof SparseData sa && b instanceof SparseData sb) return sa.sameValue(sb);
         return a.getClass() == b.getClass() && a.type().equals(b.type()) && a.bytes().equals(b.bytes());
     }
 
