@@ -136,6 +136,17 @@ public final class SparseData extends TensorData {
         return new Entries(java.util.Arrays.copyOf(outFlat, n), java.util.Arrays.copyOf(outSource, n));
     }
 
+    /**
+     * Checks that every index lies inside the dense shape, without expanding the tensor.
+     *
+     * @throws IllegalStateException naming the first index out of range
+     */
+    public void checkIndices() {
+        ByteBuffer ix = indices.bytes();
+        int nnz = (int) values.elementCount();
+        for (int k = 0; k < nnz; k++) flatIndex(ix, k);
+    }
+
     /** The flat index of value {@code k}; throws on an index out of range. */
     private long flatIndex(ByteBuffer ix, int k) {
         long[] shape = type().shape();

@@ -43,6 +43,13 @@ import java.util.Set;
  */
 final class OnnxImporter {
 
+    /**
+     * Deepest nesting of subgraphs (If/Loop/Scan bodies inside each other) a model may have. Every
+     * walk over a graph recurses into subgraphs; refusing deeper input here keeps all of them
+     * far from the end of the stack. Real models nest a handful deep.
+     */
+    static final int MAX_SUBGRAPH_DEPTH = 64;
+
     private final String fileName;
     private final TensorCodec.Sources sources;
     private final OnnxExporter canonical = new OnnxExporter(TensorCodec.NO_DATA);
@@ -237,11 +244,12 @@ final class OnnxImporter {
         }
         long[] dims = new long[sp.getDimsCount()];
         for (int i = 0; i < dims.length; i++) dims[i] = sp.getDims(i);
-        TensorCodec.checkedCount(dims, label);
+        TensorCodec.checkedByteSize(dv.dtype(), dims, label);
         SparseData s;
         try {
             s = new SparseData(TensorType.of(dv.dtype(), dims), dv, di, Map.of());
-        } catch (IllegalArgumentException e) {
+            s.checkIndices();
+        } catch (IllegalArgumentException | IllegalStateException e) {
             throw new OnnxInputError(label + ": " + e.getMessage());
         }
         SparseTensorProto canonicalForm = OnnxExporter.sparseHeader(s).build();
@@ -395,6 +403,12 @@ final class OnnxImporter {
     }
 
     private Graph subgraph(GraphProto gp, Graph parent) {
+        int depth = 1;
+        for (Graph g = parent; g.parent() != null; g = g.parent()) depth++;
+        if (depth > MAX_SUBGRAPH_DEPTH) {
+            throw new OnnxInputError("subgraph '" + gp.getName() + "' is nested deeper than the limit of " + MAX_SUBGRAPH_DEPTH
+                    + " graphs (If/Loop/Scan bodies inside each other)");
+        }
         Graph sub = new Graph(gp.getName(), parent);
         importGraph(gp, sub);
         return sub;

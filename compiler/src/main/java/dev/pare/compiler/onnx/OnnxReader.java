@@ -69,7 +69,7 @@ final class OnnxReader {
             return new OnnxImporter(file.getFileName().toString(), sources).importModel(proto);
         } catch (OnnxInputError e) {
             throw new ModelFormatException(file, e.getMessage());
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
             throw new ModelFormatException(file, "invalid model: " + oneLine(e));
         }
     }

@@ -140,6 +140,11 @@ final class TensorCodec {
         return n;
     }
 
+    /** The dense byte size of {@code shape}; an input error if a dimension is negative or the size overflows. */
+    static long checkedByteSize(DType dtype, long[] shape, String label) {
+        return byteSize(dtype, checkedCount(shape, label), shape, label);
+    }
+
     private static long byteSize(DType dtype, long count, long[] shape, String label) {
         try {
             return dtype.byteSize(count);

@@ -6,10 +6,14 @@ import static dev.pare.compiler.onnx.Protos.tensorInfo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.pare.compiler.onnx.proto.OnnxProto.AttributeProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.SparseTensorProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.TensorProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.ValueInfoProto;
 import dev.pare.compiler.testing.TestModels;
+import dev.pare.ir.SparseData;
 import dev.pare.spi.ModelFormatException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -188,5 +192,68 @@ class OnnxHostileInputTest {
     void missingFile() {
         Path f = tmp.resolve("none.onnx");
         assertEquals(f + ": file not found", readError(f));
+    }
+
+    /** A model whose only constant is the sparse initializer {@code w} with the given dims, float values and int64 indices. */
+    private Path withSparse(long[] dims, float[] values, long[] indexDims, long... indices) throws Exception {
+        TensorProto.Builder ix = TensorProto.newBuilder().setDataType(7);
+        for (long d : indexDims) ix.addDims(d);
+        for (long i : indices) ix.addInt64Data(i);
+        SparseTensorProto.Builder w = SparseTensorProto.newBuilder().setValues(floats("w", new long[] {values.length}, values))
+                .setIndices(ix);
+        for (long d : dims) w.addDims(d);
+        ModelProto m = Protos.model(13).setGraph(GraphProto.newBuilder().setName("g")
+                .addSparseInitializer(w)
+                .addNode(node("use", "Identity", List.of("w"), List.of("y")))
+                .addOutput(tensorInfo("y", 1))).build();
+        return Protos.save(m, tmp.resolve("sparse.onnx"));
+    }
+
+    @Test
+    void hugeSparseTensorIsReadWithoutExpandingIt() throws Exception {
+        Path f = withSparse(new long[] {1L << 20, 1L << 20}, new float[] {1f, 2f}, new long[] {2}, 0, (1L << 40) - 1);
+        SparseData w = (SparseData) new OnnxFormat().read(f).graph().value("w").orElseThrow().data();
+        assertEquals(1L << 40, w.elementCount());
+        assertEquals(false, w.isDensifiable());
+    }
+
+    @Test
+    void sparseIndexOutOfRange() throws Exception {
+        Path linear = withSparse(new long[] {40000, 40000}, new float[] {1f}, new long[] {1}, 1_600_000_000L);
+        assertEquals(linear + ": sparse initializer 'w': sparse index 1600000000 out of range for f32[40000,40000]", readError(linear));
+        Path coords = withSparse(new long[] {3, 4}, new float[] {1f}, new long[] {1, 2}, 1, 4);
+        assertEquals(coords + ": sparse initializer 'w': sparse index 4 out of range for dim 1 of f32[3,4]", readError(coords));
+    }
+
+    @Test
+    void sparseShapeWhoseSizeOverflows() throws Exception {
+        Path f = withSparse(new long[] {1L << 61}, new float[] {1f}, new long[] {1}, 0);
+        assertEquals(f + ": sparse initializer 'w' declares shape [2305843009213693952] whose size overflows 64 bits", readError(f));
+        Path negative = withSparse(new long[] {4, -1}, new float[] {1f}, new long[] {1}, 0);
+        assertEquals(negative + ": sparse initializer 'w' has negative dimension -1 in shape [4, -1]", readError(negative));
+    }
+
+    @Test
+    void sparseValuesAndIndicesOfDifferentLengths() throws Exception {
+        Path f = withSparse(new long[] {10}, new float[] {1f, 2f}, new long[] {3}, 0, 1, 2);
+        assertEquals(f + ": sparse initializer 'w': sparse indices i64[3] do not fit 2 values of a rank-1 tensor", readError(f));
+    }
+
+    @Test
+    void subgraphsNestedTooDeep() throws Exception {
+        // 66 graphs inside each other (b0 is the main graph): b65 is nested 65 deep, one more than the limit.
+        GraphProto body = GraphProto.newBuilder().setName("b66")
+                .addNode(node("leaf", "Identity", List.of("x"), List.of("y66"))).addOutput(ValueInfoProto.newBuilder().setName("y66")).build();
+        for (int i = 65; i >= 0; i--) {
+            body = GraphProto.newBuilder().setName("b" + i)
+                    .addNode(node("if" + i, "If", List.of("cond"), List.of("y" + i),
+                            AttributeProto.newBuilder().setName("then_branch").setType(AttributeProto.AttributeType.GRAPH).setG(body).build()))
+                    .addOutput(ValueInfoProto.newBuilder().setName("y" + i)).build();
+        }
+        ModelProto m = Protos.model(13).setGraph(body.toBuilder().setName("main")
+                .addInput(tensorInfo("x", 1)).addInput(tensorInfo("cond", 9))).build();
+        Path f = Protos.save(m, tmp.resolve("deep.onnx"));
+        assertEquals(f + ": subgraph 'b65' is nested deeper than the limit of 64 graphs (If/Loop/Scan bodies inside each other)",
+                readError(f));
     }
 }
