@@ -60,11 +60,18 @@ import java.util.Optional;
  */
 public final class IrParser {
 
+    /** Deepest nesting of graphs, attribute lists and tensors inside tensors; deeper text is an error, not a stack overflow. */
+    public static final int MAX_NESTING = 64;
+
+    /** Largest dense constant (after {@code splat}) the text may build, in bytes. */
+    public static final long MAX_CONSTANT_BYTES = 64L << 20;
+
     private final String text;
     private final String source;
     private final List<Token> tokens;
     private int index;
     private final List<Runnable> deferred = new ArrayList<>();
+    private int depth;
 
     private IrParser(String text, String source) {
         this.text = text;
@@ -104,6 +111,18 @@ public final class IrParser {
     // ---- graphs ------------------------------------------------------------------------------
 
     private Graph graph(Graph parent) {
+        enter(peek());
+        Graph g = graphBody(parent);
+        depth--;
+        return g;
+    }
+
+    /** Counts one more level of nesting; an error past {@link #MAX_NESTING}. */
+    private void enter(Token at) {
+        if (++depth > MAX_NESTING) throw error(at, "nesting deeper than the limit of " + MAX_NESTING);
+    }
+
+    private Graph graphBody(Graph parent) {
         expectWord("graph");
         String name = name("graph name");
         Graph g = new Graph(name, parent);
@@ -288,11 +307,13 @@ public final class IrParser {
         }
         if (t.is("[")) {
             next();
+            enter(t);
             List<Attribute> items = new ArrayList<>();
             do {
                 items.add(attribute(owner));
             } while (accept(","));
             expect("]");
+            depth--;
             return list(t, items);
         }
         if (t.kind() != Kind.WORD) throw error(t, "expected an attribute value, found " + t.describe());
@@ -451,6 +472,13 @@ public final class IrParser {
     // ---- tensors -----------------------------------------------------------------------------
 
     private TensorData tensor() {
+        enter(peek());
+        TensorData data = tensorBody();
+        depth--;
+        return data;
+    }
+
+    private TensorData tensorBody() {
         Token kind = expectKind(Kind.WORD, "tensor (dense<...>)");
         if (kind.text().startsWith("sparse") && peek().is("(")) {
             throw error(kind, "sparse constant printed as a digest cannot be parsed; write its values and indices");
@@ -494,7 +522,16 @@ public final class IrParser {
         if (!(values instanceof DenseData v) || !(indices instanceof DenseData i)) {
             throw error(at, "sparse values and indices must be dense tensors");
         }
-        return new SparseData(type, v, i, Map.of());
+        SparseData sparse = new SparseData(type, v, i, Map.of());
+        try {
+            type.byteSize();
+            sparse.checkIndices();
+        } catch (ArithmeticException e) {
+            throw error(at, "the size of sparse<" + IrPrinter.type(type) + "> overflows 64 bits");
+        } catch (IllegalStateException e) {
+            throw error(at, e.getMessage());
+        }
+        return sparse;
     }
 
     private TensorData strings(Token at, TensorType type) {
@@ -513,7 +550,16 @@ public final class IrParser {
     private TensorData dense(Token at, TensorType type) {
         DType dtype = type.dtype();
         if (dtype.bits() == 0) throw error(at, "dense<...> cannot hold element type " + dtype.shortName());
-        long count = type.elementCount();
+        long count;
+        try {
+            count = type.elementCount();
+            if (dtype.byteSize(count) > MAX_CONSTANT_BYTES) {
+                throw error(at, "dense<" + IrPrinter.type(type) + "> is larger than the limit of " + (MAX_CONSTANT_BYTES >> 20)
+                        + " MiB for IR text constants");
+            }
+        } catch (ArithmeticException e) {
+            throw error(at, "the size of dense<" + IrPrinter.type(type) + "> overflows 64 bits");
+        }
         List<Token> elements = new ArrayList<>();
         boolean splat = peek().isWord("splat");
         if (splat) {
@@ -531,7 +577,6 @@ public final class IrParser {
                 throw error(close, "dense<" + IrPrinter.type(type) + "> needs " + count + " values, got " + elements.size());
             }
         }
-        if (count > Integer.MAX_VALUE / 8) throw error(at, "tensor too large for IR text: " + IrPrinter.type(type));
         int n = (int) count;
         if (dtype.isSubByte()) {
             if (!dtype.isInteger()) throw error(at, "cannot write values of element type " + dtype.shortName());
