@@ -144,9 +144,14 @@ public final class CalibrationDataReaders {
         long[] shape = ShapeSpec.parse(spec, file.toString());
         long size = Files.size(file);
         long sampleElements = 1;
-        for (int i = 1; i < shape.length; i++) sampleElements = Math.multiplyExact(sampleElements, shape[i]);
-        long sampleBytes = sampleElements * 4;
         String described = "float32 [" + spec.replace(" ", "") + "]";
+        try {
+            for (int i = 1; i < shape.length; i++) sampleElements = Math.multiplyExact(sampleElements, shape[i]);
+            Math.multiplyExact(Math.max(shape[0], 1), Math.multiplyExact(sampleElements, 4));
+        } catch (ArithmeticException e) {
+            throw new DataException(file + ": the size of " + described + " overflows 64 bits");
+        }
+        long sampleBytes = sampleElements * 4;
         if (shape[0] < 0) {
             if (sampleBytes == 0 || size % sampleBytes != 0) {
                 throw new DataException(file + ": " + size + " bytes are not a whole number of " + described

@@ -1,5 +1,6 @@
 package dev.pare.compiler.data;
 
+import dev.pare.compiler.io.BoundedFiles;
 import dev.pare.ir.DType;
 import dev.pare.ir.Dim;
 import dev.pare.ir.Float16;
@@ -12,7 +13,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -42,6 +42,9 @@ public record ImagePreprocess(int width, int height, Color color, Layout layout,
 
     public enum Layout { NCHW, NHWC }
 
+    /** Largest {@code @FILE} preprocessing spec read; a spec is a few lines. */
+    public static final long MAX_SPEC_FILE_BYTES = 64 << 10;
+
     private static final List<String> KEYS = List.of("resize", "color", "layout", "scale", "mean", "std");
 
     public int channels() { return color == Color.GRAY ? 1 : 3; }
@@ -63,7 +66,7 @@ public record ImagePreprocess(int width, int height, Color color, Layout layout,
             Path file = Path.of(text.substring(1));
             where = file.toString();
             try {
-                text = Files.readString(file, StandardCharsets.UTF_8);
+                text = new String(BoundedFiles.read(file, MAX_SPEC_FILE_BYTES), StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new DataException(file + ": cannot read the preprocessing spec: " + e.getMessage());
             }

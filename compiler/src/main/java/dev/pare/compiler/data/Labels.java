@@ -1,11 +1,11 @@
 package dev.pare.compiler.data;
 
+import dev.pare.compiler.io.BoundedFiles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -19,12 +19,17 @@ public final class Labels {
 
     private Labels() {}
 
+    /** Largest labels file read (64 MiB holds millions of labels in any of the three forms). */
+    public static final long MAX_FILE_BYTES = 64L << 20;
+
     public static int[] read(Path file) throws IOException {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = BoundedFiles.read(file, MAX_FILE_BYTES);
         } catch (NoSuchFileException e) {
             throw new DataException(file + ": no such file");
+        } catch (BoundedFiles.RefusedFile e) {
+            throw new DataException(file + ": cannot read the labels: " + e.getMessage());
         }
         if (NpyHeader.hasMagic(bytes)) return npy(file, bytes);
         if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".u8")) {

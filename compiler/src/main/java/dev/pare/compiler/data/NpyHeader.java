@@ -21,6 +21,9 @@ public record NpyHeader(DType dtype, long[] shape, long dataOffset) {
 
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
 
+    /** Longest header text accepted (numpy itself writes a few hundred bytes at most). */
+    public static final int MAX_HEADER_BYTES = 1 << 16;
+
     /** The element count (1 for a 0-d array). */
     public long elements() {
         long n = 1;
@@ -57,7 +60,10 @@ public record NpyHeader(DType dtype, long[] shape, long dataOffset) {
         } else if (major == 2 || major == 3) {
             byte[] b = readFully(in, 4, where);
             long len = (b[0] & 0xFFL) | (b[1] & 0xFFL) << 8 | (b[2] & 0xFFL) << 16 | (b[3] & 0xFFL) << 24;
-            if (len > 1 << 20) throw new DataException(where + ": .npy header of " + len + " bytes is implausibly large");
+            if (len > MAX_HEADER_BYTES) {
+                throw new DataException(where + ": .npy header of " + len + " bytes is larger than the limit of "
+                        + MAX_HEADER_BYTES + " bytes");
+            }
             headerLength = (int) len;
             prefix = 12;
         } else {
@@ -80,7 +86,13 @@ public record NpyHeader(DType dtype, long[] shape, long dataOffset) {
         if (f) throw new DataException(where + ": .npy array is in Fortran order; save it in C order (np.ascontiguousarray)");
         long[] s = new long[dims.size()];
         for (int i = 0; i < s.length; i++) s[i] = (Long) dims.get(i);
-        return new NpyHeader(dtype(d, where), s, prefix + (long) headerLength);
+        NpyHeader h = new NpyHeader(dtype(d, where), s, prefix + (long) headerLength);
+        try {
+            h.dataBytes();
+        } catch (ArithmeticException e) {
+            throw new DataException(where + ": .npy shape " + java.util.Arrays.toString(s) + " overflows 64 bits");
+        }
+        return h;
     }
 
     /** The numpy type string, e.g. {@code <f4}, as a dtype. */
