@@ -55,7 +55,12 @@ public final class CoreMlImporter {
 
     /** The IR of the package's ML Program; fails with one line naming file, op and field. */
     public static Model importModel(MlPackage pkg) throws ModelFormatException {
-        return new CoreMlImporter(pkg).importModel();
+        try {
+            return new CoreMlImporter(pkg).importModel();
+        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+            // A check the reader does not make itself: still one line naming the file, never a trace.
+            throw new ModelFormatException(pkg.modelFile(), "invalid model: " + e.getMessage());
+        }
     }
 
     private Model importModel() throws ModelFormatException {
@@ -381,7 +386,7 @@ public final class CoreMlImporter {
         if (!value.getType().hasTensorType()) {
             throw error(where, "holds a " + value.getType().getTypeCase() + " value; Pare reads tensor values only");
         }
-        TensorType t = MilTypes.tensorType(value.getType().getTensorType());
+        TensorType t = checkedType(value.getType().getTensorType(), where);
         if (t.dtype() == DType.UNDEFINED) {
             throw error(where, "has unsupported data type " + value.getType().getTensorType().getDataType());
         }
@@ -409,7 +414,7 @@ public final class CoreMlImporter {
     private Type type(MilProto.ValueType vt, String where) throws ModelFormatException {
         if (vt.hasTensorType()) {
             MilProto.TensorType tt = vt.getTensorType();
-            TensorType t = MilTypes.tensorType(tt);
+            TensorType t = checkedType(tt, where);
             if (t.dtype() == DType.UNDEFINED) throw error(where, "has unsupported data type " + tt.getDataType());
             if (tt.getRank() != tt.getDimensionsCount()) {
                 throw error(where, "has rank " + tt.getRank() + " but " + tt.getDimensionsCount() + " dimensions");
@@ -418,6 +423,26 @@ public final class CoreMlImporter {
         }
         if (vt.getTypeCase() == MilProto.ValueType.TypeCase.TYPE_NOT_SET) throw error(where, "has no type");
         return new OpaqueType(CoreMlKeys.FORMAT, summary(vt), vt.toByteArray());
+    }
+
+    /** The IR type of {@code tt}; an error naming the value if a dimension is negative or the size overflows. */
+    private TensorType checkedType(MilProto.TensorType tt, String where) throws ModelFormatException {
+        List<Long> shape = new ArrayList<>();
+        for (MilProto.Dimension d : tt.getDimensionsList()) shape.add(d.hasConstant() ? d.getConstant().getSize() : -1L);
+        for (MilProto.Dimension d : tt.getDimensionsList()) {
+            if (d.hasConstant() && d.getConstant().getSize() < 0) {
+                throw error(where, "has negative dimension " + d.getConstant().getSize() + " in shape " + shape);
+            }
+        }
+        TensorType t = MilTypes.tensorType(tt);
+        if (t.isStatic() && t.dtype().bits() > 0) {
+            try {
+                t.byteSize();
+            } catch (ArithmeticException e) {
+                throw error(where, "declares shape " + shape + " whose size overflows 64 bits");
+            }
+        }
+        return t;
     }
 
     private static String summary(MilProto.ValueType vt) {

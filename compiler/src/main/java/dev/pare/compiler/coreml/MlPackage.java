@@ -2,6 +2,7 @@ package dev.pare.compiler.coreml;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.pare.compiler.coreml.proto.CoreMlModelProto;
+import dev.pare.compiler.io.BoundedFiles;
 import dev.pare.compiler.coreml.proto.MilProto;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.TensorType;
@@ -24,6 +25,12 @@ public final class MlPackage {
 
     /** The prefix MIL uses for paths relative to the folder holding model.mlmodel. */
     public static final String MODEL_PATH_PREFIX = "@model_path/";
+
+    /** Largest Manifest.json read; coremltools writes well under a kilobyte. */
+    public static final long MAX_MANIFEST_BYTES = 1 << 20;
+
+    /** Largest model protobuf read (the protobuf limit; weights live in the weight files). */
+    public static final long MAX_MODEL_FILE_BYTES = Integer.MAX_VALUE - 8;
 
     private final Path root;
     private final Path modelFile;
@@ -86,7 +93,7 @@ public final class MlPackage {
     private static CoreMlModelProto.Model parseModel(Path modelFile) throws ModelFormatException {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(modelFile);
+            bytes = BoundedFiles.read(modelFile, MAX_MODEL_FILE_BYTES);
         } catch (IOException e) {
             throw new ModelFormatException(modelFile, "cannot read model: " + e.getMessage(), e);
         }
@@ -102,7 +109,7 @@ public final class MlPackage {
     private static Map<String, Object> readManifest(Path manifestFile) throws ModelFormatException {
         String text;
         try {
-            text = Files.readString(manifestFile, StandardCharsets.UTF_8);
+            text = new String(BoundedFiles.read(manifestFile, MAX_MANIFEST_BYTES), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new ModelFormatException(manifestFile, "cannot read manifest: " + e.getMessage(), e);
         }

@@ -169,6 +169,44 @@ class CoreMlImporterErrorsTest {
                 + "declares output 'fc1_weight_0' as f32[128,64]", message(pkg));
     }
 
+    /** Gives the blob value of op 0 (and its output) the shape {@code dims}. */
+    private static CoreMlModelProto.Model withValueShape(CoreMlModelProto.Model m, long... dims) {
+        return withOp(m, 0, op -> {
+            MilProto.Value val = op.getAttributesOrThrow("val");
+            MilProto.TensorType.Builder t = val.getType().getTensorType().toBuilder().clearDimensions().setRank(dims.length);
+            for (long d : dims) {
+                t.addDimensions(MilProto.Dimension.newBuilder().setConstant(MilProto.Dimension.ConstantDimension.newBuilder().setSize(d)));
+            }
+            MilProto.ValueType type = MilProto.ValueType.newBuilder().setTensorType(t).build();
+            return op.toBuilder().putAttributes("val", val.toBuilder().setType(type).build())
+                    .setOutputs(0, op.getOutputs(0).toBuilder().setType(type)).build();
+        });
+    }
+
+    @Test
+    void negativeDimension() throws Exception {
+        Path pkg = copy();
+        editModel(pkg, m -> withValueShape(m, 256, -64));
+        assertEquals(modelFile(pkg) + ": op 'fc1_weight_0' (const) attribute 'val': has negative dimension -64 in shape [256, -64]",
+                message(pkg));
+    }
+
+    @Test
+    void shapeWhoseSizeOverflows() throws Exception {
+        Path pkg = copy();
+        editModel(pkg, m -> withValueShape(m, 1L << 32, 1L << 32, 16));
+        assertEquals(modelFile(pkg) + ": op 'fc1_weight_0' (const) attribute 'val': declares shape "
+                + "[4294967296, 4294967296, 16] whose size overflows 64 bits", message(pkg));
+    }
+
+    @Test
+    void blobDeclaringMoreThanItHolds() throws Exception {
+        Path pkg = copy();
+        editModel(pkg, m -> withValueShape(m, 40000, 40000));
+        assertEquals(weightFile(pkg) + ": op 'fc1_weight_0' (const) attribute 'val': blob at offset 64 holds 65536 bytes "
+                + "but f32[40000,40000] needs 6400000000", message(pkg));
+    }
+
     @Test
     void truncatedProtobuf() throws Exception {
         Path pkg = copy();
