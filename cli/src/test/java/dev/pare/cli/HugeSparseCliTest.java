@@ -101,4 +101,22 @@ class HugeSparseCliTest {
         assertEquals(1, written.getSparseInitializerCount(), "const_deduplication merged the equal sparse weights");
         assertEquals("w", written.getNode(1).getInput(1));
     }
+
+    @Test
+    void compressionPipelinesLeaveAHugeSparseWeightAsItIs() throws Exception {
+        GraphProto.Builder g = addSparse(40000, 40000).getGraph().toBuilder();
+        TypeProto row = TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(1)
+                .setShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(1))
+                        .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(40000)))).build();
+        g.setInput(0, ValueInfoProto.newBuilder().setName("x").setType(row))
+                .setNode(0, NodeProto.newBuilder().setName("mm").setOpType("MatMul").addInput("x").addInput("w").addOutput("y"))
+                .setOutput(0, ValueInfoProto.newBuilder().setName("y").setType(row));
+        Path in = Files.write(dir.resolve("mm.onnx"), addSparse(1).toBuilder().setGraph(g).build().toByteArray());
+        for (String pipeline : new String[] {"PRUNE_50", "QUANTIZE_INT8", "PALETTIZE_4BIT"}) {
+            Path out = dir.resolve(pipeline + ".onnx");
+            CliRun r = pare("compile", in.toString(), "-o", out.toString(), "--pipeline", pipeline);
+            assertEquals(0, r.exitCode(), pipeline + ": " + r.err());
+            assertEquals(1, ModelProto.parseFrom(Files.readAllBytes(out)).getGraph().getSparseInitializerCount(), pipeline);
+        }
+    }
 }
