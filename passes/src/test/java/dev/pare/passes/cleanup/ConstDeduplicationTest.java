@@ -191,4 +191,27 @@ class ConstDeduplicationTest {
                 }
                 """);
     }
+
+    @Test
+    void hugeSparseConstantsAreComparedWithoutExpandingThem() {
+        // 2^40 elements each: equal non-zeros (in another order, one explicit zero) merge; another value stays.
+        tester.assertTransforms("""
+                graph g(%x: f32[1048576,1048576]) {
+                  %a: f32[1048576,1048576] = const sparse<f32[1048576,1048576]: values=dense<f32[2]: [1, 2]>, indices=dense<i64[2]: [5, 1099511627775]>>
+                  %b: f32[1048576,1048576] = const sparse<f32[1048576,1048576]: values=dense<f32[3]: [2, 0, 1]>, indices=dense<i64[3]: [1099511627775, 9, 5]>>
+                  %c: f32[1048576,1048576] = const sparse<f32[1048576,1048576]: values=dense<f32[2]: [1, 3]>, indices=dense<i64[2]: [5, 1099511627775]>>
+                  %y: f32[1048576,1048576] = onnx.Add(%x, %b) @add
+                  %z: f32[1048576,1048576] = onnx.Mul(%y, %c) @mul
+                  return %a, %z
+                }
+                """, """
+                graph g(%x: f32[1048576,1048576]) {
+                  %a: f32[1048576,1048576] = const sparse<f32[1048576,1048576]: values=dense<f32[2]: [1, 2]>, indices=dense<i64[2]: [5, 1099511627775]>>
+                  %c: f32[1048576,1048576] = const sparse<f32[1048576,1048576]: values=dense<f32[2]: [1, 3]>, indices=dense<i64[2]: [5, 1099511627775]>>
+                  %y: f32[1048576,1048576] = onnx.Add(%x, %a) @add
+                  %z: f32[1048576,1048576] = onnx.Mul(%y, %c) @mul
+                  return %a, %z
+                }
+                """).assertStatistic("constants_merged", 1);
+    }
 }
