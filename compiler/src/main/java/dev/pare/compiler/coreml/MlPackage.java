@@ -101,7 +101,11 @@ public final class MlPackage {
         try {
             model = CoreMlModelProto.Model.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
-            throw new ModelFormatException(modelFile, "not a Core ML Model protobuf: " + e.getMessage(), e);
+            // protobuf's own limit of 100 nested messages also bounds how deep MIL blocks nest,
+            // and so every recursive walk over them after this point.
+            String why = e.getMessage() != null && e.getMessage().contains("too many levels of nesting")
+                    ? "messages nest deeper than the protobuf limit of 100 (nested blocks)" : e.getMessage();
+            throw new ModelFormatException(modelFile, "not a Core ML Model protobuf: " + why, e);
         }
         return model;
     }

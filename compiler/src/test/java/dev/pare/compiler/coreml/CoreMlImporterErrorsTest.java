@@ -208,6 +208,19 @@ class CoreMlImporterErrorsTest {
     }
 
     @Test
+    void blocksNestedTooDeep() throws Exception {
+        Path pkg = copy();
+        MilProto.Block block = MilProto.Block.newBuilder().build();
+        for (int i = 0; i < 60; i++) {
+            block = MilProto.Block.newBuilder().addOperations(MilProto.Operation.newBuilder().setType("cond").addBlocks(block)).build();
+        }
+        MilProto.Block deep = block;
+        editModel(pkg, m -> withOp(m, 0, op -> op.toBuilder().addBlocks(deep).build()));
+        assertEquals(modelFile(pkg) + ": not a Core ML Model protobuf: messages nest deeper than the protobuf limit of 100 (nested blocks)",
+                message(pkg));
+    }
+
+    @Test
     void truncatedProtobuf() throws Exception {
         Path pkg = copy();
         byte[] bytes = Files.readAllBytes(modelFile(pkg));
