@@ -48,6 +48,10 @@ public final class CalibrationDataReaders {
      */
     public static SampleSource open(Path path, String spec, List<Value> modelInputs) throws IOException {
         if (!Files.exists(path)) throw new DataException(path + ": no such file or directory");
+        if (!Files.isDirectory(path) && !Files.isRegularFile(path)) {
+            // Opening a FIFO would wait for a writer, and a device never ends.
+            throw new DataException(path + ": not a regular file or folder (a device, FIFO or socket)");
+        }
         SampleSource s = Files.isDirectory(path) ? openFolder(path, spec, modelInputs) : openFile(path, spec, modelInputs);
         try {
             if (s.size() == 0) throw new DataException(path + ": holds no samples");

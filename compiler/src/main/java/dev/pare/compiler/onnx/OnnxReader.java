@@ -23,6 +23,10 @@ final class OnnxReader {
     private OnnxReader() {}
 
     static Model read(Path file) throws ModelFormatException {
+        if (java.nio.file.Files.exists(file) && !java.nio.file.Files.isRegularFile(file)) {
+            // Opening a FIFO would wait for a writer; a device has no size to map.
+            throw new ModelFormatException(file, "not an ONNX model: not a regular file (a directory, device, FIFO or socket)");
+        }
         MappedByteBuffer map;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();

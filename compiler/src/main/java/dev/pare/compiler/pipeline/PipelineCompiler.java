@@ -26,7 +26,6 @@ import dev.pare.compiler.registry.PassRegistry;
 import dev.pare.compiler.registry.PipelineResource;
 import dev.pare.compiler.registry.RegisteredPass;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;

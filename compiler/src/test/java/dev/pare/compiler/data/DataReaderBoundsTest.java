@@ -86,6 +86,13 @@ class DataReaderBoundsTest {
     }
 
     @Test
+    void deviceIsNotOpenedAsCalibrationData() {
+        Path zero = Path.of("/dev/zero");
+        assumeTrue(Files.exists(zero));
+        assertEquals("/dev/zero: not a regular file or folder (a device, FIFO or socket)", openError(zero, null));
+    }
+
+    @Test
     void preprocessingSpecFileLargerThanTheLimit() throws IOException {
         Path big = sparseFile("spec.txt", ImagePreprocess.MAX_SPEC_FILE_BYTES + 1);
         assertEquals(big + ": cannot read the preprocessing spec: it is larger than the limit of 64 KiB",

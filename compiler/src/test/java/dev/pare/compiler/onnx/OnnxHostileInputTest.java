@@ -189,6 +189,15 @@ class OnnxHostileInputTest {
     }
 
     @Test
+    void deviceOrFolderIsNotOpened() throws Exception {
+        Path folder = java.nio.file.Files.createDirectories(tmp.resolve("folder.onnx"));
+        assertEquals(folder + ": not an ONNX model: not a regular file (a directory, device, FIFO or socket)", readError(folder));
+        Path zero = Path.of("/dev/zero");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(zero));
+        assertEquals("/dev/zero: not an ONNX model: not a regular file (a directory, device, FIFO or socket)", readError(zero));
+    }
+
+    @Test
     void missingFile() {
         Path f = tmp.resolve("none.onnx");
         assertEquals(f + ": file not found", readError(f));
