@@ -168,7 +168,10 @@ public final class SparseData extends TensorData {
     /** Expands to dense bytes (zeros elsewhere). Throws on an index out of range or a tensor that is not {@link #isDensifiable()}. */
     @Override public ByteBuffer bytes() {
         long total = byteSize();
-        if (!isDensifiable()) throw new IllegalStateException("sparse tensor too large to densify: " + type());
+        if (!isDensifiable()) {
+            throw new IllegalStateException("sparse tensor " + type() + " is too large to expand: its dense form needs "
+                    + byteSize() + " bytes, more than the " + MAX_DENSE_BYTES + " one buffer holds");
+        }
         int width = type().dtype().bits() / 8;
         ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer v = values.bytes();
