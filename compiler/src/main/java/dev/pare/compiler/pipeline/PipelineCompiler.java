@@ -58,7 +58,8 @@ import org.antlr.v4.runtime.Token;
  * in a {@code *.pipeline} file directly in a pipeline-path directory, or in a built-in pipeline
  * file (in that order of precedence; the pipeline path shadows built-ins). {@code include "x"} is
  * looked up next to the including file, then in the pipeline-path directories, then among the
- * built-in files.
+ * built-in files; it may not leave those folders (P017). Files are read through
+ * {@link PipelineFileText} and nesting is bounded by {@link PipelineLimits} (P019).
  *
  * <p>A {@code where} arm's options are merged over the step's options and validated by the
  * options record; within one kind of selector the first matching arm wins.
