@@ -7,7 +7,7 @@ import java.nio.FloatBuffer;
  * maximum and, when asked, a fixed-size histogram (2048 bins, as ONNX Runtime's histogram
  * calibrators) over a range [-R, R] that doubles when a sample goes past it (each doubling merges
  * neighbouring bins exactly, so no count moves to a wrong bin). Memory is constant in the number of
- * samples. Non-finite values are ignored.
+ * samples. Non-finite values are ignored (the pass refuses or skips samples that hold them first).
  */
 final class RangeCollector {
 
@@ -89,6 +89,22 @@ final class RangeCollector {
             histogram[bin < 0 ? 0 : bin >= BINS ? BINS - 1 : bin]++;
         }
         count += added;
+    }
+
+    /**
+     * The share of the non-zero values whose magnitude is below {@code bound} (counting only bins
+     * that lie wholly below it, so never more than the true share); 0 when there are none. With
+     * half an int8 step as the bound, it is the share of values the quantized tensor turns into 0.
+     */
+    double shareBelow(double bound) {
+        requireHistogram();
+        long nonZero = count - zeros;
+        if (nonZero == 0 || halfRange == 0) return 0;
+        long[] a = folded(false);
+        double width = halfRange / HALF;
+        long below = 0;
+        for (int j = 0; j < HALF && (j + 1) * width <= bound; j++) below += a[j];
+        return (double) below / nonZero;
     }
 
     /** Doubles R: old bin i lies in new bin BINS/4 + i/2 (BINS/2 is even, so bins pair up exactly). */
