@@ -188,7 +188,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
             skippedByCode.forEach((code, n) -> why.append(why.length() == 0 ? "" : ", ").append(n).append(' ')
                     .append(SKIP_REASONS.getOrDefault(code, "skipped")).append(" (").append(code).append(')'));
             context.diagnostics().warn(NOTHING_COMPRESSED, new dev.pare.ir.Location(skippedFile, "", -1), passName
-                    + " compressed no weight: " + total + (total == 1 ? " weight" : " weights") + " left as they are: " + why);
+                    + " compressed no weight: " + total + (total == 1 ? " weight left as it is: " : " weights left as they are: ") + why);
         }
         return result;
     }

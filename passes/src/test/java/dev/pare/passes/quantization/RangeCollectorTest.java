@@ -33,6 +33,16 @@ class RangeCollectorTest {
     }
 
     @Test
+    void shareBelowCountsTheNonZeroValuesUnderABound() {
+        RangeCollector c = new RangeCollector(true);
+        c.add(of(0f, 0f, 0.01f, -0.01f, 0.02f, 50f, -100f));
+        // of the 5 non-zero values, 3 lie below 1 (exact zeros are not counted)
+        assertEquals(0.6, c.shareBelow(1.0), 1e-12);
+        assertEquals(0.0, c.shareBelow(0.001), 1e-12);
+        assertEquals(0.0, new RangeCollector(true).shareBelow(1.0));
+    }
+
+    @Test
     void percentileClipsARareOutlier() {
         SplittableRandom r = new SplittableRandom(1);
         float[] v = new float[10_000];
