@@ -558,7 +558,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                 throw new BadDataFailure("AQ009", t.firstConsumer, "activation_quantize: tensor '" + t.value.name()
                         + "' cannot be quantized: its calibration range " + observed + " makes the int8 step " + number(p.scale())
                         + ", which turns " + percent(zeroed) + " of its non-zero values into 0; check the calibration data for "
-                        + "outliers, or use method=percentile");
+                        + "outliers, or clip them with method=percentile and a low enough percentile");
             }
             if (zeroed >= WARNED_ZERO_SHARE) dominated.add("'" + t.value.name() + "' " + observed + " " + percent(zeroed));
             return p;
