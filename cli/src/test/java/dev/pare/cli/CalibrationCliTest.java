@@ -80,6 +80,16 @@ class CalibrationCliTest {
     }
 
     @Test
+    void dataThatDoesNotFitTheModelIsBadInput() throws IOException {
+        Path data = calibration("short.f32", 1, v -> { });
+        Path out = dir.resolve("w8a8.onnx");
+        CliRun r = pare("compile", EndToEndTest.MNIST.toString(), "-o", out.toString(), "--pipeline", "W8A8",
+                "--calibration-data", data.toString(), "--calibration-spec=-1,1,28,27");
+        assertRefused(r, out, "AQ005", "cannot read the calibration data: " + data + ": 3136 bytes are not a whole number "
+                + "of float32 [-1,1,28,27] samples of 3024 bytes");
+    }
+
+    @Test
     void allNanSamplesAreRefusedAndWithTheFlagNothingIsLeft() throws IOException {
         Path data = calibration("nan.f32", 2, v -> java.util.Arrays.fill(v, Float.NaN));
         Path out = dir.resolve("w8a8.onnx");

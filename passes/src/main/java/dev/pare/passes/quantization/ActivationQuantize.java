@@ -60,9 +60,19 @@ import java.util.stream.Collectors;
  * elementwise ops), and fp16 activations (fp16 programs) are quantized with an fp16 scale, as
  * Core ML's quantize op takes the scale in the input's type.
  *
+ * <p>Calibration data must be finite: a NaN or infinity in a sample's input, or at a calibrated
+ * tensor the model computes from it, fails the pass ({@link BadDataFailure} AQ007) naming the
+ * sample ({@link CalibrationData#describe}) and the input or tensor, unless the
+ * {@link CalibrationPolicy} skips such samples (one warning AQ105 counting them; AQ008 when none is
+ * left). Before the graph changes, every range is checked: one float32 cannot carry, or one where
+ * at least {@value Run#REFUSED_ZERO_SHARE} of the tensor's non-zero values would quantize to 0 (an
+ * outlier sets the range), fails the pass (AQ009); from {@value Run#WARNED_ZERO_SHARE} on the
+ * tensors are named in one warning (AQ104). The histogram is kept for every method for this check.
+ *
  * <p>Diagnostics: AQ100 progress notes during calibration, AQ101 a tensor left float (not float32),
- * AQ102 the summary. Statistics: {@code calibration_samples}, {@code tensors_quantized},
- * {@code tensors_skipped}.
+ * AQ102 the summary, AQ103 a warning when no activation is quantized (with why). Statistics:
+ * {@code calibration_samples}, {@code tensors_quantized}, {@code tensors_skipped},
+ * {@code samples_skipped_nonfinite}.
  */
 public final class ActivationQuantize implements PassProvider<ActivationQuantize.Options> {
 
