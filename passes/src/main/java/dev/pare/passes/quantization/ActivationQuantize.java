@@ -67,7 +67,7 @@ import java.util.stream.Collectors;
  * left). Before the graph changes, every range is checked: one float32 cannot carry, or one where
  * at least {@value Run#REFUSED_ZERO_SHARE} of the tensor's non-zero values would quantize to 0 (an
  * outlier sets the range), fails the pass (AQ009); from {@value Run#WARNED_ZERO_SHARE} on the
- * tensors are named in one warning (AQ104). The histogram is kept for every method for this check.
+ * tensors are named in one warning (AQ104).
  *
  * <p>Diagnostics: AQ100 progress notes during calibration, AQ101 a tensor left float (not float32),
  * AQ102 the summary, AQ103 a warning when no activation is quantized (with why). Statistics:
@@ -321,8 +321,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             boolean skipNonFinite = context.service(CalibrationPolicy.class).orElse(CalibrationPolicy.DEFAULT).skipNonFiniteSamples();
             List<Value> captured = new ArrayList<>();
             for (Target t : targets.values()) {
-                // the histogram also serves minmax: it shows when an outlier leaves every other value at code 0
-                t.collector = new RangeCollector(true);
+                t.collector = new RangeCollector(t.options.method() != Method.MINMAX);
                 if (t.value.kind() == Value.Kind.RESULT) captured.add(t.value);
             }
             SkippedSamples skipped = new SkippedSamples();
