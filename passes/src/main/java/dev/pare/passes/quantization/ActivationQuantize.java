@@ -539,7 +539,8 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                     + "), " + skipped + " left float");
             if (quantized == 0) {
                 Target first = targets.values().iterator().next();
-                quantizedNothing("all " + skipped + " selected tensors stay float; '" + first.value.name() + "': " + first.skipReason);
+                quantizedNothing((skipped == 1 ? "the 1 selected tensor stays float" : "all " + skipped + " selected tensors stay float")
+                        + "; '" + first.value.name() + "': " + first.skipReason);
             }
             return quantized > 0;
         }

@@ -312,6 +312,17 @@ class ActivationQuantizeTest {
                 + "(Conv, ConvTranspose, MatMul, Gemm, AveragePool, MaxPool, GlobalAveragePool, Add)"), warnings(none));
     }
 
+    @Test
+    void whenEveryCalibratedTensorStaysFloatTheWarningSaysWhy() {
+        java.nio.ByteBuffer f64 = java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (double v : new double[] {1, 2, 3, 4}) f64.putDouble(v);
+        TestCalibrationData doubles = TestCalibrationData.of("doubles", List.of(Map.of("x",
+                TensorData.of(dev.pare.ir.TensorType.of(dev.pare.ir.DType.FLOAT64, 1, 4), f64.array()))));
+        PassRun run = pass(new ActivationQuantize().defaults(), doubles).assertUnchanged(matmulOfInput(4));
+        assertEquals(List.of("warning[AQ103]: activation_quantize quantized no activation: the 1 selected tensor stays float; "
+                + "'x': it is f64, not f32"), warnings(run));
+    }
+
     private static List<String> warnings(PassRun run) {
         return run.diagnostics().stream().filter(d -> d.severity() == dev.pare.spi.Severity.WARNING)
                 .map(d -> d.severity().name().toLowerCase(java.util.Locale.ROOT) + "[" + d.code() + "]: " + d.message()).toList();
