@@ -7,6 +7,8 @@ import dev.pare.compiler.driver.CompileResult;
 import dev.pare.compiler.driver.InputShapeOverrides;
 import dev.pare.compiler.coreml.CoreMlExporter;
 import dev.pare.compiler.coreml.CoreMlTarget;
+import dev.pare.spi.BadDataFailure;
+import dev.pare.spi.CalibrationPolicy;
 import dev.pare.spi.ModelFormatException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -74,6 +76,11 @@ final class CompileCommand implements Callable<Integer> {
             description = "How to read --calibration-data that does not describe itself (a raw float32 shape, or image preprocessing).")
     String calibrationSpec;
 
+    @Option(names = "--skip-nonfinite-samples",
+            description = "Leave out calibration samples holding NaN or infinity (in an input, or at a tensor the model "
+                    + "computes) with one warning counting them, instead of stopping at the first.")
+    boolean skipNonFiniteSamples;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
             description = "Seeds every pass's random generator (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -131,7 +138,8 @@ final class CompileCommand implements Callable<Integer> {
     @Override public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         // Plugins, the pipeline and the pass-manager flags are checked before the model is read.
-        CompilerSession session = CompilerSession.open(plugins, calibrationData, calibrationSpec);
+        CompilerSession session = CompilerSession.open(plugins, calibrationData, calibrationSpec,
+                new CalibrationPolicy(skipNonFiniteSamples));
         PipelineSpec pipelineSpec = session.pipeline(pipeline);
         PrintStream instrumentation = new PrintStream(new WriterOutputStream(err), true, StandardCharsets.UTF_8);
         PassManager passManager;
@@ -171,7 +179,9 @@ final class CompileCommand implements Callable<Integer> {
             PassManagerException failure = PipelineHook.failure(e);
             if (failure != null) {
                 noteReproducerPlugins();
-                throw new CliException(ExitCodes.COMPILE_FAILED, List.of(failure.getMessage()), e);
+                // unusable calibration data is bad input, as --data is for pare compare
+                int code = failure.getCause() instanceof BadDataFailure ? ExitCodes.BAD_INPUT : ExitCodes.COMPILE_FAILED;
+                throw new CliException(code, List.of(failure.getMessage()), e);
             }
             throw new CliException(exitCode(e.kind()), e.getMessage(), e);
         }

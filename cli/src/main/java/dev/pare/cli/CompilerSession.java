@@ -10,6 +10,7 @@ import dev.pare.compiler.pipeline.PipelineException;
 import dev.pare.compiler.pipeline.PipelineSpec;
 import dev.pare.compiler.registry.PassRegistry;
 import dev.pare.compiler.registry.RegistryException;
+import dev.pare.spi.CalibrationPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -30,13 +31,14 @@ final class CompilerSession {
         this.registry = registry;
     }
 
-    static CompilerSession open(PluginOptions options) { return open(options, null, null); }
+    static CompilerSession open(PluginOptions options) { return open(options, null, null, CalibrationPolicy.DEFAULT); }
 
     /**
      * As {@link #open(PluginOptions)}, with the samples of {@code --calibration-data} (and how to read
-     * them) for passes that run the model; null when not given.
+     * them) for passes that run the model; null when not given; {@code policy}: what they do with
+     * samples holding NaN or infinity.
      */
-    static CompilerSession open(PluginOptions options, Path calibrationData, String calibrationSpec) {
+    static CompilerSession open(PluginOptions options, Path calibrationData, String calibrationSpec, CalibrationPolicy policy) {
         if (calibrationData != null && !Files.exists(calibrationData)) {
             throw new CliException(ExitCodes.USAGE, "--calibration-data " + calibrationData + ": no such file or directory");
         }
@@ -48,6 +50,7 @@ final class CompilerSession {
         CompilerConfig config = new CompilerConfig(Optional.ofNullable(options.pluginPath), options.pipelinePath,
                 Runtime.getRuntime().availableProcessors());
         if (calibrationData != null) config = config.withCalibrationData(calibrationData, calibrationSpec);
+        config = config.withCalibrationPolicy(policy);
         Injector injector = Guice.createInjector(new CompilerModule(config));
         try {
             return new CompilerSession(injector, CompilerModule.registry(injector));

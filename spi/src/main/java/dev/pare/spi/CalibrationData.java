@@ -23,4 +23,10 @@ public interface CalibrationData {
      * the model's input dtypes and shapes.
      */
     Map<String, TensorData> sample(int index) throws IOException;
+
+    /**
+     * Where input {@code input} of sample {@code index} was read from, for messages: a file, an
+     * archive member with the sample number, an image.
+     */
+    default String describe(int index, String input) { return source() + " (sample " + index + ")"; }
 }

@@ -53,6 +53,12 @@ final class BatchSamples extends ModelSamples {
 
     @Override protected String sampleName(int index) { return source() + " (sample " + index + ")"; }
 
+    /** The array the input comes from (an {@code .npz} member as {@code file.npz:x.npy}) and the position in it. */
+    @Override public String describe(int index, String input) {
+        BatchArray a = arrays.get(input);
+        return a == null ? sampleName(index) : a.where() + " (sample " + index + ")";
+    }
+
     @Override public void close() throws IOException {
         for (BatchArray a : arrays.values()) a.close();
         if (resource != null) resource.close();

@@ -41,6 +41,9 @@ abstract class ModelSamples implements SampleSource {
     /** A name for sample {@code index} in messages about a missing input, e.g. its folder. */
     protected abstract String sampleName(int index);
 
+    /** The sample's name (its file or folder); readers of batch arrays add the array and the position. */
+    @Override public String describe(int index, String input) { return sampleName(index); }
+
     @Override public final Map<String, TensorData> sample(int index) throws IOException {
         Objects.checkIndex(index, size());
         Map<String, Located> arrays = read(index);

@@ -46,6 +46,7 @@ public final class CompilerModule extends AbstractModule {
         // Calibration data from --calibration-data: .npy/.npz folders, raw float32, images.
         OptionalBinder.newOptionalBinder(binder(), CalibrationDataReader.class).setDefault()
                 .toInstance(dev.pare.compiler.data.CalibrationDataReaders::open);
+        bind(dev.pare.spi.CalibrationPolicy.class).toInstance(config.calibrationPolicy());
     }
 
     /**

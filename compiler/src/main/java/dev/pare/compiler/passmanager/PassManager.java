@@ -215,6 +215,7 @@ public final class PassManager {
         private final Graph graph;
         private final List<Diagnostic> diagnostics = Collections.synchronizedList(new ArrayList<>());
         private final Map<Integer, Counters> statistics = new LinkedHashMap<>();
+        private final Set<Integer> selectorsChecked = new java.util.HashSet<>();
 
         private final ServiceLookup services;
 
@@ -251,6 +252,7 @@ public final class PassManager {
                 for (PassInstrumentation i : instrumentations) i.passSkipped(step, "disabled with --disable-pass");
                 return false;
             }
+            if (selectorsChecked.add(step.index())) warnUnmatchedSelectors(step);
             PassExecution execution = new PassExecution(step, registered.info(), iteration);
             for (PassInstrumentation i : instrumentations) i.beforePass(execution, graph);
             Counters counters = statistics.computeIfAbsent(step.index(), k -> new Counters(step));
@@ -286,6 +288,13 @@ public final class PassManager {
             PassOutcome outcome = new PassOutcome(result, ran - start, verifyNanos);
             for (PassInstrumentation i : instrumentations) i.afterPass(execution, graph, outcome);
             return result.changed();
+        }
+
+        /** A selector that matches nothing is usually a typo: one warning per step, once per run. */
+        private void warnUnmatchedSelectors(PassStep step) {
+            if (step.scope().isAll() && step.overrides().isEmpty()) return;
+            UnmatchedSelectors.describe(step, graph.allNodes()).ifPresent(message -> diagnostics.add(
+                    new Diagnostic(Severity.WARNING, UnmatchedSelectors.CODE, new Location(step.origin(), "", -1), message)));
         }
 
         @SuppressWarnings({"unchecked", "rawtypes"})

@@ -98,6 +98,22 @@ class CalibrationDataReadersTest {
     }
 
     @Test
+    void describeNamesTheFileOrTheArchiveMemberAndTheSample() throws IOException {
+        Map<String, byte[]> members = new LinkedHashMap<>();
+        members.put("ids.npy", npy("<i8", "(2, 1, 2)", i64(101, 7, 101, 8)));
+        members.put("mask.npy", npy("<i8", "(2, 1, 2)", i64(1, 1, 1, 0)));
+        Path npz = NpyBytes.npz(dir.resolve("tokens.npz"), false, members);
+        try (SampleSource s = CalibrationDataReaders.open(npz, null, TOKENS)) {
+            assertEquals(npz + ":mask.npy (sample 1)", s.describe(1, "mask"));
+        }
+        Path folder = Files.createDirectories(dir.resolve("calib"));
+        write(folder.resolve("7.npy"), npy("<f4", "(1, 1, 2, 2)", f32(1, 2, 3, 4)));
+        try (SampleSource s = CalibrationDataReaders.open(folder, null, IMAGE)) {
+            assertEquals(folder.resolve("7.npy").toString(), s.describe(0, "x"));
+        }
+    }
+
+    @Test
     void npzWithOneMemberOfAnyNameFeedsAOneInputModel() throws IOException {
         Path f = NpyBytes.npz(dir.resolve("one.npz"), false, Map.of("arr_0.npy", npy("<f4", "(2, 1, 2, 2)", f32(new float[8]))));
         try (SampleSource s = CalibrationDataReaders.open(f, null, IMAGE)) {

@@ -66,6 +66,23 @@ class PassManagerTest {
     }
 
     @Test
+    void aSelectorThatMatchesNoNodeIsWarnedAboutOncePerStep() throws Exception {
+        RunReport report = manager(PassManagerOptions.DEFAULTS).run(compiler.parseInline(
+                "fixpoint{max_iterations=3} {\n  always_changed on op_name(\"nothing*\", conv1)\n}"), TestGraphs.chain(false));
+        assertEquals(3, report.statistics().get(0).runs());
+        assertEquals(List.of("warning[M015] <pipeline>:2:3: step 'always_changed': on op_name(\"nothing*\") matches no node",
+                "warning[M006] <pipeline>:1:1: fixpoint did not converge after 3 iterations"),
+                report.diagnostics().stream().map(Diagnostic::toString).toList());
+
+        RunReport none = manager(PassManagerOptions.DEFAULTS).run(compiler.parseInline("mark on op_type(softmax)"), TestGraphs.chain(false));
+        assertFalse(none.changed());
+        assertEquals(List.of("warning[M015] <pipeline>:1:1: step 'mark': on op_type(softmax) matches no node, so the step applies to none"),
+                none.diagnostics().stream().map(Diagnostic::toString).toList());
+        RunReport matched = manager(PassManagerOptions.DEFAULTS).run(compiler.parseInline("mark on op_type(relu)"), TestGraphs.chain(false));
+        assertTrue(matched.diagnostics().isEmpty());
+    }
+
+    @Test
     void verificationFailureNamesThePassAndTheStep() throws Exception {
         PipelineSpec spec = compiler.parseInline("mark,\n  reverse_nodes");
         PassManagerException e = assertThrows(PassManagerException.class,

@@ -64,7 +64,9 @@ import java.util.concurrent.Future;
  * graph that defines the weight (their operands are all constants).
  *
  * <p>Statistics: {@code weights_compressed}, {@code weights_skipped}, {@code bytes_before},
- * {@code bytes_after} (constant bytes of the compressed weights before and after).
+ * {@code bytes_after} (constant bytes of the compressed weights before and after). A run that
+ * skips every weight it looks at ends with one warning ({@value #NOTHING_COMPRESSED}) counting the
+ * reasons, so that a step which changes nothing is seen without {@code --verbose}.
  */
 abstract class WeightCompressionPass<O extends Record> implements Pass {
 
@@ -170,7 +172,36 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
 
     private record Outcome(Emitter emitter, String skipReason) {}
 
+    /** Warning: the pass skipped every weight it looked at (one line with the reasons counted). */
+    static final String NOTHING_COMPRESSED = "CW007";
+
+    /** Skipped weights of the current run by note code, and the model file they are in. */
+    private final Map<String, Integer> skippedByCode = new java.util.TreeMap<>();
+    private String skippedFile = "";
+
     @Override public PassResult run(Graph graph, PassContext context) throws PassFailure {
+        skippedByCode.clear();
+        PassResult result = compressAll(graph, context);
+        if (!result.changed() && !skippedByCode.isEmpty()) {
+            int total = skippedByCode.values().stream().mapToInt(Integer::intValue).sum();
+            StringBuilder why = new StringBuilder();
+            skippedByCode.forEach((code, n) -> why.append(why.length() == 0 ? "" : ", ").append(n).append(' ')
+                    .append(SKIP_REASONS.getOrDefault(code, "skipped")).append(" (").append(code).append(')'));
+            context.diagnostics().warn(NOTHING_COMPRESSED, new dev.pare.ir.Location(skippedFile, "", -1), passName
+                    + " compressed no weight: " + total + (total == 1 ? " weight left as it is: " : " weights left as they are: ") + why);
+        }
+        return result;
+    }
+
+    /** What each skip note means, for the warning that counts them. */
+    private static final Map<String, String> SKIP_REASONS = Map.of(
+            TOO_SMALL, "not more than weight_threshold elements",
+            NOT_APPLICABLE, "the options do not fit",
+            ALREADY_COMPRESSED, "already compressed",
+            NOT_ONLY_A_WEIGHT, "also used other than as a weight",
+            WOULD_GROW, "would grow");
+
+    private PassResult compressAll(Graph graph, PassContext context) throws PassFailure {
         Map<Value, Candidate> candidates = new LinkedHashMap<>();
         Set<Value> noted = new HashSet<>();
         for (Node n : graph.allNodes()) {
@@ -588,6 +619,8 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     }
 
     private void note(PassContext context, String code, Node node, String message) {
+        if (skippedByCode.isEmpty()) skippedFile = node.location().file();
+        skippedByCode.merge(code, 1, Integer::sum);
         context.statistics().increment("weights_skipped");
         context.diagnostics().note(code, node.location(), passName + ": " + message);
     }

@@ -10,7 +10,9 @@ import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
+import dev.pare.spi.BadDataFailure;
 import dev.pare.spi.CalibrationData;
+import dev.pare.spi.CalibrationPolicy;
 import dev.pare.spi.ModelExecutionException;
 import dev.pare.spi.ModelExecutor;
 import dev.pare.spi.Option;
@@ -58,9 +60,19 @@ import java.util.stream.Collectors;
  * elementwise ops), and fp16 activations (fp16 programs) are quantized with an fp16 scale, as
  * Core ML's quantize op takes the scale in the input's type.
  *
+ * <p>Calibration data must be finite: a NaN or infinity in a sample's input, or at a calibrated
+ * tensor the model computes from it, fails the pass ({@link BadDataFailure} AQ007) naming the
+ * sample ({@link CalibrationData#describe}) and the input or tensor, unless the
+ * {@link CalibrationPolicy} skips such samples (one warning AQ105 counting them; AQ008 when none is
+ * left). Before the graph changes, every range is checked: one float32 cannot carry, or one where
+ * at least {@value Run#REFUSED_ZERO_SHARE} of the tensor's non-zero values would quantize to 0 (an
+ * outlier sets the range), fails the pass (AQ009); from {@value Run#WARNED_ZERO_SHARE} on the
+ * tensors are named in one warning (AQ104).
+ *
  * <p>Diagnostics: AQ100 progress notes during calibration, AQ101 a tensor left float (not float32),
- * AQ102 the summary. Statistics: {@code calibration_samples}, {@code tensors_quantized},
- * {@code tensors_skipped}.
+ * AQ102 the summary, AQ103 a warning when no activation is quantized (with why). Statistics:
+ * {@code calibration_samples}, {@code tensors_quantized}, {@code tensors_skipped},
+ * {@code samples_skipped_nonfinite}.
  */
 public final class ActivationQuantize implements PassProvider<ActivationQuantize.Options> {
 
@@ -71,6 +83,8 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
     static final String QUANTIZE = "pare.quantize";
     static final String DEQUANTIZE = "pare.dequantize";
     static final String NO_CALIBRATION_DATA = "activation_quantize needs calibration data: pass --calibration-data DIR";
+    /** Ends the message of a sample holding NaN or infinity. */
+    static final String SKIP_HINT = "; --skip-nonfinite-samples leaves such samples out";
 
     /** Ops whose every input is quantized only when all of them are computed (Core ML Tools' rule for add). */
     private static final Set<String> ALL_INPUTS_COMPUTED = Set.of("Add", "Mul", "Sub", "Concat");
@@ -165,14 +179,14 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
         PassResult run() throws PassFailure {
             Map<Value, Target> targets = select();
             if (targets.isEmpty()) {
-                context.diagnostics().note("AQ102", Location.UNKNOWN, "activation_quantize: no activation to quantize");
+                quantizedNothing(whyNoTarget());
                 return PassResult.UNCHANGED;
             }
             CalibrationData data;
             try {
                 data = context.service(CalibrationData.class).orElseThrow(() -> new PassFailure("AQ001", NO_CALIBRATION_DATA));
             } catch (UncheckedIOException e) {
-                throw new PassFailure("AQ005", "activation_quantize: cannot read the calibration data: " + e.getCause().getMessage());
+                throw new BadDataFailure("AQ005", "activation_quantize: cannot read the calibration data: " + e.getCause().getMessage());
             }
             ModelExecutor executor = context.service(ModelExecutor.class)
                     .orElseThrow(() -> new PassFailure("AQ002", "activation_quantize needs a model executor to run the model, and none is bound"));
@@ -202,6 +216,31 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                 }
             }
             return targets;
+        }
+
+        /** Why {@link #select} found nothing: no op in scope, or what the selected ops' inputs are instead. */
+        private String whyNoTarget() {
+            int ops = 0;
+            Map<String, Integer> otherTypes = new java.util.TreeMap<>();
+            for (Node n : graph.nodes()) {
+                Optional<Options> o = options.forNode(n);
+                if (o.isEmpty() || !selected(n, o.get().opTypes())) continue;
+                ops++;
+                for (Value v : n.operands()) {
+                    if (v.isAbsent() || v.isConstant() || isConstantDerived(v)) continue;
+                    DType t = v.tensorType().dtype();
+                    if (t != DType.FLOAT32 && t != DType.UNDEFINED) otherTypes.merge(t.shortName(), 1, Integer::sum);
+                }
+            }
+            if (ops == 0) {
+                return "no op in its scope is one of op_types (" + String.join(", ", options.base().opTypes()) + ")";
+            }
+            String selectedOps = ops + (ops == 1 ? " selected op reads" : " selected ops read");
+            if (!otherTypes.isEmpty()) {
+                return "the " + selectedOps + " only " + String.join("/", otherTypes.keySet())
+                        + " activations; activation_quantize quantizes float32 activations (and fp16 ones in Core ML programs)";
+            }
+            return "the " + selectedOps + " no computed float32 tensor (only constants, or tensors already quantized)";
         }
 
         private static boolean selected(Node n, List<String> opTypes) {
@@ -278,12 +317,14 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             Options base = options.base();
             int available = data.size();
             int samples = base.numSamples() == 0 ? available : Math.min(base.numSamples(), available);
-            if (samples == 0) throw new PassFailure("AQ006", "activation_quantize: the calibration data " + data.source() + " has no samples");
+            if (samples == 0) throw new BadDataFailure("AQ006", "activation_quantize: the calibration data " + data.source() + " has no samples");
+            boolean skipNonFinite = context.service(CalibrationPolicy.class).orElse(CalibrationPolicy.DEFAULT).skipNonFiniteSamples();
             List<Value> captured = new ArrayList<>();
             for (Target t : targets.values()) {
                 t.collector = new RangeCollector(t.options.method() != Method.MINMAX);
                 if (t.value.kind() == Value.Kind.RESULT) captured.add(t.value);
             }
+            SkippedSamples skipped = new SkippedSamples();
             int every = Math.max(1, samples / 10);
             try (ModelExecutor.Session session = executor.open(graph, captured)) {
                 for (int s = 0; s < samples; s++) {
@@ -291,11 +332,21 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                     try {
                         sample = data.sample(s);
                     } catch (IOException e) {
-                        throw new PassFailure("AQ005", "activation_quantize: cannot read calibration sample " + s + " of "
+                        throw new BadDataFailure("AQ005", "activation_quantize: cannot read calibration sample " + s + " of "
                                 + data.source() + ": " + e.getMessage());
                     }
-                    Map<String, TensorData> out = session.run(sample);
-                    collect(targets, sample, out, s);
+                    String badInput = nonFiniteInput(data, s, sample);
+                    if (badInput != null) {
+                        if (!skipNonFinite) throw new BadDataFailure("AQ007", "activation_quantize: " + badInput + SKIP_HINT);
+                        skipped.inputs++;
+                    } else {
+                        Map<String, TensorData> out = session.run(sample);
+                        String badTensor = collect(targets, sample, out, s, data);
+                        if (badTensor != null) {
+                            if (!skipNonFinite) throw new BadDataFailure("AQ007", "activation_quantize: " + badTensor + SKIP_HINT);
+                            skipped.tensors++;
+                        }
+                    }
                     context.statistics().increment("calibration_samples");
                     if ((s + 1) % every == 0 || s + 1 == samples) {
                         context.diagnostics().note("AQ100", Location.UNKNOWN, "activation_quantize: calibrated " + (s + 1) + "/"
@@ -305,12 +356,59 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             } catch (ModelExecutionException e) {
                 throw new PassFailure("AQ004", "activation_quantize: cannot run the model on the calibration data: " + e.getMessage());
             }
+            int left = skipped.total();
+            if (left == 0) return;
+            context.statistics().add("samples_skipped_nonfinite", left);
+            if (left == samples) {
+                throw new BadDataFailure("AQ008", "activation_quantize: all " + samples + " calibration samples of " + data.source()
+                        + " hold NaN or infinity (" + skipped.describe() + "); none is left to calibrate on");
+            }
+            context.diagnostics().warn("AQ105", new Location(data.source(), "", -1), "activation_quantize: left out " + left + " of " + samples
+                    + " calibration samples of " + data.source() + " holding NaN or infinity (" + skipped.describe()
+                    + "); calibrated on " + (samples - left));
         }
 
-        /** Adds one sample's tensors to their collectors, in parallel over tensors. */
-        private void collect(Map<Value, Target> targets, Map<String, TensorData> sample, Map<String, TensorData> out, int index)
-                throws PassFailure {
-            List<Callable<Void>> work = new ArrayList<>();
+        /** Samples left out under {@code --skip-nonfinite-samples}, by where the NaN or infinity was. */
+        private static final class SkippedSamples {
+            int inputs;
+            int tensors;
+
+            int total() { return inputs + tensors; }
+
+            String describe() {
+                List<String> parts = new ArrayList<>();
+                if (inputs > 0) parts.add(inputs + " in an input");
+                if (tensors > 0) parts.add(tensors + " at a tensor the model computed");
+                return String.join(", ", parts);
+            }
+        }
+
+        /** {@code calibration sample calib/7.npy, input 'x': 2 of 784 values are NaN or infinite (...)}, or null. */
+        private static String nonFiniteInput(CalibrationData data, int index, Map<String, TensorData> sample) {
+            for (Map.Entry<String, TensorData> e : sample.entrySet()) {
+                NonFiniteValues bad = NonFiniteValues.of(e.getValue());
+                if (bad != null) {
+                    return "calibration sample " + data.describe(index, e.getKey()) + ", input '" + e.getKey() + "': " + bad.describe();
+                }
+            }
+            return null;
+        }
+
+        /** The sample as one name: its file when it feeds one input, else its number and the data's source. */
+        private static String sampleName(CalibrationData data, int index, Map<String, TensorData> sample) {
+            return sample.size() == 1 ? data.describe(index, sample.keySet().iterator().next())
+                    : index + " of " + data.source();
+        }
+
+        /**
+         * Adds one sample's tensors to their collectors, in parallel over tensors, unless one of them
+         * holds NaN or infinity: then nothing is added and the first such tensor (graph order) is
+         * described.
+         */
+        private String collect(Map<Value, Target> targets, Map<String, TensorData> sample, Map<String, TensorData> out, int index,
+                               CalibrationData data) throws PassFailure {
+            List<Target> live = new ArrayList<>();
+            List<Callable<java.nio.FloatBuffer>> read = new ArrayList<>();
             for (Target t : targets.values()) {
                 if (t.skipReason != null) continue;
                 TensorData d = t.value.kind() == Value.Kind.INPUT ? sample.get(t.value.name()) : out.get(t.value.name());
@@ -323,20 +421,47 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                     t.skipReason = "it is " + d.dtype().shortName() + ", not f32";
                     continue;
                 }
-                work.add(() -> {
+                live.add(t);
+                read.add(() -> {
                     ByteBuffer b = d.bytes().order(ByteOrder.LITTLE_ENDIAN);
-                    t.collector.add(f16 ? widened(b) : b.asFloatBuffer());
-                    return null;
+                    return f16 ? widened(b) : b.asFloatBuffer();
                 });
             }
+            List<java.nio.FloatBuffer> values = all(read);
+            List<Callable<NonFiniteValues>> scans = new ArrayList<>();
+            for (java.nio.FloatBuffer v : values) scans.add(() -> NonFiniteValues.of(v.duplicate()));
+            List<NonFiniteValues> found = all(scans);
+            for (int i = 0; i < live.size(); i++) {
+                if (found.get(i) == null) continue;
+                Value v = live.get(i).value;
+                if (v.kind() == Value.Kind.INPUT) continue; // inputs were checked before the model ran
+                return "calibration sample " + sampleName(data, index, sample) + " made tensor '" + v.name()
+                        + "' not finite: " + found.get(i).describe();
+            }
+            List<Callable<java.nio.FloatBuffer>> add = new ArrayList<>();
+            for (int i = 0; i < live.size(); i++) {
+                Target t = live.get(i);
+                java.nio.FloatBuffer v = values.get(i);
+                add.add(() -> {
+                    t.collector.add(v);
+                    return v;
+                });
+            }
+            all(add);
+            return null;
+        }
+
+        private <T> List<T> all(List<Callable<T>> work) throws PassFailure {
+            List<T> results = new ArrayList<>(work.size());
             try {
-                for (Future<Void> f : context.executor().invokeAll(work)) f.get();
+                for (Future<T> f : context.executor().invokeAll(work)) results.add(f.get());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new PassFailure("AQ004", "activation_quantize: interrupted during calibration");
             } catch (ExecutionException e) {
                 throw new IllegalStateException("activation_quantize: collecting statistics failed", e.getCause());
             }
+            return results;
         }
 
         private static java.nio.FloatBuffer widened(ByteBuffer halfs) {
@@ -346,7 +471,27 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             return out;
         }
 
-        private boolean rewrite(Map<Value, Target> targets) {
+        /** A tensor whose int8 codes would turn this share of its non-zero values into 0 is refused (AQ009). */
+        static final double REFUSED_ZERO_SHARE = 0.99;
+        /** From this share on, the tensor is named in one warning (AQ104): an outlier sets its range. */
+        static final double WARNED_ZERO_SHARE = 0.9;
+
+        private boolean rewrite(Map<Value, Target> targets) throws PassFailure {
+            // Every range is checked before the graph changes: a refused one leaves it as it was.
+            Map<Target, QuantParams> chosen = new LinkedHashMap<>();
+            List<String> dominated = new ArrayList<>();
+            for (Target t : targets.values()) {
+                if (t.skipReason != null) continue;
+                QuantParams p = checkedParams(t, dominated);
+                chosen.put(t, p);
+            }
+            if (!dominated.isEmpty()) {
+                context.diagnostics().warn("AQ104", modelLocation(), "activation_quantize: " + dominated.size()
+                        + (dominated.size() == 1 ? " tensor has" : " tensors have") + " a range set by outliers, so most of "
+                        + "their values quantize to 0: " + String.join("; ", dominated.subList(0, Math.min(3, dominated.size())))
+                        + (dominated.size() > 3 ? "; and " + (dominated.size() - 3) + " more" : "")
+                        + "; method=percentile clips outliers");
+            }
             Map<Node, Integer> order = new HashMap<>();
             for (Node n : graph.nodes()) order.put(n, order.size());
             Rewriter rw = graph.rewriter();
@@ -361,7 +506,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                     continue;
                 }
                 Options o = t.options;
-                QuantParams p = params(t.collector, o);
+                QuantParams p = chosen.get(t);
                 boolean signed = o.dtype() == Dtype.INT8;
                 DType code = signed ? DType.INT8 : DType.UINT8;
                 String base = t.value.name();
@@ -392,7 +537,59 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             context.diagnostics().note("AQ102", Location.UNKNOWN, "activation_quantize: " + quantized + " tensors quantized ("
                     + byMethod.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))
                     + "), " + skipped + " left float");
+            if (quantized == 0) {
+                Target first = targets.values().iterator().next();
+                quantizedNothing((skipped == 1 ? "the 1 selected tensor stays float" : "all " + skipped + " selected tensors stay float")
+                        + "; '" + first.value.name() + "': " + first.skipReason);
+            }
             return quantized > 0;
+        }
+
+        /**
+         * The scale and zero point of a calibrated tensor, refused (AQ009) when float32 cannot carry its
+         * range or when nearly all its values would quantize to 0 (one huge outlier sets the range);
+         * a tensor where most do is added to {@code dominated}.
+         */
+        private QuantParams checkedParams(Target t, List<String> dominated) throws BadDataFailure {
+            Options o = t.options;
+            RangeCollector c = t.collector;
+            String observed = "[" + number(c.min()) + ", " + number(c.max()) + "]";
+            if (c.count() == 0) return QuantParams.of(0, 0, o.dtype() == Dtype.INT8, o.symmetric());
+            double[] r = range(c, o);
+            String overflow = QuantParams.overflow(r[0], r[1], o.symmetric());
+            if (overflow != null) {
+                throw new BadDataFailure("AQ009", t.firstConsumer, "activation_quantize: tensor '" + t.value.name()
+                        + "' cannot be quantized: its calibration range " + observed + " is too wide, " + overflow
+                        + "; check the calibration data for outliers");
+            }
+            QuantParams p = QuantParams.of(r[0], r[1], o.dtype() == Dtype.INT8, o.symmetric());
+            double zeroed = c.shareBelow(p.scale() / 2.0);
+            if (zeroed >= REFUSED_ZERO_SHARE) {
+                throw new BadDataFailure("AQ009", t.firstConsumer, "activation_quantize: tensor '" + t.value.name()
+                        + "' cannot be quantized: its calibration range " + observed + " makes the int8 step " + number(p.scale())
+                        + ", which turns " + percent(zeroed) + " of its non-zero values into 0; check the calibration data for "
+                        + "outliers, or clip them with method=percentile and a low enough percentile");
+            }
+            if (zeroed >= WARNED_ZERO_SHARE) dominated.add("'" + t.value.name() + "' " + observed + " " + percent(zeroed));
+            return p;
+        }
+
+        private static String number(double v) { return String.format(Locale.ROOT, "%.4g", v); }
+
+        /** {@code 99.97%}: never rounds up to 100% unless it is. */
+        private static String percent(double share) {
+            double floor = Math.floor(share * 10000) / 100;
+            return String.format(Locale.ROOT, share == 1 ? "%.0f%%" : "%.2f%%", floor);
+        }
+
+        private void quantizedNothing(String why) {
+            context.diagnostics().warn("AQ103", modelLocation(), "activation_quantize quantized no activation: " + why);
+        }
+
+        /** The model file, for a diagnostic about the whole graph. */
+        private Location modelLocation() {
+            for (Node n : graph.nodes()) if (!n.location().file().isEmpty()) return new Location(n.location().file(), "", -1);
+            return Location.UNKNOWN;
         }
 
         private static byte[] halfBytes(float v) {
@@ -400,24 +597,21 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             return new byte[] {(byte) h, (byte) (h >> 8)};
         }
 
-        private static QuantParams params(RangeCollector c, Options o) {
-            boolean signed = o.dtype() == Dtype.INT8;
-            if (c.count() == 0) return QuantParams.of(0, 0, signed, o.symmetric());
+        /** The range [lo, hi] the method chooses from the collected statistics. */
+        private static double[] range(RangeCollector c, Options o) {
             switch (o.method()) {
-                case PERCENTILE: {
-                    double[] r = c.percentileRange(o.percentile(), o.symmetric());
-                    return QuantParams.of(r[0], r[1], signed, o.symmetric());
-                }
+                case PERCENTILE:
+                    return c.percentileRange(o.percentile(), o.symmetric());
                 case ENTROPY: {
                     // One-sided data with an asymmetric code range uses all 256 levels on its side.
                     boolean oneSided = c.min() >= 0 || c.max() <= 0;
                     double t = c.entropyThreshold(oneSided && !o.symmetric() ? 256 : 128);
                     double lo = o.symmetric() ? -t : Math.max(c.min(), -t);
                     double hi = o.symmetric() ? t : Math.min(c.max(), t);
-                    return QuantParams.of(lo, hi, signed, o.symmetric());
+                    return new double[] {lo, hi};
                 }
                 default:
-                    return QuantParams.of(c.min(), c.max(), signed, o.symmetric());
+                    return new double[] {c.min(), c.max()};
             }
         }
     }

@@ -11,6 +11,22 @@ package dev.pare.passes.quantization;
  */
 record QuantParams(float scale, int zeroPoint) {
 
+    /**
+     * Why float32 cannot carry the range [rmin, rmax] as int8/uint8 codes, or null: the width of the
+     * range (widened to 0, and made symmetric when asked) overflows float32 as the runtimes compute
+     * it, or its step (the scale) overflows or underflows to 0.
+     */
+    static String overflow(double rmin, double rmax, boolean symmetric) {
+        float lo = (float) Math.min(rmin, 0);
+        float hi = (float) Math.max(rmax, 0);
+        if (!Float.isFinite(lo) || !Float.isFinite(hi)) return "it is not finite in float32";
+        float abs = Math.max(-lo, hi);
+        float width = symmetric ? 2 * abs : hi - lo;
+        if (!Float.isFinite(width)) return "its width overflows float32";
+        if (width > 0 && !(width / 255f > 0)) return "its int8 step underflows float32";
+        return null;
+    }
+
     static QuantParams of(double rmin, double rmax, boolean signed, boolean symmetric) {
         rmin = Math.min(rmin, 0);
         rmax = Math.max(rmax, 0);

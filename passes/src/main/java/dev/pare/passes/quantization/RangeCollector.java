@@ -7,7 +7,8 @@ import java.nio.FloatBuffer;
  * maximum and, when asked, a fixed-size histogram (2048 bins, as ONNX Runtime's histogram
  * calibrators) over a range [-R, R] that doubles when a sample goes past it (each doubling merges
  * neighbouring bins exactly, so no count moves to a wrong bin). Memory is constant in the number of
- * samples. Non-finite values are ignored.
+ * samples. Non-finite values are ignored (the pass refuses or skips samples that hold them first).
+ * Non-zero values are also counted by float32 exponent, for {@link #shareBelow} with any method.
  */
 final class RangeCollector {
 
@@ -15,6 +16,8 @@ final class RangeCollector {
     private static final int HALF = BINS / 2;
 
     private final long[] histogram;
+    /** Non-zero finite values by float32 exponent field: cheap enough for every method, enough to see an outlier. */
+    private final long[] byExponent = new long[256];
     private double halfRange; // R; 0 until the first non-zero value
     private double min = Double.POSITIVE_INFINITY;
     private double max = Double.NEGATIVE_INFINITY;
@@ -50,6 +53,7 @@ final class RangeCollector {
             float v = values.get(start + i);
             if (v < lo) lo = v;
             if (v > hi) hi = v; // NaN compares false and is skipped; infinities are filtered below
+            if (v != 0) byExponent[(Float.floatToRawIntBits(v) >>> 23) & 0xFF]++; // NaN and infinities: 255, never read
         }
         if (lo == Float.POSITIVE_INFINITY) return; // empty or all NaN
         if (Float.isInfinite(lo) || Float.isInfinite(hi)) {
@@ -89,6 +93,23 @@ final class RangeCollector {
             histogram[bin < 0 ? 0 : bin >= BINS ? BINS - 1 : bin]++;
         }
         count += added;
+    }
+
+    /**
+     * The share of the non-zero values whose magnitude is below {@code bound}, counting only the
+     * values whose power-of-two bracket [2^e, 2^(e+1)) lies wholly below it (so never more than the
+     * true share, and at least the share below {@code bound / 2}); 0 when there are none. With half
+     * an int8 step as the bound, it is the share of values the quantized tensor turns into 0.
+     */
+    double shareBelow(double bound) {
+        long nonZero = 0;
+        long below = 0;
+        for (int e = 0; e < 255; e++) {
+            nonZero += byExponent[e];
+            // exponent field e (1..254) holds [2^(e-127), 2^(e-126)); 0 holds the subnormals, below 2^-126
+            if (Math.scalb(1.0, e - 126) <= bound) below += byExponent[e];
+        }
+        return nonZero == 0 ? 0 : (double) below / nonZero;
     }
 
     /** Doubles R: old bin i lies in new bin BINS/4 + i/2 (BINS/2 is even, so bins pair up exactly). */

@@ -178,7 +178,8 @@ class CompressionPassesTest {
     @Test
     void weightsWithAtMostWeightThresholdElementsStayDenseWithANote() {
         PassTester.of(new Palettize()).assertUnchanged(SMALL_CONV).assertDiagnostics(
-                "note[CW001]: palettize: weight 'w' has 8 elements, not more than weight_threshold 2048; left dense");
+                "note[CW001]: palettize: weight 'w' has 8 elements, not more than weight_threshold 2048; left dense",
+                "warning[CW007]: palettize compressed no weight: 1 weight left as it is: 1 not more than weight_threshold elements (CW001)");
         PassTester.of(new Palettize()).withOptions(new Palettize.Options(Palettize.Mode.KMEANS, 2, Palettize.Granularity.PER_TENSOR,
                 32, -1, false, 1, List.of(), 8)).assertUnchanged(SMALL_CONV);
         PassTester.of(new Palettize()).withOptions(new Palettize.Options(Palettize.Mode.KMEANS, 2, Palettize.Granularity.PER_TENSOR,
@@ -218,7 +219,8 @@ class CompressionPassesTest {
     @Test
     void skipInapplicableLeavesAMisfitDenseWithANote() {
         PassTester.of(new Palettize()).withOptions(grouped(3, true)).assertUnchanged(SMALL_CONV).assertDiagnostics(
-                "note[CW002]: palettize: weight 'w' left dense: group_size 3 does not divide the 4 channels on axis 0");
+                "note[CW002]: palettize: weight 'w' left dense: group_size 3 does not divide the 4 channels on axis 0",
+                "warning[CW007]: palettize compressed no weight: 1 weight left as it is: 1 the options do not fit (CW002)");
     }
 
     private static String matmulWith(int distinct) {
@@ -238,7 +240,8 @@ class CompressionPassesTest {
         assertEquals("palettize: weight 'w' of 'mm': unique mode allows at most 256 distinct values per LUT, found 300; no weight was compressed",
                 PassTester.of(new Palettize()).withOptions(unique(false)).assertFails(matmulWith(300)).getMessage());
         PassTester.of(new Palettize()).withOptions(unique(true)).assertUnchanged(matmulWith(300)).assertDiagnostics(
-                "note[CW002]: palettize: weight 'w' left dense: unique mode allows at most 256 distinct values per LUT, found 300");
+                "note[CW002]: palettize: weight 'w' left dense: unique mode allows at most 256 distinct values per LUT, found 300",
+                "warning[CW007]: palettize compressed no weight: 1 weight left as it is: 1 the options do not fit (CW002)");
         PassTester.of(new Palettize()).withOptions(unique(false)).run(matmulWith(200)).assertChanged(true);
     }
 
@@ -353,7 +356,8 @@ class CompressionPassesTest {
                   %z: f32[2,4] = onnx.Add(%w, %w) @add
                   return %y, %z
                 }
-                """).assertDiagnostics("note[CW004]: palettize: weight 'w' is also operand 0 of 'add' (onnx.Add); left dense");
+                """).assertDiagnostics("note[CW004]: palettize: weight 'w' is also operand 0 of 'add' (onnx.Add); left dense",
+                "warning[CW007]: palettize compressed no weight: 1 weight left as it is: 1 also used other than as a weight (CW004)");
     }
 
     @Test
@@ -361,7 +365,8 @@ class CompressionPassesTest {
         String quantized = int8.run(SMALL_CONV.replace("onnx.Conv", "onnx.Conv")).after();
         PassTester.of(new Prune()).withOptions(new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, 0.5, 0, "", -1, 0))
                 .assertUnchanged(quantized).assertDiagnostics(
-                        "note[CW003]: prune: weight 'w' is already compressed (pare.affine_dequantize); left as it is");
+                        "note[CW003]: prune: weight 'w' is already compressed (pare.affine_dequantize); left as it is",
+                        "warning[CW007]: prune compressed no weight: 1 weight left as it is: 1 already compressed (CW003)");
     }
 
     // ---- determinism -------------------------------------------------------------------------

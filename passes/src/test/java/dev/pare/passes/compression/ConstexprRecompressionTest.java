@@ -49,7 +49,8 @@ class ConstexprRecompressionTest {
                 false, 1, List.of(), 0, true);
         PassTester.of(new Palettize()).withOptions(twoValues).assertUnchanged(INT8_LINEAR).assertDiagnostics(
                 "note[CW002]: palettize: weight 'W' left int8-quantized (constexpr_affine_dequantize): "
-                        + "unique mode with nbits 1 allows 2 distinct values per LUT, found 4");
+                        + "unique mode with nbits 1 allows 2 distinct values per LUT, found 4",
+                "warning[CW007]: palettize compressed no weight: 1 weight left as it is: 1 the options do not fit (CW002)");
     }
 
     @Test

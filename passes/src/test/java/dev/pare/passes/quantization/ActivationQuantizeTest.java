@@ -3,9 +3,13 @@ package dev.pare.passes.quantization;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.pare.ir.TensorData;
+import dev.pare.spi.BadDataFailure;
 import dev.pare.spi.CalibrationData;
+import dev.pare.spi.CalibrationPolicy;
+import dev.pare.spi.ModelExecutionException;
 import dev.pare.spi.ModelExecutor;
 import dev.pare.spi.PassFailure;
+import dev.pare.testkit.PassRun;
 import dev.pare.testkit.PassTester;
 import dev.pare.testkit.TestCalibrationData;
 import java.util.List;
@@ -171,6 +175,157 @@ class ActivationQuantizeTest {
                 """;
         PassFailure f = pass(new ActivationQuantize().defaults(), TWO_SAMPLES).assertFails(ir);
         assertEquals("activation_quantize: cannot run the model on the calibration data: ReluExecutor cannot compute 't'", f.getMessage());
+    }
+
+    // ---- data that would make a wrong model
+
+    /** ReluExecutor, except that an input whose first value is 42 makes every captured value NaN (the model's doing). */
+    private static final class NanOn42Executor implements ModelExecutor {
+        private final ReluExecutor relu = new ReluExecutor();
+
+        @Override public Session open(dev.pare.ir.Graph graph, List<dev.pare.ir.Value> captured) throws ModelExecutionException {
+            Session inner = relu.open(graph, captured);
+            return new Session() {
+                @Override public Map<String, TensorData> run(Map<String, TensorData> inputs) throws ModelExecutionException {
+                    Map<String, TensorData> out = inner.run(inputs);
+                    if (inputs.get("x").bytes().order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(0) != 42f) return out;
+                    Map<String, TensorData> nan = new java.util.LinkedHashMap<>();
+                    out.forEach((k, v) -> nan.put(k, TensorData.ofFloats(v.type().shape(), Float.NaN, Float.NaN, Float.NaN, Float.NaN)));
+                    return nan;
+                }
+
+                @Override public void close() { inner.close(); }
+            };
+        }
+    }
+
+    private static final TestCalibrationData NAN_AT_R = TestCalibrationData.of("three",
+            List.of(x(-1, 0.5f, 2, 1), x(42, 1, 1, 1), x(0.1f, 3, -2, 0)));
+
+    @Test
+    void aNanTheModelComputesIsAnErrorNamingTheSampleAndTheTensor() {
+        PassFailure f = PassTester.of(new ActivationQuantize()).withService(CalibrationData.class, NAN_AT_R)
+                .withService(ModelExecutor.class, new NanOn42Executor()).assertFails(RELU_TO_MATMUL_AND_GEMM);
+        assertEquals("AQ007", f.code());
+        assertEquals(BadDataFailure.class, f.getClass());
+        assertEquals("activation_quantize: calibration sample three (sample 1) made tensor 'r' not finite: all 4 values are NaN "
+                + "or infinite (the first is element 0, NaN); --skip-nonfinite-samples leaves such samples out", f.getMessage());
+    }
+
+    @Test
+    void withTheSkipPolicyNonFiniteSamplesAreLeftOutAndCountedInOneWarning() {
+        TestCalibrationData data = TestCalibrationData.of("four",
+                List.of(x(-1, 0.5f, 2, 1), x(42, 1, 1, 1), x(Float.NaN, 9, 9, 9), x(0.1f, 3, -2, 0)));
+        PassRun run = PassTester.of(new ActivationQuantize()).withService(CalibrationData.class, data)
+                .withService(ModelExecutor.class, new NanOn42Executor())
+                .withService(CalibrationPolicy.class, new CalibrationPolicy(true)).run(RELU_TO_MATMUL_AND_GEMM);
+        // r spans [0, 3] from samples 0 and 3 only: the 42 and the 9s of the skipped samples are not in the range
+        assertContains(run.after(), "%r_scale: f32[] = const dense<f32[]: [0.011764706]>");
+        assertEquals(List.of("warning[AQ105]: activation_quantize: left out 2 of 4 calibration samples of four holding NaN or "
+                + "infinity (1 in an input, 1 at a tensor the model computed); calibrated on 2"), warnings(run));
+        assertEquals(2, run.statistic("samples_skipped_nonfinite"));
+    }
+
+    @Test
+    void aNonFiniteInputIsAnErrorBeforeTheModelRuns() {
+        PassFailure f = pass(new ActivationQuantize().defaults(), TestCalibrationData.of("two",
+                List.of(x(1, 2, 3, 4), x(1, Float.NEGATIVE_INFINITY, 3, 4)))).assertFails(RELU_TO_MATMUL_AND_GEMM);
+        assertEquals("AQ007", f.code());
+        assertEquals("activation_quantize: calibration sample two (sample 1), input 'x': element 1 of 4 is -Inf; "
+                + "--skip-nonfinite-samples leaves such samples out", f.getMessage());
+    }
+
+    /** {@code x [1, n]} read directly by a MatMul: x itself is the calibrated tensor. */
+    private static String matmulOfInput(int n) {
+        StringBuilder w = new StringBuilder();
+        for (int i = 0; i < n; i++) w.append(i == 0 ? "" : ", ").append(i % 3 - 1);
+        return "graph g(%x: f32[1," + n + "]) {\n"
+                + "  %w: f32[" + n + ",1] = const dense<f32[" + n + ",1]: [" + w + "]>\n"
+                + "  %y: f32[1,1] = onnx.MatMul(%x, %w) @mm\n"
+                + "  return %y\n}\n";
+    }
+
+    private static TestCalibrationData row(String name, int n, int small, float smallValue, float big) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 0, small, smallValue);
+        java.util.Arrays.fill(v, small, n, big);
+        return TestCalibrationData.of(name, List.of(Map.of("x", TensorData.ofFloats(new long[] {1, n}, v))));
+    }
+
+    @Test
+    void aRangeWhoseWidthOverflowsFloat32IsRefused() {
+        PassFailure f = pass(new ActivationQuantize().defaults(), TestCalibrationData.of("huge",
+                List.of(x(-3e38f, 1, 2, 3e38f)))).assertFails(matmulOfInput(4));
+        assertEquals("AQ009", f.code());
+        assertEquals("activation_quantize: tensor 'x' cannot be quantized: its calibration range [-3.000e+38, 3.000e+38] is too "
+                + "wide, its width overflows float32; check the calibration data for outliers", f.getMessage());
+        assertEquals("its width overflows float32", QuantParams.overflow(-3e38, 3e38, false));
+        assertEquals("its width overflows float32", QuantParams.overflow(0, 2e38, true));
+        assertEquals(null, QuantParams.overflow(0, 3e38, false));
+        assertEquals(null, QuantParams.overflow(-1, 1, true));
+    }
+
+    @Test
+    void anOutlierThatTurnsNearlyEveryValueIntoZeroIsRefused() {
+        // 999 values of 0.01 and one of 1000: the int8 step 3.9 rounds all the 0.01s to code 0
+        PassFailure f = pass(new ActivationQuantize().defaults(), row("outlier", 1000, 999, 0.01f, 1000f))
+                .assertFails(matmulOfInput(1000));
+        assertEquals("AQ009", f.code());
+        assertEquals("activation_quantize: tensor 'x' cannot be quantized: its calibration range [0.01000, 1000] makes the int8 "
+                + "step 3.922, which turns 99.90% of its non-zero values into 0; check the calibration data for outliers, or clip them "
+                + "with method=percentile and a low enough percentile", f.getMessage());
+        // percentile 99 clips the outlier (1 value in 1000), as the message says
+        ActivationQuantize.Options d = new ActivationQuantize().defaults();
+        ActivationQuantize.Options percentile = new ActivationQuantize.Options(d.dtype(), d.symmetric(),
+                ActivationQuantize.Method.PERCENTILE, 99.0, 0, d.opTypes());
+        assertEquals(List.of(), warnings(pass(percentile, row("outlier", 1000, 999, 0.01f, 1000f)).run(matmulOfInput(1000))));
+    }
+
+    @Test
+    void aRangeWhereMostValuesBecomeZeroIsAWarning() {
+        // 95 of 100 values round to 0: quantized, with one warning naming the tensor
+        PassRun run = pass(new ActivationQuantize().defaults(), row("spiky", 100, 95, 0.01f, 100f)).run(matmulOfInput(100));
+        assertEquals(List.of("warning[AQ104]: activation_quantize: 1 tensor has a range set by outliers, so most of their values "
+                + "quantize to 0: 'x' [0.01000, 100.0] 95.00%; method=percentile clips outliers"), warnings(run));
+        assertEquals(1, run.statistic("tensors_quantized"));
+    }
+
+    @Test
+    void quantizingNoActivationIsAWarningThatSaysWhy() {
+        String fp16 = """
+                graph g(%x: f16[1,4]) {
+                  %w: f16[4,2] = const dense<f16[4,2]: [0.5, -1, 2, 0.25, -0.5, 1, 3, -2]>
+                  %y: f16[1,2] = onnx.MatMul(%x, %w) @mm
+                  return %y
+                }
+                """;
+        PassRun run = pass(new ActivationQuantize().defaults(), TWO_SAMPLES).assertUnchanged(fp16);
+        assertEquals(List.of("warning[AQ103]: activation_quantize quantized no activation: the 1 selected op reads only f16 "
+                + "activations; activation_quantize quantizes float32 activations (and fp16 ones in Core ML programs)"), warnings(run));
+        PassRun none = pass(new ActivationQuantize().defaults(), TWO_SAMPLES).assertUnchanged("""
+                graph g(%x: f32[1,4]) {
+                  %r: f32[1,4] = onnx.Relu(%x) @relu
+                  return %r
+                }
+                """);
+        assertEquals(List.of("warning[AQ103]: activation_quantize quantized no activation: no op in its scope is one of op_types "
+                + "(Conv, ConvTranspose, MatMul, Gemm, AveragePool, MaxPool, GlobalAveragePool, Add)"), warnings(none));
+    }
+
+    @Test
+    void whenEveryCalibratedTensorStaysFloatTheWarningSaysWhy() {
+        java.nio.ByteBuffer f64 = java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (double v : new double[] {1, 2, 3, 4}) f64.putDouble(v);
+        TestCalibrationData doubles = TestCalibrationData.of("doubles", List.of(Map.of("x",
+                TensorData.of(dev.pare.ir.TensorType.of(dev.pare.ir.DType.FLOAT64, 1, 4), f64.array()))));
+        PassRun run = pass(new ActivationQuantize().defaults(), doubles).assertUnchanged(matmulOfInput(4));
+        assertEquals(List.of("warning[AQ103]: activation_quantize quantized no activation: the 1 selected tensor stays float; "
+                + "'x': it is f64, not f32"), warnings(run));
+    }
+
+    private static List<String> warnings(PassRun run) {
+        return run.diagnostics().stream().filter(d -> d.severity() == dev.pare.spi.Severity.WARNING)
+                .map(d -> d.severity().name().toLowerCase(java.util.Locale.ROOT) + "[" + d.code() + "]: " + d.message()).toList();
     }
 
     private static void assertContains(String text, String line) {

@@ -33,6 +33,19 @@ class RangeCollectorTest {
     }
 
     @Test
+    void shareBelowCountsTheNonZeroValuesUnderABound() {
+        RangeCollector c = new RangeCollector(false);
+        c.add(of(0f, 0f, 0.01f, -0.01f, 0.02f, 50f, -100f));
+        // of the 5 non-zero values, 3 lie below 1 (exact zeros are not counted)
+        assertEquals(0.6, c.shareBelow(1.0), 1e-12);
+        assertEquals(0.0, c.shareBelow(0.001), 1e-12);
+        // 0.02 lies in [2^-6, 2^-5): counted from a bound of 2^-5 on, never before it is below the bound
+        assertEquals(0.4, c.shareBelow(0.03), 1e-12);
+        assertEquals(0.6, c.shareBelow(0.03125), 1e-12);
+        assertEquals(0.0, new RangeCollector(false).shareBelow(1.0));
+    }
+
+    @Test
     void percentileClipsARareOutlier() {
         SplittableRandom r = new SplittableRandom(1);
         float[] v = new float[10_000];
