@@ -163,7 +163,7 @@ final class CompileCommand implements Callable<Integer> {
         }
         properties.put(CoreMlExporter.PARE_VERSION_PROPERTY, VersionProvider.version());
         properties.put(CoreMlExporter.PARE_PIPELINE_PROPERTY, pipelineText(pipelines));
-        PipelineHook hook = new PipelineHook(passManager, pipelines, err, verbose);
+        PipelineHook hook = new PipelineHook(passManager, pipelines, err, verbose, model);
         CompileResult r;
         try {
             r = new Compilation(main.formats(), hook).run(new CompileRequest(model, output, force, properties, shapes, enumerated));
