@@ -171,7 +171,9 @@ final class CompileCommand implements Callable<Integer> {
             PassManagerException failure = PipelineHook.failure(e);
             if (failure != null) {
                 noteReproducerPlugins();
-                throw new CliException(ExitCodes.COMPILE_FAILED, List.of(failure.getMessage()), e);
+                // A plugin that breaks its contract (Rnnn) is a setup problem, like discovery errors.
+                int code = failure.code().startsWith("R") ? ExitCodes.USAGE : ExitCodes.COMPILE_FAILED;
+                throw new CliException(code, List.of(failure.getMessage()), e);
             }
             throw new CliException(exitCode(e.kind()), e.getMessage(), e);
         }

@@ -21,6 +21,11 @@ public final class MessageText {
         return escape(text, Integer.MAX_VALUE, false);
     }
 
+    /** As {@link #oneLine}, but tabs stay (a source line shown above a caret line keeps its alignment). */
+    public static String oneLineKeepingTabs(String text) {
+        return escape(text, Integer.MAX_VALUE, true);
+    }
+
     /** {@code text} escaped onto one line and cut to {@link #MAX_LENGTH} characters. */
     public static String forDisplay(String text) {
         return escape(text, MAX_LENGTH, false);

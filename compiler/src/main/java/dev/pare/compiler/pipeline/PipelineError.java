@@ -15,14 +15,15 @@ public record PipelineError(PipelineErrorCode code, SourceSpan span, String mess
     /**
      * {@code file:line:col: error[P002]: message}, then the source line and a caret line under the
      * column (tildes continue under the rest of the marked text). Text from the pipeline is escaped
-     * and cut ({@link MessageText}); the caret counts the escaped width of what precedes it.
+     * ({@link MessageText}; the printer cuts long lines); the caret counts the escaped width of what
+     * precedes it.
      */
     public String render() {
         StringBuilder sb = new StringBuilder();
-        sb.append(MessageText.forDisplay(span.toString())).append(": error[").append(code.code()).append("]: ")
-          .append(MessageText.forDisplay(message));
+        sb.append(MessageText.oneLine(span.toString())).append(": error[").append(code.code()).append("]: ")
+          .append(MessageText.oneLine(message));
         if (span.hasPosition() && !sourceLine.isEmpty()) {
-            String shown = MessageText.lines(sourceLine);
+            String shown = MessageText.oneLineKeepingTabs(sourceLine);
             sb.append('\n').append("    ").append(shown).append('\n').append("    ");
             int col = Math.min(span.column(), sourceLine.length() + 1);
             int width = 0;
