@@ -7,6 +7,7 @@ import dev.pare.compiler.driver.CompileResult;
 import dev.pare.compiler.driver.InputShapeOverrides;
 import dev.pare.compiler.coreml.CoreMlExporter;
 import dev.pare.compiler.coreml.CoreMlTarget;
+import dev.pare.spi.MessageText;
 import dev.pare.spi.ModelFormatException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -270,7 +271,8 @@ final class CompileCommand implements Callable<Integer> {
                     + plugins.pluginPath.toAbsolutePath().normalize() + "\n", StandardCharsets.UTF_8,
                     java.nio.file.StandardOpenOption.APPEND);
         } catch (java.io.IOException e) {
-            spec.commandLine().getErr().println("pare: warning: cannot add the plugin path to " + readme + ": " + e.getMessage());
+            spec.commandLine().getErr().println("pare: warning: "
+                    + MessageText.forDisplay("cannot add the plugin path to " + readme + ": " + e.getMessage()));
         }
     }
 
