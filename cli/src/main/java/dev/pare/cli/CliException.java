@@ -1,5 +1,6 @@
 package dev.pare.cli;
 
+import dev.pare.spi.MessageText;
 import java.util.List;
 
 /**
@@ -38,12 +39,13 @@ final class CliException extends RuntimeException {
 
     int exitCode() { return exitCode; }
 
-    /** The lines for stderr. */
+    /** The lines for stderr, escaped and cut ({@link MessageText}). */
     String render() {
+        String message = String.valueOf(getMessage());
         return switch (style) {
-            case PLAIN -> "pare: error: " + getMessage();
-            case CODED -> "pare: " + getMessage().replace("\n", "\npare: ");
-            case RENDERED -> getMessage();
+            case PLAIN -> "pare: error: " + MessageText.forDisplay(message);
+            case CODED -> "pare: " + MessageText.lines(message).replace("\n", "\npare: ");
+            case RENDERED -> MessageText.lines(message);
         };
     }
 }

@@ -9,6 +9,7 @@ import dev.pare.compiler.coreml.CoreMlExporter;
 import dev.pare.compiler.coreml.CoreMlTarget;
 import dev.pare.spi.BadDataFailure;
 import dev.pare.spi.CalibrationPolicy;
+import dev.pare.spi.MessageText;
 import dev.pare.spi.ModelFormatException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -171,7 +172,7 @@ final class CompileCommand implements Callable<Integer> {
         }
         properties.put(CoreMlExporter.PARE_VERSION_PROPERTY, VersionProvider.version());
         properties.put(CoreMlExporter.PARE_PIPELINE_PROPERTY, pipelineText(pipelines));
-        PipelineHook hook = new PipelineHook(passManager, pipelines, err, verbose);
+        PipelineHook hook = new PipelineHook(passManager, pipelines, err, verbose, model);
         CompileResult r;
         try {
             r = new Compilation(main.formats(), hook).run(new CompileRequest(model, output, force, properties, shapes, enumerated));
@@ -179,8 +180,10 @@ final class CompileCommand implements Callable<Integer> {
             PassManagerException failure = PipelineHook.failure(e);
             if (failure != null) {
                 noteReproducerPlugins();
-                // unusable calibration data is bad input, as --data is for pare compare
-                int code = failure.getCause() instanceof BadDataFailure ? ExitCodes.BAD_INPUT : ExitCodes.COMPILE_FAILED;
+                // unusable calibration data is bad input, as --data is for pare compare; a plugin that
+                // breaks its contract (Rnnn) is a setup problem, like discovery errors
+                int code = failure.getCause() instanceof BadDataFailure ? ExitCodes.BAD_INPUT
+                        : failure.code().startsWith("R") ? ExitCodes.USAGE : ExitCodes.COMPILE_FAILED;
                 throw new CliException(code, List.of(failure.getMessage()), e);
             }
             throw new CliException(exitCode(e.kind()), e.getMessage(), e);
@@ -278,7 +281,8 @@ final class CompileCommand implements Callable<Integer> {
                     + plugins.pluginPath.toAbsolutePath().normalize() + "\n", StandardCharsets.UTF_8,
                     java.nio.file.StandardOpenOption.APPEND);
         } catch (java.io.IOException e) {
-            spec.commandLine().getErr().println("pare: warning: cannot add the plugin path to " + readme + ": " + e.getMessage());
+            spec.commandLine().getErr().println("pare: warning: "
+                    + MessageText.forDisplay("cannot add the plugin path to " + readme + ": " + e.getMessage()));
         }
     }
 

@@ -13,6 +13,7 @@ import dev.pare.compiler.registry.RegistryException;
 import dev.pare.spi.CalibrationPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -47,6 +48,7 @@ final class CompilerSession {
                 throw new CliException(ExitCodes.USAGE, "--pipeline-path " + dir + ": not a directory");
             }
         }
+        checkPluginPath(options);
         CompilerConfig config = new CompilerConfig(Optional.ofNullable(options.pluginPath), options.pipelinePath,
                 Runtime.getRuntime().availableProcessors());
         if (calibrationData != null) config = config.withCalibrationData(calibrationData, calibrationSpec);
@@ -59,6 +61,25 @@ final class CompilerSession {
         }
     }
 
+    /**
+     * A plugin path that loads nothing (a plain file, a folder without jars) is a warning, since
+     * the passes the user expects will then be "unknown"; a broken jar is an error naming it.
+     */
+    private static void checkPluginPath(PluginOptions options) {
+        Path path = options.pluginPath;
+        if (path == null || !Files.exists(path)) return;  // discovery reports R004
+        List<Path> jars;
+        try {
+            jars = PassRegistry.pluginJars(path);
+        } catch (RegistryException e) {
+            throw new CliException(ExitCodes.USAGE, e.problems(), e);
+        }
+        if (!jars.isEmpty()) return;
+        options.warn(Files.isDirectory(path)
+                ? "--plugin-path " + path + ": no .jar file in this directory; no plugins loaded"
+                : "--plugin-path " + path + ": neither a directory nor a jar; no plugins loaded");
+    }
+
     PassRegistry registry() { return registry; }
 
     PipelineCompiler pipelines() { return injector.getInstance(PipelineCompiler.class); }
@@ -67,6 +88,9 @@ final class CompilerSession {
 
     /** {@code NAME}, inline steps or {@code @FILE}, as {@code --pipeline} takes them. */
     PipelineSpec pipeline(String argument) {
+        if (argument.startsWith("@") && argument.length() > 1 && Files.isDirectory(Path.of(argument.substring(1)))) {
+            throw new CliException(ExitCodes.USAGE, "pipeline file '" + argument.substring(1) + "' is a directory");
+        }
         try {
             return pipelines().parseArgument(argument);
         } catch (PipelineException e) {

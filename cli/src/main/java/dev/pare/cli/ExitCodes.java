@@ -6,7 +6,7 @@ public final class ExitCodes {
     private ExitCodes() {}
 
     public static final int OK = 0;
-    /** A pass failed, the compiled model does not verify, or an internal error. */
+    /** A pass failed, or the compiled model does not verify. */
     public static final int COMPILE_FAILED = 1;
     /** Bad command line: unknown flag, missing argument, output equal to input, output exists without --force. */
     public static final int USAGE = 2;
@@ -14,4 +14,6 @@ public final class ExitCodes {
     public static final int BAD_INPUT = 3;
     /** The output could not be written. */
     public static final int OUTPUT_FAILED = 4;
+    /** An internal error: an unexpected exception or JVM error (EX_SOFTWARE of sysexits.h). */
+    public static final int INTERNAL = 70;
 }

@@ -8,6 +8,7 @@ import dev.pare.compiler.inspect.ReportJson;
 import dev.pare.compiler.inspect.ReportText;
 import dev.pare.ir.Model;
 import dev.pare.ir.Problem;
+import dev.pare.spi.MessageText;
 import dev.pare.ir.Verifier;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -49,8 +50,8 @@ final class InspectCommand implements Callable<Integer> {
         List<Problem> problems = Verifier.verify(m.graph());
         if (!problems.isEmpty()) {
             PrintWriter err = spec.commandLine().getErr();
-            err.println("pare: warning: " + model + ": " + problems.size() + " verifier problem"
-                    + (problems.size() == 1 ? "" : "s") + "; first: " + problems.get(0));
+            err.println("pare: warning: " + MessageText.forDisplay(model + ": " + problems.size() + " verifier problem"
+                    + (problems.size() == 1 ? "" : "s") + "; first: " + problems.get(0)));
             err.flush();
         }
         ModelReport report = ModelInspector.inspect(m);

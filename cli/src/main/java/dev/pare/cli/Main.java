@@ -1,6 +1,7 @@
 package dev.pare.cli;
 
 import dev.pare.compiler.io.ModelFormats;
+import dev.pare.spi.MessageText;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,10 @@ public final class Main implements Callable<Integer> {
     private static final String[] EXIT_CODES_FOOTER = {
         "  0  ok", "  1  compilation or pass failure", "  2  usage error (bad flags or arguments)",
         "  3  bad input model (missing, unreadable or invalid)", "  4  I/O error writing the output",
-        "", "Set PARE_DEBUG=1 or pass --verbose to see stack traces."};
+        " 70  internal error (a bug in Pare or a plugin; please report it)",
+        "", "Pass --stacktrace (or --verbose, or set PARE_DEBUG=1) to see stack traces."};
+
+    static final String STACKTRACE = "--stacktrace";
 
     private final ModelFormats formats;
     private final Map<String, String> env;
@@ -28,6 +32,10 @@ public final class Main implements Callable<Integer> {
 
     @CommandLine.Option(names = "--verbose", description = "Print stack traces of errors (also an option of every command).")
     boolean verbose;
+
+    @CommandLine.Option(names = STACKTRACE, scope = CommandLine.ScopeType.INHERIT,
+            description = "Print the stack trace of an error (an option of every command).")
+    boolean stacktrace;
 
     /** The real command: formats found on the class path, the process environment. */
     public Main() { this(ModelFormats.discover(), System.getenv()); }
@@ -39,7 +47,13 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new Main().commandLine().execute(args));
+        int code;
+        try {
+            code = new Main().commandLine().execute(args);
+        } catch (Throwable t) { // picocli rethrows nothing it handles; this is the very last guard
+            code = InternalFailure.report(t, System.err, "1".equals(System.getenv("PARE_DEBUG")));
+        }
+        System.exit(code);
     }
 
     ModelFormats formats() { return formats; }
@@ -50,8 +64,10 @@ public final class Main implements Callable<Integer> {
         // --pipeline @FILE is ours: picocli must not expand @FILE into arguments
         cl.setExpandAtFiles(false);
         footer(cl);
-        cl.setParameterExceptionHandler(this::usageError);
+        cl.setParameterExceptionHandler(this::usageErrorGuarded);
         cl.setExecutionExceptionHandler(this::executionError);
+        // Errors (OutOfMemoryError, StackOverflowError) pass picocli's handlers: catch them here.
+        cl.setExecutionStrategy(this::executeGuarded);
         return cl;
     }
 
@@ -69,6 +85,28 @@ public final class Main implements Callable<Integer> {
         return ExitCodes.USAGE;
     }
 
+    /** Runs the command; whatever escapes it becomes one line and an exit code, never a raw trace. */
+    private int executeGuarded(CommandLine.ParseResult parsed) {
+        try {
+            return new CommandLine.RunLast().execute(parsed);
+        } catch (CommandLine.ParameterException e) {
+            throw e;  // the parameter handler reports it
+        } catch (CommandLine.ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            return failed(cause, e.getCommandLine(), parsed);
+        } catch (Throwable t) {
+            return failed(t, spec.commandLine(), parsed);
+        }
+    }
+
+    private int usageErrorGuarded(CommandLine.ParameterException e, String[] args) {
+        try {
+            return usageError(e, args);
+        } catch (Throwable t) {
+            return InternalFailure.report(t, e.getCommandLine().getErr(), debug(e.getCommandLine().getParseResult()));
+        }
+    }
+
     private int usageError(CommandLine.ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
         PrintWriter err = cmd.getErr();
@@ -80,32 +118,44 @@ public final class Main implements Callable<Integer> {
             String first = unmatched.get(0);
             message = (first.startsWith("-") ? "Unknown option: '" : "Unexpected argument: '") + first + "'";
         }
-        err.println("pare: error: " + message + " (see '" + help + " --help')");
+        err.println("pare: error: " + MessageText.forDisplay(message) + " (see '" + help + " --help')");
         if (debug(cmd.getParseResult())) e.printStackTrace(err);
         err.flush();
         return ExitCodes.USAGE;
     }
 
     private int executionError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
-        PrintWriter err = cmd.getErr();
-        int code;
-        if (e instanceof CliException c) {
-            err.println(c.render());
-            code = c.exitCode();
-        } else {
-            err.println("pare: error: internal error: " + e);
-            code = ExitCodes.COMPILE_FAILED;
-        }
-        if (debug(parsed)) e.printStackTrace(err);
-        err.flush();
-        return code;
+        return failed(e, cmd, parsed);
     }
 
-    /** Stack traces on request: {@code --verbose} anywhere on the command line, or {@code PARE_DEBUG=1}. */
+    /** A known error ({@link CliException}) with its own exit code, or an internal error (70). */
+    private int failed(Throwable t, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        boolean debug;
+        try {
+            debug = debug(parsed);
+        } catch (Throwable ignored) {
+            debug = false;
+        }
+        if (!(t instanceof CliException c)) return InternalFailure.report(t, err, debug);
+        try {
+            err.println(c.render());
+            if (debug) c.printStackTrace(err);
+            err.flush();
+            return c.exitCode();
+        } catch (Throwable inRendering) {
+            return InternalFailure.report(inRendering, err, debug);
+        }
+    }
+
+    /**
+     * Stack traces on request: {@code --stacktrace} or {@code --verbose} anywhere on the command
+     * line, or {@code PARE_DEBUG=1}.
+     */
     private boolean debug(CommandLine.ParseResult parsed) {
         if ("1".equals(env.get("PARE_DEBUG"))) return true;
         for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
-            if (p.hasMatchedOption("--verbose")) return true;
+            if (p.hasMatchedOption("--verbose") || p.hasMatchedOption(STACKTRACE)) return true;
         }
         return false;
     }

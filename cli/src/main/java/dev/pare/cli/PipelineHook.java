@@ -7,8 +7,11 @@ import dev.pare.compiler.passmanager.PassManagerException;
 import dev.pare.compiler.passmanager.RunReport;
 import dev.pare.compiler.pipeline.PipelineSpec;
 import dev.pare.ir.Model;
+import dev.pare.ir.Location;
 import dev.pare.spi.Diagnostic;
+import dev.pare.spi.MessageText;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 
 /**
  * The pass manager in the compilation's {@link CompileHook} seam: runs the pipeline over the
@@ -22,17 +25,21 @@ final class PipelineHook implements CompileHook {
     private final java.util.List<PipelineSpec> pipelines;
     private final PrintWriter err;
     private final boolean verbose;
+    private final Location modelLocation;
 
-    PipelineHook(PassManager passManager, PipelineSpec pipeline, PrintWriter err, boolean verbose) {
-        this(passManager, java.util.List.of(pipeline), err, verbose);
-    }
-
-    /** Runs {@code pipelines} one after the other (the user's, then e.g. the ONNX to MIL conversion). */
-    PipelineHook(PassManager passManager, java.util.List<PipelineSpec> pipelines, PrintWriter err, boolean verbose) {
+    /**
+     * Runs {@code pipelines} one after the other (the user's, then e.g. the ONNX to MIL conversion).
+     * Diagnostics without a location (about the whole model, or on a node that has none) are
+     * reported at {@code modelFile}.
+     */
+    PipelineHook(PassManager passManager, java.util.List<PipelineSpec> pipelines, PrintWriter err, boolean verbose,
+                 Path modelFile) {
         this.passManager = passManager;
         this.pipelines = java.util.List.copyOf(pipelines);
         this.err = err;
         this.verbose = verbose;
+        Path name = modelFile == null ? null : modelFile.getFileName();
+        this.modelLocation = new Location(name == null ? "" : name.toString(), "", -1);
     }
 
     @Override public Model apply(Model model) {
@@ -55,14 +62,14 @@ final class PipelineHook implements CompileHook {
             if (d.severity() == dev.pare.spi.Severity.NOTE && !verbose) {
                 notesByCode.merge(d.code(), 1, Integer::sum);
             } else {
-                err.println("pare: " + d);
+                err.println("pare: " + (d.hasLocation() ? d : d.at(modelLocation)));
             }
         }
         if (!notesByCode.isEmpty()) {
             StringBuilder sb = new StringBuilder("pare: ");
             int total = notesByCode.values().stream().mapToInt(Integer::intValue).sum();
             sb.append(total).append(total == 1 ? " note (" : " notes (");
-            notesByCode.forEach((code, n) -> sb.append(code).append(" x").append(n).append(", "));
+            notesByCode.forEach((code, n) -> sb.append(MessageText.forDisplay(code)).append(" x").append(n).append(", "));
             sb.setLength(sb.length() - 2);
             sb.append("); --verbose lists them");
             err.println(sb);

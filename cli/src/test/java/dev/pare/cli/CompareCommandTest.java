@@ -38,7 +38,7 @@ class CompareCommandTest {
     void help() {
         CliRun r = pare("compare", "--help");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().startsWith("Usage: pare compare [-hV] [--json] [--verbose] [--data=PATH] [--data-spec=SPEC]\n"), r.out());
+        assertTrue(r.out().startsWith("Usage: pare compare [-hV] [--json] [--stacktrace] [--verbose] [--data=PATH]\n"), r.out());
         assertTrue(r.out().contains("\n      --data-spec=SPEC   How to read --data that does not describe itself: the\n"), r.out());
         assertTrue(r.out().contains("\n      --labels=FILE      Class labels, one per data sample in order: text (one\n"), r.out());
         assertTrue(r.out().contains("\n  3  bad input model (missing, unreadable or invalid)\n"), r.out());

@@ -99,7 +99,7 @@ class MainTest {
     void helpOnEveryCommand() {
         CliRun top = run("--help");
         assertEquals(0, top.exitCode());
-        assertTrue(top.out().startsWith("Usage: pare [-hV] [--verbose] [COMMAND]\n"), top.out());
+        assertTrue(top.out().startsWith("Usage: pare [-hV] [--stacktrace] [--verbose] [COMMAND]\n"), top.out());
         assertTrue(top.out().contains("\n  compile    Reads MODEL, compiles it and writes the result to OUT.\n"), top.out());
         assertTrue(top.out().endsWith("""
                 Exit codes:
@@ -108,8 +108,9 @@ class MainTest {
                   2  usage error (bad flags or arguments)
                   3  bad input model (missing, unreadable or invalid)
                   4  I/O error writing the output
+                 70  internal error (a bug in Pare or a plugin; please report it)
 
-                Set PARE_DEBUG=1 or pass --verbose to see stack traces.
+                Pass --stacktrace (or --verbose, or set PARE_DEBUG=1) to see stack traces.
                 """), top.out());
 
         CliRun compile = run("compile", "--help");
@@ -120,7 +121,7 @@ class MainTest {
 
         CliRun inspect = run("inspect", "-h");
         assertEquals(0, inspect.exitCode());
-        assertTrue(inspect.out().startsWith("Usage: pare inspect [-hV] [--json] [--verbose] MODEL\n"), inspect.out());
+        assertTrue(inspect.out().startsWith("Usage: pare inspect [-hV] [--json] [--stacktrace] [--verbose] MODEL\n"), inspect.out());
         assertTrue(inspect.out().contains("\n  3  bad input model (missing, unreadable or invalid)\n"), inspect.out());
     }
 
@@ -153,7 +154,7 @@ class MainTest {
         CliRun r = run();
         assertEquals(2, r.exitCode());
         assertEquals("", r.out());
-        assertTrue(r.err().startsWith("pare: error: missing command (compile, inspect, compare, passes, pipelines)\nUsage: pare [-hV] [--verbose] [COMMAND]\n"), r.err());
+        assertTrue(r.err().startsWith("pare: error: missing command (compile, inspect, compare, passes, pipelines)\nUsage: pare [-hV] [--stacktrace] [--verbose] [COMMAND]\n"), r.err());
     }
 
     @Test

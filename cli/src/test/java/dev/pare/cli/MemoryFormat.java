@@ -19,6 +19,10 @@ final class MemoryFormat implements ModelFormat {
 
     private final Map<Path, Model> models = new HashMap<>();
     String failWritesWith;
+    /** Thrown by {@link #read} instead of reading (a RuntimeException or an Error), when set. */
+    Throwable readThrows;
+    /** {@link #read} returns null (a broken format plugin), when set. */
+    boolean readReturnsNull;
 
     @Override public String name() { return "mem"; }
 
@@ -32,6 +36,9 @@ final class MemoryFormat implements ModelFormat {
     Model get(Path file) { return models.get(file.toAbsolutePath().normalize()); }
 
     @Override public Model read(Path file) throws ModelFormatException {
+        if (readThrows instanceof RuntimeException e) throw e;
+        if (readThrows instanceof Error e) throw e;
+        if (readReturnsNull) return null;
         Model m = get(file);
         if (m == null) throw new ModelFormatException(file, "not a model this test wrote");
         return m;

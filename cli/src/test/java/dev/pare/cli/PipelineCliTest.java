@@ -146,7 +146,7 @@ class PipelineCliTest {
     void passWarningsGoToStderr() {
         CliRun r = compile("--pipeline", "warn_once", "--plugin-path", plugins.toString());
         assertEquals(0, r.exitCode(), r.err());
-        assertEquals("pare: warning[T002] <unknown>: first node is mm\n", r.err());
+        assertEquals("pare: warning[T002] in.mem: first node is mm\n", r.err());
         assertTrue(r.out().startsWith("compiled "), r.out());
     }
 

@@ -24,4 +24,17 @@ public interface ModelFormat {
      * place, so a failure leaves no partial output.
      */
     void write(Model model, Path target) throws ModelFormatException;
+
+    /**
+     * Every file or folder that {@link #write} to {@code target} may create or replace, {@code target}
+     * first (a folder stands for everything in it). The compiler checks them against the input's
+     * files and against existing files before any pass runs. Default: {@code target} alone.
+     */
+    default List<Path> outputFiles(Path target) { return List.of(target); }
+
+    /**
+     * Every file or folder the model {@link #read} from {@code file} reads its data from, {@code file}
+     * first: e.g. external weight files next to it. Default: {@code file} alone.
+     */
+    default List<Path> inputFiles(Path file, Model model) { return List.of(file); }
 }

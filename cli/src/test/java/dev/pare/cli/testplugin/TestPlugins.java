@@ -19,13 +19,21 @@ public final class TestPlugins {
 
     /** {@code dir/test-passes.jar}; returns {@code dir}. */
     public static Path writeJar(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        try (OutputStream file = Files.newOutputStream(dir.resolve("test-passes.jar"));
+        writeJar(dir.resolve("test-passes.jar"), FailOnOp.class, WarnOnce.class);
+        return dir;
+    }
+
+    /** A jar at {@code jarFile} whose services file lists {@code providers}; returns the jar. */
+    public static Path writeJar(Path jarFile, Class<?>... providers) throws IOException {
+        Files.createDirectories(jarFile.toAbsolutePath().getParent());
+        StringBuilder services = new StringBuilder();
+        for (Class<?> p : providers) services.append(p.getName()).append('\n');
+        try (OutputStream file = Files.newOutputStream(jarFile);
              JarOutputStream jar = new JarOutputStream(file)) {
             jar.putNextEntry(new JarEntry("META-INF/services/dev.pare.spi.PassProvider"));
-            jar.write((FailOnOp.class.getName() + "\n" + WarnOnce.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
+            jar.write(services.toString().getBytes(StandardCharsets.UTF_8));
             jar.closeEntry();
         }
-        return dir;
+        return jarFile;
     }
 }

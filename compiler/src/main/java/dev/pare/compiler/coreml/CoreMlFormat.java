@@ -24,6 +24,11 @@ public final class CoreMlFormat implements ModelFormat {
         return CoreMlImporter.importModel(pkg);
     }
 
+    /** A package stands for everything in it; a lone {@code .mlmodel} also reads its {@code weights/} blob file. */
+    @Override public List<Path> inputFiles(Path file, Model model) {
+        return dev.pare.compiler.io.ModelFiles.withWeightFiles(file, model);
+    }
+
     /** Writes a mil-dialect model ({@link CoreMlExporter}); the target comes from {@code coreml.target}. */
     @Override public void write(Model model, Path target) throws ModelFormatException {
         CoreMlExporter.write(model, target);

@@ -43,13 +43,19 @@ public final class Compilation {
         Path in = request.input();
         Path out = request.output();
         checkInput(in);
-        ModelFormat writer = checkOutput(request);
+        ModelFormat writer = outputFormat(request);
+        OutputPlan plan = OutputPlan.of(writer, out);
+        // Cheap checks first; the input's other files (external data) are known once it is read.
+        plan.checkInputs(in, List.of(in));
+        plan.checkFolder();
         boolean coreMl = writer.name().equals(CoreMlKeys.FORMAT);
         if (!request.enumeratedShapes().isEmpty() && !coreMl) {
             throw bad(CompilationException.Kind.BAD_REQUEST, out, "--input-shape " + request.enumeratedShapes().keySet().iterator().next()
                     + ": enumerated shapes are a Core ML feature; for " + writer.name().toUpperCase(java.util.Locale.ROOT) + " give one shape");
         }
         Model model = read(in);
+        plan.checkInputs(in, inputFiles(in, model));
+        plan.checkExisting(request.overwrite());
         List<Problem> inputProblems = Verifier.verify(model.graph());
         if (!inputProblems.isEmpty()) {
             throw new CompilationException(CompilationException.Kind.BAD_INPUT,
@@ -88,38 +94,27 @@ public final class Compilation {
         if (!Files.isReadable(in)) throw bad(CompilationException.Kind.BAD_INPUT, in, "not readable");
     }
 
-    private ModelFormat checkOutput(CompileRequest r) throws CompilationException {
+    /** The output's format, by extension; the output is refused if it is the input by name. */
+    private ModelFormat outputFormat(CompileRequest r) throws CompilationException {
         Path out = r.output();
-        // Lexically equal paths, or two names of one file (links): never write over the input.
         if (r.input().toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw bad(CompilationException.Kind.BAD_REQUEST, out, "output would overwrite the input model");
         }
-        if (Files.exists(out)) {
-            try {
-                if (Files.isSameFile(r.input(), out)) {
-                    throw bad(CompilationException.Kind.BAD_REQUEST, out, "output would overwrite the input model");
-                }
-            } catch (IOException e) {
-                throw bad(CompilationException.Kind.OUTPUT_FAILED, out, "cannot compare with the input: " + e.getMessage());
-            }
-            if (Files.isDirectory(out) && !isPackage(out)) {
-                throw bad(CompilationException.Kind.BAD_REQUEST, out, "is a directory; give a model file name");
-            }
-            if (!r.overwrite()) {
-                throw bad(CompilationException.Kind.BAD_REQUEST, out, "already exists (use --force to replace it)");
-            }
-        }
-        ModelFormat writer;
         try {
-            writer = formats.forPath(out);
+            return formats.forPath(out);
         } catch (ModelFormatException e) {
             throw new CompilationException(CompilationException.Kind.BAD_REQUEST, e.getMessage(), e);
         }
-        Path parent = out.toAbsolutePath().getParent();
-        if (parent != null && !Files.isDirectory(parent)) {
-            throw bad(CompilationException.Kind.OUTPUT_FAILED, out, "directory " + parent + " does not exist");
+    }
+
+    /** The files the input model reads (itself, its external data); just the file if its format cannot say. */
+    private List<Path> inputFiles(Path in, Model model) {
+        try {
+            List<Path> files = formats.forPath(in).inputFiles(in, model);
+            return files.isEmpty() ? List.of(in) : files;
+        } catch (ModelFormatException e) {
+            return List.of(in);
         }
-        return writer;
     }
 
     private Model read(Path in) throws CompilationException {

@@ -1,5 +1,6 @@
 package dev.pare.compiler.onnx;
 
+import dev.pare.compiler.io.ModelFiles;
 import dev.pare.compiler.onnx.lower.LoweringException;
 import dev.pare.compiler.onnx.lower.OnnxLowering;
 import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
@@ -45,6 +46,16 @@ public final class OnnxFormat implements ModelFormat {
             throw new ModelFormatException(target, "cannot write ONNX: " + e.getMessage());
         }
         OnnxWriter.write(onnx, target);
+    }
+
+    /** The model file and its external data file, {@code <name>.data} next to it (written when a tensor is external). */
+    @Override public List<Path> outputFiles(Path target) {
+        return List.of(target, OnnxWriter.dataFile(target));
+    }
+
+    /** The model file and every external data file its tensors were read from. */
+    @Override public List<Path> inputFiles(Path file, Model model) {
+        return ModelFiles.withWeightFiles(file, model);
     }
 
     /**

@@ -75,12 +75,18 @@ final class OnnxWriter {
         write(model, target, proto -> proto);
     }
 
+    /** Where the external data of a model written to {@code target} goes: {@code <file name>.data} next to it. */
+    static Path dataFile(Path target) {
+        Path absolute = target.toAbsolutePath();
+        return target.resolveSibling(absolute.getFileName() + ".data");
+    }
+
     /** As {@link #write(Model, Path)}, with {@code edit} applied to the proto skeleton (payloads are placeholders). */
     static void write(Model model, Path target, java.util.function.UnaryOperator<ModelProto> edit) throws ModelFormatException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         String fileName = absolute.getFileName().toString();
-        PayloadSink sink = new PayloadSink(fileName + ".data");
+        PayloadSink sink = new PayloadSink(dataFile(target).getFileName().toString());
         byte[] skeleton;
         long size;
         try {
@@ -127,7 +133,10 @@ final class OnnxWriter {
         } catch (AccessDeniedException e) {
             throw new ModelFormatException(target, "cannot write: permission denied in " + dir);
         } catch (NoSuchFileException e) {
-            throw new ModelFormatException(target, "cannot write: folder " + dir + " does not exist");
+            // The folder was there when checked: the file system refuses new files (e.g. /proc).
+            throw new ModelFormatException(target, Files.isDirectory(dir)
+                    ? "cannot write: cannot create files in " + dir + " (the file system does not allow it)"
+                    : "cannot write: folder " + dir + " does not exist");
         } catch (IOException | WireSkeleton.WireException | UncheckedIOException | IllegalStateException e) {
             throw new ModelFormatException(target, "cannot write: " + OnnxReader.oneLine(e), e);
         } finally {

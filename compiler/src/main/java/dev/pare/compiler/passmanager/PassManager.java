@@ -262,6 +262,11 @@ public final class PassManager {
             PassResult result;
             try {
                 Pass pass = create(registered.provider(), step.scopedOptions());
+                if (pass == null) {
+                    String from = registered.source().isEmpty() ? "" : " (from " + registered.source() + ")";
+                    throw fail(execution, "R007", null, "plugin error: " + registered.providerClassName() + from
+                            + " returned null from create(); a provider must return a Pass", null);
+                }
                 result = pass.run(graph, context);
                 if (result == null) throw new IllegalStateException("run() returned null");
             } catch (PassFailure f) {
@@ -299,9 +304,7 @@ public final class PassManager {
 
         @SuppressWarnings({"unchecked", "rawtypes"})
         private Pass create(PassProvider provider, ScopedOptions<?> scoped) {
-            Pass pass = provider.create(scoped);
-            if (pass == null) throw new IllegalStateException("create() returned null");
-            return pass;
+            return provider.create(scoped);
         }
 
         private PassManagerException fail(PassExecution execution, String code, String nodeName, String message, Throwable cause) {

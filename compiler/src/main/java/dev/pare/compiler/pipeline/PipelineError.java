@@ -1,5 +1,7 @@
 package dev.pare.compiler.pipeline;
 
+import dev.pare.spi.MessageText;
+
 /**
  * One problem in pipeline text.
  *
@@ -12,18 +14,30 @@ public record PipelineError(PipelineErrorCode code, SourceSpan span, String mess
 
     /**
      * {@code file:line:col: error[P002]: message}, then the source line and a caret line under the
-     * column (tildes continue under the rest of the marked text).
+     * column (tildes continue under the rest of the marked text). Text from the pipeline is escaped
+     * ({@link MessageText}; the printer cuts long lines); the caret counts the escaped width of what
+     * precedes it.
      */
     public String render() {
         StringBuilder sb = new StringBuilder();
-        sb.append(span).append(": error[").append(code.code()).append("]: ").append(message);
+        sb.append(MessageText.oneLine(span.toString())).append(": error[").append(code.code()).append("]: ")
+          .append(MessageText.oneLine(message));
         if (span.hasPosition() && !sourceLine.isEmpty()) {
-            sb.append('\n').append("    ").append(sourceLine).append('\n').append("    ");
+            String shown = MessageText.oneLineKeepingTabs(sourceLine);
+            sb.append('\n').append("    ").append(shown).append('\n').append("    ");
             int col = Math.min(span.column(), sourceLine.length() + 1);
-            for (int i = 0; i < col - 1; i++) sb.append(sourceLine.charAt(i) == '\t' ? '\t' : ' ');
+            int width = 0;
+            for (int i = 0; i < col - 1 && width < shown.length(); i++) {
+                int w = MessageText.escapedWidth(sourceLine, i, true);
+                if (sourceLine.charAt(i) == '\t') sb.append('\t');
+                else sb.append(" ".repeat(w));
+                width += w;
+            }
             sb.append('^');
             int underline = Math.min(span.length(), sourceLine.length() - (col - 1));
-            for (int i = 1; i < underline; i++) sb.append('~');
+            int marked = 0;
+            for (int i = col; i < col - 1 + underline; i++) marked += MessageText.escapedWidth(sourceLine, i, true);
+            sb.append("~".repeat(Math.max(0, Math.min(marked, shown.length() - width - 1))));
         }
         return sb.toString();
     }

@@ -16,6 +16,8 @@ public final class Suggestions {
         int bestDistance = Integer.MAX_VALUE;
         for (String c : candidates) {
             String lc = c.toLowerCase(Locale.ROOT);
+            // The distance is at least the length difference: skip the table (a 5 MB name would need gigabytes).
+            if (Math.abs(lc.length() - in.length()) > 2) continue;
             int d = distance(in, lc);
             if (d > 2 || d >= Math.max(lc.length(), in.length())) continue;
             if (d < bestDistance || (d == bestDistance && c.compareTo(best) < 0)) {

@@ -53,6 +53,8 @@ import java.util.stream.Stream;
  *   <tr><td>R003</td><td>a provider's info or options record is invalid</td></tr>
  *   <tr><td>R004</td><td>the plugin path does not exist or cannot be read</td></tr>
  *   <tr><td>R005</td><td>two different built-in pipeline files have the same name</td></tr>
+ *   <tr><td>R006</td><td>a plugin jar is not a valid jar (zip) file</td></tr>
+ *   <tr><td>R007</td><td>a provider's {@code create()} returned no pass (reported by the pass manager)</td></tr>
  * </table>
  */
 public final class PassRegistry {
@@ -83,7 +85,8 @@ public final class PassRegistry {
     public static PassRegistry discover(ClassLoader loader, Injector injector) throws RegistryException {
         List<String> problems = new ArrayList<>();
         List<PassProvider<?>> providers = new ArrayList<>();
-        for (String className : providerClassNames(loader, problems)) {
+        java.util.Map<String, String> sources = new java.util.HashMap<>();
+        for (String className : providerClassNames(loader, problems, sources)) {
             try {
                 Class<?> type = Class.forName(className, false, loader);
                 if (!PassProvider.class.isAssignableFrom(type)) {
@@ -98,13 +101,14 @@ public final class PassRegistry {
             }
         }
         List<PipelineResource> pipelines = pipelineResources(loader, problems);
-        return build(providers, pipelines, loader, problems);
+        return build(providers, pipelines, loader, problems, sources);
     }
 
     /** A registry of exactly these providers and pipeline files (for tests and embedding). */
     public static PassRegistry of(Collection<? extends PassProvider<?>> providers, Collection<PipelineResource> pipelines)
             throws RegistryException {
-        return build(List.copyOf(providers), List.copyOf(pipelines), PassRegistry.class.getClassLoader(), new ArrayList<>());
+        return build(List.copyOf(providers), List.copyOf(pipelines), PassRegistry.class.getClassLoader(), new ArrayList<>(),
+                java.util.Map.of());
     }
 
     /** A registry of exactly these providers and no pipeline files. */
@@ -116,21 +120,56 @@ public final class PassRegistry {
     public static ClassLoader pluginClassLoader(Path pluginPath, ClassLoader parent) throws RegistryException {
         List<URL> urls = new ArrayList<>();
         try {
+            for (Path jar : pluginJars(pluginPath)) urls.add(jar.toUri().toURL());
+        } catch (MalformedURLException e) {
+            throw new RegistryException(List.of("error[R004]: cannot read plugin path " + pluginPath + ": " + e.getMessage()));
+        }
+        return new URLClassLoader("pare-plugins", urls.toArray(URL[]::new), parent);
+    }
+
+    /**
+     * The jars {@code pluginPath} holds: a directory's {@code *.jar} files (sorted), or the path
+     * itself when it is a jar. A file that is not a zip is left out, unless its name ends with
+     * {@code .jar}: that is an error (R006) naming it. Empty when there is nothing to load.
+     */
+    public static List<Path> pluginJars(Path pluginPath) throws RegistryException {
+        List<Path> candidates = new ArrayList<>();
+        try {
             if (Files.isDirectory(pluginPath)) {
                 try (Stream<Path> files = Files.list(pluginPath)) {
-                    for (Path jar : files.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList()) {
-                        urls.add(jar.toUri().toURL());
-                    }
+                    candidates.addAll(files.filter(p -> isJarName(p) && !Files.isDirectory(p)).sorted().toList());
                 }
             } else if (Files.isRegularFile(pluginPath)) {
-                urls.add(pluginPath.toUri().toURL());
+                candidates.add(pluginPath);
             } else {
                 throw new RegistryException(List.of("error[R004]: plugin path " + pluginPath + " does not exist"));
             }
         } catch (IOException e) {
             throw new RegistryException(List.of("error[R004]: cannot read plugin path " + pluginPath + ": " + e.getMessage()));
         }
-        return new URLClassLoader("pare-plugins", urls.toArray(URL[]::new), parent);
+        List<Path> jars = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        for (Path p : candidates) {
+            String invalid = zipProblem(p);
+            if (invalid == null) jars.add(p);
+            else if (isJarName(p)) problems.add("error[R006]: plugin jar " + p + " is not a valid jar file (" + invalid + ")");
+        }
+        if (!problems.isEmpty()) throw new RegistryException(problems);
+        return jars;
+    }
+
+    private static boolean isJarName(Path p) {
+        Path name = p.getFileName();
+        return name != null && name.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".jar");
+    }
+
+    /** Why {@code file} cannot be opened as a zip, or null if it can. */
+    private static String zipProblem(Path file) {
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(file.toFile())) {
+            return null;
+        } catch (IOException e) {
+            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        }
     }
 
     /** A registry built with a plain injector: providers need a no-arg constructor or injectable dependencies. */
@@ -154,7 +193,8 @@ public final class PassRegistry {
     // ---- building --------------------------------------------------------------------------
 
     private static PassRegistry build(List<PassProvider<?>> providers, List<PipelineResource> pipelines,
-                                      ClassLoader loader, List<String> problems) throws RegistryException {
+                                      ClassLoader loader, List<String> problems, java.util.Map<String, String> sources)
+            throws RegistryException {
         SortedMap<String, RegisteredPass> byName = new TreeMap<>();
         for (PassProvider<?> provider : providers) {
             String className = provider.getClass().getName();
@@ -175,7 +215,7 @@ public final class PassRegistry {
                         + previous.providerClassName() + " and " + className);
                 continue;
             }
-            byName.put(info.name(), new RegisteredPass(provider, info, schema));
+            byName.put(info.name(), new RegisteredPass(provider, info, schema, sources.getOrDefault(className, "")));
         }
         SortedMap<String, PipelineResource> files = new TreeMap<>();
         for (PipelineResource r : pipelines) {
@@ -189,7 +229,8 @@ public final class PassRegistry {
         return new PassRegistry(byName, files, loader);
     }
 
-    private static Set<String> providerClassNames(ClassLoader loader, List<String> problems) {
+    /** Provider class names from every services file; {@code sources} gets the jar or folder that listed each. */
+    private static Set<String> providerClassNames(ClassLoader loader, List<String> problems, java.util.Map<String, String> sources) {
         Set<String> names = new LinkedHashSet<>();
         try {
             Enumeration<URL> files = loader.getResources(SERVICES);
@@ -198,7 +239,7 @@ public final class PassRegistry {
                 for (String line : readLines(url)) {
                     int hash = line.indexOf('#');
                     String name = (hash >= 0 ? line.substring(0, hash) : line).trim();
-                    if (!name.isEmpty()) names.add(name);
+                    if (!name.isEmpty() && names.add(name)) sources.put(name, servicesSource(url));
                 }
             }
         } catch (IOException e) {
@@ -265,6 +306,25 @@ public final class PassRegistry {
         }
         out.sort((a, b) -> a.fileName().compareTo(b.fileName()));
         return out;
+    }
+
+    /** The jar (or class-path folder) a services file URL is in, as a path when it is a file. */
+    private static String servicesSource(URL services) {
+        String s = services.toString();
+        try {
+            if ("jar".equals(services.getProtocol()) && s.contains("!/")) {
+                URL jar = new URL(s.substring("jar:".length(), s.indexOf("!/")));
+                return "file".equals(jar.getProtocol()) ? Path.of(jar.toURI()).toString() : jar.toString();
+            }
+            if ("file".equals(services.getProtocol())) {
+                Path file = Path.of(services.toURI());
+                Path root = file.getParent() == null ? null : file.getParent().getParent();
+                return root != null && root.getParent() != null ? root.getParent().toString() : file.toString();
+            }
+        } catch (MalformedURLException | URISyntaxException | IllegalArgumentException e) {
+            // fall back to the URL itself
+        }
+        return s;
     }
 
     private static URL jarEntryUrl(URL folder, String entry) throws MalformedURLException {

@@ -9,8 +9,13 @@ import dev.pare.spi.PassProvider;
  * @param provider the provider instance (one per registry)
  * @param info     {@code provider.info()}, read once
  * @param schema   the options schema derived from {@code provider.defaults()}
+ * @param source   the plugin jar or class-path folder whose services file lists the provider; empty if unknown
  */
-public record RegisteredPass(PassProvider<?> provider, PassInfo info, OptionsSchema<?> schema) {
+public record RegisteredPass(PassProvider<?> provider, PassInfo info, OptionsSchema<?> schema, String source) {
+
+    public RegisteredPass(PassProvider<?> provider, PassInfo info, OptionsSchema<?> schema) {
+        this(provider, info, schema, "");
+    }
 
     public String name() { return info.name(); }
 

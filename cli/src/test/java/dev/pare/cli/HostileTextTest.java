@@ -1,0 +1,84 @@
+package dev.pare.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.compiler.io.ModelFormats;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Text from the command line or a pipeline reaches stderr escaped and cut, never raw. */
+class HostileTextTest {
+
+    @TempDir Path dir;
+    MemoryFormat mem;
+    Path in;
+    Path out;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        mem = new MemoryFormat();
+        in = dir.resolve("in.mem");
+        out = dir.resolve("out.mem");
+        mem.put(in, MainTest.tinyModel());
+    }
+
+    private CliRun compile(String pipeline) {
+        return CliRun.of(new Main(new ModelFormats(List.of(mem)), Map.of()),
+                "compile", in.toString(), "-o", out.toString(), "--pipeline", pipeline);
+    }
+
+    private static void assertPrintable(String err) {
+        for (char c : err.toCharArray()) {
+            assertTrue(c == '\n' || (c >= 0x20 && c != 0x7f && c != 0x202e && c != 0x2066), "raw U+" + Integer.toHexString(c) + " in " + err);
+        }
+    }
+
+    @Test
+    void aFiveMegabytePassNameGivesAFewKilobytes() {
+        String name = "p".repeat(5_000_000);
+        CliRun r = compile(name);
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().length() < 10_000, "stderr has " + r.err().length() + " characters");
+        for (String line : r.err().split("\n")) {
+            assertTrue(line.length() <= 2_000 + 40, "a line of " + line.length() + " characters");
+        }
+        assertTrue(r.err().startsWith("<pipeline>:1:1: error[P002]: unknown pass 'ppp"), r.err().substring(0, 80));
+        assertTrue(r.err().contains("\u2026 (4998"), "the cut says how much is left out");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void escapeAndBidiControlsInAPassNameAreEscaped() {
+        CliRun r = compile("simplify\u001b[2J\u202eevil");
+        assertEquals(2, r.exitCode());
+        assertPrintable(r.err());
+        assertTrue(r.err().contains("\\u001b"), r.err());
+    }
+
+    @Test
+    void aPipelineFileWithControlCharactersKeepsItsCaretUnderTheMistake() throws IOException {
+        Path file = Files.writeString(dir.resolve("bad.pipeline"), "\u202e\u001bx, nosuchpass\n");
+        CliRun r = compile("@" + file);
+        assertEquals(2, r.exitCode());
+        assertPrintable(r.err());
+        String[] lines = r.err().split("\n");
+        int source = -1;
+        for (int i = 0; i < lines.length; i++) if (lines[i].startsWith("    \\u202e\\u001bx")) source = i;
+        assertTrue(source >= 0, r.err());
+        assertEquals("    \\u202e\\u001bx, nosuchpass", lines[source]);
+        // the caret stays under the character the error points at, after the escapes' width
+        String caret = lines[source + 1];
+        int at = caret.indexOf('^');
+        assertTrue(at >= 4, caret);
+        char under = lines[source].charAt(at);
+        assertTrue(under == '\\' || under == 'x' || under == 'n', "caret under '" + under + "': " + r.err());
+    }
+}
