@@ -63,7 +63,7 @@ fetch_package() {
       ;;
     maven:*)
       command -v mvn >/dev/null || { echo "fetch-corpus: mvn is needed for $source" >&2; exit 1; }
-      mvn -B -ntp -q dependency:copy -Dartifact="${source#maven:}" -DoutputDirectory="$work" >&2 \
+      mvn -B -ntp -q -Dstyle.color=never dependency:copy -Dartifact="${source#maven:}" -DoutputDirectory="$work" >&2 \
         || { echo "fetch-corpus: mvn dependency:copy ${source#maven:} failed" >&2; exit 1; }
       mkdir -p "$work/x"
       unzip -q "$work"/*.jar -d "$work/x"
