@@ -52,17 +52,20 @@ pare="$root/pare"
 # build the CLI once, outside the timed steps
 "$pare" --version >/dev/null
 
-printf 'id\tfamily\tsource\tmib\tconverted\terror\tworst_rel_error\tworst_output\tworst_output_max_abs\tmin_snr_db\tcompile_s\tcompare_s\n' > "$tsv"
+header='id\tfamily\tsource\tmib\tconverted\terror\tworst_rel_error\tworst_output\tworst_output_max_abs\tmin_snr_db\tcompile_s\tcompare_s'
+new="$tsv.new"
+printf "$header\n" > "$new"
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 # the one line that says why a step failed: pare's "error:" line, else the last line
 why() {
   local line
-  line="$(grep -m1 -E '(^pare: error:|^error:|Exception)' "$1" || true)"
+  line="$(grep -m1 -E '(^pare: error|^error:|Exception)' "$1" || true)"
   [[ -n "$line" ]] || line="$(tail -n 1 "$1")"
-  line="${line#pare: error: }"
-  printf '%s' "${line//$'\t'/ }" | cut -c1-400
+  # pare: error[MIL001] pass 'convert_to_mil' failed at <pipeline>:1:1 on node 'n' (onnx.Pad): convert_to_mil: ...
+  line="$(printf '%s' "$line" | sed -E "s/^pare: error(\[[A-Z0-9]+\])?:? //; s/^pass '[a-z_]+' failed at [^:]*:[0-9]+:[0-9]+( on node .*\(onnx\.[A-Za-z]+\))?: //")"
+  printf '%s' "${line//$'\t'/ }" | cut -c1-20000
 }
 
 awk -F'\t' -v subset="$subset" -v only=",$only," '
@@ -111,9 +114,20 @@ while IFS=$'\t' read -r id family source bytes shapes; do
     rm -rf "$pkg"
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$family" "$source" "$mib" "$converted" "$error" \
-      "$rel" "$worst" "$scale" "$snr" "$compile_s" "$compare_s" >> "$tsv"
+      "$rel" "$worst" "$scale" "$snr" "$compile_s" "$compare_s" >> "$new"
   echo "   converted=$converted rel=$rel ${error:+error: $error}" >&2
 done
+# merge: the rows just measured, and for models not run this time the rows of the last run
+{
+  printf "$header\n"
+  awk -F'\t' 'FILENAME == ARGV[1] { if (FNR > 1 && NF >= 5 && !/^#/) order[++n] = $1; next }
+       FILENAME == ARGV[2] { if (FNR > 1) fresh[$1] = $0; next }
+       FNR > 1 && NF == 12 { old[$1] = $0 }
+       END { for (i = 1; i <= n; i++) { id = order[i]; if (id in fresh) print fresh[id]; else if (id in old) print old[id] } }' \
+    "$list" "$new" "$( [[ -f "$tsv" ]] && echo "$tsv" || echo /dev/null )"
+} > "$tsv.merged"
+mv "$tsv.merged" "$tsv"
+rm -f "$new"
 fi
 [[ -f "$tsv" ]] || { echo "corpus-coverage: no $tsv" >&2; exit 1; }
 
@@ -140,8 +154,18 @@ samples_run="$(jq -r '.samples' "$(ls "$out"/logs/*.compare.json 2>/dev/null | h
       rel = $7 == "" ? "–" : (($7 + 0) >= 1e300 ? "n/a" : sprintf("%.2g", $7 + 0))
       if ($7 != "" && $8 != "") rel = rel sprintf(" (`%s`, %.2g)", $8, $9 + 0)
       err = $6
-      if (match(err, /convert_to_mil: .*/)) err = substr(err, RSTART)
+      if (match(err, /convert_to_mil: .*/)) err = substr(err, RSTART + 16)
       gsub(/\/[^ :]*\//, "", err)
+      # node lists of "no MIL lowering": "ConvInteger (a, b, ...)" -> "ConvInteger (47 nodes)"
+      if (index(err, "no MIL lowering")) {
+        rest = err; err = ""
+        while (match(rest, /\([^()]*\)/)) {
+          inner = substr(rest, RSTART + 1, RLENGTH - 2); k = split(inner, parts, ", ")
+          err = err substr(rest, 1, RSTART - 1) (k > 3 ? "(" k " nodes)" : "(" inner ")")
+          rest = substr(rest, RSTART + RLENGTH)
+        }
+        err = err rest
+      }
       gsub(/\|/, "\\|", err)
       if (err != "") err = "`" err "`"
       if ($7 != "" && $9 != "" && $9 + 0 < 1e-4) err = (err == "" ? "" : err "; ") "output ≈ 0 on generated inputs: relative error not meaningful"
