@@ -48,6 +48,7 @@ fetch_args=()
 "$root/scripts/fetch-corpus.sh" "${fetch_args[@]}" "$corpus"
 
 mkdir -p "$out/logs" "$out/packages"
+echo "$samples" > "$out/samples"
 pare="$root/pare"
 # build the CLI once, outside the timed steps
 "$pare" --version >/dev/null
@@ -138,7 +139,7 @@ jq -R -s 'split("\n") | map(select(length > 0) | split("\t")) | .[0] as $h | .[1
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 dirty="$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | head -n 1)"
 [[ -n "$dirty" ]] && commit="$commit+changes"
-samples_run="$(jq -r '.samples' "$(ls "$out"/logs/*.compare.json 2>/dev/null | head -n 1)" 2>/dev/null || echo "$samples")"
+samples_run="$(cat "$out/samples" 2>/dev/null || echo "$samples")"
 {
   total="$(($(wc -l < "$tsv") - 1))"
   conv="$(awk -F'\t' 'NR > 1 && $5 == "yes"' "$tsv" | wc -l)"
@@ -150,18 +151,20 @@ samples_run="$(jq -r '.samples' "$(ls "$out"/logs/*.compare.json 2>/dev/null | h
   echo
   echo "| model | family | source | MiB | converts | worst rel. error (output, its max \\|ort\\|) | blocked by / note | compile s | compare s |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-  awk -F'\t' 'NR > 1 {
+  awk -F'\t' -v corpus="$corpus" -v out="$out" '
+    function strip(s, p,   i) { while ((i = index(s, p)) > 0) s = substr(s, 1, i - 1) substr(s, i + length(p)); return s }
+    NR > 1 {
       rel = $7 == "" ? "–" : (($7 + 0) >= 1e300 ? "n/a" : sprintf("%.2g", $7 + 0))
       if ($7 != "" && $8 != "") rel = rel sprintf(" (`%s`, %.2g)", $8, $9 + 0)
       err = $6
       if (match(err, /convert_to_mil: .*/)) err = substr(err, RSTART + 16)
-      gsub(/\/[^ :]*\//, "", err)
+      err = strip(strip(err, corpus "/"), out "/packages/")
       # node lists of "no MIL lowering": "ConvInteger (a, b, ...)" -> "ConvInteger (47 nodes)"
       if (index(err, "no MIL lowering")) {
         rest = err; err = ""
         while (match(rest, /\([^()]*\)/)) {
           inner = substr(rest, RSTART + 1, RLENGTH - 2); k = split(inner, parts, ", ")
-          err = err substr(rest, 1, RSTART - 1) (k > 3 ? "(" k " nodes)" : "(" inner ")")
+          err = err substr(rest, 1, RSTART - 1) (k > 3 || length(inner) > 80 ? "(" k " nodes)" : "(" inner ")")
           rest = substr(rest, RSTART + RLENGTH)
         }
         err = err rest
