@@ -105,7 +105,12 @@ while IFS=$'\t' read -r id family source bytes shapes; do
           | if . >= 1e308 then "inf" else tostring end' "$j")"
       nonfinite="$(jq '[.outputs[].non_finite] | add' "$j")"
       [[ "$nonfinite" != 0 ]] && error="$nonfinite values NaN/inf in one model only"
-      (( $(jq '.only_in_a | length' "$j") )) && error="outputs missing from the package: $(jq -r '.only_in_a | join(",")' "$j")"
+      # outputs compare could not pair by name: the package renamed them (or lacks them)
+      unpaired="$(jq -r 'if (.only_in_a | length) == 0 then "" elif (.only_in_a | length) == (.only_in_b | length)
+          then "\(.only_in_a | length) outputs not compared, renamed in the package: "
+            + ([.only_in_a, .only_in_b] | transpose | map("\(.[0]) → \(.[1])") | join(", "))
+          else "outputs missing from the package: " + (.only_in_a | join(", ")) end' "$j")"
+      [[ -n "$unpaired" ]] && error="${error:+$error; }$unpaired"
     else
       rc=$?
       error="compare: $(why "$out/logs/$id.compare.err")"
