@@ -34,7 +34,7 @@ while (( $# )); do
     --corpus) corpus="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --report-only) report_only=1; shift ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "corpus-coverage: unknown argument $1" >&2; exit 2 ;;
   esac
 done

