@@ -44,6 +44,9 @@ public final class CompareJson {
             m.put("cosine", o.cosine());
             m.put("max_abs_error", significant(o.maxAbsError()));
             m.put("mean_abs_error", significant(o.meanAbsError()));
+            m.put("max_abs_a", significant(o.maxAbsA()));
+            m.put("max_rel_error", o.maxAbsA() > 0 ? significant(o.maxAbsError() / o.maxAbsA())
+                    : o.maxAbsError() == 0 ? significant(0) : null);
             m.put("non_finite", o.nonFinite());
             OutputComparison.Classification c = o.classification();
             m.put("classes", c == null ? null : c.classes());

@@ -10,11 +10,12 @@ import java.util.List;
  * @param shape the output's shape in the first sample
  * @param snrDb signal-to-noise ratio of B against A in dB over all values; +Infinity if identical
  * @param cosine mean over samples of the cosine similarity of the flattened outputs
+ * @param maxAbsA the largest magnitude of model A's finite values (the scale for a relative error)
  * @param nonFinite positions where one model gave NaN or an infinity and the other did not agree
  * @param classification top-k agreement and accuracy when the output holds class scores, else null
  */
 public record OutputComparison(String nameA, String nameB, String dtype, List<Long> shape, int samples, long elements,
-        double snrDb, double cosine, double maxAbsError, double meanAbsError, long nonFinite,
+        double snrDb, double cosine, double maxAbsError, double meanAbsError, double maxAbsA, long nonFinite,
         Classification classification) {
 
     /**

@@ -23,6 +23,7 @@ final class OutputStats {
     private double noise;
     private double absSum;
     private double maxAbs;
+    private double maxAbsA;
     private double cosineSum;
     private long nonFinite;
     private boolean classScores = true;
@@ -66,6 +67,7 @@ final class OutputStats {
             noise += d * d;
             absSum += d;
             if (d > maxAbs) maxAbs = d;
+            if (Math.abs(x) > maxAbsA) maxAbsA = Math.abs(x);
             dot += x * y;
             na += x * x;
             nb += y * y;
@@ -110,6 +112,6 @@ final class OutputStats {
         }
         return new OutputComparison(nameA, nameB, dtype, shape == null ? java.util.List.of() : Arrays.stream(shape).boxed().toList(),
                 samples, elements, Metrics.snrDb(signal, noise), samples == 0 ? 1 : cosineSum / samples, maxAbs, mean,
-                nonFinite, cls);
+                maxAbsA, nonFinite, cls);
     }
 }

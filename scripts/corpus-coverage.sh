@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Conversion coverage on the real-model corpus (scripts/corpus/models.tsv): for each model,
+#   1. ./pare compile MODEL.onnx -o ID.mlpackage --pipeline EMPTY --input-shape ...
+#      (no compression: only convert_to_mil and the Core ML writer), and when that works
+#   2. ./pare compare MODEL.onnx ID.mlpackage --json --samples N --seed 0 --input-shape ...
+#      (ONNX Runtime against Pare's MIL interpreter on the same generated inputs).
+# Records converted yes/no, the exact error (unsupported op or attribute), the worst relative error
+# over the outputs (max |ort - mil| / max |ort|, from compare's max_rel_error) and the times.
+#
+#   scripts/corpus-coverage.sh [--subset ci] [--only ID[,ID...]] [--samples N] [--timeout S]
+#                              [--corpus DIR] [--out DIR] [--report-only]
+#
+# --corpus: where fetch-corpus.sh puts the models (default $PARE_CORPUS_DIR or ~/.cache/pare-corpus)
+# --out:    results (default target/corpus-coverage): coverage.md, coverage.tsv, coverage.json, logs/
+# --samples: generated inputs per model (default 2); --timeout: seconds per compile / compare (600)
+# --report-only: only rewrite coverage.md and coverage.json from an existing coverage.tsv
+# The relative error of an output whose largest ONNX Runtime value is below 1e-4 (e.g. a sigmoid
+# that generated inputs drive to 0) says little: such rows are flagged and not counted as matching.
+# Runs the steps under `nice -n 10`. Needs jq.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+list="$root/scripts/corpus/models.tsv"
+subset=""; only=""; samples=2; limit=600
+corpus="${PARE_CORPUS_DIR:-$HOME/.cache/pare-corpus}"
+out="$root/target/corpus-coverage"
+report_only=0
+while (( $# )); do
+  case "$1" in
+    --subset) subset="$2"; shift 2 ;;
+    --only) only="$2"; shift 2 ;;
+    --samples) samples="$2"; shift 2 ;;
+    --timeout) limit="$2"; shift 2 ;;
+    --corpus) corpus="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --report-only) report_only=1; shift ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "corpus-coverage: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+command -v jq >/dev/null || { echo "corpus-coverage: jq is needed (apt-get install jq)" >&2; exit 1; }
+
+tsv="$out/coverage.tsv"
+if (( ! report_only )); then
+fetch_args=()
+[[ -n "$subset" ]] && fetch_args+=(--subset "$subset")
+[[ -n "$only" ]] && fetch_args+=(--only "$only")
+"$root/scripts/fetch-corpus.sh" "${fetch_args[@]}" "$corpus"
+
+mkdir -p "$out/logs" "$out/packages"
+echo "$samples" > "$out/samples"
+pare="$root/pare"
+# build the CLI once, outside the timed steps
+"$pare" --version >/dev/null
+
+header='id\tfamily\tsource\tmib\tconverted\terror\tworst_rel_error\tworst_output\tworst_output_max_abs\tmin_snr_db\tcompile_s\tcompare_s'
+new="$tsv.new"
+printf "$header\n" > "$new"
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+# the one line that says why a step failed: pare's "error:" line, else the last line
+why() {
+  local line
+  line="$(grep -m1 -E '(^pare: error|^error:|Exception)' "$1" || true)"
+  [[ -n "$line" ]] || line="$(tail -n 1 "$1")"
+  # pare: error[MIL001] pass 'convert_to_mil' failed at <pipeline>:1:1 on node 'n' (onnx.Pad): convert_to_mil: ...
+  line="$(printf '%s' "$line" | sed -E "s/^pare: error(\[[A-Z0-9]+\])?:? //; s/^pass '[a-z_]+' failed at [^:]*:[0-9]+:[0-9]+( on node .*\(onnx\.[A-Za-z]+\))?: //")"
+  printf '%s' "${line//$'\t'/ }" | cut -c1-20000
+}
+
+awk -F'\t' -v subset="$subset" -v only=",$only," '
+  NR == 1 || /^#/ || NF < 5 { next }
+  subset != "" && index("," $8 ",", "," subset ",") == 0 { next }
+  only != ",," && index(only, "," $1 ",") == 0 { next }
+  { print $1 "\t" $2 "\t" $3 "\t" $6 "\t" $7 }' "$list" |
+while IFS=$'\t' read -r id family source bytes shapes; do
+  model="$corpus/$id.onnx"
+  pkg="$out/packages/$id.mlpackage"
+  shape_args=()
+  if [[ "$shapes" != "-" ]]; then
+    for s in $shapes; do shape_args+=(--input-shape "$s"); done
+  fi
+  mib="$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')"
+  echo "== $id ($family, $mib MiB)" >&2
+  t0="$(now)"
+  converted=no; error=""; rel=""; worst=""; scale=""; snr=""; compare_s=""
+  if nice -n 10 timeout "$limit" "$pare" compile "$model" -o "$pkg" --force --pipeline EMPTY "${shape_args[@]}" \
+      > "$out/logs/$id.compile.out" 2> "$out/logs/$id.compile.err"; then
+    converted=yes
+  else
+    rc=$?
+    error="$(why "$out/logs/$id.compile.err")"
+    (( rc == 124 )) && error="compile timed out after ${limit} s"
+  fi
+  compile_s="$(secs "$t0" "$(now)")"
+  if [[ "$converted" == yes ]]; then
+    t1="$(now)"
+    if nice -n 10 timeout "$limit" "$pare" compare "$model" "$pkg" --json --samples "$samples" --seed 0 "${shape_args[@]}" \
+        > "$out/logs/$id.compare.json" 2> "$out/logs/$id.compare.err"; then
+      j="$out/logs/$id.compare.json"
+      read -r rel scale worst < <(jq -r '[.outputs[] | {n: .name, a: .max_abs_a,
+          r: (if .max_rel_error == null then 1e308 else .max_rel_error end)}] | max_by(.r) | "\(.r) \(.a) \(.n)"' "$j")
+      snr="$(jq -r '[.outputs[] | .snr_db | if . == "inf" then 1e308 elif . == "-inf" then -1e308 else . end] | min
+          | if . >= 1e308 then "inf" else tostring end' "$j")"
+      nonfinite="$(jq '[.outputs[].non_finite] | add' "$j")"
+      [[ "$nonfinite" != 0 ]] && error="$nonfinite values NaN/inf in one model only"
+      # outputs compare could not pair by name: the package renamed them (or lacks them)
+      unpaired="$(jq -r 'if (.only_in_a | length) == 0 then "" elif (.only_in_a | length) == (.only_in_b | length)
+          then "\(.only_in_a | length) outputs not compared, renamed in the package: "
+            + ([.only_in_a, .only_in_b] | transpose | map("\(.[0]) → \(.[1])") | join(", "))
+          else "outputs missing from the package: " + (.only_in_a | join(", ")) end' "$j")"
+      [[ -n "$unpaired" ]] && error="${error:+$error; }$unpaired"
+    else
+      rc=$?
+      error="compare: $(why "$out/logs/$id.compare.err")"
+      (( rc == 124 )) && error="compare timed out after ${limit} s"
+    fi
+    compare_s="$(secs "$t1" "$(now)")"
+    rm -rf "$pkg"
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$family" "$source" "$mib" "$converted" "$error" \
+      "$rel" "$worst" "$scale" "$snr" "$compile_s" "$compare_s" >> "$new"
+  echo "   converted=$converted rel=$rel ${error:+error: $error}" >&2
+done
+# merge: the rows just measured, and for models not run this time the rows of the last run
+{
+  printf "$header\n"
+  awk -F'\t' 'FILENAME == ARGV[1] { if (FNR > 1 && NF >= 5 && !/^#/) order[++n] = $1; next }
+       FILENAME == ARGV[2] { if (FNR > 1) fresh[$1] = $0; next }
+       FNR > 1 && NF == 12 { old[$1] = $0 }
+       END { for (i = 1; i <= n; i++) { id = order[i]; if (id in fresh) print fresh[id]; else if (id in old) print old[id] } }' \
+    "$list" "$new" "$( [[ -f "$tsv" ]] && echo "$tsv" || echo /dev/null )"
+} > "$tsv.merged"
+mv "$tsv.merged" "$tsv"
+rm -f "$new"
+fi
+[[ -f "$tsv" ]] || { echo "corpus-coverage: no $tsv" >&2; exit 1; }
+
+# coverage.json: the TSV as an array of objects
+jq -R -s 'split("\n") | map(select(length > 0) | split("\t")) | .[0] as $h | .[1:]
+    | map([$h, .] | transpose | map({(.[0]): .[1]}) | add)' "$tsv" > "$out/coverage.json"
+
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+dirty="$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | head -n 1)"
+[[ -n "$dirty" ]] && commit="$commit+changes"
+samples_run="$(cat "$out/samples" 2>/dev/null || echo "$samples")"
+{
+  total="$(($(wc -l < "$tsv") - 1))"
+  conv="$(awk -F'\t' 'NR > 1 && $5 == "yes"' "$tsv" | wc -l)"
+  ran="$(awk -F'\t' 'NR > 1 && $5 == "yes" && $7 != ""' "$tsv" | wc -l)"
+  match="$(awk -F'\t' 'NR > 1 && $5 == "yes" && $6 == "" && $7 != "" && $7 + 0 <= 1e-4 && $9 + 0 >= 1e-4' "$tsv" | wc -l)"
+  echo "Measured $(date -u +%Y-%m-%d) on commit \`$commit\`, $samples_run generated samples (seed 0) per model."
+  echo "**$conv of $total convert; $ran of those run in both ONNX Runtime and the interpreter; $match of $total match ONNX"
+  echo "Runtime within 1e-4** (worst over the outputs of max |ort − mil| / max |ort|)."
+  echo
+  echo "| model | family | source | MiB | converts | worst rel. error (output, its max \\|ort\\|) | blocked by / note | compile s | compare s |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  awk -F'\t' -v corpus="$corpus" -v out="$out" '
+    function strip(s, p,   i) { while ((i = index(s, p)) > 0) s = substr(s, 1, i - 1) substr(s, i + length(p)); return s }
+    NR > 1 {
+      rel = $7 == "" ? "–" : (($7 + 0) >= 1e300 ? "n/a" : sprintf("%.2g", $7 + 0))
+      if ($7 != "" && $8 != "") rel = rel sprintf(" (`%s`, %.2g)", $8, $9 + 0)
+      err = $6
+      if (match(err, /convert_to_mil: .*/)) err = substr(err, RSTART + 16)
+      err = strip(strip(err, corpus "/"), out "/packages/")
+      # node lists of "no MIL lowering": "ConvInteger (a, b, ...)" -> "ConvInteger (47 nodes)"
+      if (index(err, "no MIL lowering")) {
+        rest = err; err = ""
+        while (match(rest, /\([^()]*\)/)) {
+          inner = substr(rest, RSTART + 1, RLENGTH - 2); k = split(inner, parts, ", ")
+          err = err substr(rest, 1, RSTART - 1) (k > 3 || length(inner) > 80 ? "(" k " nodes)" : "(" inner ")")
+          rest = substr(rest, RSTART + RLENGTH)
+        }
+        err = err rest
+      }
+      gsub(/\|/, "\\|", err)
+      if (err != "") err = "`" err "`"
+      if ($7 != "" && $9 != "" && $9 + 0 < 1e-4) err = (err == "" ? "" : err "; ") "output ≈ 0 on generated inputs: relative error not meaningful"
+      printf "| %s | %s | `%s` | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, rel, err, $11, ($12 == "" ? "–" : $12)
+    }' "$tsv"
+} > "$out/coverage.md"
+cat "$out/coverage.md"
