@@ -281,6 +281,7 @@ class PipelineCliTest {
                   option            type     default  range  help
                   max_elements      long     65536    >= 0   Largest result, in elements, that is folded into a constant.
                   float_arithmetic  boolean  true            Fold float32/float64 Add, Sub, Mul and Div (each IEEE operation is correctly rounded).
+                  max_growth_bytes  long     1024     >= 0   Bytes a fold may add to the stored constants: a result larger than the constant operands it frees by more than this stays an expression.
                 """), r.out());
         assertFails(run("passes", "const_foldin"), 2,
                 "pare: error: unknown pass 'const_foldin'; did you mean 'const_folding'? (see 'pare passes')\n");
@@ -334,14 +335,14 @@ class PipelineCliTest {
         assertEquals(new CliRun(0, """
                 fixpoint{max_iterations=8} {
                   identity_elimination{remove_dropout=true, remove_noop_cast=true},
-                  const_folding{float_arithmetic=true, max_elements=65536},
+                  const_folding{float_arithmetic=true, max_elements=65536, max_growth_bytes=1024},
                   const_deduplication{min_bytes=0},
                   dead_code_elimination
                 },
                 topological_reorder
                 """, ""), r);
         CliRun inline = run("pipelines", "--explain", "const_folding{max_elements=4} on op_type(shape)");
-        assertEquals(new CliRun(0, "const_folding{float_arithmetic=true, max_elements=4} on op_type(shape)\n", ""), inline);
+        assertEquals(new CliRun(0, "const_folding{float_arithmetic=true, max_elements=4, max_growth_bytes=1024} on op_type(shape)\n", ""), inline);
         assertFails(run("pipelines", "--explain", "DEFAUT"), 2, """
                 <pipeline>:1:1: error[P003]: unknown pipeline 'DEFAUT'; did you mean 'DEFAULT'?
                     DEFAUT

@@ -237,7 +237,11 @@ final class OnnxExporter {
     // ---- full builders (canonical + patches) -----------------------------------------------------
 
     TensorProto tensor(TensorData data, String name) {
-        return TensorCodec.finish(TensorCodec.encode(data, name, sink), data);
+        TensorProto t = TensorCodec.finish(TensorCodec.encode(data, name, sink), data);
+        // A read-time patch may carry the name the tensor had where it was read (e.g. an explicit ""
+        // on a Constant node's value); once the tensor is an initializer its value's name must win.
+        if (name != null && !name.equals(t.getName())) t = t.toBuilder().setName(name).build();
+        return t;
     }
 
     SparseTensorProto sparse(SparseData s, String name) {

@@ -27,7 +27,8 @@ import java.util.List;
  * with the payloads written straight from their buffers (mapped input regions stay off the heap).
  * Tensors that were external stay external, in one {@code <file name>.data} next to the output at
  * 4096-byte aligned offsets. Everything goes to temporary siblings first and is moved into place,
- * so a failure leaves no output behind.
+ * so a failure leaves no output behind. The model is checked ({@link OnnxModelChecker}) before
+ * anything is written: an invalid model is refused and no file is created.
  */
 final class OnnxWriter {
 
@@ -91,6 +92,7 @@ final class OnnxWriter {
         long size;
         try {
             ModelProto proto = edit.apply(new OnnxExporter(sink).export(model));
+            rejectInvalid(proto, target);
             skeleton = new byte[proto.getSerializedSize()];
             CodedOutputStream cos = CodedOutputStream.newInstance(skeleton);
             cos.useDeterministicSerialization();
@@ -144,6 +146,18 @@ final class OnnxWriter {
             deleteQuietly(dataTemp);
             if (dataMoved && modelTemp != null) deleteQuietly(dataTarget);
         }
+    }
+
+    /**
+     * Refuses a model ONNX Runtime would refuse, before any file is created: the skeleton is exactly
+     * what gets written, less the tensor payloads.
+     */
+    private static void rejectInvalid(ModelProto proto, Path target) throws ModelFormatException {
+        List<String> problems = OnnxModelChecker.check(proto);
+        if (problems.isEmpty()) return;
+        String more = problems.size() == 1 ? "" : " (and " + (problems.size() - 1) + " more problem"
+                + (problems.size() == 2 ? "" : "s") + ")";
+        throw new ModelFormatException(target, "cannot write ONNX: the model would be invalid: " + problems.get(0) + more);
     }
 
     private static void writeData(List<Region> regions, Path file) throws IOException {

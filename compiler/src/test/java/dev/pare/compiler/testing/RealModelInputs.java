@@ -93,6 +93,26 @@ public final class RealModelInputs {
         return x;
     }
 
+    /**
+     * A Silero VAD input: one 512-sample chunk at 16 kHz ({@code input}, a 440 Hz tone with noise,
+     * seed 3), {@code sr} = 16000, and zero recurrent state tensors of the given shapes.
+     */
+    public static Map<String, Tensor> vadChunk(Map<String, long[]> states) {
+        float[] samples = new float[512];
+        SplittableRandom r = new SplittableRandom(3);
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] = (float) (0.3 * Math.sin(2 * Math.PI * 440 * i / 16000.0) + (r.nextDouble() - 0.5) * 0.05);
+        }
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("input", Tensor.ofFloats(new long[] {1, 512}, samples));
+        in.put("sr", Tensor.ofLongs(new long[0], new long[] {16000}));
+        for (Map.Entry<String, long[]> e : new java.util.TreeMap<>(states).entrySet()) {
+            long[] shape = e.getValue();
+            in.put(e.getKey(), Tensor.ofFloats(shape, new float[(int) (shape[0] * shape[1] * shape[2])]));
+        }
+        return in;
+    }
+
     /** The usual inputs of a model named as in {@link TestModels#byName}; {@code mnistImages} test digits for mnist. */
     public static Map<String, Tensor> forModel(String name, int mnistImages) throws IOException {
         switch (name) {
@@ -100,6 +120,8 @@ public final class RealModelInputs {
             case "det": return ocrDetectionImage();
             case "rec": return ocrRecognitionImage();
             case "mnist": return mnistTestImages(mnistImages);
+            case "vad_legacy": return vadChunk(Map.of("h", new long[] {2, 1, 64}, "c", new long[] {2, 1, 64}));
+            case "vad_v5": return vadChunk(Map.of("state", new long[] {2, 1, 128}));
             default: throw new IllegalArgumentException("no test model named " + name);
         }
     }

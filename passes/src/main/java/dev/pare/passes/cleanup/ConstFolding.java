@@ -36,17 +36,38 @@ import java.util.Set;
  * correctly. Invalid inputs (an index out of range, a division by zero) are reported as warnings
  * and left for the runtime to reject. {@code onnx.Constant} nodes feeding a foldable op become
  * graph constants first.
+ *
+ * <p>Folding never makes the model much bigger: a result that would add more than
+ * {@code max_growth_bytes} to the stored constants ({@link #growth}) stays an expression (counted
+ * as {@code skipped_growth}); e.g. a ConstantOfShape of a feature map's shape is cheaper to compute
+ * at load time than to store. {@link #foldedValue} has no such limit: convert_to_mil folds what MIL
+ * needs as constants (shapes, axes) and has no expression to keep.
  */
 public final class ConstFolding implements PassProvider<ConstFolding.Options> {
 
     public record Options(
             @Option(help = "Largest result, in elements, that is folded into a constant.", min = 0) long maxElements,
             @Option(help = "Fold float32/float64 Add, Sub, Mul and Div (each IEEE operation is correctly rounded).")
-            boolean floatArithmetic) {
+            boolean floatArithmetic,
+            @Option(help = "Bytes a fold may add to the stored constants: a result larger than the constant operands"
+                    + " it frees by more than this stays an expression.", min = 0)
+            long maxGrowthBytes) {
         public Options {
             if (maxElements < 0) throw new IllegalArgumentException("max_elements must be >= 0, got " + maxElements);
+            if (maxGrowthBytes < 0) throw new IllegalArgumentException("max_growth_bytes must be >= 0, got " + maxGrowthBytes);
+        }
+
+        /** Options with the default growth limit. */
+        public Options(long maxElements, boolean floatArithmetic) {
+            this(maxElements, floatArithmetic, DEFAULT_MAX_GROWTH_BYTES);
         }
     }
+
+    /**
+     * The default {@code max_growth_bytes}: room for the shape vectors and small index tensors that
+     * exporters compute at run time, never for a materialized activation-sized tensor.
+     */
+    public static final long DEFAULT_MAX_GROWTH_BYTES = 1024;
 
     static final Set<String> FOLDABLE = Set.of("Shape", "Size", "Identity", "Cast", "Reshape", "Unsqueeze", "Squeeze",
             "Concat", "Gather", "Slice", "Add", "Sub", "Mul", "Div", "Equal", "Where", "Expand", "ConstantOfShape", "Range");
@@ -55,7 +76,7 @@ public final class ConstFolding implements PassProvider<ConstFolding.Options> {
         return PassInfo.optional("const_folding", "Evaluates shape arithmetic and other exact ops on constant operands.");
     }
 
-    @Override public Options defaults() { return new Options(65536, true); }
+    @Override public Options defaults() { return new Options(65536, true, DEFAULT_MAX_GROWTH_BYTES); }
 
     @Override public Pass create(ScopedOptions<Options> options) {
         return (graph, context) -> PassResult.of(sweep(graph, options, context));
@@ -87,8 +108,13 @@ public final class ConstFolding implements PassProvider<ConstFolding.Options> {
                     try {
                         ConstTensor t = new Folder(n, o.get()).fold();
                         if (t != null) {
-                            folded = t.toData();
-                            context.statistics().increment("nodes_folded");
+                            TensorData data = t.toData();
+                            if (growth(n, data) > o.get().maxGrowthBytes()) {
+                                context.statistics().increment("skipped_growth");
+                            } else {
+                                folded = data;
+                                context.statistics().increment("nodes_folded");
+                            }
                         }
                     } catch (Invalid e) {
                         context.diagnostics().warn("CF001", n.location(), "cannot fold " + n + ": " + e.getMessage());
@@ -107,6 +133,24 @@ public final class ConstFolding implements PassProvider<ConstFolding.Options> {
             for (Graph sub : n.subgraphs()) changed |= sweep(sub, options, context);
         }
         return changed;
+    }
+
+    /**
+     * The bytes folding {@code n} into {@code result} adds to the stored constants: the result less
+     * the constant operands that go with the node (used by it alone and not a graph output). A
+     * ConstantOfShape, Expand or Range of a few shape numbers grows by nearly its whole result; a
+     * Reshape or Cast of a weight only it reads adds nothing; a Slice of a weight other nodes still
+     * read adds the slice, a copy of bytes the file already holds.
+     */
+    static long growth(Node n, TensorData result) {
+        long freed = 0;
+        Set<Value> seen = new java.util.HashSet<>();
+        for (Value v : n.operands()) {
+            if (!v.isConstant() || v.data() == null || !seen.add(v)) continue;
+            boolean onlyHere = v.uses().stream().allMatch(u -> u.user() == n);
+            if (onlyHere && !v.graph().isOutput(v)) freed += v.data().byteSize();
+        }
+        return result.byteSize() - freed;
     }
 
     /**

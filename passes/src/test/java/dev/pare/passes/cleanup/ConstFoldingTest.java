@@ -463,6 +463,87 @@ class ConstFoldingTest {
     }
 
     @Test
+    void expressionsThatWouldStoreMoreThanTheyReplaceStayExpressions() {
+        // A detector's zero padding, a broadcast bias, a position index and a tiled row: each result
+        // is over 1 KiB larger than the constant operands it reads.
+        tester.assertUnchanged("""
+                graph g(%x: f32[1,16,40,40]) {
+                  %shape: i64[4] = const dense<i64[4]: [1, 16, 40, 40]>
+                  %zeros: f32[1,16,40,40] = onnx.ConstantOfShape(%shape) {value=dense<f32[1]: [0]>} @pad_zeros
+                  %half: f32[1] = const dense<f32[1]: [0.5]>
+                  %bias: f32[1,16,40,40] = onnx.Expand(%half, %shape) @bias
+                  %start: i64[] = const dense<i64[]: [0]>
+                  %limit: i64[] = const dense<i64[]: [1000]>
+                  %step: i64[] = const dense<i64[]: [1]>
+                  %positions: i64[1000] = onnx.Range(%start, %limit, %step) @positions
+                  %row: f32[1,4] = const dense<f32[1,4]: [1, 2, 3, 4]>
+                  %reps: i64[2] = const dense<i64[2]: [100, 1]>
+                  %tiled: f32[100,4] = onnx.Tile(%row, %reps) @tile
+                  %a: f32[1,16,40,40] = onnx.Add(%x, %zeros) @add_zeros
+                  %y: f32[1,16,40,40] = onnx.Mul(%a, %bias) @mul_bias
+                  return %y, %positions, %tiled
+                }
+                """).assertStatistic("skipped_growth", 3).assertStatistic("nodes_folded", 0);
+    }
+
+    @Test
+    void growthLimitIsInclusiveAndConfigurable() {
+        // 128 int64 = 1024 bytes from an 8-byte shape: grows by 1016, within 1 KiB; 130 grow by 1032.
+        String ir = """
+                graph g() {
+                  %n128: i64[1] = const dense<i64[1]: [128]>
+                  %n130: i64[1] = const dense<i64[1]: [130]>
+                  %a: i64[128] = onnx.ConstantOfShape(%n128) {value=dense<i64[1]: [7]>} @within
+                  %b: i64[130] = onnx.ConstantOfShape(%n130) {value=dense<i64[1]: [7]>} @over
+                  return %a, %b
+                }
+                """;
+        tester.assertTransforms(ir, """
+                graph g() {
+                  %n128: i64[1] = const dense<i64[1]: [128]>
+                  %n130: i64[1] = const dense<i64[1]: [130]>
+                  %a: i64[128] = const dense<i64[128], 1024 B, sha256:5794ba02803f>
+                  %b: i64[130] = onnx.ConstantOfShape(%n130) {value=dense<i64[1]: [7]>} @over
+                  return %a, %b
+                }
+                """).assertStatistic("skipped_growth", 1);
+        tester.withOptions(new ConstFolding.Options(65536, true, 0)).assertUnchanged(ir).assertStatistic("skipped_growth", 2);
+        tester.withOptions(new ConstFolding.Options(65536, true, 2048)).run(ir).assertStatistic("nodes_folded", 2);
+    }
+
+    @Test
+    void aWeightRewrittenInPlaceFoldsButACopyOfASharedWeightDoesNot() {
+        // Reshaping a weight only the Reshape reads replaces its bytes (growth 0); slicing a weight
+        // that another node still reads would store the slice next to it (as Silero VAD's LSTM
+        // weights, sliced per gate in two If branches).
+        tester.assertTransforms("""
+                graph g(%x: f32[4,32]) {
+                  %w: f32[32,32] = const dense<f32[32,32]: splat 0.25>
+                  %flat_shape: i64[1] = const dense<i64[1]: [1024]>
+                  %flat: f32[1024] = onnx.Reshape(%w, %flat_shape) @flatten
+                  %shared: f32[32,32] = const dense<f32[32,32]: splat 0.5>
+                  %from: i64[1] = const dense<i64[1]: [0]>
+                  %to: i64[1] = const dense<i64[1]: [16]>
+                  %gate: f32[16,32] = onnx.Slice(%shared, %from, %to) @gate
+                  %m: f32[4,32] = onnx.MatMul(%x, %shared) @matmul
+                  return %flat, %gate, %m
+                }
+                """, """
+                graph g(%x: f32[4,32]) {
+                  %w: f32[32,32] = const dense<f32[32,32], 4096 B, sha256:36a14a89a4d0>
+                  %flat_shape: i64[1] = const dense<i64[1]: [1024]>
+                  %shared: f32[32,32] = const dense<f32[32,32], 4096 B, sha256:aaaf43973256>
+                  %from: i64[1] = const dense<i64[1]: [0]>
+                  %to: i64[1] = const dense<i64[1]: [16]>
+                  %flat: f32[1024] = const dense<f32[1024], 4096 B, sha256:486829f05dab>
+                  %gate: f32[16,32] = onnx.Slice(%shared, %from, %to) @gate
+                  %m: f32[4,32] = onnx.MatMul(%x, %shared) @matmul
+                  return %flat, %gate, %m
+                }
+                """).assertStatistic("nodes_folded", 1).assertStatistic("skipped_growth", 1);
+    }
+
+    @Test
     void leavesOtherDomainsAndUnsupportedTypesAlone() {
         tester.assertUnchanged("""
                 graph g() {
