@@ -46,35 +46,33 @@ else usage; fi
 fuzz_one() {
   local t="$1" module="${MODULE[$1]}" class="${CLASS[$1]}" method="${METHOD[$1]}"
   local inputs="$ROOT/$module/src/test/resources/${class//.//}Inputs/$method"
-  local corpus="$FUZZ_DIR/corpus/$t" seeds="$FUZZ_DIR/seeds/$t" findings="$FUZZ_DIR/findings/$t" logs="$FUZZ_DIR/logs"
+  local corpus="$FUZZ_DIR/corpus/$t" findings="$FUZZ_DIR/findings/$t" logs="$FUZZ_DIR/logs"
   mkdir -p "$corpus" "$findings" "$logs"
-  # the committed inputs seed the run, but not the findings among them: they would stop it at once
-  rm -rf "$seeds" && mkdir -p "$seeds"
-  find "$inputs" -maxdepth 1 -type f ! -name 'found_*' -exec cp {} "$seeds/" \;
   local deadline=$(( $(date +%s) + MINUTES * 60 )) run=0
   while (( $(date +%s) < deadline - 30 )); do
     local left=$(( deadline - $(date +%s) )) log="$logs/$t-$(date -u +%Y%m%dT%H%M%SZ).log"
     run=$((run + 1))
     echo "== $t: run $run, ${left}s left, log $log"
-    # corpus folders given to libFuzzer replace Jazzer's default ones (<module>/.cifuzz-corpus and
-    # the inputs folder); new inputs go to the first. -am: the upstream modules of this worktree.
+    # a corpus folder given to libFuzzer replaces Jazzer's <module>/.cifuzz-corpus; Jazzer adds the
+    # inputs folder as seeds. -am: the upstream modules of this worktree, not whatever ~/.m2 holds.
     (cd "$ROOT" && JAZZER_FUZZ=1 nice -n "$NICE" /usr/bin/time -v mvn -B -ntp -pl "$module" -am verify \
         -Dtest="$class" -Dsurefire.failIfNoSpecifiedTests=false \
         -Djazzer.max_duration="${left}s" -DargLine=-Xmx1g \
         -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-timeout=10 \
         -Djazzer.internal.arg.2=-max_len="${MAX_LEN[$t]}" -Djazzer.internal.arg.3=-artifact_prefix="$findings/" \
-        -Djazzer.internal.arg.4="$corpus" -Djazzer.internal.arg.5="$seeds" >"$log" 2>&1) || true
+        -Djazzer.internal.arg.4="$corpus" >"$log" 2>&1) || true
     grep -E '^(#[0-9]+ +(DONE|pulse)|Done [0-9]+ runs)' "$log" | tail -2 || true
     grep -E '^\s*(User|System) time' "$log" || true
-    local found=0
-    for f in "$findings"/crash-* "$findings"/timeout-* "$findings"/slow-unit-*; do
-      [[ -e "$f" ]] || continue
-      local name="found_$(basename "$f")"
-      if [[ ! -e "$inputs/$name" ]]; then cp "$f" "$inputs/$name"; found=1; echo "   finding, now a regression input: $inputs/$name"; fi
-    done
-    if (( ! found )) && ! grep -q 'Done [0-9]* runs' "$log"; then
+    if ! grep -q 'Done [0-9]* runs' "$log" && ! grep -q 'FuzzTestFindingException' "$log"; then
       echo "   the run ended without a finding or libFuzzer's summary; see $log" >&2; return 1
     fi
+  done
+  # only now: Jazzer also replays the inputs folder when it starts, so a finding copied there
+  # earlier would have stopped every later run at once
+  for f in "$findings"/crash-* "$findings"/timeout-* "$findings"/slow-unit-*; do
+    [[ -e "$f" ]] || continue
+    local name="found_$(basename "$f")"
+    if [[ ! -e "$inputs/$name" ]]; then cp "$f" "$inputs/$name"; echo "   finding, now a regression input: $inputs/$name"; fi
   done
 }
 
