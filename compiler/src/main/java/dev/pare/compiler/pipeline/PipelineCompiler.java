@@ -28,6 +28,7 @@ import dev.pare.compiler.registry.RegisteredPass;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -279,7 +280,12 @@ public final class PipelineCompiler {
 
         /** A Path or a PipelineResource. */
         private Optional<Object> findInclude(LoadedFile from, String name) {
-            Path asPath = Path.of(name);
+            Path asPath;
+            try {
+                asPath = Path.of(name);
+            } catch (InvalidPathException e) {
+                return Optional.empty(); // e.g. a NUL character: no file has that name
+            }
             if (asPath.isAbsolute()) return Files.isRegularFile(asPath) ? Optional.of(asPath) : Optional.empty();
             if (from.dir != null && Files.isRegularFile(from.dir.resolve(name))) return Optional.of(from.dir.resolve(name));
             for (Path dir : pipelinePath) {
