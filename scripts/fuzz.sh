@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of Pare's input readers with Jazzer (see README, "Fuzzing").
 #
-#   scripts/fuzz.sh [TARGET|all] [MINUTES]      TARGET: onnx coreml pipeline ir data (default all, 10)
+#   scripts/fuzz.sh [TARGETS] [MINUTES] [JOBS]
+#
+# TARGETS: all (the default) or a comma-separated list of onnx, coreml, pipeline, ir, data;
+# MINUTES per target (default 10); JOBS targets at a time (default 1).
 #
 # Each target is a @FuzzTest; a plain `mvn verify` only replays its inputs folder
 # (src/test/resources/<package>/<Class>Inputs/<method>/). Here JAZZER_FUZZ=1 makes it fuzz for
@@ -18,6 +21,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TARGET="${1:-all}"
 MINUTES="${2:-10}"
+JOBS="${3:-1}"
 FUZZ_DIR="${PARE_FUZZ_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pare-fuzz}"
 NICE="${NICE:-10}"
 
@@ -37,11 +41,11 @@ declare -A METHOD=(
   [data]=dataReadsOrFailsWithADataError)
 declare -A MAX_LEN=([onnx]=32768 [coreml]=32768 [pipeline]=4096 [ir]=8192 [data]=4096)
 
-usage() { echo "usage: scripts/fuzz.sh [onnx|coreml|pipeline|ir|data|all] [MINUTES]" >&2; exit 2; }
-[[ "$MINUTES" =~ ^[1-9][0-9]*$ ]] || usage
+usage() { echo "usage: scripts/fuzz.sh [all|onnx,coreml,pipeline,ir,data] [MINUTES] [JOBS]" >&2; exit 2; }
+[[ "$MINUTES" =~ ^[1-9][0-9]*$ && "$JOBS" =~ ^[1-9][0-9]*$ ]] || usage
 if [[ "$TARGET" == all ]]; then TARGETS=(onnx coreml pipeline ir data)
-elif [[ -n "${CLASS[$TARGET]:-}" ]]; then TARGETS=("$TARGET")
-else usage; fi
+else IFS=, read -r -a TARGETS <<<"$TARGET"; fi
+for t in "${TARGETS[@]}"; do [[ -n "${CLASS[$t]:-}" ]] || usage; done
 
 fuzz_one() {
   local t="$1" module="${MODULE[$1]}" class="${CLASS[$1]}" method="${METHOD[$1]}"
@@ -54,8 +58,9 @@ fuzz_one() {
     run=$((run + 1))
     echo "== $t: run $run, ${left}s left, log $log"
     # a corpus folder given to libFuzzer replaces Jazzer's <module>/.cifuzz-corpus; Jazzer adds the
-    # inputs folder as seeds. -am: the upstream modules of this worktree, not whatever ~/.m2 holds.
-    (cd "$ROOT" && JAZZER_FUZZ=1 nice -n "$NICE" /usr/bin/time -v mvn -B -ntp -pl "$module" -am verify \
+    # inputs folder as seeds. -am: the modules upstream come from this worktree's target/classes.
+    (cd "$ROOT" && JAZZER_FUZZ=1 nice -n "$NICE" /usr/bin/time -v mvn -B -ntp -pl "$module" -am \
+        surefire:test@fuzz-inputs \
         -Dtest="$class" -Dsurefire.failIfNoSpecifiedTests=false \
         -Djazzer.max_duration="${left}s" -DargLine=-Xmx1g \
         -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-timeout=10 \
@@ -76,4 +81,11 @@ fuzz_one() {
   done
 }
 
-for t in "${TARGETS[@]}"; do fuzz_one "$t"; done
+# compile once, then only run tests: a build while a fuzzer runs would replace classes under it
+modules="$(for t in "${TARGETS[@]}"; do echo "${MODULE[$t]}"; done | sort -u | paste -sd,)"
+(cd "$ROOT" && nice -n "$NICE" mvn -B -ntp -q -pl "$modules" -am test-compile)
+for t in "${TARGETS[@]}"; do
+  while (( $(jobs -rp | wc -l) >= JOBS )); do wait -n || true; done
+  fuzz_one "$t" &
+done
+wait
