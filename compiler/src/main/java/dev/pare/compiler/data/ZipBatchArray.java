@@ -1,6 +1,7 @@
 package dev.pare.compiler.data;
 
 import dev.pare.ir.DType;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.zip.ZipEntry;
@@ -27,7 +28,7 @@ final class ZipBatchArray implements BatchArray {
         this.where = where;
         try (InputStream in = zip.getInputStream(entry)) {
             this.header = NpyHeader.read(in, where);
-        } catch (ZipException e) {
+        } catch (ZipException | EOFException e) {
             throw damaged(e);
         }
         BatchArray.checkSampleAxis(where, header.shape());
@@ -56,7 +57,7 @@ final class ZipBatchArray implements BatchArray {
             }
             stream.skipNBytes((long) (index - next) * sliceBytes);
             b = stream.readNBytes(sliceBytes);
-        } catch (java.io.EOFException e) {
+        } catch (EOFException e) {
             b = new byte[0];
         } catch (ZipException e) {
             throw damaged(e);
@@ -66,9 +67,9 @@ final class ZipBatchArray implements BatchArray {
         return b;
     }
 
-    /** A zip error while reading the member (a bad local header, corrupt deflate data). */
-    private DataException damaged(ZipException e) {
-        return new DataException(where + ": damaged .npz member: " + e.getMessage(), e);
+    /** A zip error while reading the member (a bad local header, corrupt or cut deflate data). */
+    private DataException damaged(IOException e) {
+        return new DataException(where + ": damaged .npz member: " + (e.getMessage() == null ? "truncated" : e.getMessage()), e);
     }
 
     @Override public synchronized void close() throws IOException {
