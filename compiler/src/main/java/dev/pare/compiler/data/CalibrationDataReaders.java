@@ -3,6 +3,7 @@ package dev.pare.compiler.data;
 import dev.pare.ir.DType;
 import dev.pare.ir.Model;
 import dev.pare.ir.Value;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -97,8 +98,9 @@ public final class CalibrationDataReaders {
         ZipFile zip;
         try {
             zip = new ZipFile(file.toFile());
-        } catch (ZipException e) {
-            throw new DataException(file + ": not a readable .npz (zip): " + e.getMessage());
+        } catch (ZipException | EOFException e) {
+            // EOFException: cut inside the zip's end record
+            throw new DataException(file + ": not a readable .npz (zip): " + (e instanceof EOFException ? "truncated" : e.getMessage()));
         }
         try {
             List<ZipEntry> members = new ArrayList<>();

@@ -1,9 +1,11 @@
 package dev.pare.compiler.data;
 
 import dev.pare.ir.DType;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 
 /**
@@ -26,6 +28,8 @@ final class ZipBatchArray implements BatchArray {
         this.where = where;
         try (InputStream in = zip.getInputStream(entry)) {
             this.header = NpyHeader.read(in, where);
+        } catch (ZipException | EOFException e) {
+            throw damaged(e);
         }
         BatchArray.checkSampleAxis(where, header.shape());
         long size = entry.getSize();
@@ -43,22 +47,29 @@ final class ZipBatchArray implements BatchArray {
     @Override public long[] shape() { return header.shape().clone(); }
 
     @Override public synchronized byte[] read(int index) throws IOException {
-        if (stream == null || index < next) {
-            if (stream != null) stream.close();
-            stream = zip.getInputStream(entry);
-            stream.skipNBytes(header.dataOffset());
-            next = 0;
-        }
         byte[] b;
         try {
+            if (stream == null || index < next) {
+                if (stream != null) stream.close();
+                stream = zip.getInputStream(entry);
+                stream.skipNBytes(header.dataOffset());
+                next = 0;
+            }
             stream.skipNBytes((long) (index - next) * sliceBytes);
             b = stream.readNBytes(sliceBytes);
-        } catch (java.io.EOFException e) {
+        } catch (EOFException e) {
             b = new byte[0];
+        } catch (ZipException e) {
+            throw damaged(e);
         }
         if (b.length != sliceBytes) throw new DataException(where + ": ends inside sample " + index);
         next = index + 1;
         return b;
+    }
+
+    /** A zip error while reading the member (a bad local header, corrupt or cut deflate data). */
+    private DataException damaged(IOException e) {
+        return new DataException(where + ": damaged .npz member: " + (e.getMessage() == null ? "truncated" : e.getMessage()), e);
     }
 
     @Override public synchronized void close() throws IOException {

@@ -27,6 +27,7 @@ import dev.pare.compiler.registry.PipelineResource;
 import dev.pare.compiler.registry.RegisteredPass;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -307,8 +308,8 @@ public final class PipelineCompiler {
             Path asPath;
             try {
                 asPath = Path.of(name);
-            } catch (java.nio.file.InvalidPathException e) {
-                return Optional.empty();
+            } catch (InvalidPathException e) {
+                return Optional.empty(); // e.g. a NUL character: no file has that name
             }
             List<Path> roots = new ArrayList<>();
             if (from.dir != null) roots.add(from.dir);

@@ -451,6 +451,7 @@ public final class IrParser {
                 if (d.is("?")) {
                     dims.add(Dim.UNKNOWN);
                 } else if (d.kind() == Kind.STRING) {
+                    if (d.text().isEmpty()) throw error(d, "empty symbolic dimension name");
                     dims.add(Dim.of(d.text()));
                 } else if (d.kind() == Kind.WORD && looksLikeInt(d.text())) {
                     try {
