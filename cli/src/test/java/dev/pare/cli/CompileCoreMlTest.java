@@ -29,7 +29,7 @@ class CompileCoreMlTest {
         Path out = dir.resolve("m.mlpackage");
         CliRun r = run("compile", EndToEndTest.MNIST.toString(), "-o", out.toString(), "--target", "ios15");
         assertEquals(ExitCodes.USAGE, r.exitCode());
-        assertTrue(r.err().contains("--target 'ios15': choose one of ios16, ios17, ios18"), r.err());
+        assertTrue(r.err().contains("--target 'ios15': choose one of ios16, ios17, ios18, ios26"), r.err());
         assertFalse(Files.exists(out));
     }
 

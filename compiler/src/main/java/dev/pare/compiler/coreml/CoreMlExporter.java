@@ -4,6 +4,7 @@ import com.google.protobuf.CodedOutputStream;
 import dev.pare.compiler.coreml.proto.CoreMlFeatureTypesProto;
 import dev.pare.compiler.coreml.proto.CoreMlModelProto;
 import dev.pare.compiler.coreml.proto.MilProto;
+import dev.pare.ir.DType;
 import dev.pare.ir.Dim;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Model;
@@ -120,7 +121,7 @@ public final class CoreMlExporter {
         List<String> names = functionNames(model, read, target);
         if (multi && !t.atLeast(CoreMlTarget.IOS18)) {
             throw new ModelFormatException(target, "the model has " + graphs.size() + " functions " + names
-                    + "; Core ML multi-function models need --target ios18 (specification version 9), not " + t.flag());
+                    + "; Core ML multi-function models need --target ios18 or later (specification version 9), not " + t.flag());
         }
         // One weight.bin for all functions: a weight several functions use is stored once.
         BlobPlan blobs = new BlobPlan();
@@ -272,10 +273,10 @@ public final class CoreMlExporter {
         }
         if (!multi || (read != null && (read.getInputCount() > 0 || read.getOutputCount() > 0))) {
             for (Value in : model.graph().inputs()) {
-                d.addInput(keepOrMake(planner.nameOf(in), in, true, read == null ? List.of() : read.getInputList()));
+                d.addInput(keepOrMake(planner.nameOf(in), in, true, read == null ? List.of() : read.getInputList(), planner.target()));
             }
             for (Value out : model.graph().outputs()) {
-                d.addOutput(keepOrMake(planner.nameOf(out), out, false, read == null ? List.of() : read.getOutputList()));
+                d.addOutput(keepOrMake(planner.nameOf(out), out, false, read == null ? List.of() : read.getOutputList(), planner.target()));
             }
             if (read != null) {
                 List<String> outs = d.getOutputList().stream().map(CoreMlModelProto.FeatureDescription::getName).toList();
@@ -319,8 +320,8 @@ public final class CoreMlExporter {
         }
         CoreMlModelProto.FunctionDescription.Builder f = CoreMlModelProto.FunctionDescription.newBuilder().setName(name);
         Graph g = planner.graph();
-        for (Value in : g.inputs()) f.addInput(keepOrMake(planner.nameOf(in), in, true, was == null ? List.of() : was.getInputList()));
-        for (Value out : g.outputs()) f.addOutput(keepOrMake(planner.nameOf(out), out, false, was == null ? List.of() : was.getOutputList()));
+        for (Value in : g.inputs()) f.addInput(keepOrMake(planner.nameOf(in), in, true, was == null ? List.of() : was.getInputList(), planner.target()));
+        for (Value out : g.outputs()) f.addOutput(keepOrMake(planner.nameOf(out), out, false, was == null ? List.of() : was.getOutputList(), planner.target()));
         if (was != null) {
             f.addAllState(was.getStateList());
             List<String> outs = f.getOutputList().stream().map(CoreMlModelProto.FeatureDescription::getName).toList();
@@ -358,9 +359,10 @@ public final class CoreMlExporter {
     }
 
     private static CoreMlModelProto.FeatureDescription keepOrMake(String name, Value v, boolean input,
-                                                                   List<CoreMlModelProto.FeatureDescription> read)
+                                                                   List<CoreMlModelProto.FeatureDescription> read,
+                                                                   CoreMlTarget target)
             throws MilProgramPlanner.WriteError {
-        CoreMlModelProto.FeatureDescription made = feature(name, v, input);
+        CoreMlModelProto.FeatureDescription made = feature(name, v, input, target);
         for (CoreMlModelProto.FeatureDescription f : read) {
             if (!f.getName().equals(v.name())) continue;
             if (describesSame(f, made)) return f.toBuilder().setName(name).build();
@@ -385,9 +387,10 @@ public final class CoreMlExporter {
      * A multi-array feature. An input with enumerated shapes ({@link CoreMlKeys#ENUMERATED_SHAPES})
      * gets them, the first as its default shape; another input with symbolic or unknown dimensions
      * gets a shape range (each such dimension 1 to unbounded, default 1); an output's shape is
-     * written only when it is static, as coremltools does.
+     * written only when it is static, as coremltools does. Int8 features exist from iOS26
+     * (specification version 10) on.
      */
-    private static CoreMlModelProto.FeatureDescription feature(String name, Value v, boolean input)
+    private static CoreMlModelProto.FeatureDescription feature(String name, Value v, boolean input, CoreMlTarget target)
             throws MilProgramPlanner.WriteError {
         String what = (input ? "input '" : "output '") + v.name() + "'";
         Type type = v.type();
@@ -396,11 +399,16 @@ public final class CoreMlExporter {
             case FLOAT32 -> CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.FLOAT32;
             case FLOAT16 -> CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.FLOAT16;
             case INT32 -> CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.INT32;
+            case INT8 -> target.atLeast(CoreMlTarget.IOS26) ? CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.INT8 : null;
             default -> null;
         };
+        if (dataType == null && tt.dtype() == DType.INT8) {
+            throw new MilProgramPlanner.WriteError(what + " has dtype i8; Core ML ML Program features are i8 from "
+                    + "specification version 10 on: use --target ios26 (now " + target.flag() + "), or cast it to i32");
+        }
         if (dataType == null) {
             throw new MilProgramPlanner.WriteError(what + " has dtype " + tt.dtype().shortName()
-                    + "; Core ML ML Program features must be f32, f16 or i32");
+                    + "; Core ML ML Program features must be f32, f16, i32 (or i8 from ios26)");
         }
         CoreMlFeatureTypesProto.ArrayFeatureType.Builder a = CoreMlFeatureTypesProto.ArrayFeatureType.newBuilder().setDataType(dataType);
         if (!tt.hasRank()) {
