@@ -304,6 +304,9 @@ public final class CoreMlExporter {
         meta.putAllUserDefined(model.metadataProps());
         String history = decompressedFrom(model.graph(), planner);
         if (!history.isEmpty()) meta.putUserDefined(CoreMlKeys.DECOMPRESSED_FROM, history);
+        String originals = originalNames(model.graph(), planner);
+        if (originals.isEmpty()) meta.removeUserDefined(CoreMlKeys.ORIGINAL_NAMES);
+        else meta.putUserDefined(CoreMlKeys.ORIGINAL_NAMES, originals);
         if (props.containsKey(PARE_VERSION_PROPERTY)) meta.putUserDefined(PARE_VERSION_KEY, props.get(PARE_VERSION_PROPERTY));
         if (props.containsKey(PARE_PIPELINE_PROPERTY)) meta.putUserDefined(PARE_PIPELINE_KEY, props.get(PARE_PIPELINE_PROPERTY));
         d.setMetadata(meta);
@@ -343,6 +346,29 @@ public final class CoreMlExporter {
                 sb.append(':');
                 jsonString(was, sb);
             }
+        }
+        return sb.length() == 0 ? "" : sb.append('}').toString();
+    }
+
+    /**
+     * {@code {"input_0":"input:0",...}} for the main function's inputs and outputs whose MIL name
+     * differs from their original name (the read {@link CoreMlKeys#ORIGINAL_NAME}, else the IR
+     * name), or "" if none.
+     */
+    private static String originalNames(Graph g, MilProgramPlanner planner) {
+        StringBuilder sb = new StringBuilder();
+        Set<Value> seen = new HashSet<>();
+        List<Value> features = new ArrayList<>(g.inputs());
+        features.addAll(g.outputs());
+        for (Value v : features) {
+            if (!seen.add(v)) continue;
+            String original = v.metadata().getOrDefault(CoreMlKeys.ORIGINAL_NAME, v.name());
+            String mil = planner.nameOf(v);
+            if (original.equals(mil)) continue;
+            sb.append(sb.length() == 0 ? "{" : ",");
+            jsonString(mil, sb);
+            sb.append(':');
+            jsonString(original, sb);
         }
         return sb.length() == 0 ? "" : sb.append('}').toString();
     }
