@@ -123,7 +123,7 @@ final class CompileCommand implements Callable<Integer> {
     boolean verbose;
 
     @Option(names = "--target", paramLabel = "TARGET",
-            description = "Core ML deployment target of a .mlpackage/.mlmodel output: ios16, ios17 or ios18 "
+            description = "Core ML deployment target of a .mlpackage/.mlmodel output: ios16, ios17, ios18 or ios26 "
                     + "(default: the version the input was read with; ios17 for conversions).")
     String target;
 

@@ -29,8 +29,21 @@ class CompileCoreMlTest {
         Path out = dir.resolve("m.mlpackage");
         CliRun r = run("compile", EndToEndTest.MNIST.toString(), "-o", out.toString(), "--target", "ios15");
         assertEquals(ExitCodes.USAGE, r.exitCode());
-        assertTrue(r.err().contains("--target 'ios15': choose one of ios16, ios17, ios18"), r.err());
+        assertTrue(r.err().contains("--target 'ios15': choose one of ios16, ios17, ios18, ios26"), r.err());
         assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void ios26WritesSpecificationVersion10AndIsInTheHelp() throws Exception {
+        Path out = dir.resolve("m26.mlpackage");
+        CliRun r = run("compile", EndToEndTest.MNIST.toString(), "-o", out.toString(), "--target", "ios26",
+                "--pipeline", "PALETTIZE_4BIT", "--input-shape", "input=1,1,28,28");
+        assertEquals(ExitCodes.OK, r.exitCode(), r.err());
+        dev.pare.compiler.coreml.MlPackage pkg = dev.pare.compiler.coreml.MlPackage.read(out);
+        assertEquals(10, pkg.model().getSpecificationVersion());
+        assertEquals("CoreML9", pkg.program().getFunctionsOrThrow("main").getOpset());
+        CliRun help = run("compile", "--help");
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("ios16, ios17, ios18 or ios26"), help.out());
     }
 
     @Test

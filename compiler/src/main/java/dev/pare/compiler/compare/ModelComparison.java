@@ -53,7 +53,9 @@ public final class ModelComparison {
         }
         Model a = read(request.modelA());
         Model b = read(request.modelB());
-        List<Value> inputsA = a.graph().inputs();
+        // Inputs and outputs are matched by their original names (FeatureNames), so a package
+        // whose ONNX input 'input:0' became 'input_0' still pairs with the ONNX model.
+        List<Value> inputsA = FeatureNames.inputs(a);
         checkInputs(request, inputsA, b.graph().inputs());
 
         SampleSource data = null;
@@ -86,9 +88,10 @@ public final class ModelComparison {
                  ModelExecutor.Session sb = open(b, request.modelB(), request.threads())) {
                 for (int i = 0; i < count; i++) {
                     Map<String, TensorData> in = data != null ? data.sample(i) : generator.sample(i);
+                    Map<String, TensorData> inA = inputsFor(a, in, request.modelA(), i);
                     Map<String, TensorData> inB = inputsFor(b, in, request.modelB(), i);
-                    Map<String, TensorData> outA = run(sa, in, request.modelA(), i);
-                    Map<String, TensorData> outB = run(sb, inB, request.modelB(), i);
+                    Map<String, TensorData> outA = byOriginalName(a, run(sa, inA, request.modelA(), i));
+                    Map<String, TensorData> outB = byOriginalName(b, run(sb, inB, request.modelB(), i));
                     for (Map.Entry<String, String> p : pairs.entrySet()) {
                         add(stats.get(p.getKey()), outA.get(p.getKey()), outB.get(p.getValue()), p, i, labels == null ? -1 : labels[i]);
                     }
@@ -123,29 +126,33 @@ public final class ModelComparison {
         }
     }
 
-    /** B is fed A's inputs by name: each input B needs must exist in A with the same type. */
+    /** B is fed A's inputs by (original) name: each input B needs must exist in A with the same type. */
     private static void checkInputs(CompareRequest r, List<Value> inputsA, List<Value> inputsB) throws CompareException {
         Map<String, Value> byName = new LinkedHashMap<>();
         for (Value v : inputsA) byName.put(v.name(), v);
         for (Value v : inputsB) {
             if (v.data() != null) continue;
-            Value x = byName.get(v.name());
+            String name = FeatureNames.of(v);
+            Value x = byName.get(name);
             if (x == null) {
-                throw new CompareException(CompareException.Kind.BAD_INPUT, r.modelB() + ": input '" + v.name()
+                throw new CompareException(CompareException.Kind.BAD_INPUT, r.modelB() + ": input '" + name
                         + "' is not an input of " + r.modelA() + " (inputs: " + String.join(", ", byName.keySet()) + ")");
             }
             if (x.tensorType().dtype() != v.tensorType().dtype() && !InputCast.converts(x.tensorType().dtype(), v.tensorType().dtype())) {
-                throw new CompareException(CompareException.Kind.BAD_INPUT, "input '" + v.name() + "' is "
+                throw new CompareException(CompareException.Kind.BAD_INPUT, "input '" + name + "' is "
                         + DTypeNames.describe(x.tensorType()) + " in " + r.modelA() + " but "
                         + DTypeNames.describe(v.tensorType()) + " in " + r.modelB());
             }
         }
     }
 
-    /** Outputs pair up by name; two models with no name in common but as many outputs pair up by position. */
+    /**
+     * Outputs pair up by (original) name; two models with no name in common but as many outputs
+     * pair up by position.
+     */
     private static void matchOutputs(Model a, Model b, Map<String, String> pairs, List<String> onlyA, List<String> onlyB) {
-        List<String> na = a.graph().outputs().stream().map(Value::name).toList();
-        List<String> nb = b.graph().outputs().stream().map(Value::name).toList();
+        List<String> na = a.graph().outputs().stream().map(FeatureNames::of).toList();
+        List<String> nb = b.graph().outputs().stream().map(FeatureNames::of).toList();
         boolean byPosition = na.stream().noneMatch(nb::contains) && na.size() == nb.size();
         for (int i = 0; i < na.size(); i++) {
             if (byPosition) pairs.put(na.get(i), nb.get(i));
@@ -155,17 +162,30 @@ public final class ModelComparison {
         if (!byPosition) for (String n : nb) if (!na.contains(n)) onlyB.add(n);
     }
 
-    /** A's sample for B: only B's inputs, each in B's element type. */
+    /**
+     * A sample (keyed by original input names) for a model: only its inputs, under its own input
+     * names, each in its element type.
+     */
     private static Map<String, TensorData> inputsFor(Model b, Map<String, TensorData> in, Path modelB, int sample)
             throws CompareException {
         Map<String, TensorData> out = new LinkedHashMap<>();
         for (Value v : b.graph().inputs()) {
-            TensorData d = in.get(v.name());
+            TensorData d = in.get(FeatureNames.of(v));
             try {
                 if (d != null) out.put(v.name(), InputCast.to(v.tensorType().dtype(), d, v.name()));
             } catch (IllegalArgumentException e) {
                 throw new CompareException(CompareException.Kind.BAD_INPUT, modelB + " (sample " + sample + "): " + e.getMessage(), e);
             }
+        }
+        return out;
+    }
+
+    /** A run's outputs keyed by their original names. */
+    private static Map<String, TensorData> byOriginalName(Model m, Map<String, TensorData> outputs) {
+        Map<String, TensorData> out = new LinkedHashMap<>(outputs);
+        for (Value v : m.graph().outputs()) {
+            String original = FeatureNames.of(v);
+            if (!original.equals(v.name()) && outputs.containsKey(v.name())) out.put(original, outputs.get(v.name()));
         }
         return out;
     }

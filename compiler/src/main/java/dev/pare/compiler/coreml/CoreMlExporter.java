@@ -4,6 +4,7 @@ import com.google.protobuf.CodedOutputStream;
 import dev.pare.compiler.coreml.proto.CoreMlFeatureTypesProto;
 import dev.pare.compiler.coreml.proto.CoreMlModelProto;
 import dev.pare.compiler.coreml.proto.MilProto;
+import dev.pare.ir.DType;
 import dev.pare.ir.Dim;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Model;
@@ -120,7 +121,7 @@ public final class CoreMlExporter {
         List<String> names = functionNames(model, read, target);
         if (multi && !t.atLeast(CoreMlTarget.IOS18)) {
             throw new ModelFormatException(target, "the model has " + graphs.size() + " functions " + names
-                    + "; Core ML multi-function models need --target ios18 (specification version 9), not " + t.flag());
+                    + "; Core ML multi-function models need --target ios18 or later (specification version 9), not " + t.flag());
         }
         // One weight.bin for all functions: a weight several functions use is stored once.
         BlobPlan blobs = new BlobPlan();
@@ -272,10 +273,10 @@ public final class CoreMlExporter {
         }
         if (!multi || (read != null && (read.getInputCount() > 0 || read.getOutputCount() > 0))) {
             for (Value in : model.graph().inputs()) {
-                d.addInput(keepOrMake(planner.nameOf(in), in, true, read == null ? List.of() : read.getInputList()));
+                d.addInput(keepOrMake(planner.nameOf(in), in, true, read == null ? List.of() : read.getInputList(), planner.target()));
             }
             for (Value out : model.graph().outputs()) {
-                d.addOutput(keepOrMake(planner.nameOf(out), out, false, read == null ? List.of() : read.getOutputList()));
+                d.addOutput(keepOrMake(planner.nameOf(out), out, false, read == null ? List.of() : read.getOutputList(), planner.target()));
             }
             if (read != null) {
                 List<String> outs = d.getOutputList().stream().map(CoreMlModelProto.FeatureDescription::getName).toList();
@@ -303,6 +304,9 @@ public final class CoreMlExporter {
         meta.putAllUserDefined(model.metadataProps());
         String history = decompressedFrom(model.graph(), planner);
         if (!history.isEmpty()) meta.putUserDefined(CoreMlKeys.DECOMPRESSED_FROM, history);
+        String originals = originalNames(model.graph(), planner);
+        if (originals.isEmpty()) meta.removeUserDefined(CoreMlKeys.ORIGINAL_NAMES);
+        else meta.putUserDefined(CoreMlKeys.ORIGINAL_NAMES, originals);
         if (props.containsKey(PARE_VERSION_PROPERTY)) meta.putUserDefined(PARE_VERSION_KEY, props.get(PARE_VERSION_PROPERTY));
         if (props.containsKey(PARE_PIPELINE_PROPERTY)) meta.putUserDefined(PARE_PIPELINE_KEY, props.get(PARE_PIPELINE_PROPERTY));
         d.setMetadata(meta);
@@ -319,8 +323,8 @@ public final class CoreMlExporter {
         }
         CoreMlModelProto.FunctionDescription.Builder f = CoreMlModelProto.FunctionDescription.newBuilder().setName(name);
         Graph g = planner.graph();
-        for (Value in : g.inputs()) f.addInput(keepOrMake(planner.nameOf(in), in, true, was == null ? List.of() : was.getInputList()));
-        for (Value out : g.outputs()) f.addOutput(keepOrMake(planner.nameOf(out), out, false, was == null ? List.of() : was.getOutputList()));
+        for (Value in : g.inputs()) f.addInput(keepOrMake(planner.nameOf(in), in, true, was == null ? List.of() : was.getInputList(), planner.target()));
+        for (Value out : g.outputs()) f.addOutput(keepOrMake(planner.nameOf(out), out, false, was == null ? List.of() : was.getOutputList(), planner.target()));
         if (was != null) {
             f.addAllState(was.getStateList());
             List<String> outs = f.getOutputList().stream().map(CoreMlModelProto.FeatureDescription::getName).toList();
@@ -346,6 +350,29 @@ public final class CoreMlExporter {
         return sb.length() == 0 ? "" : sb.append('}').toString();
     }
 
+    /**
+     * {@code {"input_0":"input:0",...}} for the main function's inputs and outputs whose MIL name
+     * differs from their original name (the read {@link CoreMlKeys#ORIGINAL_NAME}, else the IR
+     * name), or "" if none.
+     */
+    private static String originalNames(Graph g, MilProgramPlanner planner) {
+        StringBuilder sb = new StringBuilder();
+        Set<Value> seen = new HashSet<>();
+        List<Value> features = new ArrayList<>(g.inputs());
+        features.addAll(g.outputs());
+        for (Value v : features) {
+            if (!seen.add(v)) continue;
+            String original = v.metadata().getOrDefault(CoreMlKeys.ORIGINAL_NAME, v.name());
+            String mil = planner.nameOf(v);
+            if (original.equals(mil)) continue;
+            sb.append(sb.length() == 0 ? "{" : ",");
+            jsonString(mil, sb);
+            sb.append(':');
+            jsonString(original, sb);
+        }
+        return sb.length() == 0 ? "" : sb.append('}').toString();
+    }
+
     private static void jsonString(String s, StringBuilder sb) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
@@ -358,9 +385,10 @@ public final class CoreMlExporter {
     }
 
     private static CoreMlModelProto.FeatureDescription keepOrMake(String name, Value v, boolean input,
-                                                                   List<CoreMlModelProto.FeatureDescription> read)
+                                                                   List<CoreMlModelProto.FeatureDescription> read,
+                                                                   CoreMlTarget target)
             throws MilProgramPlanner.WriteError {
-        CoreMlModelProto.FeatureDescription made = feature(name, v, input);
+        CoreMlModelProto.FeatureDescription made = feature(name, v, input, target);
         for (CoreMlModelProto.FeatureDescription f : read) {
             if (!f.getName().equals(v.name())) continue;
             if (describesSame(f, made)) return f.toBuilder().setName(name).build();
@@ -385,9 +413,10 @@ public final class CoreMlExporter {
      * A multi-array feature. An input with enumerated shapes ({@link CoreMlKeys#ENUMERATED_SHAPES})
      * gets them, the first as its default shape; another input with symbolic or unknown dimensions
      * gets a shape range (each such dimension 1 to unbounded, default 1); an output's shape is
-     * written only when it is static, as coremltools does.
+     * written only when it is static, as coremltools does. Int8 features exist from iOS26
+     * (specification version 10) on.
      */
-    private static CoreMlModelProto.FeatureDescription feature(String name, Value v, boolean input)
+    private static CoreMlModelProto.FeatureDescription feature(String name, Value v, boolean input, CoreMlTarget target)
             throws MilProgramPlanner.WriteError {
         String what = (input ? "input '" : "output '") + v.name() + "'";
         Type type = v.type();
@@ -396,11 +425,16 @@ public final class CoreMlExporter {
             case FLOAT32 -> CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.FLOAT32;
             case FLOAT16 -> CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.FLOAT16;
             case INT32 -> CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.INT32;
+            case INT8 -> target.atLeast(CoreMlTarget.IOS26) ? CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType.INT8 : null;
             default -> null;
         };
+        if (dataType == null && tt.dtype() == DType.INT8) {
+            throw new MilProgramPlanner.WriteError(what + " has dtype i8; Core ML ML Program features are i8 from "
+                    + "specification version 10 on: use --target ios26 (now " + target.flag() + "), or cast it to i32");
+        }
         if (dataType == null) {
             throw new MilProgramPlanner.WriteError(what + " has dtype " + tt.dtype().shortName()
-                    + "; Core ML ML Program features must be f32, f16 or i32");
+                    + "; Core ML ML Program features must be f32, f16, i32 (or i8 from ios26)");
         }
         CoreMlFeatureTypesProto.ArrayFeatureType.Builder a = CoreMlFeatureTypesProto.ArrayFeatureType.newBuilder().setDataType(dataType);
         if (!tt.hasRank()) {

@@ -94,9 +94,13 @@ public final class CoreMlImporter {
         if (proto.getIsUpdatable()) model.setProperty(CoreMlKeys.IS_UPDATABLE, "true");
         String history = meta.getUserDefinedOrDefault(CoreMlKeys.DECOMPRESSED_FROM, "");
         boolean restored = !history.isEmpty() && restoreDecompressedFrom(model.graph(), history);
+        String originals = meta.getUserDefinedOrDefault(CoreMlKeys.ORIGINAL_NAMES, "");
+        boolean named = !originals.isEmpty() && restoreOriginalNames(model.graph(), originals);
         meta.getUserDefinedMap().forEach((k, v) -> {
-            // our record moves onto the weights (the writer rebuilds it); one we cannot read stays as it is
-            if (!(restored && k.equals(CoreMlKeys.DECOMPRESSED_FROM))) model.setMetadataProp(k, v);
+            // our records move onto the values (the writer rebuilds them); one we cannot read stays as it is
+            if (!(restored && k.equals(CoreMlKeys.DECOMPRESSED_FROM)) && !(named && k.equals(CoreMlKeys.ORIGINAL_NAMES))) {
+                model.setMetadataProp(k, v);
+            }
         });
 
         if (proto.hasDescription()) {
@@ -134,6 +138,31 @@ public final class CoreMlImporter {
             if (v == null || !(e.getValue() instanceof String was)) continue;
             Map<String, String> m = new java.util.LinkedHashMap<>(v.metadata());
             m.put(WeightHistory.DECOMPRESSED_FROM, was);
+            g.rewriter().setMetadata(v, m);
+        }
+        return true;
+    }
+
+    /**
+     * Puts the original names of the main function's inputs and outputs on them
+     * ({@link CoreMlKeys#ORIGINAL_NAME}); entries naming no input or output are dropped. False,
+     * changing nothing, when the entry is not a JSON object of strings.
+     */
+    private static boolean restoreOriginalNames(Graph g, String json) {
+        Object parsed;
+        try {
+            parsed = JsonValues.parse(json);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        if (!(parsed instanceof Map<?, ?> entries)) return false;
+        for (Object v : entries.values()) if (!(v instanceof String)) return false;
+        List<Value> features = new java.util.ArrayList<>(g.inputs());
+        features.addAll(g.outputs());
+        for (Value v : features) {
+            if (!(entries.get(v.name()) instanceof String original) || v.metadata().containsKey(CoreMlKeys.ORIGINAL_NAME)) continue;
+            Map<String, String> m = new java.util.LinkedHashMap<>(v.metadata());
+            m.put(CoreMlKeys.ORIGINAL_NAME, original);
             g.rewriter().setMetadata(v, m);
         }
         return true;

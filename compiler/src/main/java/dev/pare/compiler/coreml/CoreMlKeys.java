@@ -31,6 +31,13 @@ public final class CoreMlKeys {
      * rebuilds it from them.
      */
     public static final String DECOMPRESSED_FROM = "com.github.pare.decompressedFrom";
+    /**
+     * userDefined metadata key for the main function's inputs and outputs whose names are not MIL
+     * identifiers (an ONNX input {@code input:0} is written as {@code input_0}): a one-line JSON
+     * object from the MIL name to the original name, inputs then outputs. The reader puts each on
+     * its value as {@link #ORIGINAL_NAME}; the writer rebuilds it.
+     */
+    public static final String ORIGINAL_NAMES = "com.github.pare.originalNames";
 
     // ---- Graph.metadata (per function / nested block) --------------------------------------
     /** A function's opset (also on the main graph). */
@@ -56,6 +63,12 @@ public final class CoreMlKeys {
      * {@code enumeratedShapes}; see {@link EnumeratedShapes}.
      */
     public static final String ENUMERATED_SHAPES = "coreml.enumeratedShapes";
+    /**
+     * On a main-function input or output read from a package: the name it had before the writer
+     * made it a MIL identifier (from {@link #ORIGINAL_NAMES}); {@code pare compare} matches
+     * inputs, outputs and {@code --data} entries by it.
+     */
+    public static final String ORIGINAL_NAME = "coreml.originalName";
 
     // ---- TensorData.annotations ---------------------------------------------------------------
     /** {@code blob} (in a weight file) or {@code immediate} (in the model protobuf). */

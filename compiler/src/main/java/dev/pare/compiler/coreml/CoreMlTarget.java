@@ -13,9 +13,11 @@ import java.util.Optional;
 public enum CoreMlTarget {
     IOS16("ios16", 7, "CoreML6"),
     IOS17("ios17", 8, "CoreML7"),
-    IOS18("ios18", 9, "CoreML8");
+    IOS18("ios18", 9, "CoreML8"),
+    /** iOS26 / macOS26: adds int8 multi-array inputs and outputs for ML Programs. */
+    IOS26("ios26", 10, "CoreML9");
 
-    /** Model property naming the target ({@code ios16|ios17|ios18}); set by {@code --target}. */
+    /** Model property naming the target ({@code ios16|ios17|ios18|ios26}); set by {@code --target}. */
     public static final String PROPERTY = CoreMlKeys.TARGET;
     /** Model property holding the specification version a Core ML reader found. */
     public static final String SPEC_VERSION_PROPERTY = CoreMlKeys.SPECIFICATION_VERSION;
@@ -50,7 +52,7 @@ public enum CoreMlTarget {
     }
 
     /** Every accepted spelling, for messages. */
-    public static String choices() { return "ios16, ios17, ios18"; }
+    public static String choices() { return "ios16, ios17, ios18, ios26"; }
 
     /**
      * The target to write {@code model} for: the {@code coreml.target} property if set, else the

@@ -29,7 +29,7 @@ public final class EnumeratedShapeRules {
         if (enumerated.size() > 1 && !target.atLeast(CoreMlTarget.IOS18)) {
             throw new IllegalArgumentException("inputs " + String.join(", ", enumerated) + " get enumerated shapes; Core ML allows "
                     + "enumerated shapes on several inputs from iOS18 (specification version 9), not " + target.flag()
-                    + ": use --target ios18");
+                    + ": use --target ios18 or later");
         }
     }
 

@@ -59,6 +59,8 @@ final class MilProgramPlanner {
     private final Map<Graph, List<MilProto.Operation>> openBlocks = new IdentityHashMap<>();
     private final Set<Value> constOps = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<Node> absorbed = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Below iOS26: each scaled palettized weight's {@code pare.affine_dequantize} and the LUT node it absorbs. */
+    private final Map<Node, Node> scaledLuts = new IdentityHashMap<>();
 
     MilProgramPlanner(Graph graph, CoreMlTarget target) {
         this(graph, target, new BlobPlan());
@@ -168,7 +170,7 @@ final class MilProgramPlanner {
 
     // ---- graph walk ----------------------------------------------------------------------------
 
-    /** pare weight ops folded into a joint sparse op: they are written only as part of it. */
+    /** pare weight ops folded into a joint sparse op or a scaled LUT: they are written only as part of it. */
     private void findAbsorbed(Graph g) {
         for (Node node : g.nodes()) {
             if (!node.op().equals(PARE_SPARSE) || node.operands().size() != 2) continue;
@@ -177,7 +179,20 @@ final class MilProgramPlanner {
             if (inner == null || !(inner.op().equals(PARE_LUT) || inner.op().equals(PARE_AFFINE))) continue;
             if (values.uses().size() == 1 && !g.isOutput(values)) absorbed.add(inner);
         }
+        // From iOS18 to iOS26 (exclusive) a scale on a decoded LUT is written on the LUT itself (see ScaledLut).
+        if (!target.atLeast(CoreMlTarget.IOS18) || target.atLeast(CoreMlTarget.IOS26)) return;
+        for (Node node : g.nodes()) {
+            if (!node.op().equals(PARE_AFFINE) || absorbed.contains(node) || node.operands().size() != 2) continue;
+            Value decoded = node.operand(0);
+            Node lut = decoded.producer();
+            if (lut == null || !lut.op().equals(PARE_LUT) || lut.operands().size() != 2 || lut.attributes().get("vector_axis").isPresent()) continue;
+            if (decoded.uses().size() != 1 || g.isOutput(decoded) || node.attributes().get("block_sizes").isPresent()) continue;
+            if (!lut.operand(0).isConstant() || !lut.operand(1).isConstant() || !node.operand(1).isConstant()) continue;
+            absorbed.add(lut);
+            scaledLuts.put(node, lut);
+        }
     }
+
 
     /** Value metadata the Core ML reader puts on constants from const ops (ir/MIL_DIALECT.md). */
     static final String OP_INDEX = CoreMlKeys.OP_INDEX;
@@ -512,7 +527,7 @@ final class MilProgramPlanner {
             if (asAttributes) {
                 if (!(a instanceof MilArg.Const c)) {
                     throw new WriteError(type + " '" + nameHint + "': parameter '" + e.getKey()
-                            + "' comes from another constexpr op, which needs --target ios18");
+                            + "' comes from another constexpr op, which needs --target ios18 or later");
                 }
                 op.putAttributes(e.getKey(), encoder.value(c.data()));
             } else {
@@ -561,6 +576,11 @@ final class MilProgramPlanner {
             }
             case PARE_AFFINE: {
                 if (node.operands().size() < 2 || node.operands().size() > 3) throw new WriteError(what + ": " + PARE_AFFINE + " takes (data, scale[, zero_point])");
+                Node lut = scaledLuts.get(node);
+                if (lut != null) {
+                    lowerScaledLut(what, lut, node, out);
+                    return;
+                }
                 Value zp = node.operands().size() == 3 && !node.operand(2).isAbsent() ? node.operand(2) : null;
                 lowerAffine(what, arg(node.operand(0), node), arg(node.operand(1), node), zp == null ? null : arg(zp, node),
                         blockSizes(node), out, node.name());
@@ -587,7 +607,7 @@ final class MilProgramPlanner {
 
     private static WriteError needs(String what, String feature, CoreMlTarget need, String detail) {
         return new WriteError(what + ": " + feature + " needs --target " + need.flag()
-                + (need == CoreMlTarget.IOS17 ? " or ios18" : "") + (detail.isEmpty() ? "" : " (" + detail + ")"));
+                + (need == CoreMlTarget.IOS26 ? "" : " or later") + (detail.isEmpty() ? "" : " (" + detail + ")"));
     }
 
     private void lowerLut(String what, MilArg indices, MilArg lut, Integer vectorAxis, Value out) throws WriteError {
@@ -635,6 +655,29 @@ final class MilProgramPlanner {
                 List.of(param("indices", new MilArg.Const(packed)), param("lut", new MilArg.Const(flatLut)),
                         param("shape", new MilArg.Const(MilTensors.uint32Shape(iShape)))),
                 List.of(namedType(nameOf(out), outType(out, lt.dtype()))));
+    }
+
+    /**
+     * Below iOS26, {@code affine(lut_to_dense(indices, lut), scale)} as
+     * {@code lut_to_dense(indices, blockwise_shift_scale(lut', scale'))} (see {@link ScaledLut});
+     * when that form does not exist exactly, the LUT first as at iOS26.
+     */
+    private void lowerScaledLut(String what, Node lutNode, Node affine, Value out) throws WriteError {
+        MilArg indices = arg(lutNode.operand(0), lutNode);
+        MilArg lut = arg(lutNode.operand(1), lutNode);
+        TensorData scale = constant(arg(affine.operand(1), affine), what, "scale");
+        ScaledLut scaled = ScaledLut.of(outType(out, scale.dtype()).shape(), constant(lut, what, "lut"), scale);
+        if (scaled == null) {
+            lowerLut(what, indices, lut, null, lutNode.result(0));
+            lowerAffine(what, arg(lutNode.result(0), affine), new MilArg.Const(scale), null, null, out, affine.name());
+            return;
+        }
+        String lutName = names.fresh(lutNode.result(0).name() + "_scaled_lut");
+        TensorType lutType = scaled.lut().type();
+        emitConstexprOutputs("constexpr_blockwise_shift_scale", affine.name() + "_lut",
+                List.of(param("data", new MilArg.Const(scaled.lut())), param("scale", new MilArg.Const(scaled.scale()))),
+                List.of(namedType(lutName, lutType)));
+        lowerLut(what, indices, new MilArg.Var(lutName, lutType), null, out);
     }
 
     /** The result's type with the dtype the Core ML op produces. */

@@ -160,7 +160,7 @@ class CoreMlExporterTest {
                 Attributes.of(Map.of(MilParams.ATTRIBUTE, MilParams.attribute(List.of("x"))))));
         Path out = tmp.resolve("i.mlpackage");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> CoreMlExporter.write(g.model, out));
-        assertEquals(out + ": input 'x' has dtype i64; Core ML ML Program features must be f32, f16 or i32", e.getMessage());
+        assertEquals(out + ": input 'x' has dtype i64; Core ML ML Program features must be f32, f16, i32 (or i8 from ios26)", e.getMessage());
     }
 
     @Test
@@ -254,7 +254,7 @@ class CoreMlExporterTest {
         g.model.setProperty(CoreMlTarget.PROPERTY, "iOS17");
         assertEquals(CoreMlTarget.IOS17, CoreMlTarget.of(g.model), "the --target property wins");
         g.model.setProperty(CoreMlTarget.PROPERTY, "ios15");
-        assertEquals("unknown Core ML target 'ios15' (property coreml.target); choose one of ios16, ios17, ios18",
+        assertEquals("unknown Core ML target 'ios15' (property coreml.target); choose one of ios16, ios17, ios18, ios26",
                 assertThrows(IllegalArgumentException.class, () -> CoreMlTarget.of(g.model)).getMessage());
     }
 

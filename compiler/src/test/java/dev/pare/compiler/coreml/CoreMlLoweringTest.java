@@ -297,7 +297,7 @@ class CoreMlLoweringTest {
     }
 
     @Test
-    void palettizedWithPerChannelScaleIos18ChainsByName() throws Exception {
+    void palettizedWithPerChannelScaleIos18ScalesTheLutFirst() throws Exception {
         MilGraphs g = new MilGraphs(16);
         long[] shape = {8, 16};
         Value pal = g.lut("W_pal", MilGraphs.packed(DType.UINT4, shape, MilGraphs.cycle(128, 16)),
@@ -306,8 +306,11 @@ class CoreMlLoweringTest {
                 TensorType.of(DType.FLOAT32, shape), Attributes.empty());
         g.linear(scaled, g.constant("b", MilGraphs.f32(new long[]{8}, 8, 0f)));
         List<MilProto.Operation> ops = write(g, "ios18");
-        assertEquals(List.of("constexpr_lut_to_dense", "constexpr_blockwise_shift_scale"), ops.stream().map(MilProto.Operation::getType).toList());
-        assertEquals(Map.of("data", "var", "scale", "FLOAT32[8,1] immediate", "->", "FLOAT32[8,16]"), signature(ops.get(1)));
+        // Core ML Tools' order below iOS26 (coreml.md §3.9): the LUT repeated per scale row, scaled, then looked up.
+        assertEquals(List.of("constexpr_blockwise_shift_scale", "constexpr_lut_to_dense"), ops.stream().map(MilProto.Operation::getType).toList());
+        assertEquals(Map.of("data", "FLOAT32[8,1,16,1] blob", "scale", "FLOAT32[8,1,1,1] immediate", "->", "FLOAT32[8,1,16,1]"),
+                signature(ops.get(0)));
+        assertEquals(Map.of("indices", "UINT4[8,16] blob", "lut", "var", "->", "FLOAT32[8,16]"), signature(ops.get(1)));
     }
 
     // ---- refusals -----------------------------------------------------------------------------
@@ -331,7 +334,7 @@ class CoreMlLoweringTest {
         g.linear(g.lut("conv1.weight", MilGraphs.packed(DType.UINT3, new long[]{4, 8}, MilGraphs.cycle(32, 8)),
                 MilGraphs.f32(new long[]{1, 1, 8, 1}, 8, -1f), DType.FLOAT32, new long[]{4, 8}, null),
                 g.constant("b", MilGraphs.f32(new long[]{4}, 4, 0f)));
-        assertEquals("weight 'conv1.weight' (node y): 3-bit palettization needs --target ios18 "
+        assertEquals("weight 'conv1.weight' (node y): 3-bit palettization needs --target ios18 or later "
                 + "(iOS16/17 constexpr_lut_to_dense allows LUT sizes 2, 4, 16, 64, 256)", refused(g, "ios16"));
     }
 
@@ -340,14 +343,14 @@ class CoreMlLoweringTest {
         MilGraphs g = new MilGraphs(new long[]{1, 64, 1, 1});
         g.conv(g.lut("W", MilGraphs.packed(DType.UINT4, CONV_W, MilGraphs.cycle(4096, 16)),
                 MilGraphs.f32(new long[]{4, 1, 1, 1, 16, 1}, 64, -1f), DType.FLOAT32, CONV_W, null));
-        assertEquals("weight 'W' (node y): per-grouped-channel palettization (LUT shape f32[4,1,1,1,16,1]) needs --target ios18 "
+        assertEquals("weight 'W' (node y): per-grouped-channel palettization (LUT shape f32[4,1,1,1,16,1]) needs --target ios18 or later "
                 + "(iOS16/17 constexpr_lut_to_dense has one scalar LUT per weight)", refused(g, "ios17"));
 
         MilGraphs v = new MilGraphs(128);
         v.linear(v.lut("V", MilGraphs.packed(DType.UINT2, new long[]{64, 128}, MilGraphs.cycle(8192, 4)),
                 MilGraphs.f32(new long[]{1, 1, 4, 4}, 16, -1f), DType.FLOAT32, new long[]{256, 128}, 0),
                 v.constant("b", MilGraphs.f32(new long[]{256}, 256, 0f)));
-        assertEquals("weight 'V' (node y): vector palettization (cluster_dim 4) needs --target ios18 "
+        assertEquals("weight 'V' (node y): vector palettization (cluster_dim 4) needs --target ios18 or later "
                 + "(iOS16/17 constexpr_lut_to_dense has one scalar LUT per weight)", refused(v, "ios16"));
     }
 
@@ -357,13 +360,13 @@ class CoreMlLoweringTest {
         long[] q = MilGraphs.cycle(640, 8);
         g.linear(g.affine("W", MilGraphs.packed(DType.INT4, new long[]{10, 64}, q), MilGraphs.f32(new long[]{10, 1}, 10, 0.01f), null),
                 g.constant("b", MilGraphs.f32(new long[]{10}, 10, 0f)));
-        assertEquals("weight 'W' (node y): i4 quantization needs --target ios18 "
+        assertEquals("weight 'W' (node y): i4 quantization needs --target ios18 or later "
                 + "(iOS16/17 constexpr_affine_dequantize takes i8/u8 data, per tensor or per channel)", refused(g, "ios17"));
 
         MilGraphs b = new MilGraphs(64);
         b.linear(b.affine("W", MilGraphs.bytes(DType.INT8, new long[]{10, 64}, MilGraphs.cycle(640, 100)),
                 MilGraphs.f32(new long[]{10, 2}, 20, 0.01f), null), b.constant("b", MilGraphs.f32(new long[]{10}, 10, 0f)));
-        assertEquals("weight 'W' (node y): per-block quantization (scale shape f32[10,2] for i8[10,64]) needs --target ios18 "
+        assertEquals("weight 'W' (node y): per-block quantization (scale shape f32[10,2] for i8[10,64]) needs --target ios18 or later "
                 + "(iOS16/17 constexpr_affine_dequantize takes i8/u8 data, per tensor or per channel)", refused(b, "ios16"));
     }
 
@@ -402,7 +405,7 @@ class CoreMlLoweringTest {
         long[] shape = {8, 16};
         Value q = g.affine("W_q", MilGraphs.bytes(DType.INT8, shape, MilGraphs.cycle(128, 100)), MilGraphs.f32(new long[]{8, 1}, 8, 0.01f), null);
         g.linear(g.sparse("W", MilGraphs.mask(shape, 4), q), g.constant("b", MilGraphs.f32(new long[]{8}, 8, 0f)));
-        assertEquals("weight 'W' (node y): joint sparse + quantized compression needs --target ios18 "
+        assertEquals("weight 'W' (node y): joint sparse + quantized compression needs --target ios18 or later "
                 + "(iOS16/17 constexpr_sparse_to_dense takes the kept values as a constant)", refused(g, "ios17"));
     }
 
@@ -413,7 +416,7 @@ class CoreMlLoweringTest {
         Value q = g.op("q", "pare.quantize", List.of(g.input(), g.constant("s", TensorData.ofFloats(new long[0], 0.1f)),
                 g.constant("zp", MilGraphs.bytes(DType.INT8, new long[0], new long[]{0}))), f.withDType(DType.INT8), Attributes.empty());
         g.rw.addOutput(q);
-        assertEquals("node 'q' (pare.quantize): activation quantization needs --target ios17 or ios18 "
+        assertEquals("node 'q' (pare.quantize): activation quantization needs --target ios17 or later "
                 + "(Core ML quantize/dequantize ops start at iOS17)", refused(g, "ios16"));
     }
 }

@@ -153,7 +153,7 @@ class InputShapeOverridesTest {
         Graph g = transformer();
         InputShapeOverrides.apply(g, Map.of(), Map.of("input_ids", List.of(List.of(1L, 64L), List.of(1L, 128L))));
         assertEquals("inputs input_ids, attention_mask get enumerated shapes; Core ML allows enumerated shapes on several "
-                        + "inputs from iOS18 (specification version 9), not ios17: use --target ios18",
+                        + "inputs from iOS18 (specification version 9), not ios17: use --target ios18 or later",
                 assertThrows(IllegalArgumentException.class, () -> EnumeratedShapeRules.check(g.inputs(), CoreMlTarget.IOS17)).getMessage());
         assertDoesNotThrow(() -> EnumeratedShapeRules.check(g.inputs(), CoreMlTarget.IOS18));
 

@@ -10,7 +10,8 @@ import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
-import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,9 +19,10 @@ import java.util.Map;
  * {@code mil.matmul(x, W)} whose only use is {@code mil.add} of a constant bias becomes one
  * {@code mil.linear(x, Wᵀ, b)} (Core ML Tools' fuse_matmul_weight_bias): the op Core ML maps to a
  * fully connected layer, with the weight in the [out, in] layout whose output channels are axis 0.
- * Only when W is a constant (uncompressed: a {@code pare.*} weight is left as a matmul), 2-D, float,
- * x has rank 1 to 3 (MIL linear's range) and the bias is [N] or [1, ..., N] for W's N outputs.
- * The transposed weight keeps W's name when nothing else reads W.
+ * Only when W is 2-D and float, a constant or a compressed weight ({@code pare.*} ops on constants)
+ * that {@link WeightTranspose} transposes exactly (its encoded data moved, never re-encoded), x has
+ * rank 1 to 3 (MIL linear's range) and the bias is [N] or [1, ..., N] for W's N outputs. The
+ * transposed weight (and each part of its chain) keeps W's names when nothing else reads W.
  */
 final class MatmulBiasFusion {
 
@@ -40,8 +42,8 @@ final class MatmulBiasFusion {
             Boolean tx = bool(MilParams.get(mm, "transpose_x").orElse(null));
             Boolean ty = bool(MilParams.get(mm, "transpose_y").orElse(null));
             if (x == null || w == null || tx == null || ty == null || tx) continue;
-            if (!w.isConstant() || !(w.data() instanceof DenseData) || w.data().type().rank() != 2 || retyped.contains(w)) continue;
-            DType dt = w.data().dtype();
+            if (!WeightTranspose.supported(g, w, retyped)) continue;
+            DType dt = w.tensorType().dtype();
             if (dt != DType.FLOAT32 && dt != DType.FLOAT16) continue;
             TensorType xt = x.tensorType();
             if (!xt.hasRank() || xt.rank() < 1 || xt.rank() > 3 || xt.dtype() != dt) continue;
@@ -49,7 +51,7 @@ final class MatmulBiasFusion {
             if (product.uses().size() != 1 || g.isOutput(product)) continue;
             Node add = product.uses().get(0).user();
             if (!add.op().equals("mil.add") || add.results().size() != 1) continue;
-            long[] ws = w.data().type().shape();
+            long[] ws = w.tensorType().shape();
             long outputs = ty ? ws[0] : ws[1];
             Value bias = other(add, product);
             if (bias == null || !bias.isConstant() || !(bias.data() instanceof DenseData) || bias.data().dtype() != dt || retyped.contains(bias)
@@ -59,7 +61,8 @@ final class MatmulBiasFusion {
             if (!add.result(0).type().equals(product.type())) continue; // the bias must not broadcast the product
 
             rw.setInsertionPointBefore(add);
-            Value weight = ty ? w : rw.addConstant(rw.uniqueValueName(w.name() + "_transposed"), transpose(w.data()));
+            Map<Value, Value> built = new LinkedHashMap<>();
+            Value weight = ty ? w : WeightTranspose.transpose(rw, w, built);
             Value b = bias.data().type().rank() == 1 ? bias
                     : rw.addConstant(rw.uniqueValueName(bias.name() + "_vector"), reshaped(bias.data(), outputs));
             Value sum = add.result(0);
@@ -71,12 +74,17 @@ final class MatmulBiasFusion {
             rw.erase(add);
             rw.erase(mm);
             rw.renameValue(linear.result(0), name);
-            for (Value old : List.of(w, bias)) {
-                if (old.hasUses() || g.isOutput(old) || old.graph() != g) continue;
-                String oldName = old.name();
-                rw.eraseConstant(old);
-                Value replacement = old == w ? weight : b;
-                if (replacement != old && !g.isNameTaken(oldName)) rw.renameValue(replacement, oldName);
+            if (bias != b) built.put(bias, b);
+            // The old weight chain (or constant) and bias go when nothing else reads them; their
+            // transposed counterparts take over their names.
+            List<Map.Entry<Value, String>> names = new ArrayList<>();
+            for (Value old : built.keySet()) names.add(Map.entry(old, old.name()));
+            WeightTranspose.eraseUnused(rw, g, w);
+            WeightTranspose.eraseUnused(rw, g, bias);
+            for (Map.Entry<Value, String> e : names) {
+                Value replacement = built.get(e.getKey());
+                if (replacement == e.getKey() || g.isNameTaken(e.getValue())) continue;
+                rw.renameValue(replacement, e.getValue());
             }
             fused++;
         }
@@ -100,23 +108,6 @@ final class MatmulBiasFusion {
     private static Boolean bool(Value v) {
         if (v == null || !v.isConstant() || v.data() == null || v.data().dtype() != DType.BOOL || v.data().elementCount() != 1) return null;
         return v.data().bytes().get(0) != 0;
-    }
-
-    /** [K, N] -> [N, K], element bytes moved as they are (exact). */
-    private static TensorData transpose(TensorData d) {
-        long[] s = d.type().shape();
-        int rows = Math.toIntExact(s[0]);
-        int cols = Math.toIntExact(s[1]);
-        int size = d.dtype() == DType.FLOAT32 ? 4 : 2;
-        ByteBuffer src = d.bytes();
-        ByteBuffer out = ByteBuffer.allocate(rows * cols * size).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        for (int c = 0; c < cols; c++) {
-            for (int r = 0; r < rows; r++) {
-                int at = (r * cols + c) * size;
-                for (int k = 0; k < size; k++) out.put(src.get(at + k));
-            }
-        }
-        return TensorData.ofBuffer(TensorType.of(d.dtype(), cols, rows), out.flip());
     }
 
     private static TensorData reshaped(TensorData d, long n) {

@@ -24,12 +24,20 @@ import java.util.Map;
  */
 public final class MilModelExecutor implements ModelExecutor {
 
+    /** Whether every operand is a constant or the result of another such pare weight op (a chain, e.g. LUT then scale). */
     private static boolean constantOperands(Node n) {
-        for (Value o : n.operands()) if (!o.isAbsent() && !(o.isConstant() && o.data() != null)) return false;
+        for (Value o : n.operands()) {
+            if (o.isAbsent() || (o.isConstant() && o.data() != null)) continue;
+            Node p = o.producer();
+            if (p == null || !PareDialectEvaluator.isPareWeightOp(p.op()) || !constantOperands(p)) return false;
+        }
         return true;
     }
 
-    /** Replaces each pare weight op (operands all constant, in graph order) by its dense value under the same name. */
+    /**
+     * Replaces each pare weight op (operands constant, or made constant by the ops before it in
+     * graph order) by its dense value under the same name.
+     */
     private static void decompressPareWeights(Graph g) throws ModelExecutionException {
         Rewriter rw = g.rewriter();
         for (Node n : List.copyOf(g.nodes())) {
