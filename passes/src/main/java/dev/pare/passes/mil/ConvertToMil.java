@@ -3,6 +3,7 @@ package dev.pare.passes.mil;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Graph;
+import dev.pare.ir.Location;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorData;
@@ -79,6 +80,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         ElementwiseLowerings.register(LOWERINGS);
         NnLowerings.register(LOWERINGS);
         TensorLowerings.register(LOWERINGS);
+        ControlFlowLowerings.register(LOWERINGS);
     }
 
     /** Whether convert_to_mil can lower this node's op type at all. */
@@ -91,16 +93,23 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         private final Options options;
         private final PassContext context;
         private final Rewriter rw;
+        /** The converter of the enclosing graph, while a subgraph (an If branch, a Loop body) is lowered. */
+        private final Converter outer;
         /** MIL-typed copies of ONNX constants whose dtype MIL lacks. */
         private final Map<Value, Value> converted = new HashMap<>();
         private final Set<Value> constantsUsedBefore = new HashSet<>();
         private final Set<Value> initialConstants = new HashSet<>();
 
         Converter(Graph g, Options options, PassContext context) {
+            this(g, options, context, null);
+        }
+
+        private Converter(Graph g, Options options, PassContext context, Converter outer) {
             this.g = g;
             this.options = options;
             this.context = context;
             this.rw = g.rewriter();
+            this.outer = outer;
         }
 
         PassResult run() throws PassFailure {
@@ -109,13 +118,27 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             }
             refuseUnsupported();
             fixInputs();
-            initialConstants.addAll(g.constants());
-            for (Value c : g.constants()) if (c.hasUses() || g.isOutput(c)) constantsUsedBefore.add(c);
+            SubgraphOutputs.computeInside(g);
             try {
                 retypeInputs();
             } catch (LoweringException e) {
                 throw new PassFailure("MIL002", "convert_to_mil: graph input default: " + e.getMessage());
             }
+            try {
+                lowerNodes();
+            } catch (NodeFailure f) {
+                Node n = f.node;
+                throw new PassFailure("MIL002", n, "convert_to_mil: " + n.opType() + " '" + n.name() + "'" + where(n) + ": " + f.getMessage());
+            }
+            fixOutputs();
+            removeLeftovers();
+            return PassResult.CHANGED;
+        }
+
+        /** Lowers (or folds) every ONNX node of this graph, subgraphs as their If / Loop is reached. */
+        private void lowerNodes() {
+            initialConstants.addAll(g.constants());
+            for (Value c : g.constants()) if (c.hasUses() || g.isOutput(c)) constantsUsedBefore.add(c);
             for (Node n : List.copyOf(g.nodes())) {
                 if (n.op().equals("pare.quantize") || n.op().equals("pare.dequantize")) {
                     retypeActivationQuantization(n);
@@ -125,14 +148,39 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 try {
                     lowerOrFold(n);
                 } catch (LoweringException | IllegalArgumentException | ArithmeticException e) {
-                    throw new PassFailure("MIL002", n, "convert_to_mil: " + n.opType() + " '" + n.name() + "': " + e.getMessage());
+                    throw new NodeFailure(n, e.getMessage());
                 }
             }
             int fused = MatmulBiasFusion.run(g, converted.values());
             if (fused > 0) context.statistics().add("matmul_bias_fused", fused);
-            fixOutputs();
-            removeLeftovers();
-            return PassResult.CHANGED;
+        }
+
+        /** Lowers a subgraph of a node of this graph in place, as a MIL block. */
+        private void lowerBlock(Graph sub) {
+            Converter inner = new Converter(sub, options, context, this);
+            inner.lowerNodes();
+            inner.removeLeftovers();
+            inner.computeOutputsInside();
+        }
+
+        /**
+         * MIL block outputs are values the block computes: outputs that are constants, block inputs
+         * or values of enclosing blocks get an identity op.
+         */
+        private void computeOutputsInside() {
+            for (int i = 0; i < g.outputs().size(); i++) {
+                Value o = g.outputs().get(i);
+                if (o.producer() != null && o.producer().graph() == g && o.producer().dialect().equals("mil")) continue;
+                MilEmitter e = new MilEmitter(rw, Location.UNKNOWN, o.name(), List.of());
+                rw.setOutput(i, e.op("identity", rw.uniqueValueName(o.name() + "_out"), "x", milView(o)));
+            }
+        }
+
+        /** " in subgraph 'x' of 'If_3'" for a node of a subgraph, else "". */
+        private static String where(Node n) {
+            Graph graph = n.graph();
+            if (graph.parent() == null) return "";
+            return " (in subgraph '" + graph.name() + "')";
         }
 
         /**
@@ -158,8 +206,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
         private void refuseUnsupported() throws PassFailure {
             Map<String, List<String>> missing = new TreeMap<>();
-            // nodes inside subgraphs are not listed: the If / Loop / Scan holding them is
-            for (Node n : g.nodes()) {
+            for (Node n : g.allNodes()) {
                 if (n.dialect().equals("onnx") && !supports(n)) {
                     String type = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
                     missing.computeIfAbsent(type, k -> new ArrayList<>()).add(n.name());
@@ -204,7 +251,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             rw.setInsertionPointBefore(n);
             MilEmitter e = new MilEmitter(rw, n.location(), base, names);
             long opset = options.onnxOpset();
-            List<Value> results = lowering.lower(new OnnxOp(n, e, opset, this::milView));
+            List<Value> results = lowering.lower(new OnnxOp(n, e, opset, this::milView, this::lowerBlock));
             for (int i = 0; i < n.results().size(); i++) {
                 Value r = n.result(i);
                 if (r.isAbsent()) continue;
@@ -237,6 +284,8 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         /** A value as MIL operands see it: constants of a dtype MIL lacks get a converted copy. */
         Value milView(Value v) {
             if (!v.isConstant() || MilDTypes.isMil(v.tensorType().dtype())) return v;
+            // a constant of an enclosing graph gets its copy there, where every block sees it
+            if (outer != null && g.value(v.name()).orElse(null) != v) return outer.milView(v);
             return converted.computeIfAbsent(v, this::convertConstant);
         }
 
@@ -287,6 +336,17 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 Value copy = converted.get(c);
                 if (copy != null && !g.isNameTaken(name)) rw.renameValue(copy, name);
             }
+        }
+    }
+
+    /** A node that cannot be lowered, possibly deep inside a subgraph: reported naming that node. */
+    private static final class NodeFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient Node node;
+
+        NodeFailure(Node node, String message) {
+            super(message, null, false, false);
+            this.node = node;
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Dim;
 import dev.pare.ir.Float16;
+import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
@@ -20,13 +21,29 @@ final class OnnxOp {
     final Node node;
     final MilEmitter e;
     final long opset;
+    /** Lowers the ONNX ops of a subgraph of this node in place (for If and Loop). */
+    final BlockLowerer blocks;
     private final Function<Value, Value> milView;
 
-    OnnxOp(Node node, MilEmitter e, long opset, Function<Value, Value> milView) {
+    /** Lowers the ONNX nodes of a subgraph to mil ops, in place; block outputs end up computed inside it. */
+    @FunctionalInterface
+    interface BlockLowerer {
+        void lower(Graph subgraph);
+    }
+
+    OnnxOp(Node node, MilEmitter e, long opset, Function<Value, Value> milView, BlockLowerer blocks) {
         this.node = node;
         this.e = e;
         this.opset = opset;
         this.milView = milView;
+        this.blocks = blocks;
+    }
+
+    /** The subgraph held by graph attribute {@code name}. */
+    Graph subgraph(String name) {
+        Optional<Attribute> a = node.attributes().get(name);
+        if (a.isEmpty() || !(a.get() instanceof Attribute.GraphAttr g)) throw fail("attribute '" + name + "' must be a graph");
+        return g.value();
     }
 
     int inputs() { return node.operands().size(); }
