@@ -147,7 +147,9 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 if (!n.dialect().equals("onnx")) continue;
                 try {
                     lowerOrFold(n);
-                } catch (LoweringException | IllegalArgumentException | ArithmeticException e) {
+                } catch (LoweringException e) {
+                    throw new NodeFailure(n, e.getMessage() + FixHints.of(e));
+                } catch (IllegalArgumentException | ArithmeticException e) {
                     throw new NodeFailure(n, e.getMessage());
                 }
             }
@@ -234,13 +236,17 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
         private void lowerOrFold(Node n) {
             TensorData folded = ConstFolding.foldedValue(n, options.maxFoldElements());
+            if (folded == null) folded = ShapeFolding.fold(n, options.maxFoldElements());
             if (folded != null) {
                 replaceByConstant(n, folded);
                 context.statistics().increment("nodes_folded");
                 return;
             }
             Lowering lowering = LOWERINGS.get(n.opType());
-            if (lowering == null) throw new LoweringException("needs constant operands or static input shapes to fold");
+            if (lowering == null) {
+                throw new LoweringException("needs constant operands or static input shapes to fold", n.operands().isEmpty() ? null : n.operand(0),
+                        n.opType().equals("Size") ? LoweringException.Need.SHAPE : LoweringException.Need.VALUE);
+            }
             // Free the result names so the ops computing them can take them over.
             List<String> names = new ArrayList<>();
             for (Value r : n.results()) {

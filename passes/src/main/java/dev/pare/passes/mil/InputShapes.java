@@ -55,7 +55,8 @@ public final class InputShapes {
         Map<Value, TensorType> fixed = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             Value input = graph.inputs().stream().filter(v -> v.name().equals(e.getKey())).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("the graph has no input '" + e.getKey() + "'"));
+                    .orElseThrow(() -> new IllegalArgumentException("the graph has no input '" + e.getKey() + "'; its inputs are "
+                            + String.join(", ", graph.inputs().stream().map(v -> v.name() + " " + v.type()).toList())));
             TensorType t = input.tensorType();
             long[] s = e.getValue();
             if (t.hasRank() && t.rank() != s.length) {

@@ -94,8 +94,18 @@ final class OnnxOp {
 
     long[] requireConstInts(int i, String what) {
         long[] v = constInts(i);
-        if (v == null) throw fail(what + " must be a constant");
+        if (v == null) throw needsConstant(i, what + " must be a constant");
         return v;
+    }
+
+    /** A failure because operand {@code i} is computed; the message gets the user's fix added. */
+    LoweringException needsConstant(int i, String message) {
+        return new LoweringException(message, present(i) ? node.operand(i) : null, LoweringException.Need.VALUE);
+    }
+
+    /** A failure because operand {@code i} has no static shape; the message gets the user's fix added. */
+    LoweringException needsStaticShape(int i, String message) {
+        return new LoweringException(message, present(i) ? node.operand(i) : null, LoweringException.Need.SHAPE);
     }
 
     /** A float constant operand's values, or null if the operand is not a constant. */
@@ -118,6 +128,12 @@ final class OnnxOp {
             };
         }
         return out;
+    }
+
+    double[] requireConstFloats(int i, String what) {
+        double[] v = constFloats(i);
+        if (v == null) throw needsConstant(i, what + " must be a constant");
+        return v;
     }
 
     boolean hasAttr(String name) { return node.attributes().get(name).isPresent(); }
