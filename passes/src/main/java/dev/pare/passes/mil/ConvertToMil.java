@@ -81,6 +81,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         NnLowerings.register(LOWERINGS);
         TensorLowerings.register(LOWERINGS);
         ControlFlowLowerings.register(LOWERINGS);
+        RecurrentLowerings.register(LOWERINGS);
     }
 
     /** Whether convert_to_mil can lower this node's op type at all. */
