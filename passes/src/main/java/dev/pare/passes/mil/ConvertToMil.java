@@ -243,6 +243,10 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 context.statistics().increment("nodes_folded");
                 return;
             }
+            if (n.opType().equals("If") && n.operand(0).isConstant()) {
+                inlineTakenBranch(n);
+                return;
+            }
             Lowering lowering = LOWERINGS.get(n.opType());
             if (lowering == null) {
                 throw new LoweringException("needs constant operands or static input shapes to fold", n.operands().isEmpty() ? null : n.operand(0),
@@ -280,6 +284,47 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 String name = names.get(i);
                 if (to != null && e.created().contains(to) && !to.name().equals(name) && !g.isNameTaken(name)) {
                     rw.renameValue(to, name);
+                }
+            }
+        }
+
+        /**
+         * An If whose condition folded (static input shapes often decide it: rank or size checks)
+         * is replaced by the ops of the branch it takes, which are then lowered here; the branches
+         * may differ in ways a MIL cond cannot hold (e.g. output ranks).
+         */
+        private void inlineTakenBranch(Node n) {
+            long[] cond = MilArgs.longs(n.operand(0));
+            if (cond.length != 1) throw new LoweringException("the condition has " + cond.length + " elements, not 1");
+            Graph branch = ((dev.pare.ir.Attribute.GraphAttr) n.attributes().get(cond[0] != 0 ? "then_branch" : "else_branch")
+                    .orElseThrow(() -> new LoweringException("has no then_branch / else_branch graph"))).value();
+            rw.setInsertionPointBefore(n);
+            List<Node> created = new ArrayList<>();
+            List<Value> outs = GraphCopy.inline(branch, rw, created);
+            rw.setInsertionPointToEnd();
+            if (outs.size() != n.results().size()) throw new LoweringException("the branch gives " + outs.size() + " outputs for " + n.results().size() + " results");
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < outs.size(); i++) {
+                Value r = n.result(i);
+                names.add(r.isAbsent() ? "" : r.name());
+                if (!r.isAbsent()) rw.replaceAllUsesWith(r, outs.get(i));
+            }
+            rw.erase(n);
+            for (int i = 0; i < outs.size(); i++) {
+                Value o = outs.get(i);
+                if (!names.get(i).isEmpty() && o.producer() != null && created.contains(o.producer()) && !g.isNameTaken(names.get(i))) {
+                    rw.renameValue(o, names.get(i));
+                }
+            }
+            context.statistics().increment("if_inlined");
+            for (Node c : created) {
+                if (!c.dialect().equals("onnx")) continue;
+                try {
+                    lowerOrFold(c);
+                } catch (LoweringException e) {
+                    throw new NodeFailure(c, e.getMessage() + FixHints.of(e));
+                } catch (IllegalArgumentException | ArithmeticException e) {
+                    throw new NodeFailure(c, e.getMessage());
                 }
             }
         }

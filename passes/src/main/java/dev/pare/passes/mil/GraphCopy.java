@@ -25,10 +25,59 @@ public final class GraphCopy {
     /** The copy, or null if the graph uses values of a graph enclosing it (it is itself a subgraph). */
     public static Graph of(Graph g) {
         Graph copy = new Graph(g.name());
-        return copyInto(g, copy, new HashMap<>()) ? copy : null;
+        return copyInto(g, copy, new HashMap<>(), false) ? copy : null;
     }
 
-    private static boolean copyInto(Graph g, Graph copy, Map<Value, Value> map) {
+    /**
+     * Copies the constants and nodes of subgraph {@code sub} into the graph of {@code rw} (an
+     * enclosing graph of sub) at its insertion point, under names free there; values of the graphs
+     * enclosing sub are used as they are. Returns the copies of sub's outputs and adds the new
+     * nodes to {@code created}.
+     */
+    static List<Value> inline(Graph sub, Rewriter rw, List<Node> created) {
+        Map<Value, Value> map = new HashMap<>();
+        for (Value c : sub.constants()) map.put(c, rw.addConstant(rw.uniqueValueName(c.name()), c.data()));
+        for (Node n : sub.nodes()) {
+            List<Value> operands = new ArrayList<>();
+            for (Value o : n.operands()) operands.add(o.isAbsent() ? Value.ABSENT : map.getOrDefault(o, o));
+            Attributes attributes = copySubgraphs(n, rw.graph(), map, true);
+            List<String> names = new ArrayList<>();
+            List<Type> types = new ArrayList<>();
+            for (Value r : n.results()) {
+                names.add(r.isAbsent() ? "" : rw.uniqueValueName(r.name()));
+                types.add(r.type());
+            }
+            Node c = rw.createNode(rw.uniqueNodeName(n.name()), n.op(), operands, names, types, attributes, n.location());
+            created.add(c);
+            for (int i = 0; i < n.results().size(); i++) if (!n.result(i).isAbsent()) map.put(n.result(i), c.result(i));
+        }
+        List<Value> outputs = new ArrayList<>();
+        for (Value o : sub.outputs()) outputs.add(o.isAbsent() ? Value.ABSENT : map.getOrDefault(o, o));
+        return outputs;
+    }
+
+    /** The node's attributes with each subgraph copied under {@code parent}; null when one cannot be. */
+    private static Attributes copySubgraphs(Node n, Graph parent, Map<Value, Value> map, boolean allowOuter) {
+        Attributes attributes = n.attributes();
+        for (Map.Entry<String, Attribute> a : n.attributes().asMap().entrySet()) {
+            if (a.getValue() instanceof Attribute.GraphAttr sub) {
+                Graph s = copySub(sub.value(), parent, map, allowOuter);
+                if (s == null) return null;
+                attributes = attributes.with(a.getKey(), new Attribute.GraphAttr(s));
+            } else if (a.getValue() instanceof Attribute.GraphsAttr subs) {
+                List<Graph> copies = new ArrayList<>();
+                for (Graph sub : subs.values()) {
+                    Graph s = copySub(sub, parent, map, allowOuter);
+                    if (s == null) return null;
+                    copies.add(s);
+                }
+                attributes = attributes.with(a.getKey(), new Attribute.GraphsAttr(copies));
+            }
+        }
+        return attributes;
+    }
+
+    private static boolean copyInto(Graph g, Graph copy, Map<Value, Value> map, boolean allowOuter) {
         Rewriter rw = copy.rewriter();
         rw.setGraphMetadata(g.metadata());
         for (Value in : g.inputs()) {
@@ -41,25 +90,11 @@ public final class GraphCopy {
             List<Value> operands = new ArrayList<>();
             for (Value o : n.operands()) {
                 Value m = o.isAbsent() ? Value.ABSENT : map.get(o);
-                if (m == null) return false; // a value of a graph enclosing g
-                operands.add(m);
+                if (m == null && !allowOuter) return false; // a value of a graph enclosing g
+                operands.add(m == null ? o : m);
             }
-            Attributes attributes = n.attributes();
-            for (Map.Entry<String, Attribute> a : n.attributes().asMap().entrySet()) {
-                if (a.getValue() instanceof Attribute.GraphAttr sub) {
-                    Graph s = copySub(sub.value(), copy, map);
-                    if (s == null) return false;
-                    attributes = attributes.with(a.getKey(), new Attribute.GraphAttr(s));
-                } else if (a.getValue() instanceof Attribute.GraphsAttr subs) {
-                    List<Graph> copies = new ArrayList<>();
-                    for (Graph sub : subs.values()) {
-                        Graph s = copySub(sub, copy, map);
-                        if (s == null) return false;
-                        copies.add(s);
-                    }
-                    attributes = attributes.with(a.getKey(), new Attribute.GraphsAttr(copies));
-                }
-            }
+            Attributes attributes = copySubgraphs(n, copy, map, allowOuter);
+            if (attributes == null) return false;
             List<String> names = new ArrayList<>();
             List<Type> types = new ArrayList<>();
             for (Value r : n.results()) {
@@ -71,14 +106,14 @@ public final class GraphCopy {
         }
         for (Value o : g.outputs()) {
             Value m = o.isAbsent() ? Value.ABSENT : map.get(o);
-            if (m == null) return false;
-            rw.addOutput(m);
+            if (m == null && !allowOuter) return false;
+            rw.addOutput(m == null ? o : m);
         }
         return true;
     }
 
-    private static Graph copySub(Graph sub, Graph parentCopy, Map<Value, Value> map) {
+    private static Graph copySub(Graph sub, Graph parentCopy, Map<Value, Value> map, boolean allowOuter) {
         Graph s = new Graph(sub.name(), parentCopy);
-        return copyInto(sub, s, map) ? s : null;
+        return copyInto(sub, s, map, allowOuter) ? s : null;
     }
 }

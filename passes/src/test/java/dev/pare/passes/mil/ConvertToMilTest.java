@@ -348,6 +348,30 @@ class ConvertToMilTest {
     }
 
     @Test
+    void anIfWhoseConditionFoldsIsReplacedByTheBranchItTakes() {
+        // the branches differ in rank, which a cond could not hold; static shapes decide the If
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[2,3]) {
+                  %n: i64[] = onnx.Size(%x) @size
+                  %six: i64[] = const dense<i64[]: [6]>
+                  %c: bool[] = onnx.Equal(%n, %six) @is_six
+                  %y: f32[?] = onnx.If(%c) {then_branch=graph then() {
+                    %flat: i64[1] = const dense<i64[1]: [-1]>
+                    %a: f32[6] = onnx.Reshape(%x, %flat) @inner_flatten
+                    %b: f32[6] = onnx.Relu(%a) @inner_relu
+                    return %b
+                  }, else_branch=graph else() {
+                    return %x
+                  }} @branch
+                  return %y
+                }
+                """);
+        assertEquals(List.of("mil.reshape f32[6]", "mil.relu f32[6]"), ops(run.graph()));
+        assertEquals("y", run.graph().outputs().get(0).name());
+        run.assertStatistic("if_inlined", 1);
+    }
+
+    @Test
     void ifBecomesACondWhoseBlocksComputeTheirOutputs() {
         PassRun run = tester(13).run("""
                 graph g(%c: bool[1], %x: f32[2]) {
