@@ -46,10 +46,18 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             @Option(help = "The model's ai.onnx opset; 0 = infer from the ops (Softmax before opset 13 needs it when ambiguous).", min = 0)
             long onnxOpset,
             @Option(help = "Largest folded shape-arithmetic result, in elements.", min = 0)
-            long maxFoldElements) {
+            long maxFoldElements,
+            @Option(help = "Fixed values for graph inputs, NAME:V0,V1,... (e.g. a sample rate an If tests); the input becomes a constant.")
+            List<String> inputValues) {
+        public Options(List<String> inputShapes, long onnxOpset, long maxFoldElements) {
+            this(inputShapes, onnxOpset, maxFoldElements, List.of());
+        }
+
         public Options {
             inputShapes = List.copyOf(inputShapes);
             InputShapes.parse(inputShapes);
+            inputValues = List.copyOf(inputValues);
+            InputShapes.parseValues(inputValues);
             if (onnxOpset < 0) throw new IllegalArgumentException("onnx_opset must be >= 0, got " + onnxOpset);
             if (maxFoldElements < 0) throw new IllegalArgumentException("max_fold_elements must be >= 0, got " + maxFoldElements);
         }
@@ -59,7 +67,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         return PassInfo.required("convert_to_mil", "Lowers ONNX ops to Core ML MIL ops (folding static shape arithmetic).");
     }
 
-    @Override public Options defaults() { return new Options(List.of(), 0, 1 << 20); }
+    @Override public Options defaults() { return new Options(List.of(), 0, 1 << 20, List.of()); }
 
     @Override public Pass create(ScopedOptions<Options> options) {
         return (graph, context) -> {
@@ -115,7 +123,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
         PassResult run() throws PassFailure {
             if (g.nodes().stream().noneMatch(n -> n.dialect().equals("onnx"))) {
-                return PassResult.of(options.inputShapes().isEmpty() ? false : fixInputs());
+                return PassResult.of(fixInputs());
             }
             refuseUnsupported();
             fixInputs();
@@ -199,9 +207,10 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         }
 
         private boolean fixInputs() throws PassFailure {
-            if (options.inputShapes().isEmpty()) return false;
+            if (options.inputShapes().isEmpty() && options.inputValues().isEmpty()) return false;
             try {
-                return InputShapes.apply(g, InputShapes.parse(options.inputShapes()));
+                boolean changed = InputShapes.apply(g, InputShapes.parse(options.inputShapes()));
+                return InputShapes.applyValues(g, InputShapes.parseValues(options.inputValues())) || changed;
             } catch (IllegalArgumentException e) {
                 throw new PassFailure("MIL003", "convert_to_mil: " + e.getMessage());
             }

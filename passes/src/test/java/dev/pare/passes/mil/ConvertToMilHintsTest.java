@@ -104,6 +104,28 @@ class ConvertToMilHintsTest {
     }
 
     @Test
+    void aFixedInputValueDecidesAnIfOnIt() {
+        PassRun run = PassTester.of(new ConvertToMil()).withOptions(new ConvertToMil.Options(List.of(), 13, 1 << 20, List.of("sr:16000")))
+                .run("""
+                graph g(%x: f32[4], %sr: i64[]) {
+                  %k: i64[] = const dense<i64[]: [16000]>
+                  %c: bool[] = onnx.Equal(%sr, %k) @is_16k
+                  %y: f32[?] = onnx.If(%c) {then_branch=graph then() {
+                    %a: f32[4] = onnx.Relu(%x) @inner_relu
+                    return %a
+                  }, else_branch=graph else() {
+                    %two: i64[1] = const dense<i64[1]: [2]>
+                    %b: f32[2] = onnx.Slice(%x, %two, %two) @inner_slice
+                    return %b
+                  }} @branch
+                  return %y
+                }
+                """);
+        assertEquals(List.of("mil.relu"), run.graph().nodes().stream().map(n -> n.op()).toList());
+        assertEquals(List.of("x", "sr"), run.graph().inputs().stream().map(v -> v.name()).toList(), "the inputs stay");
+    }
+
+    @Test
     void anUnknownInputNameListsTheInputs() {
         PassFailure f = tester(List.of("image:1,3,4,4")).assertFails("""
                 graph g(%x: f32[1,3,H,W]) {
