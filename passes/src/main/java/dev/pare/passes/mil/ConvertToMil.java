@@ -137,7 +137,8 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 lowerNodes();
             } catch (NodeFailure f) {
                 Node n = f.node;
-                throw new PassFailure("MIL002", n, "convert_to_mil: " + n.opType() + " '" + n.name() + "'" + where(n) + ": " + f.getMessage());
+                throw new PassFailure("MIL002", n, "convert_to_mil: " + n.opType() + " '" + n.name() + "'" + where(n) + ": " + f.getMessage()
+                        + FixHints.forBranch(n));
             }
             fixOutputs();
             removeLeftovers();

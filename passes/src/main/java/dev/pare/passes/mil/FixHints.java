@@ -1,5 +1,6 @@
 package dev.pare.passes.mil;
 
+import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
@@ -35,6 +36,29 @@ final class FixHints {
         for (Value in : dynamicShapes) flags.add("--input-shape " + in.name() + "=" + example(in.tensorType()));
         String what = e.need() == LoweringException.Need.SHAPE ? "its shape is" : "it can be";
         return "; give " + String.join(" ", flags) + " (the sizes you run the model with) so that " + what + " computed when converting";
+    }
+
+    /**
+     * For a node that failed inside an If branch: when the If's condition depends on the values of
+     * graph inputs, fixing those values (option input_values) keeps only the branch taken, which
+     * often is the one matching the given shapes. "" otherwise.
+     */
+    static String forBranch(Node failed) {
+        for (Graph g = failed.graph(); g.parent() != null; g = g.parent()) {
+            Node holder = null;
+            for (Node n : g.parent().nodes()) if (n.subgraphs().contains(g)) holder = n;
+            if (holder == null || !holder.opType().equals("If") || holder.operands().isEmpty()) continue;
+            Set<Value> dynamicShapes = new LinkedHashSet<>();
+            Set<Value> values = new LinkedHashSet<>();
+            walk(holder.operand(0), false, dynamicShapes, values);
+            if (values.isEmpty()) continue;
+            List<String> entries = new ArrayList<>();
+            for (Value v : values) entries.add("\"" + v.name() + ":...\"");
+            return "; it is in a branch of If '" + holder.name() + "', whose condition depends on the values of input "
+                    + names(values) + ": if the model is used with one value, give it (convert_to_mil option input_values=["
+                    + String.join(", ", entries) + "]) so that only the branch taken is converted";
+        }
+        return "";
     }
 
     /**

@@ -126,6 +126,31 @@ class ConvertToMilHintsTest {
     }
 
     @Test
+    void aFailureInABranchChosenByAnInputsValueSuggestsFixingThatValue() {
+        PassFailure f = tester(List.of()).assertFails("""
+                graph g(%x: f32[1,3,H,W], %sr: i64[]) {
+                  %k: i64[] = const dense<i64[]: [16000]>
+                  %c: bool[] = onnx.Equal(%sr, %k) @is_16k
+                  %y: f32[?] = onnx.If(%c) {then_branch=graph then() {
+                    %a: f32[1,3,H,W] = onnx.Relu(%x) @inner_relu
+                    return %a
+                  }, else_branch=graph else() {
+                    %s: i64[4] = onnx.Shape(%x) @inner_shape
+                    %roi: f32[0] = const dense<f32[0]: []>
+                    %none: f32[0] = const dense<f32[0]: []>
+                    %b: f32[1,3,?,?] = onnx.Resize(%x, %roi, %none, %s) {mode="nearest"} @inner_resize
+                    return %b
+                  }} @branch
+                  return %y
+                }
+                """);
+        assertEquals("convert_to_mil: Resize 'inner_resize' (in subgraph 'else'): sizes must be a constant; give --input-shape "
+                + "x=1,3,H,W (the sizes you run the model with) so that it can be computed when converting; it is in a branch of "
+                + "If 'branch', whose condition depends on the values of input 'sr': if the model is used with one value, give it "
+                + "(convert_to_mil option input_values=[\"sr:...\"]) so that only the branch taken is converted", f.getMessage());
+    }
+
+    @Test
     void anUnknownInputNameListsTheInputs() {
         PassFailure f = tester(List.of("image:1,3,4,4")).assertFails("""
                 graph g(%x: f32[1,3,H,W]) {
