@@ -34,9 +34,12 @@ import java.util.TreeMap;
  * are constants (or whose input shapes are static) is folded on the way, so a model with static
  * input shapes lowers to compute ops only. MIL has no int64 or float64 tensors: such inputs,
  * constants and results become int32 / float32. {@code pare.*} nodes stay as they are and keep
- * feeding the ops that replace their ONNX users. If some op has no lowering the pass fails before
- * changing anything, naming every such op type and its nodes; an op whose attributes have no MIL
- * form fails naming the node, also before changing anything (a scratch copy is converted first).
+ * feeding the ops that replace their ONNX users. If and Loop become cond and while_loop with their
+ * subgraphs lowered in place as blocks (an If whose condition folds becomes the branch it takes).
+ * If some op has no lowering the pass fails before changing anything, naming every such op type
+ * and its nodes, subgraphs included; an op whose attributes have no MIL form fails naming the node
+ * and, where the user can help, the --input-shape or input_values to give, also before changing
+ * anything (a scratch copy is converted first).
  */
 public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
@@ -188,7 +191,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             }
         }
 
-        /** " in subgraph 'x' of 'If_3'" for a node of a subgraph, else "". */
+        /** " (in subgraph 'then')" for a node of a subgraph, else "". */
         private static String where(Node n) {
             Graph graph = n.graph();
             if (graph.parent() == null) return "";

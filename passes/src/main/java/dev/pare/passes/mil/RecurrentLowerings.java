@@ -89,19 +89,19 @@ final class RecurrentLowerings {
                 h = op.e.op("mul", op.e.tmp(p + "h"), "x", o, "y", ct);
                 outs[t] = h;
             }
-            List<Value> steps4 = new ArrayList<>();
-            for (int t = 0; t < steps; t++) {
-                steps4.add(op.e.op("expand_dims", op.e.tmp("d" + d + "_t" + t + "_y"), "x", outs[t], "axes", new long[] {0, 1}));
+            if (present(op, 0)) { // Y: every step's h, [seq, 1, batch, hidden]
+                List<Value> steps4 = new ArrayList<>();
+                for (int t = 0; t < steps; t++) {
+                    steps4.add(op.e.op("expand_dims", op.e.tmp("d" + d + "_t" + t + "_y"), "x", outs[t], "axes", new long[] {0, 1}));
+                }
+                ys.add(steps4.size() == 1 ? steps4.get(0)
+                        : op.e.op("concat", op.e.tmp("d" + d + "_y"), "values", steps4, "axis", 0L, "interleave", false));
             }
-            ys.add(steps4.size() == 1 ? steps4.get(0) : op.e.op("concat", op.e.tmp("d" + d + "_y"), "values", steps4, "axis", 0L, "interleave", false));
             hs.add(h);
             cs.add(c);
         }
-        Value y = ys.size() == 1 ? ys.get(0) : op.e.op("concat", op.e.tmp("y"), "values", ys, "axis", 1L, "interleave", false);
-        return Arrays.asList(
-                rename(op, y, 0),
-                stack(op, hs, 1, "h"),
-                stack(op, cs, 2, "c"));
+        Value y = ys.isEmpty() ? null : ys.size() == 1 ? ys.get(0) : op.e.op("concat", op.e.tmp("y"), "values", ys, "axis", 1L, "interleave", false);
+        return Arrays.asList(y, stack(op, hs, 1, "h"), stack(op, cs, 2, "c"));
     }
 
     /** X split into its time steps, each [batch, input]. */
@@ -142,11 +142,6 @@ final class RecurrentLowerings {
         return parts.size() == 1 ? parts.get(0) : op.e.op("concat", op.e.out(result), "values", parts, "axis", 0L, "interleave", false);
     }
 
-    private static Value rename(OnnxOp op, Value y, int result) {
-        if (!present(op, result)) return null;
-        return y;
-    }
-
     private static boolean present(OnnxOp op, int result) {
         return result < op.node.results().size() && !op.node.result(result).isAbsent();
     }
@@ -157,7 +152,7 @@ final class RecurrentLowerings {
         return v;
     }
 
-    /** {@code count} values of {@code src} from {@code offset} as a tensor of x's float dtype. */
+    /** The values of {@code src} from {@code offset} filling {@code shape}, as a tensor of x's float dtype. */
     private static TensorData data(DType dtype, long[] shape, double[] src, int offset) {
         int n = 1;
         for (long s : shape) n *= (int) s;
