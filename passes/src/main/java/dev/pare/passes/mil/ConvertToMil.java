@@ -3,6 +3,7 @@ package dev.pare.passes.mil;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Graph;
+import dev.pare.ir.Location;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorData;
@@ -33,9 +34,12 @@ import java.util.TreeMap;
  * are constants (or whose input shapes are static) is folded on the way, so a model with static
  * input shapes lowers to compute ops only. MIL has no int64 or float64 tensors: such inputs,
  * constants and results become int32 / float32. {@code pare.*} nodes stay as they are and keep
- * feeding the ops that replace their ONNX users. If some op has no lowering the pass fails before
- * changing anything, naming every such op type and its nodes; an op whose attributes have no MIL
- * form fails naming the node, also before changing anything (a scratch copy is converted first).
+ * feeding the ops that replace their ONNX users. If and Loop become cond and while_loop with their
+ * subgraphs lowered in place as blocks (an If whose condition folds becomes the branch it takes).
+ * If some op has no lowering the pass fails before changing anything, naming every such op type
+ * and its nodes, subgraphs included; an op whose attributes have no MIL form fails naming the node
+ * and, where the user can help, the --input-shape or input_values to give, also before changing
+ * anything (a scratch copy is converted first).
  */
 public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
@@ -45,10 +49,18 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             @Option(help = "The model's ai.onnx opset; 0 = infer from the ops (Softmax before opset 13 needs it when ambiguous).", min = 0)
             long onnxOpset,
             @Option(help = "Largest folded shape-arithmetic result, in elements.", min = 0)
-            long maxFoldElements) {
+            long maxFoldElements,
+            @Option(help = "Fixed values for graph inputs, NAME:V0,V1,... (e.g. a sample rate an If tests); the input becomes a constant.")
+            List<String> inputValues) {
+        public Options(List<String> inputShapes, long onnxOpset, long maxFoldElements) {
+            this(inputShapes, onnxOpset, maxFoldElements, List.of());
+        }
+
         public Options {
             inputShapes = List.copyOf(inputShapes);
             InputShapes.parse(inputShapes);
+            inputValues = List.copyOf(inputValues);
+            InputShapes.parseValues(inputValues);
             if (onnxOpset < 0) throw new IllegalArgumentException("onnx_opset must be >= 0, got " + onnxOpset);
             if (maxFoldElements < 0) throw new IllegalArgumentException("max_fold_elements must be >= 0, got " + maxFoldElements);
         }
@@ -58,7 +70,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         return PassInfo.required("convert_to_mil", "Lowers ONNX ops to Core ML MIL ops (folding static shape arithmetic).");
     }
 
-    @Override public Options defaults() { return new Options(List.of(), 0, 1 << 20); }
+    @Override public Options defaults() { return new Options(List.of(), 0, 1 << 20, List.of()); }
 
     @Override public Pass create(ScopedOptions<Options> options) {
         return (graph, context) -> {
@@ -79,6 +91,8 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         ElementwiseLowerings.register(LOWERINGS);
         NnLowerings.register(LOWERINGS);
         TensorLowerings.register(LOWERINGS);
+        ControlFlowLowerings.register(LOWERINGS);
+        RecurrentLowerings.register(LOWERINGS);
     }
 
     /** Whether convert_to_mil can lower this node's op type at all. */
@@ -91,31 +105,53 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         private final Options options;
         private final PassContext context;
         private final Rewriter rw;
+        /** The converter of the enclosing graph, while a subgraph (an If branch, a Loop body) is lowered. */
+        private final Converter outer;
         /** MIL-typed copies of ONNX constants whose dtype MIL lacks. */
         private final Map<Value, Value> converted = new HashMap<>();
         private final Set<Value> constantsUsedBefore = new HashSet<>();
         private final Set<Value> initialConstants = new HashSet<>();
 
         Converter(Graph g, Options options, PassContext context) {
+            this(g, options, context, null);
+        }
+
+        private Converter(Graph g, Options options, PassContext context, Converter outer) {
             this.g = g;
             this.options = options;
             this.context = context;
             this.rw = g.rewriter();
+            this.outer = outer;
         }
 
         PassResult run() throws PassFailure {
             if (g.nodes().stream().noneMatch(n -> n.dialect().equals("onnx"))) {
-                return PassResult.of(options.inputShapes().isEmpty() ? false : fixInputs());
+                return PassResult.of(fixInputs());
             }
             refuseUnsupported();
             fixInputs();
-            initialConstants.addAll(g.constants());
-            for (Value c : g.constants()) if (c.hasUses() || g.isOutput(c)) constantsUsedBefore.add(c);
+            SubgraphOutputs.computeInside(g);
             try {
                 retypeInputs();
             } catch (LoweringException e) {
                 throw new PassFailure("MIL002", "convert_to_mil: graph input default: " + e.getMessage());
             }
+            try {
+                lowerNodes();
+            } catch (NodeFailure f) {
+                Node n = f.node;
+                throw new PassFailure("MIL002", n, "convert_to_mil: " + n.opType() + " '" + n.name() + "'" + where(n) + ": " + f.getMessage()
+                        + FixHints.forBranch(n));
+            }
+            fixOutputs();
+            removeLeftovers();
+            return PassResult.CHANGED;
+        }
+
+        /** Lowers (or folds) every ONNX node of this graph, subgraphs as their If / Loop is reached. */
+        private void lowerNodes() {
+            initialConstants.addAll(g.constants());
+            for (Value c : g.constants()) if (c.hasUses() || g.isOutput(c)) constantsUsedBefore.add(c);
             for (Node n : List.copyOf(g.nodes())) {
                 if (n.op().equals("pare.quantize") || n.op().equals("pare.dequantize")) {
                     retypeActivationQuantization(n);
@@ -124,15 +160,42 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 if (!n.dialect().equals("onnx")) continue;
                 try {
                     lowerOrFold(n);
-                } catch (LoweringException | IllegalArgumentException | ArithmeticException e) {
-                    throw new PassFailure("MIL002", n, "convert_to_mil: " + n.opType() + " '" + n.name() + "': " + e.getMessage());
+                } catch (LoweringException e) {
+                    throw new NodeFailure(n, e.getMessage() + FixHints.of(e));
+                } catch (IllegalArgumentException | ArithmeticException e) {
+                    throw new NodeFailure(n, e.getMessage());
                 }
             }
             int fused = MatmulBiasFusion.run(g, converted.values());
             if (fused > 0) context.statistics().add("matmul_bias_fused", fused);
-            fixOutputs();
-            removeLeftovers();
-            return PassResult.CHANGED;
+        }
+
+        /** Lowers a subgraph of a node of this graph in place, as a MIL block. */
+        private void lowerBlock(Graph sub) {
+            Converter inner = new Converter(sub, options, context, this);
+            inner.lowerNodes();
+            inner.removeLeftovers();
+            inner.computeOutputsInside();
+        }
+
+        /**
+         * MIL block outputs are values the block computes: outputs that are constants, block inputs
+         * or values of enclosing blocks get an identity op.
+         */
+        private void computeOutputsInside() {
+            for (int i = 0; i < g.outputs().size(); i++) {
+                Value o = g.outputs().get(i);
+                if (o.producer() != null && o.producer().graph() == g && o.producer().dialect().equals("mil")) continue;
+                MilEmitter e = new MilEmitter(rw, Location.UNKNOWN, o.name(), List.of());
+                rw.setOutput(i, e.op("identity", rw.uniqueValueName(o.name() + "_out"), "x", milView(o)));
+            }
+        }
+
+        /** " (in subgraph 'then')" for a node of a subgraph, else "". */
+        private static String where(Node n) {
+            Graph graph = n.graph();
+            if (graph.parent() == null) return "";
+            return " (in subgraph '" + graph.name() + "')";
         }
 
         /**
@@ -148,9 +211,10 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         }
 
         private boolean fixInputs() throws PassFailure {
-            if (options.inputShapes().isEmpty()) return false;
+            if (options.inputShapes().isEmpty() && options.inputValues().isEmpty()) return false;
             try {
-                return InputShapes.apply(g, InputShapes.parse(options.inputShapes()));
+                boolean changed = InputShapes.apply(g, InputShapes.parse(options.inputShapes()));
+                return InputShapes.applyValues(g, InputShapes.parseValues(options.inputValues())) || changed;
             } catch (IllegalArgumentException e) {
                 throw new PassFailure("MIL003", "convert_to_mil: " + e.getMessage());
             }
@@ -158,8 +222,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
         private void refuseUnsupported() throws PassFailure {
             Map<String, List<String>> missing = new TreeMap<>();
-            // nodes inside subgraphs are not listed: the If / Loop / Scan holding them is
-            for (Node n : g.nodes()) {
+            for (Node n : g.allNodes()) {
                 if (n.dialect().equals("onnx") && !supports(n)) {
                     String type = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
                     missing.computeIfAbsent(type, k -> new ArrayList<>()).add(n.name());
@@ -187,13 +250,21 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
 
         private void lowerOrFold(Node n) {
             TensorData folded = ConstFolding.foldedValue(n, options.maxFoldElements());
+            if (folded == null) folded = ShapeFolding.fold(n, options.maxFoldElements());
             if (folded != null) {
                 replaceByConstant(n, folded);
                 context.statistics().increment("nodes_folded");
                 return;
             }
+            if (n.opType().equals("If") && n.operand(0).isConstant()) {
+                inlineTakenBranch(n);
+                return;
+            }
             Lowering lowering = LOWERINGS.get(n.opType());
-            if (lowering == null) throw new LoweringException("needs constant operands or static input shapes to fold");
+            if (lowering == null) {
+                throw new LoweringException("needs constant operands or static input shapes to fold", n.operands().isEmpty() ? null : n.operand(0),
+                        n.opType().equals("Size") ? LoweringException.Need.SHAPE : LoweringException.Need.VALUE);
+            }
             // Free the result names so the ops computing them can take them over.
             List<String> names = new ArrayList<>();
             for (Value r : n.results()) {
@@ -204,7 +275,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             rw.setInsertionPointBefore(n);
             MilEmitter e = new MilEmitter(rw, n.location(), base, names);
             long opset = options.onnxOpset();
-            List<Value> results = lowering.lower(new OnnxOp(n, e, opset, this::milView));
+            List<Value> results = lowering.lower(new OnnxOp(n, e, opset, this::milView, this::lowerBlock));
             for (int i = 0; i < n.results().size(); i++) {
                 Value r = n.result(i);
                 if (r.isAbsent()) continue;
@@ -230,6 +301,47 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             }
         }
 
+        /**
+         * An If whose condition folded (static input shapes often decide it: rank or size checks)
+         * is replaced by the ops of the branch it takes, which are then lowered here; the branches
+         * may differ in ways a MIL cond cannot hold (e.g. output ranks).
+         */
+        private void inlineTakenBranch(Node n) {
+            long[] cond = MilArgs.longs(n.operand(0));
+            if (cond.length != 1) throw new LoweringException("the condition has " + cond.length + " elements, not 1");
+            Graph branch = ((dev.pare.ir.Attribute.GraphAttr) n.attributes().get(cond[0] != 0 ? "then_branch" : "else_branch")
+                    .orElseThrow(() -> new LoweringException("has no then_branch / else_branch graph"))).value();
+            rw.setInsertionPointBefore(n);
+            List<Node> created = new ArrayList<>();
+            List<Value> outs = GraphCopy.inline(branch, rw, created);
+            rw.setInsertionPointToEnd();
+            if (outs.size() != n.results().size()) throw new LoweringException("the branch gives " + outs.size() + " outputs for " + n.results().size() + " results");
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < outs.size(); i++) {
+                Value r = n.result(i);
+                names.add(r.isAbsent() ? "" : r.name());
+                if (!r.isAbsent()) rw.replaceAllUsesWith(r, outs.get(i));
+            }
+            rw.erase(n);
+            for (int i = 0; i < outs.size(); i++) {
+                Value o = outs.get(i);
+                if (!names.get(i).isEmpty() && o.producer() != null && created.contains(o.producer()) && !g.isNameTaken(names.get(i))) {
+                    rw.renameValue(o, names.get(i));
+                }
+            }
+            context.statistics().increment("if_inlined");
+            for (Node c : created) {
+                if (!c.dialect().equals("onnx")) continue;
+                try {
+                    lowerOrFold(c);
+                } catch (LoweringException e) {
+                    throw new NodeFailure(c, e.getMessage() + FixHints.of(e));
+                } catch (IllegalArgumentException | ArithmeticException e) {
+                    throw new NodeFailure(c, e.getMessage());
+                }
+            }
+        }
+
         private void replaceByConstant(Node n, TensorData data) {
             rw.replaceWithConstant(n, data);
         }
@@ -237,6 +349,8 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         /** A value as MIL operands see it: constants of a dtype MIL lacks get a converted copy. */
         Value milView(Value v) {
             if (!v.isConstant() || MilDTypes.isMil(v.tensorType().dtype())) return v;
+            // a constant of an enclosing graph gets its copy there, where every block sees it
+            if (outer != null && g.value(v.name()).orElse(null) != v) return outer.milView(v);
             return converted.computeIfAbsent(v, this::convertConstant);
         }
 
@@ -287,6 +401,17 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 Value copy = converted.get(c);
                 if (copy != null && !g.isNameTaken(name)) rw.renameValue(copy, name);
             }
+        }
+    }
+
+    /** A node that cannot be lowered, possibly deep inside a subgraph: reported naming that node. */
+    private static final class NodeFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient Node node;
+
+        NodeFailure(Node node, String message) {
+            super(message, null, false, false);
+            this.node = node;
         }
     }
 }

@@ -21,8 +21,8 @@ final class ElementwiseLowerings {
             Value y = op.in(1);
             if (y.tensorType().dtype() != x.tensorType().dtype() && x.tensorType().dtype().isFloatingPoint()) {
                 double[] e = op.constFloats(1);
-                if (e == null || e.length != 1) throw op.fail("an exponent of another dtype must be a constant scalar");
-                y = op.floatLike(x, op.e.tmp("exponent"), e[0]);
+                if (e != null && e.length == 1) y = op.floatLike(x, op.e.tmp("exponent"), e[0]);
+                else y = op.e.op("cast", op.e.tmp("exponent"), "x", y, "dtype", MilDTypes.milName(x.tensorType().dtype()));
             }
             return OnnxOp.one(op.e.op("pow", op.e.out(0), "x", x, "y", y));
         });
@@ -40,6 +40,11 @@ final class ElementwiseLowerings {
             // sizes shape arithmetic divides
             String mil = x.tensorType().dtype() == DType.INT32 ? "floor_div" : "real_div";
             return OnnxOp.one(op.e.op(mil, op.e.out(0), "x", x, "y", op.in(1)));
+        });
+        m.put("Mod", op -> {
+            // MIL mod floors (the result takes the divisor's sign): ONNX's integer Mod with fmod=0
+            if (op.attrInt("fmod", 0) != 0) throw op.fail("fmod=1 (the dividend's sign) has no MIL form");
+            return OnnxOp.one(op.e.op("mod", op.e.out(0), "x", op.in(0), "y", op.in(1)));
         });
         variadic(m, "Max", "maximum");
         variadic(m, "Min", "minimum");
@@ -147,7 +152,7 @@ final class ElementwiseLowerings {
         }
         if (opset == 0) throw op.fail("axis " + axis + " of a rank-" + rank + " input means different things before and after opset 13; set the onnx_opset option");
         long[] shape = op.staticShape(0);
-        if (shape == null) throw op.fail("opset " + opset + " softmax over several axes needs a static input shape");
+        if (shape == null) throw op.needsStaticShape(0, "opset " + opset + " softmax over several axes needs a static input shape");
         long outer = 1;
         long inner = 1;
         for (int i = 0; i < rank; i++) {

@@ -55,7 +55,8 @@ public final class InputShapes {
         Map<Value, TensorType> fixed = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             Value input = graph.inputs().stream().filter(v -> v.name().equals(e.getKey())).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("the graph has no input '" + e.getKey() + "'"));
+                    .orElseThrow(() -> new IllegalArgumentException("the graph has no input '" + e.getKey() + "'; its inputs are "
+                            + String.join(", ", graph.inputs().stream().map(v -> v.name() + " " + v.type()).toList())));
             TensorType t = input.tensorType();
             long[] s = e.getValue();
             if (t.hasRank() && t.rank() != s.length) {
@@ -87,6 +88,66 @@ public final class InputShapes {
                 t = new TensorType(input.tensorType().dtype(), dims);
             }
             if (t != null) rw.setType(input, t);
+        }
+        return rw.changed();
+    }
+
+    /**
+     * Parses {@code name:16000} / {@code name:1,2,3} entries (integers or decimals).
+     *
+     * @throws IllegalArgumentException naming the entry that is malformed
+     */
+    public static Map<String, double[]> parseValues(List<String> entries) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (String entry : entries) {
+            int colon = entry.lastIndexOf(':');
+            if (colon <= 0) throw new IllegalArgumentException("input value '" + entry + "' must be NAME:V0,V1,...");
+            String[] parts = entry.substring(colon + 1).split(",");
+            double[] v = new double[parts.length];
+            try {
+                for (int i = 0; i < parts.length; i++) v[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("input value '" + entry + "' has an entry that is not a number");
+            }
+            out.put(entry.substring(0, colon), v);
+        }
+        return out;
+    }
+
+    /**
+     * Replaces the uses of the named inputs by constants of these values (the input's dtype and
+     * static shape), so that what depends on them folds: e.g. an If that tests a sample rate
+     * keeps only the branch taken. The inputs stay (unused) so the model's interface is unchanged.
+     *
+     * @return whether any use changed
+     * @throws IllegalArgumentException for an unknown input, a shape that is not static or a count mismatch
+     */
+    public static boolean applyValues(Graph graph, Map<String, double[]> values) {
+        Rewriter rw = graph.rewriter();
+        for (Map.Entry<String, double[]> e : values.entrySet()) {
+            Value input = graph.inputs().stream().filter(v -> v.name().equals(e.getKey())).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("the graph has no input '" + e.getKey() + "'; its inputs are "
+                            + String.join(", ", graph.inputs().stream().map(v -> v.name() + " " + v.type()).toList())));
+            TensorType t = input.tensorType();
+            if (!t.isStatic()) throw new IllegalArgumentException("input '" + e.getKey() + "' (" + t + ") needs a static shape for a value; give input_shapes for it");
+            double[] v = e.getValue();
+            if (t.elementCount() != v.length) {
+                throw new IllegalArgumentException("input '" + e.getKey() + "' (" + t + ") holds " + t.elementCount() + " values, given " + v.length);
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(Math.max(1, v.length * 8)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (double x : v) {
+                switch (t.dtype()) {
+                    case INT64 -> b.putLong((long) x);
+                    case INT32 -> b.putInt((int) x);
+                    case FLOAT32 -> b.putFloat((float) x);
+                    case FLOAT64 -> b.putDouble(x);
+                    case BOOL -> b.put((byte) (x != 0 ? 1 : 0));
+                    default -> throw new IllegalArgumentException("input '" + e.getKey() + "' has dtype " + t.dtype().shortName() + ", which input_values does not support");
+                }
+            }
+            b.flip();
+            Value c = rw.addConstant(rw.uniqueValueName(e.getKey() + "_value"), dev.pare.ir.TensorData.ofBuffer(t, b));
+            rw.replaceAllUsesWith(input, c);
         }
         return rw.changed();
     }

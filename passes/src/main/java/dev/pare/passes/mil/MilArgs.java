@@ -23,6 +23,12 @@ final class MilArgs {
 
     boolean has(String param) { return names.contains(param); }
 
+    /** The parameter names, one per operand (a tuple parameter repeated). */
+    List<String> names() { return names; }
+
+    /** The operands, in parameter order. */
+    List<Value> values() { return values; }
+
     Value value(String param) {
         int i = names.indexOf(param);
         if (i < 0) throw new IllegalArgumentException("missing parameter " + param);

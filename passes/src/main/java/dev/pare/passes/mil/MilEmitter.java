@@ -1,8 +1,10 @@
 package dev.pare.passes.mil;
 
+import dev.pare.ir.Attribute;
 import dev.pare.ir.Attributes;
 import dev.pare.ir.DType;
 import dev.pare.ir.Float16;
+import dev.pare.ir.Graph;
 import dev.pare.ir.Location;
 import dev.pare.ir.MilParams;
 import dev.pare.ir.Node;
@@ -56,8 +58,23 @@ final class MilEmitter {
     }
 
     List<Value> ops(String op, List<String> resultNames, Object... params) {
-        if (params.length % 2 != 0) throw new IllegalArgumentException("parameters must be name/value pairs");
         String nodeName = rw.uniqueNodeName(resultNames.get(0));
+        MilArgs args = operands(nodeName, params);
+        return create(op, nodeName, resultNames, MilShapeInference.infer(op, args), args, Attributes.empty());
+    }
+
+    /**
+     * An op with nested blocks ({@code cond}, {@code while_loop}): the blocks are already built
+     * subgraphs of the graph being lowered, the result types those the blocks give.
+     */
+    List<Value> blockOp(String op, List<String> resultNames, List<TensorType> types, List<Graph> blocks, Object... params) {
+        String nodeName = rw.uniqueNodeName(resultNames.get(0));
+        MilArgs args = operands(nodeName, params);
+        return create(op, nodeName, resultNames, types, args, Attributes.of(Map.of("blocks", new Attribute.GraphsAttr(blocks))));
+    }
+
+    private MilArgs operands(String nodeName, Object... params) {
+        if (params.length % 2 != 0) throw new IllegalArgumentException("parameters must be name/value pairs");
         DType floatType = DType.FLOAT32;
         for (int i = 0; i < params.length; i += 2) {
             if (params[i].equals("x") && params[i + 1] instanceof Value v && v.tensorType().dtype() == DType.FLOAT16) {
@@ -80,11 +97,15 @@ final class MilEmitter {
                 values.add(v instanceof Value val ? val : constant(nodeName + "_" + param, v, floatType));
             }
         }
-        List<TensorType> types = MilShapeInference.infer(op, new MilArgs(names, values));
+        return new MilArgs(names, values);
+    }
+
+    private List<Value> create(String op, String nodeName, List<String> resultNames, List<TensorType> types, MilArgs args,
+            Attributes extra) {
         List<String> valueNames = new ArrayList<>();
         for (String rn : resultNames) valueNames.add(rw.uniqueValueName(rn));
-        Node n = rw.createNode(nodeName, "mil." + op, values, valueNames, types,
-                Attributes.of(Map.of(MilParams.ATTRIBUTE, MilParams.attribute(names))), location);
+        Attributes attributes = extra.with(MilParams.ATTRIBUTE, MilParams.attribute(args.names()));
+        Node n = rw.createNode(nodeName, "mil." + op, args.values(), valueNames, types, attributes, location);
         created.addAll(n.results());
         return n.results();
     }

@@ -22,7 +22,7 @@ final class MilShapeInference {
     static List<TensorType> infer(String op, MilArgs a) {
         switch (op) {
             case "add": case "sub": case "mul": case "real_div": case "pow": case "maximum": case "minimum":
-            case "floor_div":
+            case "floor_div": case "mod":
                 return one(a.dtype("x"), broadcast(a.dims("x"), a.dims("y")));
             case "equal": case "not_equal": case "less": case "less_equal": case "greater": case "greater_equal":
             case "logical_and": case "logical_or": case "logical_xor":
@@ -128,6 +128,7 @@ final class MilShapeInference {
                 return one(a.dtype("value"), shapeOperand(a.value("shape")));
             case "tile": {
                 List<Dim> x = a.dims("x");
+                if (!a.value("reps").isConstant()) return one(a.dtype("x"), Collections.nCopies(x.size(), Dim.UNKNOWN));
                 long[] reps = a.ints("reps");
                 List<Dim> out = new ArrayList<>();
                 for (int i = 0; i < x.size(); i++) out.add(times(x.get(i), reps[i]));
@@ -137,6 +138,7 @@ final class MilShapeInference {
                 return one(DType.INT32, List.of(Dim.of(a.dims("x").size())));
             case "pad": {
                 List<Dim> x = a.dims("x");
+                if (!a.value("pad").isConstant()) return one(a.dtype("x"), padded(x, a.dims("pad")));
                 long[] pad = a.ints("pad");
                 List<Dim> out = new ArrayList<>(x);
                 int first = x.size() - pad.length / 2;
@@ -159,6 +161,15 @@ final class MilShapeInference {
             default:
                 throw new IllegalArgumentException("no type inference for mil." + op);
         }
+    }
+
+    /** Computed pads: the last len/2 dims of x get padded by amounts known only at run time. */
+    private static List<Dim> padded(List<Dim> x, List<Dim> padDims) {
+        if (padDims.size() != 1 || !fixed(padDims.get(0))) throw new IllegalArgumentException("pad operand of unknown length");
+        int n = (int) size(padDims.get(0)) / 2;
+        List<Dim> out = new ArrayList<>(x);
+        for (int i = x.size() - n; i < x.size(); i++) out.set(i, Dim.UNKNOWN);
+        return out;
     }
 
     private static List<TensorType> one(DType d, List<Dim> dims) { return List.of(new TensorType(d, dims)); }

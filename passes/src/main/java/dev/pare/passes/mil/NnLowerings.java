@@ -165,11 +165,13 @@ final class NnLowerings {
             else if (op.present(2)) scales = op.constFloats(2);
         }
         if (scales != null && scales.length == 0) scales = null;
-        if (scales == null && sizes == null) throw op.fail("scales or sizes must be constants");
+        if (scales == null && sizes == null) throw op.needsConstant(op.inputs() == 2 ? 1 : 2, "scales or sizes must be constants");
         String mode = op.attrString("mode", "nearest");
         if (shape == null) {
             // a dynamic input resizes by integer scale factors only (nearest needs nothing else)
-            if (scales == null || !mode.equals("nearest")) throw op.fail(mode + " resize of an input without a static shape needs integer scales and mode nearest");
+            if (scales == null || !mode.equals("nearest")) {
+                throw op.needsStaticShape(0, mode + " resize of an input without a static shape needs integer scales and mode nearest");
+            }
             shape = new long[] {1, 1, 1, 1};
             for (int i = 0; i < 4; i++) {
                 if (scales[i] != Math.rint(scales[i]) || scales[i] < 1) throw op.fail("nearest resize needs integer scales on H and W, got " + scales[i]);

@@ -5,6 +5,7 @@ import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Dim;
 import dev.pare.ir.Float16;
+import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
@@ -20,13 +21,29 @@ final class OnnxOp {
     final Node node;
     final MilEmitter e;
     final long opset;
+    /** Lowers the ONNX ops of a subgraph of this node in place (for If and Loop). */
+    final BlockLowerer blocks;
     private final Function<Value, Value> milView;
 
-    OnnxOp(Node node, MilEmitter e, long opset, Function<Value, Value> milView) {
+    /** Lowers the ONNX nodes of a subgraph to mil ops, in place; block outputs end up computed inside it. */
+    @FunctionalInterface
+    interface BlockLowerer {
+        void lower(Graph subgraph);
+    }
+
+    OnnxOp(Node node, MilEmitter e, long opset, Function<Value, Value> milView, BlockLowerer blocks) {
         this.node = node;
         this.e = e;
         this.opset = opset;
         this.milView = milView;
+        this.blocks = blocks;
+    }
+
+    /** The subgraph held by graph attribute {@code name}. */
+    Graph subgraph(String name) {
+        Optional<Attribute> a = node.attributes().get(name);
+        if (a.isEmpty() || !(a.get() instanceof Attribute.GraphAttr g)) throw fail("attribute '" + name + "' must be a graph");
+        return g.value();
     }
 
     int inputs() { return node.operands().size(); }
@@ -77,8 +94,18 @@ final class OnnxOp {
 
     long[] requireConstInts(int i, String what) {
         long[] v = constInts(i);
-        if (v == null) throw fail(what + " must be a constant");
+        if (v == null) throw needsConstant(i, what + " must be a constant");
         return v;
+    }
+
+    /** A failure because operand {@code i} is computed; the message gets the user's fix added. */
+    LoweringException needsConstant(int i, String message) {
+        return new LoweringException(message, present(i) ? node.operand(i) : null, LoweringException.Need.VALUE);
+    }
+
+    /** A failure because operand {@code i} has no static shape; the message gets the user's fix added. */
+    LoweringException needsStaticShape(int i, String message) {
+        return new LoweringException(message, present(i) ? node.operand(i) : null, LoweringException.Need.SHAPE);
     }
 
     /** A float constant operand's values, or null if the operand is not a constant. */
@@ -101,6 +128,12 @@ final class OnnxOp {
             };
         }
         return out;
+    }
+
+    double[] requireConstFloats(int i, String what) {
+        double[] v = constFloats(i);
+        if (v == null) throw needsConstant(i, what + " must be a constant");
+        return v;
     }
 
     boolean hasAttr(String name) { return node.attributes().get(name).isPresent(); }

@@ -68,7 +68,7 @@ final class TensorLowerings {
             if (axes == null) {
                 List<Long> ones = new ArrayList<>();
                 for (int i = 0; i < dims.size(); i++) {
-                    if (!(dims.get(i) instanceof Dim.Fixed)) throw op.fail("squeezing all size-1 axes needs a static shape");
+                    if (!(dims.get(i) instanceof Dim.Fixed)) throw op.needsStaticShape(0, "squeezing all size-1 axes needs a static shape");
                     if (dims.get(i).equals(Dim.of(1))) ones.add((long) i);
                 }
                 axes = ones.stream().mapToLong(Long::longValue).toArray();
@@ -133,8 +133,8 @@ final class TensorLowerings {
         });
         m.put("Expand", TensorLowerings::expand);
         m.put("Tile", op -> {
-            long[] reps = op.requireConstInts(1, "repeats");
-            return OnnxOp.one(op.e.op("tile", op.e.out(0), "x", op.in(0), "reps", reps));
+            long[] reps = op.constInts(1);
+            return OnnxOp.one(op.e.op("tile", op.e.out(0), "x", op.in(0), "reps", reps != null ? reps : op.in(1)));
         });
         m.put("Pad", TensorLowerings::pad);
         m.put("Range", op -> OnnxOp.one(op.e.op("range_1d", op.e.out(0), "end", op.in(1), "start", op.in(0), "step", op.in(2))));
@@ -151,7 +151,7 @@ final class TensorLowerings {
         Value x = op.in(0);
         long[] requested = op.constInts(1);
         if (requested == null) {
-            if (op.attrInt("allowzero", 0) != 0) throw op.fail("allowzero with a computed shape has no MIL form");
+            if (op.attrInt("allowzero", 0) != 0) throw op.needsConstant(1, "allowzero with a computed shape has no MIL form");
             return OnnxOp.one(op.e.op("reshape", op.e.out(0), "x", x, "shape", op.in(1)));
         }
         boolean allowZero = op.attrInt("allowzero", 0) != 0;
@@ -200,7 +200,7 @@ final class TensorLowerings {
         long[] sizes = op.attrInts("split");
         if (sizes == null && op.present(1)) sizes = op.requireConstInts(1, "split");
         if (sizes == null) {
-            if (!(d instanceof Dim.Fixed f)) throw op.fail("an even split needs a static size on axis " + axis);
+            if (!(d instanceof Dim.Fixed f)) throw op.needsStaticShape(0, "an even split needs a static size on axis " + axis);
             long n = op.hasAttr("num_outputs") ? op.attrInt("num_outputs", outputs) : outputs;
             long chunk = (f.size() + n - 1) / n;
             sizes = new long[(int) n];
@@ -292,7 +292,7 @@ final class TensorLowerings {
     private static List<Value> dynamicSlice(OnnxOp op, long[] axes, long[] steps) {
         int rank = op.rank(0);
         Dim count = (op.present(1) ? op.raw(1) : op.raw(2)).tensorType().dims().get(0);
-        if (!(count instanceof Dim.Fixed f)) throw op.fail("starts of unknown length");
+        if (!(count instanceof Dim.Fixed f)) throw op.needsConstant(1, "starts of unknown length");
         int k = (int) f.size();
         int[] which = new int[rank];
         Arrays.fill(which, -1);
@@ -302,7 +302,7 @@ final class TensorLowerings {
             int ax = (int) op.axis(axes == null ? i : axes[i], rank);
             which[ax] = i;
             if (steps != null) {
-                if (steps[i] <= 0) throw op.fail("computed starts or ends need positive steps");
+                if (steps[i] <= 0) throw op.needsConstant(op.constInts(1) == null ? 1 : 2, "computed starts or ends need positive steps");
                 stride[ax] = steps[i];
             }
         }
@@ -349,7 +349,7 @@ final class TensorLowerings {
             long[] norm = idx.clone();
             for (int i = 0; i < norm.length; i++) {
                 if (norm[i] < 0) {
-                    if (!(d instanceof Dim.Fixed f)) throw op.fail("negative index " + norm[i] + " on an axis of unknown size");
+                    if (!(d instanceof Dim.Fixed f)) throw op.needsStaticShape(0, "negative index " + norm[i] + " on an axis of unknown size");
                     norm[i] += f.size();
                 }
             }
@@ -365,7 +365,7 @@ final class TensorLowerings {
         long[] target = op.constInts(1);
         long[] s = op.staticShape(0);
         if (target == null || s == null) {
-            if (x.tensorType().dtype() == DType.BOOL) throw op.fail("expanding a bool tensor to a computed shape is not supported");
+            if (x.tensorType().dtype() == DType.BOOL) throw op.needsConstant(1, "expanding a bool tensor to a computed shape is not supported");
             Value zeros = op.e.op("fill", op.e.tmp("zeros"), "shape", op.in(1), "value", op.scalarLike(x, op.e.tmp("zero"), 0));
             return OnnxOp.one(op.e.op("add", op.e.out(0), "x", x, "y", zeros));
         }
@@ -395,9 +395,10 @@ final class TensorLowerings {
         int rank = op.rank(0);
         long[] pads = op.attrInts("pads");
         double value = op.attrFloat("value", 0f);
+        if (pads == null && op.constInts(1) == null) return dynamicPad(op);
         if (pads == null) {
             pads = op.requireConstInts(1, "pads");
-            if (op.present(2)) value = op.constFloats(2)[0];
+            if (op.present(2)) value = op.requireConstFloats(2, "constant_value")[0];
             if (op.present(3)) {
                 long[] axes = op.requireConstInts(3, "axes");
                 long[] full = new long[2 * rank];
@@ -410,15 +411,42 @@ final class TensorLowerings {
             }
         }
         if (pads.length != 2 * rank) throw op.fail("pads has " + pads.length + " entries for rank " + rank);
-        String mode = switch (op.attrString("mode", "constant")) {
+        long[] mil = NnLowerings.milPads(pads, rank);
+        Value x = op.in(0);
+        return OnnxOp.one(op.e.op("pad", op.e.out(0), "x", x, "pad", mil, "mode", padMode(op),
+                "constant_val", op.scalarLike(x, op.e.tmp("constant_val"), value)));
+    }
+
+    private static String padMode(OnnxOp op) {
+        return switch (op.attrString("mode", "constant")) {
             case "constant" -> "constant";
             case "reflect" -> "reflect";
             case "edge" -> "replicate";
             default -> throw op.fail("mode " + op.attrString("mode", "") + " has no MIL form");
         };
-        long[] mil = NnLowerings.milPads(pads, rank);
+    }
+
+    /**
+     * Pad with computed pads (ONNX order: all begins, then all ends): reordered at run time to
+     * MIL's begin/end pairs by reshape to [2, r], transpose, reshape to [2r].
+     */
+    private static List<Value> dynamicPad(OnnxOp op) {
+        int rank = op.rank(0);
+        if (op.present(3)) throw op.needsConstant(1, "computed pads with an axes input have no MIL form");
+        double value = op.present(2) ? op.requireConstFloats(2, "constant_value")[0] : 0;
+        Value pads = op.in(1);
+        List<Dim> pd = pads.tensorType().dims();
+        if (pd == null || pd.size() != 1 || !pd.get(0).equals(Dim.of(2L * rank))) {
+            throw op.fail("pads " + pads.tensorType() + " must have 2 x rank = " + 2 * rank + " entries");
+        }
+        if (pads.tensorType().dtype() != DType.INT32) {
+            pads = op.e.op("cast", op.e.tmp("pads_i32"), "x", pads, "dtype", "int32");
+        }
+        Value grid = op.e.op("reshape", op.e.tmp("pads_2r"), "x", pads, "shape", new long[] {2, rank});
+        Value pairs = op.e.op("transpose", op.e.tmp("pads_r2"), "x", grid, "perm", new long[] {1, 0});
+        Value mil = op.e.op("reshape", op.e.tmp("pads_mil"), "x", pairs, "shape", new long[] {2L * rank});
         Value x = op.in(0);
-        return OnnxOp.one(op.e.op("pad", op.e.out(0), "x", x, "pad", mil, "mode", mode,
+        return OnnxOp.one(op.e.op("pad", op.e.out(0), "x", x, "pad", mil, "mode", padMode(op),
                 "constant_val", op.scalarLike(x, op.e.tmp("constant_val"), value)));
     }
 }

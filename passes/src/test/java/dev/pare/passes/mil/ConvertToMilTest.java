@@ -331,9 +331,50 @@ class ConvertToMilTest {
     }
 
     @Test
-    void opsInsideSubgraphsAreReportedThroughTheirHolder() {
+    void opsInsideSubgraphsAreReportedByTheirOwnNames() {
         PassFailure f = tester(13).assertFails("""
                 graph g(%c: bool[], %x: f32[2]) {
+                  %y: f32[2] = onnx.If(%c) {then_branch=graph then() {
+                    %k: i64[1] = const dense<i64[1]: [2]>
+                    %a: f32[2] = onnx.TopK(%x, %k) @inner_topk
+                    return %a
+                  }, else_branch=graph else() {
+                    return %x
+                  }} @branch
+                  return %y
+                }
+                """);
+        assertEquals("convert_to_mil: no MIL lowering for 1 op type: TopK (inner_topk)", f.getMessage());
+    }
+
+    @Test
+    void anIfWhoseConditionFoldsIsReplacedByTheBranchItTakes() {
+        // the branches differ in rank, which a cond could not hold; static shapes decide the If
+        PassRun run = tester(13).run("""
+                graph g(%x: f32[2,3]) {
+                  %n: i64[] = onnx.Size(%x) @size
+                  %six: i64[] = const dense<i64[]: [6]>
+                  %c: bool[] = onnx.Equal(%n, %six) @is_six
+                  %y: f32[?] = onnx.If(%c) {then_branch=graph then() {
+                    %flat: i64[1] = const dense<i64[1]: [-1]>
+                    %a: f32[6] = onnx.Reshape(%x, %flat) @inner_flatten
+                    %b: f32[6] = onnx.Relu(%a) @inner_relu
+                    return %b
+                  }, else_branch=graph else() {
+                    return %x
+                  }} @branch
+                  return %y
+                }
+                """);
+        assertEquals(List.of("mil.reshape f32[6]", "mil.relu f32[6]"), ops(run.graph()));
+        assertEquals("y", run.graph().outputs().get(0).name());
+        run.assertStatistic("if_inlined", 1);
+    }
+
+    @Test
+    void ifBecomesACondWhoseBlocksComputeTheirOutputs() {
+        PassRun run = tester(13).run("""
+                graph g(%c: bool[1], %x: f32[2]) {
                   %y: f32[2] = onnx.If(%c) {then_branch=graph then() {
                     %a: f32[2] = onnx.Relu(%x) @inner_relu
                     return %a
@@ -343,7 +384,15 @@ class ConvertToMilTest {
                   return %y
                 }
                 """);
-        assertEquals("convert_to_mil: no MIL lowering for 1 op type: If (branch)", f.getMessage());
+        Node cond = node(run, "mil.cond");
+        assertEquals("mil.reshape", MilParams.get(cond, "pred").orElseThrow().producer().op(), "pred becomes a bool scalar");
+        assertEquals("f32[2]", cond.result(0).type().toString());
+        assertEquals("y", cond.result(0).name());
+        Graph then = cond.subgraphs().get(0);
+        Graph otherwise = cond.subgraphs().get(1);
+        assertEquals(List.of("y_block0", "y_block1"), List.of(then.name(), otherwise.name()));
+        assertEquals(List.of("mil.relu f32[2]"), ops(then));
+        assertEquals(List.of("mil.identity f32[2]"), ops(otherwise), "an outer value returned by a branch gets an identity");
     }
 
     @Test

@@ -70,11 +70,11 @@ public final class MilModelExecutor implements ModelExecutor {
         Graph copy = GraphCopy.of(graph);
         List<Value> capturedInCopy = new ArrayList<>();
         if (copy == null) {
-            // Nested blocks (cond, while_loop) are not copied: such a graph runs as it is, so nothing may
+            // A graph using values of an enclosing graph is not copied: it runs as it is, so nothing may
             // rewrite it while the session is open, and it must not hold pare weight ops to decode.
             if (graph.nodes().stream().anyMatch(n -> PareDialectEvaluator.isPareWeightOp(n.op()))) {
-                throw new ModelExecutionException("graph " + graph.name() + " has nested blocks and compressed weights (pare.*); "
-                        + "the MIL interpreter runs it only once the weights are written as Core ML constexpr ops");
+                throw new ModelExecutionException("graph " + graph.name() + " uses values of an enclosing graph and has compressed "
+                        + "weights (pare.*); the MIL interpreter runs it only once the weights are written as Core ML constexpr ops");
             }
             copy = graph;
             capturedInCopy.addAll(captured);

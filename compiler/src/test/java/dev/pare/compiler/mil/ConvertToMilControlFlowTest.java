@@ -1,0 +1,170 @@
+package dev.pare.compiler.mil;
+
+import static dev.pare.compiler.mil.ConvertedVsOrt.floats;
+import static dev.pare.compiler.mil.ConvertedVsOrt.inputs;
+import static dev.pare.compiler.mil.ConvertedVsOrt.scalar;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.BOOL;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.FLOAT;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.INT64;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.graph;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.intAttr;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
+import dev.pare.ir.Model;
+import dev.pare.ir.Node;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * ONNX If and Loop converted to MIL cond and while_loop, written as an .mlpackage, read back and
+ * run in the MIL interpreter: the same outputs as ONNX Runtime for both branches and for several
+ * trip counts, with subgraphs that use values of the enclosing graphs.
+ */
+class ConvertToMilControlFlowTest {
+
+    @TempDir Path tmp;
+
+    private static final long[] X_SHAPE = {2, 3};
+    private static final float[] POSITIVE = {0.5f, 1f, -0.25f, 2f, 0.75f, -1f};
+    private static final float[] NEGATIVE = {-0.5f, 1f, -2.25f, -2f, 0.75f, -1f};
+
+    private Model convert(String name, GraphProto g, List<String> shapes) throws Exception {
+        Path onnx = OnnxGraphBuilder.write(g, tmp.resolve(name + ".onnx"));
+        return ConvertedVsOrt.convert(onnx, shapes, tmp.resolve(name + ".mlpackage"));
+    }
+
+    private static List<String> ops(Model m) {
+        return m.graph().allNodes().stream().map(Node::op).filter(o -> o.equals("mil.cond") || o.equals("mil.while_loop")).toList();
+    }
+
+    /** y = sum(x) > 0 ? relu(x) * k : x - k, both branches using the outer constant k. */
+    private static GraphProto ifModel() {
+        GraphProto then = new OnnxGraphBuilder("then")
+                .node("Relu", "r", "x").node("Mul", "t", "r", "k")
+                .output("t", FLOAT, 2, 3).build();
+        GraphProto otherwise = new OnnxGraphBuilder("else")
+                .node("Sub", "e", "x", "k")
+                .output("e", FLOAT, 2, 3).build();
+        return new OnnxGraphBuilder("if_model").input("x", FLOAT, 2, 3)
+                .floats("k", new long[] {3}, 2f, 3f, 4f)
+                .node("ReduceSum", new String[] {"x"}, new String[] {"s"}, intAttr("keepdims", 0))
+                .floats("zero", new long[0], 0f)
+                .node("Greater", "c", "s", "zero")
+                .node("If", new String[] {"c"}, new String[] {"y"}, graph("then_branch", then), graph("else_branch", otherwise))
+                .output("y", FLOAT, 2, 3).build();
+    }
+
+    @Test
+    void ifTakesEitherBranchLikeOnnxRuntime() throws Exception {
+        Path onnx = OnnxGraphBuilder.write(ifModel(), tmp.resolve("if.onnx"));
+        Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("if.mlpackage"));
+        assertEquals(List.of("mil.cond"), ops(m));
+        ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(X_SHAPE, POSITIVE)), 1e-6);
+        ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(X_SHAPE, NEGATIVE)), 1e-6);
+    }
+
+    /**
+     * v_out = v + x * float(i), acc_out = acc * 0.5 + v_out, repeated M times (no loop condition);
+     * x is a value of the outer graph.
+     */
+    private static GraphProto countedLoop() {
+        GraphProto body = new OnnxGraphBuilder("body")
+                .input("i", INT64).input("c_in", BOOL).input("v", FLOAT, 2, 3).input("acc", FLOAT, 2, 3)
+                .node("Cast", new String[] {"i"}, new String[] {"fi"}, intAttr("to", FLOAT))
+                .node("Mul", "xi", "x", "fi").node("Add", "v_out", "v", "xi")
+                .node("Mul", "half", "acc", "h").node("Add", "acc_out", "half", "v_out")
+                .node("Identity", "c_out", "c_in")
+                .output("c_out", BOOL).output("v_out", FLOAT, 2, 3).output("acc_out", FLOAT, 2, 3).build();
+        return new OnnxGraphBuilder("loop_model").input("x", FLOAT, 2, 3).input("m", INT64)
+                .floats("h", new long[0], 0.5f).floats("acc0", new long[] {2, 3}, 1, 2, 3, 4, 5, 6)
+                .node("Loop", new String[] {"m", "", "x", "acc0"}, new String[] {"v_final", "acc_final"}, graph("body", body))
+                .output("v_final", FLOAT, 2, 3).output("acc_final", FLOAT, 2, 3).build();
+    }
+
+    @Test
+    void loopRunsItsTripCountWithLoopCarriedValues() throws Exception {
+        Path onnx = OnnxGraphBuilder.write(countedLoop(), tmp.resolve("loop.onnx"));
+        Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("loop.mlpackage"));
+        assertEquals(List.of("mil.while_loop"), ops(m));
+        for (long trips : new long[] {0, 1, 3, 7}) {
+            ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(X_SHAPE, POSITIVE), "m", scalar(trips)), 1e-5);
+        }
+    }
+
+    /**
+     * No trip count: the loop doubles v until its sum reaches the input limit (the body's condition
+     * output decides), counting the iterations in a loop-carried value.
+     */
+    private static GraphProto conditionLoop(boolean withHugeTripCount) {
+        GraphProto body = new OnnxGraphBuilder("body")
+                .input("i", INT64).input("c_in", BOOL).input("v", FLOAT, 2, 3).input("n", FLOAT)
+                .node("Add", "v_out", "v", "v").node("Add", "n_out", "n", "one")
+                .node("ReduceSum", new String[] {"v_out"}, new String[] {"s"}, intAttr("keepdims", 0))
+                .node("Less", "c_out", "s", "limit")
+                .output("c_out", BOOL).output("v_out", FLOAT, 2, 3).output("n_out", FLOAT).build();
+        OnnxGraphBuilder b = new OnnxGraphBuilder("cond_loop").input("x", FLOAT, 2, 3).input("limit", FLOAT)
+                .floats("one", new long[0], 1f).floats("n0", new long[0], 0f)
+                .node("ReduceSum", new String[] {"x"}, new String[] {"s0"}, intAttr("keepdims", 0))
+                .node("Less", "c0", "s0", "limit");
+        if (withHugeTripCount) b.longs("m", new long[0], Long.MAX_VALUE);
+        return b.node("Loop", new String[] {withHugeTripCount ? "m" : "", "c0", "x", "n0"}, new String[] {"v_final", "n_final"},
+                        graph("body", body))
+                .output("v_final", FLOAT, 2, 3).output("n_final", FLOAT).build();
+    }
+
+    @Test
+    void loopWithOnlyAConditionStopsWhenTheBodySaysSo() throws Exception {
+        for (boolean huge : new boolean[] {false, true}) {
+            Path onnx = OnnxGraphBuilder.write(conditionLoop(huge), tmp.resolve("cond_loop" + huge + ".onnx"));
+            Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("cond_loop" + huge + ".mlpackage"));
+            for (float limit : new float[] {-1f, 5f, 40f, 1000f}) {
+                ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(X_SHAPE, POSITIVE), "limit", floats(new long[0], limit)), 1e-6);
+            }
+        }
+    }
+
+    /** Inside the loop body an If picks, by the iteration number, between adding x and scaling by k (outer values). */
+    private static GraphProto ifInsideLoop() {
+        GraphProto then = new OnnxGraphBuilder("then").node("Add", "t", "v", "x").output("t", FLOAT, 2, 3).build();
+        GraphProto otherwise = new OnnxGraphBuilder("else").node("Mul", "e", "v", "k").output("e", FLOAT, 2, 3).build();
+        GraphProto body = new OnnxGraphBuilder("body")
+                .input("i", INT64).input("c_in", BOOL).input("v", FLOAT, 2, 3)
+                .node("Less", "early", "i", "two")
+                .node("If", new String[] {"early"}, new String[] {"v_out"}, graph("then_branch", then), graph("else_branch", otherwise))
+                .node("Identity", "c_out", "c_in")
+                .output("c_out", BOOL).output("v_out", FLOAT, 2, 3).build();
+        return new OnnxGraphBuilder("nested").input("x", FLOAT, 2, 3).input("m", INT64)
+                .floats("k", new long[] {3}, -1f, 0.5f, 2f).longs("two", new long[0], 2)
+                .node("Loop", new String[] {"m", "", "x"}, new String[] {"v_final"}, graph("body", body))
+                .output("v_final", FLOAT, 2, 3).build();
+    }
+
+    @Test
+    void anIfNestedInALoopUsesValuesOfBothEnclosingGraphs() throws Exception {
+        Path onnx = OnnxGraphBuilder.write(ifInsideLoop(), tmp.resolve("nested.onnx"));
+        Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("nested.mlpackage"));
+        assertEquals(List.of("mil.while_loop", "mil.cond"), ops(m));
+        for (long trips : new long[] {0, 1, 2, 5}) {
+            ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(X_SHAPE, NEGATIVE), "m", scalar(trips)), 1e-5);
+        }
+    }
+
+    @Test
+    void scanOutputsAreRefusedNamingTheLoop() throws Exception {
+        GraphProto body = new OnnxGraphBuilder("body")
+                .input("i", INT64).input("c_in", BOOL).input("v", FLOAT, 2, 3)
+                .node("Add", "v_out", "v", "v").node("Identity", "c_out", "c_in").node("Identity", "scan", "v_out")
+                .output("c_out", BOOL).output("v_out", FLOAT, 2, 3).output("scan", FLOAT, 2, 3).build();
+        GraphProto g = new OnnxGraphBuilder("scan").input("x", FLOAT, 2, 3).longs("m", new long[0], 3)
+                .node("Loop", new String[] {"m", "", "x"}, new String[] {"v_final", "all"}, graph("body", body))
+                .output("v_final", FLOAT, 2, 3).output("all", FLOAT, 3, 2, 3).build();
+        Exception e = assertThrows(Exception.class, () -> convert("scan", g, List.of()));
+        assertTrue(e.getMessage().contains("Loop 'Loop_0': it has 1 scan output ('all'), which MIL's while_loop cannot collect"),
+                e.getMessage());
+    }
+}

@@ -1,0 +1,105 @@
+package dev.pare.compiler.mil;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.pare.compiler.coreml.CoreMlFormat;
+import dev.pare.compiler.coreml.eval.MilInterpreter;
+import dev.pare.compiler.coreml.eval.MilTensor;
+import dev.pare.compiler.onnx.OnnxFormat;
+import dev.pare.compiler.passmanager.PassManager;
+import dev.pare.compiler.passmanager.PassManagerOptions;
+import dev.pare.compiler.pipeline.PipelineCompiler;
+import dev.pare.compiler.registry.PassRegistry;
+import dev.pare.compiler.testing.OrtRunner;
+import dev.pare.compiler.testing.OrtRunner.Tensor;
+import dev.pare.ir.DType;
+import dev.pare.ir.Model;
+import dev.pare.ir.TensorData;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Converts an ONNX file with convert_to_mil, writes it as an .mlpackage, reads it back and runs
+ * it in the MIL interpreter; the outputs must equal ONNX Runtime's on the original file.
+ */
+final class ConvertedVsOrt {
+
+    private static PassRegistry registry;
+
+    private ConvertedVsOrt() {}
+
+    private static synchronized PassRegistry registry() throws Exception {
+        if (registry == null) registry = PassRegistry.discover(ConvertedVsOrt.class.getClassLoader());
+        return registry;
+    }
+
+    /** The converted model (as read back from the package). */
+    static Model convert(Path onnx, List<String> inputShapes, Path pkg) throws Exception {
+        Model model = new OnnxFormat().read(onnx);
+        String shapes = inputShapes.isEmpty() ? "" : "{input_shapes=[\"" + String.join("\", \"", inputShapes) + "\"]}";
+        run("convert_to_mil" + shapes, model);
+        CoreMlFormat coreml = new CoreMlFormat();
+        coreml.write(model, pkg);
+        return coreml.read(pkg);
+    }
+
+    static void run(String pipeline, Model model) throws Exception {
+        PassManager pm = PassManager.builder(registry()).options(PassManagerOptions.DEFAULTS)
+                .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build();
+        pm.run(new PipelineCompiler(registry()).parseInline(pipeline), model);
+    }
+
+    /** Runs both and asserts equal shapes and values (within {@code tolerance}); returns the largest difference. */
+    static double assertMatches(Path onnx, Model converted, Map<String, Tensor> inputs, double tolerance) throws Exception {
+        Map<String, Tensor> expected = OrtRunner.runUnoptimized(onnx, inputs);
+        Map<String, TensorData> in = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) in.put(e.getKey(), toData(e.getValue()));
+        Map<String, TensorData> actual = new MilInterpreter(converted.graph()).run(in);
+        double worst = 0;
+        for (Map.Entry<String, Tensor> e : expected.entrySet()) {
+            TensorData a = actual.get(e.getKey());
+            if (a == null) throw new AssertionError("no output " + e.getKey() + " in " + actual.keySet());
+            MilTensor t = MilTensor.of(a);
+            long[] shape = Arrays.stream(t.shape()).asLongStream().toArray();
+            assertArrayEquals(e.getValue().shape(), shape, e.getKey() + " shape");
+            float[] x = e.getValue().floats() != null ? e.getValue().floats() : toFloats(e.getValue().longs());
+            float[] y = t.toFloats();
+            for (int i = 0; i < x.length; i++) {
+                worst = Math.max(worst, Math.abs(x[i] - y[i]));
+                assertEquals(x[i], y[i], tolerance * Math.max(1, Math.abs(x[i])), e.getKey() + " element " + i);
+            }
+        }
+        return worst;
+    }
+
+    static Tensor floats(long[] shape, float... v) { return Tensor.ofFloats(shape, v); }
+
+    static Tensor scalar(long v) { return Tensor.ofLongs(new long[0], new long[] {v}); }
+
+    static Map<String, Tensor> inputs(Object... nameTensor) {
+        Map<String, Tensor> m = new HashMap<>();
+        for (int i = 0; i < nameTensor.length; i += 2) m.put((String) nameTensor[i], (Tensor) nameTensor[i + 1]);
+        return m;
+    }
+
+    private static TensorData toData(Tensor t) {
+        if (t.floats() != null) return TensorData.ofFloats(t.shape(), t.floats());
+        int[] shape = Arrays.stream(t.shape()).mapToInt(Math::toIntExact).toArray();
+        int[] v = Arrays.stream(t.longs()).mapToInt(Math::toIntExact).toArray();
+        return MilTensor.ints(DType.INT32, shape, v).toData();
+    }
+
+    private static float[] toFloats(long[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = v[i];
+        return f;
+    }
+}

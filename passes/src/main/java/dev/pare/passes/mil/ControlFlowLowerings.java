@@ -1,0 +1,186 @@
+package dev.pare.passes.mil;
+
+import dev.pare.ir.DType;
+import dev.pare.ir.Dim;
+import dev.pare.ir.Graph;
+import dev.pare.ir.Rewriter;
+import dev.pare.ir.TensorType;
+import dev.pare.ir.Value;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * ONNX If and Loop as MIL {@code cond} and {@code while_loop}. The ONNX subgraphs are lowered in
+ * place and become the MIL blocks (so their nodes keep using values of the enclosing graphs, as
+ * MIL blocks may). Loop's iteration counter and condition become the first two loop variables.
+ */
+final class ControlFlowLowerings {
+
+    private ControlFlowLowerings() {}
+
+    static void register(Map<String, Lowering> m) {
+        m.put("If", ControlFlowLowerings::lowerIf);
+        m.put("Loop", ControlFlowLowerings::lowerLoop);
+    }
+
+    private static final TensorType INT32_SCALAR = TensorType.of(DType.INT32);
+    private static final TensorType BOOL_SCALAR = TensorType.of(DType.BOOL);
+
+    /** cond(pred) with the then branch as block 0 and the else branch as block 1. */
+    private static List<Value> lowerIf(OnnxOp op) {
+        Graph then = op.subgraph("then_branch");
+        Graph otherwise = op.subgraph("else_branch");
+        int results = op.node.results().size();
+        if (then.outputs().size() != results || otherwise.outputs().size() != results) {
+            throw op.fail("its branches give " + then.outputs().size() + " and " + otherwise.outputs().size()
+                    + " outputs for " + results + " results");
+        }
+        Value pred = scalarBool(op, op.in(0), "pred");
+        op.blocks.lower(then);
+        op.blocks.lower(otherwise);
+        List<TensorType> types = new ArrayList<>();
+        for (int i = 0; i < results; i++) {
+            types.add(merge(op, "output " + i, then.outputs().get(i).tensorType(), otherwise.outputs().get(i).tensorType()));
+        }
+        List<String> names = resultNames(op, results, 0);
+        then.rewriter().setGraphName(names.get(0) + "_block0");
+        otherwise.rewriter().setGraphName(names.get(0) + "_block1");
+        return op.e.blockOp("cond", names, types, List.of(then, otherwise), "pred", pred);
+    }
+
+    /**
+     * while_loop over (iteration, condition, carried values...): the condition block tests
+     * {@code iteration < M and condition} (each part only when the ONNX Loop has it), the body is
+     * the ONNX body with {@code iteration + 1} put in front of its outputs.
+     */
+    private static List<Value> lowerLoop(OnnxOp op) {
+        Graph body = op.subgraph("body");
+        int carried = op.inputs() - 2;
+        if (carried < 0 || body.inputs().size() != carried + 2) {
+            throw op.fail("its body takes " + body.inputs().size() + " inputs for " + Math.max(0, carried) + " loop-carried values");
+        }
+        int scans = body.outputs().size() - 1 - carried;
+        if (scans > 0) {
+            throw op.fail("it has " + scans + " scan output" + (scans == 1 ? "" : "s") + " ('"
+                    + op.e.out(carried) + "'), which MIL's while_loop cannot collect (its loop variables keep "
+                    + "their shape); return the values as loop-carried ones instead");
+        }
+        Value maxTrips = tripCount(op);
+        List<Value> vars = new ArrayList<>();
+        vars.add(op.e.constant(op.e.tmp("iteration_init"), MilEmitter.int32(new long[0], 0)));
+        vars.add(op.present(1) ? scalarBool(op, op.in(1), "cond_init") : op.e.constant(op.e.tmp("cond_init"), MilEmitter.bools(new long[0], true)));
+        for (int k = 0; k < carried; k++) vars.add(op.in(2 + k));
+        List<TensorType> types = new ArrayList<>();
+        for (Value v : vars) types.add(v.tensorType());
+
+        Rewriter brw = body.rewriter();
+        for (int i = 0; i < vars.size(); i++) brw.setType(body.inputs().get(i), types.get(i));
+        op.blocks.lower(body);
+        for (int k = 0; k < carried; k++) {
+            TensorType in = types.get(2 + k);
+            TensorType out = body.outputs().get(1 + k).tensorType();
+            if (!compatible(in, out)) {
+                throw op.fail("loop-carried value " + k + " ('" + body.inputs().get(2 + k).name() + "') is " + in
+                        + " before the loop and " + out + " after the body; MIL's while_loop keeps the type of its loop variables");
+            }
+        }
+        List<String> names = resultNames(op, carried, 2);
+        String base = names.get(2 % names.size());
+        MilEmitter be = new MilEmitter(brw, op.node.location(), base, List.of());
+        Value next = be.op("add", be.tmp("iteration_next"), "x", body.inputs().get(0), "y", 1L);
+        Value keepGoing = scalarBool(be, body.outputs().get(0), "cond_next");
+        List<Value> outputs = new ArrayList<>();
+        outputs.add(next);
+        outputs.add(keepGoing);
+        outputs.addAll(body.outputs().subList(1, 1 + carried));
+        for (int i = 0; i < body.outputs().size(); i++) brw.setOutput(i, outputs.get(i));
+        brw.addOutput(outputs.get(outputs.size() - 1));
+
+        Graph condition = conditionBlock(op, types, maxTrips, base);
+        brw.setGraphName(base + "_block1");
+        List<Value> results = op.e.blockOp("while_loop", names, types, List.of(condition, body), "loop_vars", vars);
+        return results.subList(2, results.size());
+    }
+
+    /** M as an int32 scalar, or null when the loop has none (or one no int32 counter reaches). */
+    private static Value tripCount(OnnxOp op) {
+        if (!op.present(0)) return null;
+        long[] constant = op.constInts(0);
+        if (constant != null && constant.length == 1 && constant[0] >= Integer.MAX_VALUE) return null;
+        Value m = op.in(0);
+        if (m.tensorType().dtype() != DType.INT32) m = op.e.op("cast", op.e.tmp("trip_count_i32"), "x", m, "dtype", "int32");
+        if (m.tensorType().hasRank() && m.tensorType().rank() > 0) {
+            m = op.e.op("reshape", op.e.tmp("trip_count"), "x", m, "shape", new long[0]);
+        }
+        return m;
+    }
+
+    private static Graph conditionBlock(OnnxOp op, List<TensorType> types, Value maxTrips, String base) {
+        Graph block = new Graph(base + "_block0", op.node.graph());
+        Rewriter rw = block.rewriter();
+        List<Value> inputs = new ArrayList<>();
+        for (int i = 0; i < types.size(); i++) {
+            String hint = i == 0 ? "iteration" : i == 1 ? "cond" : "var" + (i - 2);
+            inputs.add(rw.addInput(rw.uniqueValueName(base + "_" + hint), types.get(i)));
+        }
+        MilEmitter ce = new MilEmitter(rw, op.node.location(), base, List.of());
+        Value go;
+        if (maxTrips == null) {
+            go = ce.op("identity", ce.tmp("go"), "x", inputs.get(1));
+        } else {
+            Value below = ce.op("less", ce.tmp("below_trip_count"), "x", inputs.get(0), "y", maxTrips);
+            go = ce.op("logical_and", ce.tmp("go"), "x", below, "y", inputs.get(1));
+        }
+        rw.addOutput(go);
+        return block;
+    }
+
+    /** A bool scalar from a one-element condition tensor (ONNX allows shape [1] and other dtypes). */
+    private static Value scalarBool(OnnxOp op, Value v, String hint) {
+        return scalarBool(op.e, v, hint);
+    }
+
+    private static Value scalarBool(MilEmitter e, Value v, String hint) {
+        TensorType t = v.tensorType();
+        if (t.hasRank() && t.rank() > 0) v = e.op("reshape", e.tmp(hint + "_scalar"), "x", v, "shape", new long[0]);
+        if (t.dtype() != DType.BOOL) v = e.op("cast", e.tmp(hint + "_bool"), "x", v, "dtype", "bool");
+        return v;
+    }
+
+    /** Names for the cond / while_loop results: the ONNX results' names after {@code skip} internal ones. */
+    private static List<String> resultNames(OnnxOp op, int count, int skip) {
+        String base = op.node.name();
+        for (int i = 0; i < count; i++) if (!op.e.out(i).isEmpty()) { base = op.e.out(i); break; }
+        List<String> names = new ArrayList<>();
+        if (skip > 0) {
+            names.add(op.e.tmp("iteration"));
+            names.add(op.e.tmp("cond"));
+        }
+        for (int i = 0; i < count; i++) names.add(op.e.out(i).isEmpty() ? base + "_unused_" + i : op.e.out(i));
+        return names;
+    }
+
+    /** The type both branches' values fit: equal dims stay, differing ones become unknown. */
+    private static TensorType merge(OnnxOp op, String what, TensorType a, TensorType b) {
+        if (a.dtype() != b.dtype()) throw op.fail(what + " is " + a.dtype().shortName() + " in one branch and " + b.dtype().shortName() + " in the other");
+        if (!a.hasRank() || !b.hasRank() || a.rank() != b.rank()) {
+            throw op.fail(what + " has rank " + (a.hasRank() ? a.rank() : "?") + " in one branch and " + (b.hasRank() ? b.rank() : "?")
+                    + " in the other; MIL's cond needs one rank");
+        }
+        List<Dim> dims = new ArrayList<>();
+        for (int i = 0; i < a.rank(); i++) dims.add(a.dims().get(i).equals(b.dims().get(i)) ? a.dims().get(i) : Dim.UNKNOWN);
+        return new TensorType(a.dtype(), dims);
+    }
+
+    /** Whether the body's value fits the loop variable: same dtype and rank, no fixed size changed. */
+    private static boolean compatible(TensorType in, TensorType out) {
+        if (in.dtype() != out.dtype() || !in.hasRank() || !out.hasRank() || in.rank() != out.rank()) return false;
+        for (int i = 0; i < in.rank(); i++) {
+            Dim a = in.dims().get(i);
+            Dim b = out.dims().get(i);
+            if (a instanceof Dim.Fixed && b instanceof Dim.Fixed && !a.equals(b)) return false;
+        }
+        return true;
+    }
+}
