@@ -64,9 +64,19 @@ class HostileTextTest {
     }
 
     @Test
-    void aPipelineFileWithControlCharactersKeepsItsCaretUnderTheMistake() throws IOException {
+    void aPipelineFileWithControlCharactersIsNotShown() throws IOException {
+        // a file with control characters is not a pipeline file: nothing of it is echoed
         Path file = Files.writeString(dir.resolve("bad.pipeline"), "\u202e\u001bx, nosuchpass\n");
         CliRun r = compile("@" + file);
+        assertEquals(2, r.exitCode());
+        assertPrintable(r.err());
+        assertTrue(r.err().contains("error[P018]") && r.err().contains("(its content is not shown)"), r.err());
+        assertFalse(r.err().contains("nosuchpass"), r.err());
+    }
+
+    @Test
+    void inlineStepsWithControlCharactersKeepTheirCaretUnderTheMistake() {
+        CliRun r = compile("\u202e\u001bx, nosuchpass");
         assertEquals(2, r.exitCode());
         assertPrintable(r.err());
         String[] lines = r.err().split("\n");
