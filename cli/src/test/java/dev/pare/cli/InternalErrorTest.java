@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.cli.testplugin.Explode;
 import dev.pare.cli.testplugin.TestPlugins;
-import dev.pare.compiler.io.ModelFormats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,23 +22,22 @@ class InternalErrorTest {
     static final String REPORT = " (please report; rerun with --stacktrace)\n";
 
     @TempDir Path dir;
+    TinyModelWorkspace ws;
     MemoryFormat mem;
     Path in;
     Path out;
 
     @BeforeEach
     void setUp() throws IOException {
-        mem = new MemoryFormat();
-        in = dir.resolve("in.mem");
-        out = dir.resolve("out.mem");
-        mem.put(in, MainTest.tinyModel());
+        ws = new TinyModelWorkspace(dir);
+        mem = ws.mem;
+        in = ws.in;
+        out = ws.out;
     }
 
-    private CliRun run(Map<String, String> env, String... args) {
-        return CliRun.of(new Main(new ModelFormats(List.of(mem)), env), args);
-    }
+    private CliRun run(Map<String, String> env, String... args) { return ws.run(env, args); }
 
-    private CliRun run(String... args) { return run(Map.of(), args); }
+    private CliRun run(String... args) { return ws.run(args); }
 
     private List<Path> files() throws IOException {
         try (Stream<Path> s = Files.list(dir)) {

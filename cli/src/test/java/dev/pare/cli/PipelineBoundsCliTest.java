@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.pare.compiler.io.ModelFormats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,22 +18,20 @@ import org.junit.jupiter.api.io.TempDir;
 class PipelineBoundsCliTest {
 
     @TempDir Path dir;
+    TinyModelWorkspace ws;
     MemoryFormat mem;
     Path in;
     Path out;
 
     @BeforeEach
     void setUp() throws IOException {
-        mem = new MemoryFormat();
-        in = dir.resolve("in.mem");
-        out = dir.resolve("out.mem");
-        mem.put(in, MainTest.tinyModel());
+        ws = new TinyModelWorkspace(dir);
+        mem = ws.mem;
+        in = ws.in;
+        out = ws.out;
     }
 
-    private CliRun compile(String pipeline) {
-        return CliRun.of(new Main(new ModelFormats(List.of(mem)), Map.of()),
-                "compile", in.toString(), "-o", out.toString(), "--pipeline", pipeline);
-    }
+    private CliRun compile(String pipeline) { return ws.compile(pipeline); }
 
     private void assertFails(CliRun r, String err) {
         assertEquals(new CliRun(2, "", err), r);

@@ -6,12 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.cli.testplugin.NullCreate;
 import dev.pare.cli.testplugin.TestPlugins;
-import dev.pare.compiler.io.ModelFormats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,19 +17,20 @@ import org.junit.jupiter.api.io.TempDir;
 class PluginErrorsTest {
 
     @TempDir Path dir;
+    TinyModelWorkspace ws;
     MemoryFormat mem;
     Path in;
     Path out;
 
     @BeforeEach
     void setUp() throws IOException {
-        mem = new MemoryFormat();
-        in = dir.resolve("in.mem");
-        out = dir.resolve("out.mem");
-        mem.put(in, MainTest.tinyModel());
+        ws = new TinyModelWorkspace(dir);
+        mem = ws.mem;
+        in = ws.in;
+        out = ws.out;
     }
 
-    private CliRun run(String... args) { return CliRun.of(new Main(new ModelFormats(List.of(mem)), Map.of()), args); }
+    private CliRun run(String... args) { return ws.run(args); }
 
     @Test
     void aProviderWhoseCreateReturnsNullIsAPluginErrorNamingClassAndJar() throws IOException {
