@@ -58,14 +58,26 @@ fuzz_one() {
     run=$((run + 1))
     echo "== $t: run $run, ${left}s left, log $log"
     # a corpus folder given to libFuzzer replaces Jazzer's <module>/.cifuzz-corpus; Jazzer adds the
-    # inputs folder as seeds. -am: the modules upstream come from this worktree's target/classes.
+    # inputs folder as seeds. The modules upstream must come from this checkout's target/classes:
+    # Maven resolves them there only when the invocation has the compile phase (with the goal
+    # alone it takes whatever SNAPSHOT jars ~/.m2 holds), so process-classes runs, with
+    # maven.main.skip so that no class is recompiled under a fuzzer that is running.
+    # Runs at once (JOBS > 1) take turns in Maven's build steps (generated sources, resources):
+    # the lock is held until this run's fuzzer has started (libFuzzer prints its seed).
+    exec {lock}>"$FUZZ_DIR/.build.lock"
+    flock "$lock"
     (cd "$ROOT" && JAZZER_FUZZ=1 nice -n "$NICE" /usr/bin/time -v mvn -B -ntp -pl "$module" -am \
-        surefire:test@fuzz-inputs \
+        process-classes surefire:test@fuzz-inputs -Dmaven.main.skip=true \
         -Dtest="$class" -Dsurefire.failIfNoSpecifiedTests=false \
         -Djazzer.max_duration="${left}s" -DargLine=-Xmx1g \
         -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-timeout=10 \
         -Djazzer.internal.arg.2=-max_len="${MAX_LEN[$t]}" -Djazzer.internal.arg.3=-artifact_prefix="$findings/" \
-        -Djazzer.internal.arg.4="$corpus" >"$log" 2>&1) || true
+        -Djazzer.internal.arg.4="$corpus" >"$log" 2>&1) &
+    local pid=$!
+    while kill -0 "$pid" 2>/dev/null && ! grep -q '^INFO: Seed:' "$log" 2>/dev/null; do sleep 2; done
+    flock -u "$lock"
+    exec {lock}>&-
+    wait "$pid" || true
     grep -E '^(#[0-9]+ +(DONE|pulse)|Done [0-9]+ runs)' "$log" | tail -2 || true
     grep -E '^\s*(User|System) time' "$log" || true
     if ! grep -q 'Done [0-9]* runs' "$log" && ! grep -q 'FuzzTestFindingException' "$log"; then
