@@ -125,14 +125,8 @@ public final class CoreMlImporter {
      * only metadata, so it never makes a package unreadable.
      */
     private static boolean restoreDecompressedFrom(Graph g, String json) {
-        Object parsed;
-        try {
-            parsed = JsonValues.parse(json);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-        if (!(parsed instanceof Map<?, ?> entries)) return false;
-        for (Object v : entries.values()) if (!(v instanceof String)) return false;
+        Map<?, ?> entries = stringMap(json);
+        if (entries == null) return false;
         for (Map.Entry<?, ?> e : entries.entrySet()) {
             Value v = g.value(String.valueOf(e.getKey())).orElse(null);
             if (v == null || !(e.getValue() instanceof String was)) continue;
@@ -149,14 +143,8 @@ public final class CoreMlImporter {
      * changing nothing, when the entry is not a JSON object of strings.
      */
     private static boolean restoreOriginalNames(Graph g, String json) {
-        Object parsed;
-        try {
-            parsed = JsonValues.parse(json);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-        if (!(parsed instanceof Map<?, ?> entries)) return false;
-        for (Object v : entries.values()) if (!(v instanceof String)) return false;
+        Map<?, ?> entries = stringMap(json);
+        if (entries == null) return false;
         List<Value> features = new java.util.ArrayList<>(g.inputs());
         features.addAll(g.outputs());
         for (Value v : features) {
@@ -166,6 +154,19 @@ public final class CoreMlImporter {
             g.rewriter().setMetadata(v, m);
         }
         return true;
+    }
+
+    /** The entry as a JSON object whose values are all strings, or null when it is anything else. */
+    private static Map<?, ?> stringMap(String json) {
+        Object parsed;
+        try {
+            parsed = JsonValues.parse(json);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        if (!(parsed instanceof Map<?, ?> entries)) return null;
+        for (Object v : entries.values()) if (!(v instanceof String)) return null;
+        return entries;
     }
 
     /** Puts the described enumerated shapes of inputs on the graph inputs (CoreMlKeys.ENUMERATED_SHAPES). */
