@@ -98,6 +98,29 @@ class LlamaGeneratorTest {
     }
 
     @Test
+    void embeddingAndMatMulKindsRunInOnnxRuntime() throws Exception {
+        // the embed152k and matmul4096 graphs, at test size
+        Preset embed = new Preset("e", Preset.Kind.EMBEDDING, 8, 0, 0, 0, 0, 300, WeightType.FP32);
+        float[] hidden = run(generate(embed, 5, "embed.onnx"), new long[] {1, IDS[0].length, 8});
+        for (float v : hidden) assertTrue(Float.isFinite(v) && Math.abs(v) < 0.1f, "embedding value " + v);
+
+        Preset matmul = new Preset("m", Preset.Kind.MATMUL, 16, 0, 0, 0, 0, 0, WeightType.FP32);
+        Path model = generate(matmul, 5, "matmul.onnx");
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        float[][] x = new float[1][16];
+        x[0][3] = 1f; // y = row 3 of the weight
+        try (OrtSession s = env.createSession(model.toString(), new OrtSession.SessionOptions());
+             OnnxTensor in = OnnxTensor.createTensor(env, x);
+             OrtSession.Result r = s.run(Map.of("x", in))) {
+            float[][] y = (float[][]) r.get(0).getValue();
+            assertEquals(16, y[0].length);
+            java.nio.ByteBuffer data = java.nio.ByteBuffer.wrap(Files.readAllBytes(dir.resolve("matmul.onnx.data")))
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int j = 0; j < 16; j++) assertEquals(data.getFloat((3 * 16 + j) * 4), y[0][j], 0f);
+        }
+    }
+
+    @Test
     void presetsHaveThePublishedShapes() {
         assertEquals(6_738_415_616L, Preset.P7B.parameters()); // LLaMA-2-7B, untied lm_head
         assertEquals(152_064L * 3584, Preset.EMBED_152K.parameters());
