@@ -57,7 +57,7 @@ mkdir -p "$out_dir"
 # heap sizes in a G1/Serial/Parallel gc log line: "123M->45M(512M)"; prints "before_max after_max" in MiB
 gc_peaks() {
   awk '
-    function mib(v, u) { return u == "K" ? v / 1024 : u == "G" ? v * 1024 : u == "B" ? v / 1048576 : v }
+    function mib(v, u) { v += 0; return u == "K" ? v / 1024 : u == "G" ? v * 1024 : u == "B" ? v / 1048576 : v }
     match($0, /[0-9]+[BKMG]->[0-9]+[BKMG]\(/) {
       s = substr($0, RSTART, RLENGTH - 1); split(s, p, "->")
       b = mib(substr(p[1], 1, length(p[1]) - 1), substr(p[1], length(p[1])))
