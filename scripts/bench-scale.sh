@@ -12,6 +12,7 @@
 #                        each output is deleted after its run unless --keep
 #     --keep             keep the outputs
 #     --runs N           runs per pipeline (default 1); every run is a row
+#     --timeout S        stop a run after S seconds (exit 124 in the table)
 #   e.g. scripts/bench-scale.sh --java-opts -Xmx2g llama-7b.onnx onnx EMPTY QUANTIZE_INT4_BLOCK32
 #        scripts/bench-scale.sh m.onnx mlpackage PALETTIZE_4BIT -- --target ios18
 #
@@ -29,13 +30,15 @@ java_opts="${JAVA_OPTS:-}"
 out_dir=""
 keep=0
 runs=1
+timeout_s=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --java-opts) java_opts="$2"; shift 2 ;;
     --out) out_dir="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     --runs) runs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --timeout) timeout_s="$2"; shift 2 ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) break ;;
   esac
 done
@@ -80,7 +83,7 @@ for p in "${pipelines[@]}"; do
     rm -rf "$run"; mkdir -p "$run/out"
     set +e
     JAVA_OPTS="$java_opts -Xlog:gc,gc+heap+exit:file=$run/gc.log" \
-      /usr/bin/time -v -o "$run/time.txt" "$root/pare" compile "$model" -o "$run/out/model.$ext" \
+      /usr/bin/time -v -o "$run/time.txt" timeout "$timeout_s" "$root/pare" compile "$model" -o "$run/out/model.$ext" \
       --pipeline "$p" "${extra[@]}" >"$run/stdout.txt" 2>"$run/stderr.txt"
     code=$?
     set -e
@@ -90,7 +93,9 @@ for p in "${pipelines[@]}"; do
     read -r heap live < <(gc_peaks "$run/gc.log" 2>/dev/null || echo "? ?")
     size="$(du -sb "$run/out" | awk '{ printf "%.1f", $1 / 1048576 }')"
     status="$code"
-    if [[ "$code" != 0 ]]; then
+    if [[ "$code" == 124 ]]; then
+      status="124: stopped after ${timeout_s} s (--timeout)"
+    elif [[ "$code" != 0 ]]; then
       why="$(grep -v '^\s*$' "$run/stderr.txt" | grep -v '^\s*at ' | tail -n 1 | cut -c1-120 | tr '|' '/')"
       status="$code: ${why:-see $run/stderr.txt}"
     fi
