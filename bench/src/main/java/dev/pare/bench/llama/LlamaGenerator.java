@@ -1,5 +1,6 @@
 package dev.pare.bench.llama;
 
+import com.google.protobuf.ByteString;
 import dev.pare.compiler.onnx.proto.OnnxProto.AttributeProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
@@ -204,14 +205,14 @@ public final class LlamaGenerator {
         if (t == WeightType.FP16) b.putShort(WeightType.toHalf(value));
         else b.putFloat(value);
         graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(t.onnxType)
-                .setRawData(com.google.protobuf.ByteString.copyFrom(b.array())));
+                .setRawData(ByteString.copyFrom(b.array())));
     }
 
     private void shape(String name, long... values) {
         ByteBuffer b = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         for (long v : values) b.putLong(v);
         graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE)
-                .addDims(values.length).setRawData(com.google.protobuf.ByteString.copyFrom(b.array())));
+                .addDims(values.length).setRawData(ByteString.copyFrom(b.array())));
     }
 
     private String node(String op, String name, String[] inputs, String output) {
@@ -256,9 +257,9 @@ public final class LlamaGenerator {
             }
             long start = System.nanoTime();
             Result r = new LlamaGenerator(preset, seed).write(out);
-            System.out.printf(Locale.ROOT, "%s: preset %s, %s, %,d parameters, %s + %,d bytes of external data (%s), %.1f s%n",
+            System.out.printf(Locale.ROOT, "%s: preset %s, %s, %,d parameters, %,d bytes + %,d bytes of external data (%s), %.1f s%n",
                     r.model(), preset.name(), preset.dtype().name().toLowerCase(Locale.ROOT), r.parameters(),
-                    Files.size(r.model()) + " bytes", r.dataBytes(), r.data().getFileName(),
+                    Files.size(r.model()), r.dataBytes(), r.data().getFileName(),
                     (System.nanoTime() - start) / 1e9);
         } catch (IllegalArgumentException e) {
             System.err.println("gen-llama: error: " + e.getMessage());
