@@ -156,10 +156,10 @@ class EveryPipelineOnEveryModelTest {
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             Path data = out.resolveSibling(out.getFileName() + ".data");
-            long written = Files.size(out) + (Files.exists(data) ? Files.size(data) : 0);   // with its external data
+            long outBytes = Files.size(out) + (Files.exists(data) ? Files.size(data) : 0);   // with its external data
             synchronized (rows) {
                 rows.add(String.format(Locale.ROOT, "  %-10s %-22s file %,12d -> %,12d bytes (%5.1f%%)  %,6d ms",
-                        name, pipeline, Files.size(original), written, 100.0 * written / Files.size(original), ms));
+                        name, pipeline, Files.size(original), outBytes, 100.0 * outBytes / Files.size(original), ms));
             }
         } finally {
             try {
