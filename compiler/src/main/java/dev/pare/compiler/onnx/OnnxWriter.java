@@ -137,6 +137,12 @@ final class OnnxWriter {
 
     /** As {@link #write(Model, Path)}, with {@code edit} applied to the proto skeleton (payloads are placeholders). */
     static void write(Model model, Path target, java.util.function.UnaryOperator<ModelProto> edit) throws ModelFormatException {
+        write(model, target, edit, PROTOBUF_LIMIT);
+    }
+
+    /** As above with a lower file size limit than protobuf's, so tests reach the fallback with small models. */
+    static void write(Model model, Path target, java.util.function.UnaryOperator<ModelProto> edit, long limit)
+            throws ModelFormatException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         String fileName = absolute.getFileName().toString();
@@ -145,11 +151,11 @@ final class OnnxWriter {
         try {
             ExternalDataPolicy policy = ExternalDataPolicy.of(model);
             built = build(model, edit, new PayloadSink(dataFileName, policy), target);
-            if (built.size() > PROTOBUF_LIMIT && !policy.everyTensor()) {
+            if (built.size() > limit && !policy.everyTensor()) {
                 // Too large inline: every initializer over the threshold goes to external data instead.
                 built = build(model, edit, new PayloadSink(dataFileName, new ExternalDataPolicy(policy.threshold(), true)), target);
             }
-            if (built.size() > PROTOBUF_LIMIT) {
+            if (built.size() > limit) {
                 throw new ModelFormatException(target, "cannot write ONNX: the model file would be " + built.size()
                         + " bytes even with every initializer of " + policy.threshold()
                         + " bytes or more in external data, over the 2 GiB protobuf limit; lower --external-data-threshold");

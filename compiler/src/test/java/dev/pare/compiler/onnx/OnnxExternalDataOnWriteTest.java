@@ -163,6 +163,26 @@ class OnnxExternalDataOnWriteTest {
     }
 
     @Test
+    void aModelTooLargeInlineIsWrittenWithExternalDataInstead() throws Exception {
+        int elements = 300_000;   // 1.2 MB each, read inline; three of them pass a 2 MB limit
+        Path in = inlineModel(tmp.resolve("in.onnx"), elements, "a", "b", "c");
+        Path out = tmp.resolve("out.onnx");
+        OnnxWriter.write(new OnnxFormat().read(in), out, p -> p, 2_000_000);
+        assertPlaced(out, OnnxFormat.DEFAULT_EXTERNAL_DATA_THRESHOLD);
+        assertTrue(Files.size(out) < 10_000, "all three went out: " + Files.size(out));
+        Map<String, Tensor> feeds = Map.of("x", Tensor.ofFloats(new long[] {elements}, new float[elements]));
+        assertSameOutputs(OrtRunner.run(in, feeds), OrtRunner.run(out, feeds));
+
+        Path small = inlineModel(tmp.resolve("small.onnx"), 200_000, "a", "b", "c");   // 800 KB each, under 1 MiB
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> OnnxWriter.write(new OnnxFormat().read(small), tmp.resolve("small-out.onnx"), p -> p, 2_000_000));
+        assertEquals(tmp.resolve("small-out.onnx") + ": cannot write ONNX: the model file would be 2400226 bytes even "
+                + "with every initializer of 1048576 bytes or more in external data, over the 2 GiB protobuf limit; "
+                + "lower --external-data-threshold", e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("small-out.onnx")));
+    }
+
+    @Test
     void aStaleDataFileGoesWhenTheNewOutputHasNoExternalData() throws Exception {
         OnnxFormat onnx = new OnnxFormat();
         Path in = inlineModel(tmp.resolve("in.onnx"), 1000, "w");
