@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A model with one fp32 external tensor of Qwen2-7B's embedding shape, 152064x3584 (2.18 GB, over
  * the 2 GiB one Java buffer holds), in a sparse file: it is inspected, and compiled with no passes
- * to ONNX and to a Core ML package, and the known bytes at its start, at 1 GiB and 2 GiB (chunk
+ * and with {@code DEFAULT} to ONNX and converted to a Core ML package, and the known bytes at its start, at 1 GiB and 2 GiB (chunk
  * boundaries) and at its end arrive at the right offsets. Each compile writes 2.18 GB, so the test
  * is tagged {@code large} and left out of the regular suite; {@code DenseDataChunksTest} in ir
  * covers the chunk boundaries with small chunks.
@@ -73,10 +73,15 @@ class HugeTensorTest {
         }
         TensorProto embed = ExternalModels.externalTensor("embed", 0, "model.onnx.data", 0, SIZE).toBuilder()
                 .clearDims().addDims(ROWS).addDims(COLS).build();
+        // and an inline 1.2 MB tensor: the input is over 2 GiB, so it goes to external data too
+        TensorProto small = TensorProto.newBuilder().setName("small").setDataType(1).addDims(300_000)
+                .setRawData(com.google.protobuf.ByteString.copyFrom(new byte[1_200_000])).build();
         GraphProto g = GraphProto.newBuilder().setName("g").addInput(tensorInfo("ids", 7, 1, 4))
-                .addInitializer(embed)
+                .addInput(tensorInfo("x", 1, 300_000))
+                .addInitializer(embed).addInitializer(small)
                 .addNode(node("gather", "Gather", List.of("embed", "ids"), List.of("y")))
-                .addOutput(tensorInfo("y", 1, 1, 4, COLS)).build();
+                .addNode(node("add", "Add", List.of("x", "small"), List.of("z")))
+                .addOutput(tensorInfo("y", 1, 1, 4, COLS)).addOutput(tensorInfo("z", 1, 300_000)).build();
         return Protos.save(Protos.model(13).setGraph(g).build(), dir.resolve("model.onnx"));
     }
 
@@ -92,37 +97,48 @@ class HugeTensorTest {
         }
     }
 
+    private static CompileHook pipeline(PassManager pm, dev.pare.compiler.pipeline.PipelineSpec spec) {
+        return m -> {
+            try {
+                pm.run(spec, m);
+            } catch (PassManagerException e) {
+                throw new IllegalStateException(e);
+            }
+            return m;
+        };
+    }
+
     @Test
     void aTensorOverTwoGibIsInspectedAndWrittenToOnnxAndCoreMl() throws Exception {
         Path in = hugeModel(Files.createDirectory(tmp.resolve("in")));
         ModelFormats formats = ModelFormats.discover();
         Model model = formats.read(in);
         ModelReport report = ModelInspector.inspect(model);
-        assertEquals(SIZE, report.bytes());
+        assertEquals(SIZE + 1_200_000, report.bytes());
         assertTrue(ReportText.render(report, in.toString()).contains("embed"));
 
         Path onnx = tmp.resolve("out.onnx");
         new Compilation(formats).run(new CompileRequest(in, onnx, false));
-        TensorProto written = ModelProto.parseFrom(Files.readAllBytes(onnx)).getGraph().getInitializer(0);
-        assertEquals(TensorProto.DataLocation.EXTERNAL, written.getDataLocation());
-        assertEquals(SIZE, Files.size(tmp.resolve("out.onnx.data")));
+        GraphProto written = ModelProto.parseFrom(Files.readAllBytes(onnx)).getGraph();
+        assertEquals(TensorProto.DataLocation.EXTERNAL, written.getInitializer(0).getDataLocation());
+        assertEquals(TensorProto.DataLocation.EXTERNAL, written.getInitializer(1).getDataLocation(), "planned before the passes");
+        assertEquals((SIZE + 4095) / 4096 * 4096 + 1_200_000, Files.size(tmp.resolve("out.onnx.data")));
         assertMarks(tmp.resolve("out.onnx.data"), 0);
         Files.delete(tmp.resolve("out.onnx.data"));
 
         PassRegistry registry = PassRegistry.discover(getClass().getClassLoader());
         PassManager pm = PassManager.builder(registry).options(PassManagerOptions.DEFAULTS)
                 .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build();
-        var toMil = new PipelineCompiler(registry).parseInline("convert_to_mil");
-        CompileHook convert = m -> {
-            try {
-                pm.run(toMil, m);
-            } catch (PassManagerException e) {
-                throw new IllegalStateException(e);
-            }
-            return m;
-        };
+        // the DEFAULT pipeline (cleanup) to ONNX, then convert_to_mil to a Core ML package
+        Path cleaned = tmp.resolve("cleaned.onnx");
+        new Compilation(formats, pipeline(pm, new PipelineCompiler(registry).parseInline("DEFAULT")))
+                .run(new CompileRequest(in, cleaned, false));
+        assertMarks(tmp.resolve("cleaned.onnx.data"), 0);
+        Files.delete(tmp.resolve("cleaned.onnx.data"));
+
         Path pkg = tmp.resolve("out.mlpackage");
-        new Compilation(formats, convert).run(new CompileRequest(in, pkg, false, Map.of(), Map.of()));
+        new Compilation(formats, pipeline(pm, new PipelineCompiler(registry).parseInline("convert_to_mil")))
+                .run(new CompileRequest(in, pkg, false, Map.of(), Map.of()));
         Path weights = pkg.resolve("Data/com.apple.CoreML/weights/weight.bin");
         BlobMetadata blob = BlobFile.open(weights).blobs().stream().filter(b -> b.sizeInBytes() == SIZE)
                 .findFirst().orElseThrow();
