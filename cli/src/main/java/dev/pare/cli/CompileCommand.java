@@ -6,6 +6,7 @@ import dev.pare.compiler.driver.CompileRequest;
 import dev.pare.compiler.driver.CompileResult;
 import dev.pare.compiler.driver.InputShapeOverrides;
 import dev.pare.compiler.coreml.CoreMlExporter;
+import dev.pare.compiler.onnx.OnnxKeys;
 import dev.pare.compiler.coreml.CoreMlTarget;
 import dev.pare.spi.BadDataFailure;
 import dev.pare.spi.CalibrationPolicy;
@@ -127,6 +128,11 @@ final class CompileCommand implements Callable<Integer> {
                     + "(default: the version the input was read with; ios17 for conversions).")
     String target;
 
+    @Option(names = "--external-data-threshold", paramLabel = "BYTES",
+            description = "For .onnx outputs: write every initializer of at least BYTES bytes to OUT.data "
+                    + "(default: only tensors the pipeline made, from 1 MiB; a model over 2 GiB always uses OUT.data).")
+    Long externalDataThreshold;
+
     @Option(names = "--input-shape", paramLabel = "NAME=D0,D1,...",
             description = "Fix the dimensions of an input before the pipeline, e.g. input_ids=1,128; repeatable. "
                     + "For Core ML outputs, NAME=S1|S2|... gives enumerated shapes (the first is the default), "
@@ -169,6 +175,16 @@ final class CompileCommand implements Callable<Integer> {
             }
         } else if (target != null) {
             throw new CliException(ExitCodes.USAGE, "--target applies to Core ML outputs (.mlpackage, .mlmodel), not " + output);
+        }
+        if (externalDataThreshold != null) {
+            if (externalDataThreshold < 0) {
+                throw new CliException(ExitCodes.USAGE, "--external-data-threshold " + externalDataThreshold
+                        + ": give a byte count of 0 or more");
+            }
+            if (!formatName(output).equals("onnx")) {
+                throw new CliException(ExitCodes.USAGE, "--external-data-threshold applies to ONNX outputs (.onnx), not " + output);
+            }
+            properties.put(OnnxKeys.EXTERNAL_DATA_THRESHOLD, Long.toString(externalDataThreshold));
         }
         properties.put(CoreMlExporter.PARE_VERSION_PROPERTY, VersionProvider.version());
         properties.put(CoreMlExporter.PARE_PIPELINE_PROPERTY, pipelineText(pipelines));
@@ -288,7 +304,7 @@ final class CompileCommand implements Callable<Integer> {
 
     /**
      * One line, e.g. {@code compiled a.onnx -> b.onnx: nodes 92 -> 60, weights 70 -> 38 (2.1 MiB -> 2.1 MiB),
-     * file 2.1 MiB -> 2.1 MiB, 0.31 s}. Weight bytes count external data; the file size does not.
+     * file 2.1 MiB -> 2.1 MiB, 0.31 s}. Weight bytes and file sizes both count external data files.
      */
     static String summary(CompileResult r) {
         return String.format(Locale.ROOT, "compiled %s -> %s: nodes %s -> %s, weights %s -> %s (%s -> %s), file %s -> %s, %.2f s",

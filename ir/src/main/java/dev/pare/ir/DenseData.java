@@ -4,22 +4,65 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
-/** Dense tensor bytes in the canonical layout: little-endian, sub-byte values packed LSB-first. */
+/**
+ * Dense tensor bytes in the canonical layout: little-endian, sub-byte values packed LSB-first.
+ *
+ * <p>A file region is mapped in chunks of at most {@link #DEFAULT_CHUNK} bytes, so a tensor may be
+ * larger than the 2 GiB one {@link ByteBuffer} can address; such a tensor is read with
+ * {@link #slice} or {@link #writeTo}, and {@link #bytes()} refuses it.
+ */
 public final class DenseData extends TensorData {
 
+    /** Bytes per mapping of a file region: a power of two well below the 2 GiB a buffer addresses. */
+    static final int DEFAULT_CHUNK = 1 << 30;
+
+    /** A file region, mapped chunk by chunk on first use; shared by copies with other annotations. */
+    private record Region(Path file, long offset, long length, int chunkSize, AtomicReferenceArray<ByteBuffer> chunks) {
+
+        Region(Path file, long offset, long length, int chunkSize) {
+            this(file, offset, length, chunkSize,
+                    new AtomicReferenceArray<>((int) Math.max(1, (length + chunkSize - 1) / chunkSize)));
+        }
+
+        /** Chunk {@code i} as a read-only little-endian buffer positioned at 0. */
+        ByteBuffer chunk(int i) {
+            ByteBuffer b = chunks.get(i);
+            if (b == null) {
+                long from = (long) i * chunkSize;
+                b = map(from, Math.min(chunkSize, length - from));
+                if (!chunks.compareAndSet(i, null, b)) b = chunks.get(i);
+            }
+            return b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        /** Maps {@code size} bytes at {@code from} (relative to the region). */
+        ByteBuffer map(long from, long size) {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                if (offset + length > ch.size()) {
+                    throw new IllegalStateException("external data " + file + " holds " + ch.size()
+                            + " bytes; tensor needs [" + offset + ", " + (offset + length) + ")");
+                }
+                return ch.map(FileChannel.MapMode.READ_ONLY, offset + from, size)
+                        .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot map " + file, e);
+            }
+        }
+    }
+
     private final long byteSize;
-    private final Supplier<ByteBuffer> source;
+    private final Region region;
     private volatile ByteBuffer buffer;
     private final String origin;
 
-    private DenseData(TensorType type, long byteSize, Supplier<ByteBuffer> source, ByteBuffer eager,
+    private DenseData(TensorType type, long byteSize, Region region, ByteBuffer eager,
                       String origin, Map<String, String> annotations) {
         super(type, annotations);
         long expected = type.byteSize().orElseThrow(
@@ -29,7 +72,7 @@ public final class DenseData extends TensorData {
                     "tensor " + type + " needs " + expected + " bytes but the data holds " + byteSize);
         }
         this.byteSize = byteSize;
-        this.source = source;
+        this.region = region;
         this.buffer = eager;
         this.origin = origin;
     }
@@ -41,37 +84,35 @@ public final class DenseData extends TensorData {
 
     /**
      * A region of a file, mapped read-only the first time the bytes are needed. The file is not
-     * opened until then.
+     * opened until then. The region may be larger than 2 GiB (see {@link #slice}).
      */
     public static DenseData ofFileRegion(TensorType type, Path file, long offset, long length,
                                          Map<String, String> annotations) {
-        if (length > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("tensor of " + length + " bytes exceeds the 2 GiB per-tensor limit");
-        }
-        Supplier<ByteBuffer> mapper = () -> {
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                if (offset + length > ch.size()) {
-                    throw new IllegalStateException("external data " + file + " holds " + ch.size()
-                            + " bytes; tensor needs [" + offset + ", " + (offset + length) + ")");
-                }
-                MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, offset, length);
-                return m.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot map " + file, e);
-            }
-        };
-        return new DenseData(type, length, mapper, null, "file " + file.getFileName() + "@" + offset, annotations);
+        return ofFileRegion(type, file, offset, length, annotations, DEFAULT_CHUNK);
+    }
+
+    /** As above with mappings of {@code chunkSize} bytes; tests lower it to cross chunk boundaries cheaply. */
+    static DenseData ofFileRegion(TensorType type, Path file, long offset, long length,
+                                  Map<String, String> annotations, int chunkSize) {
+        if (offset < 0 || length < 0) throw new IllegalArgumentException("negative file region " + offset + "+" + length);
+        if (chunkSize <= 0) throw new IllegalArgumentException("chunk size must be positive");
+        return new DenseData(type, length, new Region(file, offset, length, chunkSize), null,
+                "file " + file.getFileName() + "@" + offset, annotations);
     }
 
     @Override public DenseData withAnnotations(Map<String, String> annotations) {
-        DenseData d = new DenseData(type(), byteSize, source, buffer, origin, annotations);
-        return d;
+        return new DenseData(type(), byteSize, region, buffer, origin, annotations);
     }
 
     @Override public long byteSize() { return byteSize; }
 
     /** Whether the bytes live in memory already (heap or mapped) rather than waiting to be mapped. */
-    public boolean isMaterialized() { return buffer != null; }
+    public boolean isMaterialized() {
+        if (buffer != null) return true;
+        if (region == null) return false;
+        for (int i = 0; i < region.chunks().length(); i++) if (region.chunks().get(i) != null) return true;
+        return false;
+    }
 
     /** Where the bytes come from: heap, mapped input, or a file region. */
     public String origin() { return origin; }
@@ -79,14 +120,56 @@ public final class DenseData extends TensorData {
     @Override public ByteBuffer bytes() {
         ByteBuffer b = buffer;
         if (b == null) {
+            checkFitsOneBuffer();
             synchronized (this) {
                 b = buffer;
                 if (b == null) {
-                    b = source.get();
+                    b = byteSize <= region.chunkSize() ? region.chunk(0) : region.map(0, byteSize);
                     buffer = b;
                 }
             }
         }
         return b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    @Override public ByteBuffer slice(long offset, int length) {
+        checkSlice(offset, length);
+        ByteBuffer whole = buffer;
+        if (whole != null) return view(whole, offset, length);
+        int first = (int) (offset / region.chunkSize());
+        long chunkStart = (long) first * region.chunkSize();
+        if (offset + length <= chunkStart + region.chunkSize()) {
+            return view(region.chunk(first), offset - chunkStart, length);
+        }
+        // Straddles chunks: copy the pieces into one buffer.
+        ByteBuffer out = ByteBuffer.allocate(length);
+        long at = offset;
+        while (out.hasRemaining()) {
+            int c = (int) (at / region.chunkSize());
+            long start = (long) c * region.chunkSize();
+            int n = (int) Math.min(out.remaining(), start + region.chunkSize() - at);
+            out.put(view(region.chunk(c), at - start, n));
+            at += n;
+        }
+        return out.flip().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    @Override public void writeTo(WritableByteChannel out) throws IOException {
+        ByteBuffer whole = buffer;
+        if (whole != null || region == null) {
+            super.writeTo(out);
+            return;
+        }
+        for (int i = 0; i < region.chunks().length(); i++) {
+            if (byteSize == 0) break;
+            ByteBuffer b = region.chunk(i);
+            while (b.hasRemaining()) out.write(b);
+        }
+    }
+
+    @Override int chunkSize() { return region == null ? super.chunkSize() : region.chunkSize(); }
+
+    private static ByteBuffer view(ByteBuffer b, long offset, int length) {
+        return b.duplicate().limit((int) offset + length).position((int) offset).slice().order(ByteOrder.LITTLE_ENDIAN);
     }
 }

@@ -1,7 +1,10 @@
 package dev.pare.ir;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -48,9 +51,50 @@ public abstract sealed class TensorData permits DenseData, StringData, SparseDat
 
     /**
      * The dense value as a read-only little-endian buffer positioned at 0. For dense data that is
-     * a view (no copy); sparse data is expanded.
+     * a view (no copy); sparse data is expanded. A buffer addresses at most 2 GiB - 1 bytes: a
+     * larger tensor is refused with an {@link IllegalStateException}; read it with {@link #slice}
+     * or {@link #writeTo}.
      */
     public abstract ByteBuffer bytes();
+
+    /**
+     * Bytes {@code [offset, offset + length)} of the dense value, read-only and little-endian,
+     * positioned at 0: a view where the bytes are contiguous in memory, else a copy.
+     */
+    public ByteBuffer slice(long offset, int length) {
+        checkSlice(offset, length);
+        ByteBuffer b = bytes();
+        return b.limit((int) offset + length).position((int) offset).slice().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Writes the dense value to {@code out} piece by piece, never as one buffer of the whole tensor. */
+    public void writeTo(WritableByteChannel out) throws IOException {
+        long size = byteSize();
+        int step = chunkSize();
+        for (long at = 0; at < size; at += step) {
+            ByteBuffer b = slice(at, (int) Math.min(step, size - at));
+            while (b.hasRemaining()) out.write(b);
+        }
+    }
+
+    /** Piece size for {@link #writeTo} and digests; dense file regions use their mapping size. */
+    int chunkSize() { return 1 << 30; }
+
+    /** Refuses {@link #bytes()} on a tensor one buffer cannot hold, naming the way out. */
+    final void checkFitsOneBuffer() {
+        if (byteSize() > Integer.MAX_VALUE) {
+            throw new IllegalStateException("tensor " + type + " holds " + byteSize() + " bytes, more than the "
+                    + Integer.MAX_VALUE + " one buffer can hold; read it in pieces with slice(offset, length) "
+                    + "or writeTo(channel)");
+        }
+    }
+
+    final void checkSlice(long offset, int length) {
+        if (offset < 0 || length < 0 || offset > byteSize() - length) {
+            throw new IndexOutOfBoundsException("bytes [" + offset + ", " + (offset + length) + ") of tensor "
+                    + type + " (" + byteSize() + " bytes)");
+        }
+    }
 
     /** Hex SHA-256 of dtype, shape and the dense bytes; used for deduplication and hashes. */
     public final String sha256() {
@@ -71,7 +115,21 @@ public abstract sealed class TensorData permits DenseData, StringData, SparseDat
         }
         md.update(type.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         md.update((byte) 0);
-        md.update(bytes().duplicate());
+        try {
+            writeTo(new WritableByteChannel() {
+                @Override public int write(ByteBuffer src) {
+                    int n = src.remaining();
+                    md.update(src);
+                    return n;
+                }
+
+                @Override public boolean isOpen() { return true; }
+
+                @Override public void close() {}
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return HexFormat.of().formatHex(md.digest());
     }
 

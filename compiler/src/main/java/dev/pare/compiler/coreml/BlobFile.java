@@ -225,7 +225,7 @@ public final class BlobFile {
      * Writes {@code blobs} in order as a version-2 blob storage file and returns each blob's
      * metadata offset. The output depends only on the tensors' types and bytes: reserved fields and
      * alignment gaps are zero, and there is no padding after the last blob. The data is streamed
-     * from each tensor's buffer.
+     * from each tensor in chunks ({@link TensorData#writeTo}); sizes and offsets are 64-bit.
      */
     public static List<Long> write(Path out, List<DenseData> blobs) throws IOException {
         List<Long> offsets = new ArrayList<>(blobs.size());
@@ -248,7 +248,7 @@ public final class BlobFile {
                 meta.putInt(0, SENTINEL).putInt(4, dtype.code()).putLong(8, size)
                         .putLong(16, position + METADATA_SIZE).putLong(24, paddingBits(type));
                 writeFully(ch, meta);
-                writeFully(ch, blob.bytes());
+                blob.writeTo(ch);   // in pieces: a blob may exceed the 2 GiB one buffer holds
                 position += METADATA_SIZE + size;
             }
         }

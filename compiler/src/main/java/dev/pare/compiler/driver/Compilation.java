@@ -6,7 +6,10 @@ import dev.pare.compiler.coreml.EnumeratedShapeRules;
 import dev.pare.compiler.inspect.ModelInspector;
 import dev.pare.compiler.inspect.ModelReport;
 import dev.pare.compiler.io.ModelFormats;
+import dev.pare.compiler.onnx.OnnxFormat;
+import dev.pare.compiler.onnx.OnnxKeys;
 import dev.pare.ir.Model;
+import dev.pare.ir.Value;
 import dev.pare.ir.Problem;
 import dev.pare.ir.Verifier;
 import dev.pare.spi.ModelFormat;
@@ -54,7 +57,8 @@ public final class Compilation {
                     + ": enumerated shapes are a Core ML feature; for " + writer.name().toUpperCase(java.util.Locale.ROOT) + " give one shape");
         }
         Model model = read(in);
-        plan.checkInputs(in, inputFiles(in, model));
+        List<Path> inputFiles = inputFiles(in, model);
+        plan.checkInputs(in, inputFiles);
         plan.checkExisting(request.overwrite());
         List<Problem> inputProblems = Verifier.verify(model.graph());
         if (!inputProblems.isEmpty()) {
@@ -62,6 +66,7 @@ public final class Compilation {
                     in + ": invalid model: " + summary(inputProblems));
         }
         applyRequest(model, request, coreMl);
+        planExternalData(model, writer);
         long nodesIn = model.graph().allNodes().size();
         ModelReport before = ModelInspector.inspect(model);
 
@@ -76,8 +81,32 @@ public final class Compilation {
 
         write(writer, compiled, out);
         return new CompileResult(in, out, nodesIn, nodesOut, before.weights().size(), after.weights().size(),
-                before.bytes(), after.bytes(), size(in, false), size(out, true),
+                before.bytes(), after.bytes(), filesSize(in, inputFiles, false), filesSize(out, writer.outputFiles(out), true),
                 Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * An input whose tensors already pass the 2 GiB an ONNX file can hold inline is written with
+     * every initializer of the default threshold or more in external data: decided here, before the
+     * passes, rather than found by the writer at the end (which also falls back to it).
+     */
+    private static void planExternalData(Model model, ModelFormat writer) {
+        if (!writer.name().equals("onnx") || model.properties().containsKey(OnnxKeys.EXTERNAL_DATA_THRESHOLD)) return;
+        long total = 0;
+        for (Value c : model.graph().constants()) total += c.data().byteSize();
+        for (Value v : model.graph().inputs()) if (v.data() != null) total += v.data().byteSize();
+        if (total > Integer.MAX_VALUE) {
+            model.setProperty(OnnxKeys.EXTERNAL_DATA_THRESHOLD, Long.toString(OnnxFormat.DEFAULT_EXTERNAL_DATA_THRESHOLD));
+        }
+    }
+
+    /** The size of {@code main} and of the other existing {@code files} that go with it (e.g. external data). */
+    private static long filesSize(Path main, List<Path> files, boolean output) throws CompilationException {
+        long total = size(main, output);
+        for (Path p : new java.util.LinkedHashSet<>(files)) {
+            if (!p.equals(main) && Files.isRegularFile(p)) total += size(p, output);
+        }
+        return total;
     }
 
     /** Reads a model as compilation does; every failure is {@link CompilationException.Kind#BAD_INPUT}. */

@@ -237,7 +237,12 @@ final class OnnxExporter {
     // ---- full builders (canonical + patches) -----------------------------------------------------
 
     TensorProto tensor(TensorData data, String name) {
-        TensorProto t = TensorCodec.finish(TensorCodec.encode(data, name, sink), data);
+        return tensor(data, name, false);
+    }
+
+    /** The tensor; an {@code initializer} may be moved to external data by the sink. */
+    TensorProto tensor(TensorData data, String name, boolean initializer) {
+        TensorProto t = TensorCodec.finish(TensorCodec.encode(data, name, sink, initializer), data);
         // A read-time patch may carry the name the tensor had where it was read (e.g. an explicit ""
         // on a Constant node's value); once the tensor is an initializer its value's name must win.
         if (name != null && !name.equals(t.getName())) t = t.toBuilder().setName(name).build();
@@ -270,11 +275,11 @@ final class OnnxExporter {
         List<SparseTensorProto> sparse = new ArrayList<>();
         for (Value c : g.constants()) {
             if (c.data() instanceof SparseData s) sparse.add(sparse(s, c.name()));
-            else dense.add(tensor(c.data(), c.name()));
+            else dense.add(tensor(c.data(), c.name(), true));
         }
         List<Value> defaults = new ArrayList<>();
         for (Value v : g.inputs()) if (v.data() != null) defaults.add(v);
-        insertDefaults(defaults, OnnxKeys.INITIALIZER_INDEX, false, dense, v -> tensor(v.data(), v.name()));
+        insertDefaults(defaults, OnnxKeys.INITIALIZER_INDEX, false, dense, v -> tensor(v.data(), v.name(), true));
         insertDefaults(defaults, OnnxKeys.SPARSE_INITIALIZER_INDEX, true, sparse,
                 v -> sparse((SparseData) v.data(), v.name()));
         b.addAllInitializer(dense);

@@ -29,6 +29,13 @@ import java.util.Set;
  */
 public final class OnnxFormat implements ModelFormat {
 
+    /**
+     * Tensors of at least this many bytes that a pass made go to external data ({@code <out>.data}):
+     * 1 MiB keeps small models in one file, and a model that would pass the 2 GiB protobuf limit is
+     * written with external data whatever the threshold.
+     */
+    public static final long DEFAULT_EXTERNAL_DATA_THRESHOLD = 1 << 20;
+
     @Override public String name() { return "onnx"; }
 
     @Override public List<String> extensions() { return List.of(".onnx"); }
@@ -48,7 +55,10 @@ public final class OnnxFormat implements ModelFormat {
         OnnxWriter.write(onnx, target);
     }
 
-    /** The model file and its external data file, {@code <name>.data} next to it (written when a tensor is external). */
+    /**
+     * The model file and its external data file, {@code <name>.data} next to it: written when a
+     * tensor is external, removed (left by an earlier output) when none is, so always listed.
+     */
     @Override public List<Path> outputFiles(Path target) {
         return List.of(target, OnnxWriter.dataFile(target));
     }

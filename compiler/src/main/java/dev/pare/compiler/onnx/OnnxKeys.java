@@ -9,6 +9,13 @@ public final class OnnxKeys {
 
     private OnnxKeys() {}
 
+    // ---- model properties
+    /**
+     * Set (by {@code --external-data-threshold}) to a byte count: every graph initializer of at least
+     * that size is written to external data, not only those a pass made (see {@code OnnxWriter}).
+     */
+    public static final String EXTERNAL_DATA_THRESHOLD = "onnx.external_data_threshold";
+
     // ---- everywhere
     /** A doc_string (node, graph, value, tensor, model property). */
     public static final String DOC_STRING = "onnx.doc_string";

@@ -32,7 +32,10 @@ final class OnnxReader {
             long size = ch.size();
             if (size == 0) throw new ModelFormatException(file, "not an ONNX model: the file is empty");
             if (size > Integer.MAX_VALUE) {
-                throw new ModelFormatException(file, "not an ONNX model: the file is larger than 2 GiB, the protobuf limit");
+                // protobuf cannot encode more: the weights of such a model must live in external data
+                throw new ModelFormatException(file, "the file is " + size + " bytes, over the 2 GiB protobuf limit ("
+                        + Integer.MAX_VALUE + " bytes) an ONNX model file can hold; its weights must be stored as "
+                        + "external data (re-save it with onnx.save_model(model, path, save_as_external_data=True))");
             }
             map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
         } catch (NoSuchFileException e) {

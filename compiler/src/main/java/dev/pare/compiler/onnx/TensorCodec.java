@@ -36,16 +36,23 @@ final class TensorCodec {
 
     /** Where the writer puts tensor payloads. */
     interface Sink {
-        /** Sets raw_data of {@code b} to {@code bytes} (or a placeholder for it, or nothing). */
-        void raw(TensorProto.Builder b, ByteBuffer bytes);
+        /** Sets raw_data of {@code b} to the bytes of {@code data} (or a placeholder for them, or nothing). */
+        void raw(TensorProto.Builder b, DenseData data);
 
         /** Stores an external tensor and sets its external_data entries (or inlines it). */
         void external(TensorProto.Builder b, DenseData data, List<StringStringEntryProto> extra);
+
+        /**
+         * Whether a tensor that is not external yet goes to external data: {@code storage} is the form
+         * it was read with (null when a pass made it), {@code initializer} whether it is a graph
+         * initializer (only those are moved).
+         */
+        default boolean toExternal(DenseData data, String storage, boolean initializer) { return false; }
     }
 
     /** Canonical form without any payload: used at read time to compute patches. */
     static final Sink NO_DATA = new Sink() {
-        @Override public void raw(TensorProto.Builder b, ByteBuffer bytes) {}
+        @Override public void raw(TensorProto.Builder b, DenseData data) {}
 
         @Override public void external(TensorProto.Builder b, DenseData data, List<StringStringEntryProto> extra) {
             b.setDataLocation(TensorProto.DataLocation.EXTERNAL);
@@ -54,7 +61,7 @@ final class TensorCodec {
 
     /** Everything inline as raw_data copies (in-memory models, e.g. for ONNX Runtime sessions). */
     static final Sink INLINE = new Sink() {
-        @Override public void raw(TensorProto.Builder b, ByteBuffer bytes) { b.setRawData(ByteString.copyFrom(bytes)); }
+        @Override public void raw(TensorProto.Builder b, DenseData data) { b.setRawData(ByteString.copyFrom(data.bytes())); }
 
         @Override public void external(TensorProto.Builder b, DenseData data, List<StringStringEntryProto> extra) {
             b.setRawData(ByteString.copyFrom(data.bytes()));
@@ -191,9 +198,6 @@ final class TensorCodec {
             throw new OnnxInputError(label + " external data length " + length + " does not match shape "
                     + Arrays.toString(type.shape()) + " of " + type.dtype().shortName() + " (" + need + " bytes)");
         }
-        if (length > Integer.MAX_VALUE) {
-            throw new OnnxInputError(label + " external data of " + length + " bytes exceeds the 2 GiB per-tensor limit");
-        }
         ann.put(OnnxKeys.STORAGE, OnnxKeys.EXTERNAL);
         ann.put(OnnxKeys.EXTERNAL_LOCATION, location);
         if (extra.getExternalDataCount() > 0) {
@@ -286,6 +290,11 @@ final class TensorCodec {
      * value name of an initializer). Patches from reading are applied.
      */
     static TensorProto.Builder encode(TensorData data, String name, Sink sink) {
+        return encode(data, name, sink, false);
+    }
+
+    /** As {@link #encode(TensorData, String, Sink)}; {@code initializer} lets the sink move the tensor to external data. */
+    static TensorProto.Builder encode(TensorData data, String name, Sink sink, boolean initializer) {
         TensorProto.Builder b = TensorProto.newBuilder();
         for (long d : data.type().shape()) b.addDims(d);
         if (data.dtype().onnxCode() <= 0) {
@@ -302,8 +311,10 @@ final class TensorCodec {
         } else if (data instanceof DenseData dense) {
             if (OnnxKeys.EXTERNAL.equals(storage)) {
                 sink.external(b, dense, externalExtra(data));
+            } else if (dense.byteSize() > 0 && sink.toExternal(dense, storage, initializer)) {
+                sink.external(b, dense, List.of());
             } else if (storage == null || OnnxKeys.RAW_DATA.equals(storage)) {
-                sink.raw(b, dense.bytes());
+                sink.raw(b, dense);
             } else if (!OnnxKeys.NONE.equals(storage) || dense.byteSize() != 0) {
                 encodeTyped(b, dense, storage);
             }

@@ -155,9 +155,11 @@ class EveryPipelineOnEveryModelTest {
                 }
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
+            Path data = out.resolveSibling(out.getFileName() + ".data");
+            long outBytes = Files.size(out) + (Files.exists(data) ? Files.size(data) : 0);   // with its external data
             synchronized (rows) {
                 rows.add(String.format(Locale.ROOT, "  %-10s %-22s file %,12d -> %,12d bytes (%5.1f%%)  %,6d ms",
-                        name, pipeline, Files.size(original), Files.size(out), 100.0 * Files.size(out) / Files.size(original), ms));
+                        name, pipeline, Files.size(original), outBytes, 100.0 * outBytes / Files.size(original), ms));
             }
         } finally {
             try {

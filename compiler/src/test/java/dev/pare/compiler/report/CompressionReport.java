@@ -135,7 +135,8 @@ public final class CompressionReport {
         }
         double compileSeconds = seconds(start);
         try {
-            long size = Files.size(out);
+            Path data = out.resolveSibling(out.getFileName() + ".data");   // compressed tensors of 1 MiB or more
+            long size = Files.size(out) + (Files.exists(data) ? Files.size(data) : 0);
             Map<String, Tensor> outputs;
             try {
                 outputs = OrtRunner.run(out, inputs, OrtRunner.EXACT_MATMUL_NBITS);

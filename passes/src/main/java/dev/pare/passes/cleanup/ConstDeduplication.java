@@ -4,6 +4,7 @@ import dev.pare.ir.Attribute;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
+import dev.pare.ir.DenseData;
 import dev.pare.ir.SparseData;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.Value;
@@ -93,10 +94,20 @@ public final class ConstDeduplication implements PassProvider<ConstDeduplication
         return changed;
     }
 
+    private static final int COMPARE_CHUNK = 1 << 30;
+
     private static boolean sameContent(TensorData a, TensorData b) {
         // Sparse constants compare their sparse forms: a pruned weight may declare more elements than one buffer holds.
         if (a instanceof SparseData sa && b instanceof SparseData sb) return sa.sameValue(sb);
-        return a.getClass() == b.getClass() && a.type().equals(b.type()) && a.bytes().equals(b.bytes());
+        if (a.getClass() != b.getClass() || !a.type().equals(b.type())) return false;
+        if (!(a instanceof DenseData)) return a.bytes().equals(b.bytes());
+        // Piece by piece: a dense tensor may be larger than the 2 GiB one buffer holds.
+        long size = a.byteSize();
+        for (long at = 0; at < size; at += COMPARE_CHUNK) {
+            int n = (int) Math.min(COMPARE_CHUNK, size - at);
+            if (!a.slice(at, n).equals(b.slice(at, n))) return false;
+        }
+        return true;
     }
 
     private static boolean sameValue(Node keeper, Attribute value) {

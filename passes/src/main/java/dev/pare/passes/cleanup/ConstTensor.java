@@ -31,9 +31,9 @@ final class ConstTensor {
 
     static boolean supports(DType d) { return d.bits() >= 8 && d.bits() % 8 == 0; }
 
-    /** A view of {@code data}, or null if its type is not foldable. */
+    /** A view of {@code data}, or null if its type is not foldable or one buffer cannot hold it (over 2 GiB). */
     static ConstTensor of(TensorData data) {
-        if (!(data instanceof DenseData) || !supports(data.dtype()) || data.elementCount() > Integer.MAX_VALUE) return null;
+        if (!(data instanceof DenseData) || !supports(data.dtype()) || data.byteSize() > Integer.MAX_VALUE) return null;
         return new ConstTensor(data.dtype(), data.type().shape(), data.bytes());
     }
 
