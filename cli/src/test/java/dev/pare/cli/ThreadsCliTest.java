@@ -49,8 +49,10 @@ class ThreadsCliTest {
             Map<String, byte[]> first = null;
             for (int threads : new int[] {1, 2, 4}) {
                 Path out = dir.resolve("t" + threads + "." + ext);
-                CliRun r = pare("compile", EndToEndTest.MNIST.toString(), "-o", out.toString(), "--pipeline", pipeline,
-                        "--threads", String.valueOf(threads));
+                java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("compile", EndToEndTest.MNIST.toString(),
+                        "-o", out.toString(), "--pipeline", pipeline, "--threads", String.valueOf(threads)));
+                if (ext.equals("mlpackage")) args.addAll(java.util.List.of("--target", "ios18")); // int4 needs iOS18
+                CliRun r = pare(args.toArray(String[]::new));
                 assertEquals(ExitCodes.OK, r.exitCode(), r.err());
                 Map<String, byte[]> files = files(out);
                 if (first == null) {
