@@ -87,6 +87,11 @@ final class CompileCommand implements Callable<Integer> {
             description = "Seeds every pass's random generator (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Worker threads for per-weight work such as compression (default: all cores); "
+                    + "the output is the same for any N.")
+    Integer threads;
+
     @Option(names = "--disable-pass", paramLabel = "PASS", split = ",",
             description = "Skip this optional pass wherever the pipeline runs it; repeatable or comma-separated.")
     List<String> disabledPasses = List.of();
@@ -144,9 +149,18 @@ final class CompileCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
+        if (threads != null && threads < 1) throw new CliException(ExitCodes.USAGE, "--threads must be at least 1, got " + threads);
         // Plugins, the pipeline and the pass-manager flags are checked before the model is read.
         CompilerSession session = CompilerSession.open(plugins, calibrationData, calibrationSpec,
-                new CalibrationPolicy(skipNonFiniteSamples));
+                new CalibrationPolicy(skipNonFiniteSamples), threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        try {
+            return compile(session, err);
+        } finally {
+            session.closeTensorStore(); // the compressed weights' temporary file, once the model is written
+        }
+    }
+
+    private Integer compile(CompilerSession session, PrintWriter err) {
         PipelineSpec pipelineSpec = session.pipeline(pipeline);
         PrintStream instrumentation = new PrintStream(new WriterOutputStream(err), true, StandardCharsets.UTF_8);
         PassManager passManager;

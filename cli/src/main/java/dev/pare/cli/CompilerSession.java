@@ -40,6 +40,12 @@ final class CompilerSession {
      * samples holding NaN or infinity.
      */
     static CompilerSession open(PluginOptions options, Path calibrationData, String calibrationSpec, CalibrationPolicy policy) {
+        return open(options, calibrationData, calibrationSpec, policy, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** As above, with {@code threads} workers for the passes' per-weight work ({@code --threads}). */
+    static CompilerSession open(PluginOptions options, Path calibrationData, String calibrationSpec, CalibrationPolicy policy,
+                                int threads) {
         if (calibrationData != null && !Files.exists(calibrationData)) {
             throw new CliException(ExitCodes.USAGE, "--calibration-data " + calibrationData + ": no such file or directory");
         }
@@ -49,8 +55,7 @@ final class CompilerSession {
             }
         }
         checkPluginPath(options);
-        CompilerConfig config = new CompilerConfig(Optional.ofNullable(options.pluginPath), options.pipelinePath,
-                Runtime.getRuntime().availableProcessors());
+        CompilerConfig config = new CompilerConfig(Optional.ofNullable(options.pluginPath), options.pipelinePath, threads);
         if (calibrationData != null) config = config.withCalibrationData(calibrationData, calibrationSpec);
         config = config.withCalibrationPolicy(policy);
         Injector injector = Guice.createInjector(new CompilerModule(config));
@@ -81,6 +86,9 @@ final class CompilerSession {
     }
 
     PassRegistry registry() { return registry; }
+
+    /** Releases the temporary file of the tensors passes created; call once the model is written. */
+    void closeTensorStore() { CompilerModule.closeTensorStore(injector); }
 
     PipelineCompiler pipelines() { return injector.getInstance(PipelineCompiler.class); }
 

@@ -100,6 +100,15 @@ public final class DenseData extends TensorData {
                 "file " + file.getFileName() + "@" + offset, annotations);
     }
 
+    /**
+     * Bytes that {@code source} maps the first time they are needed (for example a region of a
+     * {@link FileTensorStore}'s temporary file); the source returns a buffer of exactly
+     * {@code byteSize} bytes positioned at 0 and is called at most once.
+     */
+    public static DenseData ofLazySource(TensorType type, long byteSize, Supplier<ByteBuffer> source, String origin) {
+        return new DenseData(type, byteSize, source, null, origin, Map.of());
+    }
+
     @Override public DenseData withAnnotations(Map<String, String> annotations) {
         return new DenseData(type(), byteSize, region, buffer, origin, annotations);
     }

@@ -15,6 +15,8 @@ import dev.pare.compiler.runtime.CalibrationDataReader;
 import dev.pare.compiler.runtime.ModelExecutorFactory;
 import dev.pare.compiler.runtime.OrtModelExecutor;
 import dev.pare.compiler.registry.RegistryException;
+import dev.pare.ir.FileTensorStore;
+import dev.pare.ir.TensorStore;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -79,6 +81,24 @@ public final class CompilerModule extends AbstractModule {
             return t;
         };
         return Executors.newFixedThreadPool(config.threads(), threads);
+    }
+
+    /**
+     * Where passes put the tensors they create (compressed weights): a temporary file, created on
+     * first use and already deleted while open, that the injector's owner closes once the model
+     * is written ({@link #closeTensorStore}).
+     */
+    @Provides @Singleton
+    TensorStore tensorStore() {
+        return FileTensorStore.temporary();
+    }
+
+    /**
+     * Closes the injector's tensor store (cheap if no pass used it: the file is made on first use);
+     * tensors not read before can no longer be.
+     */
+    public static void closeTensorStore(Injector injector) {
+        injector.getInstance(TensorStore.class).close();
     }
 
     /** The injector's registry, with a discovery failure unwrapped from Guice's exception. */

@@ -7,6 +7,7 @@ import dev.pare.compiler.passmanager.PassManagerException;
 import dev.pare.compiler.passmanager.PassManagerOptions;
 import dev.pare.compiler.passmanager.ServiceLookup;
 import dev.pare.compiler.registry.PassRegistry;
+import dev.pare.ir.TensorStore;
 import jakarta.inject.Inject;
 import java.io.PrintStream;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 
 /**
- * Builds {@link PassManager}s wired to the injector's registry, worker pool, services and any
+ * Builds {@link PassManager}s wired to the injector's registry, worker pool, services, tensor store and any
  * {@link PassInstrumentation}s contributed through a Guice {@code Multibinder}.
  */
 public final class PassManagerFactory {
@@ -22,21 +23,23 @@ public final class PassManagerFactory {
     private final PassRegistry registry;
     private final ExecutorService executor;
     private final ServiceLookup services;
+    private final TensorStore tensorStore;
     private final List<PassInstrumentation> instrumentations;
 
     @Inject
     public PassManagerFactory(PassRegistry registry, ExecutorService executor, ServiceLookup services,
-                              Set<PassInstrumentation> instrumentations) {
+                              TensorStore tensorStore, Set<PassInstrumentation> instrumentations) {
         this.registry = registry;
         this.executor = executor;
         this.services = services;
+        this.tensorStore = tensorStore;
         this.instrumentations = List.copyOf(instrumentations);
     }
 
     public PassManager create(PassManagerOptions options, PrintStream output, InputModelWriter inputModelWriter)
             throws PassManagerException {
         PassManager.Builder b = PassManager.builder(registry).options(options).output(output).executor(executor)
-                .services(services).inputModelWriter(inputModelWriter);
+                .services(services).tensorStore(tensorStore).inputModelWriter(inputModelWriter);
         instrumentations.forEach(b::instrumentation);
         return b.build();
     }

@@ -12,6 +12,7 @@ import dev.pare.ir.Location;
 import dev.pare.ir.Model;
 import dev.pare.ir.Node;
 import dev.pare.ir.Problem;
+import dev.pare.ir.TensorStore;
 import dev.pare.ir.Verifier;
 import dev.pare.spi.Diagnostic;
 import dev.pare.spi.Diagnostics;
@@ -60,6 +61,7 @@ public final class PassManager {
     private final PassManagerOptions options;
     private final ExecutorService executor;
     private final ServiceLookup services;
+    private final TensorStore tensorStore;
     private final List<PassInstrumentation> instrumentations;
 
     private PassManager(Builder b) {
@@ -67,6 +69,7 @@ public final class PassManager {
         this.options = b.options;
         this.executor = b.executor != null ? b.executor : ForkJoinPool.commonPool();
         this.services = b.services;
+        this.tensorStore = b.tensorStore;
         List<PassInstrumentation> list = new ArrayList<>();
         PrintStream out = b.output;
         if (!options.printIrBefore().isEmpty() || !options.printIrAfter().isEmpty() || options.printIrAfterAll()
@@ -361,6 +364,8 @@ public final class PassManager {
             @Override public ExecutorService executor() { return executor; }
 
             @Override public <T> Optional<T> service(Class<T> type) { return services.find(type); }
+
+            @Override public TensorStore tensorStore() { return tensorStore; }
         }
     }
 
@@ -390,6 +395,7 @@ public final class PassManager {
         private PrintStream output = System.err;
         private ExecutorService executor;
         private ServiceLookup services = ServiceLookup.none();
+        private TensorStore tensorStore = TensorStore.heap();
         private InputModelWriter inputModelWriter;
         private final List<PassInstrumentation> instrumentations = new ArrayList<>();
 
@@ -404,6 +410,12 @@ public final class PassManager {
         public Builder executor(ExecutorService e) { this.executor = e; return this; }
 
         public Builder services(ServiceLookup s) { this.services = s; return this; }
+
+        /**
+         * Where passes put the tensors they create ({@link PassContext#tensorStore()}); default the
+         * heap. The caller closes it, after the model is written.
+         */
+        public Builder tensorStore(TensorStore s) { this.tensorStore = java.util.Objects.requireNonNull(s); return this; }
 
         /** Writes the input model into a reproducer directory. */
         public Builder inputModelWriter(InputModelWriter w) { this.inputModelWriter = w; return this; }

@@ -65,7 +65,7 @@ public final class DecompressWeights implements PassProvider<DecompressWeights.O
             List<Value> replaced = new ArrayList<>();
             for (int r = 0; r < dense.size(); r++) {
                 Value result = n.result(r);
-                Value c = rw.addConstant(rw.uniqueValueName(result.name() + "_dense"), dense.get(r));
+                Value c = rw.addConstant(rw.uniqueValueName(result.name() + "_dense"), stored(dense.get(r), context));
                 rw.replaceAllUsesWith(result, c);
                 for (Node m : g.nodes()) for (Graph sub : m.subgraphs()) replaceNestedOutputs(sub, result, c);
                 replaced.add(c);
@@ -89,6 +89,11 @@ public final class DecompressWeights implements PassProvider<DecompressWeights.O
             changed = true;
         }
         return changed;
+    }
+
+    /** A dense result in the context's tensor store (off the heap in the compiler); the heap copy is dropped. */
+    private static TensorData stored(TensorData d, PassContext context) {
+        return d instanceof dev.pare.ir.DenseData ? context.tensorStore().put(d.type(), d.bytes()) : d;
     }
 
     private static boolean allConstant(Node n) {

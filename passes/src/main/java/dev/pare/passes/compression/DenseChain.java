@@ -6,6 +6,7 @@ import dev.pare.ir.Location;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
 import java.util.List;
@@ -23,19 +24,22 @@ final class DenseChain {
     private final DType dtype;
     private final Value existingMask;
     private final String passName;
+    private final TensorStore store;
     private long bytes;
     private long storedBytes;
     private long kept = -1; // set bits of the existing mask, counted once
     private final List<Value> createdConstants = new java.util.ArrayList<>();
     private final List<Node> createdNodes = new java.util.ArrayList<>();
 
-    DenseChain(Rewriter rewriter, String weightName, long[] shape, DType dtype, Value existingMask, String passName) {
+    DenseChain(Rewriter rewriter, String weightName, long[] shape, DType dtype, Value existingMask, String passName,
+               TensorStore store) {
         this.rewriter = rewriter;
         this.weightName = weightName;
         this.shape = shape.clone();
         this.dtype = dtype;
         this.existingMask = existingMask;
         this.passName = passName;
+        this.store = store;
         if (existingMask != null) bytes += existingMask.data().byteSize();
         storedBytes = bytes;
     }
@@ -44,6 +48,9 @@ final class DenseChain {
     Value existingMask() { return existingMask; }
 
     long[] shape() { return shape.clone(); }
+
+    /** Where the chain's new constants go ({@link dev.pare.spi.PassContext#tensorStore()}). */
+    TensorStore store() { return store; }
 
     DType dtype() { return dtype; }
 

@@ -150,13 +150,13 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
     /** {@code lut_to_dense(indices, lut)}, then the per-channel scale, then the existing sparsity mask. */
     static Value emit(DenseChain chain, Palettization p) {
-        Value indices = chain.constant("indices", Tensors.ofInts(p.indexType(), p.indicesShape(), p.indices()));
-        Value lut = chain.constant("lut", Tensors.ofFloats(chain.dtype(), p.lutShape(), p.luts()));
+        Value indices = chain.constant("indices", Tensors.ofInts(chain.store(), p.indexType(), p.indicesShape(), p.indices()));
+        Value lut = chain.constant("lut", Tensors.ofFloats(chain.store(), chain.dtype(), p.lutShape(), p.luts()));
         Attributes attributes = p.clusterDim() > 1 ? Attributes.of(java.util.Map.of("vector_axis", Attribute.of((long) p.axis())))
                 : Attributes.empty();
         Value dense = chain.op(PareDialectEvaluator.LUT_TO_DENSE, "palettized", List.of(indices, lut), attributes);
         if (p.scales() != null) {
-            Value scale = chain.constant("scale", Tensors.ofFloats(chain.dtype(), p.scaleShape(), p.scales()));
+            Value scale = chain.constant("scale", Tensors.ofFloats(chain.store(), chain.dtype(), p.scaleShape(), p.scales()));
             List<Value> operands = new ArrayList<>(List.of(dense, scale));
             dense = chain.op(PareDialectEvaluator.AFFINE_DEQUANTIZE, "scaled", operands, Attributes.empty());
         }

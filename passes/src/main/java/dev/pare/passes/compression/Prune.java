@@ -178,8 +178,8 @@ public final class Prune implements PassProvider<Prune.Options> {
     }
 
     static Value emit(DenseChain chain, PruningResult r) {
-        Value mask = chain.constant("mask", Tensors.ofMask(r.shape(), r.keep()));
-        Value values = chain.constant("values", Tensors.ofFloats(chain.dtype(), new long[] {r.keptCount()}, r.keptValues()));
+        Value mask = chain.constant("mask", Tensors.ofMask(chain.store(), r.shape(), r.keep()));
+        Value values = chain.constant("values", Tensors.ofFloats(chain.store(), chain.dtype(), new long[] {r.keptCount()}, r.keptValues()));
         return chain.op(PareDialectEvaluator.SPARSE_TO_DENSE, "sparse", List.of(mask, values), Attributes.empty());
     }
 }

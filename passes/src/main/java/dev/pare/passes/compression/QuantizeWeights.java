@@ -161,10 +161,10 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
 
     /** {@code affine_dequantize(data, scale[, zero_point])}, then the existing sparsity mask. */
     static Value emit(DenseChain chain, LinearQuantization q) {
-        Value data = chain.constant("quantized", Tensors.ofInts(q.dtype(), q.shape(), q.quantized()));
-        Value scale = chain.constant("scale", Tensors.ofFloats(chain.dtype(), q.scaleShape(), q.scales()));
+        Value data = chain.constant("quantized", Tensors.ofInts(chain.store(), q.dtype(), q.shape(), q.quantized()));
+        Value scale = chain.constant("scale", Tensors.ofFloats(chain.store(), chain.dtype(), q.scaleShape(), q.scales()));
         List<Value> operands = new ArrayList<>(List.of(data, scale));
-        if (q.hasZeroPoint()) operands.add(chain.constant("zero_point", Tensors.ofInts(q.dtype(), q.scaleShape(), q.zeroPoints())));
+        if (q.hasZeroPoint()) operands.add(chain.constant("zero_point", Tensors.ofInts(chain.store(), q.dtype(), q.scaleShape(), q.zeroPoints())));
         Value dense = chain.op(PareDialectEvaluator.AFFINE_DEQUANTIZE, "dequantized", operands, blockSizesIfNeeded(q));
         if (chain.existingMask() != null) {
             dense = chain.op(PareDialectEvaluator.SPARSE_TO_DENSE, "sparse", List.of(chain.existingMask(), dense), Attributes.empty());

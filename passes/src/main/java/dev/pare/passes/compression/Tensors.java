@@ -4,6 +4,7 @@ import dev.pare.ir.DType;
 import dev.pare.ir.Float16;
 import dev.pare.ir.SubByte;
 import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -32,45 +33,63 @@ final class Tensors {
         return out;
     }
 
-    /** An f32 or f16 tensor; each value must already be representable (f16 values are rounded to nearest). */
+    /** An f32 or f16 tensor on the heap; each value must already be representable (f16 values are rounded to nearest). */
     static TensorData ofFloats(DType dtype, long[] shape, float[] values) {
+        return ofFloats(TensorStore.heap(), dtype, shape, values);
+    }
+
+    /** As {@link #ofFloats(DType, long[], float[])}, put in {@code store}. */
+    static TensorData ofFloats(TensorStore store, DType dtype, long[] shape, float[] values) {
         ByteBuffer b;
         if (dtype == DType.FLOAT32) {
-            b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            b = ByteBuffer.allocate(Math.multiplyExact(values.length, 4)).order(ByteOrder.LITTLE_ENDIAN);
             for (float v : values) b.putFloat(v);
         } else if (dtype == DType.FLOAT16) {
-            b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+            b = ByteBuffer.allocate(Math.multiplyExact(values.length, 2)).order(ByteOrder.LITTLE_ENDIAN);
             for (float v : values) b.putShort(Float16.fromFloat(v));
         } else {
             throw new IllegalArgumentException("not a float type: " + dtype);
         }
-        return TensorData.ofBuffer(TensorType.of(dtype, shape), b.flip());
+        return store.put(TensorType.of(dtype, shape), b.flip());
     }
 
-    /** An integer tensor (sub-byte types packed LSB-first); each value must fit the type. */
+    /** An integer tensor on the heap (sub-byte types packed LSB-first); each value must fit the type. */
     static TensorData ofInts(DType dtype, long[] shape, int[] values) {
-        if (dtype.isSubByte()) {
-            long[] wide = new long[values.length];
-            for (int i = 0; i < values.length; i++) wide[i] = values[i];
-            return TensorData.of(TensorType.of(dtype, shape), SubByte.pack(dtype, wide));
-        }
-        if (dtype != DType.INT8 && dtype != DType.UINT8) throw new IllegalArgumentException("unsupported code type " + dtype);
-        byte[] bytes = new byte[values.length];
-        for (int i = 0; i < values.length; i++) {
-            int v = values[i];
-            if (dtype == DType.INT8 ? v < -128 || v > 127 : v < 0 || v > 255) {
-                throw new IllegalArgumentException(v + " does not fit " + dtype);
-            }
-            bytes[i] = (byte) v;
-        }
-        return TensorData.of(TensorType.of(dtype, shape), bytes);
+        return ofInts(TensorStore.heap(), dtype, shape, values);
     }
 
-    /** A {@code u1} mask, 1 = kept. */
+    /** As {@link #ofInts(DType, long[], int[])}, packed straight into bytes and put in {@code store}. */
+    static TensorData ofInts(TensorStore store, DType dtype, long[] shape, int[] values) {
+        if (!dtype.isSubByte() && dtype != DType.INT8 && dtype != DType.UINT8) {
+            throw new IllegalArgumentException("unsupported code type " + dtype);
+        }
+        int bits = dtype.bits();
+        int lo = dtype.isSigned() ? -(1 << (bits - 1)) : 0;
+        int hi = dtype.isSigned() ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+        int mask = (1 << bits) - 1;
+        byte[] out = new byte[Math.toIntExact(dtype.byteSize(values.length))];
+        long bitPos = 0;
+        for (int v : values) {
+            if (v < lo || v > hi) throw new IllegalArgumentException(v + " does not fit " + dtype);
+            int at = (int) (bitPos >>> 3);
+            int shifted = (v & mask) << (bitPos & 7);
+            out[at] |= (byte) shifted;
+            if ((bitPos & 7) + bits > 8) out[at + 1] |= (byte) (shifted >>> 8); // 3- and 6-bit codes cross bytes
+            bitPos += bits;
+        }
+        return store.put(TensorType.of(dtype, shape), ByteBuffer.wrap(out));
+    }
+
+    /** A {@code u1} mask on the heap, 1 = kept. */
     static TensorData ofMask(long[] shape, boolean[] keep) {
+        return ofMask(TensorStore.heap(), shape, keep);
+    }
+
+    /** As {@link #ofMask(long[], boolean[])}, put in {@code store}. */
+    static TensorData ofMask(TensorStore store, long[] shape, boolean[] keep) {
         byte[] out = new byte[(keep.length + 7) / 8];
         for (int i = 0; i < keep.length; i++) if (keep[i]) out[i >>> 3] |= (byte) (1 << (i & 7));
-        return TensorData.of(TensorType.of(DType.UINT1, shape), out);
+        return store.put(TensorType.of(DType.UINT1, shape), ByteBuffer.wrap(out));
     }
 
     /** Element {@code i} of an integer tensor of any width (sub-byte, 8, 16, 32, 64 bits). */

@@ -19,6 +19,7 @@ import dev.pare.spi.ScopedOptions;
 import dev.pare.spi.WeightOperand;
 import java.lang.reflect.RecordComponent;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -28,8 +29,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What the weight-compression passes share: finding weights, resolving per-node options, skipping
@@ -51,17 +57,22 @@ import java.util.concurrent.Future;
  * chain's ops and constants are removed. Only weights the pass does compress are touched: a weight
  * the options do not fit keeps its constexpr chain.
  *
- * <p>Every selected weight is {@linkplain #check checked} (in parallel) before any is compressed;
- * a weight the options cannot be applied to fails the pass with {@value #INAPPLICABLE} naming the
- * weight and its node (first in graph order), and the graph is left unchanged, unless the pass's
- * options {@linkplain #skipsInapplicable skip such weights} with a note ({@value #NOT_APPLICABLE}).
- * A weight whose values turn out not to allow the compression while it runs (e.g. too little
- * sparsity) is left dense with a note. The graph is rewritten only after every weight is done.
+ * <p>Every selected weight is {@linkplain #check checked} (in parallel, each weight's values loaded
+ * and dropped again) before any is compressed; a weight the options cannot be applied to fails the
+ * pass with {@value #INAPPLICABLE} naming the weight and its node (first in graph order), and the
+ * graph is left unchanged, unless the pass's options {@linkplain #skipsInapplicable skip such
+ * weights} with a note ({@value #NOT_APPLICABLE}). A weight whose values turn out not to allow the
+ * compression while it runs (e.g. too little sparsity) is left dense with a note.
  *
- * <p>Weights are compressed in parallel; each gets a seed drawn from {@link PassContext#random()}
- * in graph order before any work starts, and the graph is rewritten in that order afterwards, so
- * the result does not depend on the thread count. New decompression ops go to the top of the
- * graph that defines the weight (their operands are all constants).
+ * <p>Weights are compressed in parallel, streaming: at most {@link #window} weights (threads + 1)
+ * are in flight at once, fewer when their elements would not fit the heap by a rough estimate, and
+ * each is written into the graph as soon as it and every weight before it in graph order are done;
+ * its new constants go to {@link PassContext#tensorStore()} (off the heap in the compiler) and its
+ * arrays are dropped, so the heap holds a few weights' arrays, not the model's. Each weight gets a
+ * seed drawn from {@link PassContext#random()} in graph order before any work starts, and the graph
+ * is rewritten in that order, so the result does not depend on the thread count. New
+ * decompression ops go to the top of the graph that defines the weight (their operands are all
+ * constants).
  *
  * <p>Statistics: {@code weights_compressed}, {@code weights_skipped}, {@code bytes_before},
  * {@code bytes_after} (constant bytes of the compressed weights before and after). A run that
@@ -168,9 +179,9 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         }
     }
 
-    private record Prepared<O>(Candidate candidate, O options, int outputAxis, int inputAxis) {}
+    private record Prepared<O>(Candidate candidate, O options, int outputAxis, int inputAxis, long elements) {}
 
-    private record Outcome(Emitter emitter, String skipReason) {}
+    private record Outcome(Emitter emitter, String skipReason, boolean[] keep) {}
 
     /** Warning: the pass skipped every weight it looked at (one line with the reasons counted). */
     static final String NOTHING_COMPRESSED = "CW007";
@@ -261,60 +272,129 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                     break;
                 }
             }
-            prepared.add(new Prepared<>(c, o, out, in));
+            prepared.add(new Prepared<>(c, o, out, in, count));
         }
         if (prepared.isEmpty()) return PassResult.UNCHANGED;
 
         long[] seeds = new long[prepared.size()];
         for (int i = 0; i < seeds.length; i++) seeds[i] = context.random().nextLong();
-        // 1. every selected weight is checked before any is compressed: a misfit fails the pass first
-        List<Future<Checked<O>>> checks = new ArrayList<>(prepared.size());
-        for (int i = 0; i < prepared.size(); i++) {
-            Prepared<O> p = prepared.get(i);
-            long seed = seeds[i];
-            checks.add(context.executor().submit(() -> check(p, seed)));
-        }
+        ExecutorService executor = context.executor();
+        int window = window(parallelism(executor));
+        lastWindow = window;
+        long[] elements = new long[prepared.size()];
+        for (int i = 0; i < elements.length; i++) elements[i] = prepared.get(i).elements();
+        // 1. every selected weight is checked before any is compressed: a misfit fails the pass first.
+        //    A check loads the weight's values and drops them when it ends, so no weight is kept.
         List<Prepared<O>> fitting = new ArrayList<>();
-        List<Job<O>> jobs = new ArrayList<>();
-        for (int i = 0; i < prepared.size(); i++) {
+        List<Long> fittingSeeds = new ArrayList<>();
+        inOrder(prepared, elements, window, executor, i -> () -> check(prepared.get(i), seeds[i]), (i, problem) -> {
             Prepared<O> p = prepared.get(i);
-            Checked<O> checked = await(checks.get(i), p.candidate().sites.get(0).node());
-            if (checked.problem() != null) {
-                if (!misfit(p, checked.problem(), context)) continue;
+            if (problem == null || misfit(p, problem, context)) {
+                fitting.add(p);
+                fittingSeeds.add(seeds[i]);
             }
-            fitting.add(p);
-            jobs.add(checked.job());
-        }
-        checks = null;
-        // 2. compress in parallel; the graph changes only after every weight is done
-        List<Future<Outcome>> futures = new ArrayList<>(jobs.size());
-        for (Job<O> job : jobs) futures.add(context.executor().submit(() -> work(job)));
-
+        });
+        // 2. compress at most `window` weights at a time; each is written into the graph as soon as it
+        //    and all before it are done (graph order, so the result does not depend on the threads)
         Map<Graph, Rewriter> rewriters = new HashMap<>();
-        List<Emitter> emitters = new ArrayList<>();
-        List<Prepared<O>> compressed = new ArrayList<>();
-        List<Job<O>> compressedJobs = new ArrayList<>();
-        for (int i = 0; i < fitting.size(); i++) {
+        boolean[] changed = {false};
+        long[] fittingElements = fitting.stream().mapToLong(Prepared::elements).toArray();
+        inOrder(fitting, fittingElements, window, executor, i -> () -> work(fitting.get(i), fittingSeeds.get(i)), (i, outcome) -> {
             Prepared<O> p = fitting.get(i);
-            Outcome outcome = await(futures.get(i), p.candidate().sites.get(0).node());
-            if (outcome.emitter() == null) { // the values do not allow it (e.g. too few near-zero values to prune)
-                String why = outcome.skipReason();
-                if (why.startsWith(passName + ": ")) why = why.substring(passName.length() + 2);
-                note(context, NOT_APPLICABLE, p.candidate().sites.get(0).node(), "weight '" + p.candidate().value.name() + "' " + leftAs(p.candidate()) + ": " + why);
-                continue;
+            try {
+                if (outcome.emitter() == null) { // the values do not allow it (e.g. too few near-zero values to prune)
+                    String why = outcome.skipReason();
+                    if (why.startsWith(passName + ": ")) why = why.substring(passName.length() + 2);
+                    note(context, NOT_APPLICABLE, p.candidate().sites.get(0).node(), "weight '" + p.candidate().value.name() + "' "
+                            + leftAs(p.candidate()) + ": " + why);
+                } else {
+                    changed[0] |= apply(p.candidate(), outcome.keep(), outcome.emitter(), rewriters, context);
+                }
+            } finally {
+                released(); // the weight is finished: its values, codes and emitter are dropped here
             }
-            compressed.add(p);
-            compressedJobs.add(jobs.get(i));
-            emitters.add(outcome.emitter());
-        }
-        boolean changed = false;
-        for (int i = 0; i < compressed.size(); i++) {
-            changed |= apply(compressed.get(i).candidate(), compressedJobs.get(i), emitters.get(i), rewriters, context);
-        }
-        return PassResult.of(changed);
+        });
+        return PassResult.of(changed[0]);
     }
 
-    private record Checked<O>(Job<O> job, String problem) {}
+    /** Weights in flight at once: one per worker, plus one whose result waits to be written. */
+    static int window(int threads) {
+        return threads + 1;
+    }
+
+    /** How many threads the pool runs at once (its processor count when it cannot say). */
+    static int parallelism(ExecutorService executor) {
+        if (executor instanceof ThreadPoolExecutor t) return Math.max(1, t.getMaximumPoolSize());
+        if (executor instanceof ForkJoinPool f) return f.getParallelism();
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * Estimated heap bytes per element of a weight in flight: its float values, the math's codes and
+     * working arrays, the packed result. Weights in flight together stay under 3/4 of the heap by
+     * this estimate (one weight always runs, however large).
+     */
+    private static final long BYTES_PER_ELEMENT_IN_FLIGHT = 16;
+
+    /** Elements in flight at most (tests lower it); by default from the heap's maximum size. */
+    long inFlightBudget = Runtime.getRuntime().maxMemory() / 4 * 3 / BYTES_PER_ELEMENT_IN_FLIGHT;
+
+    /** Weights whose arrays are alive now, the most there were at once, and the last run's window. */
+    private final AtomicInteger live = new AtomicInteger();
+    private final AtomicInteger peakLive = new AtomicInteger();
+    private volatile int lastWindow;
+
+    /** The most weights whose values or results were alive at once in this pass's runs (for tests). */
+    int peakLiveWeights() { return peakLive.get(); }
+
+    /** The window of the last run (for tests). */
+    int lastWindow() { return lastWindow; }
+
+    private void loaded() {
+        int now = live.incrementAndGet();
+        peakLive.accumulateAndGet(now, Math::max);
+    }
+
+    private void released() {
+        live.decrementAndGet();
+    }
+
+    @FunctionalInterface
+    private interface InOrder<R> {
+        void accept(int index, R result) throws PassFailure;
+    }
+
+    /**
+     * Runs {@code task(i)} for every item on the executor, at most {@code window} at once and, past
+     * the first, only while their elements stay within {@link #inFlightBudget}; hands each result to
+     * {@code done} in item order on this thread as soon as it and all before it are done. Tasks not
+     * yet handed on are cancelled if {@code done} throws.
+     */
+    private <T, R> void inOrder(List<T> items, long[] elements, int window, ExecutorService executor,
+                                java.util.function.IntFunction<Callable<R>> task, InOrder<R> done) throws PassFailure {
+        ArrayDeque<Future<R>> inFlight = new ArrayDeque<>();
+        long inFlightElements = 0;
+        int next = 0;
+        try {
+            for (int i = 0; i < items.size(); i++) {
+                while (next < items.size() && inFlight.size() < window
+                        && (inFlight.isEmpty() || inFlightElements + elements[next] <= inFlightBudget)) {
+                    inFlight.add(executor.submit(task.apply(next)));
+                    inFlightElements += elements[next];
+                    next++;
+                }
+                R r = await(inFlight.poll(), nodeOf(items.get(i)));
+                inFlightElements -= elements[i];
+                done.accept(i, r);
+            }
+        } finally {
+            for (Future<R> f : inFlight) f.cancel(true);
+        }
+    }
+
+    private static Node nodeOf(Object item) {
+        return ((Prepared<?>) item).candidate().sites.get(0).node();
+    }
 
     /** Notes a weight the options do not fit (returns false), or fails when the options do not skip such weights. */
     private boolean misfit(Prepared<O> p, String problem, PassContext context) throws PassFailure {
@@ -328,37 +408,48 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 + "': " + why + "; no weight was compressed");
     }
 
-    private Checked<O> check(Prepared<O> p, long seed) {
-        Candidate c = p.candidate();
+    /** What does not fit in checking one weight, or null; its values are dropped when this returns. */
+    private String check(Prepared<O> p, long seed) {
+        loaded();
         try {
-            TensorData dense;
-            boolean[] keep = null;
-            if (c.source == Source.PRUNED) {
-                Node sparse = c.value.producer();
-                TensorData mask = sparse.operand(0).data();
-                dense = PareDialectEvaluator.sparseToDense(mask, sparse.operand(1).data());
-                keep = maskBits(mask);
-            } else if (c.source == Source.CONSTEXPR) {
-                ConstexprCone.Decoded decoded = c.cone.decode();
-                dense = decoded.dense();
-                keep = decoded.keep();
-            } else {
-                dense = denseData(c);
-            }
-            WeightTensor weight = WeightTensor.of(Tensors.floats(dense), dense.type().shape(), Precision.of(dense.dtype()));
-            Job<O> job = new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed);
-            check(job);
-            return new Checked<>(job, null);
+            check(load(p, seed));
+            return null;
         } catch (IllegalArgumentException e) {
-            return new Checked<>(null, e.getMessage());
+            return e.getMessage();
+        } finally {
+            released();
         }
     }
 
-    private Outcome work(Job<O> job) {
+    /** The weight's dense values (decoded, for a pruned or constexpr weight) as a worker sees them. */
+    private Job<O> load(Prepared<O> p, long seed) {
+        Candidate c = p.candidate();
+        TensorData dense;
+        boolean[] keep = null;
+        if (c.source == Source.PRUNED) {
+            Node sparse = c.value.producer();
+            TensorData mask = sparse.operand(0).data();
+            dense = PareDialectEvaluator.sparseToDense(mask, sparse.operand(1).data());
+            keep = maskBits(mask);
+        } else if (c.source == Source.CONSTEXPR) {
+            ConstexprCone.Decoded decoded = c.cone.decode();
+            dense = decoded.dense();
+            keep = decoded.keep();
+        } else {
+            dense = denseData(c);
+        }
+        WeightTensor weight = WeightTensor.of(Tensors.floats(dense), dense.type().shape(), Precision.of(dense.dtype()));
+        return new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed);
+    }
+
+    /** Compresses one weight; its arrays count as alive until the caller has written the result. */
+    private Outcome work(Prepared<O> p, long seed) {
+        loaded();
         try {
-            return new Outcome(compress(job), null);
+            Job<O> job = load(p, seed);
+            return new Outcome(compress(job), null, job.keep());
         } catch (IllegalArgumentException e) {
-            return new Outcome(null, e.getMessage());
+            return new Outcome(null, e.getMessage(), null);
         }
     }
 
@@ -379,7 +470,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     // ---- rewriting -------------------------------------------------------------------------
 
     /** Rewrites one weight; false if it was left as it was after all. */
-    private boolean apply(Candidate c, Job<O> job, Emitter emitter, Map<Graph, Rewriter> rewriters, PassContext context) {
+    private boolean apply(Candidate c, boolean[] keep, Emitter emitter, Map<Graph, Rewriter> rewriters, PassContext context) {
         Value v = c.value;
         String name = v.name();
         Graph g = v.graph();
@@ -402,7 +493,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         } else if (c.source == Source.CONSTEXPR) {
             before = c.cone.storedBytes();
             long[] shape = v.tensorType().shape();
-            if (job.keep() != null) mask = rw.addConstant(rw.uniqueValueName(name + "_mask"), Tensors.ofMask(shape, job.keep()));
+            if (keep != null) mask = rw.addConstant(rw.uniqueValueName(name + "_mask"), Tensors.ofMask(context.tensorStore(), shape, keep));
             return applyConstexpr(c, shape, mask, before, emitter, rewriters, context);
         } else {
             Node sparse = v.producer();
@@ -411,7 +502,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
             before = mask.data().byteSize() + dense.byteSize();
         }
         long[] shape = mask != null ? mask.data().type().shape() : dense.type().shape();
-        DenseChain chain = new DenseChain(rw, name, shape, dense.dtype(), mask, passName);
+        DenseChain chain = new DenseChain(rw, name, shape, dense.dtype(), mask, passName, context.tensorStore());
         Value result = emitter.emit(chain);
         replaceAllUses(g, v, result);
         if (c.source == Source.PRUNED) {
@@ -439,7 +530,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         Graph g = v.graph();
         Rewriter rw = rewriterFor(g, rewriters);
         String was = c.cone.describe();
-        DenseChain chain = new DenseChain(rw, name, shape, v.tensorType().dtype(), mask, passName);
+        DenseChain chain = new DenseChain(rw, name, shape, v.tensorType().dtype(), mask, passName, context.tensorStore());
         Value result = emitter.emit(chain);
         Node first = c.sites.get(0).node();
         if (chain.storedBytes() > before) { // e.g. unique mode turning 16 grouped LUTs into one 8-bit LUT: keep what is there
