@@ -48,6 +48,30 @@ class DTypeAndPackingTest {
     }
 
     @Test
+    void everySubByteTypePacksAsTheLsbFirstBitStream() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (DType dtype : DType.values()) {
+            if (!dtype.isSubByte()) continue;
+            int bits = dtype.bits();
+            long lo = dtype.isSigned() ? -(1L << (bits - 1)) : 0;
+            long[] values = new long[1001];
+            for (int i = 0; i < values.length; i++) values[i] = lo + random.nextLong(1L << bits);
+            byte[] packed = SubByte.pack(dtype, values);
+            // the reference: bit k of element i is bit i*bits+k of the stream, set one at a time
+            byte[] expected = new byte[(int) dtype.byteSize(values.length)];
+            for (int i = 0; i < values.length; i++) {
+                for (int k = 0; k < bits; k++) {
+                    if (((values[i] >>> k) & 1) != 0) expected[(i * bits + k) >>> 3] |= (byte) (1 << ((i * bits + k) & 7));
+                }
+            }
+            assertArrayEquals(expected, packed, dtype.toString());
+            for (int i = 0; i < values.length; i++) {
+                assertEquals(values[i], SubByte.get(ByteBuffer.wrap(packed), dtype, i), dtype + " element " + i);
+            }
+        }
+    }
+
+    @Test
     void packRejectsOutOfRange() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SubByte.pack(DType.UINT4, new long[] {16}));
         assertEquals("16 does not fit UINT4", e.getMessage());

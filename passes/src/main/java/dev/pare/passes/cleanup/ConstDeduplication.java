@@ -23,7 +23,7 @@ import java.util.Map;
 
 /**
  * {@code const_deduplication}: constants with the same content (dtype, shape and bytes: the
- * SHA-256 first, then a byte comparison; sparse constants compare their non-zero entries, never
+ * SHA-256, only among constants of one type, then a byte comparison; sparse constants compare their non-zero entries, never
  * expanding them) are merged into the first one; {@code onnx.Constant}
  * nodes with equal values likewise. Each graph and subgraph is deduplicated on its own. A
  * duplicate that is an output of its graph keeps its name and stays; graph inputs with a default
@@ -53,12 +53,16 @@ public final class ConstDeduplication implements PassProvider<ConstDeduplication
         Rewriter rw = g.rewriter();
         boolean changed = false;
         long minBytes = options.base().minBytes();
-        Map<String, List<Value>> constantsByDigest = new HashMap<>();
+        // Grouped by kind and type first: a constant's SHA-256 is computed only when an earlier one
+        // has its type (hashing a lone 64 MiB weight cost more than the rest of the cleanup).
+        Map<List<Object>, List<Value>> constantsByType = new HashMap<>();
         for (Value c : List.copyOf(g.constants())) {
             TensorData data = c.data();
             if (data.byteSize() < minBytes) continue;
-            List<Value> same = constantsByDigest.computeIfAbsent(data.sha256(), k -> new ArrayList<>());
-            Value keeper = same.stream().filter(k -> sameContent(k.data(), data)).findFirst().orElse(null);
+            List<Value> same = constantsByType.computeIfAbsent(List.of(data.getClass(), data.type()), k -> new ArrayList<>());
+            Value keeper = same.stream()
+                    .filter(k -> k.data().sha256().equals(data.sha256()) && sameContent(k.data(), data))
+                    .findFirst().orElse(null);
             if (keeper == null || g.isOutput(c)) {
                 same.add(c);
                 continue;

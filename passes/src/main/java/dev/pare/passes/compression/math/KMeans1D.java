@@ -173,7 +173,11 @@ public final class KMeans1D {
             if (c == k - 1) {
                 iLo = m - 1;
             }
-            new LayerSolver(cost, prev, cur, back, c).solve(iLo, iHi, c, iHi);
+            // prev[j-1] is read for j in [c, iHi]; when it never decreases there, the first j whose
+            // prev[j-1] alone loses ends the scan (all later ones lose too)
+            boolean monotone = true;
+            for (int j = c; j < iHi && monotone; j++) monotone = prev[j] >= prev[j - 1];
+            new LayerSolver(cost, prev, cur, back, c, monotone).solve(iLo, iHi, c, iHi);
             double[] t = prev;
             prev = cur;
             cur = t;
@@ -202,6 +206,9 @@ public final class KMeans1D {
         final double[] p2Hi;
         final double[] p2Lo;
 
+        /** How far {@link #lowerBound} may lie above {@link #of}; infinite unless the weights are counts. */
+        final double margin;
+
         SegmentCost(double[] x, double[] w) {
             int m = x.length;
             pw = new double[m + 1];
@@ -209,7 +216,9 @@ public final class KMeans1D {
             p1Lo = new double[m + 1];
             p2Hi = new double[m + 1];
             p2Lo = new double[m + 1];
+            boolean counts = true;
             for (int i = 0; i < m; i++) {
+                counts &= w[i] >= 1 && w[i] == Math.rint(w[i]);
                 pw[i + 1] = pw[i] + w[i];
                 // w·x exactly as hi + lo
                 double wx = w[i] * x[i];
@@ -220,6 +229,27 @@ public final class KMeans1D {
                 addTo(p1Hi, p1Lo, i, wx, wxLo);
                 addTo(p2Hi, p2Lo, i, wxx, wxxLo);
             }
+            double p1Max = 0;
+            for (double v : p1Hi) p1Max = Math.max(p1Max, Math.abs(v));
+            double p2Max = Math.max(0, p2Hi[m]); // the w·x² prefix sums only grow
+            // With count weights every W is an exact integer >= 1 and S1^2/W <= S2 <= p2Max. The
+            // hi parts alone then miss the double-double S2 and S1 by a few ulps of p2Max and p1Max
+            // (e1), and S1^2/W by at most 2·e1·sqrt(p2Max) + e1^2; the constants leave ample slack.
+            double eps = Math.ulp(1.0);
+            double e1 = 4 * eps * p1Max;
+            double bound = 32 * eps * p2Max + 4 * e1 * Math.sqrt(p2Max) + 2 * e1 * e1;
+            margin = counts && pw[m] < 0x1p52 && Double.isFinite(bound) ? bound : Double.POSITIVE_INFINITY;
+        }
+
+        /**
+         * A cheap lower bound of {@link #of}{@code (j, i)} in plain doubles (the hi parts only):
+         * never above it, so a candidate whose bound already loses is skipped without changing the
+         * DP's choices; {@code -∞} when no safe margin is known.
+         */
+        double lowerBound(int j, int i) {
+            double sw = pw[i + 1] - pw[j];
+            double s1 = p1Hi[i + 1] - p1Hi[j];
+            return (p2Hi[i + 1] - p2Hi[j]) - s1 * s1 / sw - margin;
         }
 
         private static void addTo(double[] hi, double[] lo, int i, double bHi, double bLo) {
@@ -275,13 +305,39 @@ public final class KMeans1D {
         private final double[] cur;
         private final BackPointers back;
         private final int layer;
+        private final boolean monotone;
+        /** Windows wider than this start from a {@link #guess}. */
+        private static final int GUESS_WIDTH = 32;
 
-        LayerSolver(SegmentCost cost, double[] prev, double[] cur, BackPointers back, int layer) {
+        LayerSolver(SegmentCost cost, double[] prev, double[] cur, BackPointers back, int layer, boolean monotone) {
+            this.monotone = monotone;
             this.cost = cost;
             this.prev = prev;
             this.cur = cur;
             this.back = back;
             this.layer = layer;
+        }
+
+        /** A j in [from, to] of low prev[j-1] + cost(j, mid), by ternary search. */
+        private int guess(int mid, int from, int to) {
+            int lo = from;
+            int hi = to;
+            while (hi - lo > 2) {
+                int a = lo + (hi - lo) / 3;
+                int b = hi - (hi - lo) / 3;
+                if (prev[a - 1] + cost.of(a, mid) <= prev[b - 1] + cost.of(b, mid)) hi = b;
+                else lo = a;
+            }
+            int g = lo;
+            double v = prev[lo - 1] + cost.of(lo, mid);
+            for (int j = lo + 1; j <= hi; j++) {
+                double t = prev[j - 1] + cost.of(j, mid);
+                if (t < v) {
+                    v = t;
+                    g = j;
+                }
+            }
+            return g;
         }
 
         void solve(int iLo, int iHi, int jLo, int jHi) {
@@ -291,9 +347,28 @@ public final class KMeans1D {
                 int to = Math.min(jHi, mid);
                 double best = Double.POSITIVE_INFINITY;
                 int bestJ = from;
+                int guessed = -1;
+                if (to - from > GUESS_WIDTH) {
+                    // a near-optimal candidate first (ternary search; the costs are about unimodal
+                    // in j), so the scan below can skip almost every other candidate
+                    bestJ = guess(mid, from, to);
+                    guessed = bestJ;
+                    best = prev[bestJ - 1] + cost.of(bestJ, mid);
+                }
                 for (int j = from; j <= to; j++) {
-                    double v = prev[j - 1] + cost.of(j, mid);
-                    if (v < best) {
+                    // cost.of is never below 0 nor below lowerBound and rounding is monotone, so a
+                    // candidate whose prev[j-1] (or prev[j-1] + the bound) already loses to best, or
+                    // ties it from a larger j, cannot be chosen: skipping it changes no choice. The
+                    // choice is the smallest j of least cost, as a plain ascending scan makes it.
+                    double p = prev[j - 1];
+                    if (p > best || (p == best && j > bestJ)) {
+                        if (monotone) break;
+                        continue;
+                    }
+                    double bound = p + cost.lowerBound(j, mid);
+                    if (bound > best || (bound == best && j > bestJ) || j == guessed) continue;
+                    double v = p + cost.of(j, mid);
+                    if (v < best || (v == best && j < bestJ)) {
                         best = v;
                         bestJ = j;
                     }

@@ -78,12 +78,10 @@ public record LinearQuantization(
     public float[] decompress() {
         int n = quantized.length;
         float[] out = new float[n];
-        int rank = shape.length;
-        long[] strides = Shapes.strides(shape);
-        long[] sStrides = Shapes.strides(scaleShape);
+        int[] blockOf = blockIndices(shape, blockLengths, scaleShape);
         for (int e = 0; e < n; e++) {
             if (keep != null && !keep[e]) continue;
-            int b = blockIndex(e, rank, strides, sStrides);
+            int b = blockOf[e];
             int zp = zeroPoints == null ? 0 : zeroPoints[b];
             out[e] = precision.round((float) (quantized[e] - zp) * scales[b]);
         }
@@ -93,6 +91,37 @@ public record LinearQuantization(
     /** Index into {@code scales}/{@code zeroPoints} of element {@code e}. */
     public int blockOf(int e) {
         return blockIndex(e, shape.length, Shapes.strides(shape), Shapes.strides(scaleShape));
+    }
+
+    /**
+     * The block of every element, in element order: the same as {@link #blockOf} for each, but
+     * walked row by row (a division per row, not several per element; those divisions were most
+     * of int8 per-channel quantization).
+     */
+    static int[] blockIndices(long[] shape, int[] blockLengths, long[] scaleShape) {
+        int n = Shapes.count(shape);
+        int[] out = new int[n];
+        int rank = shape.length;
+        if (rank == 0 || n == 0) return out;
+        long[] sStrides = Shapes.strides(scaleShape);
+        int last = rank - 1;
+        int inner = (int) shape[last];
+        int innerBlock = blockLengths[last];
+        int innerStride = (int) sStrides[last];
+        int[] idx = new int[last]; // position of the current row in the outer dimensions
+        for (int e = 0; e < n; ) {
+            int b = 0;
+            for (int d = 0; d < last; d++) b += (idx[d] / blockLengths[d]) * (int) sStrides[d];
+            for (int i = 0, k = 0; i < inner; i++) {
+                out[e++] = b;
+                if (++k == innerBlock) {
+                    k = 0;
+                    b += innerStride;
+                }
+            }
+            for (int d = last - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
+        }
+        return out;
     }
 
     int blockIndex(int e, int rank, long[] strides, long[] sStrides) {

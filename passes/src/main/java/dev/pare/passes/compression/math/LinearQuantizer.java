@@ -56,14 +56,9 @@ public final class LinearQuantizer {
         float[] hi = new float[blocks];
         java.util.Arrays.fill(lo, Float.POSITIVE_INFINITY);
         java.util.Arrays.fill(hi, Float.NEGATIVE_INFINITY);
-        LinearQuantization layout = new LinearQuantization(shape.clone(), p, options.dtype(), options.mode(), blockLengths,
-                scaleShape, null, null, null, null);
-        long[] strides = Shapes.strides(shape);
-        long[] sStrides = Shapes.strides(scaleShape);
-        int[] blockOf = new int[w.length];
+        int[] blockOf = LinearQuantization.blockIndices(shape, blockLengths, scaleShape);
         for (int e = 0; e < w.length; e++) {
-            int b = layout.blockIndex(e, rank, strides, sStrides);
-            blockOf[e] = b;
+            int b = blockOf[e];
             float v = keep == null || keep[e] ? w[e] : 0f;
             if (v < lo[b]) lo[b] = v;
             if (v > hi[b]) hi[b] = v;

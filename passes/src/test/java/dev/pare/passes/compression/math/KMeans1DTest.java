@@ -259,4 +259,72 @@ class KMeans1DTest {
                 assertThrows(IllegalArgumentException.class,
                         () -> KMeans1D.cluster(KMeans1D.WeightedValues.of(new float[] {1f}), 0)).getMessage());
     }
+
+    /**
+     * The pruned DP (a guessed candidate first, candidates skipped by bounds) must choose exactly
+     * what the plain divide and conquer chooses: same starts on Gaussian data with many distinct
+     * values (count weights, where the bound applies), with ties from repeated values, and with
+     * fractional weights (no bound).
+     */
+    @Test
+    void prunedDpChoosesWhatThePlainDivideAndConquerChooses() {
+        SplittableRandom random = new SplittableRandom(11);
+        for (int trial = 0; trial < 12; trial++) {
+            int n = 3000 + random.nextInt(4000);
+            float[] samples = new float[n];
+            for (int i = 0; i < n; i++) {
+                double g = random.nextGaussian() * (random.nextInt(100) == 0 ? 0.16 : 0.02);
+                samples[i] = trial % 3 == 1 ? Math.round(g * 2000) / 2000f : (float) g;
+            }
+            KMeans1D.WeightedValues data = FloatBins.distinctAtMost(samples, n, n);
+            double[] w = data.weights().clone();
+            if (trial % 3 == 2) for (int i = 0; i < w.length; i++) w[i] *= 0.37;
+            int k = trial % 2 == 0 ? 16 : 5;
+            assertArrayEquals(plainDivideAndConquer(data.values(), w, k), KMeans1D.optimalStarts(data.values(), w, k),
+                    "trial " + trial);
+        }
+    }
+
+    /** The exact DP with every candidate of every window evaluated, ascending, first minimum wins. */
+    private static int[] plainDivideAndConquer(double[] x, double[] w, int k) {
+        KMeans1D.SegmentCost cost = new KMeans1D.SegmentCost(x, w);
+        int m = x.length;
+        double[] prev = new double[m];
+        double[] cur = new double[m];
+        for (int i = 0; i < m; i++) prev[i] = cost.of(0, i);
+        int[][] back = new int[k][m];
+        for (int c = 1; c < k; c++) {
+            int iHi = c == k - 1 ? m - 1 : m - 1 - (k - 1 - c);
+            int iLo = c == k - 1 ? m - 1 : c;
+            plainLayer(cost, prev, cur, back[c], c, iLo, iHi, c, iHi);
+            double[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        int[] starts = new int[k];
+        for (int c = k - 1, i = m - 1; c >= 1; c--) {
+            starts[c] = back[c][i];
+            i = starts[c] - 1;
+        }
+        return starts;
+    }
+
+    private static void plainLayer(KMeans1D.SegmentCost cost, double[] prev, double[] cur, int[] back, int layer,
+                                   int iLo, int iHi, int jLo, int jHi) {
+        if (iLo > iHi) return;
+        int mid = (iLo + iHi) >>> 1;
+        double best = Double.POSITIVE_INFINITY;
+        int bestJ = Math.max(jLo, layer);
+        for (int j = Math.max(jLo, layer); j <= Math.min(jHi, mid); j++) {
+            double v = prev[j - 1] + cost.of(j, mid);
+            if (v < best) {
+                best = v;
+                bestJ = j;
+            }
+        }
+        cur[mid] = best;
+        back[mid] = bestJ;
+        plainLayer(cost, prev, cur, back, layer, iLo, mid - 1, jLo, bestJ);
+        plainLayer(cost, prev, cur, back, layer, mid + 1, iHi, bestJ, jHi);
+    }
 }

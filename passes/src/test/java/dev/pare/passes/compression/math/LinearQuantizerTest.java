@@ -245,4 +245,32 @@ class LinearQuantizerTest {
                 assertThrows(IllegalArgumentException.class, () -> quantize(new float[4], new long[] {2, 2}, Precision.FLOAT32,
                         Mode.LINEAR, DType.INT8, new QuantGranularity.Blocks(new int[] {1}))).getMessage());
     }
+
+    /** The row-by-row block walk gives every element the block the per-element formula gives. */
+    @Test
+    void blockIndicesMatchThePerElementFormula() {
+        long[][] shapes = {{}, {7}, {4, 6}, {6, 4}, {3, 5, 7}, {2, 3, 4, 5}};
+        SplittableRandom random = new SplittableRandom(5);
+        for (long[] shape : shapes) {
+            for (int trial = 0; trial < 6; trial++) {
+                int rank = shape.length;
+                int[] blockLengths = new int[rank];
+                long[] scaleShape = new long[rank];
+                for (int d = 0; d < rank; d++) {
+                    blockLengths[d] = 1 + random.nextInt((int) shape[d]); // partial last blocks too
+                    scaleShape[d] = (shape[d] + blockLengths[d] - 1) / blockLengths[d];
+                }
+                int[] walked = LinearQuantization.blockIndices(shape, blockLengths, scaleShape);
+                long[] strides = Shapes.strides(shape);
+                long[] sStrides = Shapes.strides(scaleShape);
+                assertEquals(Shapes.count(shape), walked.length);
+                for (int e = 0; e < walked.length; e++) {
+                    long expected = 0;
+                    for (int d = 0; d < rank; d++) expected += (e / strides[d] % shape[d] / blockLengths[d]) * sStrides[d];
+                    assertEquals(expected, walked[e], java.util.Arrays.toString(shape) + " blocks "
+                            + java.util.Arrays.toString(blockLengths) + " element " + e);
+                }
+            }
+        }
+    }
 }
