@@ -23,11 +23,17 @@ public final class DenseData extends TensorData {
     /** Bytes per mapping of a file region: a power of two well below the 2 GiB a buffer addresses. */
     static final int DEFAULT_CHUNK = 1 << 30;
 
-    /** A file region, mapped chunk by chunk on first use; shared by copies with other annotations. */
-    private record Region(Path file, long offset, long length, int chunkSize, AtomicReferenceArray<ByteBuffer> chunks) {
+    /** Maps {@code size} bytes at {@code from}, relative to the start of a region, read-only. */
+    @FunctionalInterface
+    public interface RegionMapper {
+        ByteBuffer map(long from, long size);
+    }
 
-        Region(Path file, long offset, long length, int chunkSize) {
-            this(file, offset, length, chunkSize,
+    /** A region mapped chunk by chunk on first use; shared by copies with other annotations. */
+    private record Region(RegionMapper mapper, long length, int chunkSize, AtomicReferenceArray<ByteBuffer> chunks) {
+
+        Region(RegionMapper mapper, long length, int chunkSize) {
+            this(mapper, length, chunkSize,
                     new AtomicReferenceArray<>((int) Math.max(1, (length + chunkSize - 1) / chunkSize)));
         }
 
@@ -42,19 +48,24 @@ public final class DenseData extends TensorData {
             return b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         }
 
-        /** Maps {@code size} bytes at {@code from} (relative to the region). */
         ByteBuffer map(long from, long size) {
+            return mapper.map(from, size).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    /** Maps part of {@code [offset, offset+length)} of {@code file}, opening it only for the mapping. */
+    private static RegionMapper fileMapper(Path file, long offset, long length) {
+        return (from, size) -> {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 if (offset + length > ch.size()) {
                     throw new IllegalStateException("external data " + file + " holds " + ch.size()
                             + " bytes; tensor needs [" + offset + ", " + (offset + length) + ")");
                 }
-                return ch.map(FileChannel.MapMode.READ_ONLY, offset + from, size)
-                        .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                return ch.map(FileChannel.MapMode.READ_ONLY, offset + from, size);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot map " + file, e);
             }
-        }
+        };
     }
 
     private final long byteSize;
@@ -96,17 +107,16 @@ public final class DenseData extends TensorData {
                                   Map<String, String> annotations, int chunkSize) {
         if (offset < 0 || length < 0) throw new IllegalArgumentException("negative file region " + offset + "+" + length);
         if (chunkSize <= 0) throw new IllegalArgumentException("chunk size must be positive");
-        return new DenseData(type, length, new Region(file, offset, length, chunkSize), null,
+        return new DenseData(type, length, new Region(fileMapper(file, offset, length), length, chunkSize), null,
                 "file " + file.getFileName() + "@" + offset, annotations);
     }
 
     /**
-     * Bytes that {@code source} maps the first time they are needed (for example a region of a
-     * {@link FileTensorStore}'s temporary file); the source returns a buffer of exactly
-     * {@code byteSize} bytes positioned at 0 and is called at most once.
+     * Bytes that {@code mapper} maps the first time they are needed, chunk by chunk (for example a
+     * region of a {@link FileTensorStore}'s temporary file, which may exceed 2 GiB).
      */
-    public static DenseData ofLazySource(TensorType type, long byteSize, Supplier<ByteBuffer> source, String origin) {
-        return new DenseData(type, byteSize, source, null, origin, Map.of());
+    public static DenseData ofMappedRegion(TensorType type, long byteSize, RegionMapper mapper, String origin) {
+        return new DenseData(type, byteSize, new Region(mapper, byteSize, DEFAULT_CHUNK), null, origin, Map.of());
     }
 
     @Override public DenseData withAnnotations(Map<String, String> annotations) {

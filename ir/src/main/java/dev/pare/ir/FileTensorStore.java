@@ -61,7 +61,7 @@ public final class FileTensorStore implements TensorStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write a " + length + "-byte tensor to the temporary tensor file in " + folder, e);
         }
-        return DenseData.ofLazySource(type, length, () -> map(ch, offset, length), "store@" + offset);
+        return DenseData.ofMappedRegion(type, length, (from, size) -> map(ch, offset + from, size), "store@" + offset);
     }
 
     /** Bytes of the tensors written to the file so far (not counting those kept on the heap). */
@@ -87,7 +87,7 @@ public final class FileTensorStore implements TensorStore {
         }
     }
 
-    private static ByteBuffer map(FileChannel ch, long offset, int length) {
+    private static ByteBuffer map(FileChannel ch, long offset, long length) {
         try {
             return ch.map(FileChannel.MapMode.READ_ONLY, offset, length).order(ByteOrder.LITTLE_ENDIAN);
         } catch (ClosedChannelException e) {
