@@ -19,4 +19,7 @@ public interface PassContext {
 
     /** A service bound by the compiler (for example a model executor), if present. */
     <T> Optional<T> service(Class<T> type);
+
+    /** Where the pass reports how far it has got; by default nowhere. */
+    default Progress progress() { return Progress.NONE; }
 }

@@ -7,6 +7,7 @@ import dev.pare.compiler.passmanager.PassManagerException;
 import dev.pare.compiler.passmanager.PassManagerOptions;
 import dev.pare.compiler.passmanager.ServiceLookup;
 import dev.pare.compiler.registry.PassRegistry;
+import dev.pare.spi.Progress;
 import jakarta.inject.Inject;
 import java.io.PrintStream;
 import java.util.List;
@@ -35,8 +36,14 @@ public final class PassManagerFactory {
 
     public PassManager create(PassManagerOptions options, PrintStream output, InputModelWriter inputModelWriter)
             throws PassManagerException {
+        return create(options, output, inputModelWriter, Progress.NONE);
+    }
+
+    /** As {@link #create(PassManagerOptions, PrintStream, InputModelWriter)}, with passes reporting to {@code progress}. */
+    public PassManager create(PassManagerOptions options, PrintStream output, InputModelWriter inputModelWriter,
+                              Progress progress) throws PassManagerException {
         PassManager.Builder b = PassManager.builder(registry).options(options).output(output).executor(executor)
-                .services(services).inputModelWriter(inputModelWriter);
+                .services(services).inputModelWriter(inputModelWriter).progress(progress);
         instrumentations.forEach(b::instrumentation);
         return b.build();
     }
