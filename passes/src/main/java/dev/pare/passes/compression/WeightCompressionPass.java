@@ -287,6 +287,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         }
         checks = null;
         // 2. compress in parallel; the graph changes only after every weight is done
+        context.progress().start("compress", fitting.size(), "weights");
         List<Future<Outcome>> futures = new ArrayList<>(jobs.size());
         for (Job<O> job : jobs) futures.add(context.executor().submit(() -> work(job)));
 
@@ -297,6 +298,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         for (int i = 0; i < fitting.size(); i++) {
             Prepared<O> p = fitting.get(i);
             Outcome outcome = await(futures.get(i), p.candidate().sites.get(0).node());
+            context.progress().advance(1, p.candidate().value.tensorType().byteSize().orElse(0), p.candidate().value.name());
             if (outcome.emitter() == null) { // the values do not allow it (e.g. too few near-zero values to prune)
                 String why = outcome.skipReason();
                 if (why.startsWith(passName + ": ")) why = why.substring(passName.length() + 2);
