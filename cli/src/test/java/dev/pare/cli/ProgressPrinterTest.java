@@ -77,7 +77,7 @@ class ProgressPrinterTest {
         now += 2 * S;
         p.end();
         assertEquals("\rq: compress [============>           ] 2/4 weights (50%) ETA 2s"
-                + "\rq: compress [============>           ] 2/4 weights (50%) 4s    \n"; // blanks the longer line before, text.toString());
+                + "\rq: compress [============>           ] 2/4 weights (50%) 4s    \n", text.toString()); // blanks the longer line
     }
 
     @Test
