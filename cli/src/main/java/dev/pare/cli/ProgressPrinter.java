@@ -45,8 +45,14 @@ final class ProgressPrinter implements Progress {
     }
 
     @Override public synchronized void start(String task, long total, String unit) {
-        end();
-        this.task = MessageText.forDisplay(task == null ? "" : task);
+        String name = MessageText.forDisplay(task == null ? "" : task);
+        // a pass's own task ("prune: compress") goes on from the pass's ("prune"): no closing line
+        if (this.task != null && name.startsWith(this.task + ": ")) {
+            if (terminal && shown) err.print('\n');
+        } else {
+            end();
+        }
+        this.task = name;
         this.total = total;
         this.unit = unit == null ? "" : unit;
         done = 0;

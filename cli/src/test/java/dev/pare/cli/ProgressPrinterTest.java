@@ -68,6 +68,23 @@ class ProgressPrinterTest {
     }
 
     @Test
+    void aPassesOwnTaskContinuesThePassWithoutAClosingLine() {
+        ProgressPrinter p = printer(false);
+        p.start("prune", -1, "");
+        now += 10 * S;
+        p.tick();
+        p.start("prune: compress", 2, "weights");
+        now += 10 * S;
+        p.advance(1, 0, "w1");
+        p.end();
+        assertEquals("""
+                pare: prune: running for 10s
+                pare: prune: compress: 1/2 weights (50%), 10s left
+                pare: prune: compress: done, 1 weights in 10s
+                """, text.toString());
+    }
+
+    @Test
     void onATerminalABarIsRedrawnInPlaceAfterASecond() {
         ProgressPrinter p = printer(true);
         p.start("q: compress", 4, "weights");
