@@ -6,7 +6,7 @@ import java.util.Optional;
 /**
  * Running out of Java heap as one line with what to do:
  * {@code pare: error: out of memory in prune: compress (12 of 800 weights done; the last was 'fc1.weight');
- * the Java heap is limited to 0.5 GiB: try JAVA_OPTS=-Xmx1g}, and exit code
+ * the Java heap is limited to 512 MiB: try JAVA_OPTS=-Xmx1g}, and exit code
  * {@link ExitCodes#OUT_OF_MEMORY}.
  */
 final class OutOfMemory {
@@ -27,8 +27,13 @@ final class OutOfMemory {
 
     static String message(Optional<String> where, long maxHeapBytes) {
         return "out of memory" + where.map(w -> " in " + w).orElse("") + "; the Java heap is limited to "
-                + String.format(Locale.ROOT, "%.1f GiB", maxHeapBytes / (double) (1L << 30))
+                + heap(maxHeapBytes)
                 + ": try JAVA_OPTS=-Xmx" + twice(maxHeapBytes);
+    }
+
+    /** {@code 4.0 GiB}; below a gibibyte {@code 61 MiB}, which {@code 0.1 GiB} would hide. */
+    static String heap(long bytes) {
+        return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30)) : (bytes >> 20) + " MiB";
     }
 
     /** Twice the heap as an -Xmx value: whole gigabytes from 1g, megabytes below. */

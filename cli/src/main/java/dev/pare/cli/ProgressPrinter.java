@@ -132,10 +132,10 @@ final class ProgressPrinter implements Progress {
 
     /** {@code task [=====>    ] 120/800 weights, 1.2 GiB} (no bar when the total is not known). */
     private String bar(long elapsed) {
-        StringBuilder sb = new StringBuilder(task).append(' ');
+        StringBuilder sb = new StringBuilder(task);
         if (total > 0) {
             int filled = (int) Math.min(BAR_WIDTH, BAR_WIDTH * (isBytes() ? bytes : done) / total);
-            sb.append('[').append("=".repeat(filled)).append(filled < BAR_WIDTH ? ">" : "")
+            sb.append(" [").append("=".repeat(filled)).append(filled < BAR_WIDTH ? ">" : "")
                     .append(" ".repeat(Math.max(0, BAR_WIDTH - filled - 1))).append(']');
         }
         return sb.append(counts(true).replaceFirst("^,", "")).toString();

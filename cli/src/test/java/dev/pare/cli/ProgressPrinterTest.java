@@ -119,10 +119,12 @@ class ProgressPrinterTest {
 
     @Test
     void outOfMemoryMessageNamesTheHeapAndTwiceIt() {
-        assertEquals("out of memory in prune (3 of 9 weights done); the Java heap is limited to 0.5 GiB: try JAVA_OPTS=-Xmx1g",
+        assertEquals("out of memory in prune (3 of 9 weights done); the Java heap is limited to 512 MiB: try JAVA_OPTS=-Xmx1g",
                 OutOfMemory.message(Optional.of("prune (3 of 9 weights done)"), 512L << 20));
-        assertEquals("out of memory; the Java heap is limited to 0.1 GiB: try JAVA_OPTS=-Xmx128m",
+        assertEquals("out of memory; the Java heap is limited to 64 MiB: try JAVA_OPTS=-Xmx128m",
                 OutOfMemory.message(Optional.empty(), 64L << 20));
+        assertEquals("out of memory; the Java heap is limited to 3.5 GiB: try JAVA_OPTS=-Xmx7g",
+                OutOfMemory.message(Optional.empty(), 7L << 29));
         assertEquals("5g", OutOfMemory.twice((5L << 30) / 2));
         assertEquals("16g", OutOfMemory.twice(8L << 30));
     }
