@@ -12,6 +12,7 @@ import dev.pare.spi.BadDataFailure;
 import dev.pare.spi.CalibrationPolicy;
 import dev.pare.spi.MessageText;
 import dev.pare.spi.ModelFormatException;
+import dev.pare.spi.Progress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -128,6 +129,9 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print every note of the passes, and stack traces of errors.")
     boolean verbose;
 
+    @Option(names = {"-q", "--quiet"}, description = "Show no progress (warnings and errors are still printed).")
+    boolean quiet;
+
     @Option(names = "--target", paramLabel = "TARGET",
             description = "Core ML deployment target of a .mlpackage/.mlmodel output: ios16, ios17, ios18 or ios26 "
                     + "(default: the version the input was read with; ios17 for conversions).")
@@ -163,9 +167,12 @@ final class CompileCommand implements Callable<Integer> {
     private Integer compile(CompilerSession session, PrintWriter err) {
         PipelineSpec pipelineSpec = session.pipeline(pipeline);
         PrintStream instrumentation = new PrintStream(new WriterOutputStream(err), true, StandardCharsets.UTF_8);
+        ProgressPrinter printer = quiet ? null : new ProgressPrinter(err, main.terminal(),
+                main.progressClock() == null ? System::nanoTime : main.progressClock());
+        Progress progress = printer == null ? Progress.NONE : printer;
         PassManager passManager;
         try {
-            passManager = session.passManagers().create(passManagerOptions(), instrumentation, this::copyInputModel);
+            passManager = session.passManagers().create(passManagerOptions(), instrumentation, this::copyInputModel, progress);
         } catch (PassManagerException e) {
             throw new CliException(ExitCodes.USAGE, List.of(e.getMessage().split("\n")), e);
         }
@@ -204,9 +211,16 @@ final class CompileCommand implements Callable<Integer> {
         properties.put(CoreMlExporter.PARE_PIPELINE_PROPERTY, pipelineText(pipelines));
         PipelineHook hook = new PipelineHook(passManager, pipelines, err, verbose, model);
         CompileResult r;
+        java.util.concurrent.ScheduledExecutorService ticker = printer == null || main.progressClock() != null ? null
+                : ticker(printer);
         try {
-            r = new Compilation(main.formats(), hook).run(new CompileRequest(model, output, force, properties, shapes, enumerated));
+            r = new Compilation(main.formats(), hook, progress).run(new CompileRequest(model, output, force, properties, shapes, enumerated));
+        } catch (OutOfMemoryError e) {
+            throw outOfMemory(e, printer);
         } catch (CompilationException e) {
+            if (printer != null) printer.interrupted();
+            OutOfMemoryError oom = OutOfMemory.in(e);
+            if (oom != null) throw outOfMemory(oom, printer);
             PassManagerException failure = PipelineHook.failure(e);
             if (failure != null) {
                 noteReproducerPlugins();
@@ -217,10 +231,39 @@ final class CompileCommand implements Callable<Integer> {
                 throw new CliException(code, List.of(failure.getMessage()), e);
             }
             throw new CliException(exitCode(e.kind()), e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            if (printer != null) printer.interrupted();
+            throw e;
+        } finally {
+            if (ticker != null) ticker.shutdownNow();
         }
         spec.commandLine().getOut().println(summary(r));
         spec.commandLine().getOut().flush();
         return ExitCodes.OK;
+    }
+
+    /** Refreshes the progress once a second, so that a task that reports nothing for long still shows. */
+    private static java.util.concurrent.ScheduledExecutorService ticker(ProgressPrinter printer) {
+        java.util.concurrent.ScheduledExecutorService t = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread th = new Thread(r, "pare-progress");
+            th.setDaemon(true);
+            return th;
+        });
+        t.scheduleAtFixedRate(printer::tick, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        return t;
+    }
+
+    /** The one-line out-of-memory error, naming the task (and item) that was running. */
+    private static CliException outOfMemory(OutOfMemoryError e, ProgressPrinter printer) {
+        InternalFailure.releaseReserve(); // room to build the line
+        java.util.Optional<String> where = java.util.Optional.empty();
+        if (printer != null) {
+            printer.interrupted();
+            where = printer.where();
+        }
+        CliException c = OutOfMemory.failure(e, where);
+        InternalFailure.restoreReserve();
+        return c;
     }
 
     /** Splits the --input-shape arguments into static shapes and enumerated shapes (several per input). */

@@ -14,6 +14,8 @@ public final class ExitCodes {
     public static final int BAD_INPUT = 3;
     /** The output could not be written. */
     public static final int OUTPUT_FAILED = 4;
+    /** The Java heap ran out; the message names the task and the -Xmx to try. */
+    public static final int OUT_OF_MEMORY = 5;
     /** An internal error: an unexpected exception or JVM error (EX_SOFTWARE of sysexits.h). */
     public static final int INTERNAL = 70;
 }

@@ -48,7 +48,10 @@ final class InternalFailure {
         return "pare: internal error: " + MessageText.forDisplay(what) + " (please report; rerun with " + Main.STACKTRACE + ")";
     }
 
-    private static void restoreReserve() {
+    /** Frees the reserve, so a message about running out of memory can be built. */
+    static void releaseReserve() { reserve = null; }
+
+    static void restoreReserve() {
         if (reserve != null) return;
         try {
             reserve = new byte[512 * 1024];

@@ -1,6 +1,7 @@
 package dev.pare.cli;
 
 import dev.pare.compiler.io.ModelFormats;
+import dev.pare.compiler.io.TempFiles;
 import dev.pare.spi.MessageText;
 import java.io.PrintWriter;
 import java.util.List;
@@ -20,6 +21,7 @@ public final class Main implements Callable<Integer> {
     private static final String[] EXIT_CODES_FOOTER = {
         "  0  ok", "  1  compilation or pass failure", "  2  usage error (bad flags or arguments)",
         "  3  bad input model (missing, unreadable or invalid)", "  4  I/O error writing the output",
+        "  5  out of memory (the message says which JAVA_OPTS=-Xmx to try)",
         " 70  internal error (a bug in Pare or a plugin; please report it)",
         "", "Pass --stacktrace (or --verbose, or set PARE_DEBUG=1) to see stack traces."};
 
@@ -27,6 +29,10 @@ public final class Main implements Callable<Integer> {
 
     private final ModelFormats formats;
     private final Map<String, String> env;
+    /** Whether stderr is a terminal (progress bars); only the real command can tell. */
+    private boolean terminal;
+    /** The clock progress is timed with; tests set one, and then no timer thread runs. */
+    private java.util.function.LongSupplier progressClock;
 
     @Spec CommandSpec spec;
 
@@ -46,17 +52,51 @@ public final class Main implements Callable<Integer> {
         this.env = Map.copyOf(env);
     }
 
+    /** Set just before a normal exit; a shutdown hook that finds it unset ran for a signal (Ctrl-C, kill). */
+    private static volatile boolean exiting;
+
     public static void main(String[] args) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> cleanUp(System.console() != null), "pare-cleanup"));
         int code;
         try {
-            code = new Main().commandLine().execute(args);
+            Main main = new Main();
+            // Java cannot ask whether stderr alone is a terminal; a console means stdin and stdout are
+            main.terminal = System.console() != null;
+            code = main.commandLine().execute(args);
         } catch (Throwable t) { // picocli rethrows nothing it handles; this is the very last guard
             code = InternalFailure.report(t, System.err, "1".equals(System.getenv("PARE_DEBUG")));
         }
+        exiting = true;
         System.exit(code);
     }
 
+    /**
+     * The shutdown hook: removes the writers' temporary files ({@link TempFiles}). On SIGINT or
+     * SIGTERM it also says so; the JVM then exits with 128 + the signal (130, 143).
+     */
+    private static void cleanUp(boolean terminal) {
+        int removed = TempFiles.removeAll();
+        if (exiting) return;
+        System.err.println((terminal ? "\n" : "") + interruptedLine(removed));
+        System.err.flush();
+    }
+
+    static String interruptedLine(int removed) {
+        return removed == 0 ? "pare: interrupted" : "pare: interrupted; removed " + removed + " temporary file"
+                + (removed == 1 ? "" : "s");
+    }
+
     ModelFormats formats() { return formats; }
+
+    boolean terminal() { return terminal; }
+
+    /** For tests: time progress with {@code nanoClock} (and no timer thread). */
+    Main progressClock(java.util.function.LongSupplier nanoClock) {
+        this.progressClock = nanoClock;
+        return this;
+    }
+
+    java.util.function.LongSupplier progressClock() { return progressClock; }
 
     /** A command line with Pare's error handling; set its out/err writers to capture output. */
     public CommandLine commandLine() {
@@ -136,6 +176,12 @@ public final class Main implements Callable<Integer> {
             debug = debug(parsed);
         } catch (Throwable ignored) {
             debug = false;
+        }
+        OutOfMemoryError oom = OutOfMemory.in(t);
+        if (oom != null && !(t instanceof CliException)) {
+            InternalFailure.releaseReserve(); // room to build the line
+            t = OutOfMemory.failure(oom, java.util.Optional.empty());
+            InternalFailure.restoreReserve();
         }
         if (!(t instanceof CliException c)) return InternalFailure.report(t, err, debug);
         try {

@@ -108,6 +108,7 @@ class MainTest {
                   2  usage error (bad flags or arguments)
                   3  bad input model (missing, unreadable or invalid)
                   4  I/O error writing the output
+                  5  out of memory (the message says which JAVA_OPTS=-Xmx to try)
                  70  internal error (a bug in Pare or a plugin; please report it)
 
                 Pass --stacktrace (or --verbose, or set PARE_DEBUG=1) to see stack traces.
@@ -115,7 +116,7 @@ class MainTest {
 
         CliRun compile = run("compile", "--help");
         assertEquals(0, compile.exitCode());
-        assertTrue(compile.out().startsWith("Usage: pare compile [-hV] [--force] [--no-verify] [--pass-statistics]\n"), compile.out());
+        assertTrue(compile.out().startsWith("Usage: pare compile [-hqV] [--force] [--no-verify] [--pass-statistics]\n"), compile.out());
         assertTrue(compile.out().contains("      --force                Replace OUT if it exists.\n"), compile.out());
         assertTrue(compile.out().contains("\n  4  I/O error writing the output\n"), compile.out());
 

@@ -28,4 +28,7 @@ public interface PassContext {
      * keeps tensors on the heap.
      */
     default TensorStore tensorStore() { return TensorStore.heap(); }
+
+    /** Where the pass reports how far it has got; by default nowhere. */
+    default Progress progress() { return Progress.NONE; }
 }

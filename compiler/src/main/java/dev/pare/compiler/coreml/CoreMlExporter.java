@@ -1,6 +1,8 @@
 package dev.pare.compiler.coreml;
 
 import com.google.protobuf.CodedOutputStream;
+import dev.pare.compiler.io.OutputPermissions;
+import dev.pare.compiler.io.TempFiles;
 import dev.pare.compiler.coreml.proto.CoreMlFeatureTypesProto;
 import dev.pare.compiler.coreml.proto.CoreMlModelProto;
 import dev.pare.compiler.coreml.proto.MilProto;
@@ -491,18 +493,19 @@ public final class CoreMlExporter {
 
     private static void writeFile(byte[] bytes, Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        Path tmp = TempFiles.createFile(dir, "." + target.getFileName() + ".", ".tmp");
         try {
             Files.write(tmp, bytes);
             moveIntoPlace(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
+            TempFiles.release(tmp);
         }
     }
 
     private static void writePackage(Planned planned, Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempDirectory(dir, "." + target.getFileName() + ".");
+        Path tmp = TempFiles.createDirectory(dir, "." + target.getFileName() + ".");
         try {
             Path model = tmp.resolve(MODEL_PATH);
             Files.createDirectories(model.getParent());
@@ -514,6 +517,7 @@ public final class CoreMlExporter {
                 planned.blobs().write(bin);
             }
             Files.writeString(tmp.resolve("Manifest.json"), manifest(planned.modelBytes(), weights), StandardCharsets.UTF_8);
+            OutputPermissions.applyToTree(tmp); // the same modes as a single-file output
             if (Files.isDirectory(target)) {
                 // Swap: move the old package aside, the new one in, then drop the old one.
                 Path old = Files.createTempDirectory(dir, "." + target.getFileName() + ".old.");
@@ -532,6 +536,7 @@ public final class CoreMlExporter {
             }
         } finally {
             if (Files.exists(tmp)) deleteTree(tmp);
+            TempFiles.release(tmp);
         }
     }
 

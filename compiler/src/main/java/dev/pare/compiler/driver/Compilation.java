@@ -6,6 +6,7 @@ import dev.pare.compiler.coreml.EnumeratedShapeRules;
 import dev.pare.compiler.inspect.ModelInspector;
 import dev.pare.compiler.inspect.ModelReport;
 import dev.pare.compiler.io.ModelFormats;
+import dev.pare.compiler.io.TempFiles;
 import dev.pare.compiler.onnx.OnnxFormat;
 import dev.pare.compiler.onnx.OnnxKeys;
 import dev.pare.ir.Model;
@@ -15,6 +16,7 @@ import dev.pare.ir.Verifier;
 import dev.pare.spi.ModelFormat;
 import dev.pare.spi.ModelFormatException;
 import dev.pare.spi.PassFailure;
+import dev.pare.spi.Progress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,10 +34,15 @@ public final class Compilation {
 
     private final ModelFormats formats;
     private final CompileHook hook;
+    private final Progress progress;
 
-    public Compilation(ModelFormats formats, CompileHook hook) {
+    public Compilation(ModelFormats formats, CompileHook hook) { this(formats, hook, Progress.NONE); }
+
+    /** Reading and writing are tasks of {@code progress} (the hook reports its own, e.g. per pass). */
+    public Compilation(ModelFormats formats, CompileHook hook, Progress progress) {
         this.formats = formats;
         this.hook = hook;
+        this.progress = progress;
     }
 
     /** A compilation that only reads, verifies and writes. */
@@ -56,7 +63,9 @@ public final class Compilation {
             throw bad(CompilationException.Kind.BAD_REQUEST, out, "--input-shape " + request.enumeratedShapes().keySet().iterator().next()
                     + ": enumerated shapes are a Core ML feature; for " + writer.name().toUpperCase(java.util.Locale.ROOT) + " give one shape");
         }
+        progress.start("read " + in.getFileName(), -1, "");
         Model model = read(in);
+        progress.end();
         List<Path> inputFiles = inputFiles(in, model);
         plan.checkInputs(in, inputFiles);
         plan.checkExisting(request.overwrite());
@@ -79,9 +88,17 @@ public final class Compilation {
         long nodesOut = compiled.graph().allNodes().size();
         ModelReport after = ModelInspector.inspect(compiled);
 
-        write(writer, compiled, out);
+        progress.start("write " + out.getFileName(), after.bytes(), "bytes");
+        long reported;
+        try (WriteWatch watch = new WriteWatch(progress)) {
+            write(writer, compiled, out);
+            reported = watch.stop();
+        }
+        long written = filesSize(out, writer.outputFiles(out), true);
+        progress.advance(0, Math.max(0, written - reported), null);
+        progress.end();
         return new CompileResult(in, out, nodesIn, nodesOut, before.weights().size(), after.weights().size(),
-                before.bytes(), after.bytes(), filesSize(in, inputFiles, false), filesSize(out, writer.outputFiles(out), true),
+                before.bytes(), after.bytes(), filesSize(in, inputFiles, false), written,
                 Duration.ofNanos(System.nanoTime() - start));
     }
 
@@ -207,6 +224,53 @@ public final class Compilation {
         } catch (RuntimeException e) {
             throw bad(CompilationException.Kind.OUTPUT_FAILED, out, "cannot write: " + message(e), e);
         }
+    }
+
+    /**
+     * Reports the bytes writers have put in their temporary files ({@link TempFiles}) twice a
+     * second while the output is written, so writers need no progress code of their own.
+     */
+    private static final class WriteWatch implements AutoCloseable {
+        private final Progress progress;
+        private final Thread thread;
+        private long reported;
+        private volatile boolean stopped;
+
+        WriteWatch(Progress progress) {
+            this.progress = progress;
+            this.thread = new Thread(this::watch, "pare-write-progress");
+            thread.setDaemon(true);
+            if (progress != Progress.NONE) thread.start();
+        }
+
+        private void watch() {
+            while (!stopped) {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                report();
+            }
+        }
+
+        private synchronized void report() {
+            if (stopped) return;
+            long now = TempFiles.bytes();
+            if (now > reported) {
+                progress.advance(0, now - reported, null);
+                reported = now;
+            }
+        }
+
+        /** Stops watching; returns the bytes reported so far. */
+        synchronized long stop() {
+            stopped = true;
+            thread.interrupt();
+            return reported;
+        }
+
+        @Override public void close() { stop(); }
     }
 
     /** A model stored as a folder (a Core ML {@code .mlpackage}). */

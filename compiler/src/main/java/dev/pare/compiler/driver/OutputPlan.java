@@ -1,5 +1,6 @@
 package dev.pare.compiler.driver;
 
+import dev.pare.compiler.io.TempFiles;
 import dev.pare.spi.ModelFormat;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -100,7 +101,7 @@ public record OutputPlan(Path output, List<Path> files) {
         if (!Files.isDirectory(folder)) throw failed(output, folder + " is not a directory");
         Path probe = null;
         try {
-            probe = Files.createTempFile(folder, ".pare-write-check.", ".tmp");
+            probe = TempFiles.track(Files.createTempFile(folder, ".pare-write-check.", ".tmp"));
         } catch (AccessDeniedException e) {
             throw failed(output, "cannot create files in " + folder + ": permission denied");
         } catch (NoSuchFileException e) {
@@ -114,6 +115,7 @@ public record OutputPlan(Path output, List<Path> files) {
             if (probe != null) {
                 try {
                     Files.deleteIfExists(probe);
+                    TempFiles.release(probe);
                 } catch (IOException ignored) {
                     // a probe that cannot be removed is harmless: hidden, empty, and named as ours
                 }

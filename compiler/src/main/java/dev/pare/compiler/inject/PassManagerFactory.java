@@ -8,6 +8,7 @@ import dev.pare.compiler.passmanager.PassManagerOptions;
 import dev.pare.compiler.passmanager.ServiceLookup;
 import dev.pare.compiler.registry.PassRegistry;
 import dev.pare.ir.TensorStore;
+import dev.pare.spi.Progress;
 import jakarta.inject.Inject;
 import java.io.PrintStream;
 import java.util.List;
@@ -38,8 +39,14 @@ public final class PassManagerFactory {
 
     public PassManager create(PassManagerOptions options, PrintStream output, InputModelWriter inputModelWriter)
             throws PassManagerException {
+        return create(options, output, inputModelWriter, Progress.NONE);
+    }
+
+    /** As {@link #create(PassManagerOptions, PrintStream, InputModelWriter)}, with passes reporting to {@code progress}. */
+    public PassManager create(PassManagerOptions options, PrintStream output, InputModelWriter inputModelWriter,
+                              Progress progress) throws PassManagerException {
         PassManager.Builder b = PassManager.builder(registry).options(options).output(output).executor(executor)
-                .services(services).tensorStore(tensorStore).inputModelWriter(inputModelWriter);
+                .services(services).tensorStore(tensorStore).inputModelWriter(inputModelWriter).progress(progress);
         instrumentations.forEach(b::instrumentation);
         return b.build();
     }

@@ -5,6 +5,7 @@ import com.google.protobuf.CodedOutputStream;
 import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.StringStringEntryProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.TensorProto;
+import dev.pare.compiler.io.TempFiles;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Model;
 import dev.pare.spi.ModelFormatException;
@@ -206,6 +207,8 @@ final class OnnxWriter {
             deleteQuietly(modelTemp);
             deleteQuietly(dataTemp);
             if (dataMoved && modelTemp != null) deleteQuietly(dataTarget);
+            TempFiles.release(modelTemp);
+            TempFiles.release(dataTemp);
         }
     }
 
@@ -266,14 +269,10 @@ final class OnnxWriter {
     }
 
     /**
-     * A temporary sibling that becomes the output by a rename. createTempFile makes it owner-only
-     * (0600); outputs are ordinary files, so give them the usual rw-r--r-- where POSIX applies.
+     * A temporary sibling that becomes the output by a rename: with output permissions, not
+     * owner-only, and registered so that an interrupted run removes it ({@link TempFiles}).
      */
     private static Path createTemp(Path dir, String finalName) throws java.io.IOException {
-        Path temp = Files.createTempFile(dir, "." + finalName + ".", ".tmp");
-        if (Files.getFileStore(temp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
-            Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        }
-        return temp;
+        return TempFiles.createFile(dir, "." + finalName + ".", ".tmp");
     }
 }

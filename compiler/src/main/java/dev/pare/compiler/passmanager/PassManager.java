@@ -21,6 +21,7 @@ import dev.pare.spi.PassContext;
 import dev.pare.spi.PassFailure;
 import dev.pare.spi.PassProvider;
 import dev.pare.spi.PassResult;
+import dev.pare.spi.Progress;
 import dev.pare.spi.ScopedOptions;
 import dev.pare.spi.Severity;
 import dev.pare.spi.Statistics;
@@ -63,6 +64,7 @@ public final class PassManager {
     private final ServiceLookup services;
     private final TensorStore tensorStore;
     private final List<PassInstrumentation> instrumentations;
+    private final Progress progress;
 
     private PassManager(Builder b) {
         this.registry = b.registry;
@@ -70,6 +72,7 @@ public final class PassManager {
         this.executor = b.executor != null ? b.executor : ForkJoinPool.commonPool();
         this.services = b.services;
         this.tensorStore = b.tensorStore;
+        this.progress = b.progress;
         List<PassInstrumentation> list = new ArrayList<>();
         PrintStream out = b.output;
         if (!options.printIrBefore().isEmpty() || !options.printIrAfter().isEmpty() || options.printIrAfterAll()
@@ -261,6 +264,8 @@ public final class PassManager {
             Counters counters = statistics.computeIfAbsent(step.index(), k -> new Counters(step));
             counters.runs++;
             StepContext context = new StepContext(step, counters);
+            // every pass is a task, so a long silent one (or running out of memory) can be named
+            progress.start(step.passName(), -1, "");
             long start = System.nanoTime();
             PassResult result;
             try {
@@ -281,6 +286,7 @@ public final class PassManager {
                 throw fail(execution, "M001", null, "unexpected " + message, e);
             }
             long ran = System.nanoTime();
+            progress.end();
             Diagnostic error = context.firstError();
             if (error != null) {
                 throw fail(execution, "M003", error.location().path(), "[" + error.code() + "] " + error.message(), null);
@@ -366,6 +372,17 @@ public final class PassManager {
             @Override public <T> Optional<T> service(Class<T> type) { return services.find(type); }
 
             @Override public TensorStore tensorStore() { return tensorStore; }
+
+            @Override public Progress progress() { return stepProgress; }
+
+            /** The pass's own tasks are shown as {@code pass: task}. */
+            private final Progress stepProgress = new Progress() {
+                @Override public void start(String task, long total, String unit) {
+                    progress.start(task == null || task.isBlank() ? step.passName() : step.passName() + ": " + task, total, unit);
+                }
+
+                @Override public void advance(long n, long bytes, String item) { progress.advance(n, bytes, item); }
+            };
         }
     }
 
@@ -397,6 +414,7 @@ public final class PassManager {
         private ServiceLookup services = ServiceLookup.none();
         private TensorStore tensorStore = TensorStore.heap();
         private InputModelWriter inputModelWriter;
+        private Progress progress = Progress.NONE;
         private final List<PassInstrumentation> instrumentations = new ArrayList<>();
 
         private Builder(PassRegistry registry) { this.registry = registry; }
@@ -419,6 +437,9 @@ public final class PassManager {
 
         /** Writes the input model into a reproducer directory. */
         public Builder inputModelWriter(InputModelWriter w) { this.inputModelWriter = w; return this; }
+
+        /** Where passes report progress ({@link PassContext#progress()}); each pass run is a task. Default: nowhere. */
+        public Builder progress(Progress p) { this.progress = p; return this; }
 
         /** Adds an instrumentation after the built-in ones. */
         public Builder instrumentation(PassInstrumentation i) { this.instrumentations.add(i); return this; }

@@ -296,6 +296,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         });
         // 2. compress at most `window` weights at a time; each is written into the graph as soon as it
         //    and all before it are done (graph order, so the result does not depend on the threads)
+        context.progress().start("compress", fitting.size(), "weights");
         Map<Graph, Rewriter> rewriters = new HashMap<>();
         boolean[] changed = {false};
         long[] fittingElements = fitting.stream().mapToLong(Prepared::elements).toArray();
@@ -311,6 +312,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                     changed[0] |= apply(p.candidate(), outcome.keep(), outcome.emitter(), rewriters, context);
                 }
             } finally {
+                context.progress().advance(1, p.candidate().value.tensorType().byteSize().orElse(0), p.candidate().value.name());
                 released(); // the weight is finished: its values, codes and emitter are dropped here
             }
         });
