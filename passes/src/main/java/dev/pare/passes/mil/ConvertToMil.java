@@ -93,6 +93,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         TensorLowerings.register(LOWERINGS);
         ControlFlowLowerings.register(LOWERINGS);
         RecurrentLowerings.register(LOWERINGS);
+        QuantizedLowerings.register(LOWERINGS);
     }
 
     /** Whether convert_to_mil can lower this node's op type at all. */
