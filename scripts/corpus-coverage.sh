@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Conversion coverage on the real-model corpus (scripts/corpus/models.tsv): for each model,
 #   1. ./pare compile MODEL.onnx -o ID.mlpackage --pipeline EMPTY --input-shape ...
-#      (no compression: only convert_to_mil and the Core ML writer), and when that works
+#      (no compression: only convert_to_mil and the Core ML writer; the `pipeline` column, when not
+#      -, replaces EMPTY, e.g. convert_to_mil{input_values=["sr:16000"]}), and when that works
 #   2. ./pare compare MODEL.onnx ID.mlpackage --json --samples N --seed 0 --input-shape ...
-#      (ONNX Runtime against Pare's MIL interpreter on the same generated inputs).
+#      (ONNX Runtime against Pare's MIL interpreter on the same generated inputs; with input_values
+#      in the pipeline, on inputs from scripts/corpus/make-inputs.py that hold those values, so that
+#      ONNX Runtime computes what the package was converted for).
 # Records converted yes/no, the exact error (unsupported op or attribute), the worst relative error
 # over the outputs (max |ort - mil| / max |ort|, from compare's max_rel_error) and the times.
 #
@@ -73,19 +76,29 @@ awk -F'\t' -v subset="$subset" -v only=",$only," '
   NR == 1 || /^#/ || NF < 5 { next }
   subset != "" && index("," $8 ",", "," subset ",") == 0 { next }
   only != ",," && index(only, "," $1 ",") == 0 { next }
-  { print $1 "\t" $2 "\t" $3 "\t" $6 "\t" $7 }' "$list" |
-while IFS=$'\t' read -r id family source bytes shapes; do
+  { print $1 "\t" $2 "\t" $3 "\t" $6 "\t" $7 "\t" $9 }' "$list" |
+while IFS=$'\t' read -r id family source bytes shapes pipeline; do
   model="$corpus/$id.onnx"
   pkg="$out/packages/$id.mlpackage"
   shape_args=()
   if [[ "$shapes" != "-" ]]; then
     for s in $shapes; do shape_args+=(--input-shape "$s"); done
   fi
+  [[ -z "$pipeline" || "$pipeline" == "-" ]] && pipeline=EMPTY
+  # fixed input values ("NAME:V,..."): compare feeds ONNX Runtime the same values
+  values="$(grep -o 'input_values=\[[^]]*\]' <<< "$pipeline" | grep -o '"[^"]*"' | tr -d '"' | tr '\n' ' ' || true)"
+  compare_args=("${shape_args[@]}")
+  if [[ -n "${values// /}" ]]; then
+    data="$out/data/$id"
+    rm -rf "$data"
+    python3 "$root/scripts/corpus/make-inputs.py" "$data" "$samples" 0 "$shapes" "$values"
+    compare_args=(--data "$data")
+  fi
   mib="$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')"
   echo "== $id ($family, $mib MiB)" >&2
   t0="$(now)"
   converted=no; error=""; rel=""; worst=""; scale=""; snr=""; compare_s=""
-  if nice -n 10 timeout "$limit" "$pare" compile "$model" -o "$pkg" --force --pipeline EMPTY "${shape_args[@]}" \
+  if nice -n 10 timeout "$limit" "$pare" compile "$model" -o "$pkg" --force --pipeline "$pipeline" "${shape_args[@]}" \
       > "$out/logs/$id.compile.out" 2> "$out/logs/$id.compile.err"; then
     converted=yes
   else
@@ -96,7 +109,7 @@ while IFS=$'\t' read -r id family source bytes shapes; do
   compile_s="$(secs "$t0" "$(now)")"
   if [[ "$converted" == yes ]]; then
     t1="$(now)"
-    if nice -n 10 timeout "$limit" "$pare" compare "$model" "$pkg" --json --samples "$samples" --seed 0 "${shape_args[@]}" \
+    if nice -n 10 timeout "$limit" "$pare" compare "$model" "$pkg" --json --samples "$samples" --seed 0 "${compare_args[@]}" \
         > "$out/logs/$id.compare.json" 2> "$out/logs/$id.compare.err"; then
       j="$out/logs/$id.compare.json"
       read -r rel scale worst < <(jq -r '[.outputs[] | {n: .name, a: .max_abs_a,

@@ -34,12 +34,23 @@ class CorpusCoverageTest {
     static final double TOLERANCE = 1e-4;
     static final Path MODELS_TSV = Path.of("../scripts/corpus/models.tsv");
     private static final Pattern REL = Pattern.compile("\"max_rel_error\"\\s*:\\s*([-0-9.eE+]+|null)");
+    private static final Pattern VALUES = Pattern.compile("input_values=\\[([^]]*)]");
     private static final Pattern NAME = Pattern.compile("\"name\"\\s*:\\s*\"([^\"]*)\"");
 
     @TempDir Path dir;
 
-    /** One corpus row: the model's id and its {@code --input-shape} values. */
-    record Row(String id, List<String> inputShapes) {
+    /**
+     * One corpus row: the model's id, its {@code --input-shape} values and the pipeline to compile
+     * it with ({@code EMPTY}, or e.g. {@code convert_to_mil{input_values=["sr:16000"]}}).
+     */
+    record Row(String id, List<String> inputShapes, String pipeline) {
+        /** The "NAME:V,..." input values the pipeline fixes, space-separated ("" for none). */
+        String inputValues() {
+            Matcher m = VALUES.matcher(pipeline);
+            if (!m.find()) return "";
+            return String.join(" ", m.group(1).replace("\"", "").split("\\s*,\\s*(?=[^,:]+:)"));
+        }
+
         @Override
         public String toString() {
             return id;
@@ -53,7 +64,7 @@ class CorpusCoverageTest {
             String[] f = line.split("\t", -1);
             if (!Arrays.asList(f[7].split(",")).contains(subset)) continue;
             List<String> shapes = f[6].equals("-") ? List.of() : List.of(f[6].trim().split("\\s+"));
-            rows.add(new Row(f[0], shapes));
+            rows.add(new Row(f[0], shapes, f[8].equals("-") ? "EMPTY" : f[8]));
         }
         return rows;
     }
@@ -75,7 +86,7 @@ class CorpusCoverageTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("ciRows")
-    void convertsAndMatchesOnnxRuntime(Row row) {
+    void convertsAndMatchesOnnxRuntime(Row row) throws Exception {
         Path model = corpusDir().resolve(row.id() + ".onnx");
         if (!Files.isRegularFile(model)) {
             fail(model + " is missing: the build fetches it with scripts/fetch-corpus.sh --subset ci " + corpusDir());
@@ -87,14 +98,23 @@ class CorpusCoverageTest {
         }
         Path pkg = dir.resolve(row.id() + ".mlpackage");
 
-        List<String> compile = new ArrayList<>(List.of("compile", model.toString(), "-o", pkg.toString(), "--pipeline", "EMPTY"));
+        List<String> compile = new ArrayList<>(List.of("compile", model.toString(), "-o", pkg.toString(), "--pipeline", row.pipeline()));
         compile.addAll(shapeArgs);
         CliRun c = pare(compile.toArray(String[]::new));
         assertEquals(ExitCodes.OK, c.exitCode(), row.id() + " does not convert: " + c.err());
 
         List<String> compare = new ArrayList<>(List.of("compare", model.toString(), pkg.toString(), "--json",
                 "--samples", "2", "--seed", "0"));
-        compare.addAll(shapeArgs);
+        if (row.inputValues().isEmpty()) {
+            compare.addAll(shapeArgs);
+        } else {
+            // the package has those inputs fixed: ONNX Runtime gets the same values (as corpus-coverage.sh does)
+            Path data = dir.resolve("data");
+            Process p = new ProcessBuilder("python3", "../scripts/corpus/make-inputs.py", data.toString(), "2", "0",
+                    String.join(" ", row.inputShapes()), row.inputValues()).inheritIO().start();
+            assertEquals(0, p.waitFor(), row.id() + ": make-inputs.py failed");
+            compare.addAll(List.of("--data", data.toString()));
+        }
         CliRun r = pare(compare.toArray(String[]::new));
         assertEquals(ExitCodes.OK, r.exitCode(), row.id() + ": compare failed: " + r.err());
         assertTrue(r.out().contains("\"only_in_a\":[]") || r.out().contains("\"only_in_a\": []"),
@@ -112,5 +132,17 @@ class CorpusCoverageTest {
             outputs++;
         }
         assertTrue(outputs > 0, row.id() + ": compare reported no outputs: " + r.out());
+    }
+
+    @org.junit.jupiter.api.Test
+    void pipelineColumnGivesThePipelineAndItsInputValues() throws IOException {
+        for (String line : Files.readAllLines(MODELS_TSV)) {
+            if (line.isBlank()) continue;
+            String[] f = line.split("\t", -1);
+            assertEquals(10, f.length, "models.tsv rows have 10 columns: " + line);
+        }
+        Row row = new Row("silero_vad_v5", List.of("input=1,512"), "convert_to_mil{input_values=[\"sr:16000\", \"k:1,2\"]}");
+        assertEquals("sr:16000 k:1,2", row.inputValues());
+        assertEquals("", new Row("x", List.of(), "EMPTY").inputValues());
     }
 }

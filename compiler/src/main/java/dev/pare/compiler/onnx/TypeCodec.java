@@ -33,9 +33,11 @@ final class TypeCodec {
         List<Dim> dims = new ArrayList<>();
         for (TensorShapeProto.Dimension d : t.getShape().getDimList()) {
             if (d.hasDimValue()) {
-                if (d.getDimValue() < 0) return opaque(tp);
-                dims.add(Dim.of(d.getDimValue()));
-            } else if (d.hasDimParam() && !d.getDimParam().isEmpty()) {
+                // -1 is not ONNX but exporters (Paddle) write it for "any size": an unknown dim, so that
+                // the input keeps its element type and --input-shape can fix it
+                dims.add(d.getDimValue() < 0 ? Dim.UNKNOWN : Dim.of(d.getDimValue()));
+            } else if (d.hasDimParam() && !d.getDimParam().isEmpty() && !d.getDimParam().equals("?")) {
+                // "?" (as Paddle writes it, and as ONNX tools print an unknown dim) names no size shared between dims
                 dims.add(Dim.of(d.getDimParam()));
             } else {
                 dims.add(Dim.UNKNOWN);

@@ -82,6 +82,8 @@ final class ConvertedVsOrt {
 
     static Tensor floats(long[] shape, float... v) { return Tensor.ofFloats(shape, v); }
 
+    static Tensor longs(long[] shape, long... v) { return Tensor.ofLongs(shape, v); }
+
     static Tensor scalar(long v) { return Tensor.ofLongs(new long[0], new long[] {v}); }
 
     static Map<String, Tensor> inputs(Object... nameTensor) {

@@ -24,6 +24,9 @@ final class OnnxGraphBuilder {
 
     static final int FLOAT = 1;
     static final int INT64 = 7;
+    static final int UINT8 = 2;
+    static final int INT8 = 3;
+    static final int INT32 = 6;
     static final int BOOL = 9;
 
     private final GraphProto.Builder g;
@@ -59,6 +62,12 @@ final class OnnxGraphBuilder {
         ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         for (long x : v) b.putLong(x);
         g.addInitializer(tensor(name, INT64, shape, b.array()));
+        return this;
+    }
+
+    /** An 8-bit initializer (elemType UINT8 or INT8), one byte per value. */
+    OnnxGraphBuilder bytes(String name, int elemType, long[] shape, byte... v) {
+        g.addInitializer(tensor(name, elemType, shape, v));
         return this;
     }
 

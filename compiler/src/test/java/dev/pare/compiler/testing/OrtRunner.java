@@ -103,6 +103,20 @@ public final class OrtRunner {
                                     out.put(e.getKey(), Tensor.ofLongs(info.getShape(), v));
                                     break;
                                 }
+                                case UINT8: case INT8: {
+                                    java.nio.ByteBuffer bb = t.getByteBuffer();
+                                    long[] v = new long[bb.remaining()];
+                                    for (int i = 0; i < v.length; i++) v[i] = info.type == ai.onnxruntime.OnnxJavaType.UINT8 ? bb.get() & 0xFF : bb.get();
+                                    out.put(e.getKey(), Tensor.ofLongs(info.getShape(), v));
+                                    break;
+                                }
+                                case INT32: {
+                                    java.nio.IntBuffer ib = t.getIntBuffer();
+                                    long[] v = new long[ib.remaining()];
+                                    for (int i = 0; i < v.length; i++) v[i] = ib.get();
+                                    out.put(e.getKey(), Tensor.ofLongs(info.getShape(), v));
+                                    break;
+                                }
                                 default:
                                     throw new IllegalArgumentException("output " + e.getKey() + " has type " + info.type);
                             }

@@ -93,6 +93,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         TensorLowerings.register(LOWERINGS);
         ControlFlowLowerings.register(LOWERINGS);
         RecurrentLowerings.register(LOWERINGS);
+        QuantizedLowerings.register(LOWERINGS);
     }
 
     /** Whether convert_to_mil can lower this node's op type at all. */
@@ -256,6 +257,10 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 context.statistics().increment("nodes_folded");
                 return;
             }
+            if (n.opType().equals("Split") && foldSplit(n)) {
+                context.statistics().increment("nodes_folded");
+                return;
+            }
             if (n.opType().equals("If") && n.operand(0).isConstant()) {
                 inlineTakenBranch(n);
                 return;
@@ -340,6 +345,69 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                     throw new NodeFailure(c, e.getMessage());
                 }
             }
+        }
+
+        /**
+         * Split of a constant (e.g. tf2onnx's pads shuffled by Split → Concat → Reshape → Transpose)
+         * becomes one constant per result, so that what depends on it folds too.
+         */
+        private boolean foldSplit(Node n) {
+            Value x = n.operand(0);
+            if (!x.isConstant() || !(x.data() instanceof DenseData) || x.tensorType().dtype().bits() % 8 != 0) return false;
+            long[] shape = x.tensorType().shape();
+            int rank = shape.length;
+            long axis = n.attributes().getInt("axis", 0);
+            if (axis < 0) axis += rank;
+            if (axis < 0 || axis >= rank) return false;
+            int parts = n.results().size();
+            long[] sizes = null;
+            if (n.operands().size() > 1 && !n.operand(1).isAbsent()) {
+                if (!n.operand(1).isConstant()) return false;
+                sizes = MilArgs.longs(n.operand(1));
+            } else if (n.attributes().get("split").isPresent()) {
+                sizes = ((dev.pare.ir.Attribute.IntsAttr) n.attributes().get("split").get()).values().stream().mapToLong(Long::longValue).toArray();
+            } else if (shape[(int) axis] % parts == 0) {
+                sizes = new long[parts];
+                java.util.Arrays.fill(sizes, shape[(int) axis] / parts);
+            }
+            if (sizes == null || sizes.length != parts || java.util.Arrays.stream(sizes).sum() != shape[(int) axis]) return false;
+            int es = x.tensorType().dtype().bits() / 8;
+            long outer = 1;
+            long inner = 1;
+            for (int i = 0; i < rank; i++) {
+                if (i < axis) outer *= shape[i];
+                else if (i > axis) inner *= shape[i];
+            }
+            ByteBuffer src = x.data().bytes();
+            List<Value> constants = new ArrayList<>();
+            long offset = 0;
+            for (long size : sizes) {
+                long[] partShape = shape.clone();
+                partShape[(int) axis] = size;
+                ByteBuffer dst = ByteBuffer.allocate(Math.toIntExact(outer * size * inner * es)).order(ByteOrder.LITTLE_ENDIAN);
+                for (long o = 0; o < outer; o++) {
+                    int from = Math.toIntExact(((o * shape[(int) axis] + offset) * inner) * es);
+                    ByteBuffer block = src.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+                    block.position(from).limit(from + Math.toIntExact(size * inner * es));
+                    dst.put(block);
+                }
+                offset += size;
+                constants.add(rw.addConstant(rw.uniqueValueName(n.name() + "_" + constants.size()),
+                        TensorData.ofBuffer(TensorType.of(x.tensorType().dtype(), partShape), dst.flip())));
+            }
+            for (int i = 0; i < parts; i++) {
+                Value r = n.result(i);
+                if (r.isAbsent()) continue;
+                if (g.isOutput(r)) return undo(constants);
+            }
+            for (int i = 0; i < parts; i++) if (!n.result(i).isAbsent()) rw.replaceAllUsesWith(n.result(i), constants.get(i));
+            rw.erase(n);
+            return true;
+        }
+
+        private boolean undo(List<Value> constants) {
+            for (Value c : constants) rw.eraseConstant(c);
+            return false;
         }
 
         private void replaceByConstant(Node n, TensorData data) {

@@ -110,6 +110,18 @@ final class MilEmitter {
         return n.results();
     }
 
+    /**
+     * A {@code pare.*} op (ir/PARE_DIALECT.md) with positional operands and the given result type:
+     * the writers turn it into the format's own form (e.g. a constexpr op in Core ML).
+     */
+    Value pareOp(String op, String resultName, TensorType type, Value... operands) {
+        String nodeName = rw.uniqueNodeName(resultName);
+        Node n = rw.createNode(nodeName, "pare." + op, List.of(operands), List.of(rw.uniqueValueName(resultName)),
+                List.of(type), Attributes.empty(), location);
+        created.addAll(n.results());
+        return n.result(0);
+    }
+
     /** A constant from a Java value (see the class comment). */
     Value constant(String hint, Object v, DType floatType) {
         TensorData data;

@@ -30,7 +30,7 @@ final class MilShapeInference {
             case "logical_not":
                 return one(DType.BOOL, a.dims("x"));
             case "relu": case "sigmoid": case "tanh": case "erf": case "sqrt": case "exp": case "abs": case "floor":
-            case "ceil": case "sin": case "cos": case "sign": case "log": case "relu6": case "clip": case "leaky_relu":
+            case "ceil": case "sin": case "cos": case "sign": case "log": case "relu6": case "clip": case "leaky_relu": case "round":
             case "sigmoid_hard": case "elu": case "softplus": case "softmax": case "batch_norm": case "instance_norm":
             case "identity": case "cumsum":
                 return one(a.dtype("x"), a.dims("x"));

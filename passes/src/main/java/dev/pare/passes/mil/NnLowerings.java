@@ -68,14 +68,14 @@ final class NnLowerings {
         return out;
     }
 
-    private static long[] orOnes(long[] v, int n) {
+    static long[] orOnes(long[] v, int n) {
         if (v != null) return v;
         long[] out = new long[n];
         Arrays.fill(out, 1);
         return out;
     }
 
-    private static String padType(OnnxOp op) {
+    static String padType(OnnxOp op) {
         String autoPad = op.attrString("auto_pad", "NOTSET");
         return switch (autoPad) {
             case "NOTSET" -> "custom";
