@@ -161,11 +161,17 @@ class PipelineCliTest {
         assertTrue(lines[3].startsWith("(verifier)                 2 "), lines[3]);
         assertTrue(lines[4].startsWith("topological_reorder        1 "), lines[4]);
         assertTrue(lines[5].startsWith("total "), lines[5]);
-        assertTrue(r.err().endsWith("""
+        assertTrue(r.err().contains("""
                 === pass statistics ===
                 step 0: dead_code_elimination (<pipeline>:1:1), 1 run
                   (no counters)
                 step 1: topological_reorder (<pipeline>:1:24), 1 run
+                  (no counters)
+                """), r.err());
+        // the output format's lowering runs after the user's pipeline, with a report of its own
+        assertTrue(r.err().endsWith("""
+                === pass statistics ===
+                step 0: lower_to_onnx (<pipeline>:1:1), 1 run
                   (no counters)
                 """), r.err());
     }
@@ -186,6 +192,17 @@ class PipelineCliTest {
                   return %y
                 }
                 """, r.err());
+    }
+
+    @Test
+    void printIrAfterTheLoweringShowsWhatTheOnnxWriterGets() {
+        CliRun r = compile("--pipeline", "quantize_weights{dtype=int8, granularity=per_tensor, weight_threshold=0}",
+                "--print-ir-after=quantize_weights", "--print-ir-after=lower_to_onnx");
+        assertEquals(0, r.exitCode(), r.err());
+        String before = r.err().substring(0, r.err().indexOf("IR after pass 'lower_to_onnx'"));
+        String after = r.err().substring(r.err().indexOf("IR after pass 'lower_to_onnx'"));
+        assertTrue(before.contains("pare.affine_dequantize("), before);
+        assertTrue(after.contains("onnx.DequantizeLinear(") && !after.contains("pare."), after);
     }
 
     @Test
