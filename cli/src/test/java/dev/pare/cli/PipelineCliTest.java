@@ -189,7 +189,7 @@ class PipelineCliTest {
     }
 
     @Test
-    void printIrAfterTheLoweringShowsWhatTheOnnxWriterGets() {
+    void printIrAfterTheLoweringShowsWhatTheOnnxWriterGets() throws Exception {
         Path onnxIn = dir.resolve("tiny.onnx");
         dev.pare.ir.Model m = MainTest.tinyModel();
         m.setProperty("ir_version", "8");
