@@ -6,6 +6,7 @@ import dev.pare.compiler.driver.CompileRequest;
 import dev.pare.compiler.driver.CompileResult;
 import dev.pare.compiler.driver.InputShapeOverrides;
 import dev.pare.compiler.coreml.CoreMlExporter;
+import dev.pare.compiler.coreml.CoreMlFormat;
 import dev.pare.compiler.onnx.OnnxKeys;
 import dev.pare.compiler.coreml.CoreMlTarget;
 import dev.pare.spi.BadDataFailure;
@@ -179,10 +180,7 @@ final class CompileCommand implements Callable<Integer> {
         Map<String, List<Long>> shapes = new LinkedHashMap<>();
         Map<String, List<List<Long>>> enumerated = new LinkedHashMap<>();
         inputShapes(shapes, enumerated);
-        if (!enumerated.isEmpty() && !coreMlOutput()) {
-            throw new CliException(ExitCodes.USAGE, "--input-shape " + enumerated.keySet().iterator().next()
-                    + ": enumerated shapes are a Core ML feature; for ONNX give one shape");
-        }
+        // enumerated shapes for a format that cannot hold them are refused by the compilation (one refusal)
         Map<String, String> properties = new LinkedHashMap<>();
         List<PipelineSpec> pipelines = new ArrayList<>(List.of(pipelineSpec));
         if (coreMlOutput()) {
@@ -209,6 +207,9 @@ final class CompileCommand implements Callable<Integer> {
         }
         properties.put(CoreMlExporter.PARE_VERSION_PROPERTY, VersionProvider.version());
         properties.put(CoreMlExporter.PARE_PIPELINE_PROPERTY, pipelineText(pipelines));
+        // the output format's own lowering of the pare dialect runs last (not recorded as the user's pipeline)
+        String lowering = outputLowering();
+        if (lowering != null) pipelines.add(session.pipeline(lowering));
         PipelineHook hook = new PipelineHook(passManager, pipelines, err, verbose, model);
         CompileResult r;
         java.util.concurrent.ScheduledExecutorService ticker = printer == null || main.progressClock() != null ? null
@@ -304,9 +305,21 @@ final class CompileCommand implements Callable<Integer> {
         }
     }
 
+    /** The pass that lowers the pare dialect for the output's format, or null (see ModelFormat.loweringPass). */
+    private String outputLowering() {
+        try {
+            return main.formats().forPath(output).loweringPass().orElse(null);
+        } catch (ModelFormatException e) {
+            return null;   // the compilation reports the unknown extension
+        }
+    }
+
     private boolean coreMlOutput() {
-        String name = output.getFileName() == null ? "" : output.getFileName().toString().toLowerCase(Locale.ROOT);
-        return name.endsWith(".mlpackage") || name.endsWith(".mlmodel");
+        try {
+            return CoreMlFormat.isCoreMl(main.formats().forPath(output));
+        } catch (ModelFormatException e) {
+            return false;   // the compilation reports the unknown extension
+        }
     }
 
     private boolean onnxInput() { return formatName(model).equals("onnx"); }

@@ -189,6 +189,23 @@ class PipelineCliTest {
     }
 
     @Test
+    void printIrAfterTheLoweringShowsWhatTheOnnxWriterGets() throws Exception {
+        Path onnxIn = dir.resolve("tiny.onnx");
+        dev.pare.ir.Model m = MainTest.tinyModel();
+        m.setProperty("ir_version", "8");
+        new OnnxFormat().write(m, onnxIn);
+        // an .onnx output: the compiler appends lower_to_onnx (OnnxFormat.loweringPass) after the user's pipeline
+        CliRun r = CliRun.of(new Main(ModelFormats.discover(), Map.of()), "compile", onnxIn.toString(), "-o",
+                dir.resolve("q.onnx").toString(), "--pipeline", "quantize_weights{dtype=int8, granularity=per_tensor, weight_threshold=0}",
+                "--print-ir-after=quantize_weights", "--print-ir-after=lower_to_onnx");
+        assertEquals(0, r.exitCode(), r.err());
+        String before = r.err().substring(0, r.err().indexOf("IR after pass 'lower_to_onnx'"));
+        String after = r.err().substring(r.err().indexOf("IR after pass 'lower_to_onnx'"));
+        assertTrue(before.contains("pare.affine_dequantize("), before);
+        assertTrue(after.contains("onnx.DequantizeLinear(") && !after.contains("pare."), after);
+    }
+
+    @Test
     void noVerifyStillRuns() {
         CliRun r = compile("--no-verify", "--timing");
         assertEquals(0, r.exitCode(), r.err());
@@ -249,7 +266,7 @@ class PipelineCliTest {
         CliRun r = run("passes", "--plugin-path", plugins.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("""
-                Passes: 13
+                Passes: 14
                   name                   kind      summary
                   activation_quantize    required  Calibrates activation ranges on sample inputs and inserts int8/uint8 quantize-dequantize pairs.
                   const_deduplication    optional  Merges constants and Constant nodes with identical contents.
@@ -259,6 +276,7 @@ class PipelineCliTest {
                   decompress_weights     required  Expands compressed weights (pare dialect ops on constants) back to dense constants.
                   fail_on_op             optional  Fails on the first node of an op type
                   identity_elimination   optional  Removes Identity, inference Dropout and no-op Cast nodes.
+                  lower_to_onnx          required  Turns pare.* ops (compressed weights, activation quantize/dequantize) into standard ONNX ops.
                   palettize              required  Replaces weights by a look-up table and indices (k-means, uniform, unique or custom).
                   prune                  required  Zeroes small weights (threshold, magnitude, block or n:m) and stores them sparsely.
                   quantize_weights       required  Quantizes weights linearly to 8 or 4 bits with per-tensor, per-channel or per-block scales.

@@ -8,7 +8,8 @@ import java.util.Set;
 /**
  * Structural checks: SSA (each name defined once per scope), operands defined before use
  * (which also rules out cycles), consistent use lists, defined outputs, and constant payloads
- * that match their declared types. Subgraphs are checked with their enclosing scopes visible.
+ * that match their declared types, and the type rules of the {@code pare} dialect ops
+ * ({@link PareOp}, ir/PARE_DIALECT.md). Subgraphs are checked with their enclosing scopes visible.
  */
 public final class Verifier {
 
@@ -50,6 +51,7 @@ public final class Verifier {
                     problems.add(new Problem("V003", n.location(), "use list of " + o + " misses " + n + " operand " + i));
                 }
             }
+            if (n.op().startsWith("pare.")) checkPareOp(n, problems);
             for (Graph sub : n.subgraphs()) verify(sub, scopes, problems);
             for (Value r : n.results()) {
                 if (r.isAbsent()) continue;
@@ -64,6 +66,15 @@ public final class Verifier {
                 problems.add(new Problem("V006", graphLoc, "graph output " + o + " is not defined"));
             }
         }
+    }
+
+    private static void checkPareOp(Node n, List<Problem> problems) {
+        PareOp def = PareOp.of(n.op()).orElse(null);
+        if (def == null) {
+            problems.add(new Problem("V007", n.location(), n + " is not an op of the pare dialect (ir/PARE_DIALECT.md)"));
+            return;
+        }
+        for (String broken : def.check(n)) problems.add(new Problem("V007", n.location(), broken));
     }
 
     private static void defineChecked(Value v, Set<Value> defined, Set<String> names, Location loc, List<Problem> problems) {

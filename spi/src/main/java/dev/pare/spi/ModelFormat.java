@@ -3,6 +3,7 @@ package dev.pare.spi;
 import dev.pare.ir.Model;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A model file format: a reader and a writer, chosen by file extension. Found with
@@ -24,6 +25,14 @@ public interface ModelFormat {
      * place, so a failure leaves no partial output.
      */
     void write(Model model, Path target) throws ModelFormatException;
+
+    /**
+     * The pass that lowers the format-neutral {@code pare} dialect (ir/PARE_DIALECT.md) to this
+     * format's ops, by name. The compiler appends it to the pipeline of every output in this
+     * format, so {@link #write} gets only ops it can hold. Empty: {@link #write} takes the IR as
+     * it is. A new output format is this interface plus one lowering pass.
+     */
+    default Optional<String> loweringPass() { return Optional.empty(); }
 
     /**
      * Every file or folder that {@link #write} to {@code target} may create or replace, {@code target}

@@ -1,5 +1,6 @@
 package dev.pare.compiler.coreml;
 
+import dev.pare.ir.WeightHistory;
 import com.google.protobuf.CodedOutputStream;
 import dev.pare.compiler.io.OutputPermissions;
 import dev.pare.compiler.io.TempFiles;
@@ -14,7 +15,6 @@ import dev.pare.ir.Node;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Type;
 import dev.pare.ir.Value;
-import dev.pare.passes.compression.WeightHistory;
 import dev.pare.spi.ModelFormatException;
 
 import java.io.ByteArrayOutputStream;

@@ -12,10 +12,18 @@ import java.util.List;
  * Core ML ML Programs: a {@code .mlpackage} folder (model protobuf + weight files), or a lone
  * {@code .mlmodel} file (an ML Program whose values are immediate, or whose weight file sits in
  * {@code weights/} next to it). Reading builds the {@code mil} dialect ({@link CoreMlImporter}).
+ * The writer still lowers the {@code pare} dialect itself, per target ({@link MilProgramPlanner}),
+ * so this format names no lowering pass.
  */
 public final class CoreMlFormat implements ModelFormat {
 
     @Override public String name() { return CoreMlKeys.FORMAT; }
+
+    /**
+     * Whether {@code format} writes Core ML: the one test the driver and the CLI make for what only
+     * Core ML outputs have (--target, enumerated shapes, the ONNX to MIL conversion).
+     */
+    public static boolean isCoreMl(ModelFormat format) { return format.name().equals(CoreMlKeys.FORMAT); }
 
     @Override public List<String> extensions() { return List.of(".mlpackage", ".mlmodel"); }
 

@@ -1,5 +1,6 @@
 package dev.pare.compiler.coreml;
 
+import dev.pare.ir.WeightHistory;
 import com.google.protobuf.UnknownFieldSet;
 import dev.pare.compiler.coreml.proto.CoreMlFeatureTypesProto;
 import dev.pare.compiler.coreml.proto.CoreMlModelProto;
@@ -18,7 +19,6 @@ import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Type;
 import dev.pare.ir.Value;
-import dev.pare.passes.compression.WeightHistory;
 import dev.pare.spi.ModelFormatException;
 
 import java.nio.file.Path;

@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * The deployment targets the Core ML writer can produce, each with its Model.proto specification
- * version and MIL opset (coreml.md §4.4). The target decides which constexpr ops and I/O types a
+ * version and MIL opset (ir/MIL_DIALECT.md, Targets). The target decides which constexpr ops and I/O types a
  * package may use.
  */
 public enum CoreMlTarget {

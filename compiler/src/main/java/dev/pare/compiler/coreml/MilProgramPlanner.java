@@ -24,7 +24,7 @@ import java.util.Set;
 
 /**
  * Turns one function graph of a mil-dialect model into a MIL function for a target, lowering
- * {@code pare.*} ops to the constexpr ops the target has (coreml.md §3) and planning weight.bin.
+ * {@code pare.*} ops to the constexpr ops the target has (ir/MIL_DIALECT.md, Constexpr ops) and planning weight.bin.
  * Nodes with subgraphs ({@code cond}, {@code while_loop}) become operations with nested blocks.
  * Nothing is written here; every refusal is a {@link WriteError} naming the node, the weight and
  * the target that could express it. Planners of the functions of one model share a
@@ -489,7 +489,7 @@ final class MilProgramPlanner {
 
     /**
      * One constexpr op: below iOS18 every parameter is an attribute holding the value; from iOS18
-     * parameters are inputs, bound to a value or to another constexpr op's output (coreml.md §3).
+     * parameters are inputs, bound to a value or to another constexpr op's output (ir/MIL_DIALECT.md, Constexpr ops).
      */
     private void emitConstexpr(String type, String nameHint, List<Map.Entry<String, MilArg>> args, List<Value> results)
             throws WriteError {

@@ -15,8 +15,8 @@ import java.util.Set;
 
 /**
  * Encodes IR types and tensors as MIL.proto types and values: what goes to weight.bin and what is
- * immediate follows coremltools' rule (coreml.md §4.2), and immediate values use the TensorValue
- * field coremltools uses for the dtype (§4.3), so {@link MilValues} reads them back.
+ * immediate follows coremltools' rule (ir/MIL_DIALECT.md, weight.bin), and immediate values use the TensorValue
+ * field coremltools uses for the dtype (same section), so {@link MilValues} reads them back.
  */
 final class MilValueEncoder {
 

@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
 /**
  * A palettized weight with a scale on its decoded values ({@code pare.affine_dequantize} of a
  * {@code pare.lut_to_dense}), rewritten in the order Core ML wants below iOS26: the scale applied
- * to the LUT first, then the look-up (coreml.md §3.9 notes that the iOS26 runtime takes the LUT
+ * to the LUT first, then the look-up (ir/MIL_DIALECT.md, Constexpr ops notes that the iOS26 runtime takes the LUT
  * first, and older ones the scaled LUT). The two orders give the same values bit for bit because
  * each dense element is {@code scale[block] * lut[group][index]} either way: the new LUT has one
  * entry per pair (LUT group, scale block), so every product is formed from the same two numbers.

@@ -1,6 +1,6 @@
 package dev.pare.compiler.driver;
 
-import dev.pare.compiler.coreml.CoreMlKeys;
+import dev.pare.compiler.coreml.CoreMlFormat;
 import dev.pare.compiler.coreml.CoreMlTarget;
 import dev.pare.compiler.coreml.EnumeratedShapeRules;
 import dev.pare.compiler.inspect.ModelInspector;
@@ -58,7 +58,7 @@ public final class Compilation {
         // Cheap checks first; the input's other files (external data) are known once it is read.
         plan.checkInputs(in, List.of(in));
         plan.checkFolder();
-        boolean coreMl = writer.name().equals(CoreMlKeys.FORMAT);
+        boolean coreMl = CoreMlFormat.isCoreMl(writer);
         if (!request.enumeratedShapes().isEmpty() && !coreMl) {
             throw bad(CompilationException.Kind.BAD_REQUEST, out, "--input-shape " + request.enumeratedShapes().keySet().iterator().next()
                     + ": enumerated shapes are a Core ML feature; for " + writer.name().toUpperCase(java.util.Locale.ROOT) + " give one shape");

@@ -1,5 +1,6 @@
 package dev.pare.compiler.inspect;
 
+import dev.pare.ir.WeightHistory;
 import dev.pare.ir.DType;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
@@ -8,7 +9,6 @@ import dev.pare.ir.SubByte;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
-import dev.pare.passes.compression.WeightHistory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;

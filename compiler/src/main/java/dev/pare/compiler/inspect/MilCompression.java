@@ -1,12 +1,12 @@
 package dev.pare.compiler.inspect;
 
+import dev.pare.ir.WeightHistory;
 import dev.pare.ir.DType;
 import dev.pare.ir.MilParams;
 import dev.pare.ir.Node;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
-import dev.pare.passes.compression.WeightHistory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;

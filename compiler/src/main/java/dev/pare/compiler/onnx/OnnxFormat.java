@@ -1,14 +1,13 @@
 package dev.pare.compiler.onnx;
 
 import dev.pare.compiler.io.ModelFiles;
-import dev.pare.compiler.onnx.lower.LoweringException;
-import dev.pare.compiler.onnx.lower.OnnxLowering;
 import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.TypeProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.ValueInfoProto;
 import dev.pare.ir.DType;
 import dev.pare.ir.Model;
+import dev.pare.ir.Node;
 import dev.pare.spi.ModelFormat;
 import dev.pare.spi.ModelFormatException;
 import java.nio.ByteBuffer;
@@ -16,6 +15,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -26,6 +26,10 @@ import java.util.Set;
  * fields Pare does not model ({@code training_info}, {@code functions}, unknown fields such as
  * {@code configuration}) become {@link Model.OpaqueField}s whose {@code encoded} bytes are a
  * {@code ModelProto} holding only that one field.
+ *
+ * <p>The writer writes ONNX ops only: {@code pare.*} ops are lowered before it by the
+ * {@code lower_to_onnx} pass ({@link #loweringPass}), which the compiler appends for ONNX outputs;
+ * a {@code pare.*} node left in the model is refused.
  */
 public final class OnnxFormat implements ModelFormat {
 
@@ -44,15 +48,25 @@ public final class OnnxFormat implements ModelFormat {
         return OnnxReader.read(file);
     }
 
-    /** Writes {@code model}; {@code pare.*} weight ops are first lowered to ONNX ops ({@link OnnxLowering}). */
+    /** Writes {@code model}, which must hold no {@code pare.*} op (see {@link #loweringPass}). */
     @Override public void write(Model model, Path target) throws ModelFormatException {
-        Model onnx;
-        try {
-            onnx = OnnxLowering.lower(model);
-        } catch (LoweringException e) {
-            throw new ModelFormatException(target, "cannot write ONNX: " + e.getMessage());
+        refuseUnlowered(model, target);
+        OnnxWriter.write(model, target);
+    }
+
+    /** The built-in pass that turns the pare dialect into ONNX ops. */
+    @Override public Optional<String> loweringPass() { return Optional.of(LOWERING_PASS); }
+
+    /** Name of the ONNX lowering pass ({@code dev.pare.compiler.onnx.lower.LowerToOnnx}). */
+    public static final String LOWERING_PASS = "lower_to_onnx";
+
+    private static void refuseUnlowered(Model model, Path target) throws ModelFormatException {
+        for (Node n : model.graph().allNodes()) {
+            if (n.dialect().equals("pare")) {
+                throw new ModelFormatException(target, "cannot write ONNX: node '" + n.name() + "' (" + n.op()
+                        + ") is not an ONNX op; the " + LOWERING_PASS + " pass lowers the pare dialect");
+            }
         }
-        OnnxWriter.write(onnx, target);
     }
 
     /**
@@ -69,18 +83,14 @@ public final class OnnxFormat implements ModelFormat {
     }
 
     /**
-     * Writes {@code model} (lowered like {@link #write}) with extra graph outputs: each named value,
+     * Writes {@code model} (already lowered, as for {@link #write}) with extra graph outputs: each named value,
      * typed with only its element type (ONNX Runtime needs that, and infers the shape). Used to run a
      * model while capturing intermediate tensors; names already among the outputs are not repeated.
      */
     public static void writeWithExtraOutputs(Model model, Path target, Map<String, DType> extraOutputs)
             throws ModelFormatException {
-        Model onnx;
-        try {
-            onnx = OnnxLowering.lower(model);
-        } catch (LoweringException e) {
-            throw new ModelFormatException(target, "cannot write ONNX: " + e.getMessage());
-        }
+        refuseUnlowered(model, target);
+        Model onnx = model;
         OnnxWriter.write(onnx, target, proto -> {
             GraphProto.Builder g = proto.getGraph().toBuilder();
             Set<String> present = new HashSet<>();
@@ -95,11 +105,11 @@ public final class OnnxFormat implements ModelFormat {
     }
 
     /**
-     * The model as an in-memory {@code ModelProto} with every tensor inline (external tensors are
+     * The model (already lowered) as an in-memory {@code ModelProto} with every tensor inline (external tensors are
      * copied into raw_data), e.g. to hand to ONNX Runtime without a file.
      */
     public static ModelProto toProto(Model model) {
-        return new OnnxExporter(TensorCodec.INLINE).export(OnnxLowering.lower(model));
+        return new OnnxExporter(TensorCodec.INLINE).export(model);
     }
 
     /**

@@ -101,7 +101,7 @@ public final class PassManager {
     public RunReport run(PipelineSpec spec, Model model) throws PassManagerException {
         ServiceLookup scoped = services.forModel(model);
         try {
-            RunReport report = run(spec, model.graph(), scoped);
+            RunReport report = run(spec, model.graph(), withModel(scoped, model));
             for (Graph f : model.functions()) {
                 RunReport r;
                 try {
@@ -157,6 +157,18 @@ public final class PassManager {
             stats.addAll(b.statistics());
         }
         return new RunReport(diagnostics, stats, a.changed() || b.changed());
+    }
+
+    /**
+     * The model itself is a service of its main graph's run: a format's lowering pass (e.g.
+     * {@code lower_to_onnx}) may change the model's opsets, which a graph does not carry.
+     */
+    private static ServiceLookup withModel(ServiceLookup services, Model model) {
+        return new ServiceLookup() {
+            @Override public <T> Optional<T> find(Class<T> type) {
+                return type == Model.class ? Optional.of(type.cast(model)) : services.find(type);
+            }
+        };
     }
 
     /** Model-scoped services (e.g. open calibration files) are released after the run; a failure there changes nothing. */

@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.pare.compiler.onnx.OnnxFormat;
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Graph;
@@ -82,7 +83,7 @@ public final class OrtModelExecutor implements ModelExecutor {
         try {
             dir = Files.createTempDirectory("pare-run-");
             Path file = dir.resolve("model.onnx");
-            OnnxFormat.writeWithExtraOutputs(model, file, extra);
+            OnnxFormat.writeWithExtraOutputs(OnnxLowering.lower(model), file, extra);
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
                 opts.setIntraOpNumThreads(threads);

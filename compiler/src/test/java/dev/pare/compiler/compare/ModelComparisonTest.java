@@ -1,5 +1,6 @@
 package dev.pare.compiler.compare;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -46,7 +47,7 @@ class ModelComparisonTest {
                 .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build();
         pm.run(new PipelineCompiler(registry).parseInline("QUANTIZE_INT8"), model);
         int8 = tmp.resolve("int8.onnx");
-        onnx.write(model, int8);
+        onnx.write(OnnxLowering.lower(model), int8);
     }
 
     private static CompareReport compare(Path a, Path b, Path data, String spec, Path labels, Integer samples,

@@ -1,5 +1,6 @@
 package dev.pare.compiler.compare;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,7 +62,7 @@ class OriginalNamesComparisonTest {
         m.setOpsets(List.of(new Model.OpsetImport("", 13)));
         m.setProperty("ir_version", "7");
         Path p = tmp.resolve("names.onnx");
-        new OnnxFormat().write(m, p);
+        new OnnxFormat().write(OnnxLowering.lower(m), p);
         return p;
     }
 

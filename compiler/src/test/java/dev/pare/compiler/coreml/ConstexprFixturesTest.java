@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.ir.MilConstexprEvaluator;
 import dev.pare.compiler.coreml.CoreMlFixtures.Row;
 import dev.pare.compiler.coreml.proto.MilProto;
 import dev.pare.ir.DType;
 import dev.pare.ir.Float16;
 import dev.pare.ir.SubByte;
 import dev.pare.ir.TensorData;
-import dev.pare.passes.compression.MilConstexprEvaluator;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,5 +1,6 @@
 package dev.pare.compiler.coreml;
 
+import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.compiler.coreml.eval.MilInterpreter;
 import dev.pare.compiler.coreml.proto.CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType;
 import dev.pare.compiler.coreml.proto.CoreMlModelProto;
@@ -11,7 +12,6 @@ import dev.pare.ir.Model;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
-import dev.pare.passes.compression.PareDialectEvaluator;
 import dev.pare.spi.ModelFormatException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -306,7 +306,7 @@ class CoreMlLoweringTest {
                 TensorType.of(DType.FLOAT32, shape), Attributes.empty());
         g.linear(scaled, g.constant("b", MilGraphs.f32(new long[]{8}, 8, 0f)));
         List<MilProto.Operation> ops = write(g, "ios18");
-        // Core ML Tools' order below iOS26 (coreml.md §3.9): the LUT repeated per scale row, scaled, then looked up.
+        // Core ML Tools' order below iOS26 (ir/MIL_DIALECT.md, Constexpr ops): the LUT repeated per scale row, scaled, then looked up.
         assertEquals(List.of("constexpr_blockwise_shift_scale", "constexpr_lut_to_dense"), ops.stream().map(MilProto.Operation::getType).toList());
         assertEquals(Map.of("data", "FLOAT32[8,1,16,1] blob", "scale", "FLOAT32[8,1,1,1] immediate", "->", "FLOAT32[8,1,16,1]"),
                 signature(ops.get(0)));
@@ -389,13 +389,13 @@ class CoreMlLoweringTest {
         assertEquals("INT8[4,40] blob", sig.get("data"));
         assertEquals("FLOAT32[4,5] blob", sig.get("scale"));
 
-        TensorData intended = dev.pare.passes.compression.PareDialectEvaluator.affineDequantize(data, scale, null, new long[]{1, 16});
+        TensorData intended = dev.pare.ir.PareDialectEvaluator.affineDequantize(data, scale, null, new long[]{1, 16});
         Path out = tmp.resolve("reblocked.mlpackage");
         CoreMlExporter.write(g.model, out);
         dev.pare.ir.Model read = new CoreMlFormat().read(out);
         dev.pare.ir.Node constexpr = read.graph().nodes().stream()
                 .filter(n -> n.op().equals("mil.constexpr_blockwise_shift_scale")).findFirst().orElseThrow();
-        TensorData written = dev.pare.passes.compression.MilConstexprEvaluator.evaluate(constexpr, Value::data).get(0);
+        TensorData written = dev.pare.ir.MilConstexprEvaluator.evaluate(constexpr, Value::data).get(0);
         assertEquals(intended.bytes(), written.bytes());
     }
 

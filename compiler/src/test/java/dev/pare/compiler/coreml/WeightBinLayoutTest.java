@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * weight.bin of a hand-checked case, byte by byte. The weight is W: f32[3, 5] palettized to
  * 4 bits (15 indices 8, 7, 6, ..., packed LSB-first: 60 bits = 8 bytes, 4 padding bits) with a
  * 16-entry f32 LUT [1, 1, 16, 1] (64 bytes), written for iOS18. The bias f32[3] has fewer than
- * 10 elements and stays immediate. Expected layout (coreml.md §4.2):
+ * 10 elements and stays immediate. Expected layout (ir/MIL_DIALECT.md, weight.bin):
  * <pre>
  *   0   header: count 2, version 2, reserved zeros
  *   64  metadata 0: 0xDEADBEEF, dtype UInt4 = 11, size 8, data offset 128, padding 4 bits

@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -92,7 +93,7 @@ class ActivationQuantizationOnMnistTest {
         CalibratedCompile.Compiled compiled = CalibratedCompile.compile(TestModels.MNIST, "W8A8", calibration);
         Model model = compiled.model();
         Path qdq = tmp.resolve("w8a8.onnx");
-        new OnnxFormat().write(model, qdq);
+        new OnnxFormat().write(OnnxLowering.lower(model), qdq);
 
         PassRegistry registry = PassRegistry.discover(getClass().getClassLoader());
         PassManager pm = PassManager.builder(registry).options(PassManagerOptions.DEFAULTS)

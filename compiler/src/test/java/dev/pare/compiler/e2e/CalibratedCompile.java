@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.multibindings.OptionalBinder;
@@ -30,7 +31,7 @@ final class CalibratedCompile {
 
     static RunReport compile(Path model, String pipeline, CalibrationData data, Path out) throws Exception {
         Compiled c = compile(model, pipeline, data);
-        new OnnxFormat().write(c.model(), out);
+        new OnnxFormat().write(OnnxLowering.lower(c.model()), out);
         return c.report();
     }
 

@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static dev.pare.compiler.testing.OutputAssertions.assertBitIdentical;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,7 +70,7 @@ class CleanupOnRealModelsTest {
         assertTrue(report.diagnostics().isEmpty(), report.diagnostics().toString());
 
         Path out = tmp.resolve(model.getFileName());
-        onnx.write(m, out);
+        onnx.write(OnnxLowering.lower(m), out);
         Shape after = Shape.of(onnx.read(out), out);
         assertTrue(after.nodes() <= before.nodes(), "nodes " + before.nodes() + " -> " + after.nodes());
         // No op type gains nodes: cleanup only removes, folds and merges.

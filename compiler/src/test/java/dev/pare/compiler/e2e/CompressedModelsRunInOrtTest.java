@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -115,14 +116,14 @@ class CompressedModelsRunInOrtTest {
         long t1 = System.nanoTime();
         assertTrue(model.graph().allNodes().stream().map(Node::dialect).anyMatch("pare"::equals), pipeline + " compressed nothing");
         Path compressed = tmp.resolve(name + "-compressed.onnx");
-        onnx.write(model, compressed);
+        onnx.write(OnnxLowering.lower(model), compressed);
         long written = onnx.read(compressed).opsetVersion("");
 
         passManager().run(new PipelineCompiler(registry).parseInline("decompress_weights"), model);
         assertTrue(model.graph().allNodes().stream().map(Node::dialect).noneMatch("pare"::equals), "decompress_weights left pare ops");
         OpsetUpgrader.upgrade(model, written);
         Path reference = tmp.resolve(name + "-decompressed.onnx");
-        onnx.write(model, reference);
+        onnx.write(OnnxLowering.lower(model), reference);
 
         Map<String, Tensor> in = RealModelInputs.forModel(name, 200);
         Map<String, Tensor> expected = OrtRunner.run(reference, in, OrtRunner.EXACT_MATMUL_NBITS);

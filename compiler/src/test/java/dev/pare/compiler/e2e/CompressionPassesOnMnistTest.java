@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -71,7 +72,7 @@ class CompressionPassesOnMnistTest {
                 .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build();
         RunReport report = pm.run(new PipelineCompiler(registry).parseInline(pipeline), model);
         assertTrue(model.graph().allNodes().stream().map(Node::dialect).noneMatch("pare"::equals), "decompress_weights left pare ops");
-        onnx.write(model, out);
+        onnx.write(OnnxLowering.lower(model), out);
         Map<String, Long> counters = new TreeMap<>();
         for (StepStatistics s : report.statistics()) s.counters().forEach((k, v) -> counters.merge(s.step().passName() + "." + k, v, Long::sum));
         return counters;

@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -105,7 +106,7 @@ class CoreMlPackagesMatchOrtTest {
             run("decompress_weights", decompressed);
             OpsetUpgrader.upgrade(decompressed, Math.max(opset, decompressed.opsetVersion("")));
             reference = tmp.resolve("reference.onnx");
-            onnx.write(decompressed, reference);
+            onnx.write(OnnxLowering.lower(decompressed), reference);
         }
         Map<String, Tensor> expected = OrtRunner.run(reference, inputs);
 

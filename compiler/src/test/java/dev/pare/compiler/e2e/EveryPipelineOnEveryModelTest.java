@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -138,7 +139,7 @@ class EveryPipelineOnEveryModelTest {
         long t0 = System.nanoTime();
         CalibratedCompile.Compiled compiled = CalibratedCompile.compile(original, pipeline, calibration(name));
         Path out = tmp.resolve(name + "-" + pipeline + ".onnx");
-        new OnnxFormat().write(compiled.model(), out);
+        new OnnxFormat().write(OnnxLowering.lower(compiled.model()), out);
         try {
             ModelProto written;
             try (InputStream s = Files.newInputStream(out)) {

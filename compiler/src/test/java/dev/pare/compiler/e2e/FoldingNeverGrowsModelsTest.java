@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,7 +75,7 @@ class FoldingNeverGrowsModelsTest {
                 .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build()
                 .run(new PipelineCompiler(registry).parseInline(pipeline), m);
         Path out = tmp.resolve(outName);
-        onnx.write(m, out);
+        onnx.write(OnnxLowering.lower(m), out);
         return out;
     }
 

@@ -97,7 +97,7 @@ class RecompressCompressedWeightsTest {
         COREML.write(model, pkg);
         Model back = COREML.read(pkg);
         assertEquals("{\"fc_weight\": 4}", back.metadataProps().get(dev.pare.compiler.coreml.CoreMlKeys.DECOMPRESSED_FROM));
-        assertEquals(null, back.graph().value("fc_weight").orElseThrow().metadata().get(dev.pare.passes.compression.WeightHistory.DECOMPRESSED_FROM));
+        assertEquals(null, back.graph().value("fc_weight").orElseThrow().metadata().get(dev.pare.ir.WeightHistory.DECOMPRESSED_FROM));
         Path again = tmp.resolve("again.mlpackage");
         COREML.write(back, again);
         assertEquals("{\"fc_weight\": 4}", COREML.read(again).metadataProps().get(dev.pare.compiler.coreml.CoreMlKeys.DECOMPRESSED_FROM));

@@ -1,5 +1,6 @@
 package dev.pare.compiler.inspect;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.pare.compiler.onnx.OnnxFormat;
@@ -100,7 +101,7 @@ class CompressedInspectTest {
     @Test
     void onnxAsPareWritesIt() throws Exception {
         Path file = tmp.resolve("compressed.onnx");
-        new OnnxFormat().write(compressed(), file);
+        new OnnxFormat().write(OnnxLowering.lower(compressed()), file);
         ModelReport r = ModelInspector.inspect(new OnnxFormat().read(file));
         assertEquals(resource("compressed-onnx.txt"), ReportText.render(r, "compressed.onnx"));
         assertEquals(resource("compressed-onnx.json"), ReportJson.write(r, "compressed.onnx"));

@@ -3,6 +3,7 @@ package dev.pare.compiler.mil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.compiler.coreml.eval.MilModelExecutor;
 import dev.pare.compiler.passmanager.PassManager;
 import dev.pare.compiler.passmanager.PassManagerOptions;
@@ -15,7 +16,6 @@ import dev.pare.ir.Node;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.Value;
 import dev.pare.ir.text.IrParser;
-import dev.pare.passes.compression.PareDialectEvaluator;
 import dev.pare.spi.ModelExecutor;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

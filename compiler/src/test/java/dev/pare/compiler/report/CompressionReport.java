@@ -1,5 +1,6 @@
 package dev.pare.compiler.report;
 
+import dev.pare.compiler.onnx.lower.OnnxLowering;
 import ai.onnxruntime.OrtEnvironment;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
@@ -129,7 +130,7 @@ public final class CompressionReport {
             ByteArrayOutputStream log = new ByteArrayOutputStream();
             report = factory.create(PassManagerOptions.DEFAULTS, new PrintStream(log, true, StandardCharsets.UTF_8), null)
                     .run(injector.getInstance(PipelineCompiler.class).parseInline(c.pipeline()), m);
-            onnx.write(m, out);
+            onnx.write(OnnxLowering.lower(m), out);
         } catch (Exception | OutOfMemoryError e) {
             return Row.unavailable(c, seconds(start), "compile: " + oneLine(e).replace(out + ": ", ""));
         }

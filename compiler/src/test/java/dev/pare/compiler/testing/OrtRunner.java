@@ -30,7 +30,7 @@ public final class OrtRunner {
 
     /**
      * Session config entry that keeps ORT's DQ(int4)+MatMul → MatMulNBits fusion exact: the default
-     * accuracy level 4 quantizes the activations to int8 (onnx.md §2.1).
+     * accuracy level 4 quantizes the activations to int8 (ONNX QuantizeLinear/DequantizeLinear).
      */
     public static final Map<String, String> EXACT_MATMUL_NBITS = Map.of("session.qdq_matmulnbits_accuracy_level", "0");
 

@@ -12,8 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Weight operands of the built-in ops (axes as Core ML Tools' {@code select_input_output_channel_axis},
- * coreml.md §3.9):
+ * Weight operands of the built-in ops (axes as Core ML Tools' {@code select_input_output_channel_axis}):
  * <ul>
  *   <li>{@code onnx.Conv} W (operand 1): output axis 0, input axis 1.</li>
  *   <li>{@code onnx.ConvTranspose} W (operand 1, {@code [C_in, C_out/g, k...]}): output axis 1, input axis 0.</li>

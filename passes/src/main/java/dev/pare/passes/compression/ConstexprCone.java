@@ -1,5 +1,6 @@
 package dev.pare.passes.compression;
 
+import dev.pare.ir.MilConstexprEvaluator;
 import dev.pare.ir.DType;
 import dev.pare.ir.Graph;
 import dev.pare.ir.MilParams;

@@ -1,5 +1,7 @@
 package dev.pare.passes.compression;
 
+import dev.pare.ir.MilConstexprEvaluator;
+import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;

@@ -1,5 +1,6 @@
 package dev.pare.passes.compression;
 
+import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.Attribute;
 import dev.pare.ir.Attributes;
 import dev.pare.ir.Value;
@@ -19,7 +20,7 @@ import java.util.SplittableRandom;
 
 /**
  * {@code palettize}: replaces each weight by a look-up table and per-element indices
- * ({@code pare.lut_to_dense}), Core ML Tools' {@code palettize_weights} (coreml.md §1.2). With a
+ * ({@code pare.lut_to_dense}), Core ML Tools' {@code palettize_weights} (ir/PARE_DIALECT.md, Compression math). With a
  * per-channel scale the LUT output is multiplied by {@code pare.affine_dequantize(lut_out, scale)};
  * a weight already pruned by {@code prune} has only its kept values palettized and stays sparse:
  * {@code pare.sparse_to_dense(mask, pare.lut_to_dense(...))}. The LUT and scales have the weight's

@@ -1,5 +1,6 @@
 package dev.pare.passes.compression;
 
+import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.Attributes;
 import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
@@ -20,7 +21,7 @@ import java.util.regex.Pattern;
 /**
  * {@code prune}: zeroes small weights and stores the rest sparsely as
  * {@code pare.sparse_to_dense(mask, values)} with the kept values in row-major order, Core ML
- * Tools' {@code prune_weights} (coreml.md §1.3, §1.4). {@code mode=threshold} (the default, Core ML
+ * Tools' {@code prune_weights} (ir/PARE_DIALECT.md, Compression math). {@code mode=threshold} (the default, Core ML
  * Tools' DEFAULT_PRUNING config) zeroes {@code |w| <= threshold} and leaves the weight dense with a
  * note if fewer than {@code minimum_sparsity_percentile} of it would be zero. {@code mode=magnitude}
  * takes exactly one of {@code target_sparsity} (unstructured, or in blocks of {@code block_size}

@@ -1,5 +1,6 @@
 package dev.pare.passes.compression;
 
+import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.Attribute;
 import dev.pare.ir.Attributes;
 import dev.pare.ir.DType;
@@ -20,7 +21,7 @@ import java.util.List;
 
 /**
  * {@code quantize_weights}: linear weight quantization, Core ML Tools' {@code linear_quantize_weights}
- * (coreml.md §1.1): integer codes plus per-tensor, per-output-channel or per-block scales (and zero
+ * (ir/PARE_DIALECT.md, Compression math): integer codes plus per-tensor, per-output-channel or per-block scales (and zero
  * points for {@code linear} and unsigned symmetric), as {@code pare.affine_dequantize(data, scale
  * [, zero_point])}. Scales have the weight's float type. A weight pruned by {@code prune} has only
  * its kept values quantized and stays sparse: {@code pare.sparse_to_dense(mask, affine_dequantize(...))}.

@@ -1,5 +1,8 @@
 package dev.pare.passes.compression;
 
+import dev.pare.ir.WeightHistory;
+import dev.pare.ir.MilConstexprEvaluator;
+import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.Attribute;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;

@@ -1,5 +1,6 @@
 package dev.pare.passes.mil;
 
+import dev.pare.ir.GraphCopy;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Graph;

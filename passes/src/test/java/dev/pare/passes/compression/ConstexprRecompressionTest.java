@@ -2,6 +2,7 @@ package dev.pare.passes.compression;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.pare.ir.WeightHistory;
 import dev.pare.testkit.PassTester;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.ir.MilConstexprEvaluator;
 import dev.pare.ir.Attributes;
 import dev.pare.ir.DType;
 import dev.pare.ir.Graph;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.DType;
 import dev.pare.ir.Float16;
 import dev.pare.ir.TensorData;

@@ -1,12 +1,12 @@
 package dev.pare.compiler.coreml.eval;
 
+import dev.pare.ir.MilConstexprEvaluator;
 import dev.pare.ir.DType;
 import dev.pare.ir.Graph;
 import dev.pare.ir.MilParams;
 import dev.pare.ir.Node;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.Value;
-import dev.pare.passes.compression.MilConstexprEvaluator;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

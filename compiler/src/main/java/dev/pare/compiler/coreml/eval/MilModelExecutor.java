@@ -1,12 +1,12 @@
 package dev.pare.compiler.coreml.eval;
 
+import dev.pare.ir.GraphCopy;
+import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.Value;
 import dev.pare.ir.Rewriter;
-import dev.pare.passes.compression.PareDialectEvaluator;
-import dev.pare.passes.mil.GraphCopy;
 import dev.pare.spi.ModelExecutionException;
 import dev.pare.spi.ModelExecutor;
 import java.util.ArrayList;

@@ -19,8 +19,13 @@ import java.util.Set;
 
 /**
  * Turns the format-neutral {@code pare.*} ops (ir/PARE_DIALECT.md: compressed weights, and activation
- * {@code quantize}/{@code dequantize} as QDQ) into standard ONNX ops,
- * just before export. The model passed in is not changed: when it holds pare ops, a copy is made
+ * {@code quantize}/{@code dequantize} as QDQ) into standard ONNX ops. The {@code lower_to_onnx}
+ * pass ({@link LowerToOnnx}) does it in place ({@link #lowerInPlace}), appended by the compiler
+ * for ONNX outputs; {@link #lower} does it on a copy, for code that runs or writes a model
+ * mid-pipeline (the ONNX Runtime executor, tests). The per-op lowerings ({@link AffineLowering},
+ * {@link LutLowering}, {@link SparseLowering}, {@link QdqLowering}) serve both.
+ *
+ * <p>{@link #lower}: the model passed in is not changed: when it holds pare ops, a copy is made
  * (sharing the immutable tensor data) in which every pare node is replaced by ONNX nodes whose last
  * result keeps the pare result's name; constants that only the pare nodes used and that the
  * lowering re-encoded are dropped. Then the default-domain opset and the IR version are raised as
@@ -57,6 +62,21 @@ public final class OnnxLowering {
         for (Model.OpaqueField f : model.opaqueFields()) out.addOpaqueField(f);
         OpsetRaise.apply(out, req);
         return out;
+    }
+
+    /**
+     * Lowers every pare node of {@code model} in place (subgraphs included) and raises its opset as
+     * far as the new ops need; the dense results keep their names. Returns the number of nodes lowered.
+     */
+    public static int lowerInPlace(Model model) {
+        if (!needsLowering(model)) return 0;
+        Set<String> reserved = new HashSet<>();
+        collectNames(model.graph(), reserved);
+        Requirements req = new Requirements();
+        InPlace in = new InPlace(reserved, req);
+        in.lower(model.graph());
+        OpsetRaise.apply(model, req);
+        return in.lowered;
     }
 
     private static void collectNames(Graph g, Set<String> into) {
@@ -163,43 +183,93 @@ public final class OnnxLowering {
         }
 
         private void lowerNode(Graph g, Node n) {
-            if (n.results().size() != 1 || n.result(0).isAbsent()) {
-                throw new LoweringException("node '" + n.name() + "' (" + n.op() + ") must have exactly one result");
-            }
-            Value result = n.result(0);
-            TensorType type = result.tensorType();
-            Emitter e = new Emitter(g, reserved, req, n);
             List<Value> operands = new ArrayList<>();
             for (Value o : n.operands()) operands.add(mapped(o));
-            boolean activation = n.opType().equals("quantize") || n.opType().equals("dequantize");
-            if (!activation && !type.isStatic()) throw e.error("result needs a static shape, got " + type);
-            Value lowered;
-            switch (n.opType()) {
-                case "quantize":
-                case "dequantize":
-                    lowered = QdqLowering.lower(e, n.opType(), operands, n.attributes(), type, result.name());
-                    break;
-                case "affine_dequantize":
-                    lowered = AffineLowering.lower(e, operands, n.attributes(), result.name());
-                    break;
-                case "lut_to_dense":
-                    lowered = LutLowering.lower(e, operands, type.shape(), n.attributes().getInt("vector_axis", -1), result.name());
-                    break;
-                case "sparse_to_dense":
-                    lowered = SparseLowering.lower(e, operands, type.shape(), result.name());
-                    break;
-                default:
-                    throw e.error("has no ONNX lowering");
-            }
-            if (!lowered.tensorType().equals(type)) {
-                throw e.error("lowers to " + lowered.tensorType() + " but the result is typed " + type);
-            }
+            Value result = n.result(0);
+            Value lowered = lowerOne(new Emitter(g, reserved, req, n), n, operands, result.name());
+            g.rewriter().setMetadata(lowered, resultMetadata(result, lowered));
+            map.put(result, lowered);
+        }
+
+        private Map<String, String> resultMetadata(Value result, Value lowered) {
             Map<String, String> meta = new LinkedHashMap<>(result.metadata());
             if (!lowered.isConstant() && !meta.containsKey(OnnxKeys.VALUE_INFO_INDEX)) {
                 meta.put(OnnxKeys.VALUE_INFO_INDEX, Long.toString(valueInfoIndex++));
             }
-            g.rewriter().setMetadata(lowered, meta);
-            map.put(result, lowered);
+            return meta;
         }
+    }
+
+    /** Lowers the pare nodes of a graph where they are: the ONNX nodes go before each, which then goes. */
+    private static final class InPlace {
+        /** Numbers the new value_info entries as the copying lowering does. */
+        private final Copier valueInfo;
+        private final Set<String> reserved;
+        private final Requirements req;
+        int lowered;
+
+        InPlace(Set<String> reserved, Requirements req) {
+            this.reserved = reserved;
+            this.req = req;
+            this.valueInfo = new Copier(reserved, req);
+        }
+
+        void lower(Graph g) {
+            Set<Value> pareOperands = new java.util.LinkedHashSet<>();
+            for (Node n : List.copyOf(g.nodes())) {
+                for (Graph sub : n.subgraphs()) lower(sub);
+                if (!n.dialect().equals(PARE)) continue;
+                for (Value o : n.operands()) if (o.isConstant() && o.graph() == g) pareOperands.add(o);
+                Emitter e = new Emitter(g, reserved, req, n);
+                e.rw.setInsertionPointBefore(n);
+                Value result = n.results().size() == 1 ? n.result(0) : null;
+                String temp = e.fresh("lowered");
+                Value out = lowerOne(e, n, n.operands(), temp);
+                Rewriter rw = g.rewriter();
+                rw.setMetadata(out, valueInfo.resultMetadata(result, out));
+                rw.replaceAllUsesWith(result, out);
+                String name = result.name();
+                rw.erase(n);
+                if (out.name().equals(temp)) rw.renameValue(out, name);
+                lowered++;
+            }
+            Rewriter rw = g.rewriter();
+            for (Value c : pareOperands) if (!c.hasUses() && !g.isOutput(c)) rw.eraseConstant(c);
+        }
+    }
+
+    /**
+     * The value that computes pare node {@code n}'s result from {@code operands} (n's own, or their
+     * copies), emitted by {@code e}; its last op's result is named {@code resultName}.
+     */
+    private static Value lowerOne(Emitter e, Node n, List<Value> operands, String resultName) {
+        if (n.results().size() != 1 || n.result(0).isAbsent()) {
+            throw new LoweringException("node '" + n.name() + "' (" + n.op() + ") must have exactly one result");
+        }
+        TensorType type = n.result(0).tensorType();
+        boolean activation = n.opType().equals("quantize") || n.opType().equals("dequantize");
+        if (!activation && !type.isStatic()) throw e.error("result needs a static shape, got " + type);
+        Value lowered;
+        switch (n.opType()) {
+            case "quantize":
+            case "dequantize":
+                lowered = QdqLowering.lower(e, n.opType(), operands, n.attributes(), type, resultName);
+                break;
+            case "affine_dequantize":
+                lowered = AffineLowering.lower(e, operands, n.attributes(), resultName);
+                break;
+            case "lut_to_dense":
+                lowered = LutLowering.lower(e, operands, type.shape(), n.attributes().getInt("vector_axis", -1), resultName);
+                break;
+            case "sparse_to_dense":
+                lowered = SparseLowering.lower(e, operands, type.shape(), resultName);
+                break;
+            default:
+                throw e.error("has no ONNX lowering");
+        }
+        if (!lowered.tensorType().equals(type)) {
+            throw e.error("lowers to " + lowered.tensorType() + " but the result is typed " + type);
+        }
+        return lowered;
     }
 }

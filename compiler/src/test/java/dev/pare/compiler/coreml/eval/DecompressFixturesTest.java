@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.ir.MilConstexprEvaluator;
 import dev.pare.compiler.coreml.MlPackage;
 import dev.pare.compiler.testing.RealModelInputs;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.TensorData;
 import dev.pare.passes.compression.DecompressWeights;
-import dev.pare.passes.compression.MilConstexprEvaluator;
 import dev.pare.spi.PassContext;
 import dev.pare.spi.ScopedOptions;
 import java.nio.file.Path;

@@ -44,7 +44,7 @@ final class LoweringHarness {
     }
 
     static Path write(Model m, Path file) throws Exception {
-        new OnnxFormat().write(m, file);
+        new OnnxFormat().write(OnnxLowering.lower(m), file);
         return file;
     }
 

@@ -103,8 +103,8 @@ class MnistCompressionTest {
     private long compare(Function<WeightTensor, Compressed> compress, String name, long expectedOpset) throws Exception {
         Path compressed = tmp.resolve(name + ".onnx");
         Path dense = tmp.resolve(name + "-dense.onnx");
-        new OnnxFormat().write(rewrite(compress, false), compressed);
-        new OnnxFormat().write(rewrite(compress, true), dense);
+        new OnnxFormat().write(OnnxLowering.lower(rewrite(compress, false)), compressed);
+        new OnnxFormat().write(OnnxLowering.lower(rewrite(compress, true)), dense);
         Model back = LoweringHarness.readBack(compressed);
         assertEquals(expectedOpset, back.opsetVersion(""));
         Map<String, Tensor> in = images();

@@ -7,6 +7,7 @@ import static dev.pare.compiler.onnx.lower.LoweringHarness.readBack;
 import static dev.pare.compiler.onnx.lower.LoweringHarness.weightModel;
 import static dev.pare.compiler.onnx.lower.LoweringHarness.weights;
 import static dev.pare.compiler.onnx.lower.LoweringHarness.write;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,6 +21,7 @@ import dev.pare.ir.IrPrinter;
 import dev.pare.ir.Location;
 import dev.pare.ir.Model;
 import dev.pare.ir.Node;
+import dev.pare.ir.Rewriter;
 import dev.pare.ir.SparseData;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
@@ -38,11 +40,13 @@ import dev.pare.passes.compression.math.PruningResult;
 import dev.pare.passes.compression.math.QuantGranularity;
 import dev.pare.passes.compression.math.WeightTensor;
 import dev.pare.spi.ModelFormatException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,6 +75,31 @@ class OnnxLoweringTest {
         Model back = readBack(out);
         assertBits(expected, evaluate(out));
         return back;
+    }
+
+    // ---- the pass and the copy ------------------------------------------------------------------
+
+    static Stream<Arguments> inPlaceCases() {
+        LinearQuantization int4 = LinearQuantizer.quantize(weight(SHAPE, Precision.FLOAT32, 21),
+                new LinearQuantizerOptions(Mode.LINEAR, DType.INT4, new QuantGranularity.Blocks(new int[] {0, 16})));
+        Palettization lut = palettize(weight(SHAPE, Precision.FLOAT32, 22), PalettizerOptions.kmeans(3), null);
+        PruningResult sparse = Pruner.magnitude(weight(new long[] {32, 40}, Precision.FLOAT32, 23), MagnitudePrunerOptions.sparsity(0.9));
+        return Stream.of(Arguments.of("int4 blocks", (Function<Rewriter, Value>) rw -> PareWeights.affine(rw, "w", int4)),
+                Arguments.of("3-bit lut", (Function<Rewriter, Value>) rw -> PareWeights.lut(rw, "w", lut)),
+                Arguments.of("sparse", (Function<Rewriter, Value>) rw -> PareWeights.sparse(rw, "w", sparse)));
+    }
+
+    /** lower_to_onnx lowers in place what the copying lowering lowers: the files are the same bytes. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("inPlaceCases")
+    void thePassLowersInPlaceAsTheCopyDoes(String name, Function<Rewriter, Value> weight) throws Exception {
+        Path copy = write(OnnxLowering.lower(weightModel(weight)), tmp.resolve("copy.onnx"));
+        Model inPlace = weightModel(weight);
+        assertEquals(1, OnnxLowering.lowerInPlace(inPlace));
+        assertTrue(dev.pare.ir.Verifier.verify(inPlace.graph()).isEmpty());
+        Path lowered = tmp.resolve("in-place.onnx");
+        new OnnxFormat().write(inPlace, lowered);
+        assertArrayEquals(Files.readAllBytes(copy), Files.readAllBytes(lowered));
     }
 
     // ---- affine ------------------------------------------------------------------------------
@@ -311,9 +340,8 @@ class OnnxLoweringTest {
                     Attributes.empty(), Location.UNKNOWN).result(0);
         });
         m.setOpsets(List.of(new Model.OpsetImport("", 17)));
-        Path out = tmp.resolve("bad.onnx");
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> new OnnxFormat().write(m, out));
-        assertEquals(out + ": cannot write ONNX: i4 DequantizeLinear needs opset 21 but the model is opset 17: node 'dft'"
+        LoweringException e = assertThrows(LoweringException.class, () -> OnnxLowering.lower(m));
+        assertEquals("i4 DequantizeLinear needs opset 21 but the model is opset 17: node 'dft'"
                 + " (DFT): changed meaning at opset 20 (axis became an input with another default) and Pare has no"
                 + " rewrite for it (upgrading opset 17 to 21)", e.getMessage());
     }
@@ -334,8 +362,7 @@ class OnnxLoweringTest {
     void unknownPareOpFailsClearly() {
         Model m = weightModel(rw -> rw.createNode("odd", "pare.mystery", List.of(), List.of("w"),
                 List.of(TensorType.of(DType.FLOAT32, 1)), Attributes.empty(), Location.UNKNOWN).result(0));
-        Path out = tmp.resolve("odd.onnx");
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> new OnnxFormat().write(m, out));
-        assertEquals(out + ": cannot write ONNX: node 'odd' (pare.mystery): has no ONNX lowering", e.getMessage());
+        LoweringException e = assertThrows(LoweringException.class, () -> OnnxLowering.lower(m));
+        assertEquals("node 'odd' (pare.mystery): has no ONNX lowering", e.getMessage());
     }
 }

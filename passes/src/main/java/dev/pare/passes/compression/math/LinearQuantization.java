@@ -4,9 +4,9 @@ import dev.pare.ir.DType;
 
 /**
  * A linearly quantized weight: integer codes plus per-block scales and zero points, in the layout
- * shared by Core ML's {@code constexpr_blockwise_shift_scale} (scale/offset of the data's rank,
- * coreml.md §3.5), {@code constexpr_affine_dequantize} (vector along one axis, §3.1) and ONNX
- * {@code DequantizeLinear} (scalar, per-axis or blocked, onnx.md §2.1). Arrays are shared, not
+ * shared by Core ML's {@code constexpr_blockwise_shift_scale} (scale/offset of the data's rank),
+ * {@code constexpr_affine_dequantize} (vector along one axis; both in ir/MIL_DIALECT.md, Constexpr
+ * ops) and ONNX {@code DequantizeLinear} (scalar, per-axis or blocked). Arrays are shared, not
  * copied: do not modify them.
  *
  * @param shape        the weight shape

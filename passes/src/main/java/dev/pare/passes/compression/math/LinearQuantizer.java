@@ -4,7 +4,7 @@ import dev.pare.passes.compression.math.LinearQuantizerOptions.Mode;
 
 /**
  * Linear weight quantization, following Core ML Tools {@code quantize_weight_by_dtype} and
- * {@code compute_qparams_by_dtype} (coreml.md §1.1) per block:
+ * {@code compute_qparams_by_dtype} (ir/PARE_DIALECT.md, Compression math) per block:
  * <ul>
  *   <li>range: [qmin, qmax] = [-2^(b-1), 2^(b-1)-1] signed or [0, 2^b-1] unsigned; symmetric mode
  *       drops one code (int8 → [-127, 127], uint8 → [0, 254], int4 → [-7, 7], uint4 → [0, 14]).</li>
@@ -18,7 +18,7 @@ import dev.pare.passes.compression.math.LinearQuantizerOptions.Mode;
  * </ul>
  * Arithmetic is done in the weight's precision (numpy evaluates fp16 arrays in fp16), and the scale
  * is stored in that precision. {@code round} is round-half-even, both in numpy and in ONNX
- * QuantizeLinear ({@code saturate(round_half_even(x / scale) + zp)}, onnx.md §2.1), so the two
+ * QuantizeLinear ({@code saturate(round_half_even(x / scale) + zp)}, ONNX QuantizeLinear/DequantizeLinear), so the two
  * agree given the same scale and zero point; ONNX Runtime's own quantizer chooses its scales
  * differently, which does not matter here because only DequantizeLinear runs on our output.
  *

@@ -4,7 +4,7 @@ import dev.pare.ir.DType;
 
 /**
  * Options of {@link LinearQuantizer}, mirroring Core ML Tools' {@code OpLinearQuantizerConfig}
- * (coreml.md §1.1) minus the pass-level {@code weight_threshold}.
+ * (ir/PARE_DIALECT.md, Compression math) minus the pass-level {@code weight_threshold}.
  *
  * @param mode        affine with a zero point, or symmetric
  * @param dtype       {@code INT8}, {@code UINT8}, {@code INT4} or {@code UINT4}
@@ -31,7 +31,7 @@ public record LinearQuantizerOptions(Mode mode, DType dtype, QuantGranularity gr
         return dtype.bits();
     }
 
-    /** Smallest code: {@code -2^(b-1)} signed (+1 when symmetric), 0 unsigned (coreml.md §1.1). */
+    /** Smallest code: {@code -2^(b-1)} signed (+1 when symmetric), 0 unsigned (ir/PARE_DIALECT.md, Compression math). */
     public int qmin() {
         if (!signed()) return 0;
         int q = -(1 << (bits() - 1));

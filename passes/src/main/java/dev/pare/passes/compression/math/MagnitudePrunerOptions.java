@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Options of {@link Pruner#magnitude}, mirroring Core ML Tools' {@code OpMagnitudePrunerConfig}
- * (coreml.md §1.4) minus {@code weight_threshold}.
+ * (ir/PARE_DIALECT.md, Compression math) minus {@code weight_threshold}.
  *
  * @param targetSparsity fraction in [0, 1] of magnitudes to prune; exclusive with {@code nmRatio}
  * @param blockSize      &gt; 1: prune blocks of this many consecutive channels along {@code dim} by L2 norm

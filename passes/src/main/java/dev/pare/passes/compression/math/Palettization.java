@@ -3,10 +3,10 @@ package dev.pare.passes.compression.math;
 import dev.pare.ir.DType;
 
 /**
- * A palettized weight in the layout of the iOS18 {@code constexpr_lut_to_dense} op (coreml.md
- * §3.3), optionally followed by a per-channel scale ({@code constexpr_blockwise_shift_scale} with
- * no offset, §3.5/§3.9) and a sparsity mask ({@code constexpr_lut_to_sparse} +
- * {@code constexpr_sparse_to_dense}, §3.4/§3.7). Arrays are shared, not copied: do not modify them.
+ * A palettized weight in the layout of the iOS18 {@code constexpr_lut_to_dense} op, optionally
+ * followed by a per-channel scale ({@code constexpr_blockwise_shift_scale} with no offset) and a
+ * sparsity mask ({@code constexpr_lut_to_sparse} + {@code constexpr_sparse_to_dense}); all in
+ * ir/MIL_DIALECT.md, Constexpr ops. Arrays are shared, not copied: do not modify them.
  *
  * @param shape       the dense weight shape
  * @param precision   the precision of LUT entries, scales and the reconstructed weight

@@ -15,7 +15,7 @@ import java.util.concurrent.Future;
 import java.util.random.RandomGenerator;
 
 /**
- * Weight palettization (Core ML Tools {@code palettize_weights}, coreml.md §1.2, §3.3, §3.9).
+ * Weight palettization (Core ML Tools {@code palettize_weights}, ir/PARE_DIALECT.md, Compression math).
  *
  * <p>Per LUT group (the whole tensor, or {@code groupSize} consecutive channels along the channel
  * axis) the modes build:

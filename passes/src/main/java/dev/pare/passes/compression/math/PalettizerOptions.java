@@ -2,7 +2,7 @@ package dev.pare.passes.compression.math;
 
 /**
  * Options of {@link Palettizer}, mirroring Core ML Tools' {@code OpPalettizerConfig}
- * (coreml.md §1.2) minus the pass-level {@code weight_threshold} and worker count.
+ * (ir/PARE_DIALECT.md, Compression math) minus the pass-level {@code weight_threshold} and worker count.
  *
  * @param mode                  how the LUT is built
  * @param nbits                 LUT index width, one of 1, 2, 3, 4, 6, 8; required for kmeans and
@@ -37,12 +37,12 @@ public record PalettizerOptions(
      * Per-channel scale layouts. {@code OUTPUT_CHANNEL} keeps one scale per channel along the
      * channel axis (max |w| over all other axes), what {@code enable_per_channel_scale} describes.
      * {@code REDUCE_CHANNEL_AXIS} is what Core ML Tools 9.0 actually computes
-     * ({@code max(|w|, axis=channel_axis, keepdims=True)}, coreml.md §3.9): one scale per position
+     * ({@code max(|w|, axis=channel_axis, keepdims=True)}, ir/MIL_DIALECT.md, Constexpr ops): one scale per position
      * of the other axes, e.g. {@code [1, C_in]} for a linear weight.
      */
     public enum PerChannelScale { NONE, OUTPUT_CHANNEL, REDUCE_CHANNEL_AXIS }
 
-    /** Index widths Core ML accepts (coreml.md §1.2). */
+    /** Index widths Core ML accepts (ir/PARE_DIALECT.md, Compression math). */
     public static final int[] VALID_NBITS = {1, 2, 3, 4, 6, 8};
 
     public static final int DEFAULT_GROUP_SIZE = 32;

@@ -3,7 +3,7 @@ package dev.pare.passes.compression.math;
 import java.util.Arrays;
 
 /**
- * Sparsity masks, following Core ML Tools {@code prune_weights} (coreml.md §1.3, §1.4):
+ * Sparsity masks, following Core ML Tools {@code prune_weights} (ir/PARE_DIALECT.md, Compression math):
  * <ul>
  *   <li>threshold: {@code |w| <= threshold} becomes 0; the fraction of zeros (including values that
  *       were already 0) must reach {@code minimum_sparsity_percentile}, else the weight is not

@@ -1,7 +1,7 @@
 package dev.pare.passes.compression.math;
 
 /**
- * A pruned weight as the sparse ops store it (coreml.md §3.4): a mask of the non-zero positions
+ * A pruned weight as the sparse ops store it (ir/MIL_DIALECT.md, Constexpr ops): a mask of the non-zero positions
  * and their values in row-major order. As in Core ML Tools, the mask is {@code pruned value != 0},
  * so values that were already 0 are not kept either. Arrays are shared: do not modify them.
  */

@@ -34,8 +34,8 @@ public sealed interface QuantGranularity
 
     /**
      * Core ML Tools' {@code per_block} with an int block size: one scale per output channel and per
-     * {@code blockSize} consecutive inputs; every other axis shares (coreml.md §1.1). A partial last
-     * block is allowed (ONNX blocked quantization, onnx.md §2.1); Core ML needs even blocks.
+     * {@code blockSize} consecutive inputs; every other axis shares (ir/PARE_DIALECT.md, Compression math). A partial last
+     * block is allowed (ONNX blocked quantization, ONNX QuantizeLinear/DequantizeLinear); Core ML needs even blocks.
      */
     record PerBlock(int outputAxis, int inputAxis, int blockSize) implements QuantGranularity {
         public PerBlock {

@@ -2,7 +2,7 @@ package dev.pare.passes.compression.math;
 
 /**
  * Options of {@link Pruner#threshold}, mirroring Core ML Tools' {@code OpThresholdPrunerConfig}
- * (coreml.md §1.3): values with {@code |w| <= threshold} become 0; if the resulting fraction of
+ * (ir/PARE_DIALECT.md, Compression math): values with {@code |w| <= threshold} become 0; if the resulting fraction of
  * zeros is below {@code minimumSparsityPercentile} the weight is left dense.
  */
 public record ThresholdPrunerOptions(double threshold, double minimumSparsityPercentile) {

@@ -5,7 +5,7 @@ import java.util.SplittableRandom;
 
 /**
  * Not a unit test: times {@link KMeans1D} on 4M fp16-rounded Gaussian weights (σ = 0.02, 1% drawn
- * with 8σ, as in onnx.md §6). Run with
+ * with 8σ: a weight distribution with outliers). Run with
  * {@code java -cp passes/target/classes:passes/target/test-classes:ir/target/classes
  * dev.pare.passes.compression.math.KMeans1DMeasurement}.
  */

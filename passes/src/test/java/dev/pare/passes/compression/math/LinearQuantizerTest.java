@@ -113,7 +113,7 @@ class LinearQuantizerTest {
         assertArrayEquals(new float[] {-3f, -3f}, neg.decompress());
     }
 
-    /** Independent per-block reference (fp32 weights): the formulas of coreml.md §1.1. */
+    /** Independent per-block reference (fp32 weights): the formulas of ir/PARE_DIALECT.md, Compression math. */
     private static void checkAgainstReference(float[] w, int rows, int cols, LinearQuantization q, Mode mode, DType t, int[] bl) {
         LinearQuantizerOptions o = new LinearQuantizerOptions(mode, t, TENSOR);
         int qmin = o.qmin(), qmax = o.qmax();

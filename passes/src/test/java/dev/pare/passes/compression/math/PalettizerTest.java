@@ -34,7 +34,7 @@ class PalettizerTest {
     }
 
     /**
-     * Independent reference for iOS18 constexpr_lut_to_dense (coreml.md §3.3): LUT block of an
+     * Independent reference for iOS18 constexpr_lut_to_dense (ir/MIL_DIALECT.md, Constexpr ops): LUT block of an
      * index position is {@code i / (indices.shape[i] / lut.shape[i])} per axis; vector entries
      * expand along {@code vector_axis}.
      */

@@ -1,12 +1,5 @@
-package dev.pare.passes.mil;
+package dev.pare.ir;
 
-import dev.pare.ir.Attribute;
-import dev.pare.ir.Attributes;
-import dev.pare.ir.Graph;
-import dev.pare.ir.Node;
-import dev.pare.ir.Rewriter;
-import dev.pare.ir.Type;
-import dev.pare.ir.Value;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -34,7 +27,7 @@ public final class GraphCopy {
      * enclosing sub are used as they are. Returns the copies of sub's outputs and adds the new
      * nodes to {@code created}.
      */
-    static List<Value> inline(Graph sub, Rewriter rw, List<Node> created) {
+    public static List<Value> inline(Graph sub, Rewriter rw, List<Node> created) {
         Map<Value, Value> map = new HashMap<>();
         for (Value c : sub.constants()) map.put(c, rw.addConstant(rw.uniqueValueName(c.name()), c.data()));
         for (Node n : sub.nodes()) {

@@ -1,4 +1,4 @@
-package dev.pare.passes.compression;
+package dev.pare.ir;
 
 /**
  * What a compression pass records about a weight's past on the value that now holds it, so

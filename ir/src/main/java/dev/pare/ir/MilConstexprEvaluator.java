@@ -1,14 +1,5 @@
-package dev.pare.passes.compression;
+package dev.pare.ir;
 
-import dev.pare.ir.DType;
-import dev.pare.ir.Float16;
-import dev.pare.ir.MilParams;
-import dev.pare.ir.Node;
-import dev.pare.ir.StringData;
-import dev.pare.ir.SubByte;
-import dev.pare.ir.TensorData;
-import dev.pare.ir.TensorType;
-import dev.pare.ir.Value;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +13,7 @@ import java.util.function.Function;
 
 /**
  * Evaluates Core ML's compile-time {@code mil.constexpr_*} ops (ir/MIL_DIALECT.md) on constant
- * parameters, as coremltools' decompress functions do (shared/reference/coreml.md §3): iOS16
+ * parameters, as coremltools' decompress functions do (ir/MIL_DIALECT.md, Constexpr ops): iOS16
  * {@code constexpr_affine_dequantize}, {@code constexpr_cast}, both forms of
  * {@code constexpr_lut_to_dense} and {@code constexpr_sparse_to_dense}, and iOS18
  * {@code constexpr_blockwise_shift_scale}, {@code constexpr_sparse_blockwise_shift_scale},
@@ -185,7 +176,7 @@ public final class MilConstexprEvaluator {
         long[] groupLen = new long[r];
         for (int d = 0; d < r; d++) {
             if (lShape[d] < 1 || iShape[d] % lShape[d] != 0) {
-                throw c.fail("lut", lShape[d] + " luts do not divide axis " + d + " of " + indicesParam + " " + Tensors.shape(iShape));
+                throw c.fail("lut", lShape[d] + " luts do not divide axis " + d + " of " + indicesParam + " " + Elements.shape(iShape));
             }
             groupLen[d] = Math.max(1, iShape[d] / lShape[d]);
         }
@@ -294,12 +285,12 @@ public final class MilConstexprEvaluator {
         long[] sShape = scale.type().shape();
         if (shape.length < 1) throw c.fail(dataParam, "must have rank >= 1");
         if (sShape.length != shape.length) {
-            throw c.fail("scale", scale.type() + " must have the rank of " + dataParam + " " + Tensors.shape(shape));
+            throw c.fail("scale", scale.type() + " must have the rank of " + dataParam + " " + Elements.shape(shape));
         }
         long[] block = new long[shape.length];
         for (int d = 0; d < shape.length; d++) {
             if (sShape[d] < 1 || shape[d] % sShape[d] != 0) {
-                throw c.fail("scale", sShape[d] + " scales do not divide axis " + d + " of " + dataParam + " " + Tensors.shape(shape));
+                throw c.fail("scale", sShape[d] + " scales do not divide axis " + d + " of " + dataParam + " " + Elements.shape(shape));
             }
             block[d] = shape[d] / sShape[d];
         }
@@ -455,7 +446,7 @@ public final class MilConstexprEvaluator {
     // ---- element access ------------------------------------------------------------------------
 
     /** Every element as a double (exact for all integer and float types used here). */
-    static double[] decode(TensorData t) {
+    public static double[] decode(TensorData t) {
         if (t instanceof StringData) throw new IllegalArgumentException("expected a numeric tensor, got " + t.type());
         ByteBuffer b = t.bytes();
         DType dt = t.dtype();
@@ -480,7 +471,7 @@ public final class MilConstexprEvaluator {
     }
 
     /** A dense tensor of {@code dtype}; float values must already be rounded to it. */
-    static TensorData encode(DType dtype, long[] shape, double[] v) {
+    public static TensorData encode(DType dtype, long[] shape, double[] v) {
         TensorType type = TensorType.of(dtype, shape);
         if (dtype.isSubByte()) {
             long[] l = new long[v.length];
@@ -499,7 +490,7 @@ public final class MilConstexprEvaluator {
     }
 
     private static TensorData mask(long[] shape, boolean[] keep) {
-        return Tensors.ofMask(shape, keep);
+        return Elements.ofMask(shape, keep);
     }
 
     /** {@code f} rounded to {@code dtype} (fp16: nearest-even; fp32: unchanged). */
@@ -529,7 +520,7 @@ public final class MilConstexprEvaluator {
     }
 
     private static long[] strides(long[] shape) {
-        return Tensors.strides(shape);
+        return Elements.strides(shape);
     }
 
     private static long product(long[] shape) {

@@ -1,17 +1,14 @@
-package dev.pare.passes.compression;
+package dev.pare.ir;
 
-import dev.pare.ir.Attribute;
-import dev.pare.ir.Attributes;
-import dev.pare.ir.DType;
-import dev.pare.ir.TensorData;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Evaluates the {@code pare} dialect ops (ir/PARE_DIALECT.md) on constant operands, written from
- * the contract alone (it shares no code with the compression math), so tests can check that a
- * pass emitted what the math library meant, and writers without a native op can expand a weight.
+ * Evaluates the {@code pare} dialect's weight ops ({@link PareOp}, ir/PARE_DIALECT.md) on constant
+ * operands, written from the contract alone (it shares no code with the compression math in the
+ * passes plugin), so {@code decompress_weights}, the MIL interpreter, tests and writers without a
+ * native op all expand a weight the same way.
  * Errors are {@link IllegalArgumentException}s with a one-line message naming the operand.
  */
 public final class PareDialectEvaluator {
@@ -22,9 +19,9 @@ public final class PareDialectEvaluator {
 
     private PareDialectEvaluator() {}
 
-    /** Whether {@code op} is one of the ops evaluated here. */
+    /** Whether {@code op} is one of the ops evaluated here (the weight ops of {@link PareOp}). */
     public static boolean isPareWeightOp(String op) {
-        return op.equals(AFFINE_DEQUANTIZE) || op.equals(LUT_TO_DENSE) || op.equals(SPARSE_TO_DENSE);
+        return PareOp.isWeightOp(op);
     }
 
     /** Evaluates one op; {@code operands} may hold null for an absent optional operand. */
@@ -69,7 +66,7 @@ public final class PareDialectEvaluator {
         long[] shape = data.type().shape();
         long[] scaleShape = scale.type().shape();
         DType out = scale.dtype();
-        if (!Tensors.isFloatWeight(out)) throw new IllegalArgumentException("affine_dequantize: scale must be f32 or f16, got " + scale.type());
+        if (!Elements.isFloatWeight(out)) throw new IllegalArgumentException("affine_dequantize: scale must be f32 or f16, got " + scale.type());
         if (scaleShape.length != shape.length) {
             throw new IllegalArgumentException("affine_dequantize: scale " + scale.type() + " must have the rank of data " + data.type());
         }
@@ -95,33 +92,33 @@ public final class PareDialectEvaluator {
                 throw new IllegalArgumentException("affine_dequantize: zero_point " + zeroPoint.type() + " must have the data's type " + data.dtype().shortName());
             }
         }
-        boolean floatData = Tensors.isFloatWeight(data.dtype());
+        boolean floatData = Elements.isFloatWeight(data.dtype());
         if (!floatData && !data.dtype().isInteger()) throw new IllegalArgumentException("affine_dequantize: data must be integer, f32 or f16, got " + data.type());
         int n = Math.toIntExact(data.elementCount());
         ByteBuffer db = data.bytes();
         ByteBuffer sb = scale.bytes();
         ByteBuffer zb = zeroPoint == null ? null : zeroPoint.bytes();
-        long[] sStrides = Tensors.strides(scaleShape);
+        long[] sStrides = Elements.strides(scaleShape);
         int[] idx = new int[shape.length];
         float[] result = new float[n];
         for (int e = 0; e < n; e++) {
             long j = 0;
             for (int d = 0; d < shape.length; d++) j += (idx[d] / block[d]) * sStrides[d];
-            float s = Tensors.floatAt(sb, out, j);
+            float s = Elements.floatAt(sb, out, j);
             float v;
             if (floatData) {
-                float x = Tensors.floatAt(db, data.dtype(), e);
-                float z = zb == null ? 0f : Tensors.floatAt(zb, data.dtype(), j);
+                float x = Elements.floatAt(db, data.dtype(), e);
+                float z = zb == null ? 0f : Elements.floatAt(zb, data.dtype(), j);
                 v = (x - z) * s;
             } else {
-                long x = Tensors.integer(db, data.dtype(), e);
-                long z = zb == null ? 0 : Tensors.integer(zb, data.dtype(), j);
+                long x = Elements.integer(db, data.dtype(), e);
+                long z = zb == null ? 0 : Elements.integer(zb, data.dtype(), j);
                 v = (float) (x - z) * s;
             }
             result[e] = v;
             increment(idx, shape);
         }
-        return Tensors.ofFloats(out, shape, result);
+        return Elements.ofFloats(out, shape, result);
     }
 
     /** {@code lut[group(i)..., indices[i'], c]}, Core ML iOS18 {@code constexpr_lut_to_dense}. */
@@ -133,7 +130,7 @@ public final class PareDialectEvaluator {
         if (!(it == DType.UINT1 || it == DType.UINT2 || it == DType.UINT3 || it == DType.UINT4 || it == DType.UINT6 || it == DType.UINT8)) {
             throw new IllegalArgumentException("lut_to_dense: indices must be u1, u2, u3, u4, u6 or u8, got " + indices.type());
         }
-        if (!Tensors.isFloatWeight(lut.dtype())) throw new IllegalArgumentException("lut_to_dense: lut must be f32 or f16, got " + lut.type());
+        if (!Elements.isFloatWeight(lut.dtype())) throw new IllegalArgumentException("lut_to_dense: lut must be f32 or f16, got " + lut.type());
         if (lShape.length != r + 2) throw new IllegalArgumentException("lut_to_dense: lut " + lut.type() + " must have rank " + (r + 2) + " for indices " + indices.type());
         long palette = lShape[r];
         int cd = Math.toIntExact(lShape[r + 1]);
@@ -156,8 +153,8 @@ public final class PareDialectEvaluator {
         }
         long[] outShape = iShape.clone();
         if (va >= 0) outShape[va] *= cd;
-        long[] iStrides = Tensors.strides(iShape);
-        long[] lStrides = Tensors.strides(lShape);
+        long[] iStrides = Elements.strides(iShape);
+        long[] lStrides = Elements.strides(lShape);
         int n = Math.toIntExact(product(outShape));
         ByteBuffer ib = indices.bytes();
         ByteBuffer lb = lut.bytes();
@@ -176,17 +173,17 @@ public final class PareDialectEvaluator {
                 p += id * iStrides[d];
                 l += (id / groupLen[d]) * lStrides[d];
             }
-            long index = Tensors.integer(ib, it, p);
-            result[e] = Tensors.floatAt(lb, lut.dtype(), l + index * lStrides[r] + c);
+            long index = Elements.integer(ib, it, p);
+            result[e] = Elements.floatAt(lb, lut.dtype(), l + index * lStrides[r] + c);
             increment(o, outShape);
         }
-        return Tensors.ofFloats(lut.dtype(), outShape, result);
+        return Elements.ofFloats(lut.dtype(), outShape, result);
     }
 
     /** Kept values in row-major order (1-D values) or at their own positions (full-shape values); +0.0 elsewhere. */
     public static TensorData sparseToDense(TensorData mask, TensorData values) {
         if (mask.dtype() != DType.UINT1) throw new IllegalArgumentException("sparse_to_dense: mask must be u1, got " + mask.type());
-        if (!Tensors.isFloatWeight(values.dtype())) throw new IllegalArgumentException("sparse_to_dense: values must be f32 or f16, got " + values.type());
+        if (!Elements.isFloatWeight(values.dtype())) throw new IllegalArgumentException("sparse_to_dense: values must be f32 or f16, got " + values.type());
         long[] shape = mask.type().shape();
         int n = Math.toIntExact(mask.elementCount());
         ByteBuffer mb = mask.bytes();
@@ -203,10 +200,10 @@ public final class PareDialectEvaluator {
         int t = 0;
         for (int e = 0; e < n; e++) {
             if (((mb.get(e >>> 3) >>> (e & 7)) & 1) == 0) continue;
-            result[e] = Tensors.floatAt(vb, values.dtype(), full ? e : t);
+            result[e] = Elements.floatAt(vb, values.dtype(), full ? e : t);
             t++;
         }
-        return Tensors.ofFloats(values.dtype(), shape, result);
+        return Elements.ofFloats(values.dtype(), shape, result);
     }
 
     private static void increment(int[] idx, long[] shape) {
