@@ -1,5 +1,6 @@
 package dev.pare.passes.compression;
 
+import dev.pare.passes.PassesCode;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
@@ -55,10 +56,10 @@ public final class DecompressWeights implements PassProvider<DecompressWeights.O
             try {
                 dense = pare ? List.of(evaluatePare(n)) : MilConstexprEvaluator.evaluate(n, Value::data);
             } catch (IllegalArgumentException e) {
-                throw new PassFailure("DW001", n, "decompress_weights: cannot evaluate '" + n.name() + "': " + e.getMessage());
+                throw new PassFailure(PassesCode.DW001, n, "decompress_weights: cannot evaluate '" + n.name() + "': " + e.getMessage());
             }
             if (dense.size() != n.results().size()) {
-                throw new PassFailure("DW001", n, "decompress_weights: '" + n.name() + "' has " + n.results().size()
+                throw new PassFailure(PassesCode.DW001, n, "decompress_weights: '" + n.name() + "' has " + n.results().size()
                         + " results but " + n.op() + " computes " + dense.size());
             }
             Set<Value> inputs = new LinkedHashSet<>(n.operands());

@@ -1,5 +1,6 @@
 package dev.pare.passes.mil;
 
+import dev.pare.passes.PassesCode;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Graph;
@@ -134,13 +135,13 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             try {
                 retypeInputs();
             } catch (LoweringException e) {
-                throw new PassFailure("MIL002", "convert_to_mil: graph input default: " + e.getMessage());
+                throw new PassFailure(PassesCode.MIL002, "convert_to_mil: graph input default: " + e.getMessage());
             }
             try {
                 lowerNodes();
             } catch (NodeFailure f) {
                 Node n = f.node;
-                throw new PassFailure("MIL002", n, "convert_to_mil: " + n.opType() + " '" + n.name() + "'" + where(n) + ": " + f.getMessage()
+                throw new PassFailure(PassesCode.MIL002, n, "convert_to_mil: " + n.opType() + " '" + n.name() + "'" + where(n) + ": " + f.getMessage()
                         + FixHints.forBranch(n));
             }
             fixOutputs();
@@ -216,7 +217,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 boolean changed = InputShapes.apply(g, InputShapes.parse(options.inputShapes()));
                 return InputShapes.applyValues(g, InputShapes.parseValues(options.inputValues())) || changed;
             } catch (IllegalArgumentException e) {
-                throw new PassFailure("MIL003", "convert_to_mil: " + e.getMessage());
+                throw new PassFailure(PassesCode.MIL003, "convert_to_mil: " + e.getMessage());
             }
         }
 
@@ -231,7 +232,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             if (missing.isEmpty()) return;
             List<String> parts = new ArrayList<>();
             missing.forEach((type, names) -> parts.add(type + " (" + String.join(", ", names) + ")"));
-            throw new PassFailure("MIL001", "convert_to_mil: no MIL lowering for " + missing.size() + " op type"
+            throw new PassFailure(PassesCode.MIL001, "convert_to_mil: no MIL lowering for " + missing.size() + " op type"
                     + (missing.size() == 1 ? "" : "s") + ": " + String.join(", ", parts));
         }
 
