@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
  * (every {@link dev.pare.spi.DiagnosticCatalog} on the class path and {@code --plugin-path}).
  */
 @Command(name = "explain", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        description = {"Explains a diagnostic code (e.g. CW010 in 'error[CW010]'): its severity, the module that "
+        description = {"Explains a diagnostic code such as CW010 (printed in brackets after error, warning or note): its severity, the module that "
                 + "emits it, what it means and what to do.", "--list lists every known code."})
 final class ExplainCommand implements Callable<Integer> {
 
