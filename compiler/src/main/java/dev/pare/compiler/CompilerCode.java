@@ -47,6 +47,11 @@ public enum CompilerCode implements DiagnosticCode {
             runs, the pass manager walks the pipeline and refuses a step whose requirement an earlier
             step invalidated, naming the step's location, the pass and the step that invalidated it.
             Move the step before that one: for an ONNX-only pass, before convert_to_mil."""),
+    M017(Severity.ERROR, "a pass left the graph without a property it declares it establishes", """
+            After a pass that declares it establishes onnx or mil, the pass manager checks the graph:
+            ONNX ops left after a pass that establishes mil (or MIL ops after onnx) mean the pass
+            broke its declared contract, and later steps would rely on something false. It is a bug
+            in the pass (or its PassInfo)."""),
     R001(Severity.ERROR, "two pass providers use the same pass name", """
             Pass names are global. The message names both provider classes (and jars); rename the
             plugin's pass, preferably with a namespace, e.g. mycorp::fuse_bn."""),

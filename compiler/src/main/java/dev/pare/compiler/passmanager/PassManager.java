@@ -180,6 +180,7 @@ public final class PassManager {
                             + describe(problems), null, null, null, null);
                 }
             }
+            PassContracts.check(spec.steps(), PassContracts.initial(graph), registry, options.disabledPasses());
             boolean changed = run.steps(spec.steps(), 0);
             RunReport report = run.report(changed);
             for (PassInstrumentation i : instrumentations) i.afterPipeline(spec, graph, report, true);
@@ -283,6 +284,8 @@ public final class PassManager {
             if (error != null) {
                 throw fail(execution, CompilerCode.M003.code(), error.location().path(), "[" + error.code() + "] " + error.message(), null);
             }
+            Optional<String> broken = PassContracts.unkept(registered.info(), graph);
+            if (broken.isPresent()) throw fail(execution, CompilerCode.M017.code(), null, broken.get(), null);
             long verifyNanos = 0;
             if (options.verify()) {
                 List<Problem> problems = Verifier.verify(graph);

@@ -68,7 +68,8 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
     }
 
     @Override public PassInfo info() {
-        return PassInfo.required("convert_to_mil", "Lowers ONNX ops to Core ML MIL ops (folding static shape arithmetic).");
+        return PassInfo.required("convert_to_mil", "Lowers ONNX ops to Core ML MIL ops (folding static shape arithmetic).")
+                .withContract(Set.of(), Set.of("mil"), Set.of("onnx"));
     }
 
     @Override public Options defaults() { return new Options(List.of(), 0, 1 << 20, List.of()); }
