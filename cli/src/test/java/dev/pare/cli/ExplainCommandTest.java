@@ -71,7 +71,9 @@ class ExplainCommandTest {
         writeCatalogJar(dir.resolve("clash/clash.jar"), TestCodes.Clashing.class);
         CliRun clash = run("explain", "CW010", "--plugin-path", dir.resolve("clash").toString());
         assertEquals(ExitCodes.USAGE, clash.exitCode());
-        assertTrue(clash.err().startsWith("pare: error: diagnostic code CW010 is declared by both passes (dev.pare.passes.PassesCode)"
+        // every command loads plugins the same way, so compile refuses the clash too
+        assertEquals(ExitCodes.USAGE, run("passes", "--plugin-path", dir.resolve("clash").toString()).exitCode());
+        assertTrue(clash.err().startsWith("pare: error[R008]: diagnostic code CW010 is declared by both passes (dev.pare.passes.PassesCode)"
                 + " and clashing-plugin ("), clash.err());
     }
 

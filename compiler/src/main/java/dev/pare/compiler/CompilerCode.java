@@ -72,7 +72,12 @@ public enum CompilerCode implements DiagnosticCode {
             remove it."""),
     R007(Severity.ERROR, "a pass provider's create() returned no pass", """
             The provider returned null instead of a Pass. The message names the provider class and its
-            jar; it is a bug in the plugin.""");
+            jar; it is a bug in the plugin."""),
+    R008(Severity.ERROR, "two diagnostic catalogues declare one code, or a catalogue cannot be loaded", """
+            Every code is declared once (pare explain CODE must have one answer). A plugin's
+            DiagnosticCatalog that declares a code another catalogue (built in or another plugin's)
+            already has is refused when plugins are loaded, naming both owners; give the plugin's
+            codes letters no built-in catalogue uses (pare explain --list shows them).""");
 
     private final Severity severity;
     private final String summary;

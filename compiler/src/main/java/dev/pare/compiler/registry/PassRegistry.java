@@ -1,6 +1,7 @@
 package dev.pare.compiler.registry;
 
 import dev.pare.compiler.CompilerCode;
+import dev.pare.spi.DiagnosticCatalogs;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import dev.pare.spi.PassInfo;
@@ -56,6 +57,7 @@ import java.util.stream.Stream;
  *   <tr><td>R005</td><td>two different built-in pipeline files have the same name</td></tr>
  *   <tr><td>R006</td><td>a plugin jar is not a valid jar (zip) file</td></tr>
  *   <tr><td>R007</td><td>a provider's {@code create()} returned no pass (reported by the pass manager)</td></tr>
+ *   <tr><td>R008</td><td>two diagnostic catalogues declare one code, or a catalogue cannot be loaded</td></tr>
  * </table>
  */
 public final class PassRegistry {
@@ -102,6 +104,11 @@ public final class PassRegistry {
             }
         }
         List<PipelineResource> pipelines = pipelineResources(loader, problems);
+        try {  // a plugin's diagnostic codes must not reuse another catalogue's: pare explain would be ambiguous
+            DiagnosticCatalogs.load(loader);
+        } catch (IllegalStateException | java.util.ServiceConfigurationError e) {
+            for (String line : String.valueOf(e.getMessage()).split("\n")) problems.add(CompilerCode.R008.tag() + ": " + line);
+        }
         return build(providers, pipelines, loader, problems, sources);
     }
 
