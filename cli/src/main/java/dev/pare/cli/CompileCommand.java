@@ -1,5 +1,6 @@
 package dev.pare.cli;
 
+import dev.pare.compiler.CompilerCode;
 import dev.pare.compiler.driver.Compilation;
 import dev.pare.compiler.driver.CompilationException;
 import dev.pare.compiler.driver.CompileRequest;
@@ -226,9 +227,9 @@ final class CompileCommand implements Callable<Integer> {
             if (failure != null) {
                 noteReproducerPlugins();
                 // unusable calibration data is bad input, as --data is for pare compare; a plugin that
-                // breaks its contract (Rnnn) is a setup problem, like discovery errors
+                // breaks its contract (Rnnn) or steps in an order their contracts forbid (M016) is a setup problem
                 int code = failure.getCause() instanceof BadDataFailure ? ExitCodes.BAD_INPUT
-                        : failure.code().startsWith("R") ? ExitCodes.USAGE : ExitCodes.COMPILE_FAILED;
+                        : failure.code().startsWith("R") || failure.code().equals(CompilerCode.M016.code()) ? ExitCodes.USAGE : ExitCodes.COMPILE_FAILED;
                 throw new CliException(code, List.of(failure.getMessage()), e);
             }
             throw new CliException(exitCode(e.kind()), e.getMessage(), e);

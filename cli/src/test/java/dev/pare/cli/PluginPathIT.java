@@ -131,6 +131,21 @@ class PluginPathIT {
         assertArrayEquals(bits(run(in, x)), bits(run(out, x)));
     }
 
+    @Test
+    void theOnnxOnlyPluginAfterConvertToMilIsRefusedBeforeAnyPassRuns() throws Exception {
+        CliRun detail = pare("passes", PASS, "--plugin-path", pluginDir.toString());
+        assertTrue(detail.out().contains("\n  requires  onnx\n"), detail.out());
+
+        Path in = mulByOneModel();
+        Path out = dir.resolve("out.onnx");
+        CliRun late = pare("compile", in.toString(), "-o", out.toString(), "--pipeline", "convert_to_mil, " + PASS,
+                "--plugin-path", pluginDir.toString());
+        assertEquals(new CliRun(2, "", "pare: error[M016] pass 'simplify_arithmetic' at <pipeline>:1:17 requires 'onnx' "
+                + "(the graph's ops are ONNX ops), which step 'convert_to_mil' at <pipeline>:1:1 invalidates; run it before "
+                + "that step\n"), late);
+        assertFalse(Files.exists(out));
+    }
+
     private static float[] run(Path model, float[] x) throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession session = env.createSession(model.toString(), new OrtSession.SessionOptions());

@@ -29,9 +29,9 @@ public final class Verifier {
         for (Value c : g.constants()) {
             defineChecked(c, defined, names, graphLoc, problems);
             if (c.data() == null) {
-                problems.add(new Problem("V004", graphLoc, "constant " + c + " has no data"));
+                problems.add(new Problem(VerifierCode.V004.code(), graphLoc, "constant " + c + " has no data"));
             } else if (c.type() instanceof TensorType t && t.isStatic() && !t.equals(c.data().type())) {
-                problems.add(new Problem("V005", graphLoc,
+                problems.add(new Problem(VerifierCode.V005.code(), graphLoc,
                         "constant " + c + " is typed " + t + " but holds " + c.data().type()));
             }
         }
@@ -45,10 +45,10 @@ public final class Verifier {
                     String why = o.producer() != null && o.graph() == g
                             ? "is used before its producer " + o.producer().name() + " (graph not topologically ordered, or a cycle)"
                             : "is not defined in this graph or an enclosing one";
-                    problems.add(new Problem("V001", n.location(), "operand " + i + " of " + n + ": " + o + " " + why));
+                    problems.add(new Problem(VerifierCode.V001.code(), n.location(), "operand " + i + " of " + n + ": " + o + " " + why));
                 }
                 if (!o.uses.contains(new Value.Use(n, i))) {
-                    problems.add(new Problem("V003", n.location(), "use list of " + o + " misses " + n + " operand " + i));
+                    problems.add(new Problem(VerifierCode.V003.code(), n.location(), "use list of " + o + " misses " + n + " operand " + i));
                 }
             }
             if (n.op().startsWith("pare.")) checkPareOp(n, problems);
@@ -56,14 +56,14 @@ public final class Verifier {
             for (Value r : n.results()) {
                 if (r.isAbsent()) continue;
                 if (r.producer() != n) {
-                    problems.add(new Problem("V003", n.location(), "result " + r + " does not point back at " + n));
+                    problems.add(new Problem(VerifierCode.V003.code(), n.location(), "result " + r + " does not point back at " + n));
                 }
                 defineChecked(r, defined, names, n.location(), problems);
             }
         }
         for (Value o : g.outputs()) {
             if (!o.isAbsent() && !isVisible(o, scopes)) {
-                problems.add(new Problem("V006", graphLoc, "graph output " + o + " is not defined"));
+                problems.add(new Problem(VerifierCode.V006.code(), graphLoc, "graph output " + o + " is not defined"));
             }
         }
     }
@@ -79,7 +79,7 @@ public final class Verifier {
 
     private static void defineChecked(Value v, Set<Value> defined, Set<String> names, Location loc, List<Problem> problems) {
         if (!names.add(v.name())) {
-            problems.add(new Problem("V002", loc, "value name '" + v.name() + "' is defined more than once"));
+            problems.add(new Problem(VerifierCode.V002.code(), loc, "value name '" + v.name() + "' is defined more than once"));
         }
         defined.add(v);
     }

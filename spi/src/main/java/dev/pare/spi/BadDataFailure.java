@@ -12,4 +12,8 @@ public class BadDataFailure extends PassFailure {
     public BadDataFailure(String code, Node node, String message) { super(code, node, message); }
 
     public BadDataFailure(String code, String message) { super(code, message); }
+
+    public BadDataFailure(DiagnosticCode code, Node node, String message) { super(code, node, message); }
+
+    public BadDataFailure(DiagnosticCode code, String message) { super(code, message); }
 }

@@ -19,6 +19,10 @@ public class PassFailure extends Exception {
 
     public PassFailure(String code, String message) { this(code, null, message); }
 
+    public PassFailure(DiagnosticCode code, Node node, String message) { this(code.code(), node, message); }
+
+    public PassFailure(DiagnosticCode code, String message) { this(code.code(), null, message); }
+
     public String code() { return code; }
 
     public Location location() { return location; }

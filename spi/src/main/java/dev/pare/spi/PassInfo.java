@@ -5,7 +5,11 @@ import java.util.regex.Pattern;
 
 /**
  * What a pass is. {@code required} passes (compression) always run; optional ones (cleanup) may be
- * switched off with {@code --disable-pass}.
+ * switched off with {@code --disable-pass}. {@code requires}, {@code establishes} and
+ * {@code invalidates} name graph properties the pass manager tracks through a pipeline and checks
+ * before the first pass runs (compiler/src/main/java/dev/pare/compiler/passmanager/PassContracts.java):
+ * {@code onnx} (the graph's ops are ONNX ops) and {@code mil} (they are Core ML MIL ops) hold as
+ * the input graph says; any other name holds once a step establishes it.
  */
 public record PassInfo(String name, String summary, boolean required,
                        Set<String> requires, Set<String> establishes, Set<String> invalidates) {
@@ -20,6 +24,11 @@ public record PassInfo(String name, String summary, boolean required,
         requires = Set.copyOf(requires);
         establishes = Set.copyOf(establishes);
         invalidates = Set.copyOf(invalidates);
+    }
+
+    /** This info with a contract: what the pass needs, and what it makes true or false for later steps. */
+    public PassInfo withContract(Set<String> requires, Set<String> establishes, Set<String> invalidates) {
+        return new PassInfo(name, summary, required, requires, establishes, invalidates);
     }
 
     public static PassInfo optional(String name, String summary) {

@@ -1,5 +1,6 @@
 package dev.pare.compiler.passmanager;
 
+import dev.pare.compiler.CompilerCode;
 import dev.pare.compiler.pipeline.FixpointStep;
 import dev.pare.compiler.pipeline.PassStep;
 import dev.pare.compiler.pipeline.PipelineSpec;
@@ -193,10 +194,11 @@ public final class PassManager {
             if (options.verify()) {
                 List<Problem> problems = Verifier.verify(graph);
                 if (!problems.isEmpty()) {
-                    throw new PassManagerException("M008", "error[M008] the input graph is invalid: "
+                    throw new PassManagerException(CompilerCode.M008.code(), CompilerCode.M008.tag() + " the input graph is invalid: "
                             + describe(problems), null, null, null, null);
                 }
             }
+            PassContracts.check(spec.steps(), PassContracts.initial(graph), registry, options.disabledPasses());
             boolean changed = run.steps(spec.steps(), 0);
             RunReport report = run.report(changed);
             for (PassInstrumentation i : instrumentations) i.afterPipeline(spec, graph, report, true);
@@ -258,7 +260,7 @@ public final class PassManager {
                 any |= changed;
                 if (!changed) return any;
             }
-            diagnostics.add(new Diagnostic(Severity.WARNING, "M006", new Location(f.origin(), "", -1),
+            diagnostics.add(new Diagnostic(Severity.WARNING, CompilerCode.M006.code(), new Location(f.origin(), "", -1),
                     "fixpoint did not converge after " + f.maxIterations() + " iterations"));
             return any;
         }
@@ -284,31 +286,33 @@ public final class PassManager {
                 Pass pass = create(registered.provider(), step.scopedOptions());
                 if (pass == null) {
                     String from = registered.source().isEmpty() ? "" : " (from " + registered.source() + ")";
-                    throw fail(execution, "R007", null, "plugin error: " + registered.providerClassName() + from
+                    throw fail(execution, CompilerCode.R007.code(), null, "plugin error: " + registered.providerClassName() + from
                             + " returned null from create(); a provider must return a Pass", null);
                 }
                 result = pass.run(graph, context);
                 if (result == null) throw new IllegalStateException("run() returned null");
             } catch (PassFailure f) {
-                String code = f.code() == null || f.code().isBlank() ? "M001" : f.code();
+                String code = f.code() == null || f.code().isBlank() ? CompilerCode.M001.code() : f.code();
                 throw fail(execution, code, f.nodeName(), f.getMessage(), f);
             } catch (RuntimeException | LinkageError | AssertionError | StackOverflowError e) {
                 String message = e.getMessage() == null ? e.getClass().getSimpleName()
                         : e.getClass().getSimpleName() + ": " + e.getMessage();
-                throw fail(execution, "M001", null, "unexpected " + message, e);
+                throw fail(execution, CompilerCode.M001.code(), null, "unexpected " + message, e);
             }
             long ran = System.nanoTime();
             progress.end();
             Diagnostic error = context.firstError();
             if (error != null) {
-                throw fail(execution, "M003", error.location().path(), "[" + error.code() + "] " + error.message(), null);
+                throw fail(execution, CompilerCode.M003.code(), error.location().path(), "[" + error.code() + "] " + error.message(), null);
             }
+            Optional<String> broken = PassContracts.unkept(registered.info(), graph);
+            if (broken.isPresent()) throw fail(execution, CompilerCode.M017.code(), null, broken.get(), null);
             long verifyNanos = 0;
             if (options.verify()) {
                 List<Problem> problems = Verifier.verify(graph);
                 verifyNanos = System.nanoTime() - ran;
                 if (!problems.isEmpty()) {
-                    throw fail(execution, "M002", null, "the graph is invalid after the pass: " + describe(problems), null);
+                    throw fail(execution, CompilerCode.M002.code(), null, "the graph is invalid after the pass: " + describe(problems), null);
                 }
             }
             PassOutcome outcome = new PassOutcome(result, ran - start, verifyNanos);
@@ -463,9 +467,9 @@ public final class PassManager {
             for (String name : new java.util.TreeSet<>(options.disabledPasses())) {
                 Optional<RegisteredPass> p = registry.find(name);
                 if (p.isEmpty()) {
-                    problems.add("error[M005] --disable-pass names unknown pass '" + name + "'" + Suggestions.didYouMean(name, known));
+                    problems.add(CompilerCode.M005.tag() + " --disable-pass names unknown pass '" + name + "'" + Suggestions.didYouMean(name, known));
                 } else if (p.get().required()) {
-                    problems.add("error[M004] pass '" + name + "' is required and cannot be disabled");
+                    problems.add(CompilerCode.M004.tag() + " pass '" + name + "' is required and cannot be disabled");
                 }
             }
             checkNames("--print-ir-before", options.printIrBefore(), known, problems);
@@ -480,7 +484,7 @@ public final class PassManager {
         private static void checkNames(String flag, Set<String> names, Set<String> known, List<String> problems) {
             for (String name : new java.util.TreeSet<>(names)) {
                 if (!known.contains(name)) {
-                    problems.add("error[M005] " + flag + " names unknown pass '" + name + "'" + Suggestions.didYouMean(name, known));
+                    problems.add(CompilerCode.M005.tag() + " " + flag + " names unknown pass '" + name + "'" + Suggestions.didYouMean(name, known));
                 }
             }
         }

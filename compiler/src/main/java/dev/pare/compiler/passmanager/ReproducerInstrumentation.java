@@ -1,5 +1,6 @@
 package dev.pare.compiler.passmanager;
 
+import dev.pare.compiler.CompilerCode;
 import dev.pare.compiler.pipeline.PipelineSpec;
 import dev.pare.ir.Graph;
 import java.io.IOException;
@@ -56,7 +57,7 @@ public final class ReproducerInstrumentation implements PassInstrumentation {
             Files.writeString(dir.resolve("README"), readme, StandardCharsets.UTF_8);
             out.println("reproducer written to " + dir);
         } catch (IOException | RuntimeException e) {
-            out.println("warning[M007] could not write the reproducer to " + dir + ": " + e.getMessage());
+            out.println(CompilerCode.M007.tag() + " could not write the reproducer to " + dir + ": " + e.getMessage());
         }
         out.flush();
     }

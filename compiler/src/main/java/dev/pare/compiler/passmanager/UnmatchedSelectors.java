@@ -1,5 +1,6 @@
 package dev.pare.compiler.passmanager;
 
+import dev.pare.compiler.CompilerCode;
 import dev.pare.compiler.pipeline.NodeOverride;
 import dev.pare.compiler.pipeline.PassStep;
 import dev.pare.compiler.pipeline.Selector;
@@ -15,7 +16,7 @@ import java.util.Optional;
  */
 final class UnmatchedSelectors {
 
-    static final String CODE = "M015";
+    static final String CODE = CompilerCode.M015.code();
 
     private UnmatchedSelectors() {}
 

@@ -1,5 +1,7 @@
 package dev.pare.compiler.registry;
 
+import dev.pare.compiler.CompilerCode;
+import dev.pare.spi.DiagnosticCatalogs;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import dev.pare.spi.PassInfo;
@@ -55,6 +57,7 @@ import java.util.stream.Stream;
  *   <tr><td>R005</td><td>two different built-in pipeline files have the same name</td></tr>
  *   <tr><td>R006</td><td>a plugin jar is not a valid jar (zip) file</td></tr>
  *   <tr><td>R007</td><td>a provider's {@code create()} returned no pass (reported by the pass manager)</td></tr>
+ *   <tr><td>R008</td><td>two diagnostic catalogues declare one code, or a catalogue cannot be loaded</td></tr>
  * </table>
  */
 public final class PassRegistry {
@@ -90,17 +93,22 @@ public final class PassRegistry {
             try {
                 Class<?> type = Class.forName(className, false, loader);
                 if (!PassProvider.class.isAssignableFrom(type)) {
-                    problems.add("error[R002]: " + className + " is listed in " + SERVICES + " but does not implement PassProvider");
+                    problems.add(CompilerCode.R002.tag() + ": " + className + " is listed in " + SERVICES + " but does not implement PassProvider");
                     continue;
                 }
                 providers.add((PassProvider<?>) injector.getInstance(type));
             } catch (ClassNotFoundException | LinkageError e) {
-                problems.add("error[R002]: cannot load pass provider " + className + ": " + e);
+                problems.add(CompilerCode.R002.tag() + ": cannot load pass provider " + className + ": " + e);
             } catch (RuntimeException e) { // Guice ConfigurationException / ProvisionException
-                problems.add("error[R002]: cannot create pass provider " + className + ": " + guiceMessage(e));
+                problems.add(CompilerCode.R002.tag() + ": cannot create pass provider " + className + ": " + guiceMessage(e));
             }
         }
         List<PipelineResource> pipelines = pipelineResources(loader, problems);
+        try {  // a plugin's diagnostic codes must not reuse another catalogue's: pare explain would be ambiguous
+            DiagnosticCatalogs.load(loader);
+        } catch (IllegalStateException | java.util.ServiceConfigurationError e) {
+            for (String line : String.valueOf(e.getMessage()).split("\n")) problems.add(CompilerCode.R008.tag() + ": " + line);
+        }
         return build(providers, pipelines, loader, problems, sources);
     }
 
@@ -122,7 +130,7 @@ public final class PassRegistry {
         try {
             for (Path jar : pluginJars(pluginPath)) urls.add(jar.toUri().toURL());
         } catch (MalformedURLException e) {
-            throw new RegistryException(List.of("error[R004]: cannot read plugin path " + pluginPath + ": " + e.getMessage()));
+            throw new RegistryException(List.of(CompilerCode.R004.tag() + ": cannot read plugin path " + pluginPath + ": " + e.getMessage()));
         }
         return new URLClassLoader("pare-plugins", urls.toArray(URL[]::new), parent);
     }
@@ -142,17 +150,17 @@ public final class PassRegistry {
             } else if (Files.isRegularFile(pluginPath)) {
                 candidates.add(pluginPath);
             } else {
-                throw new RegistryException(List.of("error[R004]: plugin path " + pluginPath + " does not exist"));
+                throw new RegistryException(List.of(CompilerCode.R004.tag() + ": plugin path " + pluginPath + " does not exist"));
             }
         } catch (IOException e) {
-            throw new RegistryException(List.of("error[R004]: cannot read plugin path " + pluginPath + ": " + e.getMessage()));
+            throw new RegistryException(List.of(CompilerCode.R004.tag() + ": cannot read plugin path " + pluginPath + ": " + e.getMessage()));
         }
         List<Path> jars = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         for (Path p : candidates) {
             String invalid = zipProblem(p);
             if (invalid == null) jars.add(p);
-            else if (isJarName(p)) problems.add("error[R006]: plugin jar " + p + " is not a valid jar file (" + invalid + ")");
+            else if (isJarName(p)) problems.add(CompilerCode.R006.tag() + ": plugin jar " + p + " is not a valid jar file (" + invalid + ")");
         }
         if (!problems.isEmpty()) throw new RegistryException(problems);
         return jars;
@@ -205,13 +213,13 @@ public final class PassRegistry {
                 if (info == null) throw new IllegalArgumentException("info() returned null");
                 schema = OptionsSchema.of(provider.defaults());
             } catch (RuntimeException e) {
-                problems.add("error[R003]: pass provider " + className + " is invalid: "
+                problems.add(CompilerCode.R003.tag() + ": pass provider " + className + " is invalid: "
                         + (e instanceof IllegalArgumentException && e.getMessage() != null ? e.getMessage() : e.toString()));
                 continue;
             }
             RegisteredPass previous = byName.get(info.name());
             if (previous != null) {
-                problems.add("error[R001]: pass name '" + info.name() + "' is provided by both "
+                problems.add(CompilerCode.R001.tag() + ": pass name '" + info.name() + "' is provided by both "
                         + previous.providerClassName() + " and " + className);
                 continue;
             }
@@ -221,7 +229,7 @@ public final class PassRegistry {
         for (PipelineResource r : pipelines) {
             PipelineResource previous = files.putIfAbsent(r.fileName(), r);
             if (previous != null && !previous.url().toString().equals(r.url().toString())) {
-                problems.add("error[R005]: built-in pipeline file '" + r.fileName() + "' is shipped twice: "
+                problems.add(CompilerCode.R005.tag() + ": built-in pipeline file '" + r.fileName() + "' is shipped twice: "
                         + previous.url() + " and " + r.url());
             }
         }
@@ -243,7 +251,7 @@ public final class PassRegistry {
                 }
             }
         } catch (IOException e) {
-            problems.add("error[R002]: cannot read " + SERVICES + ": " + e.getMessage());
+            problems.add(CompilerCode.R002.tag() + ": cannot read " + SERVICES + ": " + e.getMessage());
         }
         return names;
     }
@@ -271,7 +279,7 @@ public final class PassRegistry {
                 }
             }
         } catch (IOException | URISyntaxException e) {
-            problems.add("error[R005]: cannot list built-in pipelines: " + e.getMessage());
+            problems.add(CompilerCode.R005.tag() + ": cannot list built-in pipelines: " + e.getMessage());
         }
         // The same file found through the index and by listing counts once.
         List<PipelineResource> unique = new ArrayList<>();

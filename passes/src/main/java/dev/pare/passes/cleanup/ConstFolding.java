@@ -1,5 +1,6 @@
 package dev.pare.passes.cleanup;
 
+import dev.pare.passes.PassesCode;
 import dev.pare.ir.Attribute;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
@@ -117,7 +118,7 @@ public final class ConstFolding implements PassProvider<ConstFolding.Options> {
                             }
                         }
                     } catch (Invalid e) {
-                        context.diagnostics().warn("CF001", n.location(), "cannot fold " + n + ": " + e.getMessage());
+                        context.diagnostics().warn(PassesCode.CF001, n.location(), "cannot fold " + n + ": " + e.getMessage());
                     } catch (TooLarge e) {
                         context.statistics().increment("skipped_too_large");
                     } catch (ArithmeticException e) {

@@ -1,5 +1,6 @@
 package dev.pare.passes.cleanup;
 
+import dev.pare.passes.PassesCode;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.Value;
@@ -68,7 +69,7 @@ public final class TopologicalReorder implements PassProvider<TopologicalReorder
         if (order.size() < nodes.size()) {
             Node stuck = null;
             for (int i = 0; i < nodes.size() && stuck == null; i++) if (pending[i] > 0) stuck = nodes.get(i);
-            throw new PassFailure("TR001", stuck, "graph " + g.name() + " has a cycle through node " + stuck.name());
+            throw new PassFailure(PassesCode.TR001, stuck, "graph " + g.name() + " has a cycle through node " + stuck.name());
         }
         boolean changed = !order.equals(nodes);
         if (changed) {

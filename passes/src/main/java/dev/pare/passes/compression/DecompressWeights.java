@@ -2,6 +2,7 @@ package dev.pare.passes.compression;
 
 import dev.pare.ir.MilConstexprEvaluator;
 import dev.pare.ir.PareDialectEvaluator;
+import dev.pare.passes.PassesCode;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
@@ -57,10 +58,10 @@ public final class DecompressWeights implements PassProvider<DecompressWeights.O
             try {
                 dense = pare ? List.of(evaluatePare(n)) : MilConstexprEvaluator.evaluate(n, Value::data);
             } catch (IllegalArgumentException e) {
-                throw new PassFailure("DW001", n, "decompress_weights: cannot evaluate '" + n.name() + "': " + e.getMessage());
+                throw new PassFailure(PassesCode.DW001, n, "decompress_weights: cannot evaluate '" + n.name() + "': " + e.getMessage());
             }
             if (dense.size() != n.results().size()) {
-                throw new PassFailure("DW001", n, "decompress_weights: '" + n.name() + "' has " + n.results().size()
+                throw new PassFailure(PassesCode.DW001, n, "decompress_weights: '" + n.name() + "' has " + n.results().size()
                         + " results but " + n.op() + " computes " + dense.size());
             }
             Set<Value> inputs = new LinkedHashSet<>(n.operands());

@@ -3,6 +3,7 @@ package dev.pare.passes.compression;
 import dev.pare.ir.WeightHistory;
 import dev.pare.ir.MilConstexprEvaluator;
 import dev.pare.ir.PareDialectEvaluator;
+import dev.pare.passes.PassesCode;
 import dev.pare.ir.Attribute;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
@@ -48,23 +49,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (turned into a graph constant of the same name when it is compressed), that some op reads as a
  * weight operand ({@link WeightTraits}). Every use of it must be such a weight use. Its options
  * are {@link ScopedOptions#forNode} of each consumer: all must agree (all skipped leaves it alone;
- * a difference is a {@link PassFailure} {@value #SHARED_CONFLICT} naming two consumers). A weight
+ * a difference is a {@link PassFailure} {@link #SHARED_CONFLICT} naming two consumers). A weight
  * is compressed only when its element count is greater than {@code weight_threshold} (Core ML
  * Tools' rule). The consumers' output/input axes must agree, or the weight has no channel axis.
  * A weight already pruned by {@code prune} ({@code pare.sparse_to_dense(mask, values)}) is
  * compressed jointly by passes that support it: only its kept values, and the result stays sparse.
  * A weight that Core ML {@code mil.constexpr_*} ops decode from constants (compressed by Core ML
  * Tools or an earlier run; {@link ConstexprCone}) is decompressed first and its dense values are
- * compressed (a sparse chain keeps its mask for joint compression); the note {@value #DECOMPRESSED}
+ * compressed (a sparse chain keeps its mask for joint compression); the note {@link #DECOMPRESSED}
  * and the result's metadata {@value WeightHistory#DECOMPRESSED_FROM} say how it was stored, and the
  * chain's ops and constants are removed. Only weights the pass does compress are touched: a weight
  * the options do not fit keeps its constexpr chain.
  *
  * <p>Every selected weight is {@linkplain #check checked} (in parallel, each weight's values loaded
  * and dropped again) before any is compressed; a weight the options cannot be applied to fails the
- * pass with {@value #INAPPLICABLE} naming the weight and its node (first in graph order), and the
+ * pass with {@link #INAPPLICABLE} naming the weight and its node (first in graph order), and the
  * graph is left unchanged, unless the pass's options {@linkplain #skipsInapplicable skip such
- * weights} with a note ({@value #NOT_APPLICABLE}). A weight whose values turn out not to allow the
+ * weights} with a note ({@link #NOT_APPLICABLE}). A weight whose values turn out not to allow the
  * compression while it runs (e.g. too little sparsity) is left dense with a note.
  *
  * <p>Weights are compressed in parallel, streaming: at most {@link #window} weights (threads + 1)
@@ -79,27 +80,27 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Statistics: {@code weights_compressed}, {@code weights_skipped}, {@code bytes_before},
  * {@code bytes_after} (constant bytes of the compressed weights before and after). A run that
- * skips every weight it looks at ends with one warning ({@value #NOTHING_COMPRESSED}) counting the
+ * skips every weight it looks at ends with one warning ({@link #NOTHING_COMPRESSED}) counting the
  * reasons, so that a step which changes nothing is seen without {@code --verbose}.
  */
 abstract class WeightCompressionPass<O extends Record> implements Pass {
 
     /** Note: the weight has too few elements. */
-    static final String TOO_SMALL = "CW001";
+    static final PassesCode TOO_SMALL = PassesCode.CW001;
     /** Note: the options cannot be applied to this weight (math said so). */
-    static final String NOT_APPLICABLE = "CW002";
+    static final PassesCode NOT_APPLICABLE = PassesCode.CW002;
     /** Note: the weight is already compressed in a way this pass does not build on. */
-    static final String ALREADY_COMPRESSED = "CW003";
+    static final PassesCode ALREADY_COMPRESSED = PassesCode.CW003;
     /** Note: the constant is also used other than as a weight. */
-    static final String NOT_ONLY_A_WEIGHT = "CW004";
+    static final PassesCode NOT_ONLY_A_WEIGHT = PassesCode.CW004;
     /** Note: the weight was stored compressed by constexpr ops and is decompressed before it is recompressed. */
-    static final String DECOMPRESSED = "CW005";
+    static final PassesCode DECOMPRESSED = PassesCode.CW005;
     /** Note: recompressing a constexpr-compressed weight would store it in more bytes than it takes now. */
-    static final String WOULD_GROW = "CW006";
+    static final PassesCode WOULD_GROW = PassesCode.CW006;
     /** Failure: a shared weight gets different options from two consumers. */
-    static final String SHARED_CONFLICT = "CW010";
+    static final PassesCode SHARED_CONFLICT = PassesCode.CW010;
     /** Failure: the options cannot be applied to a weight (found before any weight is compressed). */
-    static final String INAPPLICABLE = "CW012";
+    static final PassesCode INAPPLICABLE = PassesCode.CW012;
 
     private final String passName;
     private final ScopedOptions<O> options;
@@ -136,8 +137,8 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     abstract boolean compressesPruned();
 
     /**
-     * Whether a weight the options cannot be applied to is left dense with a note ({@value #NOT_APPLICABLE})
-     * instead of failing the pass ({@value #INAPPLICABLE}).
+     * Whether a weight the options cannot be applied to is left dense with a note ({@link #NOT_APPLICABLE})
+     * instead of failing the pass ({@link #INAPPLICABLE}).
      */
     boolean skipsInapplicable(O options) {
         return false;
@@ -187,10 +188,10 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     private record Outcome(Emitter emitter, String skipReason, boolean[] keep) {}
 
     /** Warning: the pass skipped every weight it looked at (one line with the reasons counted). */
-    static final String NOTHING_COMPRESSED = "CW007";
+    static final PassesCode NOTHING_COMPRESSED = PassesCode.CW007;
 
     /** Skipped weights of the current run by note code, and the model file they are in. */
-    private final Map<String, Integer> skippedByCode = new java.util.TreeMap<>();
+    private final Map<PassesCode, Integer> skippedByCode = new java.util.TreeMap<>();
     private String skippedFile = "";
 
     @Override public PassResult run(Graph graph, PassContext context) throws PassFailure {
@@ -208,7 +209,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     }
 
     /** What each skip note means, for the warning that counts them. */
-    private static final Map<String, String> SKIP_REASONS = Map.of(
+    private static final Map<PassesCode, String> SKIP_REASONS = Map.of(
             TOO_SMALL, "not more than weight_threshold elements",
             NOT_APPLICABLE, "the options do not fit",
             ALREADY_COMPRESSED, "already compressed",
@@ -463,7 +464,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
             return f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PassFailure("CW011", node, passName + ": interrupted");
+            throw new PassFailure(PassesCode.CW011, node, passName + ": interrupted");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException) throw (RuntimeException) cause;
@@ -714,7 +715,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         return sb.toString();
     }
 
-    private void note(PassContext context, String code, Node node, String message) {
+    private void note(PassContext context, PassesCode code, Node node, String message) {
         if (skippedByCode.isEmpty()) skippedFile = node.location().file();
         skippedByCode.merge(code, 1, Integer::sum);
         context.statistics().increment("weights_skipped");

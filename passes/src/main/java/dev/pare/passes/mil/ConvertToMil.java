@@ -1,6 +1,7 @@
 package dev.pare.passes.mil;
 
 import dev.pare.ir.GraphCopy;
+import dev.pare.passes.PassesCode;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Graph;
@@ -68,7 +69,8 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
     }
 
     @Override public PassInfo info() {
-        return PassInfo.required("convert_to_mil", "Lowers ONNX ops to Core ML MIL ops (folding static shape arithmetic).");
+        return PassInfo.required("convert_to_mil", "Lowers ONNX ops to Core ML MIL ops (folding static shape arithmetic).")
+                .withContract(Set.of(), Set.of("mil"), Set.of("onnx"));
     }
 
     @Override public Options defaults() { return new Options(List.of(), 0, 1 << 20, List.of()); }
@@ -136,13 +138,13 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             try {
                 retypeInputs();
             } catch (LoweringException e) {
-                throw new PassFailure("MIL002", "convert_to_mil: graph input default: " + e.getMessage());
+                throw new PassFailure(PassesCode.MIL002, "convert_to_mil: graph input default: " + e.getMessage());
             }
             try {
                 lowerNodes();
             } catch (NodeFailure f) {
                 Node n = f.node;
-                throw new PassFailure("MIL002", n, "convert_to_mil: " + n.opType() + " '" + n.name() + "'" + where(n) + ": " + f.getMessage()
+                throw new PassFailure(PassesCode.MIL002, n, "convert_to_mil: " + n.opType() + " '" + n.name() + "'" + where(n) + ": " + f.getMessage()
                         + FixHints.forBranch(n));
             }
             fixOutputs();
@@ -218,7 +220,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 boolean changed = InputShapes.apply(g, InputShapes.parse(options.inputShapes()));
                 return InputShapes.applyValues(g, InputShapes.parseValues(options.inputValues())) || changed;
             } catch (IllegalArgumentException e) {
-                throw new PassFailure("MIL003", "convert_to_mil: " + e.getMessage());
+                throw new PassFailure(PassesCode.MIL003, "convert_to_mil: " + e.getMessage());
             }
         }
 
@@ -233,7 +235,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             if (missing.isEmpty()) return;
             List<String> parts = new ArrayList<>();
             missing.forEach((type, names) -> parts.add(type + " (" + String.join(", ", names) + ")"));
-            throw new PassFailure("MIL001", "convert_to_mil: no MIL lowering for " + missing.size() + " op type"
+            throw new PassFailure(PassesCode.MIL001, "convert_to_mil: no MIL lowering for " + missing.size() + " op type"
                     + (missing.size() == 1 ? "" : "s") + ": " + String.join(", ", parts));
         }
 

@@ -1,5 +1,6 @@
 package dev.pare.passes.quantization;
 
+import dev.pare.passes.PassesCode;
 import dev.pare.ir.Attributes;
 import dev.pare.ir.DType;
 import dev.pare.ir.Graph;
@@ -184,12 +185,12 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             }
             CalibrationData data;
             try {
-                data = context.service(CalibrationData.class).orElseThrow(() -> new PassFailure("AQ001", NO_CALIBRATION_DATA));
+                data = context.service(CalibrationData.class).orElseThrow(() -> new PassFailure(PassesCode.AQ001, NO_CALIBRATION_DATA));
             } catch (UncheckedIOException e) {
-                throw new BadDataFailure("AQ005", "activation_quantize: cannot read the calibration data: " + e.getCause().getMessage());
+                throw new BadDataFailure(PassesCode.AQ005, "activation_quantize: cannot read the calibration data: " + e.getCause().getMessage());
             }
             ModelExecutor executor = context.service(ModelExecutor.class)
-                    .orElseThrow(() -> new PassFailure("AQ002", "activation_quantize needs a model executor to run the model, and none is bound"));
+                    .orElseThrow(() -> new PassFailure(PassesCode.AQ002, "activation_quantize needs a model executor to run the model, and none is bound"));
             calibrate(targets, data, executor);
             return PassResult.of(rewrite(targets));
         }
@@ -207,7 +208,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                         t = new Target(v, o.get(), n);
                         targets.put(v, t);
                     } else if (!t.options.rangeKey().equals(o.get().rangeKey())) {
-                        throw new PassFailure("AQ003", n, "activation_quantize: tensor '" + v.name() + "' is read by '"
+                        throw new PassFailure(PassesCode.AQ003, n, "activation_quantize: tensor '" + v.name() + "' is read by '"
                                 + t.firstConsumer.name() + "' and '" + n.name() + "' with different options ("
                                 + t.options.rangeKey().toLowerCase(Locale.ROOT) + " vs " + o.get().rangeKey().toLowerCase(Locale.ROOT) + ")");
                     }
@@ -317,7 +318,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             Options base = options.base();
             int available = data.size();
             int samples = base.numSamples() == 0 ? available : Math.min(base.numSamples(), available);
-            if (samples == 0) throw new BadDataFailure("AQ006", "activation_quantize: the calibration data " + data.source() + " has no samples");
+            if (samples == 0) throw new BadDataFailure(PassesCode.AQ006, "activation_quantize: the calibration data " + data.source() + " has no samples");
             boolean skipNonFinite = context.service(CalibrationPolicy.class).orElse(CalibrationPolicy.DEFAULT).skipNonFiniteSamples();
             List<Value> captured = new ArrayList<>();
             for (Target t : targets.values()) {
@@ -332,38 +333,38 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                     try {
                         sample = data.sample(s);
                     } catch (IOException e) {
-                        throw new BadDataFailure("AQ005", "activation_quantize: cannot read calibration sample " + s + " of "
+                        throw new BadDataFailure(PassesCode.AQ005, "activation_quantize: cannot read calibration sample " + s + " of "
                                 + data.source() + ": " + e.getMessage());
                     }
                     String badInput = nonFiniteInput(data, s, sample);
                     if (badInput != null) {
-                        if (!skipNonFinite) throw new BadDataFailure("AQ007", "activation_quantize: " + badInput + SKIP_HINT);
+                        if (!skipNonFinite) throw new BadDataFailure(PassesCode.AQ007, "activation_quantize: " + badInput + SKIP_HINT);
                         skipped.inputs++;
                     } else {
                         Map<String, TensorData> out = session.run(sample);
                         String badTensor = collect(targets, sample, out, s, data);
                         if (badTensor != null) {
-                            if (!skipNonFinite) throw new BadDataFailure("AQ007", "activation_quantize: " + badTensor + SKIP_HINT);
+                            if (!skipNonFinite) throw new BadDataFailure(PassesCode.AQ007, "activation_quantize: " + badTensor + SKIP_HINT);
                             skipped.tensors++;
                         }
                     }
                     context.statistics().increment("calibration_samples");
                     if ((s + 1) % every == 0 || s + 1 == samples) {
-                        context.diagnostics().note("AQ100", Location.UNKNOWN, "activation_quantize: calibrated " + (s + 1) + "/"
+                        context.diagnostics().note(PassesCode.AQ100, Location.UNKNOWN, "activation_quantize: calibrated " + (s + 1) + "/"
                                 + samples + " samples of " + data.source() + " (" + targets.size() + " tensors)");
                     }
                 }
             } catch (ModelExecutionException e) {
-                throw new PassFailure("AQ004", "activation_quantize: cannot run the model on the calibration data: " + e.getMessage());
+                throw new PassFailure(PassesCode.AQ004, "activation_quantize: cannot run the model on the calibration data: " + e.getMessage());
             }
             int left = skipped.total();
             if (left == 0) return;
             context.statistics().add("samples_skipped_nonfinite", left);
             if (left == samples) {
-                throw new BadDataFailure("AQ008", "activation_quantize: all " + samples + " calibration samples of " + data.source()
+                throw new BadDataFailure(PassesCode.AQ008, "activation_quantize: all " + samples + " calibration samples of " + data.source()
                         + " hold NaN or infinity (" + skipped.describe() + "); none is left to calibrate on");
             }
-            context.diagnostics().warn("AQ105", new Location(data.source(), "", -1), "activation_quantize: left out " + left + " of " + samples
+            context.diagnostics().warn(PassesCode.AQ105, new Location(data.source(), "", -1), "activation_quantize: left out " + left + " of " + samples
                     + " calibration samples of " + data.source() + " holding NaN or infinity (" + skipped.describe()
                     + "); calibrated on " + (samples - left));
         }
@@ -413,7 +414,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                 if (t.skipReason != null) continue;
                 TensorData d = t.value.kind() == Value.Kind.INPUT ? sample.get(t.value.name()) : out.get(t.value.name());
                 if (d == null) {
-                    throw new PassFailure("AQ006", t.firstConsumer, "activation_quantize: calibration sample " + index
+                    throw new PassFailure(PassesCode.AQ006, t.firstConsumer, "activation_quantize: calibration sample " + index
                             + " gave no value for tensor '" + t.value.name() + "'");
                 }
                 boolean f16 = d.dtype() == DType.FLOAT16 && t.value.tensorType().dtype() == DType.FLOAT16;
@@ -457,7 +458,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                 for (Future<T> f : context.executor().invokeAll(work)) results.add(f.get());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new PassFailure("AQ004", "activation_quantize: interrupted during calibration");
+                throw new PassFailure(PassesCode.AQ004, "activation_quantize: interrupted during calibration");
             } catch (ExecutionException e) {
                 throw new IllegalStateException("activation_quantize: collecting statistics failed", e.getCause());
             }
@@ -486,7 +487,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                 chosen.put(t, p);
             }
             if (!dominated.isEmpty()) {
-                context.diagnostics().warn("AQ104", modelLocation(), "activation_quantize: " + dominated.size()
+                context.diagnostics().warn(PassesCode.AQ104, modelLocation(), "activation_quantize: " + dominated.size()
                         + (dominated.size() == 1 ? " tensor has" : " tensors have") + " a range set by outliers, so most of "
                         + "their values quantize to 0: " + String.join("; ", dominated.subList(0, Math.min(3, dominated.size())))
                         + (dominated.size() > 3 ? "; and " + (dominated.size() - 3) + " more" : "")
@@ -500,7 +501,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             Map<String, Integer> byMethod = new LinkedHashMap<>();
             for (Target t : targets.values()) {
                 if (t.skipReason != null) {
-                    context.diagnostics().note("AQ101", t.firstConsumer.location(), "activation_quantize: tensor '" + t.value.name()
+                    context.diagnostics().note(PassesCode.AQ101, t.firstConsumer.location(), "activation_quantize: tensor '" + t.value.name()
                             + "' stays float: " + t.skipReason);
                     skipped++;
                     continue;
@@ -534,7 +535,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             }
             context.statistics().add("tensors_quantized", quantized);
             context.statistics().add("tensors_skipped", skipped);
-            context.diagnostics().note("AQ102", Location.UNKNOWN, "activation_quantize: " + quantized + " tensors quantized ("
+            context.diagnostics().note(PassesCode.AQ102, Location.UNKNOWN, "activation_quantize: " + quantized + " tensors quantized ("
                     + byMethod.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))
                     + "), " + skipped + " left float");
             if (quantized == 0) {
@@ -558,14 +559,14 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             double[] r = range(c, o);
             String overflow = QuantParams.overflow(r[0], r[1], o.symmetric());
             if (overflow != null) {
-                throw new BadDataFailure("AQ009", t.firstConsumer, "activation_quantize: tensor '" + t.value.name()
+                throw new BadDataFailure(PassesCode.AQ009, t.firstConsumer, "activation_quantize: tensor '" + t.value.name()
                         + "' cannot be quantized: its calibration range " + observed + " is too wide, " + overflow
                         + "; check the calibration data for outliers");
             }
             QuantParams p = QuantParams.of(r[0], r[1], o.dtype() == Dtype.INT8, o.symmetric());
             double zeroed = c.shareBelow(p.scale() / 2.0);
             if (zeroed >= REFUSED_ZERO_SHARE) {
-                throw new BadDataFailure("AQ009", t.firstConsumer, "activation_quantize: tensor '" + t.value.name()
+                throw new BadDataFailure(PassesCode.AQ009, t.firstConsumer, "activation_quantize: tensor '" + t.value.name()
                         + "' cannot be quantized: its calibration range " + observed + " makes the int8 step " + number(p.scale())
                         + ", which turns " + percent(zeroed) + " of its non-zero values into 0; check the calibration data for "
                         + "outliers, or clip them with method=percentile and a low enough percentile");
@@ -583,7 +584,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
         }
 
         private void quantizedNothing(String why) {
-            context.diagnostics().warn("AQ103", modelLocation(), "activation_quantize quantized no activation: " + why);
+            context.diagnostics().warn(PassesCode.AQ103, modelLocation(), "activation_quantize quantized no activation: " + why);
         }
 
         /** The model file, for a diagnostic about the whole graph. */

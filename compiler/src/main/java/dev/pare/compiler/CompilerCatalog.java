@@ -1,0 +1,19 @@
+package dev.pare.compiler;
+
+import dev.pare.compiler.pipeline.PipelineErrorCode;
+import dev.pare.spi.DiagnosticCatalog;
+import dev.pare.spi.DiagnosticCode;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The compiler module's codes: the pipeline language's (P) and {@link CompilerCode}'s (M, R). */
+public final class CompilerCatalog implements DiagnosticCatalog {
+
+    @Override public String owner() { return "compiler"; }
+
+    @Override public List<? extends DiagnosticCode> codes() {
+        List<DiagnosticCode> all = new ArrayList<>(List.of(PipelineErrorCode.values()));
+        all.addAll(List.of(CompilerCode.values()));
+        return all;
+    }
+}
