@@ -77,7 +77,17 @@ public enum CompilerCode implements DiagnosticCode {
             Every code is declared once (pare explain CODE must have one answer). A plugin's
             DiagnosticCatalog that declares a code another catalogue (built in or another plugin's)
             already has is refused when plugins are loaded, naming both owners; give the plugin's
-            codes letters no built-in catalogue uses (pare explain --list shows them).""");
+            codes letters no built-in catalogue uses (pare explain --list shows them)."""),
+    OL001(Severity.ERROR, "a pare.* op cannot be lowered to ONNX ops", """
+            lower_to_onnx (appended by pare compile for .onnx outputs) turns every pare.* op into
+            standard ONNX ops (DequantizeLinear, Gather of a LUT, ...). An op whose form ONNX cannot
+            express at the model's opset, e.g. a block size ONNX's blocked DequantizeLinear does not
+            allow, is refused here, naming the op; choose options the ONNX form holds (see
+            ir/PARE_DIALECT.md) or write a .mlpackage."""),
+    OL002(Severity.ERROR, "lower_to_onnx was run without the model being compiled", """
+            The ONNX lowering raises the model's opset, so it needs the model, which the pass manager
+            provides as a service. Running the pass on a bare graph (e.g. from a test harness that
+            binds no model) gives this; run it through the pass manager.""");
 
     private final Severity severity;
     private final String summary;

@@ -71,10 +71,10 @@ public final class Verifier {
     private static void checkPareOp(Node n, List<Problem> problems) {
         PareOp def = PareOp.of(n.op()).orElse(null);
         if (def == null) {
-            problems.add(new Problem("V007", n.location(), n + " is not an op of the pare dialect (ir/PARE_DIALECT.md)"));
+            problems.add(new Problem(VerifierCode.V007.code(), n.location(), n + " is not an op of the pare dialect (ir/PARE_DIALECT.md)"));
             return;
         }
-        for (String broken : def.check(n)) problems.add(new Problem("V007", n.location(), broken));
+        for (String broken : def.check(n)) problems.add(new Problem(VerifierCode.V007.code(), n.location(), broken));
     }
 
     private static void defineChecked(Value v, Set<Value> defined, Set<String> names, Location loc, List<Problem> problems) {

@@ -28,7 +28,12 @@ public enum VerifierCode {
             + "disagree with its raw data, produces this."),
     V006("a graph output is not defined",
             "Each graph output must be defined in the graph (an input, a constant or a node result). A pass "
-            + "that removed the producer of an output without rewiring the output causes it.");
+            + "that removed the producer of an output without rewiring the output causes it."),
+    V007("a pare.* op breaks the dialect's rules (operands, attributes, result type) or is not a pare op",
+            "The pare dialect's ops (ir/PARE_DIALECT.md, defined in ir PareOp) carry compressed weights "
+            + "between passes. The message names the rule broken, e.g. a LUT whose size is not 2^nbits or "
+            + "a result type that differs from what the operands decode to. After a pass it is a bug in "
+            + "that pass (M002); in an input model the file was not written by Pare.");
 
     private final String summary;
     private final String explanation;
