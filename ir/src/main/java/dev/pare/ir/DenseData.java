@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 
 /**
  * Dense tensor bytes in the canonical layout: little-endian, sub-byte values packed LSB-first.
@@ -23,12 +24,16 @@ public final class DenseData extends TensorData {
     /** Bytes per mapping of a file region: a power of two well below the 2 GiB a buffer addresses. */
     static final int DEFAULT_CHUNK = 1 << 30;
 
-    /** A file region, mapped chunk by chunk on first use; shared by copies with other annotations. */
-    private record Region(Path file, long offset, long length, int chunkSize, AtomicReferenceArray<ByteBuffer> chunks) {
+    /** Maps {@code size} bytes at {@code from}, relative to a region, read-only and little-endian. */
+    private interface Mapper {
+        ByteBuffer map(long from, long size);
+    }
 
-        Region(Path file, long offset, long length, int chunkSize) {
-            this(file, offset, length, chunkSize,
-                    new AtomicReferenceArray<>((int) Math.max(1, (length + chunkSize - 1) / chunkSize)));
+    /** A region (of a file, or a lazy source), mapped chunk by chunk on first use; shared by copies with other annotations. */
+    private record Region(Mapper mapper, long length, int chunkSize, AtomicReferenceArray<ByteBuffer> chunks) {
+
+        Region(Mapper mapper, long length, int chunkSize) {
+            this(mapper, length, chunkSize, new AtomicReferenceArray<>((int) Math.max(1, (length + chunkSize - 1) / chunkSize)));
         }
 
         /** Chunk {@code i} as a read-only little-endian buffer positioned at 0. */
@@ -42,18 +47,20 @@ public final class DenseData extends TensorData {
             return b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         }
 
-        /** Maps {@code size} bytes at {@code from} (relative to the region). */
-        ByteBuffer map(long from, long size) {
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                if (offset + length > ch.size()) {
-                    throw new IllegalStateException("external data " + file + " holds " + ch.size()
-                            + " bytes; tensor needs [" + offset + ", " + (offset + length) + ")");
-                }
-                return ch.map(FileChannel.MapMode.READ_ONLY, offset + from, size)
-                        .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot map " + file, e);
+        ByteBuffer map(long from, long size) { return mapper.map(from, size); }
+    }
+
+    /** Maps {@code size} bytes at {@code offset + from} of {@code file}, which must hold the whole region. */
+    private static ByteBuffer mapFile(Path file, long offset, long length, long from, long size) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (offset + length > ch.size()) {
+                throw new IllegalStateException("external data " + file + " holds " + ch.size()
+                        + " bytes; tensor needs [" + offset + ", " + (offset + length) + ")");
             }
+            return ch.map(FileChannel.MapMode.READ_ONLY, offset + from, size)
+                    .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot map " + file, e);
         }
     }
 
@@ -96,17 +103,21 @@ public final class DenseData extends TensorData {
                                   Map<String, String> annotations, int chunkSize) {
         if (offset < 0 || length < 0) throw new IllegalArgumentException("negative file region " + offset + "+" + length);
         if (chunkSize <= 0) throw new IllegalArgumentException("chunk size must be positive");
-        return new DenseData(type, length, new Region(file, offset, length, chunkSize), null,
+        return new DenseData(type, length, new Region((from, size) -> mapFile(file, offset, length, from, size), length, chunkSize), null,
                 "file " + file.getFileName() + "@" + offset, annotations);
     }
 
     /**
      * Bytes that {@code source} maps the first time they are needed (for example a region of a
      * {@link FileTensorStore}'s temporary file); the source returns a buffer of exactly
-     * {@code byteSize} bytes positioned at 0 and is called at most once.
+     * {@code byteSize} bytes positioned at 0 and is called when the bytes are first read (racing
+     * first readers may each call it; one result is kept).
      */
     public static DenseData ofLazySource(TensorType type, long byteSize, Supplier<ByteBuffer> source, String origin) {
-        return new DenseData(type, byteSize, source, null, origin, Map.of());
+        if (byteSize > Integer.MAX_VALUE) throw new IllegalArgumentException("a lazy source holds at most " + Integer.MAX_VALUE + " bytes, got " + byteSize);
+        // one chunk: the source's buffer, asked for when first read
+        Region whole = new Region((from, size) -> source.get(), byteSize, (int) Math.max(1, byteSize));
+        return new DenseData(type, byteSize, whole, null, origin, Map.of());
     }
 
     @Override public DenseData withAnnotations(Map<String, String> annotations) {
