@@ -85,15 +85,18 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
 
     private final WeightTraits traits;
     private final long streamAboveBytes;
+    private final int piece;
 
     public QuantizeWeights() { this(WeightTraits.discover()); }
 
-    public QuantizeWeights(WeightTraits traits) { this(traits, STREAM_ABOVE_BYTES); }
+    public QuantizeWeights(WeightTraits traits) { this(traits, STREAM_ABOVE_BYTES, WeightCompressionPass.PIECE); }
 
-    /** Tests lower {@code streamAboveBytes} to stream small weights. */
-    QuantizeWeights(WeightTraits traits, long streamAboveBytes) {
+    /** Tests lower {@code streamAboveBytes} and {@code piece} (elements read at once, a multiple of 8) to stream small weights in many pieces. */
+    QuantizeWeights(WeightTraits traits, long streamAboveBytes, int piece) {
+        if (piece <= 0 || piece % 8 != 0) throw new IllegalArgumentException("quantize_weights: piece must be a positive multiple of 8, got " + piece);
         this.traits = traits;
         this.streamAboveBytes = streamAboveBytes;
+        this.piece = piece;
     }
 
     @Override public PassInfo info() {
@@ -133,7 +136,7 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
                 QuantGranularity granularity = granularity(o, job);
                 LinearQuantizerOptions math = new LinearQuantizerOptions(LinearQuantizerOptions.Mode.valueOf(o.mode().name()),
                         o.codeType(), granularity);
-                if (job.weight() == null) return streamed(job, math);
+                if (job.weight() == null) return streamed(job, math, piece);
                 LinearQuantization q = LinearQuantizer.quantize(job.weight(), math, job.keep());
                 return chain -> emit(chain, q, Tensors.ofInts(chain.store(), q.dtype(), q.shape(), q.quantized()));
             }
@@ -141,15 +144,15 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
     }
 
     /** Quantizes a weight read from the tensor a piece at a time, its codes written to the store as they come. */
-    private static WeightCompressionPass.Emitter streamed(WeightCompressionPass.Job<Options> job, LinearQuantizerOptions math) {
+    private static WeightCompressionPass.Emitter streamed(WeightCompressionPass.Job<Options> job, LinearQuantizerOptions math, int piece) {
         TensorData dense = job.dense();
         long[] shape = job.shape();
         TensorStore.Writer codes = job.store().writer(TensorType.of(math.dtype(), shape));
-        LinearQuantization q = LinearQuantizer.quantize(shape, Precision.of(dense.dtype()),
-                (first, into, count) -> Tensors.floats(dense, first, into, count), math, WeightCompressionPass.PIECE,
-                (piece, count) -> codes.write(ByteBuffer.wrap(Tensors.pack(math.dtype(), piece, count))));
+        LinearQuantization result = LinearQuantizer.quantize(shape, Precision.of(dense.dtype()),
+                (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece,
+                (q, count) -> codes.write(ByteBuffer.wrap(Tensors.pack(math.dtype(), q, count))));
         TensorData data = codes.finish();
-        return chain -> emit(chain, q, data);
+        return chain -> emit(chain, result, data);
     }
 
     private static QuantGranularity granularity(Options o, WeightCompressionPass.Job<Options> job) {
