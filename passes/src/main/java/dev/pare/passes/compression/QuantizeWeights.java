@@ -115,7 +115,7 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
 
             @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
 
-            @Override boolean checksValues() { return false; } // the check needs only the shape
+            @Override boolean checksValues(Options o, long bytes) { return false; } // the check needs only the shape
 
             @Override boolean streams(Options o, long bytes) { return bytes > streamAboveBytes; }
 

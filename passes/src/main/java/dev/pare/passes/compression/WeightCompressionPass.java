@@ -114,7 +114,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      *
      * @param name       the weight's value name
      * @param weight     the dense values (for a pruned weight, zeros at pruned positions), or null when
-     *                   the pass reads {@code dense} itself ({@link #checksValues()}, {@link #streams})
+     *                   the pass reads {@code dense} itself ({@link #checksValues}, {@link #streams})
      * @param keep       the existing sparsity mask (true = kept), or null for a dense weight
      * @param options    the resolved options
      * @param outputAxis the consumers' output-channel axis (non-negative) or {@link WeightOperand#NO_AXIS}
@@ -151,10 +151,11 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     }
 
     /**
-     * Whether {@link #check} needs the weight's values as {@link Job#weight()}; if not, it gets
-     * null there and the values are only checked to be finite, a piece at a time.
+     * Whether {@link #check} needs the values of a weight of {@code bytes} bytes as
+     * {@link Job#weight()}; if not, it gets null there and the values are only checked to be
+     * finite, a piece at a time.
      */
-    boolean checksValues() {
+    boolean checksValues(O options, long bytes) {
         return true;
     }
 
@@ -446,7 +447,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     private String check(Prepared<O> p, long seed, TensorStore store) {
         loaded();
         try {
-            Job<O> job = load(p, seed, store, checksValues());
+            Job<O> job = load(p, seed, store, true);
             if (job.weight() == null) Tensors.requireFinite(job.dense(), PIECE);
             check(job);
             return null;
@@ -458,7 +459,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     }
 
     /** The weight's dense values (decoded, for a pruned or constexpr weight) as a worker sees them. */
-    private Job<O> load(Prepared<O> p, long seed, TensorStore store, boolean values) {
+    private Job<O> load(Prepared<O> p, long seed, TensorStore store, boolean forCheck) {
         Candidate c = p.candidate();
         TensorData dense;
         boolean[] keep = null;
@@ -474,6 +475,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         } else {
             dense = denseData(c);
         }
+        boolean values = forCheck ? checksValues(p.options(), dense.byteSize()) : !p.streamed();
         WeightTensor weight = values ? WeightTensor.of(Tensors.floats(dense), dense.type().shape(), Precision.of(dense.dtype())) : null;
         return new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed, dense, store);
     }
@@ -482,7 +484,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     private Outcome work(Prepared<O> p, long seed, TensorStore store) {
         loaded();
         try {
-            Job<O> job = load(p, seed, store, !p.streamed());
+            Job<O> job = load(p, seed, store, false);
             return new Outcome(compress(job), null, job.keep());
         } catch (IllegalArgumentException e) {
             return new Outcome(null, e.getMessage(), null);

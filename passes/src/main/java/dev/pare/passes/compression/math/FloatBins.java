@@ -218,8 +218,10 @@ final class FloatBins {
     /** The distinct values of {@code all} (sorted here) with their counts. */
     static KMeans1D.WeightedValues counted(float[] all) {
         Arrays.sort(all);
-        double[] values = new double[all.length];
-        double[] weights = new double[all.length];
+        int distinct = 0;
+        for (int i = 0; i < all.length; i++) if (i == 0 || all[i] != all[i - 1]) distinct++;
+        double[] values = new double[distinct]; // counted first: the samples may be many more than their values
+        double[] weights = new double[distinct];
         int m = 0;
         for (float v : all) {
             if (m > 0 && values[m - 1] == v) {
@@ -229,7 +231,7 @@ final class FloatBins {
                 weights[m++] = 1;
             }
         }
-        return new KMeans1D.WeightedValues(Arrays.copyOf(values, m), Arrays.copyOf(weights, m));
+        return new KMeans1D.WeightedValues(values, weights);
     }
 
     /**
