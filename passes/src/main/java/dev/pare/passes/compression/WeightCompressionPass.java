@@ -71,7 +71,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its new constants go to {@link PassContext#tensorStore()} (off the heap in the compiler) and its
  * arrays are dropped, so the heap holds a few weights' arrays, not the model's. Each weight gets a
  * seed drawn from {@link PassContext#random()} in graph order before any work starts, and the graph
- * is rewritten in that order, so the result does not depend on the thread count. New
+ * is rewritten in that order, so the result does not depend on the thread count. A pass may
+ * {@linkplain #streams stream} a large dense weight: it then reads the weight a piece at a time
+ * from {@link Job#dense()} and writes its codes to the store in pieces, so a weight of any size
+ * (even over 2 GiB) takes only a few pieces of heap; a pass whose check needs only the shape says
+ * so ({@link #checksValues}) and the check then only reads that the values are finite. New
  * decompression ops go to the top of the graph that defines the weight (their operands are all
  * constants).
  *
