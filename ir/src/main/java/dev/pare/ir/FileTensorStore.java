@@ -64,6 +64,41 @@ public final class FileTensorStore implements TensorStore {
         return DenseData.ofMappedRegion(type, length, (from, size) -> map(ch, offset + from, size), "store@" + offset);
     }
 
+    /**
+     * A writer whose tensor of at least {@link #HEAP_LIMIT} bytes gets its region of the file
+     * reserved now and each piece written straight to it, so no more than one piece is on the heap.
+     */
+    @Override public Writer writer(TensorType type) {
+        int length = Writer.length(type);
+        if (length < HEAP_LIMIT) return TensorStore.super.writer(type);
+        long offset;
+        FileChannel ch;
+        synchronized (this) {
+            if (closed) throw new IllegalStateException("tensor store is closed");
+            ch = open();
+            offset = size;
+            size = align(offset + length);
+            stored += length;
+        }
+        return new Writer() {
+            private long written;
+
+            @Override public void write(ByteBuffer piece) {
+                if (written + piece.remaining() > length) throw new java.nio.BufferOverflowException();
+                try {
+                    while (piece.hasRemaining()) written += ch.write(piece, offset + written);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write a " + length + "-byte tensor to the temporary tensor file in " + folder, e);
+                }
+            }
+
+            @Override public DenseData finish() {
+                Writer.requireFull(written, length);
+                return DenseData.ofMappedRegion(type, length, (from, size) -> map(ch, offset + from, size), "store@" + offset);
+            }
+        };
+    }
+
     /** Bytes of the tensors written to the file so far (not counting those kept on the heap). */
     public synchronized long storedBytes() { return stored; }
 

@@ -21,6 +21,56 @@ public interface TensorStore extends AutoCloseable {
      */
     DenseData put(TensorType type, ByteBuffer bytes);
 
+    /**
+     * A writer that takes one tensor's canonical bytes in order, in pieces, so that a tensor built
+     * piece by piece (for example the codes of a weight larger than one array) need not be on the
+     * heap whole before it is stored. By default the pieces are gathered on the heap and {@link #put}
+     * when the writer finishes.
+     *
+     * @throws IllegalArgumentException if the type has no static size or holds more than
+     *                                  {@link Integer#MAX_VALUE} bytes
+     */
+    default Writer writer(TensorType type) {
+        ByteBuffer whole = ByteBuffer.allocate(Writer.length(type));
+        return new Writer() {
+            @Override public void write(ByteBuffer piece) { whole.put(piece); }
+
+            @Override public DenseData finish() {
+                Writer.requireFull(whole.position(), whole.capacity());
+                return put(type, whole.flip());
+            }
+        };
+    }
+
+    /** Receives one tensor's bytes in order; not thread-safe. */
+    interface Writer {
+        /**
+         * Appends the bytes from {@code piece}'s position to its limit (consumed).
+         *
+         * @throws java.nio.BufferOverflowException if they go past the tensor's size
+         */
+        void write(ByteBuffer piece);
+
+        /**
+         * The stored tensor.
+         *
+         * @throws IllegalStateException if fewer bytes than the tensor's size were written
+         */
+        DenseData finish();
+
+        /** The byte size of a tensor a writer can take. */
+        static int length(TensorType type) {
+            long n = type.byteSize().orElseThrow(() -> new IllegalArgumentException("tensor store: " + type + " has no static size"));
+            if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("tensor store: a written tensor holds at most "
+                    + Integer.MAX_VALUE + " bytes, " + type + " has " + n);
+            return (int) n;
+        }
+
+        static void requireFull(long written, long length) {
+            if (written != length) throw new IllegalStateException("tensor store: " + written + " of " + length + " bytes were written");
+        }
+    }
+
     /** Releases the store; tensors it returned may no longer be readable unless they were read before. */
     @Override void close();
 

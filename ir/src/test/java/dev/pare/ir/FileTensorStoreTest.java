@@ -76,4 +76,43 @@ class FileTensorStoreTest {
         assertEquals("heap", d.origin());
         assertEquals(bytes(8192, 9), d.bytes());
     }
+
+    @Test
+    void aWriterStoresPiecesInOrderBetweenOtherTensors() throws Exception {
+        try (FileTensorStore store = FileTensorStore.in(dir)) {
+            TensorStore.Writer w = store.writer(TensorType.of(DType.UINT8, new long[] {10000}));
+            DenseData other = store.put(TensorType.of(DType.UINT8, new long[] {5000}), bytes(5000, 3));
+            ByteBuffer all = bytes(10000, 5);
+            for (int at = 0; at < 10000; at += 3000) w.write(all.duplicate().position(at).limit(Math.min(10000, at + 3000)));
+            DenseData written = w.finish();
+            assertEquals("store@0", written.origin(), "the region is reserved when the writer is made");
+            assertEquals("store@10048", other.origin());
+            assertEquals(all, written.bytes());
+            assertEquals(bytes(5000, 3), other.bytes());
+            assertEquals(15000, store.storedBytes());
+        }
+    }
+
+    @Test
+    void aWriterRefusesTooFewOrTooManyBytes() {
+        for (TensorStore store : new TensorStore[] {FileTensorStore.in(dir), TensorStore.heap()}) {
+            try (store) {
+                TensorStore.Writer w = store.writer(TensorType.of(DType.UINT8, new long[] {8000}));
+                w.write(bytes(5000, 1));
+                assertEquals("tensor store: 5000 of 8000 bytes were written", assertThrows(IllegalStateException.class, w::finish).getMessage());
+                assertThrows(java.nio.BufferOverflowException.class, () -> w.write(bytes(3001, 1)));
+            }
+        }
+    }
+
+    @Test
+    void aSmallWrittenTensorStaysOnTheHeap() {
+        try (FileTensorStore store = FileTensorStore.in(dir)) {
+            TensorStore.Writer w = store.writer(TensorType.of(DType.INT4, new long[] {10}));
+            w.write(bytes(5, 2));
+            DenseData d = w.finish();
+            assertEquals(bytes(5, 2), d.bytes());
+            assertEquals(0, store.storedBytes());
+        }
+    }
 }

@@ -3,17 +3,24 @@ package dev.pare.passes.compression;
 import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.Attribute;
 import dev.pare.ir.Attributes;
+import dev.pare.ir.DType;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorStore;
+import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.Palettization;
 import dev.pare.passes.compression.math.Palettizer;
 import dev.pare.passes.compression.math.PalettizerOptions;
 import dev.pare.passes.compression.math.PalettizerOptions.PerChannelScale;
+import dev.pare.passes.compression.math.Precision;
+import dev.pare.passes.compression.math.StreamedPalettizer;
 import dev.pare.spi.Option;
 import dev.pare.spi.Pass;
 import dev.pare.spi.PassInfo;
 import dev.pare.spi.PassProvider;
 import dev.pare.spi.ScopedOptions;
 import dev.pare.spi.WeightOperand;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -109,11 +116,30 @@ public final class Palettize implements PassProvider<Palettize.Options> {
         }
     }
 
+    /** Dense weights of more bytes than this are palettized a piece at a time where the options allow (same result, less heap). */
+    static final long STREAM_ABOVE_BYTES = 64L << 20;
+
     private final WeightTraits traits;
+    private final long streamAboveBytes;
+    private final int piece;
 
     public Palettize() { this(WeightTraits.discover()); }
 
-    public Palettize(WeightTraits traits) { this.traits = traits; }
+    public Palettize(WeightTraits traits) { this(traits, STREAM_ABOVE_BYTES, WeightCompressionPass.PIECE); }
+
+    /** Tests lower {@code streamAboveBytes} and {@code piece} (elements read at once, a multiple of 8) to stream small weights in many pieces. */
+    Palettize(WeightTraits traits, long streamAboveBytes, int piece) {
+        if (piece <= 0 || piece % 8 != 0) throw new IllegalArgumentException("palettize: piece must be a positive multiple of 8, got " + piece);
+        this.traits = traits;
+        this.streamAboveBytes = streamAboveBytes;
+        this.piece = piece;
+    }
+
+    /** Per-tensor scalar k-means: what {@link StreamedPalettizer} does a piece at a time. */
+    private static boolean streamable(Options o) {
+        return o.mode() == Mode.KMEANS && o.granularity() == Granularity.PER_TENSOR && o.clusterDim() == 1
+                && !o.enablePerChannelScale() && o.lut().isEmpty();
+    }
 
     @Override public PassInfo info() {
         return PassInfo.required("palettize", "Replaces weights by a look-up table and indices (k-means, uniform, unique or custom).");
@@ -131,14 +157,20 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
             @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
 
+            @Override boolean streams(Options o, long bytes) { return bytes > streamAboveBytes && streamable(o); }
+
+            @Override boolean checksValues(Options o, long bytes) { return !streams(o, bytes); }
+
             @Override void check(Job<Options> job) {
-                Palettizer.checkApplicable(job.weight(), job.options().toMath(axis(job)), job.keep());
+                if (job.weight() == null) Palettizer.checkApplicable(job.shape(), job.options().toMath(axis(job)));
+                else Palettizer.checkApplicable(job.weight(), job.options().toMath(axis(job)), job.keep());
             }
 
             @Override Emitter compress(Job<Options> job) {
+                if (job.weight() == null) return streamed(job, job.options().toMath(axis(job)), piece);
                 Palettization p = new Palettizer(null).palettize(job.weight(), job.options().toMath(axis(job)),
                         new SplittableRandom(job.seed()), job.keep());
-                return chain -> emit(chain, p);
+                return chain -> emit(chain, p, Tensors.ofInts(chain.store(), p.indexType(), p.indicesShape(), p.indices()));
             }
         };
     }
@@ -149,9 +181,22 @@ public final class Palettize implements PassProvider<Palettize.Options> {
                 : job.outputAxis() == WeightOperand.NO_AXIS ? null : Integer.valueOf(job.outputAxis());
     }
 
-    /** {@code lut_to_dense(indices, lut)}, then the per-channel scale, then the existing sparsity mask. */
-    static Value emit(DenseChain chain, Palettization p) {
-        Value indices = chain.constant("indices", Tensors.ofInts(chain.store(), p.indexType(), p.indicesShape(), p.indices()));
+    /** Palettizes a weight read from the tensor a piece at a time, its indices written to the store as they come. */
+    private static WeightCompressionPass.Emitter streamed(WeightCompressionPass.Job<Options> job, PalettizerOptions math, int piece) {
+        TensorData dense = job.dense();
+        long[] shape = job.shape();
+        DType indexType = DType.valueOf("UINT" + math.nbits());
+        TensorStore.Writer indices = job.store().writer(TensorType.of(indexType, shape));
+        Palettization result = StreamedPalettizer.palettize(shape, Precision.of(dense.dtype()),
+                (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece,
+                (labels, count) -> indices.write(ByteBuffer.wrap(Tensors.pack(indexType, labels, count))));
+        TensorData data = indices.finish();
+        return chain -> emit(chain, result, data);
+    }
+
+    /** {@code lut_to_dense(indices, lut)} ({@code indices} as stored), then the per-channel scale, then the existing sparsity mask. */
+    static Value emit(DenseChain chain, Palettization p, TensorData indexData) {
+        Value indices = chain.constant("indices", indexData);
         Value lut = chain.constant("lut", Tensors.ofFloats(chain.store(), chain.dtype(), p.lutShape(), p.luts()));
         Attributes attributes = p.clusterDim() > 1 ? Attributes.of(java.util.Map.of("vector_axis", Attribute.of((long) p.axis())))
                 : Attributes.empty();

@@ -4,11 +4,15 @@ import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.Attribute;
 import dev.pare.ir.Attributes;
 import dev.pare.ir.DType;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorStore;
+import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.LinearQuantization;
 import dev.pare.passes.compression.math.LinearQuantizer;
 import dev.pare.passes.compression.math.LinearQuantizerOptions;
+import dev.pare.passes.compression.math.Precision;
 import dev.pare.passes.compression.math.QuantGranularity;
 import dev.pare.spi.Option;
 import dev.pare.spi.Pass;
@@ -16,6 +20,7 @@ import dev.pare.spi.PassInfo;
 import dev.pare.spi.PassProvider;
 import dev.pare.spi.ScopedOptions;
 import dev.pare.spi.WeightOperand;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -76,11 +81,24 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
         }
     }
 
+    /** Dense weights of more bytes than this are quantized a piece at a time (same result, less heap). */
+    static final long STREAM_ABOVE_BYTES = 64L << 20;
+
     private final WeightTraits traits;
+    private final long streamAboveBytes;
+    private final int piece;
 
     public QuantizeWeights() { this(WeightTraits.discover()); }
 
-    public QuantizeWeights(WeightTraits traits) { this.traits = traits; }
+    public QuantizeWeights(WeightTraits traits) { this(traits, STREAM_ABOVE_BYTES, WeightCompressionPass.PIECE); }
+
+    /** Tests lower {@code streamAboveBytes} and {@code piece} (elements read at once, a multiple of 8) to stream small weights in many pieces. */
+    QuantizeWeights(WeightTraits traits, long streamAboveBytes, int piece) {
+        if (piece <= 0 || piece % 8 != 0) throw new IllegalArgumentException("quantize_weights: piece must be a positive multiple of 8, got " + piece);
+        this.traits = traits;
+        this.streamAboveBytes = streamAboveBytes;
+        this.piece = piece;
+    }
 
     @Override public PassInfo info() {
         return PassInfo.required("quantize_weights", "Quantizes weights linearly to 8 or 4 bits with per-tensor, per-channel or per-block scales.");
@@ -98,11 +116,15 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
 
             @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
 
+            @Override boolean checksValues(Options o, long bytes) { return false; } // the check needs only the shape
+
+            @Override boolean streams(Options o, long bytes) { return bytes > streamAboveBytes; }
+
             @Override void check(Job<Options> job) {
                 Options o = job.options();
                 granularity(o, job);
                 if (o.granularity() == Granularity.PER_BLOCK && o.blockSize() > 0) {
-                    long inputs = job.weight().shape()[job.inputAxis()];
+                    long inputs = job.shape()[job.inputAxis()];
                     if (o.blockSize() > inputs) {
                         throw new CompressionNotApplicableException("quantize_weights: block_size " + o.blockSize() + " is larger than the "
                                 + inputs + " inputs on axis " + job.inputAxis());
@@ -115,11 +137,23 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
                 QuantGranularity granularity = granularity(o, job);
                 LinearQuantizerOptions math = new LinearQuantizerOptions(LinearQuantizerOptions.Mode.valueOf(o.mode().name()),
                         o.codeType(), granularity);
-                long[] shape = job.weight().shape();
+                if (job.weight() == null) return streamed(job, math, piece);
                 LinearQuantization q = LinearQuantizer.quantize(job.weight(), math, job.keep());
-                return chain -> emit(chain, q);
+                return chain -> emit(chain, q, Tensors.ofInts(chain.store(), q.dtype(), q.shape(), q.quantized()));
             }
         };
+    }
+
+    /** Quantizes a weight read from the tensor a piece at a time, its codes written to the store as they come. */
+    private static WeightCompressionPass.Emitter streamed(WeightCompressionPass.Job<Options> job, LinearQuantizerOptions math, int piece) {
+        TensorData dense = job.dense();
+        long[] shape = job.shape();
+        TensorStore.Writer codes = job.store().writer(TensorType.of(math.dtype(), shape));
+        LinearQuantization result = LinearQuantizer.quantize(shape, Precision.of(dense.dtype()),
+                (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece,
+                (q, count) -> codes.write(ByteBuffer.wrap(Tensors.pack(math.dtype(), q, count))));
+        TensorData data = codes.finish();
+        return chain -> emit(chain, result, data);
     }
 
     private static QuantGranularity granularity(Options o, WeightCompressionPass.Job<Options> job) {
@@ -160,9 +194,9 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
         return needed ? Attributes.builder().put("block_sizes", Attribute.ofInts(blocks)).build() : Attributes.empty();
     }
 
-    /** {@code affine_dequantize(data, scale[, zero_point])}, then the existing sparsity mask. */
-    static Value emit(DenseChain chain, LinearQuantization q) {
-        Value data = chain.constant("quantized", Tensors.ofInts(chain.store(), q.dtype(), q.shape(), q.quantized()));
+    /** {@code affine_dequantize(data = codes, scale[, zero_point])}, then the existing sparsity mask. */
+    static Value emit(DenseChain chain, LinearQuantization q, TensorData codes) {
+        Value data = chain.constant("quantized", codes);
         Value scale = chain.constant("scale", Tensors.ofFloats(chain.store(), chain.dtype(), q.scaleShape(), q.scales()));
         List<Value> operands = new ArrayList<>(List.of(data, scale));
         if (q.hasZeroPoint()) operands.add(chain.constant("zero_point", Tensors.ofInts(chain.store(), q.dtype(), q.scaleShape(), q.zeroPoints())));

@@ -33,6 +33,39 @@ final class Tensors {
         return out;
     }
 
+    /**
+     * Elements {@code [first, first + count)} of an f32 or f16 tensor of any size into
+     * {@code into[0, count)}, read through {@link TensorData#slice} so that only they are mapped or copied.
+     */
+    static void floats(TensorData data, long first, float[] into, int count) {
+        if (data.dtype() == DType.FLOAT32) {
+            data.slice(first * 4, Math.multiplyExact(count, 4)).asFloatBuffer().get(into, 0, count);
+        } else if (data.dtype() == DType.FLOAT16) {
+            ByteBuffer b = data.slice(first * 2, Math.multiplyExact(count, 2));
+            for (int i = 0; i < count; i++) into[i] = Float16.toFloat(b.getShort(i * 2));
+        } else {
+            throw new IllegalArgumentException("expected an f32 or f16 tensor, got " + data.type());
+        }
+    }
+
+    /**
+     * Fails as {@link dev.pare.passes.compression.math.WeightTensor} does on a value that is not
+     * finite, reading {@code piece} elements at a time.
+     */
+    static void requireFinite(TensorData data, int piece) {
+        long n = data.elementCount();
+        float[] values = new float[(int) Math.min(piece, Math.max(1, n))];
+        for (long first = 0; first < n; first += values.length) {
+            int count = (int) Math.min(values.length, n - first);
+            floats(data, first, values, count);
+            for (int i = 0; i < count; i++) {
+                if (!Float.isFinite(values[i])) {
+                    throw new IllegalArgumentException("weight: element " + (first + i) + " is not finite (" + values[i] + ")");
+                }
+            }
+        }
+    }
+
     /** An f32 or f16 tensor on the heap; each value must already be representable (f16 values are rounded to nearest). */
     static TensorData ofFloats(DType dtype, long[] shape, float[] values) {
         return ofFloats(TensorStore.heap(), dtype, shape, values);
@@ -60,6 +93,14 @@ final class Tensors {
 
     /** As {@link #ofInts(DType, long[], int[])}, packed straight into bytes and put in {@code store}. */
     static TensorData ofInts(TensorStore store, DType dtype, long[] shape, int[] values) {
+        return store.put(TensorType.of(dtype, shape), ByteBuffer.wrap(pack(dtype, values, values.length)));
+    }
+
+    /**
+     * {@code values[0, count)} packed as {@link #ofInts} stores them; pieces of a multiple of 8
+     * values each pack to whole bytes, so packed pieces laid end to end are the packed whole.
+     */
+    static byte[] pack(DType dtype, int[] values, int count) {
         if (!dtype.isSubByte() && dtype != DType.INT8 && dtype != DType.UINT8) {
             throw new IllegalArgumentException("unsupported code type " + dtype);
         }
@@ -67,9 +108,10 @@ final class Tensors {
         int lo = dtype.isSigned() ? -(1 << (bits - 1)) : 0;
         int hi = dtype.isSigned() ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
         int mask = (1 << bits) - 1;
-        byte[] out = new byte[Math.toIntExact(dtype.byteSize(values.length))];
+        byte[] out = new byte[Math.toIntExact(dtype.byteSize(count))];
         long bitPos = 0;
-        for (int v : values) {
+        for (int i = 0; i < count; i++) {
+            int v = values[i];
             if (v < lo || v > hi) throw new IllegalArgumentException(v + " does not fit " + dtype);
             int at = (int) (bitPos >>> 3);
             int shifted = (v & mask) << (bitPos & 7);
@@ -77,7 +119,7 @@ final class Tensors {
             if ((bitPos & 7) + bits > 8) out[at + 1] |= (byte) (shifted >>> 8); // 3- and 6-bit codes cross bytes
             bitPos += bits;
         }
-        return store.put(TensorType.of(dtype, shape), ByteBuffer.wrap(out));
+        return out;
     }
 
     /** A {@code u1} mask on the heap, 1 = kept. */

@@ -11,6 +11,7 @@ import dev.pare.ir.Graph;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.Precision;
@@ -74,7 +75,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its new constants go to {@link PassContext#tensorStore()} (off the heap in the compiler) and its
  * arrays are dropped, so the heap holds a few weights' arrays, not the model's. Each weight gets a
  * seed drawn from {@link PassContext#random()} in graph order before any work starts, and the graph
- * is rewritten in that order, so the result does not depend on the thread count. New
+ * is rewritten in that order, so the result does not depend on the thread count. A pass may
+ * {@linkplain #streams stream} a large dense weight: it then reads the weight a piece at a time
+ * from {@link Job#dense()} and writes its codes to the store in pieces, so a weight of any size
+ * (even over 2 GiB) takes only a few pieces of heap; a pass whose check needs only the shape says
+ * so ({@link #checksValues}) and the check then only reads that the values are finite. New
  * decompression ops go to the top of the graph that defines the weight (their operands are all
  * constants).
  *
@@ -116,14 +121,23 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      * One weight to compress, as a worker sees it.
      *
      * @param name       the weight's value name
-     * @param weight     the dense values (for a pruned weight, zeros at pruned positions)
+     * @param weight     the dense values (for a pruned weight, zeros at pruned positions), or null when
+     *                   the pass reads {@code dense} itself ({@link #checksValues}, {@link #streams})
      * @param keep       the existing sparsity mask (true = kept), or null for a dense weight
      * @param options    the resolved options
      * @param outputAxis the consumers' output-channel axis (non-negative) or {@link WeightOperand#NO_AXIS}
      * @param inputAxis  the consumers' input axis or {@link WeightOperand#NO_AXIS}
      * @param seed       seed for any randomness
+     * @param dense      the dense values as a tensor (f32 or f16, of any size)
+     * @param store      where a streaming pass puts the tensors it writes in pieces
      */
-    record Job<O>(String name, WeightTensor weight, boolean[] keep, O options, int outputAxis, int inputAxis, long seed) {}
+    record Job<O>(String name, WeightTensor weight, boolean[] keep, O options, int outputAxis, int inputAxis, long seed,
+                  TensorData dense, TensorStore store) {
+
+        long[] shape() {
+            return dense.type().shape();
+        }
+    }
 
     /** Writes the compressed form of one weight; returns the value holding the dense weight. */
     @FunctionalInterface
@@ -143,6 +157,30 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     boolean skipsInapplicable(O options) {
         return false;
     }
+
+    /**
+     * Whether {@link #check} needs the values of a weight of {@code bytes} bytes as
+     * {@link Job#weight()}; if not, it gets null there and the values are only checked to be
+     * finite, a piece at a time.
+     */
+    boolean checksValues(O options, long bytes) {
+        return true;
+    }
+
+    /**
+     * Whether {@link #compress} reads a dense weight (no mask) of {@code bytes} bytes from
+     * {@link Job#dense()} in pieces itself, {@link Job#weight()} being null; such a weight counts
+     * as {@link #STREAMED_ELEMENTS} elements in flight.
+     */
+    boolean streams(O options, long bytes) {
+        return false;
+    }
+
+    /** Heap a streamed weight takes in flight, in elements: a few of its pieces. */
+    static final long STREAMED_ELEMENTS = 1 << 22;
+
+    /** Elements a streaming pass or check reads at once (a multiple of 8, so sub-byte codes pack to whole bytes). */
+    static final int PIECE = 1 << 20;
 
     /**
      * Checks, before any weight is compressed, that the options can be applied to this weight (on a
@@ -183,7 +221,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         }
     }
 
-    private record Prepared<O>(Candidate candidate, O options, int outputAxis, int inputAxis, long elements) {}
+    private record Prepared<O>(Candidate candidate, O options, int outputAxis, int inputAxis, long elements, boolean streamed) {}
 
     private record Outcome(Emitter emitter, String skipReason, boolean[] keep) {}
 
@@ -276,7 +314,8 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                     break;
                 }
             }
-            prepared.add(new Prepared<>(c, o, out, in, count));
+            boolean streamed = (c.source == Source.CONSTANT || c.source == Source.CONSTANT_NODE) && streams(o, denseData(c).byteSize());
+            prepared.add(new Prepared<>(c, o, out, in, streamed ? Math.min(count, STREAMED_ELEMENTS) : count, streamed));
         }
         if (prepared.isEmpty()) return PassResult.UNCHANGED;
 
@@ -291,7 +330,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         //    A check loads the weight's values and drops them when it ends, so no weight is kept.
         List<Prepared<O>> fitting = new ArrayList<>();
         List<Long> fittingSeeds = new ArrayList<>();
-        inOrder(prepared, elements, window, executor, i -> () -> check(prepared.get(i), seeds[i]), (i, problem) -> {
+        inOrder(prepared, elements, window, executor, i -> () -> check(prepared.get(i), seeds[i], context.tensorStore()), (i, problem) -> {
             Prepared<O> p = prepared.get(i);
             if (problem == null || misfit(p, problem, context)) {
                 fitting.add(p);
@@ -304,7 +343,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         Map<Graph, Rewriter> rewriters = new HashMap<>();
         boolean[] changed = {false};
         long[] fittingElements = fitting.stream().mapToLong(Prepared::elements).toArray();
-        inOrder(fitting, fittingElements, window, executor, i -> () -> work(fitting.get(i), fittingSeeds.get(i)), (i, outcome) -> {
+        inOrder(fitting, fittingElements, window, executor, i -> () -> work(fitting.get(i), fittingSeeds.get(i), context.tensorStore()), (i, outcome) -> {
             Prepared<O> p = fitting.get(i);
             try {
                 if (outcome.emitter() == null) { // the values do not allow it (e.g. too few near-zero values to prune)
@@ -415,10 +454,12 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     }
 
     /** What does not fit in checking one weight, or null; its values are dropped when this returns. */
-    private String check(Prepared<O> p, long seed) {
+    private String check(Prepared<O> p, long seed, TensorStore store) {
         loaded();
         try {
-            check(load(p, seed));
+            Job<O> job = load(p, seed, store, true);
+            if (job.weight() == null) Tensors.requireFinite(job.dense(), PIECE);
+            check(job);
             return null;
         } catch (IllegalArgumentException e) {
             return e.getMessage();
@@ -428,7 +469,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     }
 
     /** The weight's dense values (decoded, for a pruned or constexpr weight) as a worker sees them. */
-    private Job<O> load(Prepared<O> p, long seed) {
+    private Job<O> load(Prepared<O> p, long seed, TensorStore store, boolean forCheck) {
         Candidate c = p.candidate();
         TensorData dense;
         boolean[] keep = null;
@@ -444,15 +485,16 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         } else {
             dense = denseData(c);
         }
-        WeightTensor weight = WeightTensor.of(Tensors.floats(dense), dense.type().shape(), Precision.of(dense.dtype()));
-        return new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed);
+        boolean values = forCheck ? checksValues(p.options(), dense.byteSize()) : !p.streamed();
+        WeightTensor weight = values ? WeightTensor.of(Tensors.floats(dense), dense.type().shape(), Precision.of(dense.dtype())) : null;
+        return new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed, dense, store);
     }
 
     /** Compresses one weight; its arrays count as alive until the caller has written the result. */
-    private Outcome work(Prepared<O> p, long seed) {
+    private Outcome work(Prepared<O> p, long seed, TensorStore store) {
         loaded();
         try {
-            Job<O> job = load(p, seed);
+            Job<O> job = load(p, seed, store, false);
             return new Outcome(compress(job), null, job.keep());
         } catch (IllegalArgumentException e) {
             return new Outcome(null, e.getMessage(), null);

@@ -77,12 +77,16 @@ final class FloatBins {
         for (int t = 0; t < tasks; t++) {
             int from = (int) ((long) n * t / tasks);
             int to = (int) ((long) n * (t + 1) / tasks);
-            work.add(() -> histogram(data, from, to));
+            work.add(() -> histogram(new long[2 * BINS], data, from, to));
         }
         List<long[]> parts = run(work, executor);
         long[] h = parts.get(0);
         for (int p = 1; p < parts.size(); p++) merge(h, parts.get(p));
+        return ofHistogram(h);
+    }
 
+    /** The bins of a histogram {@link #histogram} filled (one or merged parts: the same bins). */
+    static FloatBins ofHistogram(long[] h) {
         int m = 0;
         int multiCount = 0;
         for (int b = 0; b < BINS; b++) if (h[2 * b] != 0) m++;
@@ -113,9 +117,12 @@ final class FloatBins {
         return bits < 0 ? -magnitude : magnitude;
     }
 
-    /** Per bin: [count << 32 | multi flag | first low bits + 1, sum of low bits]. */
-    private static long[] histogram(float[] data, int from, int to) {
-        long[] h = new long[2 * BINS];
+    /**
+     * Adds {@code data[from, to)} to {@code h} (of {@code 2 * BINS}) and returns it. Per bin: [count
+     * << 32 | multi flag | first low bits + 1, sum of low bits]; adding pieces in turn gives what
+     * one call over them all gives.
+     */
+    static long[] histogram(long[] h, float[] data, int from, int to) {
         for (int i = from; i < to; i++) {
             float v = data[i];
             int bits = v == 0f ? 0 : Float.floatToRawIntBits(v);
@@ -132,7 +139,7 @@ final class FloatBins {
         return h;
     }
 
-    private static void merge(long[] into, long[] from) {
+    static void merge(long[] into, long[] from) {
         for (int b = 0; b < BINS; b++) {
             long y = from[2 * b];
             if (y == 0) continue;
@@ -160,14 +167,8 @@ final class FloatBins {
      * (indexed like {@link #ids}); a value order that does not depend on how work was split.
      */
     KMeans1D.WeightedValues distinctIn(float[] data, int n, boolean[] pick, ExecutorService executor) {
-        long[] picked = new long[BINS / 64]; // a bit per bin: small enough to stay in cache
-        long total = 0;
-        for (int i = 0; i < ids.length; i++) {
-            if (pick[i]) {
-                picked[ids[i] >>> 6] |= 1L << ids[i];
-                total += counts[i];
-            }
-        }
+        long[] picked = picked(pick);
+        long total = pickedSamples(pick);
         if (total == 0) return new KMeans1D.WeightedValues(new double[0], new double[0]);
         int tasks = tasks(n, executor);
         List<Callable<float[]>> work = new ArrayList<>(tasks);
@@ -175,15 +176,8 @@ final class FloatBins {
             int from = (int) ((long) n * t / tasks);
             int to = (int) ((long) n * (t + 1) / tasks);
             work.add(() -> {
-                float[] out = new float[1024];
-                int o = 0;
-                for (int i = from; i < to; i++) {
-                    float v = data[i];
-                    int b = bin(v);
-                    if ((picked[b >>> 6] & (1L << b)) == 0) continue;
-                    if (o == out.length) out = Arrays.copyOf(out, o * 2);
-                    out[o++] = v == 0f ? 0f : v;
-                }
+                float[] out = new float[Math.max(16, (int) Math.min(to - from, total))];
+                int o = collect(data, from, to, picked, out, 0);
                 return Arrays.copyOf(out, o);
             });
         }
@@ -193,9 +187,41 @@ final class FloatBins {
             System.arraycopy(part, 0, all, offset, part.length);
             offset += part.length;
         }
+        return counted(all);
+    }
+
+    /** A bit per bin ({@link #ids} order) flagged in {@code pick}: small enough to stay in cache. */
+    long[] picked(boolean[] pick) {
+        long[] picked = new long[BINS / 64];
+        for (int i = 0; i < ids.length; i++) if (pick[i]) picked[ids[i] >>> 6] |= 1L << ids[i];
+        return picked;
+    }
+
+    /** Samples in the bins flagged in {@code pick}. */
+    long pickedSamples(boolean[] pick) {
+        long total = 0;
+        for (int i = 0; i < ids.length; i++) if (pick[i]) total += counts[i];
+        return total;
+    }
+
+    /** Copies the samples of {@code data[from, to)} in picked bins to {@code out} from {@code o} (-0 as 0); returns the new end. */
+    static int collect(float[] data, int from, int to, long[] picked, float[] out, int o) {
+        for (int i = from; i < to; i++) {
+            float v = data[i];
+            int b = bin(v);
+            if ((picked[b >>> 6] & (1L << b)) == 0) continue;
+            out[o++] = v == 0f ? 0f : v;
+        }
+        return o;
+    }
+
+    /** The distinct values of {@code all} (sorted here) with their counts. */
+    static KMeans1D.WeightedValues counted(float[] all) {
         Arrays.sort(all);
-        double[] values = new double[all.length];
-        double[] weights = new double[all.length];
+        int distinct = 0;
+        for (int i = 0; i < all.length; i++) if (i == 0 || all[i] != all[i - 1]) distinct++;
+        double[] values = new double[distinct]; // counted first: the samples may be many more than their values
+        double[] weights = new double[distinct];
         int m = 0;
         for (float v : all) {
             if (m > 0 && values[m - 1] == v) {
@@ -205,7 +231,7 @@ final class FloatBins {
                 weights[m++] = 1;
             }
         }
-        return new KMeans1D.WeightedValues(Arrays.copyOf(values, m), Arrays.copyOf(weights, m));
+        return new KMeans1D.WeightedValues(values, weights);
     }
 
     /**
@@ -214,39 +240,64 @@ final class FloatBins {
      * weight with many values is rejected after reading about {@code cap} samples).
      */
     static KMeans1D.WeightedValues distinctAtMost(float[] data, int n, int cap) {
-        int capacity = Integer.highestOneBit(Math.max(2, cap) * 4 - 1) << 1;
-        int mask = capacity - 1;
-        int shift = 32 - Integer.numberOfTrailingZeros(capacity);
-        int[] keys = new int[capacity];
-        int[] counts = new int[capacity];
-        boolean[] used = new boolean[capacity];
-        int size = 0;
-        for (int i = 0; i < n; i++) {
-            float v = data[i];
-            int bits = v == 0f ? 0 : Float.floatToRawIntBits(v);
-            int slot = (bits * 0x9E3779B9) >>> shift;
-            while (used[slot] && keys[slot] != bits) slot = (slot + 1) & mask;
-            if (!used[slot]) {
-                if (++size > cap) return null;
-                used[slot] = true;
-                keys[slot] = bits;
+        Distinct d = new Distinct(cap);
+        return d.add(data, 0, n) ? d.values() : null;
+    }
+
+    /** The distinct values of samples added piece by piece, up to a cap. */
+    static final class Distinct {
+        private final int cap;
+        private final int mask;
+        private final int shift;
+        private final int[] keys;
+        private final int[] counts;
+        private final boolean[] used;
+        private int size;
+
+        Distinct(int cap) {
+            this.cap = cap;
+            int capacity = Integer.highestOneBit(Math.max(2, cap) * 4 - 1) << 1;
+            mask = capacity - 1;
+            shift = 32 - Integer.numberOfTrailingZeros(capacity);
+            keys = new int[capacity];
+            counts = new int[capacity];
+            used = new boolean[capacity];
+        }
+
+        /** Adds {@code data[from, to)}; false as soon as there are more than the cap distinct values. */
+        boolean add(float[] data, int from, int to) {
+            for (int i = from; i < to; i++) {
+                float v = data[i];
+                int bits = v == 0f ? 0 : Float.floatToRawIntBits(v);
+                int slot = (bits * 0x9E3779B9) >>> shift;
+                while (used[slot] && keys[slot] != bits) slot = (slot + 1) & mask;
+                if (!used[slot]) {
+                    if (++size > cap) return false;
+                    used[slot] = true;
+                    keys[slot] = bits;
+                }
+                counts[slot]++;
             }
-            counts[slot]++;
+            return true;
         }
-        float[] values = new float[size];
-        int m = 0;
-        for (int s = 0; s < capacity; s++) if (used[s]) values[m++] = Float.intBitsToFloat(keys[s]);
-        Arrays.sort(values);
-        double[] x = new double[size];
-        double[] w = new double[size];
-        for (int i = 0; i < size; i++) {
-            int bits = Float.floatToRawIntBits(values[i]);
-            int slot = (bits * 0x9E3779B9) >>> shift;
-            while (!used[slot] || keys[slot] != bits) slot = (slot + 1) & mask;
-            x[i] = values[i];
-            w[i] = counts[slot];
+
+        /** The sorted distinct values with their counts (only while within the cap). */
+        KMeans1D.WeightedValues values() {
+            float[] values = new float[size];
+            int m = 0;
+            for (int s = 0; s < used.length; s++) if (used[s]) values[m++] = Float.intBitsToFloat(keys[s]);
+            Arrays.sort(values);
+            double[] x = new double[size];
+            double[] w = new double[size];
+            for (int i = 0; i < size; i++) {
+                int bits = Float.floatToRawIntBits(values[i]);
+                int slot = (bits * 0x9E3779B9) >>> shift;
+                while (!used[slot] || keys[slot] != bits) slot = (slot + 1) & mask;
+                x[i] = values[i];
+                w[i] = counts[slot];
+            }
+            return new KMeans1D.WeightedValues(x, w);
         }
-        return new KMeans1D.WeightedValues(x, w);
     }
 
     /**
@@ -271,13 +322,7 @@ final class FloatBins {
                     double sse = 0;
                     for (int i = ch * CHUNK; i < end; i++) {
                         float v = data[i];
-                        int label;
-                        if (table != null) {
-                            int b = bin(v);
-                            label = (table.split[b >>> 6] & (1L << b)) == 0 ? table.cluster[b] & 0xFF : c.clusterOf(v);
-                        } else {
-                            label = c.clusterOf(v);
-                        }
+                        int label = table != null ? table.of(v, c) : c.clusterOf(v);
                         labels[i] = label;
                         double d = v - centres[label];
                         sse += d * d;
@@ -294,7 +339,7 @@ final class FloatBins {
     }
 
     /** The cluster of every bin that lies inside one cluster, and a bit for each bin a boundary cuts. */
-    private static final class Table {
+    static final class Table {
         final byte[] cluster = new byte[BINS];
         final long[] split = new long[BINS / 64];
 
@@ -313,6 +358,12 @@ final class FloatBins {
                 if (inside) cluster[b] = (byte) k;
                 else split[b >>> 6] |= 1L << b;
             }
+        }
+
+        /** The cluster of {@code v}: from the table, or where a boundary cuts its bin, {@code c}'s search. */
+        int of(float v, KMeans1D.Clustering c) {
+            int b = bin(v);
+            return (split[b >>> 6] & (1L << b)) == 0 ? cluster[b] & 0xFF : c.clusterOf(v);
         }
     }
 

@@ -539,17 +539,29 @@ public final class KMeans1D {
         if (k < 1) throw new IllegalArgumentException("k-means: k must be at least 1, got " + k);
         if (n <= 0) throw new IllegalArgumentException("k-means: no values to cluster");
         FloatBins bins = FloatBins.of(data, n, executor);
+        Clustering c = clustering(bins, () -> FloatBins.distinctAtMost(data, n, EXACT_DISTINCT),
+                pick -> bins.distinctIn(data, n, pick, executor), k);
+        int[] labels = new int[n];
+        double sse = FloatBins.label(data, n, c, labels, executor);
+        if (Double.isNaN(c.sse())) c = new Clustering(c.centres(), c.clusters(), c.upperBounds(), sse, false); // binned
+        return new Labelled(c, labels);
+    }
+
+    /**
+     * The clustering of the samples binned in {@code bins}: exact over their distinct values when
+     * there are few ({@code distinctAtMost}: all of them, or null over {@link #EXACT_DISTINCT}),
+     * otherwise over the bins with the samples of the bins near each boundary ({@code distinctIn})
+     * taken one by one, whose SSE is NaN until the samples are labelled.
+     */
+    static Clustering clustering(FloatBins bins, java.util.function.Supplier<WeightedValues> distinctAtMost,
+                                 java.util.function.Function<boolean[], WeightedValues> distinctIn, int k) {
         WeightedValues distinct = null;
         if (bins.multiCount == 0) {
             if (bins.size() <= EXACT_DISTINCT) distinct = bins.asDistinct();
         } else if ((long) bins.size() + bins.multiCount <= EXACT_DISTINCT) {
-            distinct = FloatBins.distinctAtMost(data, n, EXACT_DISTINCT);
+            distinct = distinctAtMost.get();
         }
-        Clustering c = distinct != null ? cluster(distinct, k) : binned(bins, data, n, k, executor);
-        int[] labels = new int[n];
-        double sse = FloatBins.label(data, n, c, labels, executor);
-        if (distinct == null) c = new Clustering(c.centres(), c.clusters(), c.upperBounds(), sse, false);
-        return new Labelled(c, labels);
+        return distinct != null ? cluster(distinct, k) : binned(bins, distinctIn, k);
     }
 
     /** Runs for the coarse DP seed: up to 16,384, fewer for large k (about 2^21 segment costs). */
@@ -559,7 +571,7 @@ public final class KMeans1D {
         return runs;
     }
 
-    private static Clustering binned(FloatBins bins, float[] data, int n, int k, java.util.concurrent.ExecutorService executor) {
+    private static Clustering binned(FloatBins bins, java.util.function.Function<boolean[], WeightedValues> distinctIn, int k) {
         int mb = bins.size();
         double[] bw = new double[mb];
         for (int b = 0; b < mb; b++) bw[b] = bins.counts[b];
@@ -577,7 +589,7 @@ public final class KMeans1D {
         } else {
             System.arraycopy(bins.multi, 0, explode, 0, mb);
         }
-        WeightedValues exploded = bins.distinctIn(data, n, explode, executor);
+        WeightedValues exploded = distinctIn.apply(explode);
         // atoms: the bins in order, each exploded bin replaced by its distinct values
         int atoms = exploded.size();
         for (boolean e : explode) if (!e) atoms++;

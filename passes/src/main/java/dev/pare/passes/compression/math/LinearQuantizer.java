@@ -66,11 +66,31 @@ public final class LinearQuantizer {
 
         int qmin = options.qmin();
         int qmax = options.qmax();
-        boolean symmetric = options.mode() == Mode.LINEAR_SYMMETRIC;
-        boolean hasZeroPoint = !(symmetric && options.signed());
         float[] scales = new float[blocks];
-        int[] zeroPoints = hasZeroPoint ? new int[blocks] : null;
-        for (int b = 0; b < blocks; b++) {
+        int[] zeroPoints = hasZeroPoint(options) ? new int[blocks] : null;
+        parameters(lo, hi, options, p, scales, zeroPoints);
+
+        int[] q = new int[w.length];
+        for (int e = 0; e < w.length; e++) {
+            int b = blockOf[e];
+            float v = keep == null || keep[e] ? w[e] : 0f;
+            double r = Math.rint(p.round(v / scales[b])) + (zeroPoints == null ? 0 : zeroPoints[b]);
+            q[e] = (int) Math.max(qmin, Math.min(qmax, r));
+        }
+        return new LinearQuantization(shape.clone(), p, options.dtype(), options.mode(), blockLengths, scaleShape, q,
+                scales, zeroPoints, keep == null ? null : keep.clone());
+    }
+
+    private static boolean hasZeroPoint(LinearQuantizerOptions options) {
+        return !(options.mode() == Mode.LINEAR_SYMMETRIC && options.signed());
+    }
+
+    /** Each block's scale and zero point from its min {@code lo} and max {@code hi}. */
+    private static void parameters(float[] lo, float[] hi, LinearQuantizerOptions options, Precision p, float[] scales, int[] zeroPoints) {
+        int qmin = options.qmin();
+        int qmax = options.qmax();
+        boolean symmetric = options.mode() == Mode.LINEAR_SYMMETRIC;
+        for (int b = 0; b < scales.length; b++) {
             float min = lo[b];
             float max = hi[b];
             if (symmetric) {
@@ -102,15 +122,104 @@ public final class LinearQuantizer {
             scales[b] = scale;
             if (zeroPoints != null) zeroPoints[b] = zp;
         }
+    }
 
-        int[] q = new int[w.length];
-        for (int e = 0; e < w.length; e++) {
-            int b = blockOf[e];
-            float v = keep == null || keep[e] ? w[e] : 0f;
-            double r = Math.rint(p.round(v / scales[b])) + (zeroPoints == null ? 0 : zeroPoints[b]);
-            q[e] = (int) Math.max(qmin, Math.min(qmax, r));
+    /** Reads the weight's elements {@code [first, first + count)}, row-major, into {@code into[0, count)}. */
+    @FunctionalInterface
+    public interface ValueSource {
+        void read(long first, float[] into, int count);
+    }
+
+    /** Takes the next {@code count} codes, in element order. */
+    @FunctionalInterface
+    public interface CodeSink {
+        void accept(int[] codes, int count);
+    }
+
+    /**
+     * As {@link #quantize(WeightTensor, LinearQuantizerOptions)} (same parameters and codes), for a
+     * weight of any size read in pieces of {@code piece} elements: a first pass over the pieces finds
+     * each block's range, a second quantizes each piece and hands its codes to {@code codes}. Memory
+     * is one piece plus the per-block parameters. The values must be finite and representable in
+     * {@code precision}. The result has no {@link LinearQuantization#quantized()} codes (null).
+     */
+    public static LinearQuantization quantize(long[] shape, Precision precision, ValueSource values, LinearQuantizerOptions options,
+                                              int piece, CodeSink codes) {
+        if (piece <= 0) throw new IllegalArgumentException("linear_quantize: piece must be positive, got " + piece);
+        int rank = shape.length;
+        int[] blockLengths = options.granularity().blockLengths(shape);
+        long[] scaleShape = new long[rank];
+        for (int d = 0; d < rank; d++) scaleShape[d] = Math.max(1, (shape[d] + blockLengths[d] - 1) / blockLengths[d]);
+        int blocks = Shapes.count(scaleShape);
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        long[] strides = Shapes.strides(shape);
+        long[] sStrides = Shapes.strides(scaleShape);
+        float[] w = new float[(int) Math.min(piece, Math.max(1, n))];
+        int[] blockOf = new int[w.length];
+
+        float[] lo = new float[blocks];
+        float[] hi = new float[blocks];
+        java.util.Arrays.fill(lo, Float.POSITIVE_INFINITY);
+        java.util.Arrays.fill(hi, Float.NEGATIVE_INFINITY);
+        for (long first = 0; first < n; first += w.length) {
+            int count = (int) Math.min(w.length, n - first);
+            values.read(first, w, count);
+            blocksOf(first, count, shape, blockLengths, strides, sStrides, blockOf);
+            for (int i = 0; i < count; i++) {
+                int b = blockOf[i];
+                float v = w[i];
+                if (v < lo[b]) lo[b] = v;
+                if (v > hi[b]) hi[b] = v;
+            }
         }
-        return new LinearQuantization(shape.clone(), p, options.dtype(), options.mode(), blockLengths, scaleShape, q,
-                scales, zeroPoints, keep == null ? null : keep.clone());
+        float[] scales = new float[blocks];
+        int[] zeroPoints = hasZeroPoint(options) ? new int[blocks] : null;
+        parameters(lo, hi, options, precision, scales, zeroPoints);
+        lo = null; // dropped before the second pass
+        hi = null;
+
+        int qmin = options.qmin();
+        int qmax = options.qmax();
+        int[] q = new int[w.length];
+        for (long first = 0; first < n; first += w.length) {
+            int count = (int) Math.min(w.length, n - first);
+            values.read(first, w, count);
+            blocksOf(first, count, shape, blockLengths, strides, sStrides, blockOf);
+            for (int i = 0; i < count; i++) {
+                int b = blockOf[i];
+                double r = Math.rint(precision.round(w[i] / scales[b])) + (zeroPoints == null ? 0 : zeroPoints[b]);
+                q[i] = (int) Math.max(qmin, Math.min(qmax, r));
+            }
+            codes.accept(q, count);
+        }
+        return new LinearQuantization(shape.clone(), precision, options.dtype(), options.mode(), blockLengths, scaleShape, null,
+                scales, zeroPoints, null);
+    }
+
+    /** The block of each element in {@code [first, first + count)}, one innermost row at a time. */
+    private static void blocksOf(long first, int count, long[] shape, int[] blockLengths, long[] strides, long[] sStrides, int[] out) {
+        int rank = shape.length;
+        if (rank == 0) {
+            java.util.Arrays.fill(out, 0, count, 0);
+            return;
+        }
+        long inner = shape[rank - 1];
+        int innerBlock = blockLengths[rank - 1];
+        for (int i = 0; i < count; ) {
+            long e = first + i;
+            long col = e % inner;
+            long rowStart = e - col;
+            long base = 0;
+            long rest = rowStart;
+            for (int d = 0; d < rank; d++) {
+                long c = rest / strides[d];
+                rest %= strides[d];
+                base += (c / blockLengths[d]) * sStrides[d];
+            }
+            int run = (int) Math.min(count - i, inner - col);
+            for (int k = 0; k < run; k++) out[i + k] = (int) (base + (col + k) / innerBlock);
+            i += run;
+        }
     }
 }

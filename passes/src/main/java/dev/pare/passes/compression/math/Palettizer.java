@@ -63,7 +63,7 @@ public final class Palettizer {
         if (keep != null && keep.length != weight.size()) {
             throw new IllegalArgumentException("palettize: the mask has " + keep.length + " entries but the weight has " + weight.size());
         }
-        Layout layout = Layout.of(weight, options);
+        Layout layout = Layout.of(weight.shape(), options);
         if (keep != null && options.clusterDim() > 1) {
             throw new IllegalArgumentException("palettize: a sparsity mask cannot be combined with cluster_dim > 1");
         }
@@ -117,8 +117,14 @@ public final class Palettizer {
      * does not divide the channels, or (scalar unique mode) a LUT group has more distinct values
      * than the LUT holds. Reads the values only for unique mode, and stops counting at 65,537.
      */
+    /** As {@link #checkApplicable(WeightTensor, PalettizerOptions, boolean[])} for a mode other than unique, from the shape alone. */
+    public static void checkApplicable(long[] shape, PalettizerOptions options) {
+        if (options.mode() == Mode.UNIQUE) throw new IllegalArgumentException("palettize: unique mode is checked on the values");
+        Layout.of(shape, options);
+    }
+
     public static void checkApplicable(WeightTensor weight, PalettizerOptions options, boolean[] keep) {
-        Layout layout = Layout.of(weight, options);
+        Layout layout = Layout.of(weight.shape(), options);
         if (options.mode() != Mode.UNIQUE || options.clusterDim() > 1 || options.perChannelScale() != PerChannelScale.NONE) return;
         int allowed = options.nbits() != null ? 1 << options.nbits() : 256;
         for (int g = 0; g < layout.groups(); g++) {
@@ -207,7 +213,7 @@ public final class Palettizer {
             }
         }
 
-        static Layout of(WeightTensor weight, PalettizerOptions o) {
+        static Layout of(long[] shape, PalettizerOptions o) {
             boolean grouped = o.granularity() == PalettizerOptions.Granularity.PER_GROUPED_CHANNEL;
             boolean needsAxis = grouped || o.clusterDim() > 1 || o.perChannelScale() != PerChannelScale.NONE;
             if (needsAxis && o.channelAxis() == null) {
@@ -215,11 +221,11 @@ public final class Palettizer {
                 throw new IllegalArgumentException("palettize: " + what + " needs a channel axis");
             }
             if (!needsAxis) {
-                int c = weight.rank() == 0 ? 1 : (int) weight.shape()[0];
-                return new Layout(weight.shape(), 0, -1, c, 1);
+                int c = shape.length == 0 ? 1 : (int) shape[0];
+                return new Layout(shape, 0, -1, c, 1);
             }
-            int axis = weight.axis(o.channelAxis(), "palettize: channel_axis");
-            int channels = (int) weight.shape()[axis];
+            int axis = Shapes.axis(o.channelAxis(), shape.length, "palettize: channel_axis");
+            int channels = (int) shape[axis];
             int groupSize = grouped ? o.groupSize() : channels;
             if (channels % groupSize != 0) {
                 throw new CompressionNotApplicableException("palettize: group_size " + groupSize + " does not divide the "
@@ -230,7 +236,7 @@ public final class Palettizer {
                         + (grouped ? "group of " + groupSize : String.valueOf(channels)) + " channels on axis " + axis);
             }
             boolean scalarPerTensor = !grouped && o.clusterDim() == 1;
-            return new Layout(weight.shape(), axis, scalarPerTensor ? -1 : axis, groupSize, o.clusterDim());
+            return new Layout(shape, axis, scalarPerTensor ? -1 : axis, groupSize, o.clusterDim());
         }
 
         int groups() {
