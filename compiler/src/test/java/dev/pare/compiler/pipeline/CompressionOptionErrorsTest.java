@@ -43,13 +43,18 @@ class CompressionOptionErrorsTest {
     }
 
     @Test
-    void nbitsFiveListsTheValidSet() {
+    void nbitsFiveAndNineGetTheSameCodeAtTheValueAndListTheValidSet() {
         assertEquals("""
-                <pipeline>:1:10: error[P007]: invalid options for pass 'palettize': nbits must be one of {1, 2, 3, 4, 6, 8} (or 0 = automatic), got 5
+                <pipeline>:1:17: error[P006]: option 'nbits' of pass 'palettize' must be one of 1, 2, 3, 4, 6, 8 (or 0 = automatic), got 5
                     palettize{nbits=5}
-                             ^~~~~~~~~""", error("palettize{nbits=5}"));
-        assertEquals("<pipeline>:1:17: error[P006]: option 'nbits' of pass 'palettize' must be in [0, 8], got 9",
-                error("palettize{nbits=9}").lines().findFirst().orElseThrow());
+                                    ^""", error("palettize{nbits=5}"));
+        for (String bad : List.of("9", "7", "-1", "16")) {
+            assertEquals("<pipeline>:1:17: error[P006]: option 'nbits' of pass 'palettize' must be one of 1, 2, 3, 4, 6, 8 (or 0 = automatic), got "
+                    + bad, error("palettize{nbits=" + bad + "}").lines().findFirst().orElseThrow(), bad);
+        }
+        // in a where-arm the value is pointed at too
+        assertEquals("<pipeline>:1:51: error[P006]: option 'nbits' of pass 'palettize' must be one of 1, 2, 3, 4, 6, 8 (or 0 = automatic), got 5",
+                error("palettize{nbits=4} where { op_name(\"a\") -> {nbits=5} }").lines().findFirst().orElseThrow());
     }
 
     @Test
