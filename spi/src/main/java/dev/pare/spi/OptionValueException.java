@@ -11,17 +11,17 @@ public final class OptionValueException extends IllegalArgumentException {
     private final String component;
 
     /**
-     * @param component the record component's name, e.g. {@code nbits}
+     * @param component the record component's name, e.g. {@code nbits} or {@code targetSparsity}
      * @param message   what the value must be, without the option's name, e.g. {@code must be one of 1, 2, got 5}
      */
     public OptionValueException(String component, String message) {
-        super(component + " " + message);
+        super(component.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT) + " " + message);
         this.component = component;
     }
 
     /** The record component whose value is not allowed. */
     public String component() { return component; }
 
-    /** The message without the component's name. */
-    public String requirement() { return getMessage().substring(component.length() + 1); }
+    /** The message without the option's name (which it starts with, in the pipeline's lower_snake form). */
+    public String requirement() { return getMessage().substring(getMessage().indexOf(' ') + 1); }
 }

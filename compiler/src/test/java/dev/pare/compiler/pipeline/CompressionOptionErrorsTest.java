@@ -58,10 +58,10 @@ class CompressionOptionErrorsTest {
     }
 
     @Test
-    void targetSparsityOutsideZeroToOneSaysTheRange() throws Exception {
+    void targetSparsityOutsideZeroToOneSaysTheRangeAtTheValue() throws Exception {
         for (String bad : List.of("1", "1.5", "-0.25")) {
             String text = "prune{mode=magnitude, target_sparsity=" + bad + "}";
-            assertEquals("<pipeline>:1:6: error[P007]: invalid options for pass 'prune': target_sparsity must be in [0, 1) (or -1 = not set), got "
+            assertEquals("<pipeline>:1:39: error[P006]: option 'target_sparsity' of pass 'prune' must be in [0, 1) (or -1 = not set), got "
                     + Double.parseDouble(bad), error(text).lines().findFirst().orElseThrow(), text);
         }
         compiler.parseInline("prune{mode=magnitude, target_sparsity=0.999}");

@@ -98,13 +98,14 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
         private static PalettizerOptions toMath(Mode mode, int nbits, Granularity granularity, int groupSize,
                                                 boolean enablePerChannelScale, int clusterDim, List<Float> lut, Integer axis) {
-            Integer bits = nbits != 0 ? Integer.valueOf(nbits) : mode == Mode.KMEANS || mode == Mode.UNIFORM ? Integer.valueOf(4) : null;
+            // 0 = automatic: 4 for kmeans and uniform; null lets unique and custom take theirs from the weight or the LUT
+            Integer mathNbits = nbits != 0 ? Integer.valueOf(nbits) : mode == Mode.KMEANS || mode == Mode.UNIFORM ? Integer.valueOf(4) : null;
             float[] custom = null;
             if (!lut.isEmpty()) {
                 custom = new float[lut.size()];
                 for (int i = 0; i < custom.length; i++) custom[i] = lut.get(i);
             }
-            return new PalettizerOptions(PalettizerOptions.Mode.valueOf(mode.name()), bits,
+            return new PalettizerOptions(PalettizerOptions.Mode.valueOf(mode.name()), mathNbits,
                     PalettizerOptions.Granularity.valueOf(granularity.name()), groupSize, axis, clusterDim,
                     enablePerChannelScale ? PerChannelScale.OUTPUT_CHANNEL : PerChannelScale.NONE, custom,
                     PalettizerOptions.DEFAULT_MAX_ITERATIONS);

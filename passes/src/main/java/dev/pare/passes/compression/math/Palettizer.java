@@ -477,18 +477,18 @@ public final class Palettizer {
             for (int s = 0; s < n; s++) labels[s] = rank[sampleId[s]];
             return new GroupResult(lut, m, positions, labels, true);
         }
-        int k = 1 << o.nbits();
+        int entries = 1 << o.nbits();
         double[] points = new double[m * cd];
         double[] weights = new double[m];
         for (int i = 0; i < m; i++) {
             for (int t = 0; t < cd; t++) points[i * cd + t] = distinct.get(i)[t];
             weights[i] = counts.get(i);
         }
-        VectorKMeans.Result r = VectorKMeans.cluster(points, weights, cd, k, random, o.maxIterations());
-        float[] lut = new float[k * cd];
+        VectorKMeans.Result r = VectorKMeans.cluster(points, weights, cd, entries, random, o.maxIterations());
+        float[] lut = new float[entries * cd];
         for (int i = 0; i < lut.length; i++) lut[i] = precision.round(r.centres()[i]);
         for (int s = 0; s < n; s++) labels[s] = r.labels()[sampleId[s]];
-        return new GroupResult(lut, k, positions, labels, false);
+        return new GroupResult(lut, entries, positions, labels, false);
     }
 
     private static float[] roundAll(float[] values, Precision precision) {
