@@ -401,7 +401,8 @@ public final class Palettizer {
             case UNIQUE: {
                 KMeans1D.WeightedValues values = FloatBins.distinctAtMost(w, n, KMeans1D.EXACT_DISTINCT);
                 if (values == null) {
-                    throw new CompressionNotApplicableException("palettize: unique mode allows at most 256 distinct values per LUT, found more than "
+                    throw new CompressionNotApplicableException("palettize: unique mode allows at most " + (1 << LutBits.max())
+                            + " distinct values per LUT, found more than "
                             + KMeans1D.EXACT_DISTINCT);
                 }
                 double[] distinct = values.values();
