@@ -39,8 +39,8 @@ public final class MilConstexprEvaluator {
 
     private static final Set<DType> FLOATS = EnumSet.of(DType.FLOAT16, DType.FLOAT32);
     private static final Set<DType> QUANT = EnumSet.of(DType.INT4, DType.UINT4, DType.INT8, DType.UINT8, DType.FLOAT16, DType.FLOAT32);
+    private static final Set<DType> INDICES = LutBits.indexTypes();
     private static final Set<DType> LUT_VALUES = EnumSet.of(DType.INT8, DType.UINT8, DType.FLOAT16, DType.FLOAT32);
-    private static final Set<DType> INDICES = EnumSet.of(DType.UINT1, DType.UINT2, DType.UINT3, DType.UINT4, DType.UINT6, DType.UINT8);
 
     private MilConstexprEvaluator() {}
 

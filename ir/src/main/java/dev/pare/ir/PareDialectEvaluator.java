@@ -127,8 +127,8 @@ public final class PareDialectEvaluator {
         long[] lShape = lut.type().shape();
         int r = iShape.length;
         DType it = indices.dtype();
-        if (!(it == DType.UINT1 || it == DType.UINT2 || it == DType.UINT3 || it == DType.UINT4 || it == DType.UINT6 || it == DType.UINT8)) {
-            throw new IllegalArgumentException("lut_to_dense: indices must be u1, u2, u3, u4, u6 or u8, got " + indices.type());
+        if (!LutBits.isIndexType(it)) {
+            throw new IllegalArgumentException("lut_to_dense: indices must be " + LutBits.describeTypes() + ", got " + indices.type());
         }
         if (!Elements.isFloatWeight(lut.dtype())) throw new IllegalArgumentException("lut_to_dense: lut must be f32 or f16, got " + lut.type());
         if (lShape.length != r + 2) throw new IllegalArgumentException("lut_to_dense: lut " + lut.type() + " must have rank " + (r + 2) + " for indices " + indices.type());

@@ -55,8 +55,8 @@ public enum PareOp {
     LUT_TO_DENSE(PareDialectEvaluator.LUT_TO_DENSE, 2, 2, true) {
         @Override void checkTypes(Node n, List<String> out) {
             TensorType indices = type(n, 0), lut = type(n, 1);
-            if (known(indices) && !INDICES.contains(indices.dtype())) {
-                out.add("indices must be u1, u2, u3, u4, u6 or u8, got " + indices);
+            if (known(indices) && !LutBits.isIndexType(indices.dtype())) {
+                out.add("indices must be " + LutBits.describeTypes() + ", got " + indices);
             }
             if (known(lut) && !FLOATS.contains(lut.dtype())) out.add("lut must be f32 or f16, got " + lut);
             Attribute va = n.attributes().get("vector_axis").orElse(null);
@@ -69,7 +69,7 @@ public enum PareOp {
             }
             if (!indices.isStatic() || !lut.isStatic()) return;
             long[] is = indices.shape(), ls = lut.shape();
-            if (known(indices) && INDICES.contains(indices.dtype()) && ls[r] != 1L << indices.dtype().bits()) {
+            if (known(indices) && LutBits.isIndexType(indices.dtype()) && ls[r] != 1L << indices.dtype().bits()) {
                 out.add("lut " + lut + " must hold " + (1L << indices.dtype().bits()) + " entries for " + indices.dtype().shortName() + " indices");
             }
             long cd = ls[r + 1];
@@ -129,7 +129,6 @@ public enum PareOp {
     };
 
     private static final Set<DType> FLOATS = EnumSet.of(DType.FLOAT32, DType.FLOAT16);
-    private static final Set<DType> INDICES = EnumSet.of(DType.UINT1, DType.UINT2, DType.UINT3, DType.UINT4, DType.UINT6, DType.UINT8);
     private static final Set<DType> CODES = EnumSet.of(DType.INT8, DType.UINT8);
 
     private final String opName;

@@ -6,6 +6,7 @@ import dev.pare.ir.Attribute;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.Graph;
+import dev.pare.ir.LutBits;
 import dev.pare.ir.MilParams;
 import dev.pare.ir.Node;
 import dev.pare.ir.OpaqueType;
@@ -472,10 +473,8 @@ final class MilProgramPlanner {
     }
 
     private static DType indexType(long paletteSize, String what) throws WriteError {
-        for (DType d : new DType[]{DType.UINT1, DType.UINT2, DType.UINT3, DType.UINT4, DType.UINT6, DType.UINT8}) {
-            if ((1L << d.bits()) == paletteSize) return d;
-        }
-        throw new WriteError(what + ": a LUT of " + paletteSize + " entries is not a power of two from 2 to 256");
+        return LutBits.forPaletteSize(paletteSize).orElseThrow(() -> new WriteError(what + ": a LUT of " + paletteSize
+                + " entries is not 2^nbits for nbits in " + LutBits.describe()));
     }
 
     private static TensorData constant(MilArg a, String what, String param) throws WriteError {
@@ -613,8 +612,8 @@ final class MilProgramPlanner {
     private void lowerLut(String what, MilArg indices, MilArg lut, Integer vectorAxis, Value out) throws WriteError {
         TensorData idx = constant(indices, what, "indices");
         DType it = idx.dtype();
-        if (!(it == DType.UINT1 || it == DType.UINT2 || it == DType.UINT3 || it == DType.UINT4 || it == DType.UINT6 || it == DType.UINT8)) {
-            throw new WriteError(what + ": palettization indices must be u1, u2, u3, u4, u6 or u8, got " + idx.type());
+        if (!LutBits.isIndexType(it)) {
+            throw new WriteError(what + ": palettization indices must be " + LutBits.describeTypes() + ", got " + idx.type());
         }
         long[] iShape = idx.type().shape();
         int r = iShape.length;

@@ -574,6 +574,7 @@ public final class PipelineCompiler {
                                          SourceText source) {
             if (block == null) return Optional.of(base);
             Map<String, Object> values = new LinkedHashMap<>();
+            Map<String, SourceSpan> valueSpans = new LinkedHashMap<>();
             boolean ok = true;
             for (OptionContext option : block.option()) {
                 String key = option.word().getText();
@@ -597,7 +598,9 @@ public final class PipelineCompiler {
                     continue;
                 }
                 try {
-                    values.put(key, OptionsCodec.decode(spec.get(), owner, literal(option.value(), source)));
+                    Literal literal = literal(option.value(), source);
+                    valueSpans.put(key, literal.span());
+                    values.put(key, OptionsCodec.decode(spec.get(), owner, literal));
                 } catch (OptionsCodec.ValueException e) {
                     report(e.code(), e.span(), source.line(e.span().line()), e.getMessage());
                     values.put(key, null);
@@ -609,6 +612,13 @@ public final class PipelineCompiler {
                 return Optional.of(schema.with(base, values));
             } catch (OptionsSchema.InvalidOptionsException e) {
                 SourceSpan blockSpan = span(source, block);
+                if (e.key().isPresent()) {
+                    // one option's value is not allowed: the same code and place as a value outside its @Option range
+                    SourceSpan at = valueSpans.getOrDefault(e.key().get(), blockSpan);
+                    report(PipelineErrorCode.OUT_OF_RANGE, at, source.line(at.line()),
+                            "option '" + e.key().get() + "' of " + owner + " " + e.requirement());
+                    return Optional.empty();
+                }
                 report(PipelineErrorCode.INVALID_OPTIONS, blockSpan, source.line(blockSpan.line()),
                         "invalid options for " + owner + ": " + e.getMessage());
                 return Optional.empty();

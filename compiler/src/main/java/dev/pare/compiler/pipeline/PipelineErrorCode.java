@@ -14,7 +14,8 @@ import dev.pare.spi.Severity;
  *   <tr><td>P003</td><td>unknown pipeline (with "did you mean")</td></tr>
  *   <tr><td>P004</td><td>unknown option of a pass or of {@code fixpoint} (with "did you mean" or the valid keys)</td></tr>
  *   <tr><td>P005</td><td>option value has the wrong type (names the expected type and range)</td></tr>
- *   <tr><td>P006</td><td>option value out of range or not one of the enum values</td></tr>
+ *   <tr><td>P006</td><td>option value out of range, not one of the enum values, or not a value the pass allows
+ *       (the record's {@code OptionValueException}, e.g. {@code nbits=5}); points at the value</td></tr>
  *   <tr><td>P007</td><td>the options record rejected the combination (its constructor's message)</td></tr>
  *   <tr><td>P008</td><td>the same option is given twice in one block</td></tr>
  *   <tr><td>P009</td><td>an included file cannot be found</td></tr>
@@ -52,7 +53,9 @@ public enum PipelineErrorCode implements DiagnosticCode {
             list); the message names the expected type and range, e.g. float_arithmetic=true."""),
     OUT_OF_RANGE("P006", "an option value is out of range or not one of the allowed values", """
             The value has the right type but is outside the option's range (e.g. max_elements=-1
-            where it must be >= 0) or is not one of an enum's values; the message gives the limits."""),
+            where it must be >= 0), is not one of an enum's values, or is not a value the pass allows
+            whatever the other options are (e.g. palettize nbits=5); the message gives the limits
+            or the valid values."""),
     INVALID_OPTIONS("P007", "the pass rejected this combination of options", """
             Each option is valid alone, but the pass's options record refused them together (its
             message says why and the error points at the option block)."""),

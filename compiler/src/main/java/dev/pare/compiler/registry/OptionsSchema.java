@@ -1,6 +1,7 @@
 package dev.pare.compiler.registry;
 
 import dev.pare.spi.Option;
+import dev.pare.spi.OptionValueException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
@@ -115,9 +116,14 @@ public final class OptionsSchema<O extends Record> {
             Throwable cause = e.getCause();
             String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
             if (!(cause instanceof IllegalArgumentException)) message = cause.getClass().getSimpleName() + ": " + message;
-            throw new InvalidOptionsException(message, cause);
+            if (cause instanceof OptionValueException v) {
+                for (OptionSpec s : options) {
+                    if (s.component().getName().equals(v.component())) throw new InvalidOptionsException(message, s.key(), v.requirement(), cause);
+                }
+            }
+            throw new InvalidOptionsException(message, null, null, cause);
         } catch (ReflectiveOperationException | IllegalArgumentException e) {
-            throw new InvalidOptionsException("cannot build " + recordType.getSimpleName() + ": " + e.getMessage(), e);
+            throw new InvalidOptionsException("cannot build " + recordType.getSimpleName() + ": " + e.getMessage(), null, null, e);
         }
     }
 
@@ -131,8 +137,24 @@ public final class OptionsSchema<O extends Record> {
         }
     }
 
-    /** The options record's constructor rejected a combination of values. */
+    /**
+     * The options record's constructor rejected the values: a combination, or (with {@link #key})
+     * one option's value ({@link OptionValueException}).
+     */
     public static final class InvalidOptionsException extends Exception {
-        public InvalidOptionsException(String message, Throwable cause) { super(message, cause); }
+        private final String key;
+        private final String requirement;
+
+        public InvalidOptionsException(String message, String key, String requirement, Throwable cause) {
+            super(message, cause);
+            this.key = key;
+            this.requirement = requirement;
+        }
+
+        /** The key of the one option whose value is not allowed, if the record named one. */
+        public Optional<String> key() { return Optional.ofNullable(key); }
+
+        /** What that option's value must be, e.g. {@code must be one of 1, 2, got 5}; null without a key. */
+        public String requirement() { return requirement; }
     }
 }

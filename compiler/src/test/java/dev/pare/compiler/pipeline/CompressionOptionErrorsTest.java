@@ -43,20 +43,25 @@ class CompressionOptionErrorsTest {
     }
 
     @Test
-    void nbitsFiveListsTheValidSet() {
+    void nbitsFiveAndNineGetTheSameCodeAtTheValueAndListTheValidSet() {
         assertEquals("""
-                <pipeline>:1:10: error[P007]: invalid options for pass 'palettize': nbits must be one of {1, 2, 3, 4, 6, 8} (or 0 = automatic), got 5
+                <pipeline>:1:17: error[P006]: option 'nbits' of pass 'palettize' must be one of 1, 2, 3, 4, 6, 8 (or 0 = automatic), got 5
                     palettize{nbits=5}
-                             ^~~~~~~~~""", error("palettize{nbits=5}"));
-        assertEquals("<pipeline>:1:17: error[P006]: option 'nbits' of pass 'palettize' must be in [0, 8], got 9",
-                error("palettize{nbits=9}").lines().findFirst().orElseThrow());
+                                    ^""", error("palettize{nbits=5}"));
+        for (String bad : List.of("9", "7", "-1", "16")) {
+            assertEquals("<pipeline>:1:17: error[P006]: option 'nbits' of pass 'palettize' must be one of 1, 2, 3, 4, 6, 8 (or 0 = automatic), got "
+                    + bad, error("palettize{nbits=" + bad + "}").lines().findFirst().orElseThrow(), bad);
+        }
+        // in a where-arm the value is pointed at too
+        assertEquals("<pipeline>:1:51: error[P006]: option 'nbits' of pass 'palettize' must be one of 1, 2, 3, 4, 6, 8 (or 0 = automatic), got 5",
+                error("palettize{nbits=4} where { op_name(\"a\") -> {nbits=5} }").lines().findFirst().orElseThrow());
     }
 
     @Test
-    void targetSparsityOutsideZeroToOneSaysTheRange() throws Exception {
+    void targetSparsityOutsideZeroToOneSaysTheRangeAtTheValue() throws Exception {
         for (String bad : List.of("1", "1.5", "-0.25")) {
             String text = "prune{mode=magnitude, target_sparsity=" + bad + "}";
-            assertEquals("<pipeline>:1:6: error[P007]: invalid options for pass 'prune': target_sparsity must be in [0, 1) (or -1 = not set), got "
+            assertEquals("<pipeline>:1:39: error[P006]: option 'target_sparsity' of pass 'prune' must be in [0, 1) (or -1 = not set), got "
                     + Double.parseDouble(bad), error(text).lines().findFirst().orElseThrow(), text);
         }
         compiler.parseInline("prune{mode=magnitude, target_sparsity=0.999}");

@@ -21,6 +21,8 @@ import dev.pare.compiler.testpasses.MarkPass;
 import dev.pare.compiler.testpasses.SimplePasses;
 import dev.pare.compiler.testpasses.TestGraphs;
 import dev.pare.ir.Graph;
+import dev.pare.spi.Option;
+import dev.pare.spi.OptionValueException;
 import dev.pare.spi.Pass;
 import dev.pare.spi.PassInfo;
 import dev.pare.spi.PassProvider;
@@ -83,6 +85,28 @@ class RegistryTest {
         assertEquals("one of kmeans, uniform, unique", schema.option("mode").orElseThrow().type().describe());
         assertEquals("use_http_server", Names.lowerSnake("useHTTPServer"));
         assertEquals("int8_weights", Names.lowerSnake("int8Weights"));
+    }
+
+    /** Rejects odd levels as one option's value, and level 7 as a combination naming no known option. */
+    public record LevelOptions(@Option(help = "how much") int maxLevel) {
+        public LevelOptions {
+            if (maxLevel == 7) throw new OptionValueException("noSuchOption", "must not be 7");
+            if (maxLevel % 2 != 0) throw new OptionValueException("maxLevel", "must be even, got " + maxLevel);
+        }
+    }
+
+    @Test
+    void aValueTheRecordRejectsIsTiedToItsOptionKey() {
+        OptionsSchema<LevelOptions> schema = OptionsSchema.of(new LevelOptions(2));
+        OptionsSchema.InvalidOptionsException odd = assertThrows(OptionsSchema.InvalidOptionsException.class,
+                () -> schema.with(schema.defaults(), Map.of("max_level", 3)));
+        assertEquals(Optional.of("max_level"), odd.key());
+        assertEquals("must be even, got 3", odd.requirement());
+        assertEquals("max_level must be even, got 3", odd.getMessage());
+        OptionsSchema.InvalidOptionsException unknown = assertThrows(OptionsSchema.InvalidOptionsException.class,
+                () -> schema.with(schema.defaults(), Map.of("max_level", 7)));
+        assertEquals(Optional.empty(), unknown.key());
+        assertEquals("no_such_option must not be 7", unknown.getMessage());
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.pare.ir.DType;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
+import dev.pare.ir.LutBits;
 import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.Palettization;
 import dev.pare.passes.compression.math.Palettizer;
@@ -15,6 +16,7 @@ import dev.pare.passes.compression.math.PalettizerOptions.PerChannelScale;
 import dev.pare.passes.compression.math.Precision;
 import dev.pare.passes.compression.math.StreamedPalettizer;
 import dev.pare.spi.Option;
+import dev.pare.spi.OptionValueException;
 import dev.pare.spi.Pass;
 import dev.pare.spi.PassInfo;
 import dev.pare.spi.PassProvider;
@@ -51,8 +53,8 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             @Option(help = "How the LUT is built: kmeans (optimal 1-D k-means, k-means++ for vectors), uniform (evenly spaced "
                     + "between min and max), unique (the weight's own distinct values), custom (the lut option).")
             Mode mode,
-            @Option(help = "Index bits, one of 1, 2, 3, 4, 6, 8; 0 = automatic: 4 for kmeans and uniform, the smallest that fits "
-                    + "for unique, from the LUT size for custom.", min = 0, max = 8)
+            @Option(help = "Index bits, a width pare.lut_to_dense takes (a wrong value is reported with the list); 0 = automatic: "
+                    + "4 for kmeans and uniform, the smallest that fits for unique, from the LUT size for custom.")
             int nbits,
             @Option(help = "One LUT for the whole weight, or one per group_size channels along channel_axis.")
             Granularity granularity,
@@ -76,8 +78,8 @@ public final class Palettize implements PassProvider<Palettize.Options> {
         public Options {
             if (mode == null || granularity == null || lut == null) throw new IllegalArgumentException("mode, granularity and lut are required");
             lut = List.copyOf(lut);
-            if (nbits != 0 && nbits != 1 && nbits != 2 && nbits != 3 && nbits != 4 && nbits != 6 && nbits != 8) {
-                throw new IllegalArgumentException("nbits must be one of {1, 2, 3, 4, 6, 8} (or 0 = automatic), got " + nbits);
+            if (nbits != 0 && !LutBits.isValid(nbits)) {
+                throw new OptionValueException("nbits", "must be one of " + LutBits.describe() + " (or 0 = automatic), got " + nbits);
             }
             if (channelAxis < -1) throw new IllegalArgumentException("channel_axis must be -1 (by op) or a weight axis >= 0, got " + channelAxis);
             if (weightThreshold < 0) throw new IllegalArgumentException("weight_threshold must be >= 0, got " + weightThreshold);
@@ -103,13 +105,14 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
         private static PalettizerOptions toMath(Mode mode, int nbits, Granularity granularity, int groupSize,
                                                 boolean enablePerChannelScale, int clusterDim, List<Float> lut, Integer axis) {
-            Integer bits = nbits != 0 ? Integer.valueOf(nbits) : mode == Mode.KMEANS || mode == Mode.UNIFORM ? Integer.valueOf(4) : null;
+            // 0 = automatic: 4 for kmeans and uniform; null lets unique and custom take theirs from the weight or the LUT
+            Integer mathNbits = nbits != 0 ? Integer.valueOf(nbits) : mode == Mode.KMEANS || mode == Mode.UNIFORM ? Integer.valueOf(4) : null;
             float[] custom = null;
             if (!lut.isEmpty()) {
                 custom = new float[lut.size()];
                 for (int i = 0; i < custom.length; i++) custom[i] = lut.get(i);
             }
-            return new PalettizerOptions(PalettizerOptions.Mode.valueOf(mode.name()), bits,
+            return new PalettizerOptions(PalettizerOptions.Mode.valueOf(mode.name()), mathNbits,
                     PalettizerOptions.Granularity.valueOf(granularity.name()), groupSize, axis, clusterDim,
                     enablePerChannelScale ? PerChannelScale.OUTPUT_CHANNEL : PerChannelScale.NONE, custom,
                     PalettizerOptions.DEFAULT_MAX_ITERATIONS);

@@ -9,6 +9,7 @@ import dev.pare.passes.compression.math.Pruner;
 import dev.pare.passes.compression.math.PruningResult;
 import dev.pare.passes.compression.math.ThresholdPrunerOptions;
 import dev.pare.spi.Option;
+import dev.pare.spi.OptionValueException;
 import dev.pare.spi.Pass;
 import dev.pare.spi.PassInfo;
 import dev.pare.spi.PassProvider;
@@ -71,6 +72,8 @@ public final class Prune implements PassProvider<Prune.Options> {
         public Options {
             try {
                 validate(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold);
+            } catch (OptionValueException e) {
+                throw e; // names one option; the pipeline reports it at the value
             } catch (IllegalArgumentException e) { // the pipeline error already names the pass
                 String m = e.getMessage();
                 throw new IllegalArgumentException(m.startsWith("prune: ") ? m.substring("prune: ".length()) : m, e);
@@ -89,7 +92,7 @@ public final class Prune implements PassProvider<Prune.Options> {
                 new ThresholdPrunerOptions(threshold, minimumSparsityPercentile);
             } else {
                 if (targetSparsity != -1 && !(targetSparsity >= 0 && targetSparsity < 1)) {
-                    throw new IllegalArgumentException("target_sparsity must be in [0, 1) (or -1 = not set), got " + targetSparsity);
+                    throw new OptionValueException("targetSparsity", "must be in [0, 1) (or -1 = not set), got " + targetSparsity);
                 }
                 magnitudeOptions(targetSparsity, blockSize, nMRatio, dim < 0 ? null : dim);
             }

@@ -262,7 +262,7 @@ class CompressionPassesTest {
 
     @Test
     void optionRecordsNameTheValidValues() {
-        assertEquals("nbits must be one of {1, 2, 3, 4, 6, 8} (or 0 = automatic), got 5", assertThrowsMessage(() ->
+        assertEquals("nbits must be one of 1, 2, 3, 4, 6, 8 (or 0 = automatic), got 5", assertThrowsMessage(() ->
                 new Palettize.Options(Palettize.Mode.KMEANS, 5, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 0)));
         for (double bad : new double[] {1, 1.5, -0.5}) {
             assertEquals("target_sparsity must be in [0, 1) (or -1 = not set), got " + bad, assertThrowsMessage(() ->

@@ -2,6 +2,7 @@ package dev.pare.compiler.onnx.lower;
 
 import dev.pare.ir.Attribute;
 import dev.pare.ir.DType;
+import dev.pare.ir.LutBits;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
@@ -66,18 +67,17 @@ final class LutLowering {
         Value codes;
         DType it = idx.dtype();
         DType codeType;
-        if (it == DType.UINT8 || it == DType.UINT16 || it == DType.UINT4) {
+        if (!LutBits.isIndexType(it)) throw e.error("indices must be " + LutBits.describeTypes() + ", got " + it.shortName());
+        if (it == DType.UINT8 || it == DType.UINT4) { // ONNX types: a Cast; the other widths are unpacked
             if (it == DType.UINT4) {
                 e.req.opset(21, "uint4 LUT indices");
                 e.req.ir(10);
             }
             codes = e.cast(idxV, DType.INT32, iShape);
             codeType = DType.INT32;
-        } else if (it == DType.UINT1 || it == DType.UINT2 || it == DType.UINT3 || it == DType.UINT6) {
+        } else {
             codes = BitUnpack.unpack(e, idx, it.bits(), iShape, null);
             codeType = DType.INT64;
-        } else {
-            throw e.error("indices must be uint1, uint2, uint3, uint4, uint6 or uint8, got " + it.shortName());
         }
         e.req.opset(13, "LUT decode (Gather)");
 

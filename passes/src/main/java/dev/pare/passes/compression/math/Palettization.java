@@ -1,6 +1,7 @@
 package dev.pare.passes.compression.math;
 
 import dev.pare.ir.DType;
+import dev.pare.ir.LutBits;
 
 /**
  * A palettized weight in the layout of the iOS18 {@code constexpr_lut_to_dense} op, optionally
@@ -63,14 +64,7 @@ public record Palettization(
 
     /** Core ML index element type ({@code uint1} … {@code uint8}). */
     public DType indexType() {
-        switch (nbits) {
-            case 1: return DType.UINT1;
-            case 2: return DType.UINT2;
-            case 3: return DType.UINT3;
-            case 4: return DType.UINT4;
-            case 6: return DType.UINT6;
-            default: return DType.UINT8;
-        }
+        return LutBits.indexTypeOf(nbits).orElseThrow(() -> new IllegalStateException("palettize: no index type for nbits " + nbits));
     }
 
     /** LUT {@code g}: {@code 2^nbits × clusterDim} values. */

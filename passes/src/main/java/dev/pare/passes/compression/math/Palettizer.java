@@ -1,5 +1,6 @@
 package dev.pare.passes.compression.math;
 
+import dev.pare.ir.LutBits;
 import dev.pare.passes.compression.math.PalettizerOptions.Mode;
 import dev.pare.passes.compression.math.PalettizerOptions.PerChannelScale;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ import java.util.random.RandomGenerator;
  *       {@code idx = round((w-min)/range·(2^n-1))}, {@code lut[i] = min + i·step}, evaluated in
  *       the weight precision as numpy does (a constant group gets index 0 and a LUT of min).</li>
  *   <li>unique: the sorted distinct values (vectors sorted lexicographically), zero-padded; nbits is
- *       the smallest of 1, 2, 3, 4, 6, 8 that fits the largest group when not given.</li>
+ *       the smallest valid width ({@link LutBits}) that fits the largest group when not given.</li>
  *   <li>custom: the user LUT (rounded to the precision), padded by repeating its last entry;
  *       indices pick the nearest entry by (squared Euclidean) distance, ties to the lowest index.</li>
  * </ul>
@@ -126,7 +127,7 @@ public final class Palettizer {
     public static void checkApplicable(WeightTensor weight, PalettizerOptions options, boolean[] keep) {
         Layout layout = Layout.of(weight.shape(), options);
         if (options.mode() != Mode.UNIQUE || options.clusterDim() > 1 || options.perChannelScale() != PerChannelScale.NONE) return;
-        int allowed = options.nbits() != null ? 1 << options.nbits() : 256;
+        int allowed = 1 << (options.nbits() != null ? options.nbits() : LutBits.max());
         for (int g = 0; g < layout.groups(); g++) {
             float[] samples = layout.lutAxis < 0 && keep == null ? weight.values() : layout.gather(weight.values(), keep, g);
             KMeans1D.WeightedValues distinct = FloatBins.distinctAtMost(samples, samples.length, KMeans1D.EXACT_DISTINCT);
@@ -135,7 +136,7 @@ public final class Palettizer {
                 String count = found < 0 ? "more than " + KMeans1D.EXACT_DISTINCT : String.valueOf(found);
                 throw new CompressionNotApplicableException(options.nbits() != null
                         ? "palettize: unique mode with nbits " + options.nbits() + " allows " + allowed + " distinct values per LUT, found " + count
-                        : "palettize: unique mode allows at most 256 distinct values per LUT, found " + count);
+                        : "palettize: unique mode allows at most " + allowed + " distinct values per LUT, found " + count);
             }
         }
     }
@@ -174,13 +175,14 @@ public final class Palettizer {
                 }
                 return options.nbits();
             }
-            for (int n : PalettizerOptions.VALID_NBITS) if (most <= (1 << n)) return n;
-            throw new CompressionNotApplicableException("palettize: unique mode allows at most 256 distinct values per LUT, found " + most);
+            int found = most;
+            return LutBits.smallestFitting(most).orElseThrow(() -> new CompressionNotApplicableException(
+                    "palettize: unique mode allows at most " + (1 << LutBits.max()) + " distinct values per LUT, found " + found));
         }
         if (options.mode() == Mode.CUSTOM) {
             if (options.nbits() != null) return options.nbits();
             int entries = options.customLut().length / options.clusterDim();
-            for (int n : PalettizerOptions.VALID_NBITS) if (entries <= (1 << n)) return n;
+            return LutBits.smallestFitting(entries).orElseThrow(); // the options checked entries <= 2^max
         }
         return options.nbits();
     }
@@ -405,7 +407,8 @@ public final class Palettizer {
             case UNIQUE: {
                 KMeans1D.WeightedValues values = FloatBins.distinctAtMost(w, n, KMeans1D.EXACT_DISTINCT);
                 if (values == null) {
-                    throw new CompressionNotApplicableException("palettize: unique mode allows at most 256 distinct values per LUT, found more than "
+                    throw new CompressionNotApplicableException("palettize: unique mode allows at most " + (1 << LutBits.max())
+                            + " distinct values per LUT, found more than "
                             + KMeans1D.EXACT_DISTINCT);
                 }
                 double[] distinct = values.values();
@@ -481,18 +484,18 @@ public final class Palettizer {
             for (int s = 0; s < n; s++) labels[s] = rank[sampleId[s]];
             return new GroupResult(lut, m, positions, labels, true);
         }
-        int k = 1 << o.nbits();
+        int entries = 1 << o.nbits();
         double[] points = new double[m * cd];
         double[] weights = new double[m];
         for (int i = 0; i < m; i++) {
             for (int t = 0; t < cd; t++) points[i * cd + t] = distinct.get(i)[t];
             weights[i] = counts.get(i);
         }
-        VectorKMeans.Result r = VectorKMeans.cluster(points, weights, cd, k, random, o.maxIterations());
-        float[] lut = new float[k * cd];
+        VectorKMeans.Result r = VectorKMeans.cluster(points, weights, cd, entries, random, o.maxIterations());
+        float[] lut = new float[entries * cd];
         for (int i = 0; i < lut.length; i++) lut[i] = precision.round(r.centres()[i]);
         for (int s = 0; s < n; s++) labels[s] = r.labels()[sampleId[s]];
-        return new GroupResult(lut, k, positions, labels, false);
+        return new GroupResult(lut, entries, positions, labels, false);
     }
 
     private static float[] roundAll(float[] values, Precision precision) {

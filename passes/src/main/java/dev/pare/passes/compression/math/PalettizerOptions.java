@@ -1,11 +1,13 @@
 package dev.pare.passes.compression.math;
 
+import dev.pare.ir.LutBits;
+
 /**
  * Options of {@link Palettizer}, mirroring Core ML Tools' {@code OpPalettizerConfig}
  * (ir/PARE_DIALECT.md, Compression math) minus the pass-level {@code weight_threshold} and worker count.
  *
  * @param mode                  how the LUT is built
- * @param nbits                 LUT index width, one of 1, 2, 3, 4, 6, 8; required for kmeans and
+ * @param nbits                 LUT index width, one of {@link LutBits}; required for kmeans and
  *                              uniform; optional for unique (smallest that fits is picked) and
  *                              custom (derived from the LUT size)
  * @param granularity           one LUT for the tensor, or one per group of channels
@@ -42,9 +44,6 @@ public record PalettizerOptions(
      */
     public enum PerChannelScale { NONE, OUTPUT_CHANNEL, REDUCE_CHANNEL_AXIS }
 
-    /** Index widths Core ML accepts (ir/PARE_DIALECT.md, Compression math). */
-    public static final int[] VALID_NBITS = {1, 2, 3, 4, 6, 8};
-
     public static final int DEFAULT_GROUP_SIZE = 32;
     public static final int DEFAULT_MAX_ITERATIONS = 100;
 
@@ -52,8 +51,8 @@ public record PalettizerOptions(
         if (mode == null) throw new IllegalArgumentException("palettize: mode is required");
         if (granularity == null) granularity = Granularity.PER_TENSOR;
         if (perChannelScale == null) perChannelScale = PerChannelScale.NONE;
-        if (nbits != null && !validNbits(nbits)) {
-            throw new IllegalArgumentException("palettize: nbits must be one of 1, 2, 3, 4, 6, 8, got " + nbits);
+        if (nbits != null && !LutBits.isValid(nbits)) {
+            throw new IllegalArgumentException("palettize: nbits must be one of " + LutBits.describe() + ", got " + nbits);
         }
         if (nbits == null && (mode == Mode.KMEANS || mode == Mode.UNIFORM)) {
             throw new IllegalArgumentException("palettize: nbits is required for " + name(mode) + " mode");
@@ -71,7 +70,8 @@ public record PalettizerOptions(
                         + " values, not a multiple of cluster_dim " + clusterDim);
             }
             int entries = customLut.length / clusterDim;
-            if (entries > 256) throw new IllegalArgumentException("palettize: the custom LUT has " + entries + " entries, more than 256");
+            int most = 1 << LutBits.max();
+            if (entries > most) throw new IllegalArgumentException("palettize: the custom LUT has " + entries + " entries, more than " + most);
             if (nbits != null && entries > (1 << nbits)) {
                 throw new IllegalArgumentException("palettize: the custom LUT has " + entries + " entries, more than 2^" + nbits);
             }
@@ -128,11 +128,6 @@ public record PalettizerOptions(
 
     public PalettizerOptions withMaxIterations(int iterations) {
         return new PalettizerOptions(mode, nbits, granularity, groupSize, channelAxis, clusterDim, perChannelScale, customLut, iterations);
-    }
-
-    static boolean validNbits(int n) {
-        for (int v : VALID_NBITS) if (v == n) return true;
-        return false;
     }
 
     static String name(Mode mode) {
