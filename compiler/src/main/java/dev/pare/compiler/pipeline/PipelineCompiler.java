@@ -113,6 +113,16 @@ public final class PipelineCompiler {
         return new Session().file(file);
     }
 
+    /**
+     * The pipelines a file defines itself ({@code pipeline NAME = ...;}, not those of its includes),
+     * in file order, each resolved as {@link #parseFile} resolves the file's one pipeline. Its
+     * top-level steps, if any, are checked but not returned. A file that defines none is an error
+     * (P020).
+     */
+    public java.util.LinkedHashMap<String, PipelineSpec> definitionsOf(Path file) throws PipelineException {
+        return new Session().definitions(file);
+    }
+
     /** Pipelines available by name (pipeline path, then built-ins) with where each is defined. */
     public SortedMap<String, SourceSpan> availablePipelines() {
         Session s = new Session();
@@ -198,6 +208,32 @@ public final class PipelineCompiler {
                 steps = List.of();
             }
             return finish(path.toString(), steps);
+        }
+
+        LinkedHashMap<String, PipelineSpec> definitions(Path path) throws PipelineException {
+            LoadedFile main = load(path.normalize(), new ArrayDeque<>(), null);
+            LinkedHashMap<String, PipelineSpec> out = new LinkedHashMap<>();
+            if (main == null) {
+                finish(path.toString(), List.of());
+                return out;
+            }
+            use(main);
+            for (LoadedFile f : closure(main)) {
+                scope(f);
+                for (Definition d : f.definitions) if (f.parse.trusted(d.ctx)) resolve(d);
+            }
+            if (main.parse.steps() != null) steps(main.parse.steps(), main.source, scope(main));
+            if (main.definitions.isEmpty()) {
+                report(PipelineErrorCode.NO_DEFINITIONS, SourceSpan.ofFile(main.source.name()), "",
+                        "defines no pipelines; write one 'pipeline NAME = steps;' per sweep point");
+            }
+            List<Definition> defs = main.definitions;
+            for (Definition d : defs) {
+                PipelineSpec spec = finish(d.name(), Optional.ofNullable(resolved.get(d)).orElse(List.of()));
+                out.put(d.name(), spec);
+            }
+            if (defs.isEmpty()) finish(path.toString(), List.of());
+            return out;
         }
 
         // ---- files and includes ------------------------------------------------------------

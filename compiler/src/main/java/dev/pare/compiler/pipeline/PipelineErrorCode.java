@@ -94,7 +94,10 @@ public enum PipelineErrorCode implements DiagnosticCode {
             pipeline definition or a step. None of its content is shown, in case it is a secret."""),
     TOO_DEEP("P019", "brackets, includes or pipeline references nest too deeply", """
             Nesting (fixpoint and option brackets, include chains, pipelines referring to pipelines) is
-            limited to 64 levels, so a hostile file cannot exhaust the stack.""");
+            limited to 64 levels, so a hostile file cannot exhaust the stack."""),
+    NO_DEFINITIONS("P020", "a file of sweep points defines no pipelines", """
+            pare sweep --pipelines FILE runs each pipeline the file defines (pipeline NAME = steps;) as
+            one point; a file with only top-level steps or nothing in it gives no points.""");
 
     private final String code;
     private final String summary;
