@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "pare", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Makes trained neural-network models smaller.",
         subcommands = {CompileCommand.class, InspectCommand.class, CompareCommand.class, PassesCommand.class, PipelinesCommand.class,
-                ExplainCommand.class})
+                ExplainCommand.class, SweepCommand.class})
 public final class Main implements Callable<Integer> {
 
     private static final String[] EXIT_CODES_FOOTER = {

@@ -64,9 +64,13 @@ public final class SweepHtml {
 
     private static void scatter(StringBuilder sb, SweepReport r) {
         List<PointResult> ok = r.points().stream().filter(p -> p.ok() && !Double.isNaN(p.quality(r.quality()))).toList();
+        double xMin = r.modelBytes();
         double xMax = r.modelBytes();
-        for (PointResult p : ok) xMax = Math.max(xMax, p.bytes());
-        Axis x = Axis.of(0, xMax <= 0 ? 1 : xMax);
+        for (PointResult p : ok) {
+            xMin = Math.min(xMin, Math.max(1, p.bytes()));
+            xMax = Math.max(xMax, p.bytes());
+        }
+        SizeAxis x = SizeAxis.of(Math.max(1, xMin), Math.max(1, xMax));
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
         for (PointResult p : ok) {
@@ -98,7 +102,7 @@ public final class SweepHtml {
             double px = LEFT + x.fraction(t) * plotW;
             sb.append("<line class=\"grid\" x1=\"").append(f(px)).append("\" y1=\"").append(TOP).append("\" x2=\"").append(f(px))
                     .append("\" y2=\"").append(TOP + plotH).append("\"/><text class=\"tick\" x=\"").append(f(px)).append("\" y=\"")
-                    .append(TOP + plotH + 16).append("\" text-anchor=\"middle\">").append(esc(ReportText.size((long) t))).append("</text>\n");
+                    .append(TOP + plotH + 16).append("\" text-anchor=\"middle\">").append(esc(ReportText.size(Math.round(t)))).append("</text>\n");
         }
         for (double t : y.ticks()) {
             double py = TOP + (1 - y.fraction(t)) * plotH;
@@ -107,7 +111,7 @@ public final class SweepHtml {
                     .append(f(py + 4)).append("\" text-anchor=\"end\">").append(esc(y.label(t))).append("</text>\n");
         }
         sb.append("<text class=\"axis-title\" x=\"").append(LEFT + plotW / 2).append("\" y=\"").append(HEIGHT - 8)
-                .append("\" text-anchor=\"middle\">size on disk</text>\n");
+                .append("\" text-anchor=\"middle\">size on disk (log scale)</text>\n");
         sb.append("<text class=\"axis-title\" transform=\"rotate(-90)\" x=\"").append(-(TOP + plotH / 2)).append("\" y=\"16\" text-anchor=\"middle\">")
                 .append(esc(r.quality().label())).append("</text>\n");
         // the original model: its size, and its accuracy when there are labels
@@ -148,6 +152,28 @@ public final class SweepHtml {
             sb.append("\"/>\n");
         }
         sb.append(circles).append(labels).append("</svg>\n");
+    }
+
+    /**
+     * Sizes on a log scale (compressed models span 2x to 16x), padded a little on both sides, with
+     * ticks at powers of two (128 KiB, 256 KiB, ...), or five even steps when the range holds fewer
+     * than two of those.
+     */
+    private record SizeAxis(double lo, double hi) {
+        static SizeAxis of(double min, double max) {
+            return new SizeAxis(min / 1.25, max * 1.25);
+        }
+
+        double fraction(double v) { return (Math.log(Math.max(v, 1)) - Math.log(lo)) / (Math.log(hi) - Math.log(lo)); }
+
+        List<Double> ticks() {
+            List<Double> out = new ArrayList<>();
+            for (double t = Math.pow(2, Math.ceil(Math.log(lo) / Math.log(2))); t <= hi; t *= 2) out.add(t);
+            if (out.size() >= 2) return out;
+            out.clear();
+            for (int i = 1; i <= 5; i++) out.add(Math.exp(Math.log(lo) + i / 6.0 * (Math.log(hi) - Math.log(lo))));
+            return out;
+        }
     }
 
     /** A linear axis over [lo, hi] with about five round ticks. */
@@ -289,7 +315,8 @@ public final class SweepHtml {
             th[data-sort] { cursor: pointer; user-select: none; background: #f2f2f2; }
             th[aria-sort=ascending]::after { content: " \\25B2"; }
             th[aria-sort=descending]::after { content: " \\25BC"; }
-            td.num { text-align: right; font-variant-numeric: tabular-nums; }
+            td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+            th, summary { white-space: nowrap; }
             tr.pareto td { background: #fdecee; }
             tr.failed td { color: #999; }
             td.error { color: #a00; }
