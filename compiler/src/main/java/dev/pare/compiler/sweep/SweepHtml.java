@@ -15,6 +15,7 @@ import java.util.Locale;
  * the front) with {@code data-id}; each row is a {@code tr} with {@code data-id} (class
  * {@code pareto} on the front); sortable headers are {@code th[data-sort]}, with
  * {@code aria-sort} on the sorted one; numeric cells carry their exact value in {@code data-value}.
+ * The page is also well-formed XML (tests parse it so), hence the script avoids {@code <} and {@code &}.
  */
 public final class SweepHtml {
 
@@ -30,8 +31,8 @@ public final class SweepHtml {
     public static String render(SweepReport r) {
         StringBuilder sb = new StringBuilder(16_384);
         String title = "pare sweep: " + fileName(r.model());
-        sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-                .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+        sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n")
+                .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n")
                 .append("<title>").append(esc(title)).append("</title>\n<style>\n").append(CSS).append("</style>\n</head>\n<body>\n")
                 .append("<h1>").append(esc(title)).append("</h1>\n");
         summary(sb, r);
