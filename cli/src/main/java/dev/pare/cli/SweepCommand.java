@@ -311,11 +311,10 @@ final class SweepCommand implements Callable<Integer> {
         return properties;
     }
 
-    /** What besides model and pipeline changes a point's result; a change runs every point again. */
+    /** What else changes how a point compiles (SweepSettings.key adds the evaluation); a change runs every point again. */
     private String keySettings(String extension) {
-        return String.join("\n", "pare " + VersionProvider.version(), "format " + extension, "target " + target, "seed " + seed,
-                "data " + PointKey.fileStamp(data), "data-spec " + dataSpec, "labels " + PointKey.fileStamp(labels),
-                "samples " + samples, "calibration " + PointKey.fileStamp(calibrationData), "calibration-spec " + calibrationSpec,
+        return String.join("\n", "pare " + VersionProvider.version(), "format " + extension, "target " + target,
+                "calibration " + PointKey.fileStamp(calibrationData), "calibration-spec " + calibrationSpec,
                 "plugins " + PointKey.fileStamp(plugins.pluginPath));
     }
 

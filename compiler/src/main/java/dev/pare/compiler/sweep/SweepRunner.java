@@ -69,7 +69,7 @@ public final class SweepRunner {
         List<String> ids = new ArrayList<>();
         Map<String, SweepPoint> distinct = new LinkedHashMap<>(); // two names for one pipeline run once
         for (SweepPoint p : points) {
-            String id = PointKey.of(digest, s.keySettings(), p.pipeline());
+            String id = PointKey.of(digest, s.key(), p.pipeline());
             ids.add(id);
             distinct.putIfAbsent(id, p);
         }

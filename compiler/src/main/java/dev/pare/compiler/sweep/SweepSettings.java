@@ -9,8 +9,8 @@ import java.util.Objects;
  * @param model       the input model
  * @param reportDir   the report folder ({@code -o})
  * @param outputName  the file name of each point's compiled model, e.g. {@code model.onnx}
- * @param keySettings everything besides the model and the pipeline that changes a point's result,
- *                    as text for {@link PointKey} (format, target, seed, calibration data, ...)
+ * @param keySettings what else changes how a point compiles, as text for {@link PointKey} (format,
+ *                    target, calibration data, ...); the evaluation settings below are added by {@link #key()}
  * @param data        evaluation samples, or null to generate inputs
  * @param dataSpec    how to read {@code data}, or null
  * @param labels      class labels of the samples, or null (then quality is SNR)
@@ -30,6 +30,12 @@ public record SweepSettings(Path model, Path reportDir, String outputName, Strin
         Objects.requireNonNull(keySettings, "keySettings");
         if (jobs < 1) throw new IllegalArgumentException("jobs must be at least 1, got " + jobs);
         if (evalThreads < 1) throw new IllegalArgumentException("evalThreads must be at least 1, got " + evalThreads);
+    }
+
+    /** Everything besides the model and the pipeline that changes a point's result. */
+    public String key() {
+        return String.join("\n", keySettings, "output " + outputName, "seed " + seed, "data " + PointKey.fileStamp(data),
+                "data-spec " + dataSpec, "labels " + PointKey.fileStamp(labels), "samples " + samples);
     }
 
     public Quality quality() { return labels != null ? Quality.ACCURACY : Quality.SNR; }
