@@ -137,6 +137,9 @@ final class SweepCommand implements Callable<Integer> {
         }
         if (samples != null && samples < 1) throw new CliException(ExitCodes.USAGE, "--samples must be at least 1, got " + samples);
         if (!Files.exists(model)) throw new CliException(ExitCodes.BAD_INPUT, model + ": no such file");
+        if (calibrationData != null && !Files.exists(calibrationData)) {
+            throw new CliException(ExitCodes.USAGE, "--calibration-data " + calibrationData + ": no such file or directory");
+        }
         String extension = outputExtension();
         Map<String, String> properties = outputProperties(extension);
         int compileThreads = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / jobs);

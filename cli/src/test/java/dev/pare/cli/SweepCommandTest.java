@@ -109,6 +109,8 @@ class SweepCommandTest {
                 "--jobs must be at least 1, got 0");
         assertError(pare("sweep", tmp.resolve("nope.onnx").toString(), "-o", out.toString(), "--pipelines", "EMPTY"), 3,
                 tmp.resolve("nope.onnx") + ": no such file");
+        assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "EMPTY", "--calibration-data",
+                tmp.resolve("calib").toString()), 2, "--calibration-data " + tmp.resolve("calib") + ": no such file or directory");
         assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "EMPTY,EMPTY"), 2,
                 "point 'EMPTY' is given twice");
         Path mine = Files.createDirectories(tmp.resolve("mine"));
