@@ -128,6 +128,7 @@ public final class SweepHtml {
         List<double[]> frontXY = new ArrayList<>();
         StringBuilder circles = new StringBuilder();
         StringBuilder labels = new StringBuilder();
+        List<double[]> placed = new ArrayList<>();
         for (PointResult p : ok) {
             double q = p.quality(r.quality());
             double px = LEFT + x.fraction(p.bytes()) * plotW;
@@ -139,7 +140,8 @@ public final class SweepHtml {
                     .append("\" r=\"").append(front ? 6 : 4.5).append("\"><title>").append(esc(p.name() + ": " + ReportText.size(p.bytes())
                     + ", " + r.quality().label() + " " + qualityText(p, r.quality()))).append("</title></circle>\n");
             if (front) {
-                labels.append("<text class=\"point-label\" x=\"").append(f(px + 8)).append("\" y=\"").append(f(py - 8)).append("\">")
+                double[] at = placeLabel(placed, px + 8, py - 8, p.name().length());
+                labels.append("<text class=\"point-label\" x=\"").append(f(at[0])).append("\" y=\"").append(f(at[1])).append("\">")
                         .append(esc(p.name())).append("</text>\n");
             }
         }
@@ -153,6 +155,32 @@ public final class SweepHtml {
             sb.append("\"/>\n");
         }
         sb.append(circles).append(labels).append("</svg>\n");
+    }
+
+    /**
+     * Where a point's label goes: at (x, y) unless that overlaps a label already placed, then
+     * further down or up, a line at a time, so the names of close points stay readable.
+     */
+    static double[] placeLabel(List<double[]> placed, double x, double y, int chars) {
+        double w = chars * 6.2;
+        double h = 12;
+        double[] shifts = {0, 14, -14, 28, -28, 42, -42, 56, -56, 70};
+        for (double dy : shifts) {
+            double ty = y + dy;
+            boolean clash = false;
+            for (double[] b : placed) {
+                if (x < b[0] + b[2] && b[0] < x + w && ty - h < b[1] && b[1] - h < ty) {
+                    clash = true;
+                    break;
+                }
+            }
+            if (!clash && ty - h >= 0 && ty <= HEIGHT - BOTTOM) {
+                placed.add(new double[] {x, ty, w});
+                return new double[] {x, ty};
+            }
+        }
+        placed.add(new double[] {x, y, w});
+        return new double[] {x, y};
     }
 
     /**

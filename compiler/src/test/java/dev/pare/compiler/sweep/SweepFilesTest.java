@@ -153,6 +153,17 @@ class SweepFilesTest {
         }
     }
 
+    @Test
+    void labelsOfClosePointsDoNotOverlap() {
+        List<double[]> placed = new ArrayList<>();
+        assertEquals(List.of(100.0, 50.0), box(SweepHtml.placeLabel(placed, 100, 50, 10)));
+        assertEquals(List.of(120.0, 64.0), box(SweepHtml.placeLabel(placed, 120, 50, 10)));  // would overlap: a line down
+        assertEquals(List.of(110.0, 36.0), box(SweepHtml.placeLabel(placed, 110, 50, 10)));  // both taken: a line up
+        assertEquals(List.of(300.0, 50.0), box(SweepHtml.placeLabel(placed, 300, 50, 10)));  // far enough right
+    }
+
+    private static List<Double> box(double[] at) { return List.of(at[0], at[1]); }
+
     static Document parse(String html) throws Exception {
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
         f.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
