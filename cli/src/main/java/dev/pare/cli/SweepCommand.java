@@ -137,6 +137,14 @@ final class SweepCommand implements Callable<Integer> {
         }
         if (samples != null && samples < 1) throw new CliException(ExitCodes.USAGE, "--samples must be at least 1, got " + samples);
         if (!Files.exists(model)) throw new CliException(ExitCodes.BAD_INPUT, model + ": no such file");
+        if (data == null && (labels != null || dataSpec != null)) {
+            throw new CliException(ExitCodes.USAGE, (labels != null ? "--labels" : "--data-spec") + " needs --data");
+        }
+        for (Path p : new Path[] {data, labels}) {
+            if (p != null && !Files.exists(p)) {
+                throw new CliException(ExitCodes.BAD_INPUT, (p == data ? "--data " : "--labels ") + p + ": no such file or directory");
+            }
+        }
         if (calibrationData != null && !Files.exists(calibrationData)) {
             throw new CliException(ExitCodes.USAGE, "--calibration-data " + calibrationData + ": no such file or directory");
         }
@@ -158,12 +166,18 @@ final class SweepCommand implements Callable<Integer> {
         try {
             report = runner.run(settings, points);
         } catch (SweepException e) {
-            throw new CliException(ExitCodes.USAGE, e.getMessage(), e);
+            int code = switch (e.kind()) {
+                case BAD_REQUEST -> ExitCodes.USAGE;
+                case BAD_INPUT -> ExitCodes.BAD_INPUT;
+                case OUTPUT_FAILED -> ExitCodes.OUTPUT_FAILED;
+            };
+            throw new CliException(code, e.getMessage(), e);
         }
         PrintWriter out = spec.commandLine().getOut();
         List<String> front = report.front().stream()
                 .map(p -> p.name() + " (" + ReportText.size(p.bytes()) + ", " + quality(report, p) + ")").toList();
-        out.println("swept " + report.points().size() + " points" + (report.failed() > 0 ? " (" + report.failed() + " failed)" : "")
+        int n = report.points().size();
+        out.println("swept " + n + (n == 1 ? " point" : " points") + (report.failed() > 0 ? " (" + report.failed() + " failed)" : "")
                 + "; Pareto front: " + (front.isEmpty() ? "none" : String.join(", ", front)) + "; report " + output.resolve("index.html"));
         out.flush();
         if (report.failed() > 0) {

@@ -111,6 +111,10 @@ class SweepCommandTest {
                 tmp.resolve("nope.onnx") + ": no such file");
         assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "EMPTY", "--calibration-data",
                 tmp.resolve("calib").toString()), 2, "--calibration-data " + tmp.resolve("calib") + ": no such file or directory");
+        assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "EMPTY", "--labels", "y.u8"), 2,
+                "--labels needs --data");
+        assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "EMPTY", "--data", tmp.resolve("x").toString()),
+                3, "--data " + tmp.resolve("x") + ": no such file or directory");
         assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "EMPTY,EMPTY"), 2,
                 "point 'EMPTY' is given twice");
         Path mine = Files.createDirectories(tmp.resolve("mine"));

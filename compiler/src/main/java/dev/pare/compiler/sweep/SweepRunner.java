@@ -64,7 +64,7 @@ public final class SweepRunner {
         try {
             digest = PointKey.modelDigest(s.model());
         } catch (IOException e) {
-            throw new SweepException(s.model() + ": cannot read: " + e.getMessage(), e);
+            throw new SweepException(SweepException.Kind.BAD_INPUT, s.model() + ": cannot read: " + e.getMessage(), e);
         }
         List<String> ids = new ArrayList<>();
         Map<String, SweepPoint> distinct = new LinkedHashMap<>(); // two names for one pipeline run once
@@ -82,7 +82,7 @@ public final class SweepRunner {
         try {
             modelBytes = size(s.model());
         } catch (IOException e) {
-            throw new SweepException(s.model() + ": cannot read its size: " + e.getMessage(), e);
+            throw new SweepException(SweepException.Kind.BAD_INPUT, s.model() + ": cannot read its size: " + e.getMessage(), e);
         }
         int samples = firstOk != null ? firstOk.samples() : s.samples() != null ? s.samples() : 0;
         String inputs = s.data() != null ? s.data().toString() : "generated inputs (seed " + s.seed() + ")";
@@ -92,7 +92,7 @@ public final class SweepRunner {
         try {
             SweepFiles.write(s.reportDir(), report);
         } catch (IOException e) {
-            throw new SweepException(s.reportDir() + ": cannot write the report: " + e.getMessage(), e);
+            throw new SweepException(SweepException.Kind.OUTPUT_FAILED, s.reportDir() + ": cannot write the report: " + e.getMessage(), e);
         }
         return report;
     }
@@ -139,7 +139,7 @@ public final class SweepRunner {
             deleteTree(dir);
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new SweepException(dir + ": cannot prepare the point's folder: " + e.getMessage(), e);
+            throw new SweepException(SweepException.Kind.OUTPUT_FAILED, dir + ": cannot prepare the point's folder: " + e.getMessage(), e);
         }
         Path out = dir.resolve(s.outputName());
         long t0 = System.nanoTime();
@@ -226,7 +226,7 @@ public final class SweepRunner {
                         StandardCharsets.UTF_8);
             }
         } catch (IOException e) {
-            throw new SweepException("-o " + dir + ": cannot create the report folder: " + e.getMessage(), e);
+            throw new SweepException(SweepException.Kind.OUTPUT_FAILED, "-o " + dir + ": cannot create the report folder: " + e.getMessage(), e);
         }
     }
 
