@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 /** The {@code pare} command: subcommands, the exit-code contract and one-line errors. */
 @Command(name = "pare", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Makes trained neural-network models smaller.",
-        subcommands = {CompileCommand.class, InspectCommand.class, CompareCommand.class, PassesCommand.class, PipelinesCommand.class,
+        subcommands = {CompileCommand.class, AnalyzeCommand.class, InspectCommand.class, CompareCommand.class, PassesCommand.class, PipelinesCommand.class,
                 ExplainCommand.class})
 public final class Main implements Callable<Integer> {
 
