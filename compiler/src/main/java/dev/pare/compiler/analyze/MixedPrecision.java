@@ -55,8 +55,8 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
     public static final String NAME = "mixed_precision";
 
     /**
-     * Options. The three targets are alternatives: exactly one is more than 0 (0 = not given; no
-     * target of 0 bytes can be met, so 0 never means a real target).
+     * Options. The three targets are alternatives: exactly one must be more than 0 (0 = not given;
+     * no target of 0 bytes can be met, so 0 never means a real target).
      */
     public record Options(
             @Option(help = "Average bits per weight over all compressible weights (codes, LUTs, scales and masks counted); 0 = not this target.", min = 0)
@@ -75,11 +75,13 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         public Options {
             candidates = List.copyOf(candidates);
             int targets = (targetBitsPerWeight > 0 ? 1 : 0) + (targetBytes > 0 ? 1 : 0) + (targetRatio > 0 ? 1 : 0);
-            if (targets != 1) {
+            if (targets > 1) {
                 throw new IllegalArgumentException("mixed_precision: give exactly one of target_bits_per_weight, target_bytes and target_ratio (got "
                         + targets + ")");
             }
         }
+
+        boolean hasTarget() { return targetBitsPerWeight > 0 || targetBytes > 0 || targetRatio > 0; }
 
         Budget budget() {
             if (targetBitsPerWeight > 0) return Budget.bits(targetBitsPerWeight);
@@ -101,7 +103,7 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
     }
 
     @Override public Options defaults() {
-        return new Options(3.0, 0, 0, Candidates.DEFAULTS, "", DEFAULT_SAMPLES);
+        return new Options(0, 0, 0, Candidates.DEFAULTS, "", DEFAULT_SAMPLES);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -109,6 +111,9 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
     }
 
     private PassResult run(Graph graph, PassContext context, Options o) throws PassFailure {
+        if (!o.hasTarget()) {
+            throw new PassFailure(CompilerCode.MP004, NAME + " needs a target: target_bits_per_weight, target_bytes or target_ratio");
+        }
         Model model = context.service(Model.class).filter(m -> m.graph() == graph)
                 .orElseThrow(() -> new PassFailure(CompilerCode.MP004, NAME + " needs the model being compiled; run it from the pass manager on a single-function model"));
         PipelineCompiler pipelines = instance(PipelineCompiler.class);
