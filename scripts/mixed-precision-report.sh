@@ -27,9 +27,9 @@ spec=(--calibration-spec=-1,1,28,28)
 cand=()
 [[ -n "$candidates" ]] && cand=(--candidates "$candidates")
 start=$(date +%s)
-"$pare" analyze "$D/model.onnx" --calibration-data "$D/calib_x.f32" "${spec[@]}" --samples "$samples" "${cand[@]}" -q > "$out/analysis.txt"
-"$pare" analyze "$D/model.onnx" --calibration-data "$D/calib_x.f32" "${spec[@]}" --samples "$samples" "${cand[@]}" -q --json > "$out/analysis.json"
-echo "analyze: $(( $(date +%s) - start )) s for two runs (text and JSON), $samples samples" >&2
+"$pare" analyze "$D/model.onnx" --calibration-data "$D/calib_x.f32" "${spec[@]}" --samples "$samples" "${cand[@]}" -q \
+    --save-json "$out/analysis.json" > "$out/analysis.txt"
+echo "analyze: $(( $(date +%s) - start )) s, $samples samples; table in $out/analysis.txt" >&2
 
 measure() { # name file
   local name="$1" file="$2"

@@ -79,6 +79,10 @@ final class AnalyzeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON (sorted keys, schema in README.md) instead of tables.")
     boolean json;
 
+    @Option(names = "--save-json", paramLabel = "FILE",
+            description = "Also write the JSON to FILE (for mixed_precision{analysis=\"FILE\"}), whatever stdout shows.")
+    Path saveJson;
+
     @Option(names = {"-q", "--quiet"}, description = "Show no progress.")
     boolean quiet;
 
@@ -141,8 +145,16 @@ final class AnalyzeCommand implements Callable<Integer> {
         } catch (SensitivityAnalysis.AnalysisException e) {
             throw new CliException(ExitCodes.COMPILE_FAILED, model + ": " + e.getMessage(), e);
         }
+        String jsonText = SensitivityJson.write(report);
+        if (saveJson != null) {
+            try {
+                Files.writeString(saveJson, jsonText);
+            } catch (IOException e) {
+                throw new CliException(ExitCodes.OUTPUT_FAILED, "--save-json " + saveJson + ": cannot write: " + e.getMessage(), e);
+            }
+        }
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? SensitivityJson.write(report) : SensitivityText.render(report));
+        out.print(json ? jsonText : SensitivityText.render(report));
         out.flush();
         return ExitCodes.OK;
     }
