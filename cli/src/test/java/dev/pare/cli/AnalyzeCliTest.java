@@ -152,6 +152,12 @@ class AnalyzeCliTest {
                 "mixed_precision{target_bits_per_weight=3, analysis=\"" + dir.resolve("saved.json") + "\"}");
         assertEquals(ExitCodes.OK, r.exitCode(), r.err());
         CliRun inspect = pare("inspect", out.toString());
-        assertTrue(inspect.out().contains("com.github.pare.mixedPrecision"), inspect.out());
+        assertTrue(inspect.out().lines().anyMatch(l -> l.matches("  com\\.github\\.pare\\.mixedPrecision\\s+\\(the mixed precision plan below\\)")),
+                inspect.out());
+        assertTrue(inspect.out().lines().anyMatch(l -> l.matches("Mixed precision plan \\(target_bits_per_weight=3\\): [0-9.]+ bits per weight, "
+                + "[0-9]+ bytes of 540608 weights, predicted SNR [0-9.]+ dB")), inspect.out());
+        // each weight gets one of the two candidates or stays as it was
+        assertTrue(inspect.out().lines().anyMatch(l -> l.matches("  fc\\.weight\\s+5120\\s+(palettize\\{nbits=2, weight_threshold=0}|"
+                + "quantize_weights\\{dtype=int4, granularity=per_block, weight_threshold=0}|\\(as it was\\))\\s+[0-9.]+")), inspect.out());
     }
 }
