@@ -72,6 +72,11 @@ final class CompileCommand implements Callable<Integer> {
 
     @Mixin PluginOptions plugins;
 
+    @Option(names = "--budget", paramLabel = "SIZE",
+            description = "Shorthand for a mixed_precision step before the pipeline: bits per weight (2.5), a size "
+                    + "(170KiB, 180000B) or a ratio of the weights' current size (20%%); needs --calibration-data.")
+    String budget;
+
     @Option(names = "--calibration-data", paramLabel = "DIR",
             description = "Sample inputs for passes that run the model (activation_quantize, e.g. in W8A8): "
                     + "a folder or file of samples, read one at a time.")
@@ -184,6 +189,13 @@ final class CompileCommand implements Callable<Integer> {
         // enumerated shapes for a format that cannot hold them are refused by the compilation (one refusal)
         Map<String, String> properties = new LinkedHashMap<>();
         List<PipelineSpec> pipelines = new ArrayList<>(List.of(pipelineSpec));
+        if (budget != null) {
+            try {
+                pipelines.add(0, session.pipeline(dev.pare.compiler.analyze.Budget.parse(budget).step()));
+            } catch (IllegalArgumentException e) {
+                throw new CliException(ExitCodes.USAGE, "--budget " + e.getMessage(), e);
+            }
+        }
         if (coreMlOutput()) {
             if (target != null) {
                 CoreMlTarget t = CoreMlTarget.parse(target).orElseThrow(() -> new CliException(ExitCodes.USAGE,

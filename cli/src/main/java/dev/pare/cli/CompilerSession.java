@@ -92,6 +92,11 @@ final class CompilerSession {
 
     PipelineCompiler pipelines() { return injector.getInstance(PipelineCompiler.class); }
 
+    /** What runs {@code model} (ONNX Runtime, or the MIL interpreter for Core ML), as passes get it. */
+    dev.pare.spi.ModelExecutor executor(dev.pare.ir.Model model) {
+        return injector.getInstance(dev.pare.compiler.runtime.ModelExecutorFactory.class).forModel(model);
+    }
+
     PassManagerFactory passManagers() { return injector.getInstance(PassManagerFactory.class); }
 
     /** {@code NAME}, inline steps or {@code @FILE}, as {@code --pipeline} takes them. */

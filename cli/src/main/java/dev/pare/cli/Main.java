@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 /** The {@code pare} command: subcommands, the exit-code contract and one-line errors. */
 @Command(name = "pare", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Makes trained neural-network models smaller.",
-        subcommands = {CompileCommand.class, InspectCommand.class, CompareCommand.class, PassesCommand.class, PipelinesCommand.class,
-                ExplainCommand.class, SweepCommand.class})
+        subcommands = {CompileCommand.class, AnalyzeCommand.class, InspectCommand.class, CompareCommand.class, PassesCommand.class,
+                PipelinesCommand.class, ExplainCommand.class, SweepCommand.class})
 public final class Main implements Callable<Integer> {
 
     private static final String[] EXIT_CODES_FOOTER = {

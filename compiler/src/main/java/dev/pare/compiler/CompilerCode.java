@@ -78,6 +78,31 @@ public enum CompilerCode implements DiagnosticCode {
             DiagnosticCatalog that declares a code another catalogue (built in or another plugin's)
             already has is refused when plugins are loaded, naming both owners; give the plugin's
             codes letters no built-in catalogue uses (pare explain --list shows them)."""),
+    MP001(Severity.ERROR, "mixed_precision: the size target is below the smallest plan the candidates allow", """
+            mixed_precision chooses one candidate per weight (or leaves it as it is) so that the
+            compressible weights fit the target. Even the smallest candidate of every weight is
+            larger than the target; the message gives the smallest reachable size. Raise the target,
+            or add smaller candidates (e.g. palettize{nbits=2, weight_threshold=0}, pruning)."""),
+    MP002(Severity.ERROR, "mixed_precision: the analysis file does not fit the model", """
+            analysis="FILE" must be pare analyze --json output of the same model: the same
+            compressible weights with the same element counts. The message names the first weight
+            that differs; run pare analyze again on this model."""),
+    MP003(Severity.ERROR, "mixed_precision: no calibration data to measure sensitivity", """
+            Measuring how much each weight's compression changes the outputs runs the model on
+            samples. Pass --calibration-data (and --calibration-spec for raw data), or give
+            analysis="FILE" written by pare analyze --json."""),
+    MP004(Severity.ERROR, "mixed_precision: the analysis could not run", """
+            A candidate step does not parse or has on/except, the model cannot be run (ONNX Runtime
+            or the MIL interpreter), a node name cannot select its weight alone, or the pass was run
+            outside the pass manager. The message says which."""),
+    MP005(Severity.WARNING, "mixed_precision: a planned weight was left as it is", """
+            The plan chose a candidate for a weight that the candidate's pass then did not compress
+            (its note says why); the weight keeps its size, so the model is larger than planned."""),
+    MP100(Severity.NOTE, "mixed_precision: the plan", """
+            One note with the totals (bits per weight, bytes, predicted SNR of the outputs, the
+            predicted noise being the sum of each weight's measured noise), and one per weight with
+            the chosen candidate. The plan is also stored in the model's metadata
+            (com.github.pare.mixedPrecision) and shown by pare inspect."""),
     OL001(Severity.ERROR, "a pare.* op cannot be lowered to ONNX ops", """
             lower_to_onnx (appended by pare compile for .onnx outputs) turns every pare.* op into
             standard ONNX ops (DequantizeLinear, Gather of a LUT, ...). An op whose form ONNX cannot

@@ -29,8 +29,10 @@ public final class ReportText {
         if (!report.metadataProps().isEmpty()) {
             sb.append("Metadata\n");
             TextTable t = new TextTable("key", "value");
-            report.metadataProps().forEach((k, v) -> t.row(k, oneLine(v)));
+            report.metadataProps().forEach((k, v) -> t.row(k, k.equals(PLAN_KEY) ? "(the mixed precision plan below)" : oneLine(v)));
             sb.append(t.render());
+            String plan = report.metadataProps().get(PLAN_KEY);
+            if (plan != null) sb.append(planTable(plan));
         }
 
         sb.append('\n').append("Graph ").append(report.graphName()).append(": ")
@@ -172,6 +174,34 @@ public final class ReportText {
 
     public static String count(long n) {
         return String.format(Locale.ROOT, "%,d", n);
+    }
+
+    /** The metadata key of a mixed_precision plan (dev.pare.compiler.analyze.MixedPrecisionPlan.METADATA_KEY). */
+    static final String PLAN_KEY = "com.github.pare.mixedPrecision";
+
+    /** A mixed_precision plan as a table: the totals, then per weight the step it got and its bits per weight. */
+    @SuppressWarnings("unchecked")
+    private static String planTable(String json) {
+        java.util.Map<String, Object> plan;
+        try {
+            plan = (java.util.Map<String, Object>) dev.pare.compiler.coreml.JsonValues.parse(json);
+        } catch (IllegalArgumentException | ClassCastException e) {
+            return "Mixed precision plan: unreadable (" + e.getMessage() + ")\n";
+        }
+        StringBuilder sb = new StringBuilder("Mixed precision plan (").append(plan.get("target")).append("): ")
+                .append(plan.get("bits_per_weight")).append(" bits per weight, ").append(plan.get("bytes")).append(" bytes of ")
+                .append(plan.get("elements")).append(" weights, predicted SNR ").append(plan.get("predicted_snr_db")).append(" dB\n");
+        TextTable t = new TextTable("weight", ">elements", "step", ">bits");
+        Object weights = plan.get("weights");
+        if (weights instanceof java.util.List<?> list) {
+            for (Object o : list) {
+                if (!(o instanceof java.util.Map<?, ?> w)) continue;
+                Object step = w.get("step");
+                t.row(String.valueOf(w.get("name")), String.valueOf(w.get("elements")), step == null ? "(as it was)" : String.valueOf(step),
+                        String.valueOf(w.get("bits_per_weight")));
+            }
+        }
+        return sb.append(t.render()).toString();
     }
 
     /** Bytes below 1 KiB exactly ({@code 576 B}), larger sizes in binary units with one decimal ({@code 2.1 MiB}). */

@@ -23,6 +23,26 @@ public final class PipelinePrinter {
         return sb.toString();
     }
 
+    /**
+     * One pass step with only the options that differ from {@code defaults} (the pass's own), e.g.
+     * {@code palettize{nbits=2}}: short enough for a table, and it parses back to the same step.
+     */
+    public static String brief(PassStep p, Record defaults) {
+        StringBuilder sb = new StringBuilder(p.passName()).append(options(p.options(), defaults)).append(p.scope().canonical());
+        if (!p.overrides().isEmpty()) {
+            sb.append(" where { ");
+            for (int i = 0; i < p.overrides().size(); i++) {
+                NodeOverride o = p.overrides().get(i);
+                if (i > 0) sb.append("; ");
+                sb.append(o.selector().canonical()).append(" -> ");
+                String changed = o.options().map(r -> options(r, p.options())).orElse("skip");
+                sb.append(changed.isEmpty() ? "{}" : changed);
+            }
+            sb.append(" }");
+        }
+        return sb.toString();
+    }
+
     private static void steps(List<Step> steps, String indent, StringBuilder sb) {
         for (int i = 0; i < steps.size(); i++) {
             sb.append(indent);

@@ -1,0 +1,266 @@
+package dev.pare.compiler.analyze;
+
+import com.google.inject.ConfigurationException;
+import com.google.inject.Injector;
+import com.google.inject.ProvisionException;
+import dev.pare.compiler.CompilerCode;
+import dev.pare.compiler.analyze.Candidates.Candidate;
+import dev.pare.compiler.analyze.Candidates.CandidateException;
+import dev.pare.compiler.analyze.SensitivityReport.WeightRow;
+import dev.pare.compiler.inject.CompilerConfig;
+import dev.pare.compiler.inject.PassManagerFactory;
+import dev.pare.compiler.passmanager.PassManagerOptions;
+import dev.pare.compiler.pipeline.PassStep;
+import dev.pare.compiler.pipeline.PipelineCompiler;
+import dev.pare.compiler.pipeline.PipelineException;
+import dev.pare.compiler.registry.RegisteredPass;
+import dev.pare.ir.Graph;
+import dev.pare.ir.Location;
+import dev.pare.ir.Model;
+import dev.pare.ir.PareDialectEvaluator;
+import dev.pare.ir.Value;
+import dev.pare.spi.CalibrationData;
+import dev.pare.spi.ModelExecutor;
+import dev.pare.spi.Option;
+import dev.pare.spi.Pass;
+import dev.pare.spi.PassContext;
+import dev.pare.spi.PassFailure;
+import dev.pare.spi.PassInfo;
+import dev.pare.spi.PassProvider;
+import dev.pare.spi.PassResult;
+import dev.pare.spi.ScopedOptions;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The {@code mixed_precision} pass: measures each weight's sensitivity to each candidate (as
+ * {@code pare analyze} does, or reads an {@code analyze --json} file), chooses one candidate per
+ * weight that minimises the predicted output noise within a size budget
+ * ({@link MixedPrecisionPlan}, an exact multiple-choice knapsack), and applies the choices with the
+ * ordinary passes, each candidate step restricted to its weights' nodes by name. The plan is
+ * reported as notes and stored in the model's metadata ({@value MixedPrecisionPlan#METADATA_KEY}).
+ */
+public final class MixedPrecision implements PassProvider<MixedPrecision.Options> {
+
+    public static final String NAME = "mixed_precision";
+
+    /**
+     * Options. The three targets are alternatives: exactly one must be more than 0 (0 = not given;
+     * no target of 0 bytes can be met, so 0 never means a real target).
+     */
+    public record Options(
+            @Option(help = "Average bits per weight over all compressible weights (codes, LUTs, scales and masks counted); 0 = not this target.", min = 0)
+            double targetBitsPerWeight,
+            @Option(help = "Total bytes of the compressible weights; 0 = not this target.", min = 0)
+            long targetBytes,
+            @Option(help = "Size of the compressible weights as a fraction of their current bytes, e.g. 0.2; 0 = not this target.", min = 0, max = 1)
+            double targetRatio,
+            @Option(help = "The settings a weight may get, one pipeline step each (no on/except); a weight may also stay as it is.")
+            List<String> candidates,
+            @Option(help = "A pare analyze --json file of this model to plan from instead of measuring (its candidates are used); \"\" = measure.")
+            String analysis,
+            @Option(help = "Calibration samples to measure each weight's sensitivity on (the first N of --calibration-data).", min = 1)
+            int samples) {
+
+        public Options {
+            candidates = List.copyOf(candidates);
+            int targets = (targetBitsPerWeight > 0 ? 1 : 0) + (targetBytes > 0 ? 1 : 0) + (targetRatio > 0 ? 1 : 0);
+            if (targets > 1) {
+                throw new IllegalArgumentException("mixed_precision: give exactly one of target_bits_per_weight, target_bytes and target_ratio (got "
+                        + targets + ")");
+            }
+        }
+
+        boolean hasTarget() { return targetBitsPerWeight > 0 || targetBytes > 0 || targetRatio > 0; }
+
+        Budget budget() {
+            if (targetBitsPerWeight > 0) return Budget.bits(targetBitsPerWeight);
+            if (targetBytes > 0) return Budget.ofBytes(targetBytes);
+            return Budget.ofRatio(targetRatio);
+        }
+    }
+
+    /** Default number of calibration samples measured. */
+    public static final int DEFAULT_SAMPLES = 64;
+
+    private final Injector injector;
+
+    @Inject
+    public MixedPrecision(Injector injector) { this.injector = injector; }
+
+    @Override public PassInfo info() {
+        return PassInfo.required(NAME, "Chooses a compression candidate per weight (by measured sensitivity) to meet a size budget, and applies it.");
+    }
+
+    @Override public Options defaults() {
+        return new Options(0, 0, 0, Candidates.DEFAULTS, "", DEFAULT_SAMPLES);
+    }
+
+    @Override public Pass create(ScopedOptions<Options> options) {
+        return (graph, context) -> run(graph, context, options.base());
+    }
+
+    private PassResult run(Graph graph, PassContext context, Options o) throws PassFailure {
+        if (!o.hasTarget()) {
+            throw new PassFailure(CompilerCode.MP004, NAME + " needs a target: target_bits_per_weight, target_bytes or target_ratio");
+        }
+        Model model = context.service(Model.class).filter(m -> m.graph() == graph)
+                .orElseThrow(() -> new PassFailure(CompilerCode.MP004, NAME + " needs the model being compiled; run it from the pass manager on a single-function model"));
+        PipelineCompiler pipelines = instance(PipelineCompiler.class);
+        SensitivityReport report = o.analysis().isEmpty() ? measure(model, context, o, pipelines) : read(model, o.analysis());
+        MixedPrecisionPlan plan;
+        try {
+            plan = MixedPrecisionPlan.solve(report, o.budget());
+        } catch (MixedPrecisionPlan.BudgetTooSmall e) {
+            throw new PassFailure(CompilerCode.MP001, NAME + ": " + e.getMessage());
+        }
+        List<Candidate> candidates = parse(pipelines, report.candidates().stream().map(SensitivityReport.CandidateText::canonical).toList());
+        boolean changed = apply(graph, context, plan, candidates, pipelines);
+        String previous = model.metadataProps().get(MixedPrecisionPlan.METADATA_KEY);
+        String json = plan.toJson();
+        model.setMetadataProp(MixedPrecisionPlan.METADATA_KEY, json);
+        report(context, plan, previous != null);
+        return PassResult.of(changed || !json.equals(previous));
+    }
+
+    private SensitivityReport measure(Model model, PassContext context, Options o, PipelineCompiler pipelines) throws PassFailure {
+        CalibrationData data;
+        try {
+            data = context.service(CalibrationData.class).orElseThrow(() -> new PassFailure(CompilerCode.MP003,
+                    NAME + " needs calibration data to measure sensitivity: pass --calibration-data, or analysis=\"FILE\" from pare analyze --json"));
+        } catch (UncheckedIOException e) {
+            throw new PassFailure(CompilerCode.MP003, NAME + ": " + e.getCause().getMessage());
+        }
+        ModelExecutor executor = context.service(ModelExecutor.class)
+                .orElseThrow(() -> new PassFailure(CompilerCode.MP004, NAME + " needs a model executor (ONNX Runtime or the MIL interpreter)"));
+        List<Candidate> candidates = parse(pipelines, o.candidates());
+        PassManagerFactory managers = instance(PassManagerFactory.class);
+        long seed = context.random().nextLong();
+        int threads = injector.getInstance(CompilerConfig.class).threads();
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        SensitivityAnalysis analysis = new SensitivityAnalysis((spec, m) -> managers
+                .create(PassManagerOptions.DEFAULTS.withSeed(seed), quiet, dir -> dir).run(spec, m), executor, threads, context.progress());
+        try {
+            return analysis.run(model, "the model", candidates, data, o.samples(), null, null);
+        } catch (SensitivityAnalysis.AnalysisException e) {
+            throw new PassFailure(CompilerCode.MP004, NAME + ": " + e.getMessage());
+        }
+    }
+
+    /** An analysis file, checked against the model: the same weights with the same element counts. */
+    static SensitivityReport read(Model model, String file) throws PassFailure {
+        SensitivityReport r;
+        try {
+            r = SensitivityJson.read(Files.readString(Path.of(file)));
+        } catch (IOException e) {
+            throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\": cannot read: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\": " + e.getMessage());
+        }
+        Map<String, WeightRow> byName = new HashMap<>();
+        for (WeightRow w : r.weights()) byName.put(w.weight().name(), w);
+        List<CompressibleWeights.Weight> weights = CompressibleWeights.of(model);
+        for (CompressibleWeights.Weight w : weights) {
+            WeightRow row = byName.get(w.name());
+            if (row == null) {
+                throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\" is not of this model: weight '" + w.name()
+                        + "' (" + w.elements() + " elements) is not in it");
+            }
+            if (row.weight().elements() != w.elements()) {
+                throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\" is not of this model: weight '" + w.name()
+                        + "' has " + w.elements() + " elements here and " + row.weight().elements() + " in the analysis");
+            }
+        }
+        if (weights.size() != r.weights().size()) {
+            java.util.Set<String> here = new java.util.HashSet<>();
+            weights.forEach(w -> here.add(w.name()));
+            String extra = r.weights().stream().map(w -> w.weight().name()).filter(n -> !here.contains(n)).findFirst().orElse("?");
+            throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\" is not of this model: weight '" + extra
+                    + "' is not a compressible weight of this model");
+        }
+        return r;
+    }
+
+    private static List<Candidate> parse(PipelineCompiler pipelines, List<String> steps) throws PassFailure {
+        try {
+            return Candidates.parseEach(pipelines, steps);
+        } catch (PipelineException e) {
+            throw new PassFailure(CompilerCode.MP004, NAME + ": a candidate does not parse: " + e.getMessage().lines().findFirst().orElse(""));
+        } catch (CandidateException e) {
+            throw new PassFailure(CompilerCode.MP004, NAME + ": " + e.getMessage());
+        }
+    }
+
+    /** Runs each chosen candidate's pass on the nodes of its weights, in candidate order. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static boolean apply(Graph graph, PassContext context, MixedPrecisionPlan plan, List<Candidate> candidates,
+                                 PipelineCompiler pipelines) throws PassFailure {
+        boolean changed = false;
+        for (int c = 0; c < candidates.size(); c++) {
+            List<WeightRow> weights = plan.weightsFor(c);
+            if (weights.isEmpty()) continue;
+            List<String> nodes = new ArrayList<>();
+            for (WeightRow w : weights) for (String n : w.weight().nodes()) if (!nodes.contains(n)) nodes.add(n);
+            PassStep step = SensitivityAnalysis.restrict(candidates.get(c).step(), nodes);
+            RegisteredPass pass = pipelines.registry().find(step.passName())
+                    .orElseThrow(() -> new PassFailure(CompilerCode.MP004, NAME + ": unknown pass " + step.passName()));
+            Pass p = ((PassProvider) pass.provider()).create(step.scopedOptions());
+            changed |= p.run(graph, context).changed();
+        }
+        List<String> missed = new ArrayList<>();
+        for (int i = 0; i < plan.choices().size(); i++) {
+            if (plan.choices().get(i) < 0) continue;
+            String name = plan.report().weights().get(i).weight().name();
+            Optional<Value> v = graph.value(name);
+            if (v.isEmpty() || v.get().producer() == null || !PareDialectEvaluator.isPareWeightOp(v.get().producer().op())) missed.add(name);
+        }
+        if (!missed.isEmpty()) {
+            context.diagnostics().warn(CompilerCode.MP005, Location.UNKNOWN, NAME + ": " + missed.size()
+                    + " planned weight(s) were left as they are by their pass, first '" + missed.get(0) + "'");
+        }
+        return changed;
+    }
+
+    private static void report(PassContext context, MixedPrecisionPlan plan, boolean replaced) {
+        SensitivityReport r = plan.report();
+        int compressed = (int) plan.choices().stream().filter(c -> c >= 0).count();
+        context.diagnostics().note(CompilerCode.MP100, Location.UNKNOWN, NAME + ": plan for " + plan.budget().option() + " ("
+                + plan.budgetBytes() + " bytes): " + SensitivityText.fixed(plan.bitsPerWeight(), 3) + " bits per weight, " + plan.bytes()
+                + " bytes, predicted SNR " + snr(plan.predictedSnrDb()) + " dB; " + compressed + " of " + r.weights().size()
+                + " weights compressed" + (replaced ? " (replaces the plan in the model's metadata)" : ""));
+        for (int i = 0; i < plan.choices().size(); i++) {
+            WeightRow w = r.weights().get(i);
+            int c = plan.choices().get(i);
+            long bytes = c < 0 ? w.weight().storedBytes() : w.settings().get(c).bytes();
+            String what = c < 0 ? "left as it is" : r.candidates().get(c).text() + ", alone SNR " + snr(r.snrDb(w.settings().get(c).noise())) + " dB";
+            context.diagnostics().note(CompilerCode.MP100, Location.UNKNOWN, NAME + ": weight '" + w.weight().name() + "' ("
+                    + w.weight().elements() + " elements): " + what + ", "
+                    + SensitivityText.fixed(CompressibleWeights.bitsPerWeight(bytes, w.weight().elements()), 2) + " bits per weight");
+        }
+        context.statistics().add("weights_planned", r.weights().size());
+        context.statistics().add("weights_compressed_by_plan", compressed);
+        context.statistics().add("planned_bytes", plan.bytes());
+    }
+
+    private static String snr(double db) {
+        return Double.isInfinite(db) ? (db > 0 ? "inf" : "-inf") : SensitivityText.fixed(db, 1);
+    }
+
+    private <T> T instance(Class<T> type) throws PassFailure {
+        try {
+            return injector.getInstance(type);
+        } catch (ConfigurationException | ProvisionException e) {
+            throw new PassFailure(CompilerCode.MP004, NAME + " needs the compiler's " + type.getSimpleName() + " (run it through pare compile or CompilerModule)");
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package dev.pare.compiler.analyze;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import dev.pare.compiler.CompilerCode;
+import dev.pare.compiler.analyze.Candidates.Candidate;
+import dev.pare.compiler.analyze.CompressibleWeights.Weight;
+import dev.pare.compiler.analyze.SensitivityReport.CandidateText;
+import dev.pare.compiler.analyze.SensitivityReport.Setting;
+import dev.pare.compiler.analyze.SensitivityReport.WeightRow;
+import dev.pare.compiler.coreml.JsonValues;
+import dev.pare.compiler.driver.Compilation;
+import dev.pare.compiler.inject.CompilerConfig;
+import dev.pare.compiler.inject.CompilerModule;
+import dev.pare.compiler.inject.PassManagerFactory;
+import dev.pare.compiler.io.ModelFormats;
+import dev.pare.compiler.passmanager.PassManagerException;
+import dev.pare.compiler.passmanager.PassManagerOptions;
+import dev.pare.compiler.pipeline.PipelineCompiler;
+import dev.pare.compiler.pipeline.PipelineException;
+import dev.pare.ir.DType;
+import dev.pare.ir.Model;
+import dev.pare.ir.Node;
+import dev.pare.ir.PareDialectEvaluator;
+import dev.pare.ir.Value;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code mixed_precision} pass planning from an analysis file (here one made up for mnist_dwnet,
+ * so the optimal plan is known) and applying the plan with the ordinary passes: each weight ends up
+ * compressed as planned in the IR, the plan is in the model's metadata, and the errors are one line
+ * naming the option or the weight.
+ */
+class MixedPrecisionPassTest {
+
+    static final Path MNIST = Path.of("src/test/resources/models/mnist_dwnet/model.onnx");
+    static final String PAL2 = "palettize{nbits=2, weight_threshold=0}";
+    static final String INT8 = "quantize_weights{dtype=int8, weight_threshold=0}";
+    /** Weights of at least this many elements are cheap to palettize (noise 1), the others expensive (1000). */
+    static final long LARGE = 32768;
+
+    static Injector injector;
+    static PipelineCompiler pipelines;
+
+    @TempDir Path dir;
+
+    @BeforeAll static void wire() {
+        injector = Guice.createInjector(new CompilerModule(CompilerConfig.defaults()));
+        pipelines = injector.getInstance(PipelineCompiler.class);
+    }
+
+    static Model mnist() throws Exception {
+        return new Compilation(ModelFormats.discover()).readInput(MNIST);
+    }
+
+    /**
+     * A report on mnist's weights: 2-bit palettization adds noise 1 to a large weight and 1000 to a
+     * small one; int8 adds none, except to onnx::Conv_249 (5). Sizes are the codes plus a 4-entry
+     * LUT, and int8 codes plus one f32 scale per output channel.
+     */
+    static SensitivityReport madeUp(Model model) throws Exception {
+        List<Candidate> candidates = Candidates.parseEach(pipelines, List.of(PAL2, INT8));
+        List<WeightRow> rows = new ArrayList<>();
+        for (Weight w : CompressibleWeights.of(model)) {
+            long pal = (w.elements() * 2 + 7) / 8 + 16;
+            long int8 = w.elements() + 4 * w.shape().get(0);
+            double int8Noise = w.name().equals("onnx::Conv_249") ? 5 : 0;
+            rows.add(new WeightRow(w, List.of(
+                    new Setting(true, pal, w.elements() >= LARGE ? 1 : 1000, Optional.empty(), Optional.empty()),
+                    new Setting(true, int8, int8Noise, Optional.empty(), Optional.empty()))));
+        }
+        List<CandidateText> texts = candidates.stream().map(c -> new CandidateText(c.text(), c.canonical())).toList();
+        return new SensitivityReport("model.onnx", "onnx", "made up", 8, Optional.empty(), 1e6, Optional.empty(), texts, rows);
+    }
+
+    private Path write(SensitivityReport r) throws Exception {
+        return Files.writeString(dir.resolve("analysis.json"), SensitivityJson.write(r));
+    }
+
+    private static void run(Model model, String pipeline) throws Exception {
+        PassManagerFactory managers = injector.getInstance(PassManagerFactory.class);
+        managers.create(PassManagerOptions.DEFAULTS, new PrintStream(OutputStream.nullOutputStream()), d -> d)
+                .run(pipelines.parseInline(pipeline), model);
+    }
+
+    private static String failure(Model model, String pipeline) {
+        return assertThrows(PassManagerException.class, () -> run(model, pipeline)).getMessage();
+    }
+
+    @Test void appliesThePlanWeightByWeight() throws Exception {
+        Model model = mnist();
+        SensitivityReport report = madeUp(model);
+        Path file = write(report);
+        // 2.75 bits: the four large weights must take 2 bits; every other weight takes int8 (no noise,
+        // fewer bytes than float), except onnx::Conv_249, whose int8 noise the budget's slack avoids.
+        run(model, "mixed_precision{target_bits_per_weight=2.75, analysis=\"" + file + "\"}");
+
+        int palettized = 0;
+        for (WeightRow row : report.weights()) {
+            Weight w = row.weight();
+            Value v = model.graph().value(w.name()).orElseThrow();
+            if (w.name().equals("onnx::Conv_249")) {
+                assertTrue(v.isConstant(), w.name() + " stays float");
+                assertEquals(DType.FLOAT32, v.data().dtype());
+                continue;
+            }
+            Node decode = v.producer();
+            assertNotNull(decode, w.name() + " is compressed");
+            if (w.elements() >= LARGE) {
+                palettized++;
+                assertEquals(PareDialectEvaluator.LUT_TO_DENSE, decode.op(), w.name());
+                assertEquals(DType.UINT2, decode.operand(0).data().dtype(), w.name() + " indices");
+            } else {
+                assertEquals(PareDialectEvaluator.AFFINE_DEQUANTIZE, decode.op(), w.name());
+                assertEquals(DType.INT8, decode.operand(0).data().dtype(), w.name() + " codes");
+            }
+        }
+        assertEquals(4, palettized);
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> plan = (Map<String, Object>) JsonValues.parse(model.metadataProps().get(MixedPrecisionPlan.METADATA_KEY));
+        assertEquals("target_bits_per_weight=2.75", plan.get("target"));
+        assertEquals(540608L, plan.get("elements"));
+        assertEquals((long) Math.floor(2.75 * 540608 / 8), plan.get("budget_bytes"));
+        long bytes = (Long) plan.get("bytes");
+        assertTrue(bytes <= (Long) plan.get("budget_bytes"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> weights = (List<Map<String, Object>>) plan.get("weights");
+        assertEquals(18, weights.size());
+        assertEquals(Map.of("name", "onnx::Conv_249", "elements", 288L, "step", "null", "bytes", 1152L, "bits_per_weight", 32L),
+                stringNulls(weights.get(0)));
+        assertEquals("palettize{nbits=2, weight_threshold=0}", weights.get(16).get("step"));
+        assertEquals("quantize_weights{weight_threshold=0}", weights.get(17).get("step"));
+        long expected = 0;
+        for (WeightRow row : report.weights()) {
+            Weight w = row.weight();
+            expected += w.name().equals("onnx::Conv_249") ? w.storedBytes() : row.settings().get(w.elements() >= LARGE ? 0 : 1).bytes();
+        }
+        assertEquals(expected, bytes);
+    }
+
+    private static Map<String, Object> stringNulls(Map<String, Object> m) {
+        Map<String, Object> out = new java.util.HashMap<>();
+        m.forEach((k, v) -> out.put(k, v == null ? "null" : v));
+        return out;
+    }
+
+    @Test void aTargetBelowTheSmallestPlanNamesTheOption() throws Exception {
+        Model model = mnist();
+        SensitivityReport report = madeUp(model);
+        Path file = write(report);
+        long smallest = 0;
+        for (WeightRow row : report.weights()) smallest += Math.min(row.weight().storedBytes(), Math.min(row.settings().get(0).bytes(), row.settings().get(1).bytes()));
+        String m = failure(model, "mixed_precision{target_bits_per_weight=1.0, analysis=\"" + file + "\"}");
+        assertTrue(m.startsWith("error[" + CompilerCode.MP001 + "] pass 'mixed_precision' failed"), m);
+        assertTrue(m.endsWith(": mixed_precision: target_bits_per_weight=1 (67576 bytes for 540,608 weights) is below the smallest plan "
+                + "the candidates allow: " + smallest + " bytes, " + String.format(java.util.Locale.ROOT, "%.3f", smallest * 8.0 / 540608)
+                + " bits per weight"), m);
+        assertEquals(1, m.lines().count());
+        assertTrue(model.metadataProps().isEmpty(), "nothing planned");
+    }
+
+    @Test void anAnalysisOfAnotherModelNamesTheWeight() throws Exception {
+        Model model = mnist();
+        SensitivityReport r = madeUp(model);
+        List<WeightRow> rows = new ArrayList<>(r.weights());
+        Weight fc = rows.get(17).weight();
+        rows.set(17, new WeightRow(new Weight(fc.name(), List.of(10L, 100L), fc.dtype(), 1000, 4000, fc.nodes()), rows.get(17).settings()));
+        Path file = write(new SensitivityReport(r.model(), r.format(), r.data(), r.samples(), r.labels(), r.signalPower(),
+                r.floatAccuracy(), r.candidates(), rows));
+        String m = failure(model, "mixed_precision{target_bits_per_weight=3, analysis=\"" + file + "\"}");
+        assertTrue(m.endsWith(": mixed_precision: analysis=\"" + file + "\" is not of this model: weight 'fc.weight' has 5120 elements "
+                + "here and 1000 in the analysis"), m);
+
+        rows.set(17, new WeightRow(new Weight("head.weight", fc.shape(), fc.dtype(), fc.elements(), fc.storedBytes(), fc.nodes()),
+                r.weights().get(17).settings()));
+        Files.writeString(file, SensitivityJson.write(new SensitivityReport(r.model(), r.format(), r.data(), r.samples(), r.labels(),
+                r.signalPower(), r.floatAccuracy(), r.candidates(), rows)));
+        m = failure(model, "mixed_precision{target_bits_per_weight=3, analysis=\"" + file + "\"}");
+        assertTrue(m.endsWith(": mixed_precision: analysis=\"" + file + "\" is not of this model: weight 'fc.weight' (5120 elements) is not in it"), m);
+        assertTrue(m.startsWith("error[" + CompilerCode.MP002 + "]"), m);
+    }
+
+    @Test void measuringNeedsCalibrationData() throws Exception {
+        String m = failure(mnist(), "mixed_precision{target_ratio=0.1}");
+        assertTrue(m.startsWith("error[" + CompilerCode.MP003 + "]"), m);
+        assertTrue(m.endsWith("mixed_precision needs calibration data to measure sensitivity: pass --calibration-data, "
+                + "or analysis=\"FILE\" from pare analyze --json"), m);
+    }
+
+    @Test void aTargetIsNeeded() throws Exception {
+        String m = failure(mnist(), "mixed_precision{analysis=\"x.json\"}");
+        assertTrue(m.endsWith(": mixed_precision needs a target: target_bits_per_weight, target_bytes or target_ratio"), m);
+    }
+
+    @Test void exactlyOneTarget() {
+        PipelineException e = assertThrows(PipelineException.class,
+                () -> pipelines.parseInline("mixed_precision{target_bits_per_weight=3, target_bytes=1000}"));
+        assertTrue(e.getMessage().contains("give exactly one of target_bits_per_weight, target_bytes and target_ratio (got 2)"), e.getMessage());
+    }
+
+    @Test void analysisJsonRoundTrips() throws Exception {
+        SensitivityReport r = madeUp(mnist());
+        String json = SensitivityJson.write(r);
+        assertEquals(json, SensitivityJson.write(SensitivityJson.read(json)));
+    }
+}

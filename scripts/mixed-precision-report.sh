@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Measures mixed precision against uniform settings on mnist_dwnet (README "Mixed precision"):
+# runs pare analyze once (JSON), compiles mixed_precision plans at the given bit targets from that
+# analysis and uniform palettization, and measures each on all 2,000 labelled test digits with
+# pare compare. Bits per weight are counted over the same weights as analyze and the pass count
+# (every float weight operand, small ones included), from pare inspect --json of the written file.
+#   scripts/mixed-precision-report.sh [--samples N] [--targets "2.5 3.0"] [--candidates STEPS] [--out DIR]
+# (--candidates "" uses pare analyze's defaults)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+pare="$root/pare"
+D="$root/compiler/src/test/resources/models/mnist_dwnet"
+samples=128
+targets="2.5 3.0"
+out="$root/compiler/target/mixed-precision"
+# the default candidates of pare analyze without pruning (never chosen on mnist: 9-17 bits), plus
+# 3- and 2-bit palettization with one LUT per 16 output channels
+candidates="palettize{nbits=8, weight_threshold=0}, palettize{nbits=6, weight_threshold=0}, \
+palettize{nbits=4, weight_threshold=0}, palettize{nbits=3, weight_threshold=0}, palettize{nbits=2, weight_threshold=0}, \
+quantize_weights{dtype=int8, weight_threshold=0}, quantize_weights{dtype=int4, granularity=per_block, weight_threshold=0}, \
+palettize{nbits=3, granularity=per_grouped_channel, group_size=16, skip_inapplicable=true, weight_threshold=0}, \
+palettize{nbits=2, granularity=per_grouped_channel, group_size=16, skip_inapplicable=true, weight_threshold=0}"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --samples) samples="$2"; shift 2 ;;
+    --targets) targets="$2"; shift 2 ;;
+    --candidates) candidates="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$out"
+spec=(--calibration-spec=-1,1,28,28)
+cand=()
+[[ -n "$candidates" ]] && cand=(--candidates "$candidates")
+start=$(date +%s)
+"$pare" analyze "$D/model.onnx" --calibration-data "$D/calib_x.f32" "${spec[@]}" --samples "$samples" "${cand[@]}" -q \
+    --save-json "$out/analysis.json" > "$out/analysis.txt"
+echo "analyze: $(( $(date +%s) - start )) s, $samples samples; table in $out/analysis.txt" >&2
+
+measure() { # name file
+  local name="$1" file="$2"
+  local acc snr bits
+  read -r snr acc < <("$pare" compare "$D/model.onnx" "$file" --data "$D/test_x.f32" --data-spec=-1,1,28,28 \
+      --labels "$D/test_y.u8" --json | python3 -c '
+import json, sys
+o = json.load(sys.stdin)["outputs"][0]
+print(o["snr_db"], o["accuracy_b"])')
+  bits=$("$pare" inspect "$file" --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+a = json.load(open(sys.argv[1]))
+names = [w["name"] for w in a["weights"]]
+elements = sum(w["elements"] for w in a["weights"])
+stored = {c["name"]: c["stored_bytes"] for c in r["compressed_weights"] if c["graph"] == ""}
+dense = {w["name"]: w["bytes"] for w in r["weights"] if w["graph"] == ""}
+total = sum(stored.get(n, dense.get(n, 0)) for n in names)
+print("%.3f %d" % (total * 8 / elements, total))' "$out/analysis.json")
+  printf '| %s | %s | %s | %s | %s |\n' "$name" "${bits% *}" "${bits#* }" "$snr" "$acc"
+}
+
+echo "| model | bits/weight | weight bytes | SNR dB (2000 digits) | test accuracy |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+for t in $targets; do
+  "$pare" compile "$D/model.onnx" -o "$out/mixed_$t.onnx" --force -q \
+      --pipeline "mixed_precision{target_bits_per_weight=$t, analysis=\"$out/analysis.json\"}, CLEANUP" >&2
+  measure "mixed_precision{target_bits_per_weight=$t}" "$out/mixed_$t.onnx"
+done
+for n in 2 3; do
+  "$pare" compile "$D/model.onnx" -o "$out/pal$n.onnx" --force -q --pipeline "palettize{nbits=$n}, CLEANUP" >&2
+  measure "palettize{nbits=$n} (small weights float)" "$out/pal$n.onnx"
+  "$pare" compile "$D/model.onnx" -o "$out/pal${n}_all.onnx" --force -q --pipeline "palettize{nbits=$n, weight_threshold=0}, CLEANUP" >&2
+  measure "palettize{nbits=$n, weight_threshold=0}" "$out/pal${n}_all.onnx"
+done
