@@ -91,6 +91,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * decompression ops go to the top of the graph that defines the weight (their operands are all
  * constants).
  *
+ * <p>Data-aware options ({@link #statisticsNeed}, {@link #biasCorrection}) need calibration data
+ * (CW013 before any work without it). After the checks, {@link DataAwareRun} finds each such
+ * weight's layers ({@link Layer}; a weight without one is compressed round-to-nearest with note
+ * CW008), takes their statistics ({@link StatisticsCollector}: from the float model in one run, or
+ * with {@code calibration=sequential} and bias_correction total/auto stage by stage in topological
+ * order from the model compressed so far) and hands them to {@link #compress} as
+ * {@link Job#statistics()}; after a weight is written, its layers' biases are corrected
+ * ({@link BiasCorrector}). Such weights are never streamed.
+ *
  * <p>Statistics: {@code weights_compressed}, {@code weights_skipped}, {@code bytes_before},
  * {@code bytes_after} (constant bytes of the compressed weights before and after). A run that
  * skips every weight it looks at ends with one warning ({@link #NOTHING_COMPRESSED}) counting the
