@@ -9,6 +9,8 @@ import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.LutBits;
 import dev.pare.ir.Value;
+import dev.pare.passes.compression.stats.BiasCorrection;
+import dev.pare.passes.compression.stats.Calibration;
 import dev.pare.passes.compression.math.Palettization;
 import dev.pare.passes.compression.math.Palettizer;
 import dev.pare.passes.compression.math.PalettizerOptions;
@@ -73,9 +75,24 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             long weightThreshold,
             @Option(help = "Leave a weight the options cannot be applied to (unique mode with more distinct values than the LUT "
                     + "holds, a group_size or cluster_dim that does not divide its channels) dense with a note instead of failing.")
-            boolean skipInapplicable) {
+            boolean skipInapplicable,
+            @Option(help = "Layer statistics for data-aware options: one_shot = all from the float model in one calibration run; "
+                    + "sequential = each layer's with the layers before it already compressed (a calibration run per stage).")
+            Calibration calibration,
+            @Option(help = "Correct each compressed layer's bias so its output mean over the calibration data stays the float one: "
+                    + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
+                    + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
+                    + "Needs --calibration-data.")
+            BiasCorrection biasCorrection) {
+
+        /** Options without calibration data (round-to-nearest, no bias correction). */
+        public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
+                       int clusterDim, List<Float> lut, long weightThreshold, boolean skipInapplicable) {
+            this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, skipInapplicable, Calibration.ONE_SHOT, BiasCorrection.NONE);
+        }
 
         public Options {
+            if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("calibration and bias_correction are required");
             if (mode == null || granularity == null || lut == null) throw new IllegalArgumentException("mode, granularity and lut are required");
             lut = List.copyOf(lut);
             if (nbits != 0 && !LutBits.isValid(nbits)) {
@@ -149,12 +166,17 @@ public final class Palettize implements PassProvider<Palettize.Options> {
     }
 
     @Override public Options defaults() {
-        return new Options(Mode.KMEANS, 0, Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 2048, false);
+        return new Options(Mode.KMEANS, 0, Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 2048, false, Calibration.ONE_SHOT,
+                BiasCorrection.NONE);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
         return new WeightCompressionPass<>("palettize", options, traits) {
             @Override long weightThreshold(Options o) { return o.weightThreshold(); }
+
+            @Override Calibration calibration(Options o) { return o.calibration(); }
+
+            @Override BiasCorrection biasCorrection(Options o) { return o.biasCorrection(); }
 
             @Override boolean compressesPruned() { return true; }
 

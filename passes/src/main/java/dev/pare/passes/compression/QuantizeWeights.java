@@ -8,6 +8,8 @@ import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
+import dev.pare.passes.compression.stats.BiasCorrection;
+import dev.pare.passes.compression.stats.Calibration;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.LinearQuantization;
 import dev.pare.passes.compression.math.LinearQuantizer;
@@ -61,14 +63,28 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
             long weightThreshold,
             @Option(help = "Leave a weight the options cannot be applied to (a block_size larger than its input axis, per_channel or per_block without the op's axes) dense with a note instead of failing the pass.")
-            boolean skipInapplicable) {
+            boolean skipInapplicable,
+            @Option(help = "Layer statistics for data-aware options: one_shot = all from the float model in one calibration run; "
+                    + "sequential = each layer's with the layers before it already compressed (a calibration run per stage).")
+            Calibration calibration,
+            @Option(help = "Correct each compressed layer's bias so its output mean over the calibration data stays the float one: "
+                    + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
+                    + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
+                    + "Needs --calibration-data.")
+            BiasCorrection biasCorrection) {
 
         /** Options that fail on weights they cannot be applied to. */
         public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold) {
             this(mode, dtype, granularity, blockSize, weightThreshold, false);
         }
 
+        /** Options without calibration data (round-to-nearest, no bias correction). */
+        public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold, boolean skipInapplicable) {
+            this(mode, dtype, granularity, blockSize, weightThreshold, skipInapplicable, Calibration.ONE_SHOT, BiasCorrection.NONE);
+        }
+
         public Options {
+            if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("quantize_weights: calibration and bias_correction are required");
             if (mode == null || dtype == null || granularity == null) {
                 throw new IllegalArgumentException("quantize_weights: mode, dtype and granularity are required");
             }
@@ -105,12 +121,16 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
     }
 
     @Override public Options defaults() {
-        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048, false);
+        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048, false, Calibration.ONE_SHOT, BiasCorrection.NONE);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
         return new WeightCompressionPass<>("quantize_weights", options, traits) {
             @Override long weightThreshold(Options o) { return o.weightThreshold(); }
+
+            @Override Calibration calibration(Options o) { return o.calibration(); }
+
+            @Override BiasCorrection biasCorrection(Options o) { return o.biasCorrection(); }
 
             @Override boolean compressesPruned() { return true; }
 
