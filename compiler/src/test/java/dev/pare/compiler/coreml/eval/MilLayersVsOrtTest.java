@@ -131,6 +131,24 @@ class MilLayersVsOrtTest {
     }
 
     @Test
+    void convOverPlanesOfSeveralCacheBandsMatchesOnnxRuntime() throws Exception {
+        // 300 rows of 40: the interpreter sums a band of 8192 / 40 = 204 output rows at a time
+        long[] xs = {1, 3, 300, 40};
+        float[] x = random(numel(xs), 4);
+        long[] ws = {4, 3, 3, 3};
+        float[] w = random(numel(ws), 5);
+        assertClose(ort("Conv", xs, x, List.of(initializer("w", ws, w)), attr("pads", 1, 1, 1, 1)),
+                mil("conv", xs, x, "weight", TensorData.ofFloats(ws, w), "pad_type", str("custom"), "pad", ints(1, 1, 1, 1)));
+        // stride 2 (the strided loop), and 1x1 over a 12,000-element plane (two bands of the pointwise loop)
+        assertClose(ort("Conv", xs, x, List.of(initializer("w", ws, w)), attr("strides", 2, 2)),
+                mil("conv", xs, x, "weight", TensorData.ofFloats(ws, w), "strides", ints(2, 2), "pad_type", str("valid")));
+        long[] ws1 = {5, 3, 1, 1};
+        float[] w1 = random(numel(ws1), 6);
+        assertClose(ort("Conv", xs, x, List.of(initializer("w", ws1, w1))),
+                mil("conv", xs, x, "weight", TensorData.ofFloats(ws1, w1), "pad_type", str("valid")));
+    }
+
+    @Test
     void sameAndValidPaddingAndOneDimensionalConv() throws Exception {
         long[] xs = {1, 3, 8, 11};
         long[] ws = {5, 3, 4, 3};
