@@ -3,19 +3,25 @@
 #   1. ./pare compile MODEL.onnx -o ID.mlpackage --pipeline EMPTY --input-shape ...
 #      (no compression: only convert_to_mil and the Core ML writer; the `pipeline` column, when not
 #      -, replaces EMPTY, e.g. convert_to_mil{input_values=["sr:16000"]}), and when that works
-#   2. ./pare compare MODEL.onnx ID.mlpackage --json --samples N --seed 0 --input-shape ...
-#      (ONNX Runtime against Pare's MIL interpreter on the same generated inputs; with input_values
-#      in the pipeline, on inputs from scripts/corpus/make-inputs.py that hold those values, so that
-#      ONNX Runtime computes what the package was converted for).
+#   2. ./pare compare MODEL.onnx ID.mlpackage --json --samples N --seed 0 --ort-optimization none
+#      --input-shape ... (ONNX Runtime without graph optimizations, i.e. the ONNX operators as
+#      written, against Pare's MIL interpreter on the same inputs: generated uniform noise, or with an
+#      `inputs` kind (text-image, lines-image) or input_values in the pipeline, the samples that
+#      scripts/corpus/make-inputs.py writes, holding those values so that ONNX Runtime computes
+#      what the package was converted for), then
+#   3. the same compare against ONNX Runtime with its default optimizations (--ort-optimization
+#      all), which may fuse nodes into kernels that round differently (int8 MatMul).
 # Records converted yes/no, the exact error (unsupported op or attribute), the worst relative error
-# over the outputs (max |ort - mil| / max |ort|, from compare's max_rel_error) and the times.
+# over the outputs (max |ort - mil| / max |ort|, from compare's max_rel_error) against both ONNX
+# Runtime runs, and the times.
 #
 #   scripts/corpus-coverage.sh [--subset ci] [--only ID[,ID...]] [--samples N] [--timeout S]
-#                              [--corpus DIR] [--out DIR] [--report-only]
+#                              [--corpus DIR] [--out DIR] [--no-optimized] [--report-only]
 #
 # --corpus: where fetch-corpus.sh puts the models (default $PARE_CORPUS_DIR or ~/.cache/pare-corpus)
 # --out:    results (default target/corpus-coverage): coverage.md, coverage.tsv, coverage.json, logs/
 # --samples: generated inputs per model (default 2); --timeout: seconds per compile / compare (600)
+# --no-optimized: skip step 3 (the interpreter runs once per model instead of twice)
 # --report-only: only rewrite coverage.md and coverage.json from an existing coverage.tsv
 # The relative error of an output whose largest ONNX Runtime value is below 1e-4 (e.g. a sigmoid
 # that generated inputs drive to 0) says little: such rows are flagged and not counted as matching.
@@ -28,6 +34,7 @@ subset=""; only=""; samples=2; limit=600
 corpus="${PARE_CORPUS_DIR:-$HOME/.cache/pare-corpus}"
 out="$root/target/corpus-coverage"
 report_only=0
+optimized=1
 while (( $# )); do
   case "$1" in
     --subset) subset="$2"; shift 2 ;;
@@ -37,6 +44,7 @@ while (( $# )); do
     --corpus) corpus="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --report-only) report_only=1; shift ;;
+    --no-optimized) optimized=0; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "corpus-coverage: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -56,7 +64,7 @@ pare="$root/pare"
 # build the CLI once, outside the timed steps
 "$pare" --version >/dev/null
 
-header='id\tfamily\tsource\tmib\tconverted\terror\tworst_rel_error\tworst_output\tworst_output_max_abs\tmin_snr_db\tcompile_s\tcompare_s'
+header='id\tfamily\tsource\tmib\tconverted\terror\tworst_rel_error\tworst_output\tworst_output_max_abs\tmin_snr_db\tcompile_s\tcompare_s\tinputs\tworst_rel_error_ort_optimized'
 new="$tsv.new"
 printf "$header\n" > "$new"
 
@@ -76,8 +84,8 @@ awk -F'\t' -v subset="$subset" -v only=",$only," '
   NR == 1 || /^#/ || NF < 5 { next }
   subset != "" && index("," $8 ",", "," subset ",") == 0 { next }
   only != ",," && index(only, "," $1 ",") == 0 { next }
-  { print $1 "\t" $2 "\t" $3 "\t" $6 "\t" $7 "\t" $9 }' "$list" |
-while IFS=$'\t' read -r id family source bytes shapes pipeline; do
+  { print $1 "\t" $2 "\t" $3 "\t" $6 "\t" $7 "\t" $9 "\t" $10 }' "$list" |
+while IFS=$'\t' read -r id family source bytes shapes pipeline kind; do
   model="$corpus/$id.onnx"
   pkg="$out/packages/$id.mlpackage"
   shape_args=()
@@ -88,16 +96,19 @@ while IFS=$'\t' read -r id family source bytes shapes pipeline; do
   # fixed input values ("NAME:V,..."): compare feeds ONNX Runtime the same values
   values="$(grep -o 'input_values=\[[^]]*\]' <<< "$pipeline" | grep -o '"[^"]*"' | tr -d '"' | tr '\n' ' ' || true)"
   compare_args=("${shape_args[@]}")
-  if [[ -n "${values// /}" ]]; then
+  [[ -z "$kind" ]] && kind=-
+  if [[ -n "${values// /}" || "$kind" != "-" ]]; then
     data="$out/data/$id"
     rm -rf "$data"
-    python3 "$root/scripts/corpus/make-inputs.py" "$data" "$samples" 0 "$shapes" "$values"
+    [[ "$kind" == "-" ]] && kind=noise
+    python3 "$root/scripts/corpus/make-inputs.py" "$data" "$samples" 0 "$shapes" "$values" "$kind"
     compare_args=(--data "$data")
   fi
+  [[ "$kind" == "-" ]] && kind=noise
   mib="$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')"
   echo "== $id ($family, $mib MiB)" >&2
   t0="$(now)"
-  converted=no; error=""; rel=""; worst=""; scale=""; snr=""; compare_s=""
+  converted=no; error=""; rel=""; worst=""; scale=""; snr=""; compare_s=""; rel_opt=""
   if nice -n 10 timeout "$limit" "$pare" compile "$model" -o "$pkg" --force --pipeline "$pipeline" "${shape_args[@]}" \
       > "$out/logs/$id.compile.out" 2> "$out/logs/$id.compile.err"; then
     converted=yes
@@ -109,8 +120,8 @@ while IFS=$'\t' read -r id family source bytes shapes pipeline; do
   compile_s="$(secs "$t0" "$(now)")"
   if [[ "$converted" == yes ]]; then
     t1="$(now)"
-    if nice -n 10 timeout "$limit" "$pare" compare "$model" "$pkg" --json --samples "$samples" --seed 0 "${compare_args[@]}" \
-        > "$out/logs/$id.compare.json" 2> "$out/logs/$id.compare.err"; then
+    if nice -n 10 timeout "$limit" "$pare" compare "$model" "$pkg" --json --samples "$samples" --seed 0 --ort-optimization none \
+        "${compare_args[@]}" > "$out/logs/$id.compare.json" 2> "$out/logs/$id.compare.err"; then
       j="$out/logs/$id.compare.json"
       read -r rel scale worst < <(jq -r '[.outputs[] | {n: .name, a: .max_abs_a,
           r: (if .max_rel_error == null then 1e308 else .max_rel_error end)}] | max_by(.r) | "\(.r) \(.a) \(.n)"' "$j")
@@ -130,18 +141,27 @@ while IFS=$'\t' read -r id family source bytes shapes pipeline; do
       (( rc == 124 )) && error="compare timed out after ${limit} s"
     fi
     compare_s="$(secs "$t1" "$(now)")"
+    # against what a deployed model computes: ONNX Runtime with its default optimizations
+    if (( optimized )) && [[ -n "$rel" ]]; then
+      if nice -n 10 timeout "$limit" "$pare" compare "$model" "$pkg" --json --samples "$samples" --seed 0 --ort-optimization all \
+          "${compare_args[@]}" > "$out/logs/$id.compare-optimized.json" 2> "$out/logs/$id.compare-optimized.err"; then
+        rel_opt="$(jq -r '[.outputs[] | if .max_rel_error == null then 1e308 else .max_rel_error end] | max' \
+            "$out/logs/$id.compare-optimized.json")"
+      fi
+    fi
     rm -rf "$pkg"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$family" "$source" "$mib" "$converted" "$error" \
-      "$rel" "$worst" "$scale" "$snr" "$compile_s" "$compare_s" >> "$new"
-  echo "   converted=$converted rel=$rel ${error:+error: $error}" >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$family" "$source" "$mib" "$converted" "$error" \
+      "$rel" "$worst" "$scale" "$snr" "$compile_s" "$compare_s" "$kind" "$rel_opt" >> "$new"
+  echo "   converted=$converted rel=$rel (ORT optimized: ${rel_opt:-not run}) ${error:+error: $error}" >&2
 done
 # merge: the rows just measured, and for models not run this time the rows of the last run
 {
   printf "$header\n"
   awk -F'\t' 'FILENAME == ARGV[1] { if (FNR > 1 && NF >= 5 && !/^#/) order[++n] = $1; next }
        FILENAME == ARGV[2] { if (FNR > 1) fresh[$1] = $0; next }
-       FNR > 1 && NF == 12 { old[$1] = $0 }
+       FNR > 1 && NF == 14 { old[$1] = $0 }
+       FNR > 1 && NF == 12 { old[$1] = $0 "\tnoise\t" }  # a row from before the inputs and optimized columns
        END { for (i = 1; i <= n; i++) { id = order[i]; if (id in fresh) print fresh[id]; else if (id in old) print old[id] } }' \
     "$list" "$new" "$( [[ -f "$tsv" ]] && echo "$tsv" || echo /dev/null )"
 } > "$tsv.merged"
@@ -163,12 +183,16 @@ samples_run="$(cat "$out/samples" 2>/dev/null || echo "$samples")"
   conv="$(awk -F'\t' 'NR > 1 && $5 == "yes"' "$tsv" | wc -l)"
   ran="$(awk -F'\t' 'NR > 1 && $5 == "yes" && $7 != ""' "$tsv" | wc -l)"
   match="$(awk -F'\t' 'NR > 1 && $5 == "yes" && $6 == "" && $7 != "" && $7 + 0 <= 1e-4 && $9 + 0 >= 1e-4' "$tsv" | wc -l)"
-  echo "Measured $(date -u +%Y-%m-%d) on commit \`$commit\`, $samples_run generated samples (seed 0) per model."
+  match_opt="$(awk -F'\t' 'NR > 1 && $5 == "yes" && $6 == "" && $14 != "" && $14 + 0 <= 1e-4 && $9 + 0 >= 1e-4' "$tsv" | wc -l)"
+  ran_opt="$(awk -F'\t' 'NR > 1 && $14 != ""' "$tsv" | wc -l)"
+  echo "Measured $(date -u +%Y-%m-%d) on commit \`$commit\`, $samples_run samples (seed 0) per model, against ONNX Runtime"
+  echo "without graph optimizations (ONNX semantics); the last column is against its default optimizations."
   echo "**$conv of $total convert; $ran of those run in both ONNX Runtime and the interpreter; $match of $total match ONNX"
-  echo "Runtime within 1e-4** (worst over the outputs of max |ort − mil| / max |ort|)."
+  echo "Runtime within 1e-4** (worst over the outputs of max |ort − mil| / max |ort|); against ONNX Runtime with its"
+  echo "default optimizations, $match_opt of the $ran_opt measured so."
   echo
-  echo "| model | family | source | MiB | converts | worst rel. error (output, its max \\|ort\\|) | blocked by / note | compile s | compare s |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| model | family | source | MiB | converts | inputs | worst rel. error (output, its max \\|ort\\|) | blocked by / note | compile s | compare s | vs ORT optimized |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   awk -F'\t' -v corpus="$corpus" -v out="$out" '
     function strip(s, p,   i) { while ((i = index(s, p)) > 0) s = substr(s, 1, i - 1) substr(s, i + length(p)); return s }
     NR > 1 {
@@ -190,7 +214,8 @@ samples_run="$(cat "$out/samples" 2>/dev/null || echo "$samples")"
       gsub(/\|/, "\\|", err)
       if (err != "") err = "`" err "`"
       if ($7 != "" && $9 != "" && $9 + 0 < 1e-4) err = (err == "" ? "" : err "; ") "output ≈ 0 on generated inputs: relative error not meaningful"
-      printf "| %s | %s | `%s` | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, rel, err, $11, ($12 == "" ? "–" : $12)
+      opt = $14 == "" ? "–" : (($14 + 0) >= 1e300 ? "n/a" : sprintf("%.2g", $14 + 0))
+      printf "| %s | %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $13, rel, err, $11, ($12 == "" ? "–" : $12), opt
     }' "$tsv"
 } > "$out/coverage.md"
 cat "$out/coverage.md"

@@ -8,12 +8,15 @@ import dev.pare.compiler.compare.CompareText;
 import dev.pare.compiler.compare.ModelComparison;
 import dev.pare.compiler.data.DataException;
 import dev.pare.compiler.data.ShapeSpec;
+import dev.pare.compiler.runtime.OrtOptimization;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -71,6 +74,14 @@ final class CompareCommand implements Callable<Integer> {
             description = "ONNX Runtime threads per ONNX model (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--ort-optimization", paramLabel = "LEVEL", defaultValue = "all",
+            converter = OrtOptimizationConverter.class,
+            description = "ONNX Runtime's graph optimizations for ONNX models: all (ONNX Runtime's default, what a "
+                    + "deployed model gets), extended, basic, or none (the nodes as written: ONNX semantics; "
+                    + "use it to check a conversion, as fused kernels, e.g. int8 MatMul, can round differently) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    OrtOptimization ortOptimization;
+
     @Option(names = "--json", description = "Print JSON (sorted keys, schema in README.md) instead of tables.")
     boolean json;
 
@@ -90,7 +101,7 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         CompareRequest request = new CompareRequest(modelA, modelB, data, dataSpec,
-                labels, seed, samples, shapes, threads);
+                labels, seed, samples, shapes, threads, ortOptimization);
         CompareReport report;
         try {
             report = new ModelComparison(main.formats()).run(request);
@@ -106,5 +117,13 @@ final class CompareCommand implements Callable<Integer> {
         out.print(json ? CompareJson.write(report) : CompareText.render(report));
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /** {@code none|basic|extended|all}; anything else is a usage error naming the option. */
+    static final class OrtOptimizationConverter implements ITypeConverter<OrtOptimization> {
+        @Override public OrtOptimization convert(String value) {
+            for (OrtOptimization o : OrtOptimization.values()) if (o.cliName().equals(value)) return o;
+            throw new TypeConversionException("must be one of none, basic, extended, all, got '" + value + "'");
+        }
     }
 }

@@ -58,6 +58,22 @@ class CompareCommandTest {
     }
 
     @Test
+    void ortOptimizationLevel() {
+        // MNIST has no node ONNX Runtime fuses into a kernel that rounds differently: every level
+        // gives the model's own results; the option is in the help and a bad level is a usage error
+        for (String level : new String[] {"none", "basic", "extended", "all"}) {
+            CliRun r = pare("compare", MNIST.toString(), MNIST.toString(), "--samples", "2", "--ort-optimization", level);
+            assertEquals(0, r.exitCode(), level + ": " + r.err());
+            assertTrue(r.out().contains("\n  logits  float32 [1,10]     inf  1.000000            0             0  1.0000  1.0000\n"), r.out());
+        }
+        assertTrue(pare("compare", "--help").out().contains("\n      --ort-optimization=LEVEL\n"));
+        CliRun bad = pare("compare", MNIST.toString(), MNIST.toString(), "--ort-optimization", "fast");
+        assertEquals(2, bad.exitCode(), bad.err());
+        assertEquals("pare: error: Invalid value for option '--ort-optimization': must be one of none, basic, extended, all, "
+                + "got 'fast' (see 'pare compare --help')\n", bad.err());
+    }
+
+    @Test
     void dataLabelsAndJson() {
         CliRun r = pare("compare", MNIST.toString(), MNIST.toString(), "--data", TEST_X.toString(), "--data-spec", "-1,1,28,28",
                 "--labels", TEST_Y.toString(), "--samples", "100", "--json");

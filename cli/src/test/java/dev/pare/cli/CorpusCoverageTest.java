@@ -40,10 +40,11 @@ class CorpusCoverageTest {
     @TempDir Path dir;
 
     /**
-     * One corpus row: the model's id, its {@code --input-shape} values and the pipeline to compile
-     * it with ({@code EMPTY}, or e.g. {@code convert_to_mil{input_values=["sr:16000"]}}).
+     * One corpus row: the model's id, its {@code --input-shape} values, the pipeline to compile
+     * it with ({@code EMPTY}, or e.g. {@code convert_to_mil{input_values=["sr:16000"]}}) and the
+     * kind of inputs make-inputs.py draws ({@code -}: compare's generated noise).
      */
-    record Row(String id, List<String> inputShapes, String pipeline) {
+    record Row(String id, List<String> inputShapes, String pipeline, String inputs) {
         /** The "NAME:V,..." input values the pipeline fixes, space-separated ("" for none). */
         String inputValues() {
             Matcher m = VALUES.matcher(pipeline);
@@ -64,7 +65,7 @@ class CorpusCoverageTest {
             String[] f = line.split("\t", -1);
             if (!Arrays.asList(f[7].split(",")).contains(subset)) continue;
             List<String> shapes = f[6].equals("-") ? List.of() : List.of(f[6].trim().split("\\s+"));
-            rows.add(new Row(f[0], shapes, f[8].equals("-") ? "EMPTY" : f[8]));
+            rows.add(new Row(f[0], shapes, f[8].equals("-") ? "EMPTY" : f[8], f[9]));
         }
         return rows;
     }
@@ -104,14 +105,15 @@ class CorpusCoverageTest {
         assertEquals(ExitCodes.OK, c.exitCode(), row.id() + " does not convert: " + c.err());
 
         List<String> compare = new ArrayList<>(List.of("compare", model.toString(), pkg.toString(), "--json",
-                "--samples", "2", "--seed", "0"));
-        if (row.inputValues().isEmpty()) {
+                "--samples", "2", "--seed", "0", "--ort-optimization", "none"));
+        if (row.inputValues().isEmpty() && row.inputs().equals("-")) {
             compare.addAll(shapeArgs);
         } else {
-            // the package has those inputs fixed: ONNX Runtime gets the same values (as corpus-coverage.sh does)
+            // fixed inputs get the package's values, and an inputs kind its samples (as corpus-coverage.sh does)
             Path data = dir.resolve("data");
             Process p = new ProcessBuilder("python3", "../scripts/corpus/make-inputs.py", data.toString(), "2", "0",
-                    String.join(" ", row.inputShapes()), row.inputValues()).inheritIO().start();
+                    String.join(" ", row.inputShapes()), row.inputValues(), row.inputs().equals("-") ? "noise" : row.inputs())
+                    .inheritIO().start();
             assertEquals(0, p.waitFor(), row.id() + ": make-inputs.py failed");
             compare.addAll(List.of("--data", data.toString()));
         }
@@ -139,10 +141,10 @@ class CorpusCoverageTest {
         for (String line : Files.readAllLines(MODELS_TSV)) {
             if (line.isBlank()) continue;
             String[] f = line.split("\t", -1);
-            assertEquals(10, f.length, "models.tsv rows have 10 columns: " + line);
+            assertEquals(11, f.length, "models.tsv rows have 11 columns: " + line);
         }
-        Row row = new Row("silero_vad_v5", List.of("input=1,512"), "convert_to_mil{input_values=[\"sr:16000\", \"k:1,2\"]}");
+        Row row = new Row("silero_vad_v5", List.of("input=1,512"), "convert_to_mil{input_values=[\"sr:16000\", \"k:1,2\"]}", "-");
         assertEquals("sr:16000 k:1,2", row.inputValues());
-        assertEquals("", new Row("x", List.of(), "EMPTY").inputValues());
+        assertEquals("", new Row("x", List.of(), "EMPTY", "-").inputValues());
     }
 }

@@ -1,5 +1,6 @@
 package dev.pare.compiler.compare;
 
+import dev.pare.compiler.runtime.OrtOptimization;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -15,9 +16,10 @@ import java.util.Objects;
  *     for all of the data or {@value #DEFAULT_GENERATED} generated
  * @param inputShapes shapes for generated inputs by input name (fixing symbolic dims)
  * @param threads ONNX Runtime threads per model
+ * @param ortOptimization ONNX Runtime's graph optimization level for the ONNX models
  */
 public record CompareRequest(Path modelA, Path modelB, Path data, String dataSpec, Path labels, long seed,
-        Integer samples, Map<String, long[]> inputShapes, int threads) {
+        Integer samples, Map<String, long[]> inputShapes, int threads, OrtOptimization ortOptimization) {
 
     public static final int DEFAULT_GENERATED = 8;
 
@@ -25,5 +27,12 @@ public record CompareRequest(Path modelA, Path modelB, Path data, String dataSpe
         Objects.requireNonNull(modelA, "modelA");
         Objects.requireNonNull(modelB, "modelB");
         inputShapes = Map.copyOf(inputShapes);
+        Objects.requireNonNull(ortOptimization, "ortOptimization");
+    }
+
+    /** A request that runs ONNX models with ONNX Runtime's default optimizations ({@link OrtOptimization#ALL}). */
+    public CompareRequest(Path modelA, Path modelB, Path data, String dataSpec, Path labels, long seed,
+            Integer samples, Map<String, long[]> inputShapes, int threads) {
+        this(modelA, modelB, data, dataSpec, labels, seed, samples, inputShapes, threads, OrtOptimization.ALL);
     }
 }

@@ -44,6 +44,7 @@ public final class OrtModelExecutor implements ModelExecutor {
 
     private final Model template;
     private final int threads;
+    private final OrtOptimization optimization;
 
     /**
      * @param model   the model the graphs come from: its format must be ONNX, and its opsets, IR version,
@@ -51,9 +52,18 @@ public final class OrtModelExecutor implements ModelExecutor {
      * @param threads ORT intra-op threads per session
      */
     public OrtModelExecutor(Model model, int threads) {
+        this(model, threads, OrtOptimization.ALL);
+    }
+
+    /**
+     * @param optimization the graph optimization level of every session (ONNX Runtime's default is
+     *                     {@link OrtOptimization#ALL})
+     */
+    public OrtModelExecutor(Model model, int threads, OrtOptimization optimization) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.template = model;
         this.threads = threads;
+        this.optimization = java.util.Objects.requireNonNull(optimization, "optimization");
     }
 
     @Override public Session open(Graph graph, List<Value> captured) throws ModelExecutionException {
@@ -88,6 +98,7 @@ public final class OrtModelExecutor implements ModelExecutor {
             try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
                 opts.setIntraOpNumThreads(threads);
                 opts.setInterOpNumThreads(1);
+                opts.setOptimizationLevel(optimization.level());
                 return new OrtSessionAdapter(env, env.createSession(file.toString(), opts), graph.name());
             }
         } catch (ModelFormatException e) {

@@ -9,9 +9,11 @@ import dev.pare.ir.TensorData;
 import dev.pare.ir.Value;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reference evaluator for a graph of {@code mil.*} nodes (ir/MIL_DIALECT.md): runs it on input
@@ -59,14 +61,49 @@ public final class MilInterpreter {
             if (t == null) throw new MilEvalException("missing input '" + v.name() + "'");
             env.tensors.put(v, asDeclared(v, t));
         }
-        for (Node n : graph.nodes()) {
-            if (MilConstexprEvaluator.isConstexpr(n.op()) && constexprResults.containsKey(n.result(0))) continue;
-            execute(n, env);
+        Set<Value> kept = new HashSet<>(graph.outputs());
+        kept.addAll(captured);
+        List<Node> nodes = graph.nodes();
+        List<List<Value>> dying = lastUses(nodes, kept);
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            if (!(MilConstexprEvaluator.isConstexpr(n.op()) && constexprResults.containsKey(n.result(0)))) execute(n, env);
+            // a large net holds gigabytes of activations: drop each one once its last consumer ran
+            for (Value v : dying.get(i)) env.tensors.remove(v);
         }
         Map<String, MilTensor> out = new LinkedHashMap<>();
         for (Value v : graph.outputs()) out.put(v.name(), env.tensor(v));
         for (Value v : captured) out.putIfAbsent(v.name(), env.tensor(v));
         return out;
+    }
+
+    /**
+     * For each top-level node, the computed values (graph inputs and results) that no later node
+     * reads, nested blocks included: they can be dropped once it has run. Results nobody reads die
+     * at their producer. Graph outputs and captured values are never dropped.
+     */
+    static List<List<Value>> lastUses(List<Node> nodes, Set<Value> kept) {
+        Map<Value, Integer> last = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            for (Value r : n.results()) last.put(r, i);
+            markUses(n, i, last);
+        }
+        List<List<Value>> dying = new ArrayList<>(nodes.size());
+        for (int i = 0; i < nodes.size(); i++) dying.add(new ArrayList<>());
+        for (Map.Entry<Value, Integer> e : last.entrySet()) {
+            Value v = e.getKey();
+            if (!kept.contains(v) && !v.isConstant()) dying.get(e.getValue()).add(v);
+        }
+        return dying;
+    }
+
+    private static void markUses(Node n, int index, Map<Value, Integer> last) {
+        for (Value v : n.operands()) if (v != null) last.put(v, index);
+        for (Graph block : n.subgraphs()) {
+            for (Node m : block.nodes()) markUses(m, index, last);
+            for (Value v : block.outputs()) last.put(v, index);
+        }
     }
 
     /** A float input given as fp32 for an fp16 input (or the reverse) is converted, as Core ML does. */

@@ -556,6 +556,19 @@ final class MilOps {
         for (int k = 0; k < ax; k++) outer *= outShape[k];
         int inner = 1;
         for (int k = ax + 1; k < r; k++) inner *= outShape[k];
+        if (!interleave && values.stream().allMatch(v -> v.isFloat() && v.dtype() == first.dtype())) {
+            // float blocks copied as they are (a 1024x1024 net concatenates hundreds of MB)
+            float[] out = new float[numel(outShape)];
+            int pos = 0;
+            for (int o = 0; o < outer; o++) {
+                for (MilTensor v : values) {
+                    int chunk = v.shapeRef()[ax] * inner;
+                    System.arraycopy(v.floatsRef(), o * chunk, out, pos, chunk);
+                    pos += chunk;
+                }
+            }
+            return MilTensor.floats(first.dtype(), outShape, out);
+        }
         double[] out = new double[numel(outShape)];
         int pos = 0;
         if (interleave) {

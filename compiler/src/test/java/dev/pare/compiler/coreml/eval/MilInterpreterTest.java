@@ -18,6 +18,7 @@ import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Per-op checks of the MIL interpreter against hand-computed values. */
@@ -57,6 +58,24 @@ class MilInterpreterTest {
         assertEquals(DType.BOOL, less.dtype());
         assertArrayEquals(new int[] {1, 0, 0}, less.toInts());
         assertArrayEquals(new int[] {0, 1, 1}, eval("logical_xor", "x", bools(true, false, true), "y", bools(true, true, false)).toInts());
+    }
+
+    @Test
+    void eachComputedValueDiesAtItsLastReaderUnlessKept() {
+        MilGraphs g = new MilGraphs();
+        Value x = g.input("x", DType.FLOAT32, 2);
+        Value a = g.node("relu", "x", x);                  // node 0: read by nodes 1 and 2
+        Value b = g.node("add", "x", a, "y", f32(1));      // node 1: read by node 2; captured
+        Value c = g.node("mul", "x", b, "y", a);           // node 2: the output
+        Value d = g.node("exp", "x", x);                   // node 3: read by nobody
+        g.output(c);
+        List<List<Value>> dying = MilInterpreter.lastUses(g.graph().nodes(), new java.util.HashSet<>(List.of(c, b)));
+        assertEquals(List.of(List.of(), List.of(), Set.of(a), Set.of(x, d)),
+                List.of(dying.get(0), dying.get(1), Set.copyOf(dying.get(2)), Set.copyOf(dying.get(3))));
+        // a run still returns the outputs and a captured value whose last reader ran long before
+        Map<String, TensorData> out = new MilInterpreter(g.graph()).run(Map.of("x", f32(s(2), -1, 2)), List.of(b));
+        assertArrayEquals(new float[] {0, 6}, MilTensor.of(out.get(c.name())).toFloats());
+        assertArrayEquals(new float[] {1, 3}, MilTensor.of(out.get(b.name())).toFloats());
     }
 
     @Test
