@@ -74,17 +74,23 @@ final class Tensors {
 
     /** As {@link #ofFloats(DType, long[], float[])}, put in {@code store}. */
     static TensorData ofFloats(TensorStore store, DType dtype, long[] shape, float[] values) {
+        return store.put(TensorType.of(dtype, shape), floatBytes(dtype, values, values.length));
+    }
+
+    /** {@code values[0, count)} as the little-endian bytes of an f32 or f16 tensor (f16 rounded to nearest), ready to read. */
+    static ByteBuffer floatBytes(DType dtype, float[] values, int count) {
         ByteBuffer b;
         if (dtype == DType.FLOAT32) {
-            b = ByteBuffer.allocate(Math.multiplyExact(values.length, 4)).order(ByteOrder.LITTLE_ENDIAN);
-            for (float v : values) b.putFloat(v);
+            b = ByteBuffer.allocate(Math.multiplyExact(count, 4)).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(values, 0, count);
+            b.position(count * 4);
         } else if (dtype == DType.FLOAT16) {
-            b = ByteBuffer.allocate(Math.multiplyExact(values.length, 2)).order(ByteOrder.LITTLE_ENDIAN);
-            for (float v : values) b.putShort(Float16.fromFloat(v));
+            b = ByteBuffer.allocate(Math.multiplyExact(count, 2)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < count; i++) b.putShort(Float16.fromFloat(values[i]));
         } else {
             throw new IllegalArgumentException("not a float type: " + dtype);
         }
-        return store.put(TensorType.of(dtype, shape), b.flip());
+        return b.flip();
     }
 
     /** An integer tensor on the heap (sub-byte types packed LSB-first); each value must fit the type. */
