@@ -184,6 +184,7 @@ final class CompileCommand implements Callable<Integer> {
         // enumerated shapes for a format that cannot hold them are refused by the compilation (one refusal)
         Map<String, String> properties = new LinkedHashMap<>();
         List<PipelineSpec> pipelines = new ArrayList<>(List.of(pipelineSpec));
+        PipelineSpec conversionFirst = null; // tried on a copy before a compressing pipeline, which can take minutes
         if (coreMlOutput()) {
             if (target != null) {
                 CoreMlTarget t = CoreMlTarget.parse(target).orElseThrow(() -> new CliException(ExitCodes.USAGE,
@@ -192,6 +193,7 @@ final class CompileCommand implements Callable<Integer> {
             }
             if (needsConversion(onnxInput(), pipelineSpec, session.registry(), output)) {
                 pipelines.add(session.pipeline(CONVERT_TO_MIL));
+                if (!pipelineSpec.passSteps().isEmpty()) conversionFirst = session.pipeline(CONVERT_TO_MIL);
             }
         } else if (target != null) {
             throw new CliException(ExitCodes.USAGE, "--target applies to Core ML outputs (.mlpackage, .mlmodel), not " + output);
@@ -211,7 +213,7 @@ final class CompileCommand implements Callable<Integer> {
         // the output format's own lowering of the pare dialect runs last (not recorded as the user's pipeline)
         String lowering = outputLowering();
         if (lowering != null) pipelines.add(session.pipeline(lowering));
-        PipelineHook hook = new PipelineHook(passManager, pipelines, err, verbose, model);
+        PipelineHook hook = new PipelineHook(passManager, pipelines, conversionFirst, err, verbose, model);
         CompileResult r;
         java.util.concurrent.ScheduledExecutorService ticker = printer == null || main.progressClock() != null ? null
                 : ticker(printer);
