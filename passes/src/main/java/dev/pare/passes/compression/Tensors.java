@@ -27,11 +27,20 @@ final class Tensors {
             b.asFloatBuffer().get(out); // bulk copy: one getFloat per element was half of an int8 run's CPU
         } else if (data.dtype() == DType.FLOAT16) {
             java.nio.ShortBuffer s = b.asShortBuffer();
-            for (int i = 0; i < n; i++) out[i] = Float16.toFloat(s.get(i));
+            for (int i = 0; i < n; i++) out[i] = HalfTable.FLOATS[s.get(i) & 0xFFFF];
         } else {
             throw new IllegalArgumentException("expected an f32 or f16 tensor, got " + data.type());
         }
         return out;
+    }
+
+    /** Every f16 bit pattern widened ({@link Float16#toFloat}): a look-up is several times faster than the conversion's branches. */
+    private static final class HalfTable {
+        static final float[] FLOATS = new float[1 << 16];
+
+        static {
+            for (int h = 0; h < FLOATS.length; h++) FLOATS[h] = Float16.toFloat((short) h);
+        }
     }
 
     /**
@@ -43,7 +52,7 @@ final class Tensors {
             data.slice(first * 4, Math.multiplyExact(count, 4)).asFloatBuffer().get(into, 0, count);
         } else if (data.dtype() == DType.FLOAT16) {
             ByteBuffer b = data.slice(first * 2, Math.multiplyExact(count, 2));
-            for (int i = 0; i < count; i++) into[i] = Float16.toFloat(b.getShort(i * 2));
+            for (int i = 0; i < count; i++) into[i] = HalfTable.FLOATS[b.getShort(i * 2) & 0xFFFF];
         } else {
             throw new IllegalArgumentException("expected an f32 or f16 tensor, got " + data.type());
         }
