@@ -14,6 +14,7 @@ import dev.pare.passes.compression.math.Palettizer;
 import dev.pare.passes.compression.math.PalettizerOptions;
 import dev.pare.passes.compression.math.PalettizerOptions.PerChannelScale;
 import dev.pare.passes.compression.math.Precision;
+import dev.pare.passes.compression.math.LinearQuantizer;
 import dev.pare.passes.compression.math.StreamedPalettizer;
 import dev.pare.spi.Option;
 import dev.pare.spi.OptionValueException;
@@ -193,9 +194,12 @@ public final class Palettize implements PassProvider<Palettize.Options> {
         long[] shape = job.shape();
         DType indexType = DType.valueOf("UINT" + math.nbits());
         TensorStore.Writer indices = job.store().writer(TensorType.of(indexType, shape));
-        Palettization result = StreamedPalettizer.palettize(shape, Precision.of(dense.dtype()),
-                (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece,
-                (labels, count) -> indices.write(ByteBuffer.wrap(Tensors.pack(indexType, labels, count))));
+        LinearQuantizer.CodeSink sink = (labels, count) -> indices.write(ByteBuffer.wrap(Tensors.pack(indexType, labels, count)));
+        Palettization result = dense.dtype() == DType.FLOAT16
+                ? StreamedPalettizer.palettizeHalf(shape, (first, into, count) ->
+                        dense.slice(first * 2, Math.multiplyExact(count, 2)).asShortBuffer().get(into, 0, count), math, piece, sink)
+                : StreamedPalettizer.palettize(shape, Precision.of(dense.dtype()),
+                        (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece, sink);
         TensorData data = indices.finish();
         return chain -> emit(chain, result, data);
     }

@@ -188,6 +188,20 @@ final class FloatBins {
         return h;
     }
 
+    /** What {@link #histogram} does to {@code h} for {@code times} samples of value {@code v} (the bins do not depend on the order). */
+    static void addRepeated(long[] h, float v, long times) {
+        int bits = v == 0f ? 0 : Float.floatToRawIntBits(v);
+        int key = bits >= 0 ? bits ^ 0x80000000 : ~bits;
+        int b = (key >>> SHIFT) << 1;
+        int low = (bits & LOW_MASK) + 1;
+        long s = h[b];
+        int first = (int) s & FIRST_MASK;
+        if (first == 0) s |= low;
+        else if (first != low) s |= MULTI;
+        h[b] = s + (times << 32);
+        h[b + 1] += (low - 1) * times;
+    }
+
     static void merge(long[] into, long[] from) {
         for (int b = 0; b < BINS; b++) {
             long y = from[2 * b];

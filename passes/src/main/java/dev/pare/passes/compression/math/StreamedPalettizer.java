@@ -40,6 +40,67 @@ public final class StreamedPalettizer {
         return c.result(shape, precision, options);
     }
 
+    /** Reads the f16 bit patterns of elements {@code [first, first + count)} into {@code into[0, count)}. */
+    @FunctionalInterface
+    public interface HalfSource {
+        void read(long first, short[] into, int count);
+    }
+
+    /**
+     * As {@link #palettize} for a float16 weight read as its bit patterns: the values are counted
+     * per pattern (each float16 value has a bin of its own, so the counts are the bins) and each
+     * pattern is labelled once, so a value costs an increment and a look-up instead of a binning
+     * and a labelling. Same LUT and indices.
+     */
+    public static Palettization palettizeHalf(long[] shape, HalfSource halves, PalettizerOptions options, int piece, CodeSink indices) {
+        if (!supports(options)) throw new IllegalArgumentException("palettize: only per-tensor scalar k-means is done a piece at a time");
+        if (piece <= 0) throw new IllegalArgumentException("palettize: piece must be positive, got " + piece);
+        long count = elements(shape);
+        if (count == 0) throw new IllegalArgumentException("k-means: no values to cluster");
+        int n = Math.toIntExact(count);
+        short[] buffer = new short[Math.min(piece, n)];
+        long[] perPattern = new long[1 << 16];
+        for (long first = 0; first < n; first += buffer.length) {
+            int c = (int) Math.min(buffer.length, n - first);
+            halves.read(first, buffer, c);
+            for (int i = 0; i < c; i++) perPattern[buffer[i] & 0xFFFF]++;
+        }
+        // the histogram FloatBins.histogram fills from these values, pattern by pattern
+        long[] h = new long[2 * FloatBins.BINS];
+        for (int p = 0; p < perPattern.length; p++) {
+            if (perPattern[p] != 0) FloatBins.addRepeated(h, dev.pare.ir.Float16.toFloat((short) p), perPattern[p]);
+        }
+        FloatBins bins = FloatBins.ofHistogram(h);
+        float[] floats = new float[buffer.length];
+        LinearQuantizer.ValueSource values = (first, into, c) -> {
+            short[] raw = new short[c];
+            halves.read(first, raw, c);
+            for (int i = 0; i < c; i++) into[i] = dev.pare.ir.Float16.toFloat(raw[i]);
+        };
+        int k = 1 << options.nbits();
+        KMeans1D.Clustering clustering = KMeans1D.clustering(bins, () -> {
+            FloatBins.Distinct distinct = new FloatBins.Distinct(KMeans1D.EXACT_DISTINCT);
+            return forEachPiece(values, n, floats, c -> distinct.add(floats, 0, c)) ? distinct.values() : null;
+        }, pick -> {
+            long[] picked = bins.picked(pick);
+            float[] samples = new float[Math.toIntExact(bins.pickedSamples(pick))];
+            int[] end = {0};
+            forEachPiece(values, n, floats, c -> (end[0] = FloatBins.collect(floats, 0, c, picked, samples, end[0])) >= 0);
+            return FloatBins.counted(samples);
+        }, k);
+        Clustered clustered = new Clustered(n, buffer.length, clustering);
+        int[] labelOf = new int[1 << 16];
+        for (int p = 0; p < labelOf.length; p++) if (perPattern[p] != 0) labelOf[p] = clustered.label(dev.pare.ir.Float16.toFloat((short) p));
+        int[] labels = new int[buffer.length];
+        for (long first = 0; first < n; first += buffer.length) {
+            int c = (int) Math.min(buffer.length, n - first);
+            halves.read(first, buffer, c);
+            for (int i = 0; i < c; i++) labels[i] = labelOf[buffer[i] & 0xFFFF];
+            indices.accept(labels, c);
+        }
+        return clustered.result(shape, Precision.FLOAT16, options);
+    }
+
     /** Reads the mask bits of elements {@code [first, first + count)} ({@code first} a multiple of 8), packed LSB first, into {@code into}. */
     @FunctionalInterface
     public interface MaskSource {
