@@ -196,6 +196,7 @@ final class CompileCommand implements Callable<Integer> {
                 throw new CliException(ExitCodes.USAGE, "--budget " + e.getMessage(), e);
             }
         }
+        PipelineSpec conversionFirst = null; // tried on a copy before a compressing pipeline, which can take minutes
         if (coreMlOutput()) {
             if (target != null) {
                 CoreMlTarget t = CoreMlTarget.parse(target).orElseThrow(() -> new CliException(ExitCodes.USAGE,
@@ -204,6 +205,7 @@ final class CompileCommand implements Callable<Integer> {
             }
             if (needsConversion(onnxInput(), pipelineSpec, session.registry(), output)) {
                 pipelines.add(session.pipeline(CONVERT_TO_MIL));
+                if (!pipelineSpec.passSteps().isEmpty()) conversionFirst = session.pipeline(CONVERT_TO_MIL);
             }
         } else if (target != null) {
             throw new CliException(ExitCodes.USAGE, "--target applies to Core ML outputs (.mlpackage, .mlmodel), not " + output);
@@ -223,7 +225,7 @@ final class CompileCommand implements Callable<Integer> {
         // the output format's own lowering of the pare dialect runs last (not recorded as the user's pipeline)
         String lowering = outputLowering();
         if (lowering != null) pipelines.add(session.pipeline(lowering));
-        PipelineHook hook = new PipelineHook(passManager, pipelines, err, verbose, model);
+        PipelineHook hook = new PipelineHook(passManager, pipelines, conversionFirst, err, verbose, model);
         CompileResult r;
         java.util.concurrent.ScheduledExecutorService ticker = printer == null || main.progressClock() != null ? null
                 : ticker(printer);

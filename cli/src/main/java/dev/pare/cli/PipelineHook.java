@@ -6,6 +6,8 @@ import dev.pare.compiler.passmanager.PassManager;
 import dev.pare.compiler.passmanager.PassManagerException;
 import dev.pare.compiler.passmanager.RunReport;
 import dev.pare.compiler.pipeline.PipelineSpec;
+import dev.pare.ir.Graph;
+import dev.pare.ir.GraphCopy;
 import dev.pare.ir.Model;
 import dev.pare.ir.Location;
 import dev.pare.spi.Diagnostic;
@@ -26,6 +28,7 @@ final class PipelineHook implements CompileHook {
     private final PrintWriter err;
     private final boolean verbose;
     private final Location modelLocation;
+    private final PipelineSpec preflight;
 
     /**
      * Runs {@code pipelines} one after the other (the user's, then e.g. the ONNX to MIL conversion).
@@ -34,6 +37,17 @@ final class PipelineHook implements CompileHook {
      */
     PipelineHook(PassManager passManager, java.util.List<PipelineSpec> pipelines, PrintWriter err, boolean verbose,
                  Path modelFile) {
+        this(passManager, pipelines, null, err, verbose, modelFile);
+    }
+
+    /**
+     * As above; {@code preflight} (or null) first runs on a scratch copy of the model (sharing its
+     * weights), so that a step that would fail at the end, e.g. the conversion of a 7B model to
+     * MIL, fails before the pipeline's long compression work rather than after it.
+     */
+    PipelineHook(PassManager passManager, java.util.List<PipelineSpec> pipelines, PipelineSpec preflight, PrintWriter err,
+                 boolean verbose, Path modelFile) {
+        this.preflight = preflight;
         this.passManager = passManager;
         this.pipelines = java.util.List.copyOf(pipelines);
         this.err = err;
@@ -44,6 +58,15 @@ final class PipelineHook implements CompileHook {
 
     @Override public Model apply(Model model) {
         try {
+            if (preflight != null) {
+                Graph scratch = GraphCopy.of(model.graph());
+                if (scratch != null) {
+                    Model copy = new Model(model.format(), scratch);
+                    copy.setOpsets(model.opsets());
+                    model.properties().forEach(copy::setProperty);
+                    passManager.run(preflight, copy); // its notes are those of the real run at the end: not printed twice
+                }
+            }
             for (PipelineSpec pipeline : pipelines) print(passManager.run(pipeline, model));
             return model;
         } catch (PassManagerException e) {

@@ -16,6 +16,7 @@ import dev.pare.passes.compression.math.Palettizer;
 import dev.pare.passes.compression.math.PalettizerOptions;
 import dev.pare.passes.compression.math.PalettizerOptions.PerChannelScale;
 import dev.pare.passes.compression.math.Precision;
+import dev.pare.passes.compression.math.LinearQuantizer;
 import dev.pare.passes.compression.math.StreamedPalettizer;
 import dev.pare.spi.Option;
 import dev.pare.spi.OptionValueException;
@@ -184,6 +185,8 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
             @Override boolean streams(Options o, long bytes) { return bytes > streamAboveBytes && streamable(o); }
 
+            @Override boolean streamsPruned(Options o, long bytes) { return streams(o, bytes); }
+
             @Override boolean checksValues(Options o, long bytes) { return !streams(o, bytes); }
 
             @Override void check(Job<Options> job) {
@@ -192,6 +195,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             }
 
             @Override Emitter compress(Job<Options> job) {
+                if (job.mask() != null) return streamedKept(job, job.options().toMath(axis(job)), piece);
                 if (job.weight() == null) return streamed(job, job.options().toMath(axis(job)), piece);
                 Palettization p = new Palettizer(null).palettize(job.weight(), job.options().toMath(axis(job)),
                         new SplittableRandom(job.seed()), job.keep());
@@ -212,9 +216,27 @@ public final class Palettize implements PassProvider<Palettize.Options> {
         long[] shape = job.shape();
         DType indexType = DType.valueOf("UINT" + math.nbits());
         TensorStore.Writer indices = job.store().writer(TensorType.of(indexType, shape));
-        Palettization result = StreamedPalettizer.palettize(shape, Precision.of(dense.dtype()),
-                (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece,
-                (labels, count) -> indices.write(ByteBuffer.wrap(Tensors.pack(indexType, labels, count))));
+        LinearQuantizer.CodeSink sink = (labels, count) -> indices.write(ByteBuffer.wrap(Tensors.pack(indexType, labels, count)));
+        Palettization result = dense.dtype() == DType.FLOAT16
+                ? StreamedPalettizer.palettizeHalf(shape, (first, into, count) ->
+                        dense.slice(first * 2, Math.multiplyExact(count, 2)).asShortBuffer().get(into, 0, count), math, piece, sink)
+                : StreamedPalettizer.palettize(shape, Precision.of(dense.dtype()),
+                        (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece, sink);
+        TensorData data = indices.finish();
+        return chain -> emit(chain, result, data);
+    }
+
+    /** Palettizes the kept values of a pruned weight read a piece at a time, its indices (0 where pruned) written to the store as they come. */
+    private static WeightCompressionPass.Emitter streamedKept(WeightCompressionPass.Job<Options> job, PalettizerOptions math, int piece) {
+        TensorData kept = job.kept();
+        TensorData mask = job.mask();
+        long[] shape = job.shape();
+        DType indexType = DType.valueOf("UINT" + math.nbits());
+        TensorStore.Writer indices = job.store().writer(TensorType.of(indexType, shape));
+        Palettization result = StreamedPalettizer.palettizeKept(shape, Precision.of(kept.dtype()), kept.elementCount(),
+                (first, into, count) -> Tensors.floats(kept, first, into, count),
+                (first, into, count) -> mask.slice(first / 8, (count + 7) / 8).get(into, 0, (count + 7) / 8),
+                math, piece, (labels, count) -> indices.write(ByteBuffer.wrap(Tensors.pack(indexType, labels, count))));
         TensorData data = indices.finish();
         return chain -> emit(chain, result, data);
     }

@@ -5,7 +5,13 @@ import dev.pare.ir.Attributes;
 import dev.pare.ir.Value;
 import dev.pare.passes.compression.stats.BiasCorrection;
 import dev.pare.passes.compression.stats.Calibration;
+import dev.pare.ir.DType;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorStore;
+import dev.pare.ir.TensorType;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
+import dev.pare.passes.compression.math.LinearQuantizer;
+import dev.pare.passes.compression.math.StreamedPruner;
 import dev.pare.passes.compression.math.MagnitudePrunerOptions;
 import dev.pare.passes.compression.math.Pruner;
 import dev.pare.passes.compression.math.PruningResult;
@@ -17,6 +23,7 @@ import dev.pare.spi.PassInfo;
 import dev.pare.spi.PassProvider;
 import dev.pare.spi.ScopedOptions;
 import dev.pare.spi.WeightOperand;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -139,11 +146,29 @@ public final class Prune implements PassProvider<Prune.Options> {
         }
     }
 
+    /** Dense weights of more bytes than this are pruned a piece at a time where the options allow (same result, less heap). */
+    static final long STREAM_ABOVE_BYTES = 64L << 20;
+
     private final WeightTraits traits;
+    private final long streamAboveBytes;
+    private final int piece;
 
     public Prune() { this(WeightTraits.discover()); }
 
-    public Prune(WeightTraits traits) { this.traits = traits; }
+    public Prune(WeightTraits traits) { this(traits, STREAM_ABOVE_BYTES, WeightCompressionPass.PIECE); }
+
+    /** Tests lower {@code streamAboveBytes} and {@code piece} (elements read at once, a multiple of 8) to stream small weights in many pieces. */
+    Prune(WeightTraits traits, long streamAboveBytes, int piece) {
+        if (piece <= 0 || piece % 8 != 0) throw new IllegalArgumentException("prune: piece must be a positive multiple of 8, got " + piece);
+        this.traits = traits;
+        this.streamAboveBytes = streamAboveBytes;
+        this.piece = piece;
+    }
+
+    /** Threshold and unstructured magnitude pruning: what {@link StreamedPruner} does a piece at a time. */
+    private static boolean streamable(Options o) {
+        return !o.structured();
+    }
 
     @Override public PassInfo info() {
         return PassInfo.required("prune", "Zeroes small weights (threshold, magnitude, block or n:m) and stores them sparsely.");
@@ -166,6 +191,10 @@ public final class Prune implements PassProvider<Prune.Options> {
 
             @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
 
+            @Override boolean streams(Options o, long bytes) { return bytes > streamAboveBytes && streamable(o); }
+
+            @Override boolean checksValues(Options o, long bytes) { return !streams(o, bytes); }
+
             @Override void check(Job<Options> job) {
                 Options o = job.options();
                 if (o.structured()) Pruner.checkApplicable(job.weight(), o.magnitudeOptions(structuredAxis(job)));
@@ -173,6 +202,7 @@ public final class Prune implements PassProvider<Prune.Options> {
 
             @Override Emitter compress(Job<Options> job) {
                 Options o = job.options();
+                if (job.weight() == null) return streamed(job, piece);
                 PruningResult r;
                 if (o.mode() == Mode.THRESHOLD) {
                     r = Pruner.threshold(job.weight(), o.thresholdOptions());
@@ -203,8 +233,32 @@ public final class Prune implements PassProvider<Prune.Options> {
     }
 
     static Value emit(DenseChain chain, PruningResult r) {
-        Value mask = chain.constant("mask", Tensors.ofMask(chain.store(), r.shape(), r.keep()));
-        Value values = chain.constant("values", Tensors.ofFloats(chain.store(), chain.dtype(), new long[] {r.keptCount()}, r.keptValues()));
+        return emit(chain, Tensors.ofMask(chain.store(), r.shape(), r.keep()),
+                Tensors.ofFloats(chain.store(), chain.dtype(), new long[] {r.keptCount()}, r.keptValues()));
+    }
+
+    private static Value emit(DenseChain chain, TensorData maskData, TensorData valuesData) {
+        Value mask = chain.constant("mask", maskData);
+        Value values = chain.constant("values", valuesData);
         return chain.op(PareDialectEvaluator.SPARSE_TO_DENSE, "sparse", List.of(mask, values), Attributes.empty());
+    }
+
+    /** Prunes a weight read from the tensor a piece at a time, its mask and kept values written to the store as they come. */
+    private static WeightCompressionPass.Emitter streamed(WeightCompressionPass.Job<Options> job, int piece) {
+        Options o = job.options();
+        TensorData dense = job.dense();
+        long n = dense.elementCount();
+        LinearQuantizer.ValueSource values = (first, into, count) -> Tensors.floats(dense, first, into, count);
+        StreamedPruner.Cut cut = o.mode() == Mode.THRESHOLD ? StreamedPruner.thresholdCut(n, o.thresholdOptions(), values, piece)
+                : StreamedPruner.magnitudeCut(n, o.magnitudeOptions(null).targetSparsity(), values, piece);
+        TensorStore.Writer mask = job.store().writer(TensorType.of(DType.UINT1, job.shape()));
+        TensorStore.Writer kept = job.store().writer(TensorType.of(dense.dtype(), new long[] {cut.kept()}));
+        StreamedPruner.prune(n, cut, values, piece, (bits, count, keptValues, keptCount) -> {
+            mask.write(ByteBuffer.wrap(bits, 0, (count + 7) / 8));
+            kept.write(Tensors.floatBytes(dense.dtype(), keptValues, keptCount));
+        });
+        TensorData maskData = mask.finish();
+        TensorData valuesData = kept.finish();
+        return chain -> emit(chain, maskData, valuesData);
     }
 }

@@ -151,8 +151,11 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      * @param outputAxis the consumers' output-channel axis (non-negative) or {@link WeightOperand#NO_AXIS}
      * @param inputAxis  the consumers' input axis or {@link WeightOperand#NO_AXIS}
      * @param seed       seed for any randomness
-     * @param dense      the dense values as a tensor (f32 or f16, of any size)
+     * @param dense      the dense values as a tensor (f32 or f16, of any size), or null for a pruned
+     *                   weight the pass streams ({@link #streamsPruned})
      * @param store      where a streaming pass puts the tensors it writes in pieces
+     * @param mask       for a pruned weight the pass streams: its {@code u1} mask (1 = kept), else null
+     * @param kept       for a pruned weight the pass streams: its kept values in element order, else null
      * @param statistics the layer statistics from calibration data when {@link #statisticsNeed} (or a
      *                   bias correction) asks for them and the weight can be treated data-aware, in
      *                   {@link #compress} only ({@link #check} runs before any statistics are taken);
@@ -161,14 +164,14 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      *                   {@link #weight()} holds its values.
      */
     record Job<O>(String name, WeightTensor weight, boolean[] keep, O options, int outputAxis, int inputAxis, long seed,
-                  TensorData dense, TensorStore store, Optional<LayerStatistics> statistics) {
+                  TensorData dense, TensorStore store, TensorData mask, TensorData kept, Optional<LayerStatistics> statistics) {
 
         long[] shape() {
-            return dense.type().shape();
+            return dense != null ? dense.type().shape() : mask.type().shape();
         }
 
         Job<O> withStatistics(LayerStatistics s) {
-            return new Job<>(name, weight, keep, options, outputAxis, inputAxis, seed, dense, store, Optional.ofNullable(s));
+            return new Job<>(name, weight, keep, options, outputAxis, inputAxis, seed, dense, store, mask, kept, Optional.ofNullable(s));
         }
     }
 
@@ -247,6 +250,16 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      * as {@link #STREAMED_ELEMENTS} elements in flight.
      */
     boolean streams(O options, long bytes) {
+        return false;
+    }
+
+    /**
+     * Whether {@link #compress} reads a pruned weight whose dense form takes {@code bytes} bytes
+     * from {@link Job#mask()} and {@link Job#kept()} in pieces itself ({@link Job#weight()},
+     * {@link Job#keep()} and {@link Job#dense()} being null); only for passes that
+     * {@linkplain #compressesPruned compress pruned weights}.
+     */
+    boolean streamsPruned(O options, long bytes) {
         return false;
     }
 
@@ -401,8 +414,9 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                     break;
                 }
             }
-            boolean streamed = (c.source == Source.CONSTANT || c.source == Source.CONSTANT_NODE) && !dataAware(o)
-                    && streams(o, denseData(c).byteSize()); // data-aware math needs the whole weight
+            boolean streamed = !dataAware(o) // data-aware math needs the whole weight
+                    && ((c.source == Source.CONSTANT || c.source == Source.CONSTANT_NODE) && streams(o, denseData(c).byteSize())
+                        || c.source == Source.PRUNED && streamsPruned(o, count * (c.value.producer().operand(1).data().dtype().bits() / 8)));
             prepared.add(new Prepared<>(c, o, out, in, streamed ? Math.min(count, STREAMED_ELEMENTS) : count, streamed));
         }
         if (prepared.isEmpty()) return PassResult.UNCHANGED;
@@ -767,7 +781,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         loaded();
         try {
             Job<O> job = load(p, seed, store, true);
-            if (job.weight() == null) Tensors.requireFinite(job.dense(), PIECE);
+            if (job.weight() == null) Tensors.requireFinite(job.dense() != null ? job.dense() : job.kept(), PIECE);
             check(job);
             return null;
         } catch (IllegalArgumentException e) {
@@ -782,6 +796,11 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         Candidate c = p.candidate();
         TensorData dense;
         boolean[] keep = null;
+        if (c.source == Source.PRUNED && p.streamed()) { // the pass reads the mask and kept values itself
+            Node sparse = c.value.producer();
+            return new Job<>(c.value.name(), null, null, p.options(), p.outputAxis(), p.inputAxis(), seed, null, store,
+                    sparse.operand(0).data(), sparse.operand(1).data(), Optional.empty());
+        }
         if (c.source == Source.PRUNED) {
             Node sparse = c.value.producer();
             TensorData mask = sparse.operand(0).data();
@@ -796,7 +815,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         }
         boolean values = forCheck ? checksValues(p.options(), dense.byteSize()) : !p.streamed();
         WeightTensor weight = values ? WeightTensor.of(Tensors.floats(dense), dense.type().shape(), Precision.of(dense.dtype())) : null;
-        return new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed, dense, store, Optional.empty());
+        return new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed, dense, store, null, null, Optional.empty());
     }
 
     /** Compresses one weight; its arrays count as alive until the caller has written the result. */

@@ -59,9 +59,7 @@ final class SparseLowering {
         TensorType vt = values.tensorType();
         DType t = vt.dtype();
         if (!t.isFloatingPoint()) throw e.error("values must be floating point, got " + vt);
-        boolean[] keep = keep(mask);
-        int kept = 0;
-        for (boolean b : keep) if (b) kept++;
+        int kept = kept(mask, count);
         if (values.isConstant() && vt.rank() == 1) {
             if (vt.shape()[0] != kept) {
                 throw e.error("values holds " + vt.shape()[0] + " elements but the mask keeps " + kept);
@@ -69,8 +67,9 @@ final class SparseLowering {
             TensorData v = values.data();
             int w = t.bits() / 8;
             Form form = choose(count, kept, w);
-            if (form == Form.DENSE) return e.namedConstant(resultName, dense(v, keep, shape));
+            if (form == Form.DENSE) return e.namedConstant(resultName, dense(v, keep(mask), shape));
             if (form == Form.SPARSE_INITIALIZER) {
+                boolean[] keep = keep(mask);
                 e.req.ir(6);
                 long[] positions = new long[kept];
                 int k = 0;
@@ -105,6 +104,21 @@ final class SparseLowering {
             packed = TensorData.ofBuffer(TensorType.of(DType.UINT1, mask.type().shape()), ByteBuffer.wrap(SubByte.pack(DType.UINT1, ints)));
         }
         return BitUnpack.unpack(e, packed, 1, shape, null);
+    }
+
+    /** How many of the {@code count} mask elements are set; a u1 mask is counted in its packed bytes (no array per element: 7B-size masks). */
+    private static int kept(TensorData mask, int count) {
+        if (mask.dtype() != DType.UINT1) {
+            int kept = 0;
+            for (boolean b : keep(mask)) if (b) kept++;
+            return kept;
+        }
+        ByteBuffer b = mask.bytes();
+        int kept = 0;
+        int full = count / 8;
+        for (int i = 0; i < full; i++) kept += Integer.bitCount(b.get(i) & 0xFF);
+        if (count % 8 != 0) kept += Integer.bitCount(b.get(full) & ((1 << (count % 8)) - 1));
+        return kept;
     }
 
     static boolean[] keep(TensorData mask) {

@@ -72,6 +72,7 @@ final class FloatBins {
     }
 
     static FloatBins of(float[] data, int n, ExecutorService executor) {
+        if (n < SORT_BELOW) return ofSorted(data, n);
         int tasks = tasks(n, executor);
         List<Callable<long[]>> work = new ArrayList<>(tasks);
         for (int t = 0; t < tasks; t++) {
@@ -83,6 +84,54 @@ final class FloatBins {
         long[] h = parts.get(0);
         for (int p = 1; p < parts.size(); p++) merge(h, parts.get(p));
         return ofHistogram(h);
+    }
+
+    /**
+     * Samples below which {@link #of} sorts their keys instead of filling a histogram: the
+     * histogram's 2^19 bins (8 MiB, scanned whole) cost far more than a few thousand samples do,
+     * e.g. a per-channel or grouped LUT's values.
+     */
+    static final int SORT_BELOW = BINS / 8;
+
+    /** The bins {@link #ofHistogram} gives for {@code data[0, n)}, from the sorted keys (n log n, no array of all bins). */
+    static FloatBins ofSorted(float[] data, int n) {
+        int[] keys = new int[n];
+        for (int i = 0; i < n; i++) keys[i] = key(data[i]) ^ 0x80000000; // signed order = unsigned key order
+        Arrays.sort(keys);
+        int m = 0;
+        for (int i = 0; i < n; i++) if (i == 0 || (keys[i] ^ 0x80000000) >>> SHIFT != (keys[i - 1] ^ 0x80000000) >>> SHIFT) m++;
+        int[] ids = new int[m];
+        long[] counts = new long[m];
+        double[] means = new double[m];
+        boolean[] multi = new boolean[m];
+        int multiCount = 0;
+        int b = 0;
+        for (int i = 0; i < n; ) {
+            int key = keys[i] ^ 0x80000000;
+            int id = key >>> SHIFT;
+            int first = lowBits(key);
+            long sum = 0;
+            boolean several = false;
+            int j = i;
+            for (; j < n && (keys[j] ^ 0x80000000) >>> SHIFT == id; j++) {
+                int low = lowBits(keys[j] ^ 0x80000000);
+                sum += low;
+                several |= low != first;
+            }
+            ids[b] = id;
+            counts[b] = j - i;
+            multi[b] = several;
+            if (several) multiCount++;
+            means[b] = several ? valueAt(id, (double) sum / counts[b]) : valueAt(id, first);
+            b++;
+            i = j;
+        }
+        return new FloatBins(ids, counts, means, multi, multiCount);
+    }
+
+    /** The low mantissa bits of the float with order-preserving key {@code key}, as {@link #histogram} sums them. */
+    private static int lowBits(int key) {
+        return Float.floatToRawIntBits(valueOfKey(key)) & LOW_MASK;
     }
 
     /** The bins of a histogram {@link #histogram} filled (one or merged parts: the same bins). */
@@ -137,6 +186,20 @@ final class FloatBins {
             h[b + 1] += low - 1;
         }
         return h;
+    }
+
+    /** What {@link #histogram} does to {@code h} for {@code times} samples of value {@code v} (the bins do not depend on the order). */
+    static void addRepeated(long[] h, float v, long times) {
+        int bits = v == 0f ? 0 : Float.floatToRawIntBits(v);
+        int key = bits >= 0 ? bits ^ 0x80000000 : ~bits;
+        int b = (key >>> SHIFT) << 1;
+        int low = (bits & LOW_MASK) + 1;
+        long s = h[b];
+        int first = (int) s & FIRST_MASK;
+        if (first == 0) s |= low;
+        else if (first != low) s |= MULTI;
+        h[b] = s + (times << 32);
+        h[b + 1] += (low - 1) * times;
     }
 
     static void merge(long[] into, long[] from) {

@@ -75,12 +75,19 @@ public final class Pruner {
     static double percentile(float[] values, double q) {
         float[] sorted = values.clone();
         Arrays.sort(sorted);
-        double virtual = (q / 100) * (sorted.length - 1);
+        double virtual = virtualIndex(q, sorted.length);
         int lo = (int) Math.floor(virtual);
         int hi = Math.min(lo + 1, sorted.length - 1);
-        double t = virtual - lo;
-        double a = sorted[lo];
-        double b = sorted[hi];
+        return interpolate(sorted[lo], sorted[hi], virtual - lo);
+    }
+
+    /** The fractional rank of percentile {@code q} among {@code n} sorted values (numpy's linear method). */
+    static double virtualIndex(double q, long n) {
+        return (q / 100) * (n - 1);
+    }
+
+    /** numpy's linear interpolation between the values {@code a <= b} at ranks lo and lo + 1, {@code t} of the way. */
+    static double interpolate(double a, double b, double t) {
         double diff = b - a;
         return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
     }

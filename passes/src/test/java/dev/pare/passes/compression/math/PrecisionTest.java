@@ -30,4 +30,26 @@ class PrecisionTest {
         assertEquals("weight type must be f32 or f16, got i8",
                 assertThrows(IllegalArgumentException.class, () -> Precision.of(DType.INT8)).getMessage());
     }
+
+    @Test
+    void float16RepresentsExactlyTheValuesThatSurviveTheRoundTrip() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        int checked = 0;
+        for (int h = 0; h < 1 << 16; h++) {
+            float v = dev.pare.ir.Float16.toFloat((short) h);
+            if (!Float.isFinite(v)) continue;
+            for (int delta : new int[] {0, 1, 1 << 12, 1 << 13, -1}) {
+                float w = Float.intBitsToFloat(Float.floatToRawIntBits(v) + delta);
+                boolean roundTrip = Float.compare(Precision.FLOAT16.round(w), w) == 0 || w == 0f;
+                assertEquals(roundTrip, Precision.FLOAT16.represents(w), "bits " + Integer.toHexString(Float.floatToRawIntBits(w)));
+                checked++;
+            }
+        }
+        for (int i = 0; i < 200_000; i++) {
+            float w = Float.intBitsToFloat(r.nextInt());
+            if (!Float.isFinite(w)) continue;
+            assertEquals(Float.compare(Precision.FLOAT16.round(w), w) == 0 || w == 0f, Precision.FLOAT16.represents(w));
+        }
+        assertEquals(63_488 * 5, checked);
+    }
 }

@@ -55,6 +55,29 @@ class StreamedPalettizerTest {
     }
 
     @Test
+    void float16BitPatternsAreCountedAndLabelledAsTheirValuesAre() {
+        float[] w = gaussian(Precision.FLOAT16, 7);
+        for (int i = 0; i < N; i += 53) w[i] = i % 2 == 0 ? 0f : -0f;
+        short[] halves = new short[N];
+        for (int i = 0; i < N; i++) halves[i] = dev.pare.ir.Float16.fromFloat(w[i]);
+        long[] shape = {300, 256};
+        for (int nbits : new int[] {1, 4, 8}) {
+            Palettization whole = new Palettizer(null).palettize(WeightTensor.of(w, shape, Precision.FLOAT16), kmeans(nbits), new SplittableRandom(1));
+            int[] indices = new int[N];
+            int[] at = {0};
+            Palettization streamed = StreamedPalettizer.palettizeHalf(shape, (first, into, count) -> System.arraycopy(halves, (int) first, into, 0, count),
+                    kmeans(nbits), 104, (labels, count) -> {
+                        System.arraycopy(labels, 0, indices, at[0], count);
+                        at[0] += count;
+                    });
+            assertEquals(N, at[0]);
+            assertArrayEquals(whole.luts(), streamed.luts(), "nbits " + nbits);
+            assertArrayEquals(whole.indices(), indices, "nbits " + nbits);
+            assertArrayEquals(whole.lutShape(), streamed.lutShape());
+        }
+    }
+
+    @Test
     void fewDistinctValuesInSharedBinsAreCountedExactly() {
         SplittableRandom r = new SplittableRandom(9);
         float[] pool = new float[1000];
