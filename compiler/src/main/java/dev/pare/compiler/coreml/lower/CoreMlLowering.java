@@ -63,6 +63,8 @@ public final class CoreMlLowering {
     private Node current;
     /** Old result to the new value that replaces it, for the node being lowered. */
     private final Map<Value, Value> replaced = new LinkedHashMap<>();
+    /** New intermediate values whose name was taken when they were made (by a value the lowering removes). */
+    private final Map<Value, String> wanted = new LinkedHashMap<>();
     private int lowered;
 
     private CoreMlLowering(Graph graph, CoreMlTarget target) {
@@ -132,6 +134,8 @@ public final class CoreMlLowering {
                 begin(node);
                 lowerPare(node);
                 finish();
+            } else if (ios18OnlyBelowIos18(node)) {
+                throw needs("node '" + node.name() + "' (" + op + ")", node.opType(), CoreMlTarget.IOS18, "");
             } else if (isLoweredConstexpr(node)) {
                 begin(node);
                 lowerMilConstexpr(node);
@@ -141,6 +145,13 @@ public final class CoreMlLowering {
             }
             lowered++;
         }
+    }
+
+    /** A read iOS18-only constexpr op (no iOS16 form to fall back to) at a target below iOS18. */
+    private boolean ios18OnlyBelowIos18(Node node) {
+        if (target.atLeast(CoreMlTarget.IOS18)) return false;
+        String t = node.opType();
+        return t.equals("constexpr_lut_to_sparse") || t.equals("constexpr_sparse_blockwise_shift_scale");
     }
 
     /** Read constexpr ops whose form depends on the target (the others are written as they are). */
@@ -163,6 +174,7 @@ public final class CoreMlLowering {
     private void begin(Node node) {
         current = node;
         replaced.clear();
+        wanted.clear();
     }
 
     /**
@@ -195,6 +207,9 @@ public final class CoreMlLowering {
         }
         for (Value c : operands) if (!c.hasUses() && !graph.isOutput(c)) rw.eraseConstant(c);
         for (Map.Entry<Value, Value> e : replaced.entrySet()) rw.renameValue(e.getValue(), e.getKey().name());
+        for (Map.Entry<Value, String> e : wanted.entrySet()) {
+            if (!graph.isNameTaken(e.getValue())) rw.renameValue(e.getKey(), e.getValue());
+        }
         current = null;
     }
 
@@ -300,6 +315,7 @@ public final class CoreMlLowering {
         for (int i = 0; i < outs.size(); i++) {
             Value replaces = outs.get(i).replaces();
             if (replaces != null) replaced.put(replaces, n.result(i));
+            else if (!names.get(i).equals(outs.get(i).name())) wanted.put(n.result(i), outs.get(i).name());
         }
         return n.results();
     }
@@ -678,8 +694,10 @@ public final class CoreMlLowering {
         if (node.operands().size() != 2) throw new CoreMlLoweringException(what + ": " + PARE_SPARSE + " takes (mask, values)");
         Value maskV = node.operand(0);
         Value valuesV = node.operand(1);
-        Arg maskArg = arg(maskV, node);
-        TensorData mask = constant(maskArg, what, "mask");
+        TensorData mask = constant(arg(maskV, node), what, "mask");
+        // the mask is written again (a new constant): the old one goes with the pare op, so the
+        // lowered op's mask output can take the name '<weight>_mask' the writer always gave it
+        Arg maskArg = new Arg.Const(mask);
         if (mask.dtype() != DType.UINT1) throw new CoreMlLoweringException(what + ": the sparsity mask must be u1, got " + mask.type());
         if (valuesV.isConstant()) {
             lowerSparseConstants(what, mask, valuesV.data(), out, node.name());
