@@ -241,9 +241,11 @@ final class CompileCommand implements Callable<Integer> {
             if (failure != null) {
                 noteReproducerPlugins();
                 // unusable calibration data is bad input, as --data is for pare compare; a plugin that
-                // breaks its contract (Rnnn) or steps in an order their contracts forbid (M016) is a setup problem
+                // breaks its contract (Rnnn) or steps in an order their contracts forbid (M016) is a setup problem;
+                // a weight the Core ML target cannot hold (CL001) is an output the format cannot hold, as before lowering was a pass
                 int code = failure.getCause() instanceof BadDataFailure ? ExitCodes.BAD_INPUT
-                        : failure.code().startsWith("R") || failure.code().equals(CompilerCode.M016.code()) ? ExitCodes.USAGE : ExitCodes.COMPILE_FAILED;
+                        : failure.code().startsWith("R") || failure.code().equals(CompilerCode.M016.code()) ? ExitCodes.USAGE
+                        : failure.code().equals(CompilerCode.CL001.code()) ? ExitCodes.OUTPUT_FAILED : ExitCodes.COMPILE_FAILED;
                 throw new CliException(code, List.of(failure.getMessage()), e);
             }
             throw new CliException(exitCode(e.kind()), e.getMessage(), e);

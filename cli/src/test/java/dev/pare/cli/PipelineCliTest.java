@@ -206,6 +206,27 @@ class PipelineCliTest {
     }
 
     @Test
+    void printIrAfterTheLoweringShowsWhatTheCoreMlWriterGets() throws Exception {
+        Path onnxIn = dir.resolve("tiny.onnx");
+        dev.pare.ir.Model m = MainTest.tinyModel();
+        m.setProperty("ir_version", "8");
+        new OnnxFormat().write(m, onnxIn);
+        // an .mlpackage output: convert_to_mil, then lower_to_coreml (CoreMlFormat.loweringPass) after the user's pipeline
+        CliRun r = CliRun.of(new Main(ModelFormats.discover(), Map.of()), "compile", onnxIn.toString(), "-o",
+                dir.resolve("q.mlpackage").toString(), "--target", "ios16", "--pipeline",
+                "quantize_weights{dtype=int8, granularity=per_tensor, weight_threshold=0}",
+                "--print-ir-after=convert_to_mil", "--print-ir-after=lower_to_coreml");
+        assertEquals(0, r.exitCode(), r.err());
+        String before = r.err().substring(0, r.err().indexOf("IR after pass 'lower_to_coreml'"));
+        String after = r.err().substring(r.err().indexOf("IR after pass 'lower_to_coreml'"));
+        assertTrue(before.contains("pare.affine_dequantize("), before);
+        assertTrue(after.contains("mil.constexpr_affine_dequantize(") && !after.contains("pare."), after);
+        // the lowering is not the user's pipeline: the package records only what the user asked for
+        dev.pare.ir.Model written = new dev.pare.compiler.coreml.CoreMlFormat().read(dir.resolve("q.mlpackage"));
+        assertFalse(written.metadataProps().get("com.github.pare.pipeline").contains("lower_to_coreml"), written.metadataProps().toString());
+    }
+
+    @Test
     void noVerifyStillRuns() {
         CliRun r = compile("--no-verify", "--timing");
         assertEquals(0, r.exitCode(), r.err());
@@ -266,7 +287,7 @@ class PipelineCliTest {
         CliRun r = run("passes", "--plugin-path", plugins.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("""
-                Passes: 14
+                Passes: 15
                   name                   kind      summary
                   activation_quantize    required  Calibrates activation ranges on sample inputs and inserts int8/uint8 quantize-dequantize pairs.
                   const_deduplication    optional  Merges constants and Constant nodes with identical contents.
@@ -276,6 +297,7 @@ class PipelineCliTest {
                   decompress_weights     required  Expands compressed weights (pare dialect ops on constants) back to dense constants.
                   fail_on_op             optional  Fails on the first node of an op type
                   identity_elimination   optional  Removes Identity, inference Dropout and no-op Cast nodes.
+                  lower_to_coreml        required  Turns pare.* ops (compressed weights, activation quantize/dequantize) into Core ML constexpr and quantize ops of the target.
                   lower_to_onnx          required  Turns pare.* ops (compressed weights, activation quantize/dequantize) into standard ONNX ops.
                   palettize              required  Replaces weights by a look-up table and indices (k-means, uniform, unique or custom).
                   prune                  required  Zeroes small weights (threshold, magnitude, block or n:m) and stores them sparsely.

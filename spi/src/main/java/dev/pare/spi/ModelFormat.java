@@ -35,6 +35,20 @@ public interface ModelFormat {
     default Optional<String> loweringPass() { return Optional.empty(); }
 
     /**
+     * Whether the format lets an input take one of several shapes ({@code --input-shape
+     * NAME=S1|S2|...}, Core ML's enumerated shapes). The compiler refuses such a request for a
+     * format that says no before the model is read. Default: no.
+     */
+    default boolean acceptsEnumeratedShapes() { return false; }
+
+    /**
+     * What {@link #write} would refuse about the enumerated shapes requested on {@code model}'s
+     * inputs (e.g. other inputs left dynamic), as one line; the compiler asks before any pass runs,
+     * so it is a bad request rather than a failed write. Empty: nothing to refuse.
+     */
+    default Optional<String> enumeratedShapesProblem(Model model) { return Optional.empty(); }
+
+    /**
      * Every file or folder that {@link #write} to {@code target} may create or replace, {@code target}
      * first (a folder stands for everything in it). The compiler checks them against the input's
      * files and against existing files before any pass runs. Default: {@code target} alone.

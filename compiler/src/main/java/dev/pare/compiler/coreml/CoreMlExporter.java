@@ -46,8 +46,9 @@ import java.util.UUID;
  * folder (Manifest.json, Data/com.apple.CoreML/model.mlmodel, weights/weight.bin), or a single
  * {@code .mlmodel} file when no value needs weight.bin.
  *
- * <p>The target ({@link CoreMlTarget#of}) picks the specification version, the opset and how
- * {@code pare.*} compressed weights are lowered. The whole program is planned before anything is
+ * <p>The target ({@link CoreMlTarget#of}) picks the specification version and the opset; the
+ * {@code lower_to_coreml} pass has already turned {@code pare.*} compressed weights into the
+ * target's constexpr ops (a model that still holds pare ops is refused). The whole program is planned before anything is
  * written, so a weight the target cannot express fails with no output. Files are written into a
  * temporary sibling and moved into place; weights are streamed from wherever they live. The
  * output depends only on the model: manifest identifiers are derived from the content.
@@ -134,7 +135,7 @@ public final class CoreMlExporter {
         for (int i = 0; i < graphs.size(); i++) {
             Graph g = graphs.get(i);
             String name = names.get(i);
-            MilProgramPlanner planner = new MilProgramPlanner(g, functionTarget(model, g, t), blobs);
+            MilProgramPlanner planner = new MilProgramPlanner(g, CoreMlTarget.forFunction(model, g, t), blobs);
             MilProto.Function fn;
             try {
                 fn = planner.plan();
@@ -180,21 +181,6 @@ public final class CoreMlExporter {
             if (!seen.add(n)) throw new ModelFormatException(target, "two functions are named '" + n + "'; MIL function names must differ");
         }
         return names;
-    }
-
-    /**
-     * The target a function is planned for: the model's target, except that a function read with
-     * an older opset keeps it when the model is written for the target it was read with (so a
-     * multi-function package whose functions have different opsets round-trips). {@code --target}
-     * writes every function for that target.
-     */
-    private static CoreMlTarget functionTarget(Model model, Graph g, CoreMlTarget t) {
-        String opset = g.metadata().get(CoreMlKeys.FUNCTION_OPSET);
-        if (opset == null || opset.equals(t.opset()) || CoreMlTarget.retargeted(model)) return t;
-        for (CoreMlTarget c : CoreMlTarget.values()) {
-            if (c.opset().equals(opset) && t.atLeast(c)) return c;
-        }
-        return t;
     }
 
     /**

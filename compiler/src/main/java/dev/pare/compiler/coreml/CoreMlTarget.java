@@ -1,5 +1,6 @@
 package dev.pare.compiler.coreml;
 
+import dev.pare.ir.Graph;
 import dev.pare.ir.Model;
 
 import java.util.Locale;
@@ -82,6 +83,21 @@ public enum CoreMlTarget {
         } catch (IllegalArgumentException e) {
             return true;
         }
+    }
+
+    /**
+     * The target a function {@code g} of {@code model} is written for, when the model is written for
+     * {@code modelTarget}: that target, except that a function read with an older opset keeps it when
+     * the model is written for the target it was read with (so a multi-function package whose
+     * functions have different opsets round-trips). {@code --target} writes every function for it.
+     */
+    public static CoreMlTarget forFunction(Model model, Graph g, CoreMlTarget modelTarget) {
+        String opset = g.metadata().get(CoreMlKeys.FUNCTION_OPSET);
+        if (opset == null || opset.equals(modelTarget.opset()) || retargeted(model)) return modelTarget;
+        for (CoreMlTarget c : values()) {
+            if (c.opset().equals(opset) && modelTarget.atLeast(c)) return c;
+        }
+        return modelTarget;
     }
 
     /** The target of the read specification version, else {@link #DEFAULT_FOR_CONVERSIONS}. */

@@ -10,12 +10,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /** Small tensor helpers for writing constexpr parameters; views where the bytes stay the same. */
-final class MilTensors {
+public final class MilTensors {
 
     private MilTensors() {}
 
     /** The same bytes seen as {@code type} (same byte size): e.g. packed uint4 indices as a uint8 vector. */
-    static DenseData retype(TensorData data, TensorType type) {
+    public static DenseData retype(TensorData data, TensorType type) {
         long need = type.byteSize().orElseThrow();
         if (need != data.byteSize()) {
             throw new IllegalStateException("cannot view " + data.type() + " (" + data.byteSize() + " B) as " + type + " (" + need + " B)");
@@ -24,37 +24,37 @@ final class MilTensors {
     }
 
     /** A uint32 vector holding {@code shape} (the iOS16 constexpr {@code shape} parameter). */
-    static DenseData uint32Shape(long[] shape) {
+    public static DenseData uint32Shape(long[] shape) {
         ByteBuffer b = ByteBuffer.allocate(shape.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (long s : shape) b.putInt((int) s);
         return TensorData.ofBuffer(TensorType.of(DType.UINT32, shape.length), b.flip());
     }
 
     /** An int32 scalar (axis parameters). */
-    static DenseData int32Scalar(long v) {
+    public static DenseData int32Scalar(long v) {
         ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(Math.toIntExact(v));
         return TensorData.ofBuffer(TensorType.of(DType.INT32), b.flip());
     }
 
     /** A string scalar. */
-    static TensorData stringScalar(String s) {
+    public static TensorData stringScalar(String s) {
         return new dev.pare.ir.StringData(TensorType.of(DType.STRING), java.util.List.of(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)), java.util.Map.of());
     }
 
     /** All-zero tensor of {@code type}. */
-    static DenseData zeros(TensorType type) {
+    public static DenseData zeros(TensorType type) {
         return TensorData.of(type, new byte[Math.toIntExact(type.byteSize().orElseThrow())]);
     }
 
     /** Whether every byte is zero (so every element is 0 / +0.0). */
-    static boolean allZero(TensorData data) {
+    public static boolean allZero(TensorData data) {
         ByteBuffer b = data.bytes();
         while (b.hasRemaining()) if (b.get() != 0) return false;
         return true;
     }
 
     /** Set bits in an LSB-first packed uint1 mask. */
-    static long popcount(TensorData mask) {
+    public static long popcount(TensorData mask) {
         ByteBuffer b = mask.bytes();
         long n = mask.elementCount();
         long count = 0;
@@ -66,7 +66,7 @@ final class MilTensors {
      * The elements of {@code values} (shaped like {@code mask}) at the mask's set positions, in
      * row-major order, as a 1-D tensor of the same dtype (sub-byte types repacked).
      */
-    static DenseData compact(TensorData values, TensorData mask) {
+    public static DenseData compact(TensorData values, TensorData mask) {
         long n = mask.elementCount();
         if (values.elementCount() != n) throw new IllegalStateException("values " + values.type() + " do not match mask " + mask.type());
         long kept = popcount(mask);

@@ -1,8 +1,5 @@
 package dev.pare.compiler.driver;
 
-import dev.pare.compiler.coreml.CoreMlFormat;
-import dev.pare.compiler.coreml.CoreMlTarget;
-import dev.pare.compiler.coreml.EnumeratedShapeRules;
 import dev.pare.compiler.inspect.ModelInspector;
 import dev.pare.compiler.inspect.ModelReport;
 import dev.pare.compiler.io.ModelFormats;
@@ -58,8 +55,7 @@ public final class Compilation {
         // Cheap checks first; the input's other files (external data) are known once it is read.
         plan.checkInputs(in, List.of(in));
         plan.checkFolder();
-        boolean coreMl = CoreMlFormat.isCoreMl(writer);
-        if (!request.enumeratedShapes().isEmpty() && !coreMl) {
+        if (!request.enumeratedShapes().isEmpty() && !writer.acceptsEnumeratedShapes()) {
             throw bad(CompilationException.Kind.BAD_REQUEST, out, "--input-shape " + request.enumeratedShapes().keySet().iterator().next()
                     + ": enumerated shapes are a Core ML feature; for " + writer.name().toUpperCase(java.util.Locale.ROOT) + " give one shape");
         }
@@ -74,7 +70,7 @@ public final class Compilation {
             throw new CompilationException(CompilationException.Kind.BAD_INPUT,
                     in + ": invalid model: " + summary(inputProblems));
         }
-        applyRequest(model, request, coreMl);
+        applyRequest(model, request, writer);
         planExternalData(model, writer);
         long nodesIn = model.graph().allNodes().size();
         ModelReport before = ModelInspector.inspect(model);
@@ -176,26 +172,17 @@ public final class Compilation {
     }
 
     /** {@code --input-shape} and request properties (e.g. the Core ML target), before the pipeline. */
-    private static void applyRequest(Model model, CompileRequest request, boolean coreMl) throws CompilationException {
+    private static void applyRequest(Model model, CompileRequest request, ModelFormat writer) throws CompilationException {
         try {
             InputShapeOverrides.apply(model.graph(), request.inputShapes(), request.enumeratedShapes());
         } catch (IllegalArgumentException e) {
             throw bad(CompilationException.Kind.BAD_REQUEST, request.input(), e.getMessage());
         }
         request.modelProperties().forEach(model::setProperty);
-        if (coreMl && !request.enumeratedShapes().isEmpty()) checkEnumerated(model, request.input());
-    }
-
-    /**
-     * What Core ML allows next to enumerated shapes (also checked by the writer, but here it is
-     * a bad request, found before the pipeline runs): the other inputs are static, and several
-     * inputs with enumerated shapes need iOS18.
-     */
-    private static void checkEnumerated(Model model, Path in) throws CompilationException {
-        try {
-            EnumeratedShapeRules.check(model.graph().inputs(), CoreMlTarget.of(model));
-        } catch (IllegalArgumentException e) {
-            throw bad(CompilationException.Kind.BAD_REQUEST, in, "--input-shape: " + e.getMessage());
+        // what the writer allows next to enumerated shapes is the format's call, asked here so it is a bad request
+        if (!request.enumeratedShapes().isEmpty()) {
+            java.util.Optional<String> problem = writer.enumeratedShapesProblem(model);
+            if (problem.isPresent()) throw bad(CompilationException.Kind.BAD_REQUEST, request.input(), "--input-shape: " + problem.get());
         }
     }
 

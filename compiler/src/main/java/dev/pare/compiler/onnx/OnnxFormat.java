@@ -79,7 +79,7 @@ public final class OnnxFormat implements ModelFormat {
 
     /** The model file and every external data file its tensors were read from. */
     @Override public List<Path> inputFiles(Path file, Model model) {
-        return ModelFiles.withWeightFiles(file, model);
+        return ModelFiles.withWeightFiles(file, model, d -> d.annotation(OnnxKeys.EXTERNAL_LOCATION));
     }
 
     /**

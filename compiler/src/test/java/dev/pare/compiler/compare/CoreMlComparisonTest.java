@@ -1,5 +1,6 @@
 package dev.pare.compiler.compare;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -83,7 +84,7 @@ class CoreMlComparisonTest {
                 .run(new PipelineCompiler(registry).parseInline("convert_to_mil{input_shapes=[\"input_ids:1,16\", "
                         + "\"attention_mask:1,16\", \"token_type_ids:1,16\"]}"), model);
         Path pkg = tmp.resolve("minilm.mlpackage");
-        new CoreMlFormat().write(model, pkg);
+        LoweredCoreMl.write(model, pkg);
         // ONNX takes int64 ids, the package int32: compare converts A's inputs for B
         CompareReport r = compare(minilm, pkg, null, null, null, 2, Map.of("input_ids", new long[] {1, 16},
                 "attention_mask", new long[] {1, 16}, "token_type_ids", new long[] {1, 16}));

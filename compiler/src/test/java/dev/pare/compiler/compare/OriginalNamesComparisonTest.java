@@ -1,5 +1,6 @@
 package dev.pare.compiler.compare;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,7 +74,7 @@ class OriginalNamesComparisonTest {
                 .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build()
                 .run(new PipelineCompiler(registry).parseInline("convert_to_mil"), model);
         Path pkg = tmp.resolve("names.mlpackage");
-        new CoreMlFormat().write(model, pkg);
+        LoweredCoreMl.write(model, pkg);
         return pkg;
     }
 
@@ -95,7 +96,7 @@ class OriginalNamesComparisonTest {
         assertTrue(!read.metadataProps().containsKey(CoreMlKeys.ORIGINAL_NAMES), "the record moved onto the values");
         // Written again, the record is rebuilt from the values.
         Path again = tmp.resolve("again.mlpackage");
-        new CoreMlFormat().write(read, again);
+        LoweredCoreMl.write(read, again);
         assertEquals(p.model().getDescription().getMetadata().getUserDefinedOrThrow(CoreMlKeys.ORIGINAL_NAMES),
                 MlPackage.read(again).model().getDescription().getMetadata().getUserDefinedOrThrow(CoreMlKeys.ORIGINAL_NAMES));
     }

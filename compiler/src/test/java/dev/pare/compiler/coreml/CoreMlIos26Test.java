@@ -1,5 +1,6 @@
 package dev.pare.compiler.coreml;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.compiler.coreml.eval.MilInterpreter;
 import dev.pare.compiler.coreml.proto.CoreMlFeatureTypesProto.ArrayFeatureType.ArrayDataType;
@@ -37,7 +38,7 @@ class CoreMlIos26Test {
     private Path write(MilGraphs g, String target) throws Exception {
         g.target(target);
         Path out = tmp.resolve(target + "-" + System.nanoTime() + ".mlpackage");
-        coreml.write(g.model, out);
+        LoweredCoreMl.write(g.model, out);
         return out;
     }
 
@@ -101,7 +102,7 @@ class CoreMlIos26Test {
     void int8FeaturesBelowIos26AreRefused() {
         MilGraphs g = int8Model().target("ios18");
         Path out = tmp.resolve("i8.mlpackage");
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> coreml.write(g.model, out));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> LoweredCoreMl.write(g.model, out));
         assertEquals(out + ": input 'x' has dtype i8; Core ML ML Program features are i8 from specification version 10 on: "
                 + "use --target ios26 (now ios18), or cast it to i32", e.getMessage());
     }

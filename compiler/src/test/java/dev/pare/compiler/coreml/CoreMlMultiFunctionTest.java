@@ -1,5 +1,6 @@
 package dev.pare.compiler.coreml;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -217,13 +218,13 @@ class CoreMlMultiFunctionTest {
         meta.put(CoreMlKeys.FUNCTION_OPSET, "CoreML8");
         second.rewriter().setGraphMetadata(meta);
         Path out = tmp.resolve("pal4.mlpackage");
-        coreml.write(model, out);
+        LoweredCoreMl.write(model, out);
         Path single = tmp.resolve("single-pal4.mlpackage");
         Model one = coreml.read(FIXTURE.path());
         dev.pare.compiler.passmanager.PassManager.builder(registry).options(dev.pare.compiler.passmanager.PassManagerOptions.DEFAULTS)
                 .output(new java.io.PrintStream(new java.io.ByteArrayOutputStream(), true, java.nio.charset.StandardCharsets.UTF_8)).build()
                 .run(new dev.pare.compiler.pipeline.PipelineCompiler(registry).parseInline("PALETTIZE_4BIT"), one);
-        coreml.write(one, single);
+        LoweredCoreMl.write(one, single);
         // the same weights compress to the same LUTs and indices in both functions: stored once
         assertEquals(Files.size(single.resolve(CoreMlExporter.WEIGHTS_PATH)), Files.size(out.resolve(CoreMlExporter.WEIGHTS_PATH)));
         Model back = coreml.read(out);

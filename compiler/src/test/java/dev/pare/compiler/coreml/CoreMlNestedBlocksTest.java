@@ -1,5 +1,6 @@
 package dev.pare.compiler.coreml;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -171,9 +172,9 @@ class CoreMlNestedBlocksTest {
         body.rewriter().createNode("dense", "pare.lut_to_dense", List.of(idx, lut), List.of("dense"),
                 List.of(TensorType.of(DType.FLOAT32)), Attributes.builder().build(), dev.pare.ir.Location.UNKNOWN);
         Path out = tmp.resolve("pare.mlmodel");
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> coreml.write(m, out));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> LoweredCoreMl.write(m, out));
         assertEquals(out + ": nested block 'w_block1' of node 'w': node 'dense' is pare.lut_to_dense; the Core ML "
-                + "writer lowers pare.* ops only in a function's top-level block", e.getMessage());
+                + "lowering handles pare.* ops only in a function's top-level block", e.getMessage());
         assertFalse(Files.exists(out));
     }
 }

@@ -1,5 +1,6 @@
 package dev.pare.compiler.coreml;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import dev.pare.compiler.coreml.proto.MilProto;
 import dev.pare.ir.DType;
 import dev.pare.ir.TensorData;
@@ -47,7 +48,7 @@ class WeightBinLayoutTest {
         Value w = g.lut("W", idx, lut, DType.FLOAT32, new long[]{3, 5}, null);
         g.linear(w, g.constant("b", TensorData.ofFloats(new long[]{3}, 0.5f, 1f, 1.5f)));
         Path out = tmp.resolve("tiny.mlpackage");
-        CoreMlExporter.write(g.model, out);
+        LoweredCoreMl.write(g.model, out);
 
         byte[] bin = Files.readAllBytes(out.resolve("Data/com.apple.CoreML/weights/weight.bin"));
         ByteBuffer b = ByteBuffer.wrap(bin).order(ByteOrder.LITTLE_ENDIAN);

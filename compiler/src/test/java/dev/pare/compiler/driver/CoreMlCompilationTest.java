@@ -1,8 +1,18 @@
 package dev.pare.compiler.driver;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
+import dev.pare.compiler.passmanager.PassManager;
+import dev.pare.compiler.passmanager.PassManagerException;
+import dev.pare.compiler.passmanager.PassManagerOptions;
+import dev.pare.compiler.pipeline.PipelineCompiler;
+import dev.pare.compiler.registry.PassRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.compiler.coreml.CoreMlExporter;
 import dev.pare.compiler.coreml.CoreMlTarget;
@@ -36,12 +46,15 @@ import org.junit.jupiter.api.io.TempDir;
 /** The driver writing Core ML: target and metadata properties, --input-shape, and refusals leaving no output. */
 class CoreMlCompilationTest {
 
-    /** Writes through {@link CoreMlExporter} (the Core ML format's writer); reading is another test's concern. */
+    /**
+     * Writes through {@link CoreMlExporter} (the Core ML format's writer) after lower_to_coreml, as
+     * pare compile runs it; reading is another test's concern.
+     */
     static final class CoreMlWriter implements ModelFormat {
         @Override public String name() { return "coreml"; }
         @Override public List<String> extensions() { return List.of(".mlpackage", ".mlmodel"); }
         @Override public Model read(Path file) throws ModelFormatException { throw new ModelFormatException(file, "write-only test format"); }
-        @Override public void write(Model model, Path target) throws ModelFormatException { CoreMlExporter.write(model, target); }
+        @Override public void write(Model model, Path target) throws ModelFormatException { LoweredCoreMl.write(model, target); }
     }
 
     @TempDir Path dir;
@@ -119,15 +132,31 @@ class CoreMlCompilationTest {
         assertEquals(in + ": --input-shape: input 'x' dimension 1 is fixed to 8, not 9", e.getMessage());
     }
 
+    /** The pipeline pare compile appends for a Core ML output, run by the pass manager. */
+    private static CompileHook lowerToCoreMl() {
+        return m -> {
+            try {
+                PassRegistry registry = PassRegistry.discover(CoreMlCompilationTest.class.getClassLoader());
+                PassManager.builder(registry).options(PassManagerOptions.DEFAULTS)
+                        .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build()
+                        .run(new PipelineCompiler(registry).parseInline("lower_to_coreml"), m);
+            } catch (PassManagerException | dev.pare.compiler.registry.RegistryException | dev.pare.compiler.pipeline.PipelineException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+            return m;
+        };
+    }
+
     @Test
-    void writerRefusalFailsTheOutputAndWritesNothing() throws Exception {
+    void loweringRefusalFailsTheCompilationAndWritesNothing() throws Exception {
         mem.put(in, model(DType.UINT3));
         Path out = dir.resolve("w3.mlpackage");
-        CompilationException e = assertThrows(CompilationException.class, () -> new Compilation(formats)
+        CompilationException e = assertThrows(CompilationException.class, () -> new Compilation(formats, lowerToCoreMl())
                 .run(new CompileRequest(in, out, false, Map.of(CoreMlTarget.PROPERTY, "ios17"), Map.of())));
-        assertEquals(CompilationException.Kind.OUTPUT_FAILED, e.kind());
-        assertEquals(out + ": weight 'W' (node fc): 3-bit palettization needs --target ios18 or later "
-                + "(iOS16/17 constexpr_lut_to_dense allows LUT sizes 2, 4, 16, 64, 256)", e.getMessage());
+        assertEquals(CompilationException.Kind.COMPILE_FAILED, e.kind());
+        assertTrue(e.getMessage().endsWith("lower_to_coreml: weight 'W' (node fc): 3-bit palettization needs --target ios18 or later "
+                + "(iOS16/17 constexpr_lut_to_dense allows LUT sizes 2, 4, 16, 64, 256)"), e.getMessage());
+        assertTrue(e.getMessage().contains("[CL001]"), e.getMessage());
         try (var files = Files.list(dir)) {
             assertEquals(List.of("in.mem"), files.map(f -> f.getFileName().toString()).toList());
         }

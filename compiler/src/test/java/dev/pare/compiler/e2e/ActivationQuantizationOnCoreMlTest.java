@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -53,7 +54,7 @@ class ActivationQuantizationOnCoreMlTest {
         assertTrue(c.report().diagnostics().stream().map(Diagnostic::message)
                 .anyMatch("activation_quantize: 18 tensors quantized (minmax 18), 0 left float"::equals), c.report().diagnostics().toString());
         Path out = tmp.resolve("w8a8.mlpackage");
-        COREML.write(c.model(), out);
+        LoweredCoreMl.write(c.model(), out);
         Model back = COREML.read(out);
         assertEquals(18, count(back, "mil.quantize"));
         assertEquals(18, count(back, "mil.dequantize"));
@@ -76,12 +77,12 @@ class ActivationQuantizationOnCoreMlTest {
         Node q = c.model().graph().nodes().stream().filter(n -> n.op().equals("pare.quantize")).findFirst().orElseThrow();
         assertEquals("f16[]", q.operand(1).tensorType().toString().replace(" ", ""));
         Path refused = tmp.resolve("ios16.mlpackage");
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> COREML.write(c.model(), refused));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> LoweredCoreMl.write(c.model(), refused));
         assertTrue(e.getMessage().contains("activation quantization needs --target ios17 or later"), e.getMessage());
         assertFalse(Files.exists(refused));
         c.model().setProperty(CoreMlTarget.PROPERTY, "ios17");
         Path out = tmp.resolve("ios17.mlpackage");
-        COREML.write(c.model(), out);
+        LoweredCoreMl.write(c.model(), out);
         assertEquals(18, count(COREML.read(out), "mil.quantize"));
     }
 }

@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -101,11 +102,11 @@ class ActivationQuantizationOnMnistTest {
         pm.run(new PipelineCompiler(registry).parseInline("convert_to_mil{input_shapes=[\"input:" + n + ",1,28,28\"]}"), model);
         Path pkg = tmp.resolve("w8a8.mlpackage");
         model.setProperty(CoreMlTarget.PROPERTY, "ios16");
-        ModelFormatException refused = assertThrows(ModelFormatException.class, () -> new CoreMlFormat().write(model, pkg));
+        ModelFormatException refused = assertThrows(ModelFormatException.class, () -> LoweredCoreMl.write(model, pkg));
         assertTrue(refused.getMessage().contains("activation quantization needs --target ios17 or later"), refused.getMessage());
         assertTrue(!Files.exists(pkg), "nothing written for ios16");
         model.setProperty(CoreMlTarget.PROPERTY, "ios17");
-        new CoreMlFormat().write(model, pkg);
+        LoweredCoreMl.write(model, pkg);
 
         Model read = new CoreMlFormat().read(pkg);
         long quantizeOps = read.graph().nodes().stream().filter(x -> x.op().equals("mil.quantize")).count();

@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import dev.pare.compiler.onnx.lower.OnnxLowering;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -119,7 +120,7 @@ class CoreMlPackagesMatchOrtTest {
         model.setProperty(CoreMlTarget.PROPERTY, c.target());
         Path pkg = tmp.resolve(c.model() + ".mlpackage");
         CoreMlFormat coreml = new CoreMlFormat();
-        coreml.write(model, pkg);
+        LoweredCoreMl.write(model, pkg);
 
         Model read = coreml.read(pkg);
         Map<String, TensorData> in = new HashMap<>();

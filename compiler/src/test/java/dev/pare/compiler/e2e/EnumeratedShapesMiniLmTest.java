@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -110,7 +111,7 @@ class EnumeratedShapesMiniLmTest {
 
         // A read -> write round trip keeps the description's inputs.
         Path again = tmp.resolve("again.mlpackage");
-        coreml.write(read, again);
+        LoweredCoreMl.write(read, again);
         assertEquals(spec.getDescription().getInputList(), MlPackage.read(again).model().getDescription().getInputList());
 
         for (int seq : new int[]{64, 128}) {

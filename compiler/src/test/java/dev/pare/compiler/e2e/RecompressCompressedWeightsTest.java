@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -64,7 +65,7 @@ class RecompressCompressedWeightsTest {
         assertTrue(model.graph().value("const_8_to_fp16_quantized_quantized_data").isEmpty());
 
         Path out = tmp.resolve("pal4.mlpackage");
-        COREML.write(model, out);
+        LoweredCoreMl.write(model, out);
         Model back = COREML.read(out);
         assertEquals(11, count(back.graph(), "mil.constexpr_lut_to_dense"));
         List<CompressedWeight> weights = ModelInspector.inspect(back).compressedWeights();
@@ -75,7 +76,7 @@ class RecompressCompressedWeightsTest {
         }
         // a second read/write keeps the record (the writer rebuilds it from the weights)
         Path again = tmp.resolve("again.mlpackage");
-        COREML.write(back, again);
+        LoweredCoreMl.write(back, again);
         assertEquals("int8-quantized (constexpr_affine_dequantize)",
                 ModelInspector.inspect(COREML.read(again)).compressedWeights().get(0).decompressedFrom());
 
@@ -94,12 +95,12 @@ class RecompressCompressedWeightsTest {
         Path pkg = tmp.resolve("edited.mlpackage");
         Model model = COREML.read(FIXTURES.resolve("mnist_dwnet_fp32_ios18.mlpackage"));
         model.setMetadataProp(dev.pare.compiler.coreml.CoreMlKeys.DECOMPRESSED_FROM, "{\"fc_weight\": 4}");
-        COREML.write(model, pkg);
+        LoweredCoreMl.write(model, pkg);
         Model back = COREML.read(pkg);
         assertEquals("{\"fc_weight\": 4}", back.metadataProps().get(dev.pare.compiler.coreml.CoreMlKeys.DECOMPRESSED_FROM));
         assertEquals(null, back.graph().value("fc_weight").orElseThrow().metadata().get(dev.pare.ir.WeightHistory.DECOMPRESSED_FROM));
         Path again = tmp.resolve("again.mlpackage");
-        COREML.write(back, again);
+        LoweredCoreMl.write(back, again);
         assertEquals("{\"fc_weight\": 4}", COREML.read(again).metadataProps().get(dev.pare.compiler.coreml.CoreMlKeys.DECOMPRESSED_FROM));
     }
 
@@ -110,7 +111,7 @@ class RecompressCompressedWeightsTest {
         RunReport report = run("DEFAULT_PALETTIZATION", model);
         assertEquals(11, codes(report, "CW005").size(), report.diagnostics().toString());
         Path out = tmp.resolve("unique.mlpackage");
-        COREML.write(model, out);
+        LoweredCoreMl.write(model, out);
 
         Map<String, TensorData> before = decompressedWeights(COREML.read(original));
         Map<String, TensorData> after = decompressedWeights(COREML.read(out));
@@ -154,13 +155,13 @@ class RecompressCompressedWeightsTest {
 
         // iOS16 has no joint sparse + palettized form: refused, naming the target that has it, nothing written
         Path refused = tmp.resolve("ios16.mlpackage");
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> COREML.write(model, refused));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> LoweredCoreMl.write(model, refused));
         assertTrue(e.getMessage().contains("joint sparse + palettized compression needs --target ios18"), e.getMessage());
         assertFalse(Files.exists(refused));
 
         model.setProperty(CoreMlTarget.PROPERTY, "ios18");
         Path out = tmp.resolve("ios18.mlpackage");
-        COREML.write(model, out);
+        LoweredCoreMl.write(model, out);
         Map<String, TensorData> before = decompressedWeights(COREML.read(original));
         Map<String, TensorData> after = decompressedWeights(COREML.read(out));
         int sparse = 0;

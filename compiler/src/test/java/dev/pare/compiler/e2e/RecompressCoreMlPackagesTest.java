@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,7 +46,7 @@ class RecompressCoreMlPackagesTest {
                 .output(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build()
                 .run(new PipelineCompiler(registry).parseInline(pipeline), model);
         Path out = tmp.resolve("recompressed.mlpackage");
-        coreml.write(model, out);
+        LoweredCoreMl.write(model, out);
 
         PackageOutputs cmp = PackageOutputs.compare(original, out, 20);
         int sameClass = cmp.sameClass();

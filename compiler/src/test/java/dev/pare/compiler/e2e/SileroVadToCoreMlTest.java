@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,7 +92,7 @@ class SileroVadToCoreMlTest {
                 onnxModel.getFileName() + " kept ONNX ops after convert_to_mil");
         model.setProperty(CoreMlTarget.PROPERTY, "ios18");
         Path pkg = tmp.resolve(onnxModel.getFileName().toString().replace(".onnx", ".mlpackage"));
-        new CoreMlFormat().write(model, pkg);
+        LoweredCoreMl.write(model, pkg);
         return pkg;
     }
 

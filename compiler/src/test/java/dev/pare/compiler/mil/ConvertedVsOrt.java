@@ -1,5 +1,6 @@
 package dev.pare.compiler.mil;
 
+import dev.pare.compiler.coreml.lower.LoweredCoreMl;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -47,7 +48,7 @@ final class ConvertedVsOrt {
         String shapes = inputShapes.isEmpty() ? "" : "{input_shapes=[\"" + String.join("\", \"", inputShapes) + "\"]}";
         run("convert_to_mil" + shapes, model);
         CoreMlFormat coreml = new CoreMlFormat();
-        coreml.write(model, pkg);
+        LoweredCoreMl.write(model, pkg);
         return coreml.read(pkg);
     }
 

@@ -1,4 +1,4 @@
-package dev.pare.compiler.coreml;
+package dev.pare.compiler.coreml.lower;
 
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
