@@ -16,6 +16,10 @@ import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.Precision;
 import dev.pare.passes.compression.math.WeightTensor;
+import dev.pare.passes.compression.stats.BiasCorrection;
+import dev.pare.passes.compression.stats.LayerStatistics;
+import dev.pare.passes.compression.stats.StatisticsNeed;
+import dev.pare.passes.compression.stats.WeightLayout;
 import dev.pare.spi.Pass;
 import dev.pare.spi.PassContext;
 import dev.pare.spi.PassFailure;
@@ -130,9 +134,13 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      * @param seed       seed for any randomness
      * @param dense      the dense values as a tensor (f32 or f16, of any size)
      * @param store      where a streaming pass puts the tensors it writes in pieces
+     * @param statistics the layer statistics from calibration data when {@link #statisticsNeed} asks for
+     *                   them and the weight can be treated data-aware; empty otherwise (the pass then
+     *                   compresses it round-to-nearest; a note has said why). A weight with statistics
+     *                   is never streamed: {@link #weight()} holds its values.
      */
     record Job<O>(String name, WeightTensor weight, boolean[] keep, O options, int outputAxis, int inputAxis, long seed,
-                  TensorData dense, TensorStore store) {
+                  TensorData dense, TensorStore store, Optional<LayerStatistics> statistics) {
 
         long[] shape() {
             return dense.type().shape();
@@ -146,6 +154,27 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     }
 
     abstract long weightThreshold(O options);
+
+    /**
+     * What calibration statistics the pass needs for {@code options}; none by default. When any is
+     * needed for some weight, the pass fails before any work unless {@code --calibration-data} is
+     * given, collects the statistics of every weight it can reach through a supported layer
+     * ({@link LayerStatistics}, {@link WeightLayout}) and hands them to {@link #check} and
+     * {@link #compress} as {@link Job#statistics()}. Collection is sequential over the samples in
+     * their order (float64 sums), so the statistics and the result do not depend on the thread
+     * count; such weights are not {@linkplain #streams streamed}.
+     */
+    StatisticsNeed statisticsNeed(O options) {
+        return StatisticsNeed.NONE;
+    }
+
+    /**
+     * How the bias of each compressed layer is corrected for {@code options} ({@link BiasCorrection});
+     * none by default. Anything but {@link BiasCorrection#NONE} needs the layer means from calibration data.
+     */
+    BiasCorrection biasCorrection(O options) {
+        return BiasCorrection.NONE;
+    }
 
     /** Whether this pass compresses the kept values of a pruned weight (joint compression). */
     abstract boolean compressesPruned();
@@ -487,7 +516,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         }
         boolean values = forCheck ? checksValues(p.options(), dense.byteSize()) : !p.streamed();
         WeightTensor weight = values ? WeightTensor.of(Tensors.floats(dense), dense.type().shape(), Precision.of(dense.dtype())) : null;
-        return new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed, dense, store);
+        return new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed, dense, store, Optional.empty());
     }
 
     /** Compresses one weight; its arrays count as alive until the caller has written the result. */
