@@ -1,5 +1,7 @@
 package dev.pare.passes.compression.math;
 
+import java.util.Arrays;
+
 /**
  * GPTQ index assignment for a palettized weight: the LUTs (and per-channel scales) of a fitted
  * {@link Palettization} are kept, and each column's indices are re-chosen, nearest entry to the
@@ -22,8 +24,14 @@ public final class GptqPalettizer {
      * @param lazyBatch columns updated together (the result does not depend on it)
      */
     public static Palettization assign(WeightTensor weight, Palettization fitted, WeightMatrix matrix, ObsFactor factor, int lazyBatch) {
+        return assign(weight, fitted, new WeightMatrix[] {matrix}, new ObsFactor[] {factor}, lazyBatch);
+    }
+
+    /** As above for a layer of several groups: group {@code g} is {@code matrices[g]} with its own {@code factors[g]}. */
+    public static Palettization assign(WeightTensor weight, Palettization fitted, WeightMatrix[] matrices, ObsFactor[] factors, int lazyBatch) {
         long[] shape = weight.shape();
         int n = weight.size();
+        ObsSweep.coverage(matrices, factors, n);
         int cd = fitted.clusterDim();
         int rank = shape.length;
         int axis = fitted.axis();
@@ -49,64 +57,69 @@ public final class GptqPalettizer {
             groupOf[e] = axis < 0 ? 0 : a / fitted.groupSize();
             if (scaleOf != null) scaleOf[e] = fitted.scales()[Palettizer.broadcastIndex(e, shape, strides, fitted.scaleShape(), sStrides)];
         }
-        int rows = matrix.rows();
-        int cols = matrix.cols();
-        // the matrix elements of each index position, by component; all in one column
+        // the tensor elements of each index position, by component; all in one column of one matrix
         int[] memberOf = new int[positions * cd];
-        int[] columnOf = new int[positions];
-        java.util.Arrays.fill(columnOf, -1);
-        for (int m = 0; m < matrix.size(); m++) {
-            int e = matrix.tensorIndex(m);
-            int pos = posOf[e];
-            memberOf[pos * cd + compOf[e]] = m;
-            int c = m % cols;
-            if (columnOf[pos] >= 0 && columnOf[pos] != c) {
-                throw new IllegalArgumentException("gptq: cluster_dim " + cd + " vectors must lie along the output channels (one input column each)");
+        long[] columnOf = new long[positions];
+        Arrays.fill(columnOf, -1);
+        for (int g = 0; g < matrices.length; g++) {
+            WeightMatrix matrix = matrices[g];
+            for (int k = 0; k < matrix.size(); k++) {
+                int e = matrix.tensorIndex(k);
+                int pos = posOf[e];
+                memberOf[pos * cd + compOf[e]] = e;
+                long column = (long) g * Integer.MAX_VALUE + k % matrix.cols();
+                if (columnOf[pos] >= 0 && columnOf[pos] != column) {
+                    throw new IllegalArgumentException("gptq: cluster_dim " + cd + " vectors must lie along the output channels (one input column each)");
+                }
+                columnOf[pos] = column;
             }
-            columnOf[pos] = c;
         }
         Precision p = weight.precision();
         float[] luts = fitted.luts();
         boolean[] keep = fitted.keep();
         int[] indices = new int[positions];
-        double[] dequant = new double[cd];
+        int[] rowOf = new int[n];
+        for (WeightMatrix m : matrices) for (int k = 0; k < m.size(); k++) rowOf[m.tensorIndex(k)] = k / m.cols();
 
-        ObsSweep.run(matrix.gather(weight.values()), rows, cols, factor, lazyBatch, (position, current, chosen, sweep) -> {
-            int column = factor.order()[position];
-            for (int r = 0; r < rows; r++) {
-                int m = r * cols + column;
-                int e = matrix.tensorIndex(m);
-                if (compOf[e] != 0) continue; // a vector is chosen at its first component
-                int pos = posOf[e];
-                if (keep != null && !keep[pos]) {
-                    indices[pos] = 0;
-                    chosen[r] = 0;
-                    continue;
-                }
-                int lutBase = groupOf[e] * palette * cd;
-                int best = 0;
-                double bestDist = Double.POSITIVE_INFINITY;
-                for (int k = 0; k < palette; k++) {
-                    double dist = 0;
+        for (int g = 0; g < matrices.length; g++) {
+            WeightMatrix matrix = matrices[g];
+            ObsFactor factor = factors[g];
+            int rows = matrix.rows();
+            int cols = matrix.cols();
+            ObsSweep.run(matrix.gather(weight.values()), rows, cols, factor, lazyBatch, (position, current, chosen, sweep) -> {
+                int column = factor.order()[position];
+                for (int r = 0; r < rows; r++) {
+                    int e = matrix.tensorIndex(r * cols + column);
+                    if (compOf[e] != 0) continue; // a vector is chosen at its first component
+                    int pos = posOf[e];
+                    if (keep != null && !keep[pos]) {
+                        indices[pos] = 0;
+                        chosen[r] = 0;
+                        continue;
+                    }
+                    int lutBase = groupOf[e] * palette * cd;
+                    int best = 0;
+                    double bestDist = Double.POSITIVE_INFINITY;
+                    for (int k = 0; k < palette; k++) {
+                        double dist = 0;
+                        for (int t = 0; t < cd; t++) {
+                            int et = memberOf[pos * cd + t];
+                            double diff = current[rowOf[et]] - decoded(luts[lutBase + k * cd + t], scaleOf == null ? 1f : scaleOf[et], scaleOf != null, p);
+                            dist += diff * diff;
+                        }
+                        if (dist < bestDist) {
+                            bestDist = dist;
+                            best = k;
+                        }
+                    }
+                    indices[pos] = best;
                     for (int t = 0; t < cd; t++) {
-                        int mt = memberOf[pos * cd + t];
-                        int et = matrix.tensorIndex(mt);
-                        double diff = current[mt / cols] - decoded(luts[lutBase + k * cd + t], scaleOf == null ? 1f : scaleOf[et], scaleOf != null, p);
-                        dist += diff * diff;
-                    }
-                    if (dist < bestDist) {
-                        bestDist = dist;
-                        best = k;
+                        int et = memberOf[pos * cd + t];
+                        chosen[rowOf[et]] = decoded(luts[lutBase + best * cd + t], scaleOf == null ? 1f : scaleOf[et], scaleOf != null, p);
                     }
                 }
-                indices[pos] = best;
-                for (int t = 0; t < cd; t++) {
-                    int mt = memberOf[pos * cd + t];
-                    int et = matrix.tensorIndex(mt);
-                    chosen[mt / cols] = decoded(luts[lutBase + best * cd + t], scaleOf == null ? 1f : scaleOf[et], scaleOf != null, p);
-                }
-            }
-        });
+            });
+        }
         return new Palettization(shape.clone(), p, fitted.nbits(), cd, axis, fitted.groupSize(), luts, indices,
                 fitted.scales(), fitted.scaleShape(), keep);
     }

@@ -104,6 +104,31 @@ final class ObsSweep {
         return out;
     }
 
+    /**
+     * Checks that {@code matrices} (one per group, with its factor) cover each of the {@code n}
+     * tensor elements exactly once, and returns the group of each element.
+     */
+    static int[] coverage(WeightMatrix[] matrices, ObsFactor[] factors, int n) {
+        if (matrices.length == 0 || matrices.length != factors.length) {
+            throw new IllegalArgumentException("obs: " + matrices.length + " matrices for " + factors.length + " factors");
+        }
+        int[] matrixOf = new int[n];
+        Arrays.fill(matrixOf, -1);
+        for (int g = 0; g < matrices.length; g++) {
+            if (factors[g].d() != matrices[g].cols()) {
+                throw new IllegalArgumentException("obs: H is " + factors[g].d() + "x" + factors[g].d() + " but group " + g + " has "
+                        + matrices[g].cols() + " inputs");
+            }
+            for (int k = 0; k < matrices[g].size(); k++) {
+                int e = matrices[g].tensorIndex(k);
+                if (e < 0 || e >= n || matrixOf[e] >= 0) throw new IllegalArgumentException("obs: the matrices do not cover the weight once");
+                matrixOf[e] = g;
+            }
+        }
+        for (int e = 0; e < n; e++) if (matrixOf[e] < 0) throw new IllegalArgumentException("obs: weight element " + e + " is in no matrix");
+        return matrixOf;
+    }
+
     /** The up-to-date value at {@code row} of the column at processing {@code position} (not yet fixed). */
     double current(int row, int position) {
         if (position < at) throw new IllegalStateException("obs: position " + position + " is already fixed");

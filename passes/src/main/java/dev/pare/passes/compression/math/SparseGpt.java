@@ -27,11 +27,21 @@ public final class SparseGpt {
      */
     public static PruningResult prune(WeightTensor weight, WeightMatrix matrix, SparsityPattern pattern, ObsFactor factor,
                                       int maskBlock, int lazyBatch) {
+        return prune(weight, new WeightMatrix[] {matrix}, new ObsFactor[] {factor}, pattern, maskBlock, lazyBatch);
+    }
+
+    /**
+     * As above for a layer of several groups: group {@code g} is {@code matrices[g]} with its own
+     * {@code factors[g]}. Counts carry over from block to block and group to group (each block
+     * prunes {@code round(target · seen so far)} minus what was pruned before), so the weight's
+     * sparsity is the target even when blocks are small, as a depthwise kernel's 9 inputs are.
+     */
+    public static PruningResult prune(WeightTensor weight, WeightMatrix[] matrices, ObsFactor[] factors, SparsityPattern pattern,
+                                      int maskBlock, int lazyBatch) {
         if (maskBlock < 1) throw new IllegalArgumentException("sparsegpt: block_size must be at least 1, got " + maskBlock);
-        int rows = matrix.rows();
-        int cols = matrix.cols();
-        int n = matrix.size();
-        boolean[] pruned = new boolean[n]; // by matrix element
+        int n = weight.size();
+        int[] matrixOf = ObsSweep.coverage(matrices, factors, n);
+        boolean[] pruned = new boolean[n]; // by tensor element
         int[] groupStart = null;
         int[] groupMembers = null;
         int[] groupOf = null;
@@ -44,31 +54,30 @@ public final class SparseGpt {
             int inner = Shapes.inner(shape, axis);
             int perRow = (channels + nm.m() - 1) / nm.m();
             int groups = Shapes.outer(shape, axis) * perRow * inner;
-            int[] tensorGroup = new int[weight.size()];
+            groupOf = new int[n];
             groupPrunes = new int[groups];
-            for (int e = 0; e < weight.size(); e++) {
+            groupStart = new int[groups + 1];
+            for (int e = 0; e < n; e++) {
                 int o = e / (channels * inner);
                 int c = (e / inner) % channels;
                 int i = e % inner;
                 int g = (o * perRow + c / nm.m()) * inner + i;
-                tensorGroup[e] = g;
+                groupOf[e] = g;
+                groupStart[g + 1]++;
                 int size = Math.min(nm.m(), channels - (c / nm.m()) * nm.m());
                 groupPrunes[g] = Math.max(0, nm.n() - (nm.m() - size)); // padding counts as pruned first
-            }
-            groupOf = new int[n];
-            groupStart = new int[groups + 1];
-            for (int m = 0; m < n; m++) {
-                groupOf[m] = tensorGroup[matrix.tensorIndex(m)];
-                groupStart[groupOf[m] + 1]++;
             }
             for (int g = 0; g < groups; g++) groupStart[g + 1] += groupStart[g];
             groupMembers = new int[n];
             int[] fill = Arrays.copyOf(groupStart, groups);
-            // members in tensor order, so ties go to the lower channel as in Pruner
-            Integer[] byTensor = new Integer[n];
-            for (int m = 0; m < n; m++) byTensor[m] = m;
-            Arrays.sort(byTensor, (a, b) -> Integer.compare(matrix.tensorIndex(a), matrix.tensorIndex(b)));
-            for (Integer m : byTensor) groupMembers[fill[groupOf[m]]++] = m;
+            for (int e = 0; e < n; e++) groupMembers[fill[groupOf[e]]++] = e; // tensor order: ties go to the lower channel
+            for (int g = 0; g < groups; g++) {
+                for (int t = groupStart[g]; t < groupStart[g + 1]; t++) {
+                    if (matrixOf[groupMembers[t]] != matrixOf[groupMembers[groupStart[g]]]) {
+                        throw new CompressionNotApplicableException("sparsegpt: n:m groups along axis " + axis + " cross the layer's groups");
+                    }
+                }
+            }
             groupDone = new boolean[groups];
         }
         final int[] gStart = groupStart;
@@ -77,40 +86,53 @@ public final class SparseGpt {
         final int[] gPrunes = groupPrunes;
         final boolean[] gDone = groupDone;
         Precision p = weight.precision();
+        int[] elementOf = new int[n];
+        for (WeightMatrix m : matrices) for (int k = 0; k < m.size(); k++) elementOf[m.tensorIndex(k)] = k;
+        long[] carry = new long[2]; // unstructured: weights seen, weights pruned
+        float[] dense = new float[n];
 
-        double[] result = ObsSweep.run(matrix.gather(weight.values()), rows, cols, factor, lazyBatch, (position, current, chosen, sweep) -> {
-            int column = factor.order()[position];
-            if (gOf != null) {
-                for (int r = 0; r < rows; r++) {
-                    int g = gOf[r * cols + column];
-                    if (gDone[g]) continue;
-                    gDone[g] = true;
-                    int size = gStart[g + 1] - gStart[g];
-                    double[] saliency = new double[size];
-                    Integer[] order = new Integer[size];
-                    for (int t = 0; t < size; t++) {
-                        int m = gMembers[gStart[g] + t];
-                        int pos = factor.position()[m % cols];
-                        double v = sweep.current(m / cols, pos);
-                        saliency[t] = v * v / sweep.inverseHessianDiagonal(pos);
-                        order[t] = t;
+        for (int mi = 0; mi < matrices.length; mi++) {
+            WeightMatrix matrix = matrices[mi];
+            ObsFactor factor = factors[mi];
+            int rows = matrix.rows();
+            int cols = matrix.cols();
+            long[] rowCarry = new long[2 * rows]; // per channel: seen, pruned
+            double[] result = ObsSweep.run(matrix.gather(weight.values()), rows, cols, factor, lazyBatch, (position, current, chosen, sweep) -> {
+                int column = factor.order()[position];
+                if (gOf != null) {
+                    for (int r = 0; r < rows; r++) {
+                        int g = gOf[matrix.tensorIndex(r * cols + column)];
+                        if (gDone[g]) continue;
+                        gDone[g] = true;
+                        int size = gStart[g + 1] - gStart[g];
+                        double[] saliency = new double[size];
+                        Integer[] order = new Integer[size];
+                        for (int t = 0; t < size; t++) {
+                            int k = elementOf[gMembers[gStart[g] + t]];
+                            int pos = factor.position()[k % cols];
+                            double v = sweep.current(k / cols, pos);
+                            saliency[t] = v * v / sweep.inverseHessianDiagonal(pos);
+                            order[t] = t;
+                        }
+                        Arrays.sort(order, (a, b) -> saliency[a] != saliency[b] ? Double.compare(saliency[a], saliency[b]) : Integer.compare(a, b));
+                        for (int t = 0; t < gPrunes[g]; t++) pruned[gMembers[gStart[g] + order[t]]] = true;
                     }
-                    Arrays.sort(order, (a, b) -> saliency[a] != saliency[b] ? Double.compare(saliency[a], saliency[b]) : Integer.compare(a, b));
-                    for (int t = 0; t < gPrunes[g]; t++) pruned[gMembers[gStart[g] + order[t]]] = true;
+                } else if (position % maskBlock == 0) {
+                    chooseBlock(pattern, position, Math.min(cols, position + maskBlock), matrix, factor, sweep, pruned, carry, rowCarry);
                 }
-            } else if (position % maskBlock == 0) {
-                chooseBlock(pattern, position, Math.min(cols, position + maskBlock), rows, cols, factor, sweep, pruned);
-            }
-            for (int r = 0; r < rows; r++) chosen[r] = pruned[r * cols + column] ? 0 : p.round((float) current[r]);
-        });
-        float[] dense = new float[weight.size()];
-        for (int m = 0; m < n; m++) dense[matrix.tensorIndex(m)] = (float) result[m];
+                for (int r = 0; r < rows; r++) {
+                    chosen[r] = pruned[matrix.tensorIndex(r * cols + column)] ? 0 : p.round((float) current[r]);
+                }
+            });
+            for (int k = 0; k < matrix.size(); k++) dense[matrix.tensorIndex(k)] = (float) result[k];
+        }
         return Pruner.result(weight, dense);
     }
 
     /** Marks the lowest-saliency weights of positions {@code [from, to)}. */
-    private static void chooseBlock(SparsityPattern pattern, int from, int to, int rows, int cols, ObsFactor factor, ObsSweep sweep,
-                                    boolean[] pruned) {
+    private static void chooseBlock(SparsityPattern pattern, int from, int to, WeightMatrix matrix, ObsFactor factor, ObsSweep sweep,
+                                    boolean[] pruned, long[] carry, long[] rowCarry) {
+        int rows = matrix.rows();
         int width = to - from;
         double[] saliency = new double[rows * width]; // [row][position - from]
         for (int k = 0; k < width; k++) {
@@ -121,28 +143,40 @@ public final class SparseGpt {
             }
         }
         if (pattern instanceof SparsityPattern.Unstructured u) {
-            int count = (int) Math.round(u.target() * rows * width);
-            pruneSmallest(saliency, 0, rows * width, count, width, from, cols, factor, pruned);
+            int count = due(u.target(), carry, 0, rows * width);
+            pruneSmallest(saliency, 0, rows * width, count, width, from, matrix, factor, pruned);
         } else {
             double target = ((SparsityPattern.PerChannel) pattern).target();
-            int count = (int) Math.round(target * width);
-            for (int r = 0; r < rows; r++) pruneSmallest(saliency, r * width, width, count, width, from, cols, factor, pruned);
+            for (int r = 0; r < rows; r++) {
+                int count = due(target, rowCarry, 2 * r, width);
+                pruneSmallest(saliency, r * width, width, count, width, from, matrix, factor, pruned);
+            }
         }
     }
 
+    /** How many of the next {@code size} weights to prune so that the running total stays {@code round(target · seen)}. */
+    private static int due(double target, long[] carry, int at, int size) {
+        carry[at] += size;
+        long total = Math.round(target * carry[at]);
+        int count = (int) Math.max(0, Math.min(size, total - carry[at + 1]));
+        carry[at + 1] += count;
+        return count;
+    }
+
     /** Marks the {@code count} smallest of {@code saliency[offset, offset + length)}, ties to the lower matrix element. */
-    private static void pruneSmallest(double[] saliency, int offset, int length, int count, int width, int from, int cols,
+    private static void pruneSmallest(double[] saliency, int offset, int length, int count, int width, int from, WeightMatrix matrix,
                                       ObsFactor factor, boolean[] pruned) {
         if (count <= 0) return;
+        int cols = matrix.cols();
         Integer[] order = new Integer[length];
-        long[] element = new long[length];
+        int[] element = new int[length];
         for (int t = 0; t < length; t++) {
             order[t] = t;
             int flat = offset + t;
-            element[t] = (long) (flat / width) * cols + factor.order()[from + flat % width];
+            element[t] = (flat / width) * cols + factor.order()[from + flat % width];
         }
         Arrays.sort(order, (a, b) -> saliency[offset + a] != saliency[offset + b]
-                ? Double.compare(saliency[offset + a], saliency[offset + b]) : Long.compare(element[a], element[b]));
-        for (int t = 0; t < Math.min(count, length); t++) pruned[(int) element[order[t]]] = true;
+                ? Double.compare(saliency[offset + a], saliency[offset + b]) : Integer.compare(element[a], element[b]));
+        for (int t = 0; t < Math.min(count, length); t++) pruned[matrix.tensorIndex(element[order[t]])] = true;
     }
 }

@@ -20,6 +20,7 @@ public record WeightMatrix(int rows, int cols, int[] tensorIndex) {
         return new WeightMatrix(rows, cols, null);
     }
 
+    /** Elements of the matrix. */
     public int size() {
         return rows * cols;
     }
@@ -31,8 +32,10 @@ public record WeightMatrix(int rows, int cols, int[] tensorIndex) {
 
     /** The matrix, row-major, read from the tensor's values. */
     public float[] gather(float[] tensor) {
-        if (tensor.length != size()) throw new IllegalArgumentException("obs: a tensor of " + tensor.length + " values for a " + rows + "x" + cols + " matrix");
-        if (tensorIndex == null) return tensor;
+        if (tensorIndex == null) {
+            if (tensor.length != size()) throw new IllegalArgumentException("obs: a tensor of " + tensor.length + " values for a " + rows + "x" + cols + " matrix");
+            return tensor;
+        }
         float[] out = new float[size()];
         for (int m = 0; m < out.length; m++) out[m] = tensor[tensorIndex[m]];
         return out;
