@@ -5,6 +5,10 @@ import dev.pare.ir.Attributes;
 import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.MagnitudePrunerOptions;
+import dev.pare.passes.compression.math.ObsFactor;
+import dev.pare.passes.compression.math.SparseGpt;
+import dev.pare.passes.compression.math.SparsityPattern;
+import dev.pare.passes.compression.stats.StatisticsNeed;
 import dev.pare.passes.compression.math.Pruner;
 import dev.pare.passes.compression.math.PruningResult;
 import dev.pare.passes.compression.math.ThresholdPrunerOptions;
@@ -39,6 +43,13 @@ public final class Prune implements PassProvider<Prune.Options> {
 
     public enum Mode { THRESHOLD, MAGNITUDE }
 
+    /**
+     * How mode=magnitude picks and treats the zeros: magnitude zeroes the smallest |w| and keeps
+     * the rest as they are; sparsegpt zeroes the weights whose loss costs the layer output least
+     * and updates the kept ones to compensate (needs calibration data).
+     */
+    public enum Algorithm { MAGNITUDE, SPARSEGPT }
+
     private static final Pattern N_M = Pattern.compile("\\s*(\\d+)\\s*:\\s*(\\d+)\\s*");
 
     /** The pass options; see each component's help. */
@@ -61,7 +72,18 @@ public final class Prune implements PassProvider<Prune.Options> {
             @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
             long weightThreshold,
             @Option(help = "Leave a weight the options cannot be applied to (block_size or m more than half its channels, block or n:m sparsity without the op's axes) dense with a note instead of failing the pass.")
-            boolean skipInapplicable) {
+            boolean skipInapplicable,
+            @Option(help = "magnitude mode: magnitude (smallest |w|, the rest unchanged) or sparsegpt (smallest loss of the layer "
+                    + "output on calibration data, --calibration-data, the kept weights updated to compensate).")
+            Algorithm algorithm,
+            @Option(help = "sparsegpt with target_sparsity: give every output channel that sparsity instead of choosing across channels.")
+            boolean perChannelSparsity,
+            @Option(help = "sparsegpt: added to H's diagonal, as a fraction of its mean, before inverting.", min = 0)
+            double damp,
+            @Option(help = "sparsegpt: process the inputs in order of decreasing mean square instead of in order.")
+            boolean actOrder,
+            @Option(help = "sparsegpt: inputs whose mask is chosen together and whose updates are applied together.", min = 1)
+            int columnBlock) {
 
         /** Options that fail on weights they cannot be applied to. */
         public Options(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
@@ -69,9 +91,26 @@ public final class Prune implements PassProvider<Prune.Options> {
             this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, false);
         }
 
+        /** Magnitude options (no calibration data). */
+        public Options(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
+                       String nMRatio, int dim, long weightThreshold, boolean skipInapplicable) {
+            this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, skipInapplicable,
+                    Algorithm.MAGNITUDE, false, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
+        }
+
         public Options {
             try {
                 validate(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold);
+                if (algorithm == null) throw new IllegalArgumentException("prune: algorithm is required");
+                if (algorithm == Algorithm.SPARSEGPT) {
+                    if (mode != Mode.MAGNITUDE) throw new IllegalArgumentException("prune: algorithm=sparsegpt needs mode=magnitude");
+                    if (blockSize != 0) throw new IllegalArgumentException("prune: algorithm=sparsegpt does not take block_size (use n_m_ratio or per_channel_sparsity)");
+                }
+                if (perChannelSparsity && (algorithm != Algorithm.SPARSEGPT || targetSparsity < 0)) {
+                    throw new IllegalArgumentException("prune: per_channel_sparsity needs algorithm=sparsegpt with target_sparsity");
+                }
+                if (!(damp >= 0) || Double.isInfinite(damp)) throw new OptionValueException("damp", "must be >= 0, got " + damp);
+                if (columnBlock < 1) throw new OptionValueException("columnBlock", "must be >= 1, got " + columnBlock);
             } catch (OptionValueException e) {
                 throw e; // names one option; the pipeline reports it at the value
             } catch (IllegalArgumentException e) { // the pipeline error already names the pass
@@ -145,6 +184,10 @@ public final class Prune implements PassProvider<Prune.Options> {
 
             @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
 
+            @Override StatisticsNeed statisticsNeed(Options o) {
+                return o.algorithm() == Algorithm.SPARSEGPT ? DataAware.SECOND_MOMENT : StatisticsNeed.NONE;
+            }
+
             @Override void check(Job<Options> job) {
                 Options o = job.options();
                 if (o.structured()) Pruner.checkApplicable(job.weight(), o.magnitudeOptions(structuredAxis(job)));
@@ -153,7 +196,9 @@ public final class Prune implements PassProvider<Prune.Options> {
             @Override Emitter compress(Job<Options> job) {
                 Options o = job.options();
                 PruningResult r;
-                if (o.mode() == Mode.THRESHOLD) {
+                if (o.algorithm() == Algorithm.SPARSEGPT && job.statistics().isPresent()) {
+                    r = sparseGpt(job);
+                } else if (o.mode() == Mode.THRESHOLD) {
                     r = Pruner.threshold(job.weight(), o.thresholdOptions());
                 } else if (!o.structured()) {
                     r = Pruner.magnitude(job.weight(), o.magnitudeOptions(null));
@@ -163,6 +208,22 @@ public final class Prune implements PassProvider<Prune.Options> {
                 return chain -> emit(chain, r);
             }
         };
+    }
+
+    /** SparseGPT with the options' pattern over the layer's groups. */
+    private static PruningResult sparseGpt(WeightCompressionPass.Job<Options> job) {
+        Options o = job.options();
+        SparsityPattern pattern;
+        if (!o.nMRatio().isEmpty()) {
+            int[] nm = o.magnitudeOptions(null).nmRatio();
+            pattern = new SparsityPattern.NOfM(nm[0], nm[1], structuredAxis(job));
+        } else if (o.perChannelSparsity()) {
+            pattern = new SparsityPattern.PerChannel(o.targetSparsity());
+        } else {
+            pattern = new SparsityPattern.Unstructured(o.targetSparsity());
+        }
+        DataAware.Layer layer = DataAware.layer(job.statistics().get(), o.damp(), o.actOrder());
+        return SparseGpt.prune(job.weight(), layer.matrices(), layer.factors(), pattern, o.columnBlock(), o.columnBlock());
     }
 
     /** The weight axis that block or n:m sparsity runs along. */
