@@ -57,6 +57,35 @@ public enum PassesCode implements DiagnosticCode {
             would prune more than half the channels, more palette entries than the weight has values)
             fails the pass naming the weight and its node. Change the options for that weight with a
             selector, exclude it with except, or set the pass's option that skips such weights."""),
+    // data-aware weight compression: layer statistics and bias correction (compression/stats/)
+    CW008(Severity.NOTE, "a weight is compressed round-to-nearest: it cannot be treated data-aware", """
+            A data-aware option (bias_correction, or an algorithm that uses layer statistics) needs
+            the weight's layer: a Conv, ConvTranspose, Gemm or MatMul by a constant (MIL conv,
+            conv_transpose, linear, matmul) whose input the calibration run reaches. The note names
+            the weight and why (its consumer is another op, it sits in a subgraph, or it is shared by
+            layers of different shapes); that weight is compressed as without calibration data."""),
+    CW009(Severity.NOTE, "bias correction: how many layer biases were corrected", """
+            With bias_correction=own|total|auto the pass moves each compressed layer's output mean
+            back to where the float layer's was by adding a per-channel correction to its bias (Conv
+            B, Gemm C, the constant of an Add after MatMul, MIL bias), adding a bias where there was
+            none. For auto the note also says which correction it chose and the top-1 agreement with
+            the float model on the calibration set that decided it."""),
+    CW013(Severity.ERROR, "a data-aware compression option needs calibration data and none was given", """
+            Options such as bias_correction=own or calibration=sequential use layer statistics taken by
+            running the model on sample inputs. Pass them with
+              pare compile model.onnx -o out.onnx --pipeline 'palettize{nbits=2, bias_correction=own}' --calibration-data calib/
+            (see the README's sample data formats; --calibration-spec describes raw data)."""),
+    CW014(Severity.ERROR, "the model could not be run on the calibration data to take layer statistics", """
+            The compression pass runs the model (ONNX Runtime, or the MIL interpreter for Core ML) on
+            each calibration sample and reads the input and output of every layer it compresses. The
+            runtime refused the graph or a sample; the message says what it reported."""),
+    CW015(Severity.ERROR, "calibration data for layer statistics is unreadable, empty or holds NaN or infinity", """
+            A calibration sample could not be read, the data has no samples, or a sample (or a layer
+            input computed from it) holds NaN or infinity. Fix the data, or pass
+            --skip-nonfinite-samples to leave such samples out."""),
+    CW016(Severity.WARNING, "calibration samples holding NaN or infinity were left out of the layer statistics", """
+            Under --skip-nonfinite-samples, samples whose inputs (or a layer input computed from them)
+            hold NaN or infinity are not used for layer statistics; the warning counts them."""),
     // activation_quantize (quantization/ActivationQuantize.java)
     AQ001(Severity.ERROR, "activation_quantize needs calibration data and none was given", """
             Activation ranges come from running the model on sample inputs. Pass them with
