@@ -12,6 +12,8 @@ import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.GptqPalettizer;
 import dev.pare.passes.compression.math.ObsFactor;
+import dev.pare.passes.compression.stats.BiasCorrection;
+import dev.pare.passes.compression.stats.Calibration;
 import dev.pare.passes.compression.math.Palettization;
 import dev.pare.passes.compression.math.SensitivityWeightedLut;
 import dev.pare.passes.compression.stats.LayerStatistics;
@@ -86,6 +88,14 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             @Option(help = "Leave a weight the options cannot be applied to (unique mode with more distinct values than the LUT "
                     + "holds, a group_size or cluster_dim that does not divide its channels) dense with a note instead of failing.")
             boolean skipInapplicable,
+            @Option(help = "Layer statistics for data-aware options: one_shot = all from the float model in one calibration run; "
+                    + "sequential = each layer's with the layers before it already compressed (a calibration run per stage).")
+            Calibration calibration,
+            @Option(help = "Correct each compressed layer's bias so its output mean over the calibration data stays the float one: "
+                    + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
+                    + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
+                    + "Needs --calibration-data.")
+            BiasCorrection biasCorrection,
             @Option(help = "rtn: nearest LUT entry per weight; gptq: entries chosen input by input, each error compensated by the inputs "
                     + "not yet assigned, from calibration data (--calibration-data); same LUT and encoding.")
             Algorithm algorithm,
@@ -100,6 +110,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             int columnBlock) {
 
         public Options {
+            if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("calibration and bias_correction are required");
             if (mode == null || granularity == null || lut == null || algorithm == null || sensitivity == null) {
                 throw new IllegalArgumentException("mode, granularity, lut, algorithm and sensitivity are required");
             }
@@ -133,7 +144,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
         public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
                        int clusterDim, List<Float> lut, long weightThreshold, boolean skipInapplicable) {
             this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, skipInapplicable,
-                    Algorithm.RTN, Sensitivity.NONE, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
+                    Calibration.ONE_SHOT, BiasCorrection.NONE, Algorithm.RTN, Sensitivity.NONE, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
         }
 
         boolean dataAware() {
@@ -197,6 +208,10 @@ public final class Palettize implements PassProvider<Palettize.Options> {
     @Override public Pass create(ScopedOptions<Options> options) {
         return new WeightCompressionPass<>("palettize", options, traits) {
             @Override long weightThreshold(Options o) { return o.weightThreshold(); }
+
+            @Override Calibration calibration(Options o) { return o.calibration(); }
+
+            @Override BiasCorrection biasCorrection(Options o) { return o.biasCorrection(); }
 
             @Override boolean compressesPruned() { return true; }
 

@@ -3,6 +3,8 @@ package dev.pare.passes.compression;
 import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.Attributes;
 import dev.pare.ir.Value;
+import dev.pare.passes.compression.stats.BiasCorrection;
+import dev.pare.passes.compression.stats.Calibration;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.MagnitudePrunerOptions;
 import dev.pare.passes.compression.math.ObsFactor;
@@ -73,6 +75,14 @@ public final class Prune implements PassProvider<Prune.Options> {
             long weightThreshold,
             @Option(help = "Leave a weight the options cannot be applied to (block_size or m more than half its channels, block or n:m sparsity without the op's axes) dense with a note instead of failing the pass.")
             boolean skipInapplicable,
+            @Option(help = "Layer statistics for data-aware options: one_shot = all from the float model in one calibration run; "
+                    + "sequential = each layer's with the layers before it already compressed (a calibration run per stage).")
+            Calibration calibration,
+            @Option(help = "Correct each compressed layer's bias so its output mean over the calibration data stays the float one: "
+                    + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
+                    + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
+                    + "Needs --calibration-data.")
+            BiasCorrection biasCorrection,
             @Option(help = "magnitude mode: magnitude (smallest |w|, the rest unchanged) or sparsegpt (smallest loss of the layer "
                     + "output on calibration data, --calibration-data, the kept weights updated to compensate).")
             Algorithm algorithm,
@@ -95,10 +105,11 @@ public final class Prune implements PassProvider<Prune.Options> {
         public Options(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
                        String nMRatio, int dim, long weightThreshold, boolean skipInapplicable) {
             this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, skipInapplicable,
-                    Algorithm.MAGNITUDE, false, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
+                    Calibration.ONE_SHOT, BiasCorrection.NONE, Algorithm.MAGNITUDE, false, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
         }
 
         public Options {
+            if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("prune: calibration and bias_correction are required");
             try {
                 validate(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold);
                 if (algorithm == null) throw new IllegalArgumentException("prune: algorithm is required");
@@ -179,6 +190,10 @@ public final class Prune implements PassProvider<Prune.Options> {
     @Override public Pass create(ScopedOptions<Options> options) {
         return new WeightCompressionPass<>("prune", options, traits) {
             @Override long weightThreshold(Options o) { return o.weightThreshold(); }
+
+            @Override Calibration calibration(Options o) { return o.calibration(); }
+
+            @Override BiasCorrection biasCorrection(Options o) { return o.biasCorrection(); }
 
             @Override boolean compressesPruned() { return false; }
 

@@ -8,6 +8,8 @@ import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
+import dev.pare.passes.compression.stats.BiasCorrection;
+import dev.pare.passes.compression.stats.Calibration;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.GptqQuantizer;
 import dev.pare.passes.compression.math.ObsFactor;
@@ -68,6 +70,14 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             long weightThreshold,
             @Option(help = "Leave a weight the options cannot be applied to (a block_size larger than its input axis, per_channel or per_block without the op's axes) dense with a note instead of failing the pass.")
             boolean skipInapplicable,
+            @Option(help = "Layer statistics for data-aware options: one_shot = all from the float model in one calibration run; "
+                    + "sequential = each layer's with the layers before it already compressed (a calibration run per stage).")
+            Calibration calibration,
+            @Option(help = "Correct each compressed layer's bias so its output mean over the calibration data stays the float one: "
+                    + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
+                    + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
+                    + "Needs --calibration-data.")
+            BiasCorrection biasCorrection,
             @Option(help = "rtn: nearest code per weight; gptq: codes chosen input by input, each error compensated by the inputs "
                     + "not yet quantized, from calibration data (--calibration-data); same encoding.")
             Algorithm algorithm,
@@ -83,13 +93,14 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             this(mode, dtype, granularity, blockSize, weightThreshold, false);
         }
 
-        /** Round-to-nearest options. */
+        /** Options without calibration data (round-to-nearest, no bias correction). */
         public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold, boolean skipInapplicable) {
-            this(mode, dtype, granularity, blockSize, weightThreshold, skipInapplicable, Algorithm.RTN, ObsFactor.DEFAULT_DAMP, false,
-                    DataAware.DEFAULT_COLUMN_BLOCK);
+            this(mode, dtype, granularity, blockSize, weightThreshold, skipInapplicable, Calibration.ONE_SHOT, BiasCorrection.NONE,
+                    Algorithm.RTN, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
         }
 
         public Options {
+            if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("quantize_weights: calibration and bias_correction are required");
             if (mode == null || dtype == null || granularity == null || algorithm == null) {
                 throw new IllegalArgumentException("quantize_weights: mode, dtype, granularity and algorithm are required");
             }
@@ -134,6 +145,10 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
     @Override public Pass create(ScopedOptions<Options> options) {
         return new WeightCompressionPass<>("quantize_weights", options, traits) {
             @Override long weightThreshold(Options o) { return o.weightThreshold(); }
+
+            @Override Calibration calibration(Options o) { return o.calibration(); }
+
+            @Override BiasCorrection biasCorrection(Options o) { return o.biasCorrection(); }
 
             @Override boolean compressesPruned() { return true; }
 

@@ -17,6 +17,10 @@ import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.Precision;
 import dev.pare.passes.compression.math.WeightTensor;
 import dev.pare.passes.compression.stats.BiasCorrection;
+import dev.pare.passes.compression.stats.Calibration;
+import dev.pare.passes.compression.stats.Layer;
+import dev.pare.passes.compression.stats.StatisticsCollector;
+import dev.pare.spi.CalibrationData;
 import dev.pare.passes.compression.stats.LayerStatistics;
 import dev.pare.passes.compression.stats.StatisticsNeed;
 import dev.pare.passes.compression.stats.WeightLayout;
@@ -110,6 +114,12 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     static final PassesCode SHARED_CONFLICT = PassesCode.CW010;
     /** Failure: the options cannot be applied to a weight (found before any weight is compressed). */
     static final PassesCode INAPPLICABLE = PassesCode.CW012;
+    /** Failure: a data-aware option without calibration data. */
+    static final PassesCode NO_CALIBRATION_DATA = PassesCode.CW013;
+    /** Note: a weight the options would treat data-aware is compressed round-to-nearest. */
+    static final PassesCode ROUND_TO_NEAREST = PassesCode.CW008;
+    /** Note: biases corrected (and what auto chose). */
+    static final PassesCode BIAS_CORRECTED = PassesCode.CW009;
 
     private final String passName;
     private final ScopedOptions<O> options;
@@ -134,16 +144,22 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      * @param seed       seed for any randomness
      * @param dense      the dense values as a tensor (f32 or f16, of any size)
      * @param store      where a streaming pass puts the tensors it writes in pieces
-     * @param statistics the layer statistics from calibration data when {@link #statisticsNeed} asks for
-     *                   them and the weight can be treated data-aware; empty otherwise (the pass then
-     *                   compresses it round-to-nearest; a note has said why). A weight with statistics
-     *                   is never streamed: {@link #weight()} holds its values.
+     * @param statistics the layer statistics from calibration data when {@link #statisticsNeed} (or a
+     *                   bias correction) asks for them and the weight can be treated data-aware, in
+     *                   {@link #compress} only ({@link #check} runs before any statistics are taken);
+     *                   empty otherwise (the pass then compresses it round-to-nearest; a note CW008 has
+     *                   said why). A weight whose options are data-aware is never streamed:
+     *                   {@link #weight()} holds its values.
      */
     record Job<O>(String name, WeightTensor weight, boolean[] keep, O options, int outputAxis, int inputAxis, long seed,
                   TensorData dense, TensorStore store, Optional<LayerStatistics> statistics) {
 
         long[] shape() {
             return dense.type().shape();
+        }
+
+        Job<O> withStatistics(LayerStatistics s) {
+            return new Job<>(name, weight, keep, options, outputAxis, inputAxis, seed, dense, store, Optional.ofNullable(s));
         }
     }
 
@@ -166,6 +182,26 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      */
     StatisticsNeed statisticsNeed(O options) {
         return StatisticsNeed.NONE;
+    }
+
+    /** The pass's {@code calibration} option: whether statistics come from the float model or stage by stage. */
+    Calibration calibration(O options) {
+        return Calibration.ONE_SHOT;
+    }
+
+    /**
+     * The option that makes {@code options} data-aware, for the error when calibration data is
+     * missing, e.g. {@code bias_correction=own}.
+     */
+    String dataAwareOption(O options) {
+        BiasCorrection b = biasCorrection(options);
+        if (b != BiasCorrection.NONE) return "bias_correction=" + b.name().toLowerCase(Locale.ROOT);
+        return "calibration=" + calibration(options).name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether the options use calibration data (statistics or bias correction). */
+    private boolean dataAware(O options) {
+        return statisticsNeed(options).any() || biasCorrection(options) != BiasCorrection.NONE;
     }
 
     /**
@@ -238,6 +274,8 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         final Source source;
         final ConstexprCone cone; // for CONSTEXPR
         final List<Site> sites = new ArrayList<>();
+        /** The layers of the sites when the weight is treated data-aware (set by DataAwareRun), else empty. */
+        List<Layer> layers = List.of();
 
         Candidate(Value value, Source source, ConstexprCone cone) {
             this.value = value;
@@ -250,9 +288,20 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         }
     }
 
-    private record Prepared<O>(Candidate candidate, O options, int outputAxis, int inputAxis, long elements, boolean streamed) {}
+    private record Prepared<O>(Candidate candidate, O options, int outputAxis, int inputAxis, long elements, boolean streamed) {
+        List<Layer> layers() { return candidate.layers; }
+    }
 
-    private record Outcome(Emitter emitter, String skipReason, boolean[] keep) {}
+    /**
+     * @param product      α W E[x] per output channel with the layer's input mean as its statistics
+     *                     give it, when the bias is corrected (else null)
+     * @param floatProduct the same with the float model's input mean (bias_correction total or auto)
+     */
+    private record Outcome(Emitter emitter, String skipReason, boolean[] keep, double[] product, double[] floatProduct) {
+        Outcome(Emitter emitter, String skipReason, boolean[] keep) {
+            this(emitter, skipReason, keep, null, null);
+        }
+    }
 
     /** Warning: the pass skipped every weight it looked at (one line with the reasons counted). */
     static final PassesCode NOTHING_COMPRESSED = PassesCode.CW007;
@@ -343,10 +392,17 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                     break;
                 }
             }
-            boolean streamed = (c.source == Source.CONSTANT || c.source == Source.CONSTANT_NODE) && streams(o, denseData(c).byteSize());
+            boolean streamed = (c.source == Source.CONSTANT || c.source == Source.CONSTANT_NODE) && !dataAware(o)
+                    && streams(o, denseData(c).byteSize()); // data-aware math needs the whole weight
             prepared.add(new Prepared<>(c, o, out, in, streamed ? Math.min(count, STREAMED_ELEMENTS) : count, streamed));
         }
         if (prepared.isEmpty()) return PassResult.UNCHANGED;
+        for (Prepared<O> p : prepared) { // before any work: a data-aware option without calibration data
+            if (dataAware(p.options()) && context.service(CalibrationData.class).isEmpty()) {
+                throw new PassFailure(NO_CALIBRATION_DATA, p.candidate().sites.get(0).node(), passName + ": " + dataAwareOption(p.options())
+                        + " needs calibration data and none was given; pass --calibration-data");
+            }
+        }
 
         long[] seeds = new long[prepared.size()];
         for (int i = 0; i < seeds.length; i++) seeds[i] = context.random().nextLong();
@@ -366,29 +422,244 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 fittingSeeds.add(seeds[i]);
             }
         });
-        // 2. compress at most `window` weights at a time; each is written into the graph as soon as it
-        //    and all before it are done (graph order, so the result does not depend on the threads)
+        // 2. layer statistics for the weights whose options use calibration data (DataAwareRun)
+        DataAwareRun run = new DataAwareRun(fitting, graph, context);
+        // 3. compress at most `window` weights at a time; each is written into the graph as soon as it
+        //    and all before it are done (graph order, so the result does not depend on the threads).
+        //    Sequential calibration does this stage by stage, taking each stage's statistics first.
         context.progress().start("compress", fitting.size(), "weights");
         Map<Graph, Rewriter> rewriters = new HashMap<>();
         boolean[] changed = {false};
-        long[] fittingElements = fitting.stream().mapToLong(Prepared::elements).toArray();
-        inOrder(fitting, fittingElements, window, executor, i -> () -> work(fitting.get(i), fittingSeeds.get(i), context.tensorStore()), (i, outcome) -> {
-            Prepared<O> p = fitting.get(i);
-            try {
-                if (outcome.emitter() == null) { // the values do not allow it (e.g. too few near-zero values to prune)
-                    String why = outcome.skipReason();
-                    if (why.startsWith(passName + ": ")) why = why.substring(passName.length() + 2);
-                    note(context, NOT_APPLICABLE, p.candidate().sites.get(0).node(), "weight '" + p.candidate().value.name() + "' "
-                            + leftAs(p.candidate()) + ": " + why);
-                } else {
-                    changed[0] |= apply(p.candidate(), outcome.keep(), outcome.emitter(), rewriters, context);
-                }
-            } finally {
-                context.progress().advance(1, p.candidate().value.tensorType().byteSize().orElse(0), p.candidate().value.name());
-                released(); // the weight is finished: its values, codes and emitter are dropped here
+        for (List<Integer> stage : run.stages) {
+            List<Prepared<O>> items = new ArrayList<>();
+            List<Long> itemSeeds = new ArrayList<>();
+            for (int k : stage) {
+                items.add(fitting.get(k));
+                itemSeeds.add(fittingSeeds.get(k));
             }
-        });
+            Map<Prepared<O>, LayerStatistics> stats = run.statisticsFor(items);
+            long[] itemElements = items.stream().mapToLong(Prepared::elements).toArray();
+            inOrder(items, itemElements, window, executor, i -> () -> work(items.get(i), itemSeeds.get(i), context.tensorStore(),
+                    stats.get(items.get(i)), run.floatStatistics.get(items.get(i))), (i, outcome) -> {
+                Prepared<O> p = items.get(i);
+                try {
+                    if (outcome.emitter() == null) { // the values do not allow it (e.g. too few near-zero values to prune)
+                        String why = outcome.skipReason();
+                        if (why.startsWith(passName + ": ")) why = why.substring(passName.length() + 2);
+                        note(context, NOT_APPLICABLE, p.candidate().sites.get(0).node(), "weight '" + p.candidate().value.name() + "' "
+                                + leftAs(p.candidate()) + ": " + why);
+                    } else {
+                        String name = p.candidate().value.name();
+                        Graph g = p.candidate().value.graph();
+                        boolean applied = apply(p.candidate(), outcome.keep(), outcome.emitter(), rewriters, context);
+                        changed[0] |= applied;
+                        if (applied && outcome.product() != null) run.correct(p, g.value(name).orElseThrow(), stats.get(p), outcome);
+                    }
+                } finally {
+                    context.progress().advance(1, p.candidate().value.tensorType().byteSize().orElse(0), p.candidate().value.name());
+                    released(); // the weight is finished: its values, codes and emitter are dropped here
+                }
+            });
+        }
+        run.finish();
         return PassResult.of(changed[0]);
+    }
+
+    // ---- data-aware compression: layer statistics and bias correction ---------------------------
+
+    /**
+     * The data-aware part of one run. Finds the layers of each weight whose options use calibration
+     * data (a weight without one is compressed round-to-nearest with a note), splits the weights into
+     * stages when statistics are taken sequentially (stage = the most data-aware layers on a path
+     * from the graph inputs to the weight's layer, so a stage's layers never feed each other), takes
+     * the statistics (all at once from the float model, or per stage from the model compressed so
+     * far) and corrects the biases of the compressed layers.
+     */
+    private final class DataAwareRun {
+        final List<List<Integer>> stages;
+        /** Per weight with bias_correction total or auto: statistics of the float model. */
+        final Map<Prepared<O>, LayerStatistics> floatStatistics = new java.util.IdentityHashMap<>();
+        private final Map<Prepared<O>, LayerStatistics> oneShot = new java.util.IdentityHashMap<>();
+        private final Graph graph;
+        private final PassContext context;
+        private final StatisticsCollector collector;
+        private final boolean sequential;
+        private final boolean secondMoment;
+        private List<int[]> floatTop1 = List.of();
+        private final List<Correction> corrections = new ArrayList<>();
+        private long peakBytes;
+
+        private record Correction(BiasCorrector.Edit edit, double[] own, double[] total, BiasCorrection mode) {}
+
+        DataAwareRun(List<Prepared<O>> fitting, Graph graph, PassContext context) throws PassFailure {
+            this.graph = graph;
+            this.context = context;
+            this.collector = new StatisticsCollector(passName, context);
+            List<Prepared<O>> aware = new ArrayList<>();
+            for (Prepared<O> p : fitting) {
+                if (!dataAware(p.options())) continue;
+                List<Layer> layers = layersOf(p.candidate());
+                p.candidate().layers = layers == null ? List.of() : layers;
+                if (layers != null) aware.add(p);
+            }
+            boolean seq = false;
+            boolean h = false;
+            boolean needsFloat = false;
+            boolean auto = false;
+            for (Prepared<O> p : aware) {
+                O o = p.options();
+                BiasCorrection b = biasCorrection(o);
+                seq |= calibration(o) == Calibration.SEQUENTIAL || statisticsNeed(o).calibration() == Calibration.SEQUENTIAL
+                        || b == BiasCorrection.TOTAL || b == BiasCorrection.AUTO;
+                h |= statisticsNeed(o).secondMoment();
+                needsFloat |= b == BiasCorrection.TOTAL || b == BiasCorrection.AUTO;
+                auto |= b == BiasCorrection.AUTO;
+            }
+            sequential = seq;
+            secondMoment = h;
+            stages = sequential ? stages(fitting) : List.of(java.util.stream.IntStream.range(0, fitting.size()).boxed().toList());
+            if (aware.isEmpty()) return;
+            if (!sequential) {
+                StatisticsCollector.Collected c = collector.collect(graph, layers(aware), secondMoment, false);
+                for (Prepared<O> p : aware) oneShot.put(p, c.statistics(p.layers(), Calibration.ONE_SHOT));
+                peakBytes = c.bytes();
+            } else if (needsFloat) { // the float model's means (and top-1 for auto) before anything is compressed
+                StatisticsCollector.Collected c = collector.collect(graph, layers(aware), false, auto);
+                for (Prepared<O> p : aware) {
+                    BiasCorrection b = biasCorrection(p.options());
+                    if (b == BiasCorrection.TOTAL || b == BiasCorrection.AUTO) floatStatistics.put(p, c.statistics(p.layers(), Calibration.ONE_SHOT));
+                }
+                floatTop1 = c.top1();
+                peakBytes = c.bytes();
+            }
+        }
+
+        /** The statistics of the weights of one stage (taken now, on the graph as compressed so far, when sequential). */
+        Map<Prepared<O>, LayerStatistics> statisticsFor(List<Prepared<O>> items) throws PassFailure {
+            if (!sequential) return oneShot;
+            List<Prepared<O>> aware = new ArrayList<>();
+            for (Prepared<O> p : items) if (!p.layers().isEmpty()) aware.add(p);
+            if (aware.isEmpty()) return Map.of();
+            StatisticsCollector.Collected c = collector.collect(graph, layers(aware), secondMoment, false);
+            peakBytes = Math.max(peakBytes, c.bytes());
+            Map<Prepared<O>, LayerStatistics> out = new java.util.IdentityHashMap<>();
+            for (Prepared<O> p : aware) out.put(p, c.statistics(p.layers(), Calibration.SEQUENTIAL));
+            return out;
+        }
+
+        /** Corrects the biases of the layers of a weight just written as {@code compressed}. */
+        void correct(Prepared<O> p, Value compressed, LayerStatistics stats, Outcome outcome) {
+            float[] decoded = BiasCorrector.decode(compressed);
+            double[] after = BiasCorrector.product(stats.layout(), decoded, means(stats), p.layers().get(0).alpha());
+            double[] own = new double[after.length];
+            for (int c = 0; c < own.length; c++) own[c] = outcome.product()[c] - after[c];
+            double[] total = null;
+            if (outcome.floatProduct() != null) {
+                total = new double[after.length];
+                for (int c = 0; c < total.length; c++) total[c] = outcome.floatProduct()[c] - after[c];
+            }
+            BiasCorrection mode = biasCorrection(p.options());
+            for (Layer l : p.layers()) {
+                BiasCorrector.Edit e = BiasCorrector.edit(l, passName);
+                e.set(mode == BiasCorrection.OWN ? own : total);
+                corrections.add(new Correction(e, own, total, mode));
+                context.statistics().increment("biases_corrected");
+            }
+        }
+
+        /** Settles auto (own or total, by top-1 agreement with the float model) and reports. */
+        void finish() throws PassFailure {
+            if (peakBytes > 0) context.statistics().add("statistics_bytes", peakBytes);
+            if (corrections.isEmpty()) return;
+            String how = corrections.stream().map(c -> c.mode().name().toLowerCase(Locale.ROOT)).distinct().collect(java.util.stream.Collectors.joining(", "));
+            List<Correction> auto = corrections.stream().filter(c -> c.mode() == BiasCorrection.AUTO).toList();
+            if (!auto.isEmpty()) {
+                double total = agreement();
+                for (Correction c : auto) c.edit().set(c.own());
+                double own = agreement();
+                boolean chooseOwn = own > total;
+                if (!chooseOwn) for (Correction c : auto) c.edit().set(c.total());
+                how = how.replace("auto", String.format(Locale.ROOT, "auto chose %s: top-1 agreement with the float model on %d calibration "
+                        + "samples own %.4f, total %.4f", chooseOwn ? "own" : "total", floatTop1.size(), own, total));
+            }
+            context.diagnostics().note(BIAS_CORRECTED, graph.nodes().isEmpty() ? dev.pare.ir.Location.UNKNOWN
+                    : graph.nodes().get(0).location(), passName + ": corrected the biases of "
+                    + corrections.size() + (corrections.size() == 1 ? " layer" : " layers") + " (bias_correction=" + how + ")");
+        }
+
+        /** The share of calibration outputs whose arg-max equals the float model's. */
+        private double agreement() throws PassFailure {
+            List<int[]> now = collector.collect(graph, List.of(), false, true).top1();
+            long same = 0;
+            long all = 0;
+            for (int s = 0; s < Math.min(now.size(), floatTop1.size()); s++) {
+                int[] a = now.get(s);
+                int[] b = floatTop1.get(s);
+                for (int i = 0; i < Math.min(a.length, b.length); i++) if (a[i] == b[i]) same++;
+                all += b.length;
+            }
+            return all == 0 ? 0 : (double) same / all;
+        }
+
+        private List<Layer> layers(List<Prepared<O>> aware) {
+            List<Layer> out = new ArrayList<>();
+            for (Prepared<O> p : aware) out.addAll(p.layers());
+            return out;
+        }
+
+        /** The layers reading the weight, or null (with a note) when it cannot be treated data-aware. */
+        private List<Layer> layersOf(Candidate c) {
+            List<Layer> layers = new ArrayList<>();
+            long[] shape = c.value.tensorType().shape();
+            for (Site s : c.sites) {
+                String why = null;
+                if (s.node().graph() != graph) {
+                    why = "its consumer '" + s.node().name() + "' is in a subgraph, which calibration does not reach";
+                } else if (shape == null) {
+                    why = "its shape is not known";
+                } else {
+                    Layer.Found f = Layer.of(s.node(), s.operand().operand(), shape);
+                    if (f.layer().isPresent()) {
+                        Layer l = f.layer().get();
+                        if (!layers.isEmpty() && !layers.get(0).layout().equals(l.layout())) {
+                            why = "it is shared by layers of different shapes ('" + layers.get(0).node().name() + "' and '" + s.node().name() + "')";
+                        } else {
+                            layers.add(l);
+                        }
+                    } else {
+                        why = f.whyNot();
+                    }
+                }
+                if (why != null) {
+                    context.diagnostics().note(ROUND_TO_NEAREST, s.node().location(), passName + ": weight '" + c.value.name()
+                            + "' is compressed round-to-nearest: " + why);
+                    context.statistics().increment("weights_round_to_nearest");
+                    return null;
+                }
+            }
+            return layers;
+        }
+
+        /** Indices of {@code fitting} by stage (the most data-aware layers before the weight's), graph order within a stage. */
+        private List<List<Integer>> stages(List<Prepared<O>> fitting) {
+            Set<Node> layerNodes = new HashSet<>();
+            for (Prepared<O> p : fitting) for (Layer l : p.layers()) layerNodes.add(l.node());
+            Map<Value, Integer> depth = new HashMap<>();
+            Map<Node, Integer> nodeDepth = new HashMap<>();
+            for (Node n : graph.nodes()) {
+                int d = 0;
+                for (Value v : n.operands()) d = Math.max(d, depth.getOrDefault(v, 0));
+                nodeDepth.put(n, d);
+                for (Value r : n.results()) if (!r.isAbsent()) depth.put(r, d + (layerNodes.contains(n) ? 1 : 0));
+            }
+            java.util.TreeMap<Integer, List<Integer>> byStage = new java.util.TreeMap<>();
+            for (int i = 0; i < fitting.size(); i++) {
+                int stage = 0;
+                for (Site s : fitting.get(i).candidate().sites) stage = Math.max(stage, nodeDepth.getOrDefault(s.node(), 0));
+                byStage.computeIfAbsent(stage, k -> new ArrayList<>()).add(i);
+            }
+            return new ArrayList<>(byStage.values());
+        }
     }
 
     /** Weights in flight at once: one per worker, plus one whose result waits to be written. */
@@ -520,14 +791,26 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     }
 
     /** Compresses one weight; its arrays count as alive until the caller has written the result. */
-    private Outcome work(Prepared<O> p, long seed, TensorStore store) {
+    private Outcome work(Prepared<O> p, long seed, TensorStore store, LayerStatistics statistics, LayerStatistics floatStatistics) {
         loaded();
         try {
-            Job<O> job = load(p, seed, store, false);
-            return new Outcome(compress(job), null, job.keep());
+            Job<O> job = load(p, seed, store, false).withStatistics(statistics);
+            Emitter emitter = compress(job);
+            if (statistics == null || biasCorrection(p.options()) == BiasCorrection.NONE) return new Outcome(emitter, null, job.keep());
+            double alpha = p.layers().get(0).alpha();
+            double[] product = BiasCorrector.product(statistics.layout(), job.weight().values(), means(statistics), alpha);
+            double[] floatProduct = floatStatistics == null ? null
+                    : BiasCorrector.product(statistics.layout(), job.weight().values(), means(floatStatistics), alpha);
+            return new Outcome(emitter, null, job.keep(), product, floatProduct);
         } catch (IllegalArgumentException e) {
             return new Outcome(null, e.getMessage(), null);
         }
+    }
+
+    private static double[][] means(LayerStatistics s) {
+        double[][] m = new double[s.layout().groups()][];
+        for (int g = 0; g < m.length; g++) m[g] = s.inputMean(g);
+        return m;
     }
 
     private <T> T await(Future<T> f, Node node) throws PassFailure {

@@ -25,16 +25,14 @@ import java.util.Optional;
 public final class Layer {
 
     private final Node node;
-    private final Value input;
-    private final Value output;
+    private final int inputOperand;
     private final WeightLayout layout;
     private final Vectors vectors;
     private final double alpha;
 
-    private Layer(Node node, Value input, Value output, WeightLayout layout, Vectors vectors, double alpha) {
+    private Layer(Node node, int inputOperand, WeightLayout layout, Vectors vectors, double alpha) {
         this.node = node;
-        this.input = input;
-        this.output = output;
+        this.inputOperand = inputOperand;
         this.layout = layout;
         this.vectors = vectors;
         this.alpha = alpha;
@@ -42,11 +40,11 @@ public final class Layer {
 
     public Node node() { return node; }
 
-    /** The activation the layer's input vectors come from. */
-    public Value input() { return input; }
+    /** The activation the layer's input vectors come from (the node's operand now: an Add a bias correction inserts before it counts). */
+    public Value input() { return node.operand(inputOperand); }
 
     /** The layer's output (its mean is taken per output channel). */
-    public Value output() { return output; }
+    public Value output() { return node.result(0); }
 
     public WeightLayout layout() { return layout; }
 
@@ -110,17 +108,16 @@ public final class Layer {
             case "SAME_LOWER": padding = new Vectors.Padding(Vectors.PadMode.SAME_LOWER, null); break;
             default: throw new IllegalArgumentException("has auto_pad \"" + autoPad + "\"");
         }
-        Value x = node.operand(0);
         if (transposed) {
             if (padding.mode() != Vectors.PadMode.EXPLICIT || node.attributes().get("output_shape").isPresent()) {
                 throw new IllegalArgumentException("has auto_pad SAME or output_shape (only explicit pads are supported)");
             }
             if (w[0] % groups != 0) throw new IllegalArgumentException("has " + w[0] + " input channels, not a multiple of group " + groups);
-            return Found.yes(new Layer(node, x, node.result(0), WeightLayout.inputFirst(w, groups),
+            return Found.yes(new Layer(node, 0, WeightLayout.inputFirst(w, groups),
                     new Vectors.Conv(true, groups, kernel(w), strides, dilations, padding), 1));
         }
         if (w[0] % groups != 0) throw new IllegalArgumentException("has " + w[0] + " output channels, not a multiple of group " + groups);
-        return Found.yes(new Layer(node, x, node.result(0), WeightLayout.outputFirst(w, groups),
+        return Found.yes(new Layer(node, 0, WeightLayout.outputFirst(w, groups),
                 new Vectors.Conv(false, groups, kernel(w), strides, dilations, padding), 1));
     }
 
@@ -131,13 +128,13 @@ public final class Layer {
         boolean transB = node.attributes().getInt("transB", 0) != 0;
         double alpha = node.attributes().getFloat("alpha", 1f);
         WeightLayout layout = transB ? WeightLayout.outputFirst(w, 1) : WeightLayout.transposed(w);
-        return Found.yes(new Layer(node, node.operand(0), node.result(0), layout, new Vectors.Dense(transA), alpha));
+        return Found.yes(new Layer(node, 0, layout, new Vectors.Dense(transA), alpha));
     }
 
     private static Found onnxMatMul(Node node, int operand, long[] w) {
         if (operand != 1) return Found.no("it is read as MatMul's A by '" + node.name() + "'");
         if (w.length != 2) throw new IllegalArgumentException("reads it with rank " + w.length + " (only a [K, N] weight is a layer)");
-        return Found.yes(new Layer(node, node.operand(0), node.result(0), WeightLayout.transposed(w), new Vectors.Dense(false), 1));
+        return Found.yes(new Layer(node, 0, WeightLayout.transposed(w), new Vectors.Dense(false), 1));
     }
 
     private static Found milConv(Node node, int operand, long[] w, boolean transposed) {
@@ -162,23 +159,25 @@ public final class Layer {
             case "same_lower": padding = new Vectors.Padding(Vectors.PadMode.SAME_LOWER, null); break;
             default: throw new IllegalArgumentException("has pad_type \"" + padType + "\"");
         }
-        Value x = MilParams.get(node, "x").orElseThrow(() -> new IllegalArgumentException("has no x"));
+        int x = MilParams.indexOf(node, "x");
+        if (x < 0) throw new IllegalArgumentException("has no x");
         if (transposed) {
             if (padding.mode() != Vectors.PadMode.EXPLICIT) throw new IllegalArgumentException("has pad_type \"" + padType + "\" (only valid and custom are supported)");
             if (w[0] % groups != 0) throw new IllegalArgumentException("has " + w[0] + " input channels, not a multiple of groups " + groups);
-            return Found.yes(new Layer(node, x, node.result(0), WeightLayout.inputFirst(w, groups),
+            return Found.yes(new Layer(node, x, WeightLayout.inputFirst(w, groups),
                     new Vectors.Conv(true, groups, kernel(w), strides, dilations, padding), 1));
         }
         if (w[0] % groups != 0) throw new IllegalArgumentException("has " + w[0] + " output channels, not a multiple of groups " + groups);
-        return Found.yes(new Layer(node, x, node.result(0), WeightLayout.outputFirst(w, groups),
+        return Found.yes(new Layer(node, x, WeightLayout.outputFirst(w, groups),
                 new Vectors.Conv(false, groups, kernel(w), strides, dilations, padding), 1));
     }
 
     private static Found milLinear(Node node, int operand, long[] w) {
         if (operand != MilParams.indexOf(node, "weight")) return Found.no("it is not the weight of '" + node.name() + "'");
         if (w.length != 2) throw new IllegalArgumentException("has a weight of rank " + w.length);
-        Value x = MilParams.get(node, "x").orElseThrow(() -> new IllegalArgumentException("has no x"));
-        return Found.yes(new Layer(node, x, node.result(0), WeightLayout.outputFirst(w, 1), new Vectors.Dense(false), 1));
+        int x = MilParams.indexOf(node, "x");
+        if (x < 0) throw new IllegalArgumentException("has no x");
+        return Found.yes(new Layer(node, x, WeightLayout.outputFirst(w, 1), new Vectors.Dense(false), 1));
     }
 
     private static Found milMatmul(Node node, int operand, long[] w) {
@@ -186,9 +185,10 @@ public final class Layer {
         if (w.length != 2) throw new IllegalArgumentException("reads it with rank " + w.length + " (only a rank-2 y is a layer)");
         boolean tx = milInts(node, "transpose_x", new long[] {0})[0] != 0;
         boolean ty = milInts(node, "transpose_y", new long[] {0})[0] != 0;
-        Value x = MilParams.get(node, "x").orElseThrow(() -> new IllegalArgumentException("has no x"));
+        int x = MilParams.indexOf(node, "x");
+        if (x < 0) throw new IllegalArgumentException("has no x");
         WeightLayout layout = ty ? WeightLayout.outputFirst(w, 1) : WeightLayout.transposed(w);
-        return Found.yes(new Layer(node, x, node.result(0), layout, new Vectors.Dense(tx), 1));
+        return Found.yes(new Layer(node, x, layout, new Vectors.Dense(tx), 1));
     }
 
     private static long[] kernel(long[] w) {
@@ -241,7 +241,7 @@ public final class Layer {
 
     /** Two layers read their inputs the same way (so they can share one accumulator). */
     String inputKey() {
-        return input.name() + "|" + vectors.key() + "|" + layout.cols() + "|" + layout.groups();
+        return input().name() + "|" + vectors.key() + "|" + layout.cols() + "|" + layout.groups();
     }
 
     @Override public String toString() {

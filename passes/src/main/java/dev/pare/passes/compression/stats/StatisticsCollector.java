@@ -172,7 +172,7 @@ public final class StatisticsCollector {
                             + " (pass --skip-nonfinite-samples to leave such samples out)");
                     skipped++;
                 } else {
-                    add(layers, result, byInput, values, shapes, out, top1);
+                    add(layers, result, byInput, values, shapes, out, top1 ? graph.outputs().get(0).name() : null);
                     result.samples++;
                 }
                 context.progress().advance(1, 0, "sample " + s);
@@ -188,14 +188,14 @@ public final class StatisticsCollector {
             context.diagnostics().warn(PassesCode.CW016, new Location(data.source(), "", -1), passName + ": left out " + skipped
                     + " of " + samples + " calibration samples of " + data.source() + " holding NaN or infinity");
         }
-        context.statistics().add("calibration_samples", result.samples);
-        context.statistics().add("statistics_layers", layers.size());
+        context.statistics().increment("calibration_runs");
+        context.statistics().add("calibration_sample_runs", result.samples);
         return result;
     }
 
     /** Adds one sample: the sums of each (input, group) by one task, the output sums on this thread. */
     private void add(List<Layer> layers, Collected result, Map<String, Moments> byInput, Map<Value, float[]> values,
-                     Map<Value, long[]> shapes, Map<String, TensorData> out, boolean top1) throws PassFailure {
+                     Map<Value, long[]> shapes, Map<String, TensorData> out, String top1Output) throws PassFailure {
         List<Callable<Long>> tasks = new ArrayList<>();
         Map<Moments, Layer> firstLayer = new IdentityHashMap<>();
         for (Layer l : layers) firstLayer.putIfAbsent(result.inputs.get(l), l);
@@ -239,7 +239,7 @@ public final class StatisticsCollector {
             for (int i = 0; i < y.length; i++) sums[(int) ((i / inner) % channels)] += y[i];
             result.outputCounts.merge(l, (long) (y.length / channels), Long::sum);
         }
-        if (top1) result.top1.add(argmax(out.values().iterator().next()));
+        if (top1Output != null) result.top1.add(argmax(out.get(top1Output)));
     }
 
     private <T> T await(Future<T> f, Layer l) throws PassFailure {

@@ -47,7 +47,7 @@ public sealed interface Vectors permits Vectors.Dense, Vectors.Conv {
             if (inShape[kAxis] != d) {
                 throw new IllegalArgumentException("input " + Arrays.toString(inShape) + " has " + inShape[kAxis] + " features, the weight " + d);
             }
-            int chunk = chunkRows(d);
+            int chunk = Math.max(1, Math.min(chunkRows(d), x.length / d));
             double[] buf = new double[chunk * d];
             int n = 0;
             if (!transposedInput) {
@@ -125,7 +125,7 @@ public sealed interface Vectors permits Vectors.Dense, Vectors.Conv {
                     rest /= (int) kernel[j];
                 }
             }
-            int chunk = chunkRows(d);
+            int chunk = (int) Math.min(chunkRows(d), (long) batch * positions); // a depthwise group has few rows: no large buffer
             double[] buf = new double[chunk * d];
             int[] pos = new int[sp];
             int[] src = new int[kernelSize]; // per tap: spatial offset into a channel plane, or -1 (padding)
