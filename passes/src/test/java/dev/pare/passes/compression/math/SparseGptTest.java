@@ -82,4 +82,30 @@ class SparseGptTest {
         for (float v : r.keptValues()) assertEquals(Precision.FLOAT16.round(v), v);
         for (int row = 0; row < 8; row++) assertTrue(!r.keep()[row * 16 + 5], "dead input, row " + row);
     }
+
+    @Test
+    void groupedLayersCarryTheCountSoTheWeightHasTheTargetSparsity() {
+        // a depthwise-like layer: 6 groups of one output channel with 9 inputs each, its own H per group
+        int groups = 6;
+        float[] w = new float[groups * 9];
+        WeightMatrix[] matrices = new WeightMatrix[groups];
+        ObsFactor[] factors = new ObsFactor[groups];
+        for (int g = 0; g < groups; g++) {
+            ObsLayers.Layer layer = ObsLayers.layer(30 + g, 1, 9, 40, -1);
+            System.arraycopy(layer.w(), 0, w, g * 9, 9);
+            int[] index = new int[9];
+            for (int c = 0; c < 9; c++) index[c] = g * 9 + c;
+            matrices[g] = new WeightMatrix(1, 9, index);
+            factors[g] = ObsFactor.of(layer.h(), 9, 0.01, false);
+        }
+        WeightTensor tensor = WeightTensor.of(w, new long[] {groups, 1, 3, 3}, Precision.FLOAT32);
+        PruningResult r = SparseGpt.prune(tensor, matrices, factors, new SparsityPattern.Unstructured(0.5), 128, 128);
+        assertEquals(27, r.keep().length - r.keptCount(), "half of 54, not 5 of every 9");
+        PruningResult perChannel = SparseGpt.prune(tensor, matrices, factors, new SparsityPattern.PerChannel(0.75), 4, 4);
+        for (int g = 0; g < groups; g++) {
+            int zeros = 0;
+            for (int c = 0; c < 9; c++) if (!perChannel.keep()[g * 9 + c]) zeros++;
+            assertEquals(7, zeros, "round(0.75 * 9) per channel, group " + g);
+        }
+    }
 }
