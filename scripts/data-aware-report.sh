@@ -32,6 +32,7 @@ def weights(path):
     for line in out.splitlines():
         if line.startswith("Weights:"): on = True; continue
         if not on: continue
+        if not line.strip(): break  # the weights table ends; a table of compressed weights follows
         m = re.match(r"\s+(\S+)\s+\[([0-9,]*)\]\s+(\S+)\s", line)
         if not m: continue
         n = 1
@@ -67,6 +68,7 @@ def weights(path):
     rows, on = {}, False
     for line in out.splitlines():
         if line.startswith("Weights:"): on = True; continue
+        if on and not line.strip(): break
         m = re.match(r"\s+(\S+)\s+\[([0-9,]*)\]\s+(\S+)\s", line) if on else None
         if m:
             n = 1
@@ -102,7 +104,7 @@ for w in "${what[@]}"; do
     mnist|coreml)
         if [ "$w" = mnist ]; then src=$D/model.onnx; ext=onnx; label="mnist_dwnet ONNX"; else src=$F/mnist_dwnet_fp32_ios18.mlpackage; ext=mlpackage; label="mnist_dwnet Core ML"; fi
         mnist_row "$w p2" "palettize{nbits=2, weight_threshold=$WT}" \
-            "palettize{nbits=2, weight_threshold=$WT, algorithm=gptq, sensitivity=hessian}" bits "$src" "$ext" "$label"
+            "palettize{nbits=2, weight_threshold=$WT, algorithm=gptq}" bits "$src" "$ext" "$label"
         mnist_row "$w s50" "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT}" \
             "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT, algorithm=sparsegpt}" sparsity "$src" "$ext" "$label"
         if [ "$w" = mnist ]; then
