@@ -427,7 +427,6 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         // 3. compress at most `window` weights at a time; each is written into the graph as soon as it
         //    and all before it are done (graph order, so the result does not depend on the threads).
         //    Sequential calibration does this stage by stage, taking each stage's statistics first.
-        context.progress().start("compress", fitting.size(), "weights");
         Map<Graph, Rewriter> rewriters = new HashMap<>();
         boolean[] changed = {false};
         for (List<Integer> stage : run.stages) {
@@ -438,6 +437,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 itemSeeds.add(fittingSeeds.get(k));
             }
             Map<Prepared<O>, LayerStatistics> stats = run.statisticsFor(items);
+            context.progress().start("compress", items.size(), "weights"); // after the stage's statistics run
             long[] itemElements = items.stream().mapToLong(Prepared::elements).toArray();
             inOrder(items, itemElements, window, executor, i -> () -> work(items.get(i), itemSeeds.get(i), context.tensorStore(),
                     stats.get(items.get(i)), run.floatStatistics.get(items.get(i))), (i, outcome) -> {

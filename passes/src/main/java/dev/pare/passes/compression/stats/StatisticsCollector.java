@@ -40,6 +40,9 @@ import java.util.concurrent.Future;
  */
 public final class StatisticsCollector {
 
+    /** Groups of one input one task sums (depthwise layers have hundreds of one-channel groups). */
+    private static final int GROUPS_PER_TASK = 64;
+
     private final String passName;
     private final PassContext context;
 
@@ -204,14 +207,19 @@ public final class StatisticsCollector {
             float[] x = values.get(l.input());
             long[] inShape = shapes.get(l.input());
             long[] outShape = shapes.get(l.output());
-            for (int g = 0; g < m.groups; g++) {
-                int group = g;
+            for (int from = 0; from < m.groups; from += GROUPS_PER_TASK) { // a depthwise layer's many small groups: a few tasks
+                int first = from;
+                int last = Math.min(m.groups, from + GROUPS_PER_TASK);
                 tasks.add(() -> {
                     long[] n = {0};
-                    l.vectors().gather(x, inShape, outShape, group, m.d, (rows, count) -> {
-                        m.add(group, rows, count);
-                        n[0] += count;
-                    });
+                    for (int group = first; group < last; group++) {
+                        int g = group;
+                        n[0] = 0;
+                        l.vectors().gather(x, inShape, outShape, g, m.d, (rows, count) -> {
+                            m.add(g, rows, count);
+                            n[0] += count;
+                        });
+                    }
                     return n[0];
                 });
             }
@@ -221,8 +229,8 @@ public final class StatisticsCollector {
         int t = 0;
         for (Moments m : byInput.values()) {
             long n = -1;
-            for (int g = 0; g < m.groups; g++) n = await(futures.get(t++), firstLayer.get(m));
-            m.vectors += n;
+            for (int from = 0; from < m.groups; from += GROUPS_PER_TASK) n = await(futures.get(t++), firstLayer.get(m));
+            m.vectors += n; // every group sees the same number of positions
         }
         for (Layer l : layers) {
             float[] y = values.get(l.output());
