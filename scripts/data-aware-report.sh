@@ -107,7 +107,13 @@ for w in "${what[@]}"; do
             "palettize{nbits=2, weight_threshold=$WT, algorithm=gptq}" bits "$src" "$ext" "$label"
         mnist_row "$w s50" "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT}" \
             "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT, algorithm=sparsegpt}" sparsity "$src" "$ext" "$label"
+        mnist_row "$w p2t" "palettize{nbits=2, weight_threshold=$WT}" \
+            "palettize{nbits=2, weight_threshold=$WT, algorithm=gptq, bias_correction=total}" bits "$src" "$ext" "$label"
+        mnist_row "$w s50t" "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT}" \
+            "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT, algorithm=sparsegpt, bias_correction=total}" sparsity "$src" "$ext" "$label"
         if [ "$w" = mnist ]; then
+            mnist_row "$w s75t" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
+                "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, bias_correction=total}" sparsity "$src" "$ext" "$label"
             mnist_row "$w s75" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
                 "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt}" sparsity "$src" "$ext" "$label"
         fi
