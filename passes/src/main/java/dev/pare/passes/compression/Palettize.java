@@ -147,6 +147,14 @@ public final class Palettize implements PassProvider<Palettize.Options> {
                     Calibration.ONE_SHOT, BiasCorrection.NONE, Algorithm.RTN, Sensitivity.NONE, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
         }
 
+        /** Round-to-nearest options with calibration and bias correction (the stats-only form). */
+        public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
+                       int clusterDim, List<Float> lut, long weightThreshold, boolean skipInapplicable, Calibration calibration,
+                       BiasCorrection biasCorrection) {
+            this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, skipInapplicable,
+                    calibration, biasCorrection, Algorithm.RTN, Sensitivity.NONE, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
+        }
+
         boolean dataAware() {
             return algorithm == Algorithm.GPTQ || sensitivity == Sensitivity.HESSIAN;
         }
