@@ -9,9 +9,15 @@ import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.LutBits;
 import dev.pare.ir.Value;
+import dev.pare.passes.compression.math.CompressionNotApplicableException;
+import dev.pare.passes.compression.math.GptqPalettizer;
+import dev.pare.passes.compression.math.ObsFactor;
 import dev.pare.passes.compression.stats.BiasCorrection;
 import dev.pare.passes.compression.stats.Calibration;
 import dev.pare.passes.compression.math.Palettization;
+import dev.pare.passes.compression.math.SensitivityWeightedLut;
+import dev.pare.passes.compression.stats.LayerStatistics;
+import dev.pare.passes.compression.stats.StatisticsNeed;
 import dev.pare.passes.compression.math.Palettizer;
 import dev.pare.passes.compression.math.PalettizerOptions;
 import dev.pare.passes.compression.math.PalettizerOptions.PerChannelScale;
@@ -51,6 +57,12 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
     public enum Granularity { PER_TENSOR, PER_GROUPED_CHANNEL }
 
+    /** rtn gives each weight its nearest entry; gptq chooses entries column by column with error compensation (needs calibration data). */
+    public enum Algorithm { RTN, GPTQ }
+
+    /** none: k-means counts every weight alike; hessian: each weight counts by the mean square of its input (needs calibration data). */
+    public enum Sensitivity { NONE, HESSIAN }
+
     /** The pass options; see each component's help. */
     public record Options(
             @Option(help = "How the LUT is built: kmeans (optimal 1-D k-means, k-means++ for vectors), uniform (evenly spaced "
@@ -84,17 +96,30 @@ public final class Palettize implements PassProvider<Palettize.Options> {
                     + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
                     + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
                     + "Needs --calibration-data.")
-            BiasCorrection biasCorrection) {
-
-        /** Options without calibration data (round-to-nearest, no bias correction). */
-        public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
-                       int clusterDim, List<Float> lut, long weightThreshold, boolean skipInapplicable) {
-            this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, skipInapplicable, Calibration.ONE_SHOT, BiasCorrection.NONE);
-        }
+            BiasCorrection biasCorrection,
+            @Option(help = "rtn: nearest LUT entry per weight; gptq: entries chosen input by input, each error compensated by the inputs "
+                    + "not yet assigned, from calibration data (--calibration-data); same LUT and encoding.")
+            Algorithm algorithm,
+            @Option(help = "kmeans mode: none, or hessian to weight each value in the k-means by its input's mean square "
+                    + "(diag H, from calibration data).")
+            Sensitivity sensitivity,
+            @Option(help = "gptq: added to H's diagonal, as a fraction of its mean, before inverting.", min = 0)
+            double damp,
+            @Option(help = "gptq: assign the inputs in order of decreasing mean square instead of in order.")
+            boolean actOrder,
+            @Option(help = "gptq: inputs whose error updates are applied together (speed only, same result).", min = 1)
+            int columnBlock) {
 
         public Options {
             if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("calibration and bias_correction are required");
-            if (mode == null || granularity == null || lut == null) throw new IllegalArgumentException("mode, granularity and lut are required");
+            if (mode == null || granularity == null || lut == null || algorithm == null || sensitivity == null) {
+                throw new IllegalArgumentException("mode, granularity, lut, algorithm and sensitivity are required");
+            }
+            if (sensitivity == Sensitivity.HESSIAN && mode != Mode.KMEANS) {
+                throw new IllegalArgumentException("sensitivity=hessian needs mode=kmeans, got mode=" + mode.name().toLowerCase(java.util.Locale.ROOT));
+            }
+            if (!(damp >= 0) || Double.isInfinite(damp)) throw new OptionValueException("damp", "must be >= 0, got " + damp);
+            if (columnBlock < 1) throw new OptionValueException("columnBlock", "must be >= 1, got " + columnBlock);
             lut = List.copyOf(lut);
             if (nbits != 0 && !LutBits.isValid(nbits)) {
                 throw new OptionValueException("nbits", "must be one of " + LutBits.describe() + " (or 0 = automatic), got " + nbits);
@@ -114,6 +139,25 @@ public final class Palettize implements PassProvider<Palettize.Options> {
         public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
                        int clusterDim, List<Float> lut, long weightThreshold) {
             this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, false);
+        }
+
+        /** Round-to-nearest options with unweighted k-means. */
+        public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
+                       int clusterDim, List<Float> lut, long weightThreshold, boolean skipInapplicable) {
+            this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, skipInapplicable,
+                    Calibration.ONE_SHOT, BiasCorrection.NONE, Algorithm.RTN, Sensitivity.NONE, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
+        }
+
+        /** Round-to-nearest options with calibration and bias correction (the stats-only form). */
+        public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
+                       int clusterDim, List<Float> lut, long weightThreshold, boolean skipInapplicable, Calibration calibration,
+                       BiasCorrection biasCorrection) {
+            this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, skipInapplicable,
+                    calibration, biasCorrection, Algorithm.RTN, Sensitivity.NONE, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
+        }
+
+        boolean dataAware() {
+            return algorithm == Algorithm.GPTQ || sensitivity == Sensitivity.HESSIAN;
         }
 
         /** The math options for a weight whose channel axis is {@code axis} (null if unknown). */
@@ -167,8 +211,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
     }
 
     @Override public Options defaults() {
-        return new Options(Mode.KMEANS, 0, Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 2048, false, Calibration.ONE_SHOT,
-                BiasCorrection.NONE);
+        return new Options(Mode.KMEANS, 0, Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 2048, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -189,6 +232,10 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
             @Override boolean checksValues(Options o, long bytes) { return !streams(o, bytes); }
 
+            @Override StatisticsNeed statisticsNeed(Options o) {
+                return o.dataAware() ? DataAware.SECOND_MOMENT : StatisticsNeed.NONE;
+            }
+
             @Override void check(Job<Options> job) {
                 if (job.weight() == null) Palettizer.checkApplicable(job.shape(), job.options().toMath(axis(job)));
                 else Palettizer.checkApplicable(job.weight(), job.options().toMath(axis(job)), job.keep());
@@ -197,8 +244,10 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             @Override Emitter compress(Job<Options> job) {
                 if (job.mask() != null) return streamedKept(job, job.options().toMath(axis(job)), piece);
                 if (job.weight() == null) return streamed(job, job.options().toMath(axis(job)), piece);
-                Palettization p = new Palettizer(null).palettize(job.weight(), job.options().toMath(axis(job)),
+                Options o = job.options();
+                Palettization fitted = new Palettizer(null).palettize(job.weight(), o.toMath(axis(job)),
                         new SplittableRandom(job.seed()), job.keep());
+                Palettization p = job.statistics().isPresent() ? dataAware(job, fitted) : fitted;
                 return chain -> emit(chain, p, Tensors.ofInts(chain.store(), p.indexType(), p.indicesShape(), p.indices()));
             }
         };
@@ -208,6 +257,26 @@ public final class Palettize implements PassProvider<Palettize.Options> {
         Options o = job.options();
         return o.channelAxis() >= 0 ? Integer.valueOf(o.channelAxis())
                 : job.outputAxis() == WeightOperand.NO_AXIS ? null : Integer.valueOf(job.outputAxis());
+    }
+
+    /** The fitted palettization with a hessian-weighted LUT and/or GPTQ indices, as the options ask. */
+    private static Palettization dataAware(WeightCompressionPass.Job<Options> job, Palettization fitted) {
+        Options o = job.options();
+        LayerStatistics statistics = job.statistics().get();
+        Palettization p = fitted;
+        if (o.sensitivity() == Sensitivity.HESSIAN) {
+            // a stream of its own, so the LUT does not depend on how much randomness k-means drew
+            p = SensitivityWeightedLut.refit(job.weight(), p, DataAware.sensitivity(statistics), new SplittableRandom(job.seed()).split());
+        }
+        if (o.algorithm() == Algorithm.GPTQ) {
+            DataAware.Layer layer = DataAware.layer(statistics, o.damp(), o.actOrder());
+            try {
+                p = GptqPalettizer.assign(job.weight(), p, layer.matrices(), layer.factors(), o.columnBlock());
+            } catch (IllegalArgumentException e) {
+                throw new CompressionNotApplicableException(e.getMessage());
+            }
+        }
+        return p;
     }
 
     /** Palettizes a weight read from the tensor a piece at a time, its indices written to the store as they come. */

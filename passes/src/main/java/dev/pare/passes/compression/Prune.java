@@ -13,6 +13,10 @@ import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.LinearQuantizer;
 import dev.pare.passes.compression.math.StreamedPruner;
 import dev.pare.passes.compression.math.MagnitudePrunerOptions;
+import dev.pare.passes.compression.math.ObsFactor;
+import dev.pare.passes.compression.math.SparseGpt;
+import dev.pare.passes.compression.math.SparsityPattern;
+import dev.pare.passes.compression.stats.StatisticsNeed;
 import dev.pare.passes.compression.math.Pruner;
 import dev.pare.passes.compression.math.PruningResult;
 import dev.pare.passes.compression.math.ThresholdPrunerOptions;
@@ -48,6 +52,13 @@ public final class Prune implements PassProvider<Prune.Options> {
 
     public enum Mode { THRESHOLD, MAGNITUDE }
 
+    /**
+     * How mode=magnitude picks and treats the zeros: magnitude zeroes the smallest |w| and keeps
+     * the rest as they are; sparsegpt zeroes the weights whose loss costs the layer output least
+     * and updates the kept ones to compensate (needs calibration data).
+     */
+    public enum Algorithm { MAGNITUDE, SPARSEGPT }
+
     private static final Pattern N_M = Pattern.compile("\\s*(\\d+)\\s*:\\s*(\\d+)\\s*");
 
     /** The pass options; see each component's help. */
@@ -78,7 +89,18 @@ public final class Prune implements PassProvider<Prune.Options> {
                     + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
                     + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
                     + "Needs --calibration-data.")
-            BiasCorrection biasCorrection) {
+            BiasCorrection biasCorrection,
+            @Option(help = "magnitude mode: magnitude (smallest |w|, the rest unchanged) or sparsegpt (smallest loss of the layer "
+                    + "output on calibration data, --calibration-data, the kept weights updated to compensate).")
+            Algorithm algorithm,
+            @Option(help = "sparsegpt with target_sparsity: give every output channel that sparsity instead of choosing across channels.")
+            boolean perChannelSparsity,
+            @Option(help = "sparsegpt: added to H's diagonal, as a fraction of its mean, before inverting.", min = 0)
+            double damp,
+            @Option(help = "sparsegpt: process the inputs in order of decreasing mean square instead of in order.")
+            boolean actOrder,
+            @Option(help = "sparsegpt: inputs whose mask is chosen together and whose updates are applied together.", min = 1)
+            int columnBlock) {
 
         /** Options that fail on weights they cannot be applied to. */
         public Options(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
@@ -86,16 +108,27 @@ public final class Prune implements PassProvider<Prune.Options> {
             this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, false);
         }
 
-        /** Options without calibration data (round-to-nearest, no bias correction). */
+        /** Magnitude options (no calibration data). */
         public Options(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
                        String nMRatio, int dim, long weightThreshold, boolean skipInapplicable) {
-            this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, skipInapplicable, Calibration.ONE_SHOT, BiasCorrection.NONE);
+            this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, skipInapplicable,
+                    Calibration.ONE_SHOT, BiasCorrection.NONE, Algorithm.MAGNITUDE, false, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
         }
 
         public Options {
             if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("prune: calibration and bias_correction are required");
             try {
                 validate(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold);
+                if (algorithm == null) throw new IllegalArgumentException("prune: algorithm is required");
+                if (algorithm == Algorithm.SPARSEGPT) {
+                    if (mode != Mode.MAGNITUDE) throw new IllegalArgumentException("prune: algorithm=sparsegpt needs mode=magnitude");
+                    if (blockSize != 0) throw new IllegalArgumentException("prune: algorithm=sparsegpt does not take block_size (use n_m_ratio or per_channel_sparsity)");
+                }
+                if (perChannelSparsity && (algorithm != Algorithm.SPARSEGPT || targetSparsity < 0)) {
+                    throw new IllegalArgumentException("prune: per_channel_sparsity needs algorithm=sparsegpt with target_sparsity");
+                }
+                if (!(damp >= 0) || Double.isInfinite(damp)) throw new OptionValueException("damp", "must be >= 0, got " + damp);
+                if (columnBlock < 1) throw new OptionValueException("columnBlock", "must be >= 1, got " + columnBlock);
             } catch (OptionValueException e) {
                 throw e; // names one option; the pipeline reports it at the value
             } catch (IllegalArgumentException e) { // the pipeline error already names the pass
@@ -176,7 +209,7 @@ public final class Prune implements PassProvider<Prune.Options> {
 
     @Override public Options defaults() {
         return new Options(Mode.THRESHOLD, ThresholdPrunerOptions.DEFAULT_THRESHOLD, ThresholdPrunerOptions.DEFAULT_MINIMUM_SPARSITY_PERCENTILE,
-                -1, 0, "", -1, 2048, false, Calibration.ONE_SHOT, BiasCorrection.NONE);
+                -1, 0, "", -1, 2048, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -195,6 +228,10 @@ public final class Prune implements PassProvider<Prune.Options> {
 
             @Override boolean checksValues(Options o, long bytes) { return !streams(o, bytes); }
 
+            @Override StatisticsNeed statisticsNeed(Options o) {
+                return o.algorithm() == Algorithm.SPARSEGPT ? DataAware.SECOND_MOMENT : StatisticsNeed.NONE;
+            }
+
             @Override void check(Job<Options> job) {
                 Options o = job.options();
                 if (o.structured()) Pruner.checkApplicable(job.weight(), o.magnitudeOptions(structuredAxis(job)));
@@ -204,7 +241,9 @@ public final class Prune implements PassProvider<Prune.Options> {
                 Options o = job.options();
                 if (job.weight() == null) return streamed(job, piece);
                 PruningResult r;
-                if (o.mode() == Mode.THRESHOLD) {
+                if (o.algorithm() == Algorithm.SPARSEGPT && job.statistics().isPresent()) {
+                    r = sparseGpt(job);
+                } else if (o.mode() == Mode.THRESHOLD) {
                     r = Pruner.threshold(job.weight(), o.thresholdOptions());
                 } else if (!o.structured()) {
                     r = Pruner.magnitude(job.weight(), o.magnitudeOptions(null));
@@ -214,6 +253,22 @@ public final class Prune implements PassProvider<Prune.Options> {
                 return chain -> emit(chain, r);
             }
         };
+    }
+
+    /** SparseGPT with the options' pattern over the layer's groups. */
+    private static PruningResult sparseGpt(WeightCompressionPass.Job<Options> job) {
+        Options o = job.options();
+        SparsityPattern pattern;
+        if (!o.nMRatio().isEmpty()) {
+            int[] nm = o.magnitudeOptions(null).nmRatio();
+            pattern = new SparsityPattern.NOfM(nm[0], nm[1], structuredAxis(job));
+        } else if (o.perChannelSparsity()) {
+            pattern = new SparsityPattern.PerChannel(o.targetSparsity());
+        } else {
+            pattern = new SparsityPattern.Unstructured(o.targetSparsity());
+        }
+        DataAware.Layer layer = DataAware.layer(job.statistics().get(), o.damp(), o.actOrder());
+        return SparseGpt.prune(job.weight(), layer.matrices(), layer.factors(), pattern, o.columnBlock(), o.columnBlock());
     }
 
     /** The weight axis that block or n:m sparsity runs along. */

@@ -11,6 +11,9 @@ import dev.pare.ir.Value;
 import dev.pare.passes.compression.stats.BiasCorrection;
 import dev.pare.passes.compression.stats.Calibration;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
+import dev.pare.passes.compression.math.GptqQuantizer;
+import dev.pare.passes.compression.math.ObsFactor;
+import dev.pare.passes.compression.stats.StatisticsNeed;
 import dev.pare.passes.compression.math.LinearQuantization;
 import dev.pare.passes.compression.math.LinearQuantizer;
 import dev.pare.passes.compression.math.LinearQuantizerOptions;
@@ -50,6 +53,9 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
 
     public enum Granularity { PER_TENSOR, PER_CHANNEL, PER_BLOCK }
 
+    /** rtn rounds each weight to its nearest code; gptq chooses codes column by column with error compensation (needs calibration data). */
+    public enum Algorithm { RTN, GPTQ }
+
     /** The pass options; see each component's help. */
     public record Options(
             @Option(help = "linear_symmetric (no zero point for signed types, range [-m, m]) or linear (affine, range widened to include 0).")
@@ -71,7 +77,16 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
                     + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
                     + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
                     + "Needs --calibration-data.")
-            BiasCorrection biasCorrection) {
+            BiasCorrection biasCorrection,
+            @Option(help = "rtn: nearest code per weight; gptq: codes chosen input by input, each error compensated by the inputs "
+                    + "not yet quantized, from calibration data (--calibration-data); same encoding.")
+            Algorithm algorithm,
+            @Option(help = "gptq: added to H's diagonal, as a fraction of its mean, before inverting.", min = 0)
+            double damp,
+            @Option(help = "gptq: quantize the inputs in order of decreasing mean square instead of in order.")
+            boolean actOrder,
+            @Option(help = "gptq: inputs whose error updates are applied together (speed only, same result).", min = 1)
+            int columnBlock) {
 
         /** Options that fail on weights they cannot be applied to. */
         public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold) {
@@ -80,14 +95,17 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
 
         /** Options without calibration data (round-to-nearest, no bias correction). */
         public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold, boolean skipInapplicable) {
-            this(mode, dtype, granularity, blockSize, weightThreshold, skipInapplicable, Calibration.ONE_SHOT, BiasCorrection.NONE);
+            this(mode, dtype, granularity, blockSize, weightThreshold, skipInapplicable, Calibration.ONE_SHOT, BiasCorrection.NONE,
+                    Algorithm.RTN, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
         }
 
         public Options {
             if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("quantize_weights: calibration and bias_correction are required");
-            if (mode == null || dtype == null || granularity == null) {
-                throw new IllegalArgumentException("quantize_weights: mode, dtype and granularity are required");
+            if (mode == null || dtype == null || granularity == null || algorithm == null) {
+                throw new IllegalArgumentException("quantize_weights: mode, dtype, granularity and algorithm are required");
             }
+            if (!(damp >= 0) || Double.isInfinite(damp)) throw new IllegalArgumentException("quantize_weights: damp must be >= 0, got " + damp);
+            if (columnBlock < 1) throw new IllegalArgumentException("quantize_weights: column_block must be >= 1, got " + columnBlock);
             if (blockSize < 0) throw new IllegalArgumentException("quantize_weights: block_size must be >= 0, got " + blockSize);
             if (weightThreshold < 0) throw new IllegalArgumentException("quantize_weights: weight_threshold must be >= 0, got " + weightThreshold);
         }
@@ -121,7 +139,7 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
     }
 
     @Override public Options defaults() {
-        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048, false, Calibration.ONE_SHOT, BiasCorrection.NONE);
+        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -139,6 +157,10 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             @Override boolean checksValues(Options o, long bytes) { return false; } // the check needs only the shape
 
             @Override boolean streams(Options o, long bytes) { return bytes > streamAboveBytes; }
+
+            @Override StatisticsNeed statisticsNeed(Options o) {
+                return o.algorithm() == Algorithm.GPTQ ? DataAware.SECOND_MOMENT : StatisticsNeed.NONE;
+            }
 
             @Override void check(Job<Options> job) {
                 Options o = job.options();
@@ -158,7 +180,13 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
                 LinearQuantizerOptions math = new LinearQuantizerOptions(LinearQuantizerOptions.Mode.valueOf(o.mode().name()),
                         o.codeType(), granularity);
                 if (job.weight() == null) return streamed(job, math, piece);
-                LinearQuantization q = LinearQuantizer.quantize(job.weight(), math, job.keep());
+                LinearQuantization q;
+                if (o.algorithm() == Algorithm.GPTQ && job.statistics().isPresent()) {
+                    DataAware.Layer layer = DataAware.layer(job.statistics().get(), o.damp(), o.actOrder());
+                    q = GptqQuantizer.quantize(job.weight(), layer.matrices(), layer.factors(), math, o.columnBlock(), job.keep());
+                } else {
+                    q = LinearQuantizer.quantize(job.weight(), math, job.keep());
+                }
                 return chain -> emit(chain, q, Tensors.ofInts(chain.store(), q.dtype(), q.shape(), q.quantized()));
             }
         };

@@ -81,12 +81,12 @@ public final class LinearQuantizer {
                 scales, zeroPoints, keep == null ? null : keep.clone());
     }
 
-    private static boolean hasZeroPoint(LinearQuantizerOptions options) {
+    static boolean hasZeroPoint(LinearQuantizerOptions options) {
         return !(options.mode() == Mode.LINEAR_SYMMETRIC && options.signed());
     }
 
     /** Each block's scale and zero point from its min {@code lo} and max {@code hi}. */
-    private static void parameters(float[] lo, float[] hi, LinearQuantizerOptions options, Precision p, float[] scales, int[] zeroPoints) {
+    static void parameters(float[] lo, float[] hi, LinearQuantizerOptions options, Precision p, float[] scales, int[] zeroPoints) {
         int qmin = options.qmin();
         int qmax = options.qmax();
         boolean symmetric = options.mode() == Mode.LINEAR_SYMMETRIC;

@@ -155,7 +155,7 @@ public final class Pruner {
         return result(weight, pruned);
     }
 
-    private static PruningResult result(WeightTensor weight, float[] pruned) {
+    static PruningResult result(WeightTensor weight, float[] pruned) {
         boolean[] keep = new boolean[pruned.length];
         int kept = 0;
         for (int e = 0; e < pruned.length; e++) {
