@@ -8,6 +8,7 @@ import dev.pare.compiler.compare.CompareText;
 import dev.pare.compiler.compare.ModelComparison;
 import dev.pare.compiler.data.DataException;
 import dev.pare.compiler.data.ShapeSpec;
+import dev.pare.compiler.runtime.OrtModelExecutor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -71,6 +72,11 @@ final class CompareCommand implements Callable<Integer> {
             description = "ONNX Runtime threads per ONNX model (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--ort-optimization", paramLabel = "LEVEL", defaultValue = "all",
+            description = "ONNX Runtime graph optimizations for ONNX models: all (ORT's default: QDQ pairs run as integer "
+                    + "kernels, whose results depend on the CPU), extended, basic or none (QDQ computed in float as written).")
+    String ortOptimization;
+
     @Option(names = "--json", description = "Print JSON (sorted keys, schema in README.md) instead of tables.")
     boolean json;
 
@@ -79,6 +85,14 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         if (threads < 1) throw new CliException(ExitCodes.USAGE, "--threads must be at least 1, got " + threads);
+        OrtModelExecutor.Optimization optimization = switch (ortOptimization.toLowerCase(java.util.Locale.ROOT)) {
+            case "all" -> OrtModelExecutor.Optimization.ALL;
+            case "extended" -> OrtModelExecutor.Optimization.EXTENDED;
+            case "basic" -> OrtModelExecutor.Optimization.BASIC;
+            case "none" -> OrtModelExecutor.Optimization.NONE;
+            default -> throw new CliException(ExitCodes.USAGE, "--ort-optimization must be all, extended, basic or none, got '"
+                    + ortOptimization + "'");
+        };
         Map<String, long[]> shapes = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : inputShapes.entrySet()) {
             try {
@@ -90,7 +104,7 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         CompareRequest request = new CompareRequest(modelA, modelB, data, dataSpec,
-                labels, seed, samples, shapes, threads);
+                labels, seed, samples, shapes, threads, optimization);
         CompareReport report;
         try {
             report = new ModelComparison(main.formats()).run(request);

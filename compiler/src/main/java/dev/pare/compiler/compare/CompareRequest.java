@@ -1,5 +1,6 @@
 package dev.pare.compiler.compare;
 
+import dev.pare.compiler.runtime.OrtModelExecutor;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -15,15 +16,23 @@ import java.util.Objects;
  *     for all of the data or {@value #DEFAULT_GENERATED} generated
  * @param inputShapes shapes for generated inputs by input name (fixing symbolic dims)
  * @param threads ONNX Runtime threads per model
+ * @param ortOptimization ONNX Runtime's graph optimization level for ONNX models
  */
 public record CompareRequest(Path modelA, Path modelB, Path data, String dataSpec, Path labels, long seed,
-        Integer samples, Map<String, long[]> inputShapes, int threads) {
+        Integer samples, Map<String, long[]> inputShapes, int threads, OrtModelExecutor.Optimization ortOptimization) {
+
+    /** A request with ONNX Runtime's default optimizations. */
+    public CompareRequest(Path modelA, Path modelB, Path data, String dataSpec, Path labels, long seed,
+            Integer samples, Map<String, long[]> inputShapes, int threads) {
+        this(modelA, modelB, data, dataSpec, labels, seed, samples, inputShapes, threads, OrtModelExecutor.Optimization.ALL);
+    }
 
     public static final int DEFAULT_GENERATED = 8;
 
     public CompareRequest {
         Objects.requireNonNull(modelA, "modelA");
         Objects.requireNonNull(modelB, "modelB");
+        Objects.requireNonNull(ortOptimization, "ortOptimization");
         inputShapes = Map.copyOf(inputShapes);
     }
 }

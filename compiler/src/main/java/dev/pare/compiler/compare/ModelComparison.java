@@ -84,8 +84,8 @@ public final class ModelComparison {
 
             Map<String, OutputStats> stats = new LinkedHashMap<>();
             pairs.forEach((x, y) -> stats.put(x, new OutputStats(x, y)));
-            try (ModelExecutor.Session sa = open(a, request.modelA(), request.threads());
-                 ModelExecutor.Session sb = open(b, request.modelB(), request.threads())) {
+            try (ModelExecutor.Session sa = open(a, request.modelA(), request);
+                 ModelExecutor.Session sb = open(b, request.modelB(), request)) {
                 for (int i = 0; i < count; i++) {
                     Map<String, TensorData> in = data != null ? data.sample(i) : generator.sample(i);
                     Map<String, TensorData> inA = inputsFor(a, in, request.modelA(), i);
@@ -190,9 +190,10 @@ public final class ModelComparison {
         return out;
     }
 
-    private static ModelExecutor.Session open(Model m, Path path, int threads) throws CompareException {
+    private static ModelExecutor.Session open(Model m, Path path, CompareRequest request) throws CompareException {
         try {
-            ModelExecutor executor = CoreMlKeys.FORMAT.equals(m.format()) ? new MilModelExecutor() : new OrtModelExecutor(m, threads);
+            ModelExecutor executor = CoreMlKeys.FORMAT.equals(m.format()) ? new MilModelExecutor()
+                    : new OrtModelExecutor(m, request.threads(), request.ortOptimization());
             return executor.open(m.graph(), List.of());
         } catch (ModelExecutionException e) {
             throw new CompareException(CompareException.Kind.RUN_FAILED, path + ": " + e.getMessage(), e);

@@ -42,8 +42,23 @@ public final class OrtModelExecutor implements ModelExecutor {
     /** Little-endian byte order is what both the IR and ORT's CPU buffers use on the supported platforms. */
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
+    /**
+     * ONNX Runtime's graph optimization level. {@code ALL} (ORT's default) fuses QDQ pairs into
+     * integer kernels, whose results depend on the CPU (see README "Accuracy on CPUs without VNNI");
+     * {@code NONE} runs QuantizeLinear/DequantizeLinear as written, in float.
+     */
+    public enum Optimization {
+        NONE(OrtSession.SessionOptions.OptLevel.NO_OPT), BASIC(OrtSession.SessionOptions.OptLevel.BASIC_OPT),
+        EXTENDED(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT), ALL(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+
+        private final OrtSession.SessionOptions.OptLevel level;
+
+        Optimization(OrtSession.SessionOptions.OptLevel level) { this.level = level; }
+    }
+
     private final Model template;
     private final int threads;
+    private final Optimization optimization;
 
     /**
      * @param model   the model the graphs come from: its format must be ONNX, and its opsets, IR version,
@@ -51,9 +66,15 @@ public final class OrtModelExecutor implements ModelExecutor {
      * @param threads ORT intra-op threads per session
      */
     public OrtModelExecutor(Model model, int threads) {
+        this(model, threads, Optimization.ALL);
+    }
+
+    /** As above with ORT's graph optimization level. */
+    public OrtModelExecutor(Model model, int threads, Optimization optimization) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.template = model;
         this.threads = threads;
+        this.optimization = java.util.Objects.requireNonNull(optimization, "optimization");
     }
 
     @Override public Session open(Graph graph, List<Value> captured) throws ModelExecutionException {
@@ -88,6 +109,7 @@ public final class OrtModelExecutor implements ModelExecutor {
             try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
                 opts.setIntraOpNumThreads(threads);
                 opts.setInterOpNumThreads(1);
+                opts.setOptimizationLevel(optimization.level);
                 return new OrtSessionAdapter(env, env.createSession(file.toString(), opts), graph.name());
             }
         } catch (ModelFormatException e) {

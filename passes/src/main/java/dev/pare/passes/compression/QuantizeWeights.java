@@ -61,11 +61,19 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
             long weightThreshold,
             @Option(help = "Leave a weight the options cannot be applied to (a block_size larger than its input axis, per_channel or per_block without the op's axes) dense with a note instead of failing the pass.")
-            boolean skipInapplicable) {
+            boolean skipInapplicable,
+            @Option(help = "8-bit codes use 7 bits (int8 -63..63 symmetric, -64..63 linear; uint8 0..127), as ONNX Runtime's "
+                    + "reduce_range: its u8 x s8 kernels on x86 CPUs without VNNI cannot saturate then (W8A8 sets it).")
+            boolean reduceRange) {
 
         /** Options that fail on weights they cannot be applied to. */
         public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold) {
             this(mode, dtype, granularity, blockSize, weightThreshold, false);
+        }
+
+        /** Options with the full 8-bit code range. */
+        public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold, boolean skipInapplicable) {
+            this(mode, dtype, granularity, blockSize, weightThreshold, skipInapplicable, false);
         }
 
         public Options {
@@ -74,6 +82,10 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             }
             if (blockSize < 0) throw new IllegalArgumentException("quantize_weights: block_size must be >= 0, got " + blockSize);
             if (weightThreshold < 0) throw new IllegalArgumentException("quantize_weights: weight_threshold must be >= 0, got " + weightThreshold);
+            if (reduceRange && (dtype == Dtype.INT4 || dtype == Dtype.UINT4)) {
+                throw new IllegalArgumentException("quantize_weights: reduce_range needs dtype int8 or uint8, got "
+                        + dtype.name().toLowerCase(java.util.Locale.ROOT));
+            }
         }
 
         DType codeType() {
@@ -105,7 +117,7 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
     }
 
     @Override public Options defaults() {
-        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048, false);
+        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048, false, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -136,7 +148,7 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
                 Options o = job.options();
                 QuantGranularity granularity = granularity(o, job);
                 LinearQuantizerOptions math = new LinearQuantizerOptions(LinearQuantizerOptions.Mode.valueOf(o.mode().name()),
-                        o.codeType(), granularity);
+                        o.codeType(), granularity, o.reduceRange());
                 if (job.weight() == null) return streamed(job, math, piece);
                 LinearQuantization q = LinearQuantizer.quantize(job.weight(), math, job.keep());
                 return chain -> emit(chain, q, Tensors.ofInts(chain.store(), q.dtype(), q.shape(), q.quantized()));
