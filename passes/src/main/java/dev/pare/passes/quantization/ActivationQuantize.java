@@ -234,63 +234,100 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
 
         /**
          * Runs the quantized graph on the samples calibration used and moves each layer's bias by its
-         * output's mean drift per channel; a layer whose input stayed float is left as it is.
+         * output's mean drift per channel; a layer whose input stayed float is left as it is. Layers
+         * are corrected in waves, upstream first: a wave holds the layers no other uncorrected layer
+         * feeds, and is measured with every earlier wave's correction in place, so a drift an upstream
+         * bias already removed is not removed twice (the layer-by-layer order of empirical bias
+         * correction; independent layers such as a transformer's Q, K and V share a run).
          */
         private void correctBiases(List<LayerBias> layers, CalibrationData data, ModelExecutor executor, List<Integer> used)
                 throws PassFailure {
-            List<LayerBias> live = new ArrayList<>();
-            List<Value> captured = new ArrayList<>();
+            List<LayerBias> pending = new ArrayList<>();
             for (LayerBias l : layers) {
                 boolean readsQuantized = false;
                 for (Value v : l.layer.operands()) readsQuantized |= v.producer() != null && v.producer().op().equals(DEQUANTIZE);
-                if (!readsQuantized || l.skipReason != null) continue;
-                live.add(l);
-                if (!captured.contains(l.output())) captured.add(l.output());
+                if (readsQuantized && l.skipReason == null) pending.add(l);
             }
-            if (live.isEmpty()) return;
+            if (pending.isEmpty()) return;
+            Map<LayerBias, Set<Node>> upstream = new IdentityHashMap<>();
+            for (LayerBias l : pending) upstream.put(l, upstreamOf(l.layer));
+            Rewriter rw = graph.rewriter();
+            int corrected = 0;
+            int waves = 0;
+            double largest = 0;
+            String largestAt = "";
+            while (!pending.isEmpty()) {
+                List<LayerBias> wave = new ArrayList<>();
+                for (LayerBias l : pending) {
+                    boolean fed = false;
+                    for (LayerBias other : pending) fed |= other != l && upstream.get(l).contains(other.layer);
+                    if (!fed) wave.add(l);
+                }
+                pending.removeAll(wave);
+                waves++;
+                measureQuantized(wave, data, executor, used);
+                for (LayerBias l : wave) {
+                    if (!l.measured()) continue;
+                    double[] drift = l.drift();
+                    double worst = 0;
+                    boolean finite = true;
+                    for (double d : drift) {
+                        finite &= Double.isFinite(d);
+                        worst = Math.max(worst, Math.abs(d));
+                    }
+                    if (!finite) continue;
+                    TensorData bias = l.corrected(drift);
+                    Value old = l.bias();
+                    if (old.uses().size() == 1) {
+                        rw.setConstantData(old, bias);
+                    } else {
+                        rw.setOperand(l.biasNode, l.biasOperand, rw.addConstant(rw.uniqueValueName(old.name() + "_corrected"), bias));
+                    }
+                    corrected++;
+                    if (worst > largest) {
+                        largest = worst;
+                        largestAt = l.layer.name();
+                    }
+                }
+            }
+            context.statistics().add("biases_corrected", corrected);
+            context.diagnostics().note(PassesCode.AQ106, Location.UNKNOWN, "activation_quantize: bias_correction moved the bias of "
+                    + corrected + (corrected == 1 ? " layer" : " layers") + " in " + waves + (waves == 1 ? " run" : " runs") + " over "
+                    + used.size() + " calibration samples"
+                    + (corrected > 0 ? "; largest mean drift per channel " + number(largest) + " at '" + largestAt + "'" : ""));
+        }
+
+        /** Adds the quantized graph's outputs of {@code wave} on the used samples. */
+        private void measureQuantized(List<LayerBias> wave, CalibrationData data, ModelExecutor executor, List<Integer> used)
+                throws PassFailure {
+            List<Value> captured = new ArrayList<>();
+            for (LayerBias l : wave) if (!captured.contains(l.output())) captured.add(l.output());
             try (ModelExecutor.Session session = executor.open(graph, captured)) {
                 for (int s : used) {
                     Map<String, TensorData> out = session.run(data.sample(s));
-                    for (LayerBias l : live) l.add(out.get(l.output().name()), true);
+                    for (LayerBias l : wave) l.add(out.get(l.output().name()), true);
                 }
             } catch (ModelExecutionException e) {
                 throw new PassFailure(PassesCode.AQ004, "activation_quantize: cannot run the quantized model for bias_correction: "
                         + e.getMessage());
             } catch (IOException e) {
-                throw new BadDataFailure(PassesCode.AQ005, "activation_quantize: cannot read calibration sample of " + data.source()
+                throw new BadDataFailure(PassesCode.AQ005, "activation_quantize: cannot read a calibration sample of " + data.source()
                         + " for bias_correction: " + e.getMessage());
             }
-            Rewriter rw = graph.rewriter();
-            int corrected = 0;
-            double largest = 0;
-            String largestAt = "";
-            for (LayerBias l : live) {
-                if (!l.measured()) continue;
-                double[] drift = l.drift();
-                double worst = 0;
-                boolean finite = true;
-                for (double d : drift) {
-                    finite &= Double.isFinite(d);
-                    worst = Math.max(worst, Math.abs(d));
-                }
-                if (!finite) continue;
-                TensorData bias = l.corrected(drift);
-                Value old = l.bias();
-                if (old.uses().size() == 1) {
-                    rw.setConstantData(old, bias);
-                } else {
-                    rw.setOperand(l.biasNode, l.biasOperand, rw.addConstant(rw.uniqueValueName(old.name() + "_corrected"), bias));
-                }
-                corrected++;
-                if (worst > largest) {
-                    largest = worst;
-                    largestAt = l.layer.name();
+        }
+
+        /** The nodes {@code n} depends on, through its operands (this graph only). */
+        private static Set<Node> upstreamOf(Node n) {
+            Set<Node> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+            java.util.ArrayDeque<Node> todo = new java.util.ArrayDeque<>();
+            todo.add(n);
+            while (!todo.isEmpty()) {
+                for (Value v : todo.poll().operands()) {
+                    Node p = v.producer();
+                    if (p != null && p.graph() == n.graph() && seen.add(p)) todo.add(p);
                 }
             }
-            context.statistics().add("biases_corrected", corrected);
-            context.diagnostics().note(PassesCode.AQ106, Location.UNKNOWN, "activation_quantize: bias_correction moved the bias of "
-                    + corrected + (corrected == 1 ? " layer" : " layers") + " over " + used.size() + " calibration samples"
-                    + (corrected > 0 ? "; largest mean drift per channel " + number(largest) + " at '" + largestAt + "'" : ""));
+            return seen;
         }
 
         /** The activation inputs of the selected nodes, in node order; one target per tensor. */
