@@ -27,7 +27,7 @@ class ActivationQuantizeOptionErrorsTest {
                 + "entropy, mse, got l2", error("activation_quantize{method=l2}"));
         assertEquals("<pipeline>:1:34: error[P005]: option 'reduce_range' of pass 'activation_quantize' expects a boolean (true or false), got 7",
                 error("activation_quantize{reduce_range=7}"));
-        assertEquals("<pipeline>:1:18: error[P007]: invalid options for pass 'quantize_weights': quantize_weights: reduce_range needs dtype "
+        assertEquals("<pipeline>:1:17: error[P007]: invalid options for pass 'quantize_weights': quantize_weights: reduce_range needs dtype "
                 + "int8 or uint8, got int4", error("quantize_weights{dtype=int4, reduce_range=true}"));
     }
 
