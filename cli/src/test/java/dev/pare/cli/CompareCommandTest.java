@@ -144,6 +144,16 @@ class CompareCommandTest {
                 "--input-shape pixels: the model has no input 'pixels' (inputs: input)");
         assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--samples", "0"), 2, "--samples must be at least 1, got 0");
         assertError(pare("compare", MNIST.toString()), 2, "Missing required parameter: 'B' (see 'pare compare --help')");
+        assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--ort-optimization", "full"), 2,
+                "--ort-optimization must be all, extended, basic or none, got 'full'");
+    }
+
+    @Test
+    void ortOptimizationNoneRunsTheModelsAsWritten() {
+        CliRun r = pare("compare", MNIST.toString(), MNIST.toString(), "--samples", "3", "--seed", "5", "--ort-optimization", "none");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("", r.err());
+        assertTrue(r.out().endsWith("  logits  float32 [1,10]     inf  1.000000            0             0  1.0000  1.0000\n"), r.out());
     }
 
     /** A version-1 .npy of float64 zeros. */

@@ -143,6 +143,11 @@ public enum PassesCode implements DiagnosticCode {
     AQ105(Severity.WARNING, "calibration samples holding NaN or infinity were left out", """
             With --skip-nonfinite-samples, samples with non-finite values are skipped and counted
             here (statistic samples_skipped_nonfinite); the ranges come from the rest."""),
+    AQ106(Severity.NOTE, "activation_quantize bias_correction: how many layer biases moved, and the largest drift", """
+            With bias_correction=total the quantized model runs once more on the calibration samples;
+            each Conv/ConvTranspose/Gemm (or MatMul + constant Add) reading a quantized activation has
+            its float32 bias moved by its output's mean drift per channel (statistic biases_corrected).
+            Layers without such a bias, or whose input stayed float, keep theirs."""),
     // cleanup
     CF001(Severity.WARNING, "const_folding could not fold a node", """
             A node with constant inputs could not be evaluated (its attributes or inputs are invalid

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ActivationQuantizationOnMiniLmTest {
 
-    private static final Path TOKENIZER = TestModels.MINILM.resolveSibling("all-minilm-l6-v2-tokenizer.json");
+    static final Path TOKENIZER = TestModels.MINILM.resolveSibling("all-minilm-l6-v2-tokenizer.json");
     private static final int CALIBRATION_SAMPLES = 300;
 
     private static final String CALIBRATION_EXTRA = String.join(" ",
@@ -67,10 +67,28 @@ class ActivationQuantizationOnMiniLmTest {
         WordPiece wp = WordPiece.load(TOKENIZER);
         int cls = wp.id("[CLS]");
         int sep = wp.id("[SEP]");
+        TestCalibrationData calibration = calibration(wp, CALIBRATION_SAMPLES);
+        Path out = tmp.resolve("minilm-w8a8.onnx");
+        CalibratedCompile.compile(TestModels.MINILM, "W8A8", calibration, out);
+
+        Map<String, Tensor> inputs = heldOut(wp, cls, sep);
+        long[] mask = inputs.get("attention_mask").longs();
+        float[] reference = OrtRunner.run(TestModels.MINILM, inputs).get("last_hidden_state").floats();
+        double[] w8a8 = cosines(reference, OrtRunner.run(out, inputs).get("last_hidden_state").floats(), mask);
+        double[] shipped = cosines(reference, OrtRunner.run(TestModels.MINILM_Q, inputs).get("last_hidden_state").floats(), mask);
+        System.out.printf(Locale.ROOT, "MiniLM W8A8 (%d calibration sequences): embedding cosine mean %.5f min %.5f; shipped int8 -q model: mean %.5f min %.5f%n",
+                CALIBRATION_SAMPLES, w8a8[0], w8a8[1], shipped[0], shipped[1]);
+        assertTrue(w8a8[0] >= 0.99, "mean cosine " + w8a8[0]);
+    }
+
+    /** {@code samples} token windows (16 to 64 tokens) of the dialect documents and a few sentences. */
+    static TestCalibrationData calibration(WordPiece wp, int samples) throws java.io.IOException {
+        int cls = wp.id("[CLS]");
+        int sep = wp.id("[SEP]");
         String text = Files.readString(Path.of("../ir/PARE_DIALECT.md"), StandardCharsets.UTF_8) + " "
                 + Files.readString(Path.of("../ir/MIL_DIALECT.md"), StandardCharsets.UTF_8) + " " + CALIBRATION_EXTRA;
         List<Integer> stream = wp.encode(text);
-        TestCalibrationData calibration = TestCalibrationData.generated("minilm text windows", CALIBRATION_SAMPLES, i -> {
+        return TestCalibrationData.generated("minilm text windows", samples, i -> {
             int length = 16 + (i * 37) % 49;
             int words = length - 2;
             int offset = (int) ((i * 131L) % (stream.size() - words));
@@ -87,21 +105,10 @@ class ActivationQuantizationOnMiniLmTest {
             sample.put("token_type_ids", TensorData.ofLongs(shape, new long[length]));
             return sample;
         });
-        Path out = tmp.resolve("minilm-w8a8.onnx");
-        CalibratedCompile.compile(TestModels.MINILM, "W8A8", calibration, out);
-
-        Map<String, Tensor> inputs = heldOut(wp, cls, sep);
-        long[] mask = inputs.get("attention_mask").longs();
-        float[] reference = OrtRunner.run(TestModels.MINILM, inputs).get("last_hidden_state").floats();
-        double[] w8a8 = cosines(reference, OrtRunner.run(out, inputs).get("last_hidden_state").floats(), mask);
-        double[] shipped = cosines(reference, OrtRunner.run(TestModels.MINILM_Q, inputs).get("last_hidden_state").floats(), mask);
-        System.out.printf(Locale.ROOT, "MiniLM W8A8 (%d calibration sequences): embedding cosine mean %.5f min %.5f; shipped int8 -q model: mean %.5f min %.5f%n",
-                CALIBRATION_SAMPLES, w8a8[0], w8a8[1], shipped[0], shipped[1]);
-        assertTrue(w8a8[0] >= 0.99, "mean cosine " + w8a8[0]);
     }
 
     /** The held-out sentences in one batch, padded to the longest. */
-    private static Map<String, Tensor> heldOut(WordPiece wp, int cls, int sep) {
+    static Map<String, Tensor> heldOut(WordPiece wp, int cls, int sep) {
         List<List<Integer>> rows = new ArrayList<>();
         int max = 0;
         for (String s : HELD_OUT) {
@@ -129,7 +136,7 @@ class ActivationQuantizationOnMiniLmTest {
     }
 
     /** Mean and minimum over sentences of the cosine between mean-pooled embeddings. */
-    private static double[] cosines(float[] ref, float[] out, long[] mask) {
+    static double[] cosines(float[] ref, float[] out, long[] mask) {
         int hidden = 384;
         int sentences = HELD_OUT.size();
         int length = mask.length / sentences;

@@ -86,17 +86,34 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             @Option(help = "gptq: quantize the inputs in order of decreasing mean square instead of in order.")
             boolean actOrder,
             @Option(help = "gptq: inputs whose error updates are applied together (speed only, same result).", min = 1)
-            int columnBlock) {
+            int columnBlock,
+            @Option(help = "8-bit codes use 7 bits (int8 -63..63 symmetric, -64..63 linear; uint8 0..127), as ONNX Runtime's "
+                    + "reduce_range: its u8 x s8 kernels on x86 CPUs without VNNI cannot saturate then (W8A8 sets it).")
+            boolean reduceRange) {
 
         /** Options that fail on weights they cannot be applied to. */
         public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold) {
             this(mode, dtype, granularity, blockSize, weightThreshold, false);
         }
 
-        /** Options without calibration data (round-to-nearest, no bias correction). */
+        /** Options without calibration data (round-to-nearest, no bias correction) and the full 8-bit code range. */
         public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold, boolean skipInapplicable) {
+            this(mode, dtype, granularity, blockSize, weightThreshold, skipInapplicable, false);
+        }
+
+        /** Options without calibration data (round-to-nearest, no bias correction). */
+        public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold, boolean skipInapplicable,
+                       boolean reduceRange) {
             this(mode, dtype, granularity, blockSize, weightThreshold, skipInapplicable, Calibration.ONE_SHOT, BiasCorrection.NONE,
-                    Algorithm.RTN, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
+                    Algorithm.RTN, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK, reduceRange);
+        }
+
+        /** Options with the full 8-bit code range. */
+        public Options(Mode mode, Dtype dtype, Granularity granularity, int blockSize, long weightThreshold, boolean skipInapplicable,
+                       Calibration calibration, BiasCorrection biasCorrection, Algorithm algorithm, double damp, boolean actOrder,
+                       int columnBlock) {
+            this(mode, dtype, granularity, blockSize, weightThreshold, skipInapplicable, calibration, biasCorrection, algorithm, damp,
+                    actOrder, columnBlock, false);
         }
 
         public Options {
@@ -108,6 +125,10 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             if (columnBlock < 1) throw new IllegalArgumentException("quantize_weights: column_block must be >= 1, got " + columnBlock);
             if (blockSize < 0) throw new IllegalArgumentException("quantize_weights: block_size must be >= 0, got " + blockSize);
             if (weightThreshold < 0) throw new IllegalArgumentException("quantize_weights: weight_threshold must be >= 0, got " + weightThreshold);
+            if (reduceRange && (dtype == Dtype.INT4 || dtype == Dtype.UINT4)) {
+                throw new IllegalArgumentException("quantize_weights: reduce_range needs dtype int8 or uint8, got "
+                        + dtype.name().toLowerCase(java.util.Locale.ROOT));
+            }
         }
 
         DType codeType() {
@@ -139,7 +160,7 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
     }
 
     @Override public Options defaults() {
-        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048, false);
+        return new Options(Mode.LINEAR_SYMMETRIC, Dtype.INT8, Granularity.PER_CHANNEL, 32, 2048, false, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -178,7 +199,7 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
                 Options o = job.options();
                 QuantGranularity granularity = granularity(o, job);
                 LinearQuantizerOptions math = new LinearQuantizerOptions(LinearQuantizerOptions.Mode.valueOf(o.mode().name()),
-                        o.codeType(), granularity);
+                        o.codeType(), granularity, o.reduceRange());
                 if (job.weight() == null) return streamed(job, math, piece);
                 LinearQuantization q;
                 if (o.algorithm() == Algorithm.GPTQ && job.statistics().isPresent()) {

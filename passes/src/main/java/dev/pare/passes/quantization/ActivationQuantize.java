@@ -79,7 +79,10 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
 
     public enum Dtype { INT8, UINT8 }
 
-    public enum Method { MINMAX, PERCENTILE, ENTROPY }
+    public enum Method { MINMAX, PERCENTILE, ENTROPY, MSE }
+
+    /** Whether the layers' biases take up the mean output drift that quantizing activations causes. */
+    public enum BiasCorrection { NONE, TOTAL }
 
     static final String QUANTIZE = "pare.quantize";
     static final String DEQUANTIZE = "pare.dequantize";
@@ -108,7 +111,8 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             Dtype dtype,
             @Option(help = "Symmetric range around 0 (zero point 0 for int8, 128 for uint8) instead of the calibrated [min, max].")
             boolean symmetric,
-            @Option(help = "How the range is chosen: minmax (observed extremes), percentile (clips the tails), entropy (least KL divergence).")
+            @Option(help = "How the range is chosen: minmax (observed extremes), percentile (clips the tails), entropy (least KL "
+                    + "divergence), mse (least expected squared quantization error, rounding plus clipping, on the histogram).")
             Method method,
             @Option(help = "With method=percentile: the share of values, in percent, that stays inside the range.", min = 50, max = 100)
             double percentile,
@@ -116,10 +120,24 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             int numSamples,
             @Option(help = "Op types whose activation inputs are quantized (ONNX op types; in a Core ML program they select "
                     + "the MIL op that does the same: Conv = conv, Gemm = linear, MatMul = matmul, ...).")
-            List<String> opTypes) {
+            List<String> opTypes,
+            @Option(help = "7-bit activation codes (int8 -64..63, uint8 0..127), as ONNX Runtime's reduce_range; W8A8 "
+                    + "reduces the weights instead (quantize_weights{reduce_range=true}).")
+            boolean reduceRange,
+            @Option(help = "total: after quantizing, run the quantized model on the calibration samples and move the bias of "
+                    + "each Conv/ConvTranspose/Gemm (and MatMul + constant Add) reading a quantized activation by its output's "
+                    + "mean drift per channel; none: leave biases as they are.")
+            BiasCorrection biasCorrection) {
+
+        /** Options with 8-bit codes and no bias correction. */
+        public Options(Dtype dtype, boolean symmetric, Method method, double percentile, int numSamples, List<String> opTypes) {
+            this(dtype, symmetric, method, percentile, numSamples, opTypes, false, BiasCorrection.NONE);
+        }
 
         public Options {
-            if (dtype == null || method == null) throw new IllegalArgumentException("activation_quantize: dtype and method are required");
+            if (dtype == null || method == null || biasCorrection == null) {
+                throw new IllegalArgumentException("activation_quantize: dtype, method and bias_correction are required");
+            }
             if (!(percentile >= 50 && percentile <= 100)) {
                 throw new IllegalArgumentException("activation_quantize: percentile must be in [50, 100], got " + percentile);
             }
@@ -130,7 +148,8 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
 
         /** The calibration settings of one tensor (what must agree between its consumers). */
         String rangeKey() {
-            return dtype + "/" + symmetric + "/" + method + (method == Method.PERCENTILE ? "/" + percentile : "");
+            return dtype + "/" + symmetric + "/" + method + (method == Method.PERCENTILE ? "/" + percentile : "")
+                    + (reduceRange ? "/reduce_range" : "");
         }
     }
 
@@ -141,7 +160,8 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
 
     @Override public Options defaults() {
         return new Options(Dtype.INT8, false, Method.MINMAX, 99.999, 0,
-                List.of("Conv", "ConvTranspose", "MatMul", "Gemm", "AveragePool", "MaxPool", "GlobalAveragePool", "Add"));
+                List.of("Conv", "ConvTranspose", "MatMul", "Gemm", "AveragePool", "MaxPool", "GlobalAveragePool", "Add"),
+                false, BiasCorrection.NONE);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -191,8 +211,123 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             }
             ModelExecutor executor = context.service(ModelExecutor.class)
                     .orElseThrow(() -> new PassFailure(PassesCode.AQ002, "activation_quantize needs a model executor to run the model, and none is bound"));
-            calibrate(targets, data, executor);
-            return PassResult.of(rewrite(targets));
+            List<LayerBias> layers = biasLayers(targets);
+            List<Integer> used = calibrate(targets, data, executor, layers);
+            boolean changed = rewrite(targets);
+            if (changed && !layers.isEmpty()) correctBiases(layers, data, executor, used);
+            return PassResult.of(changed);
+        }
+
+        /** The layers reading a selected activation whose options ask for bias correction, in node order. */
+        private List<LayerBias> biasLayers(Map<Value, Target> targets) {
+            Set<Node> readers = new java.util.LinkedHashSet<>();
+            for (Target t : targets.values()) readers.addAll(t.consumers);
+            List<LayerBias> out = new ArrayList<>();
+            for (Node n : graph.nodes()) {
+                if (!readers.contains(n)) continue;
+                Optional<Options> o = options.forNode(n);
+                if (o.isEmpty() || o.get().biasCorrection() == BiasCorrection.NONE) continue;
+                LayerBias.of(n).ifPresent(out::add);
+            }
+            return out;
+        }
+
+        /**
+         * Runs the quantized graph on the samples calibration used and moves each layer's bias by its
+         * output's mean drift per channel; a layer whose input stayed float is left as it is. Layers
+         * are corrected in waves, upstream first: a wave holds the layers no other uncorrected layer
+         * feeds, and is measured with every earlier wave's correction in place, so a drift an upstream
+         * bias already removed is not removed twice (the layer-by-layer order of empirical bias
+         * correction; independent layers such as a transformer's Q, K and V share a run).
+         */
+        private void correctBiases(List<LayerBias> layers, CalibrationData data, ModelExecutor executor, List<Integer> used)
+                throws PassFailure {
+            List<LayerBias> pending = new ArrayList<>();
+            for (LayerBias l : layers) {
+                boolean readsQuantized = false;
+                for (Value v : l.layer.operands()) readsQuantized |= v.producer() != null && v.producer().op().equals(DEQUANTIZE);
+                if (readsQuantized && l.skipReason == null) pending.add(l);
+            }
+            if (pending.isEmpty()) return;
+            Map<LayerBias, Set<Node>> upstream = new IdentityHashMap<>();
+            for (LayerBias l : pending) upstream.put(l, upstreamOf(l.layer));
+            Rewriter rw = graph.rewriter();
+            int corrected = 0;
+            int waves = 0;
+            double largest = 0;
+            String largestAt = "";
+            while (!pending.isEmpty()) {
+                List<LayerBias> wave = new ArrayList<>();
+                for (LayerBias l : pending) {
+                    boolean fed = false;
+                    for (LayerBias other : pending) fed |= other != l && upstream.get(l).contains(other.layer);
+                    if (!fed) wave.add(l);
+                }
+                pending.removeAll(wave);
+                waves++;
+                measureQuantized(wave, data, executor, used);
+                for (LayerBias l : wave) {
+                    if (!l.measured()) continue;
+                    double[] drift = l.drift();
+                    double worst = 0;
+                    boolean finite = true;
+                    for (double d : drift) {
+                        finite &= Double.isFinite(d);
+                        worst = Math.max(worst, Math.abs(d));
+                    }
+                    if (!finite) continue;
+                    TensorData bias = l.corrected(drift);
+                    Value old = l.bias();
+                    if (old.uses().size() == 1) {
+                        rw.setConstantData(old, bias);
+                    } else {
+                        rw.setOperand(l.biasNode, l.biasOperand, rw.addConstant(rw.uniqueValueName(old.name() + "_corrected"), bias));
+                    }
+                    corrected++;
+                    if (worst > largest) {
+                        largest = worst;
+                        largestAt = l.layer.name();
+                    }
+                }
+            }
+            context.statistics().add("biases_corrected", corrected);
+            context.diagnostics().note(PassesCode.AQ106, Location.UNKNOWN, "activation_quantize: bias_correction moved the bias of "
+                    + corrected + (corrected == 1 ? " layer" : " layers") + " in " + waves + (waves == 1 ? " run" : " runs") + " over "
+                    + used.size() + " calibration samples"
+                    + (corrected > 0 ? "; largest mean drift per channel " + number(largest) + " at '" + largestAt + "'" : ""));
+        }
+
+        /** Adds the quantized graph's outputs of {@code wave} on the used samples. */
+        private void measureQuantized(List<LayerBias> wave, CalibrationData data, ModelExecutor executor, List<Integer> used)
+                throws PassFailure {
+            List<Value> captured = new ArrayList<>();
+            for (LayerBias l : wave) if (!captured.contains(l.output())) captured.add(l.output());
+            try (ModelExecutor.Session session = executor.open(graph, captured)) {
+                for (int s : used) {
+                    Map<String, TensorData> out = session.run(data.sample(s));
+                    for (LayerBias l : wave) l.add(out.get(l.output().name()), true);
+                }
+            } catch (ModelExecutionException e) {
+                throw new PassFailure(PassesCode.AQ004, "activation_quantize: cannot run the quantized model for bias_correction: "
+                        + e.getMessage());
+            } catch (IOException e) {
+                throw new BadDataFailure(PassesCode.AQ005, "activation_quantize: cannot read a calibration sample of " + data.source()
+                        + " for bias_correction: " + e.getMessage());
+            }
+        }
+
+        /** The nodes {@code n} depends on, through its operands (this graph only). */
+        private static Set<Node> upstreamOf(Node n) {
+            Set<Node> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+            java.util.ArrayDeque<Node> todo = new java.util.ArrayDeque<>();
+            todo.add(n);
+            while (!todo.isEmpty()) {
+                for (Value v : todo.poll().operands()) {
+                    Node p = v.producer();
+                    if (p != null && p.graph() == n.graph() && seen.add(p)) todo.add(p);
+                }
+            }
+            return seen;
         }
 
         /** The activation inputs of the selected nodes, in node order; one target per tensor. */
@@ -314,7 +449,9 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             return all;
         }
 
-        private void calibrate(Map<Value, Target> targets, CalibrationData data, ModelExecutor executor) throws PassFailure {
+        /** Collects every target's statistics and the layers' float output sums; returns the samples used. */
+        private List<Integer> calibrate(Map<Value, Target> targets, CalibrationData data, ModelExecutor executor, List<LayerBias> layers)
+                throws PassFailure {
             Options base = options.base();
             int available = data.size();
             int samples = base.numSamples() == 0 ? available : Math.min(base.numSamples(), available);
@@ -325,6 +462,8 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                 t.collector = new RangeCollector(t.options.method() != Method.MINMAX);
                 if (t.value.kind() == Value.Kind.RESULT) captured.add(t.value);
             }
+            for (LayerBias l : layers) if (!captured.contains(l.output())) captured.add(l.output());
+            List<Integer> used = new ArrayList<>();
             SkippedSamples skipped = new SkippedSamples();
             int every = Math.max(1, samples / 10);
             try (ModelExecutor.Session session = executor.open(graph, captured)) {
@@ -346,6 +485,9 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                         if (badTensor != null) {
                             if (!skipNonFinite) throw new BadDataFailure(PassesCode.AQ007, "activation_quantize: " + badTensor + SKIP_HINT);
                             skipped.tensors++;
+                        } else {
+                            used.add(s);
+                            for (LayerBias l : layers) l.add(out.get(l.output().name()), false);
                         }
                     }
                     context.statistics().increment("calibration_samples");
@@ -358,7 +500,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                 throw new PassFailure(PassesCode.AQ004, "activation_quantize: cannot run the model on the calibration data: " + e.getMessage());
             }
             int left = skipped.total();
-            if (left == 0) return;
+            if (left == 0) return used;
             context.statistics().add("samples_skipped_nonfinite", left);
             if (left == samples) {
                 throw new BadDataFailure(PassesCode.AQ008, "activation_quantize: all " + samples + " calibration samples of " + data.source()
@@ -367,6 +509,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             context.diagnostics().warn(PassesCode.AQ105, new Location(data.source(), "", -1), "activation_quantize: left out " + left + " of " + samples
                     + " calibration samples of " + data.source() + " holding NaN or infinity (" + skipped.describe()
                     + "); calibrated on " + (samples - left));
+            return used;
         }
 
         /** Samples left out under {@code --skip-nonfinite-samples}, by where the NaN or infinity was. */
@@ -555,7 +698,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             Options o = t.options;
             RangeCollector c = t.collector;
             String observed = "[" + number(c.min()) + ", " + number(c.max()) + "]";
-            if (c.count() == 0) return QuantParams.of(0, 0, o.dtype() == Dtype.INT8, o.symmetric());
+            if (c.count() == 0) return QuantParams.of(0, 0, o.dtype() == Dtype.INT8, o.symmetric(), o.reduceRange());
             double[] r = range(c, o);
             String overflow = QuantParams.overflow(r[0], r[1], o.symmetric());
             if (overflow != null) {
@@ -563,7 +706,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                         + "' cannot be quantized: its calibration range " + observed + " is too wide, " + overflow
                         + "; check the calibration data for outliers");
             }
-            QuantParams p = QuantParams.of(r[0], r[1], o.dtype() == Dtype.INT8, o.symmetric());
+            QuantParams p = QuantParams.of(r[0], r[1], o.dtype() == Dtype.INT8, o.symmetric(), o.reduceRange());
             double zeroed = c.shareBelow(p.scale() / 2.0);
             if (zeroed >= REFUSED_ZERO_SHARE) {
                 throw new BadDataFailure(PassesCode.AQ009, t.firstConsumer, "activation_quantize: tensor '" + t.value.name()
@@ -603,6 +746,8 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             switch (o.method()) {
                 case PERCENTILE:
                     return c.percentileRange(o.percentile(), o.symmetric());
+                case MSE:
+                    return c.mseRange(o.dtype() == Dtype.INT8, o.symmetric(), o.reduceRange());
                 case ENTROPY: {
                     // One-sided data with an asymmetric code range uses all 256 levels on its side.
                     boolean oneSided = c.min() >= 0 || c.max() <= 0;

@@ -234,6 +234,58 @@ final class RangeCollector {
         return Math.min(bestBins * width, maxAbs);
     }
 
+    /** Candidate ranges {@link #mseRange} tries: the observed range scaled by j / MSE_STEPS, j = 1..MSE_STEPS. */
+    static final int MSE_STEPS = 512;
+
+    /**
+     * The range with the least expected squared quantization error over the histogram
+     * ({@link #squaredError}): the observed range [min(min, 0), max(max, 0)] scaled toward 0 by
+     * each of {@value #MSE_STEPS} factors j / {@value #MSE_STEPS}, each turned into the scale and
+     * zero point the codes would get. On a tie the wider range wins, so clean data keeps its
+     * min/max range.
+     */
+    double[] mseRange(boolean signed, boolean symmetric, boolean reduceRange) {
+        requireHistogram();
+        double lo = Math.min(min, 0);
+        double hi = Math.max(max, 0);
+        if (count == zeros) return new double[] {lo, hi};
+        double best = Double.POSITIVE_INFINITY;
+        int bestStep = MSE_STEPS;
+        for (int j = MSE_STEPS; j >= 1; j--) {
+            double f = j / (double) MSE_STEPS;
+            double e = squaredError(QuantParams.of(f * lo, f * hi, signed, symmetric, reduceRange), signed, symmetric, reduceRange);
+            if (e < best * (1 - 1e-9)) {
+                best = e;
+                bestStep = j;
+            }
+        }
+        double f = bestStep / (double) MSE_STEPS;
+        return new double[] {f * lo, f * hi};
+    }
+
+    /**
+     * The expected squared error per value of quantizing the histogram with {@code p}: a value the
+     * codes cover loses step^2 / 12 to rounding, a value outside loses its squared distance to the
+     * nearest end (clipping); each bin counts as its centre, and exact zeros lose nothing.
+     */
+    double squaredError(QuantParams p, boolean signed, boolean symmetric, boolean reduceRange) {
+        requireHistogram();
+        if (count == 0) return 0;
+        double lowest = p.lowest(signed, symmetric, reduceRange);
+        double highest = p.highest(signed, reduceRange);
+        double rounding = (double) p.scale() * p.scale() / 12;
+        double width = 2 * halfRange / BINS;
+        double sum = 0;
+        for (int i = 0; i < BINS; i++) {
+            if (histogram[i] == 0) continue;
+            double centre = -halfRange + (i + 0.5) * width;
+            double e = centre < lowest ? (centre - lowest) * (centre - lowest)
+                    : centre > highest ? (centre - highest) * (centre - highest) : rounding;
+            sum += histogram[i] * e;
+        }
+        return sum / count;
+    }
+
     /**
      * Moves a little mass (1e-4 of a count per empty bin) from the non-empty bins to the empty ones,
      * so that a bin where P has counts and Q has none costs a large but finite divergence (the

@@ -1,6 +1,7 @@
 package dev.pare.passes.quantization;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.ir.TensorData;
 import dev.pare.spi.BadDataFailure;
@@ -326,6 +327,110 @@ class ActivationQuantizeTest {
     private static List<String> warnings(PassRun run) {
         return run.diagnostics().stream().filter(d -> d.severity() == dev.pare.spi.Severity.WARNING)
                 .map(d -> d.severity().name().toLowerCase(java.util.Locale.ROOT) + "[" + d.code() + "]: " + d.message()).toList();
+    }
+
+    @Test
+    void reduceRangeUsesSevenBitCodes() {
+        // r ranges over [0, 3]: 7-bit codes -64..63, so the step is 3/127 and 0 is code -64
+        ActivationQuantize.Options d = new ActivationQuantize().defaults();
+        ActivationQuantize.Options reduced = new ActivationQuantize.Options(d.dtype(), d.symmetric(), d.method(), d.percentile(),
+                d.numSamples(), d.opTypes(), true, ActivationQuantize.BiasCorrection.NONE);
+        String after = pass(reduced, TWO_SAMPLES).run(RELU_TO_MATMUL_AND_GEMM).after();
+        assertContains(after, "%r_scale: f32[] = const dense<f32[]: [0.023622047]>");
+        assertContains(after, "%r_zero_point: i8[] = const dense<i8[]: [-64]>");
+    }
+
+    @Test
+    void mseTakesTheRangeWithTheLeastSquaredErrorOfTheCalibratedHistogram() {
+        // Relu of Laplace(0, 1) values: a long tail that minmax keeps whole and mse clips
+        List<Map<String, TensorData>> samples = new java.util.ArrayList<>();
+        RangeCollector expected = new RangeCollector(true);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (int i = 0; i < 500; i++) {
+            float[] v = new float[4];
+            for (int j = 0; j < 4; j++) {
+                double u = random.nextDouble() - 0.5;
+                v[j] = (float) (-Math.signum(u) * Math.log(1 - 2 * Math.abs(u)));
+            }
+            samples.add(x(v));
+            float[] relu = new float[4];
+            for (int j = 0; j < 4; j++) relu[j] = Math.max(0f, v[j]);
+            expected.add(java.nio.FloatBuffer.wrap(relu));
+        }
+        ActivationQuantize.Options d = new ActivationQuantize().defaults();
+        ActivationQuantize.Options mse = new ActivationQuantize.Options(d.dtype(), d.symmetric(), ActivationQuantize.Method.MSE,
+                d.percentile(), d.numSamples(), d.opTypes());
+        String after = pass(mse, TestCalibrationData.of("relu of laplace", samples)).run(RELU_TO_MATMUL_AND_GEMM).after();
+        float scale = Float.parseFloat(after.lines().filter(l -> l.contains("%r_scale")).findFirst().orElseThrow()
+                .replaceAll(".*\\[(.*)\\]>.*", "$1"));
+        double[] range = expected.mseRange(true, false, false);
+        assertEquals(QuantParams.of(range[0], range[1], true, false).scale(), scale);
+        assertTrue(range[1] < expected.max(), "mse clips the tail: " + range[1] + " of " + expected.max());
+        assertContains(after, "%r_zero_point: i8[] = const dense<i8[]: [-128]>");
+    }
+
+    /** A Relu into a Gemm with a bias, beta 2. */
+    private static final String RELU_TO_GEMM_WITH_BIAS = """
+            graph g(%x: f32[1,4]) {
+              %w: f32[4,2] = const dense<f32[4,2]: [0.5, -1, 2, 0.25, -0.5, 1, 3, -2]>
+              %b: f32[2] = const dense<f32[2]: [0.5, -0.25]>
+              %r: f32[1,4] = onnx.Relu(%x) @relu
+              %y: f32[1,2] = onnx.Gemm(%r, %w, %b) {beta=2.0} @gemm
+              return %y
+            }
+            """;
+
+    /** The mean of the Gemm's output per channel over the samples, as the graph now computes it. */
+    private static double[] meanOutput(dev.pare.ir.Graph g, List<Map<String, TensorData>> samples) throws Exception {
+        dev.pare.ir.Value y = g.outputs().get(0);
+        double[] sum = new double[2];
+        try (ModelExecutor.Session s = new ReluGemmExecutor().open(g, List.of(y))) {
+            for (Map<String, TensorData> sample : samples) {
+                java.nio.FloatBuffer out = s.run(sample).get(y.name()).bytes().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+                sum[0] += out.get(0);
+                sum[1] += out.get(1);
+            }
+        }
+        return new double[] {sum[0] / samples.size(), sum[1] / samples.size()};
+    }
+
+    @Test
+    void biasCorrectionRemovesTheMeanDriftOnTheCalibrationData() throws Exception {
+        // Coarse 7-bit codes of values up to 5 make the quantized Gemm's mean drift; bias_correction=total moves b by it.
+        List<Map<String, TensorData>> samples = new java.util.ArrayList<>();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int i = 0; i < 64; i++) {
+            samples.add(x((float) (random.nextDouble() * 5 - 1), (float) (random.nextDouble() * 0.3), (float) (random.nextDouble() * 5),
+                    (float) (random.nextDouble() * 0.2)));
+        }
+        ActivationQuantize.Options d = new ActivationQuantize().defaults();
+        dev.pare.ir.Graph before = dev.pare.ir.text.IrParser.parse(RELU_TO_GEMM_WITH_BIAS);
+        double[] reference = meanOutput(before, samples);
+        PassRun plain = PassTester.of(new ActivationQuantize()).withOptions(new ActivationQuantize.Options(d.dtype(), d.symmetric(),
+                        d.method(), d.percentile(), 0, d.opTypes(), true, ActivationQuantize.BiasCorrection.NONE))
+                .withService(CalibrationData.class, TestCalibrationData.of("64", samples))
+                .withService(ModelExecutor.class, new ReluGemmExecutor()).run(RELU_TO_GEMM_WITH_BIAS);
+        double[] drift = meanOutput(plain.graph(), samples);
+        double driftBefore = Math.max(Math.abs(drift[0] - reference[0]), Math.abs(drift[1] - reference[1]));
+        assertTrue(driftBefore > 1e-3, "drift without correction " + driftBefore);
+
+        PassRun corrected = PassTester.of(new ActivationQuantize()).withOptions(new ActivationQuantize.Options(d.dtype(), d.symmetric(),
+                        d.method(), d.percentile(), 0, d.opTypes(), true, ActivationQuantize.BiasCorrection.TOTAL))
+                .withService(CalibrationData.class, TestCalibrationData.of("64", samples))
+                .withService(ModelExecutor.class, new ReluGemmExecutor()).run(RELU_TO_GEMM_WITH_BIAS);
+        double[] after = meanOutput(corrected.graph(), samples);
+        assertEquals(reference[0], after[0], 1e-5);
+        assertEquals(reference[1], after[1], 1e-5);
+        // the bias moved by the drift divided by beta, and only the bias changed
+        java.nio.FloatBuffer b = corrected.graph().nodes().stream().filter(n -> n.name().equals("gemm")).findFirst().orElseThrow().operand(2).data().bytes().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        assertEquals(0.5 - (drift[0] - reference[0]) / 2, b.get(0), 1e-5);
+        assertEquals(-0.25 - (drift[1] - reference[1]) / 2, b.get(1), 1e-5);
+        corrected.assertStatistic("biases_corrected", 1);
+        assertEquals(plain.after().replaceAll("%b: f32\\[2\\] = const dense<[^>]*>", ""),
+                corrected.after().replaceAll("%b: f32\\[2\\] = const dense<[^>]*>", ""));
+        assertTrue(corrected.diagnostics().stream().anyMatch(x -> x.message().startsWith(
+                "activation_quantize: bias_correction moved the bias of 1 layer in 1 run over 64 calibration samples; largest mean drift per channel ")),
+                corrected.diagnostics().toString());
     }
 
     private static void assertContains(String text, String line) {

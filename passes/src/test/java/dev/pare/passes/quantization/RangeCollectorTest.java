@@ -87,4 +87,71 @@ class RangeCollectorTest {
     private static double gaussian(SplittableRandom r) {
         return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
     }
+
+    /** Laplace(0, 1) values with a few outliers at +-40: the tails minmax keeps cost every other value precision. */
+    private static RangeCollector laplaceWithOutliers() {
+        SplittableRandom random = new SplittableRandom(11);
+        RangeCollector c = new RangeCollector(true);
+        for (int s = 0; s < 20; s++) {
+            float[] v = new float[10_000];
+            for (int i = 0; i < v.length; i++) {
+                double u = random.nextDouble() - 0.5;
+                v[i] = (float) (-Math.signum(u) * Math.log(1 - 2 * Math.abs(u)));
+            }
+            if (s % 5 == 0) v[0] = s % 10 == 0 ? 40f : -40f;
+            c.add(of(v));
+        }
+        return c;
+    }
+
+    @Test
+    void mseRangeIsInsideMinmaxAndLosesLessThanMinmaxAndPercentile() {
+        RangeCollector c = laplaceWithOutliers();
+        double[] mse = c.mseRange(true, false, false);
+        assertTrue(mse[0] > c.min() && mse[1] < c.max(), "mse " + mse[0] + ", " + mse[1]);
+        // the outliers are too many to clip to the bulk (each costs its squared distance), but the range shrinks
+        assertTrue(mse[1] < 0.9 * c.max() && mse[0] > 0.9 * c.min(), "mse " + mse[0] + ", " + mse[1]);
+        double eMse = c.squaredError(QuantParams.of(mse[0], mse[1], true, false), true, false, false);
+        double eMinmax = c.squaredError(QuantParams.of(c.min(), c.max(), true, false), true, false, false);
+        assertTrue(eMse < 0.85 * eMinmax, "mse " + eMse + " vs minmax " + eMinmax);
+        for (double p : new double[] {99.9, 99.99, 99.999}) {
+            double[] r = c.percentileRange(p, false);
+            double e = c.squaredError(QuantParams.of(r[0], r[1], true, false), true, false, false);
+            assertTrue(eMse < e, "mse " + eMse + " vs percentile " + p + " " + e);
+        }
+    }
+
+    @Test
+    void mseKeepsTheWholeRangeOfUniformData() {
+        RangeCollector c = new RangeCollector(true);
+        SplittableRandom random = new SplittableRandom(5);
+        float[] v = new float[200_000];
+        for (int i = 0; i < v.length; i++) v[i] = (float) random.nextDouble(-1, 1);
+        c.add(of(v));
+        double[] mse = c.mseRange(true, false, false);
+        // clipping a uniform distribution costs more than the rounding it saves, beyond the last percent
+        assertTrue(mse[1] / c.max() > 0.98 && mse[0] / c.min() > 0.98, mse[0] + ", " + mse[1]);
+    }
+
+    @Test
+    void squaredErrorIsRoundingInsideTheRangeAndDistanceOutside() {
+        RangeCollector c = new RangeCollector(true);
+        c.add(of(0.5f, -0.5f, 0f, 3f));
+        // int8 asymmetric over [-1, 1]: step 2/255, codes cover [-1.0039, 0.9961]; 3 clips by about 2.0039
+        QuantParams p = QuantParams.of(-1, 1, true, false);
+        double step = p.scale();
+        double outside = 3 - p.highest(true, false);
+        double expected = (2 * step * step / 12 + outside * outside) / 4;
+        assertEquals(expected, c.squaredError(p, true, false, false), 0.01 * expected);
+    }
+
+    @Test
+    void reduceRangeHalvesTheCodeRange() {
+        // int8: 7-bit codes -64..63 (symmetric -63..63); uint8: 0..127 (symmetric zero point 64)
+        assertEquals(new QuantParams(4f / 127, -32), QuantParams.of(-1, 3, true, false, true));
+        assertEquals(new QuantParams(4f / 126, 0), QuantParams.of(-2, 1, true, true, true));
+        assertEquals(new QuantParams(4f / 127, 64), QuantParams.of(-2, 1, false, true, true));
+        assertEquals(new QuantParams(3f / 127, 0), QuantParams.of(0, 3, false, false, true));
+        assertEquals(new QuantParams(4f / 255, -64), QuantParams.of(-1, 3, true, false, false));
+    }
 }
