@@ -18,6 +18,16 @@ final class DataAware {
     /** Columns fixed together by default (GPTQ's and SparseGPT's block size). */
     static final int DEFAULT_COLUMN_BLOCK = 128;
 
+    // option help shared by palettize, quantize_weights and prune (annotation values must be constants)
+    static final String CALIBRATION_HELP = "Layer statistics for data-aware options: one_shot = all from the float model in one "
+            + "calibration run; sequential = each layer's with the layers before it already compressed (a calibration run per stage).";
+    static final String BIAS_CORRECTION_HELP = "Correct each compressed layer's bias so its output mean over the calibration data "
+            + "stays the float one: none, own (the layer's own error on its input mean), total (the drift of its output mean from "
+            + "the float model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float "
+            + "model). Needs --calibration-data.";
+    static final String DAMP_HELP = "gptq: added to H's diagonal, as a fraction of its mean, before inverting.";
+    static final String COLUMN_BLOCK_HELP = "gptq: inputs whose error updates are applied together (speed only, same result).";
+
     /** What a data-aware option set needs: H of every compressed layer's input. */
     static final StatisticsNeed SECOND_MOMENT = new StatisticsNeed(true, false, Calibration.ONE_SHOT);
 

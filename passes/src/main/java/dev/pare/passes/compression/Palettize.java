@@ -89,13 +89,9 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             @Option(help = "Leave a weight the options cannot be applied to (unique mode with more distinct values than the LUT "
                     + "holds, a group_size or cluster_dim that does not divide its channels) dense with a note instead of failing.")
             boolean skipInapplicable,
-            @Option(help = "Layer statistics for data-aware options: one_shot = all from the float model in one calibration run; "
-                    + "sequential = each layer's with the layers before it already compressed (a calibration run per stage).")
+            @Option(help = DataAware.CALIBRATION_HELP)
             Calibration calibration,
-            @Option(help = "Correct each compressed layer's bias so its output mean over the calibration data stays the float one: "
-                    + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
-                    + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
-                    + "Needs --calibration-data.")
+            @Option(help = DataAware.BIAS_CORRECTION_HELP)
             BiasCorrection biasCorrection,
             @Option(help = "rtn: nearest LUT entry per weight; gptq: entries chosen input by input, each error compensated by the inputs "
                     + "not yet assigned, from calibration data (--calibration-data); same LUT and encoding.")
@@ -103,11 +99,11 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             @Option(help = "kmeans mode: none, or hessian to weight each value in the k-means by its input's mean square "
                     + "(diag H, from calibration data).")
             Sensitivity sensitivity,
-            @Option(help = "gptq: added to H's diagonal, as a fraction of its mean, before inverting.", min = 0)
+            @Option(help = DataAware.DAMP_HELP, min = 0)
             double damp,
             @Option(help = "gptq: assign the inputs in order of decreasing mean square instead of in order.")
             boolean actOrder,
-            @Option(help = "gptq: inputs whose error updates are applied together (speed only, same result).", min = 1)
+            @Option(help = DataAware.COLUMN_BLOCK_HELP, min = 1)
             int columnBlock) {
 
         public Options {

@@ -82,13 +82,9 @@ public final class Prune implements PassProvider<Prune.Options> {
             long weightThreshold,
             @Option(help = "Leave a weight the options cannot be applied to (block_size or m more than half its channels, block or n:m sparsity without the op's axes) dense with a note instead of failing the pass.")
             boolean skipInapplicable,
-            @Option(help = "Layer statistics for data-aware options: one_shot = all from the float model in one calibration run; "
-                    + "sequential = each layer's with the layers before it already compressed (a calibration run per stage).")
+            @Option(help = DataAware.CALIBRATION_HELP)
             Calibration calibration,
-            @Option(help = "Correct each compressed layer's bias so its output mean over the calibration data stays the float one: "
-                    + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
-                    + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
-                    + "Needs --calibration-data.")
+            @Option(help = DataAware.BIAS_CORRECTION_HELP)
             BiasCorrection biasCorrection,
             @Option(help = "magnitude mode: magnitude (smallest |w|, the rest unchanged) or sparsegpt (smallest loss of the layer "
                     + "output on calibration data, --calibration-data, the kept weights updated to compensate).")

@@ -70,22 +70,18 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             long weightThreshold,
             @Option(help = "Leave a weight the options cannot be applied to (a block_size larger than its input axis, per_channel or per_block without the op's axes) dense with a note instead of failing the pass.")
             boolean skipInapplicable,
-            @Option(help = "Layer statistics for data-aware options: one_shot = all from the float model in one calibration run; "
-                    + "sequential = each layer's with the layers before it already compressed (a calibration run per stage).")
+            @Option(help = DataAware.CALIBRATION_HELP)
             Calibration calibration,
-            @Option(help = "Correct each compressed layer's bias so its output mean over the calibration data stays the float one: "
-                    + "none, own (the layer's own error on its input mean), total (the drift of its output mean from the float "
-                    + "model, layers taken in order), auto (own or total, whichever keeps more top-1 agreement with the float model). "
-                    + "Needs --calibration-data.")
+            @Option(help = DataAware.BIAS_CORRECTION_HELP)
             BiasCorrection biasCorrection,
             @Option(help = "rtn: nearest code per weight; gptq: codes chosen input by input, each error compensated by the inputs "
                     + "not yet quantized, from calibration data (--calibration-data); same encoding.")
             Algorithm algorithm,
-            @Option(help = "gptq: added to H's diagonal, as a fraction of its mean, before inverting.", min = 0)
+            @Option(help = DataAware.DAMP_HELP, min = 0)
             double damp,
             @Option(help = "gptq: quantize the inputs in order of decreasing mean square instead of in order.")
             boolean actOrder,
-            @Option(help = "gptq: inputs whose error updates are applied together (speed only, same result).", min = 1)
+            @Option(help = DataAware.COLUMN_BLOCK_HELP, min = 1)
             int columnBlock,
             @Option(help = "8-bit codes use 7 bits (int8 -63..63 symmetric, -64..63 linear; uint8 0..127), as ONNX Runtime's "
                     + "reduce_range: its u8 x s8 kernels on x86 CPUs without VNNI cannot saturate then (W8A8 sets it).")
