@@ -408,7 +408,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 if (i == 0) {
                     out = so;
                     in = si;
-                } else if (so != out || si != in) { // consumers disagree: no channel axis (coreml.md §3.9)
+                } else if (so != out || si != in) { // consumers disagree on the axes: only per-tensor forms fit every consumer
                     out = WeightOperand.NO_AXIS;
                     in = WeightOperand.NO_AXIS;
                     break;
