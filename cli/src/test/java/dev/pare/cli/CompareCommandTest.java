@@ -145,7 +145,7 @@ class CompareCommandTest {
         assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--samples", "0"), 2, "--samples must be at least 1, got 0");
         assertError(pare("compare", MNIST.toString()), 2, "Missing required parameter: 'B' (see 'pare compare --help')");
         assertError(pare("compare", MNIST.toString(), MNIST.toString(), "--ort-optimization", "full"), 2,
-                "--ort-optimization must be all, extended, basic or none, got 'full'");
+                "Invalid value for option '--ort-optimization': must be one of none, basic, extended, all, got 'full' (see 'pare compare --help')");
     }
 
     @Test

@@ -85,8 +85,9 @@ class CoreMlCliTest {
         CliRun r = pare("compile", FIXTURES.resolve("mnist_dwnet_prune50_ios16.mlpackage").toString(), "-o", out.toString(),
                 "--pipeline", "PALETTIZE_4BIT", "--target", "ios16");
         assertEquals(ExitCodes.OUTPUT_FAILED, r.exitCode(), r.err());
-        assertTrue(r.err().contains("pare: error: " + out + ": weight 'const_8_to_fp16_sparsified' (node y_1_cast_fp16): "
-                + "joint sparse + palettized compression needs --target ios18"), r.err());
+        assertTrue(r.err().contains("pare: error[CL001] pass 'lower_to_coreml' failed at <pipeline>:1:1: lower_to_coreml: "
+                + "weight 'const_8_to_fp16_sparsified' (node y_1_cast_fp16): joint sparse + palettized compression needs --target ios18"),
+                r.err());
         assertFalse(Files.exists(out));
         assertEquals(1, dir.toFile().list().length == 0 ? 1 : 0, String.join(",", dir.toFile().list()));
     }

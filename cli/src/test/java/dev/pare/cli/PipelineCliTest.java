@@ -287,7 +287,7 @@ class PipelineCliTest {
         CliRun r = run("passes", "--plugin-path", plugins.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("""
-                Passes: 15
+                Passes: 16
                   name                   kind      summary
                   activation_quantize    required  Calibrates activation ranges on sample inputs and inserts int8/uint8 quantize-dequantize pairs.
                   const_deduplication    optional  Merges constants and Constant nodes with identical contents.
@@ -299,6 +299,7 @@ class PipelineCliTest {
                   identity_elimination   optional  Removes Identity, inference Dropout and no-op Cast nodes.
                   lower_to_coreml        required  Turns pare.* ops (compressed weights, activation quantize/dequantize) into Core ML constexpr and quantize ops of the target.
                   lower_to_onnx          required  Turns pare.* ops (compressed weights, activation quantize/dequantize) into standard ONNX ops.
+                  mixed_precision        required  Chooses a compression candidate per weight (by measured sensitivity) to meet a size budget, and applies it.
                   palettize              required  Replaces weights by a look-up table and indices (k-means, uniform, unique or custom).
                   prune                  required  Zeroes small weights (threshold, magnitude, block or n:m) and stores them sparsely.
                   quantize_weights       required  Quantizes weights linearly to 8 or 4 bits with per-tensor, per-channel or per-block scales.
