@@ -33,30 +33,13 @@ public final class GptqPalettizer {
         int n = weight.size();
         ObsSweep.coverage(matrices, factors, n);
         int cd = fitted.clusterDim();
-        int rank = shape.length;
-        int axis = fitted.axis();
-        int ax = axis < 0 ? 0 : axis;
-        int channels = rank == 0 ? 1 : (int) shape[ax];
-        int inner = rank == 0 ? 1 : Shapes.inner(shape, ax);
-        int vectorsPerRow = channels / cd;
         int positions = fitted.indices().length;
         int palette = fitted.paletteSize();
-        // tensor element -> index position, component, LUT group, scale
-        int[] posOf = new int[n];
-        int[] compOf = new int[n];
-        int[] groupOf = new int[n];
-        float[] scaleOf = fitted.scales() == null ? null : new float[n];
-        long[] strides = Shapes.strides(shape);
-        long[] sStrides = fitted.scales() == null ? null : Shapes.strides(fitted.scaleShape());
-        for (int e = 0; e < n; e++) {
-            int o = rank == 0 ? 0 : e / (channels * inner);
-            int a = rank == 0 ? 0 : (e / inner) % channels;
-            int i = rank == 0 ? 0 : e % inner;
-            posOf[e] = (o * vectorsPerRow + a / cd) * inner + i;
-            compOf[e] = a % cd;
-            groupOf[e] = axis < 0 ? 0 : a / fitted.groupSize();
-            if (scaleOf != null) scaleOf[e] = fitted.scales()[Palettizer.broadcastIndex(e, shape, strides, fitted.scaleShape(), sStrides)];
-        }
+        PaletteLayout layout = PaletteLayout.of(shape, fitted);
+        int[] posOf = layout.positionOf();
+        int[] compOf = layout.componentOf();
+        int[] groupOf = layout.groupOf();
+        float[] scaleOf = layout.scaleOf();
         // the tensor elements of each index position, by component; all in one column of one matrix
         int[] memberOf = new int[positions * cd];
         long[] columnOf = new long[positions];
@@ -120,7 +103,7 @@ public final class GptqPalettizer {
                 }
             });
         }
-        return new Palettization(shape.clone(), p, fitted.nbits(), cd, axis, fitted.groupSize(), luts, indices,
+        return new Palettization(shape.clone(), p, fitted.nbits(), cd, fitted.axis(), fitted.groupSize(), luts, indices,
                 fitted.scales(), fitted.scaleShape(), keep);
     }
 

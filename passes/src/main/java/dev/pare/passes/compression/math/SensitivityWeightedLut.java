@@ -30,39 +30,27 @@ public final class SensitivityWeightedLut {
             throw new IllegalArgumentException("palettize: " + sensitivity.length + " sensitivities for a weight of " + n);
         }
         int cd = fitted.clusterDim();
-        int rank = shape.length;
-        int axis = fitted.axis();
-        int ax = axis < 0 ? 0 : axis;
-        int channels = rank == 0 ? 1 : (int) shape[ax];
-        int inner = rank == 0 ? 1 : Shapes.inner(shape, ax);
-        int vectorsPerRow = channels / cd;
         int positions = fitted.indices().length;
         int palette = fitted.paletteSize();
         int groups = fitted.numLuts();
         Precision p = weight.precision();
         float[] w = weight.values();
-        long[] strides = Shapes.strides(shape);
-        long[] sStrides = fitted.scales() == null ? null : Shapes.strides(fitted.scaleShape());
+        PaletteLayout layout = PaletteLayout.of(shape, fitted);
+        float[] scaleOf = layout.scaleOf();
         // per index position: its group, its (normalized) vector and its sensitivity
         int[] groupOfPos = new int[positions];
-        float[] scaleOf = fitted.scales() == null ? null : new float[n];
         double[] vectors = new double[positions * cd];
         double[] weightOfPos = new double[positions];
         int[] elementOf = new int[positions * cd];
         for (int e = 0; e < n; e++) {
-            int o = rank == 0 ? 0 : e / (channels * inner);
-            int a = rank == 0 ? 0 : (e / inner) % channels;
-            int i = rank == 0 ? 0 : e % inner;
-            int pos = (o * vectorsPerRow + a / cd) * inner + i;
+            int pos = layout.positionOf()[e];
+            int component = layout.componentOf()[e];
             float v = w[e];
-            if (scaleOf != null) {
-                scaleOf[e] = fitted.scales()[Palettizer.broadcastIndex(e, shape, strides, fitted.scaleShape(), sStrides)];
-                v = p.round(v / scaleOf[e]);
-            }
-            vectors[pos * cd + a % cd] = v;
-            elementOf[pos * cd + a % cd] = e;
+            if (scaleOf != null) v = p.round(v / scaleOf[e]);
+            vectors[pos * cd + component] = v;
+            elementOf[pos * cd + component] = e;
             weightOfPos[pos] += sensitivity[e];
-            groupOfPos[pos] = axis < 0 ? 0 : a / fitted.groupSize();
+            groupOfPos[pos] = layout.groupOf()[e];
         }
         boolean[] keep = fitted.keep();
         float[] luts = fitted.luts().clone();
@@ -108,7 +96,7 @@ public final class SensitivityWeightedLut {
             }
             indices[pos] = best;
         }
-        return new Palettization(shape.clone(), p, fitted.nbits(), cd, axis, fitted.groupSize(), luts, indices,
+        return new Palettization(shape.clone(), p, fitted.nbits(), cd, fitted.axis(), fitted.groupSize(), luts, indices,
                 fitted.scales(), fitted.scaleShape(), keep);
     }
 
