@@ -28,18 +28,8 @@ public final class PipelinePrinter {
      * {@code palettize{nbits=2}}: short enough for a table, and it parses back to the same step.
      */
     public static String brief(PassStep p, Record defaults) {
-        StringBuilder sb = new StringBuilder(p.passName()).append(options(p.options(), defaults)).append(p.scope().canonical());
-        if (!p.overrides().isEmpty()) {
-            sb.append(" where { ");
-            for (int i = 0; i < p.overrides().size(); i++) {
-                NodeOverride o = p.overrides().get(i);
-                if (i > 0) sb.append("; ");
-                sb.append(o.selector().canonical()).append(" -> ");
-                String changed = o.options().map(r -> options(r, p.options())).orElse("skip");
-                sb.append(changed.isEmpty() ? "{}" : changed);
-            }
-            sb.append(" }");
-        }
+        StringBuilder sb = new StringBuilder();
+        pass(p, defaults, sb);
         return sb.toString();
     }
 
@@ -48,7 +38,7 @@ public final class PipelinePrinter {
             sb.append(indent);
             Step s = steps.get(i);
             if (s instanceof PassStep p) {
-                pass(p, sb);
+                pass(p, null, sb);
             } else {
                 FixpointStep f = (FixpointStep) s;
                 sb.append("fixpoint").append(options(new FixpointOptions(f.maxIterations()), null)).append(" {\n");
@@ -59,8 +49,9 @@ public final class PipelinePrinter {
         }
     }
 
-    private static void pass(PassStep p, StringBuilder sb) {
-        sb.append(p.passName()).append(options(p.options(), null)).append(p.scope().canonical());
+    /** A pass step with every option, or only those differing from {@code defaults} when given. */
+    private static void pass(PassStep p, Record defaults, StringBuilder sb) {
+        sb.append(p.passName()).append(options(p.options(), defaults)).append(p.scope().canonical());
         if (!p.overrides().isEmpty()) {
             sb.append(" where { ");
             for (int i = 0; i < p.overrides().size(); i++) {
