@@ -1,0 +1,247 @@
+package dev.pare.compiler.mil;
+
+import dev.pare.compiler.coreml.eval.MilModelExecutor;
+import dev.pare.compiler.coreml.eval.MilTensor;
+import dev.pare.compiler.onnx.OnnxFormat;
+import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.ValueInfoProto;
+import dev.pare.compiler.testing.OrtRunner;
+import dev.pare.compiler.testing.OrtRunner.Tensor;
+import dev.pare.ir.DType;
+import dev.pare.ir.Model;
+import dev.pare.ir.Node;
+import dev.pare.ir.TensorData;
+import dev.pare.ir.Value;
+import dev.pare.spi.ModelExecutor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+
+/**
+ * Developer tool: where does a converted model first depart from ONNX Runtime? Converts an ONNX
+ * file with convert_to_mil in memory, runs ONNX Runtime without graph optimizations with every
+ * node result added as a graph output, runs the MIL interpreter capturing the values of the same
+ * names, and prints, in ONNX node order, each value whose max |ort - mil| / max |ort| exceeds the
+ * threshold. A DynamicQuantizeLinear whose codes differ also gets its input at the flipped element
+ * (with the float bits), both scales and zero points, so a rounding tie shows as such.
+ *
+ * <pre>
+ * ConversionBisect MODEL.onnx [--npy DIR] [--tokens LEN] [--seed N] [--threshold T] [--limit N] [--ort-vs-ort]
+ * </pre>
+ * Inputs: with {@code --npy}, DIR/NAME.npy (float32, as scripts/corpus/make-inputs.py writes them);
+ * otherwise a text encoder's input_ids (random ids, seeded), attention_mask (ones) and
+ * token_type_ids (zeros) of length LEN (default 32). {@code --ort-vs-ort} instead prints how far
+ * ONNX Runtime's default optimizations move its own graph outputs. Run by scripts/corpus/bisect.sh.
+ */
+public final class ConversionBisect {
+
+    /** Ops whose results are bool, which the ONNX Runtime runner does not read back. */
+    private static final Set<String> BOOL_RESULTS = Set.of("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+            "Not", "And", "Or", "Xor", "IsNaN", "IsInf");
+
+    private ConversionBisect() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            System.err.println("usage: ConversionBisect MODEL.onnx [--npy DIR] [--tokens LEN] [--seed N] [--threshold T] [--limit N] [--ort-vs-ort]");
+            System.exit(2);
+        }
+        Path onnx = Path.of(args[0]);
+        Path npy = null;
+        int tokens = 32;
+        long seed = 0;
+        double threshold = 1e-6;
+        int limit = 60;
+        boolean ortVsOrt = false;
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case "--npy" -> npy = Path.of(args[++i]);
+                case "--tokens" -> tokens = Integer.parseInt(args[++i]);
+                case "--seed" -> seed = Long.parseLong(args[++i]);
+                case "--threshold" -> threshold = Double.parseDouble(args[++i]);
+                case "--limit" -> limit = Integer.parseInt(args[++i]);
+                case "--ort-vs-ort" -> ortVsOrt = true;
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        Model ref = new OnnxFormat().read(onnx);
+        Map<String, Tensor> ortIn = npy != null ? readNpy(ref, npy) : tokens(ref, tokens, seed);
+        if (ortVsOrt) {
+            Map<String, Tensor> none = OrtRunner.runUnoptimized(onnx, ortIn);
+            Map<String, Tensor> all = OrtRunner.run(onnx, ortIn);
+            for (Map.Entry<String, Tensor> e : none.entrySet()) {
+                if (e.getValue().floats() == null) continue;
+                Diff d = Diff.of(e.getValue().floats(), all.get(e.getKey()).floats());
+                System.out.printf("ort all vs none: %s rel %.3g abs %.3g max %.3g%n", e.getKey(), d.rel(), d.abs, d.max);
+            }
+            return;
+        }
+        Model conv = new OnnxFormat().read(onnx);
+        String shapes = ortIn.entrySet().stream()
+                .map(e -> "\"" + e.getKey() + ":" + Arrays.stream(e.getValue().shape()).mapToObj(Long::toString).collect(Collectors.joining(",")) + "\"")
+                .collect(Collectors.joining(", "));
+        ConvertedVsOrt.run("convert_to_mil{input_shapes=[" + shapes + "]}", conv);
+
+        List<Value> refCaptured = new ArrayList<>();
+        List<Value> milCaptured = new ArrayList<>();
+        for (Node n : ref.graph().nodes()) {
+            if (BOOL_RESULTS.contains(n.opType())) continue;
+            for (Value v : n.results()) {
+                if (v.isAbsent() || ref.graph().isOutput(v)) continue;
+                Optional<Value> m = conv.graph().value(v.name());
+                if (m.isEmpty() || m.get().producer() == null || m.get().isConstant()) continue;
+                refCaptured.add(v);
+                milCaptured.add(m.get());
+            }
+        }
+        Map<String, float[]> ort = runOrt(onnx, refCaptured, ortIn);
+        Map<String, float[]> mil = runMil(conv, milCaptured, ortIn);
+        int shown = 0;
+        for (Node n : ref.graph().nodes()) {
+            for (Value v : n.results()) {
+                float[] x = ort.get(v.name());
+                float[] y = mil.get(v.name());
+                if (x == null || y == null) continue;
+                if (x.length != y.length) {
+                    System.out.printf("%s %s (%s): %d elements in ONNX Runtime, %d in the interpreter%n", n.opType(), n.name(), v.name(), x.length, y.length);
+                    continue;
+                }
+                Diff d = Diff.of(x, y);
+                if (d.rel() <= threshold || shown >= limit) continue;
+                shown++;
+                System.out.printf("%s %s (%s): rel %.3g abs %.3g max %.3g, %d of %d differ; worst [%d] ort %s mil %s%n", n.opType(), n.name(), v.name(),
+                        d.rel(), d.abs, d.max, d.count, x.length, d.at, x[d.at], y[d.at]);
+                if (n.opType().equals("DynamicQuantizeLinear") && v == n.result(0)) quantizerDetail(n, d.at, ort, mil);
+            }
+        }
+        System.out.println(shown + " values differ by more than " + threshold + " (of " + ort.size() + " compared)");
+    }
+
+    private static void quantizerDetail(Node n, int at, Map<String, float[]> ort, Map<String, float[]> mil) {
+        float[] xa = ort.get(n.operand(0).name());
+        float[] xb = mil.get(n.operand(0).name());
+        float sa = ort.get(n.result(1).name())[0];
+        float sb = mil.get(n.result(1).name())[0];
+        float za = ort.get(n.result(2).name())[0];
+        float zb = mil.get(n.result(2).name())[0];
+        if (xa == null || xb == null) return;
+        System.out.printf("    input [%d] ort %s (bits %08x) mil %s (bits %08x); scale ort %s mil %s; zero point ort %s mil %s; x/scale ort %s mil %s%n",
+                at, xa[at], Float.floatToRawIntBits(xa[at]), xb[at], Float.floatToRawIntBits(xb[at]), sa, sb, za, zb, xa[at] / sa, xb[at] / sb);
+    }
+
+    private record Diff(double abs, double max, int at, int count) {
+        double rel() { return max == 0 ? abs : abs / max; }
+
+        static Diff of(float[] x, float[] y) {
+            double max = 0;
+            double abs = 0;
+            int at = 0;
+            int count = 0;
+            for (int i = 0; i < x.length; i++) {
+                max = Math.max(max, Math.abs(x[i]));
+                double d = Math.abs(x[i] - y[i]);
+                if (d > 0) count++;
+                if (d > abs) {
+                    abs = d;
+                    at = i;
+                }
+            }
+            return new Diff(abs, max, at, count);
+        }
+    }
+
+    /** ONNX Runtime (no graph optimizations) on a copy of the file with the captured values as extra outputs. */
+    private static Map<String, float[]> runOrt(Path onnx, List<Value> captured, Map<String, Tensor> in) throws Exception {
+        ModelProto proto = ModelProto.parseFrom(Files.readAllBytes(onnx));
+        GraphProto.Builder g = proto.getGraph().toBuilder();
+        Set<String> outputs = new HashSet<>();
+        for (ValueInfoProto o : g.getOutputList()) outputs.add(o.getName());
+        // an output with a name only: ONNX Runtime infers its type
+        for (Value v : captured) if (outputs.add(v.name())) g.addOutput(ValueInfoProto.newBuilder().setName(v.name()));
+        Path file = Files.createTempFile("bisect-", ".onnx");
+        try {
+            Files.write(file, proto.toBuilder().setGraph(g).build().toByteArray());
+            Map<String, float[]> out = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> e : OrtRunner.runUnoptimized(file, in).entrySet()) out.put(e.getKey(), asFloats(e.getValue()));
+            return out;
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private static Map<String, float[]> runMil(Model conv, List<Value> captured, Map<String, Tensor> in) throws Exception {
+        Map<String, TensorData> milIn = new LinkedHashMap<>();
+        for (Value v : conv.graph().inputs()) {
+            Tensor t = in.get(v.name());
+            if (t.floats() != null) {
+                milIn.put(v.name(), TensorData.ofFloats(t.shape(), t.floats()));
+            } else {
+                int[] shape = Arrays.stream(t.shape()).mapToInt(Math::toIntExact).toArray();
+                int[] values = Arrays.stream(t.longs()).mapToInt(Math::toIntExact).toArray();
+                milIn.put(v.name(), MilTensor.ints(v.tensorType().dtype() == DType.INT64 ? DType.INT64 : DType.INT32, shape, values).toData());
+            }
+        }
+        Map<String, float[]> out = new LinkedHashMap<>();
+        try (ModelExecutor.Session s = new MilModelExecutor().open(conv.graph(), captured)) {
+            for (Map.Entry<String, TensorData> e : s.run(milIn).entrySet()) out.put(e.getKey(), MilTensor.of(e.getValue()).toFloats());
+        }
+        return out;
+    }
+
+    private static float[] asFloats(Tensor t) {
+        if (t.floats() != null) return t.floats();
+        float[] f = new float[t.longs().length];
+        for (int i = 0; i < f.length; i++) f[i] = t.longs()[i];
+        return f;
+    }
+
+    /** A text encoder's inputs: [CLS] then random ids in [1000, 30000), mask ones, token types zero. */
+    private static Map<String, Tensor> tokens(Model ref, int length, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        long[] ids = new long[length];
+        for (int i = 0; i < length; i++) ids[i] = i == 0 ? 101 : r.nextLong(1000, 30000);
+        long[] ones = new long[length];
+        Arrays.fill(ones, 1);
+        Map<String, long[]> byName = Map.of("input_ids", ids, "attention_mask", ones, "token_type_ids", new long[length]);
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        for (Value v : ref.graph().inputs()) {
+            long[] values = byName.get(v.name());
+            if (values == null) throw new IllegalArgumentException("input '" + v.name() + "' is not a text encoder input; give --npy DIR");
+            in.put(v.name(), Tensor.ofLongs(new long[] {1, length}, values));
+        }
+        return in;
+    }
+
+    /** DIR/NAME.npy for every graph input: little-endian float32, C order. */
+    private static Map<String, Tensor> readNpy(Model ref, Path dir) throws Exception {
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        for (Value v : ref.graph().inputs()) {
+            byte[] bytes = Files.readAllBytes(dir.resolve(v.name() + ".npy"));
+            int headerLength = (bytes[8] & 0xFF) | (bytes[9] & 0xFF) << 8;
+            String header = new String(bytes, 10, headerLength, StandardCharsets.US_ASCII);
+            if (!header.contains("'<f4'")) throw new IllegalArgumentException(v.name() + ".npy is not little-endian float32: " + header.trim());
+            int from = header.indexOf("'shape': (") + 10;
+            long[] shape = Arrays.stream(header.substring(from, header.indexOf(')', from)).split(","))
+                    .map(String::trim).filter(s -> !s.isEmpty()).mapToLong(Long::parseLong).toArray();
+            FloatBuffer data = ByteBuffer.wrap(bytes, 10 + headerLength, bytes.length - 10 - headerLength).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            float[] f = new float[data.remaining()];
+            data.get(f);
+            in.put(v.name(), Tensor.ofFloats(shape, f));
+        }
+        return in;
+    }
+}
