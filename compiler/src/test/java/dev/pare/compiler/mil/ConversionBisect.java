@@ -90,6 +90,29 @@ public final class ConversionBisect {
             }
             return;
         }
+        List<Departure> found = departures(onnx, ortIn, threshold);
+        for (Departure d : found.subList(0, Math.min(limit, found.size()))) {
+            System.out.println(d);
+            if (d.detail != null) System.out.println("    " + d.detail);
+        }
+        System.out.println(found.size() + " values differ by more than " + threshold);
+    }
+
+    /**
+     * One value that differs: its node, the relative and absolute difference, how many elements
+     * differ, the worst element on both sides, and for a quantizer's codes the rounding detail.
+     */
+    record Departure(String op, String node, String value, double rel, double abs, double max, int count, int size,
+            int at, float ort, float mil, String detail) {
+        @Override public String toString() {
+            return String.format("%s %s (%s): rel %.3g abs %.3g max %.3g, %d of %d differ; worst [%d] ort %s mil %s",
+                    op, node, value, rel, abs, max, count, size, at, ort, mil);
+        }
+    }
+
+    /** The values of {@code onnx} whose interpreter result departs by more than {@code threshold}, in node order. */
+    static List<Departure> departures(Path onnx, Map<String, Tensor> ortIn, double threshold) throws Exception {
+        Model ref = new OnnxFormat().read(onnx);
         Model conv = new OnnxFormat().read(onnx);
         String shapes = ortIn.entrySet().stream()
                 .map(e -> "\"" + e.getKey() + ":" + Arrays.stream(e.getValue().shape()).mapToObj(Long::toString).collect(Collectors.joining(",")) + "\"")
@@ -110,36 +133,35 @@ public final class ConversionBisect {
         }
         Map<String, float[]> ort = runOrt(onnx, refCaptured, ortIn);
         Map<String, float[]> mil = runMil(conv, milCaptured, ortIn);
-        int shown = 0;
+        List<Departure> found = new ArrayList<>();
         for (Node n : ref.graph().nodes()) {
             for (Value v : n.results()) {
                 float[] x = ort.get(v.name());
                 float[] y = mil.get(v.name());
                 if (x == null || y == null) continue;
                 if (x.length != y.length) {
-                    System.out.printf("%s %s (%s): %d elements in ONNX Runtime, %d in the interpreter%n", n.opType(), n.name(), v.name(), x.length, y.length);
+                    found.add(new Departure(n.opType(), n.name(), v.name(), Double.POSITIVE_INFINITY, 0, 0, 0, x.length, 0, 0, 0,
+                            x.length + " elements in ONNX Runtime, " + y.length + " in the interpreter"));
                     continue;
                 }
                 Diff d = Diff.of(x, y);
-                if (d.rel() <= threshold || shown >= limit) continue;
-                shown++;
-                System.out.printf("%s %s (%s): rel %.3g abs %.3g max %.3g, %d of %d differ; worst [%d] ort %s mil %s%n", n.opType(), n.name(), v.name(),
-                        d.rel(), d.abs, d.max, d.count, x.length, d.at, x[d.at], y[d.at]);
-                if (n.opType().equals("DynamicQuantizeLinear") && v == n.result(0)) quantizerDetail(n, d.at, ort, mil);
+                if (d.rel() <= threshold) continue;
+                String detail = n.opType().equals("DynamicQuantizeLinear") && v == n.result(0) ? quantizerDetail(n, d.at, ort, mil) : null;
+                found.add(new Departure(n.opType(), n.name(), v.name(), d.rel(), d.abs, d.max, d.count, x.length, d.at, x[d.at], y[d.at], detail));
             }
         }
-        System.out.println(shown + " values differ by more than " + threshold + " (of " + ort.size() + " compared)");
+        return found;
     }
 
-    private static void quantizerDetail(Node n, int at, Map<String, float[]> ort, Map<String, float[]> mil) {
+    private static String quantizerDetail(Node n, int at, Map<String, float[]> ort, Map<String, float[]> mil) {
         float[] xa = ort.get(n.operand(0).name());
         float[] xb = mil.get(n.operand(0).name());
         float sa = ort.get(n.result(1).name())[0];
         float sb = mil.get(n.result(1).name())[0];
         float za = ort.get(n.result(2).name())[0];
         float zb = mil.get(n.result(2).name())[0];
-        if (xa == null || xb == null) return;
-        System.out.printf("    input [%d] ort %s (bits %08x) mil %s (bits %08x); scale ort %s mil %s; zero point ort %s mil %s; x/scale ort %s mil %s%n",
+        if (xa == null || xb == null) return null;
+        return String.format("input [%d] ort %s (bits %08x) mil %s (bits %08x); scale ort %s mil %s; zero point ort %s mil %s; x/scale ort %s mil %s",
                 at, xa[at], Float.floatToRawIntBits(xa[at]), xb[at], Float.floatToRawIntBits(xb[at]), sa, sb, za, zb, xa[at] / sa, xb[at] / sb);
     }
 

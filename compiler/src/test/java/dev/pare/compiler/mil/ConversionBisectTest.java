@@ -1,0 +1,45 @@
+package dev.pare.compiler.mil;
+
+import static dev.pare.compiler.mil.OnnxGraphBuilder.FLOAT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.compiler.testing.OrtRunner.Tensor;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The bisection tool names the first op where the interpreter departs from ONNX Runtime, and nothing exact. */
+class ConversionBisectTest {
+
+    @TempDir Path tmp;
+
+    @Test
+    void namesOnnxRuntimesApproximateSigmoidAndWhatCarriesIt() throws Exception {
+        // Add and Mul by powers of two are exact on both sides; ONNX Runtime's Sigmoid is an
+        // approximation that is 2e-4 relative off at -8 and 6e-3 at -12 (MilLayersVsOrtTest)
+        Path onnx = OnnxGraphBuilder.write(new OnnxGraphBuilder("g").input("x", FLOAT, 1, 4)
+                .floats("half", new long[0], 0.5f).floats("two", new long[0], 2f)
+                .node("Add", "shifted", "x", "half")
+                .node("Sigmoid", "s", "shifted")
+                .node("Mul", "y", "s", "two")
+                .output("y", FLOAT, 1, 4).build(), tmp.resolve("sigmoid.onnx"));
+        float[] x = {-2.5f, -8.5f, -10.5f, -12.5f};
+        Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new long[] {1, 4}, x));
+
+        List<ConversionBisect.Departure> found = ConversionBisect.departures(onnx, in, 1e-8);
+        assertEquals(List.of("Sigmoid:s", "Mul:y"), found.stream().map(d -> d.op() + ":" + d.value()).toList());
+        ConversionBisect.Departure sigmoid = found.get(0);
+        // at the worst element the interpreter has the float-exact sigmoid; relative to the largest
+        // output (sigmoid(-2) = 0.12) ONNX Runtime's error is small, but there
+        float exact = (float) (1 / (1 + Math.exp(-(double) (x[sigmoid.at()] + 0.5f))));
+        assertEquals(exact, sigmoid.mil(), Math.ulp(exact), "interpreter at x = " + x[sigmoid.at()]);
+        assertTrue(sigmoid.ort() != sigmoid.mil(), "ONNX Runtime differs there");
+        assertTrue(sigmoid.rel() > 1e-8 && sigmoid.rel() < 1e-5, "relative difference " + sigmoid.rel());
+        assertEquals(found.get(0).rel(), found.get(1).rel(), 1e-12, "Mul by 2 carries the difference unchanged");
+
+        assertEquals(List.of(), ConversionBisect.departures(onnx, in, 1e-4), "nothing departs by 1e-4");
+    }
+}
