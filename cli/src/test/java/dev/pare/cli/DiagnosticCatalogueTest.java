@@ -60,7 +60,7 @@ class DiagnosticCatalogueTest {
             owners.add(c.owner());
             count += c.codes().size();
         }
-        assertEquals(Set.of("compiler", "format-coreml", "format-onnx", "ir", "passes"), owners);
+        assertEquals(Set.of("compiler", "coreml", "ir", "onnx", "passes"), owners);
         // load() refuses duplicates; equal sizes show nothing was merged away either
         assertEquals(count, builtIn().all().size());
     }
