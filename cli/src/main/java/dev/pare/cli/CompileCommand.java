@@ -10,6 +10,7 @@ import dev.pare.compiler.coreml.CoreMlExporter;
 import dev.pare.compiler.coreml.CoreMlFormat;
 import dev.pare.compiler.onnx.OnnxKeys;
 import dev.pare.compiler.coreml.CoreMlTarget;
+import dev.pare.compiler.coreml.lower.CoreMlCode;
 import dev.pare.spi.BadDataFailure;
 import dev.pare.spi.CalibrationPolicy;
 import dev.pare.spi.MessageText;
@@ -245,7 +246,7 @@ final class CompileCommand implements Callable<Integer> {
                 // a weight the Core ML target cannot hold (CL001) is an output the format cannot hold, as before lowering was a pass
                 int code = failure.getCause() instanceof BadDataFailure ? ExitCodes.BAD_INPUT
                         : failure.code().startsWith("R") || failure.code().equals(CompilerCode.M016.code()) ? ExitCodes.USAGE
-                        : failure.code().equals(CompilerCode.CL001.code()) ? ExitCodes.OUTPUT_FAILED : ExitCodes.COMPILE_FAILED;
+                        : failure.code().equals(CoreMlCode.CL001.code()) ? ExitCodes.OUTPUT_FAILED : ExitCodes.COMPILE_FAILED;
                 throw new CliException(code, List.of(failure.getMessage()), e);
             }
             throw new CliException(exitCode(e.kind()), e.getMessage(), e);

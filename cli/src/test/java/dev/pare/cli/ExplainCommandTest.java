@@ -42,6 +42,17 @@ class ExplainCommandTest {
         assertTrue(r.out().startsWith("P002: unknown pass\nseverity: error\nowner: compiler\n"), r.out());
     }
 
+    @Test void theFormatModulesCodesAreFoundWithTheirOwners() {
+        CliRun coreml = run("explain", "CL001");
+        assertEquals(0, coreml.exitCode(), coreml.err());
+        assertTrue(coreml.out().startsWith("CL001: a pare.* op cannot be lowered to the Core ML target\nseverity: error\nowner: coreml\n"),
+                coreml.out());
+        CliRun onnx = run("explain", "OL002");
+        assertEquals(0, onnx.exitCode(), onnx.err());
+        assertTrue(onnx.out().startsWith("OL002: lower_to_onnx was run without the model being compiled\nseverity: error\nowner: onnx\n"),
+                onnx.out());
+    }
+
     @Test void anUnknownCodeIsAUsageErrorNamingTheNearestCodes() {
         CliRun r = run("explain", "CW099");
         assertEquals(ExitCodes.USAGE, r.exitCode());

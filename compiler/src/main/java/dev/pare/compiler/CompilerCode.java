@@ -102,29 +102,7 @@ public enum CompilerCode implements DiagnosticCode {
             One note with the totals (bits per weight, bytes, predicted SNR of the outputs, the
             predicted noise being the sum of each weight's measured noise), and one per weight with
             the chosen candidate. The plan is also stored in the model's metadata
-            (com.github.pare.mixedPrecision) and shown by pare inspect."""),
-    OL001(Severity.ERROR, "a pare.* op cannot be lowered to ONNX ops", """
-            lower_to_onnx (appended by pare compile for .onnx outputs) turns every pare.* op into
-            standard ONNX ops (DequantizeLinear, Gather of a LUT, ...). An op whose form ONNX cannot
-            express at the model's opset, e.g. a block size ONNX's blocked DequantizeLinear does not
-            allow, is refused here, naming the op; choose options the ONNX form holds (see
-            ir/PARE_DIALECT.md) or write a .mlpackage."""),
-    OL002(Severity.ERROR, "lower_to_onnx was run without the model being compiled", """
-            The ONNX lowering raises the model's opset, so it needs the model, which the pass manager
-            provides as a service. Running the pass on a bare graph (e.g. from a test harness that
-            binds no model) gives this; run it through the pass manager."""),
-    CL001(Severity.ERROR, "a pare.* op cannot be lowered to the Core ML target", """
-            lower_to_coreml (appended by pare compile for .mlpackage and .mlmodel outputs) turns every
-            pare.* op into the constexpr ops of the deployment target (--target). A weight the target
-            cannot express, e.g. 3-bit palettization, grouped or vector LUTs, per-block or 4-bit
-            quantization or joint sparse + palettized weights below ios18, or activation quantization
-            below ios17, is refused here, naming the weight and the target that can hold it: write
-            with that --target, or choose compression options the target holds."""),
-    CL002(Severity.ERROR, "lower_to_coreml{target=model} was run without the model being compiled", """
-            With target=model the Core ML lowering reads the target from the model (--target, or the
-            version a package was read with), which the pass manager provides as a service. Running the
-            pass on a bare graph gives this; run it through the pass manager or give target=ios18 (or
-            another target).""");
+            (com.github.pare.mixedPrecision) and shown by pare inspect.""");
 
     private final Severity severity;
     private final String summary;

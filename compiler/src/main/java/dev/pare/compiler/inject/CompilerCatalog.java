@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The compiler module's codes: the pipeline language's (P) and {@link CompilerCode}'s (M, R, OL,
- * CL). It lives with the wiring, above both packages, so that {@code dev.pare.compiler} (whose
+ * The compiler module's codes: the pipeline language's (P) and {@link CompilerCode}'s (M, R, MP).
+ * The formats' lowering codes (OL, CL) are in their own modules' catalogues. It lives with the wiring, above both packages, so that {@code dev.pare.compiler} (whose
  * codes the registry and pipeline packages use) depends on neither.
  */
 public final class CompilerCatalog implements DiagnosticCatalog {

@@ -32,13 +32,13 @@ public final class LowerToOnnx implements PassProvider<LowerToOnnx.Options> {
     @Override public Pass create(ScopedOptions<Options> options) {
         return (graph, context) -> {
             Model model = context.service(Model.class).filter(m -> m.graph() == graph).orElse(null);
-            if (model == null) throw new PassFailure(dev.pare.compiler.CompilerCode.OL002, NAME + " needs the model being compiled (its opsets); run it from the pass manager");
+            if (model == null) throw new PassFailure(OnnxCode.OL002, NAME + " needs the model being compiled (its opsets); run it from the pass manager");
             try {
                 int n = OnnxLowering.lowerInPlace(model);
                 if (n > 0) context.statistics().add("nodes_lowered", n);
                 return PassResult.of(n > 0);
             } catch (LoweringException e) {
-                throw new PassFailure(dev.pare.compiler.CompilerCode.OL001, NAME + ": " + e.getMessage());
+                throw new PassFailure(OnnxCode.OL001, NAME + ": " + e.getMessage());
             }
         };
     }

@@ -1,6 +1,5 @@
 package dev.pare.compiler.coreml.lower;
 
-import dev.pare.compiler.CompilerCode;
 import dev.pare.compiler.coreml.CoreMlFormat;
 import dev.pare.compiler.coreml.CoreMlTarget;
 import dev.pare.ir.Model;
@@ -62,13 +61,13 @@ public final class LowerToCoreMl implements PassProvider<LowerToCoreMl.Options> 
                 } else if (target.target != null) {
                     n = CoreMlLowering.lowerInPlace(graph, target.target);
                 } else {
-                    throw new PassFailure(CompilerCode.CL002, NAME + " with target=model needs the model being compiled "
+                    throw new PassFailure(CoreMlCode.CL002, NAME + " with target=model needs the model being compiled "
                             + "(its target); run it from the pass manager or give target=ios16|ios17|ios18|ios26");
                 }
                 if (n > 0) context.statistics().add("ops_lowered", n);
                 return PassResult.of(n > 0);
             } catch (CoreMlLoweringException e) {
-                throw new PassFailure(CompilerCode.CL001, NAME + ": " + e.getMessage());
+                throw new PassFailure(CoreMlCode.CL001, NAME + ": " + e.getMessage());
             }
         };
     }

@@ -11,10 +11,21 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
-/** The coremltools 9.0 packages under src/test/resources/models/coreml and their expected.json. */
+/** The coremltools 9.0 packages under compiler/src/test/resources/models/coreml and their expected.json. */
 final class CoreMlFixtures {
 
-    static final Path DIR = Path.of("src/test/resources/models/coreml");
+    /**
+     * The packages stay with the compiler's end-to-end tests, which use them too; this finds them from
+     * the formats/coreml module and from the compiler module (the working directory of each one's tests).
+     */
+    static final Path DIR = inRepository(Path.of("compiler/src/test/resources/models/coreml"));
+
+    private static Path inRepository(Path relative) {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isDirectory(dir.resolve(relative))) return dir.resolve(relative);
+        }
+        throw new IllegalStateException(relative + " not found above " + Path.of("").toAbsolutePath());
+    }
 
     /** From the fixture README table: package, specificationVersion, opset, op count. */
     record Row(String name, int specVersion, String opset, int ops) {
