@@ -81,7 +81,7 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
             }
             int targets = (targetBitsPerWeight.isPresent() ? 1 : 0) + (targetBytes.isPresent() ? 1 : 0) + (targetRatio.isPresent() ? 1 : 0);
             if (targets > 1) {
-                throw new IllegalArgumentException("mixed_precision: give exactly one of target_bits_per_weight, target_bytes and target_ratio (got "
+                throw new IllegalArgumentException("give exactly one of target_bits_per_weight, target_bytes and target_ratio (got "
                         + targets + ")");
             }
         }
