@@ -107,7 +107,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             int columnBlock) {
 
         public Options {
-            if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("calibration and bias_correction are required");
+            DataAware.checkOptions(calibration, biasCorrection, damp, columnBlock);
             if (mode == null || nbits == null || granularity == null || channelAxis == null || lut == null || algorithm == null
                     || sensitivity == null) {
                 throw new IllegalArgumentException("mode, nbits, granularity, channel_axis, lut, algorithm and sensitivity are required");
@@ -115,8 +115,6 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             if (sensitivity == Sensitivity.HESSIAN && mode != Mode.KMEANS) {
                 throw new IllegalArgumentException("sensitivity=hessian needs mode=kmeans, got mode=" + mode.name().toLowerCase(java.util.Locale.ROOT));
             }
-            if (!(damp >= 0) || Double.isInfinite(damp)) throw new OptionValueException("damp", "must be >= 0, got " + damp);
-            if (columnBlock < 1) throw new OptionValueException("columnBlock", "must be >= 1, got " + columnBlock);
             lut = List.copyOf(lut);
             if (channelAxis.isPresent() && channelAxis.get() < 0) {
                 throw new OptionValueException("channelAxis", "must be >= 0, got " + channelAxis.get());

@@ -113,7 +113,7 @@ public final class Prune implements PassProvider<Prune.Options> {
         }
 
         public Options {
-            if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("prune: calibration and bias_correction are required");
+            DataAware.checkOptions(calibration, biasCorrection, damp, columnBlock);
             try {
                 validate(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold);
                 if (algorithm == null) throw new IllegalArgumentException("prune: algorithm is required");
@@ -124,8 +124,6 @@ public final class Prune implements PassProvider<Prune.Options> {
                 if (perChannelSparsity && (algorithm != Algorithm.SPARSEGPT || targetSparsity.isEmpty())) {
                     throw new IllegalArgumentException("prune: per_channel_sparsity needs algorithm=sparsegpt with target_sparsity");
                 }
-                if (!(damp >= 0) || Double.isInfinite(damp)) throw new OptionValueException("damp", "must be >= 0, got " + damp);
-                if (columnBlock < 1) throw new OptionValueException("columnBlock", "must be >= 1, got " + columnBlock);
             } catch (OptionValueException e) {
                 throw e; // names one option; the pipeline reports it at the value
             } catch (IllegalArgumentException e) { // the pipeline error already names the pass
