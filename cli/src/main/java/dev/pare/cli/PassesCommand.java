@@ -32,6 +32,9 @@ import picocli.CommandLine.Spec;
                 "With NAME, shows that pass and every option: type, default, range and help."})
 final class PassesCommand implements Callable<Integer> {
 
+    /** The default column of an {@code Optional} option: not setting it is a choice of its own, not a value. */
+    static final String NO_DEFAULT = "optional, no default";
+
     @Spec CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "A pass to describe.")
@@ -97,7 +100,8 @@ final class PassesCommand implements Callable<Integer> {
             sb.append("Options (").append(p.name()).append("{key=value, ...} in a pipeline):\n");
             TextTable t = new TextTable("option", "type", "default", "range", "help");
             for (OptionSpec o : options) {
-                t.row(o.key(), o.type().describe(), OptionsCodec.encode(o.type(), o.defaultValue()), o.describeRange(), o.help());
+                t.row(o.key(), o.type().describe(), o.optional() ? NO_DEFAULT : OptionsCodec.encode(o.type(), o.defaultValue()),
+                        o.describeRange(), o.help());
             }
             sb.append(t.render());
         }
@@ -131,7 +135,7 @@ final class PassesCommand implements Callable<Integer> {
                 Map<String, Object> om = new LinkedHashMap<>();
                 om.put("key", o.key());
                 om.put("type", o.type().describe());
-                om.put("default", OptionsCodec.encode(o.type(), o.defaultValue()));
+                om.put("default", o.optional() ? null : OptionsCodec.encode(o.type(), o.defaultValue()));
                 om.put("range", o.describeRange());
                 om.put("help", o.help());
                 options.add(om);

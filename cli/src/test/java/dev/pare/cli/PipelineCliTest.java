@@ -309,6 +309,21 @@ class PipelineCliTest {
     }
 
     @Test
+    void optionsWithoutADefaultSaySo() {
+        CliRun r = run("passes", "prune");
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> rows = r.out().lines().filter(l -> l.startsWith("  target_sparsity ") || l.startsWith("  n_m_ratio ")
+                || l.startsWith("  dim ")).map(l -> l.replaceAll("\\s+", " ").trim()).map(l -> l.substring(0, l.indexOf(" default") + " default".length()))
+                .toList();
+        assertEquals(List.of("target_sparsity double optional, no default", "n_m_ratio string optional, no default",
+                "dim int optional, no default"), rows);
+        assertTrue(r.out().lines().anyMatch(l -> l.replaceAll("\\s+", " ").startsWith(" dim int optional, no default [0, 1] ")), r.out());
+        CliRun json = run("passes", "--json", "prune");
+        assertEquals(0, json.exitCode(), json.err());
+        assertEquals(3, json.out().lines().filter(l -> l.trim().equals("\"default\": null,")).count(), json.out());
+    }
+
+    @Test
     void passDetails() {
         CliRun r = run("passes", "const_folding");
         assertEquals(0, r.exitCode(), r.err());

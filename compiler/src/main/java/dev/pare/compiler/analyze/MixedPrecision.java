@@ -22,6 +22,7 @@ import dev.pare.ir.Value;
 import dev.pare.spi.CalibrationData;
 import dev.pare.spi.ModelExecutor;
 import dev.pare.spi.Option;
+import dev.pare.spi.OptionValueException;
 import dev.pare.spi.Pass;
 import dev.pare.spi.PassContext;
 import dev.pare.spi.PassFailure;
@@ -54,39 +55,43 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
 
     public static final String NAME = "mixed_precision";
 
-    /**
-     * Options. The three targets are alternatives: exactly one must be more than 0 (0 = not given;
-     * no target of 0 bytes can be met, so 0 never means a real target).
-     */
+    /** Options. The three targets are alternatives: exactly one is given (the pass fails with MP004 when none is). */
     public record Options(
-            @Option(help = "Average bits per weight over all compressible weights (codes, LUTs, scales and masks counted); 0 = not this target.", min = 0)
-            double targetBitsPerWeight,
-            @Option(help = "Total bytes of the compressible weights; 0 = not this target.", min = 0)
-            long targetBytes,
-            @Option(help = "Size of the compressible weights as a fraction of their current bytes, e.g. 0.2; 0 = not this target.", min = 0, max = 1)
-            double targetRatio,
+            @Option(help = "Average bits per weight over all compressible weights (codes, LUTs, scales and masks counted), > 0.", min = 0)
+            Optional<Double> targetBitsPerWeight,
+            @Option(help = "Total bytes of the compressible weights.", min = 1)
+            Optional<Long> targetBytes,
+            @Option(help = "Size of the compressible weights as a fraction of their current bytes, e.g. 0.2; in (0, 1].", min = 0, max = 1)
+            Optional<Double> targetRatio,
             @Option(help = "The settings a weight may get, one pipeline step each (no on/except); a weight may also stay as it is.")
             List<String> candidates,
-            @Option(help = "A pare analyze --json file of this model to plan from instead of measuring (its candidates are used); \"\" = measure.")
-            String analysis,
+            @Option(help = "A pare analyze --json file of this model to plan from instead of measuring (its candidates are used); not set: measure.")
+            Optional<String> analysis,
             @Option(help = "Calibration samples to measure each weight's sensitivity on (the first N of --calibration-data).", min = 1)
             int samples) {
 
         public Options {
             candidates = List.copyOf(candidates);
-            int targets = (targetBitsPerWeight > 0 ? 1 : 0) + (targetBytes > 0 ? 1 : 0) + (targetRatio > 0 ? 1 : 0);
+            // a budget of nothing cannot be met: 0 is a mistake, not "no target"
+            if (targetBitsPerWeight.isPresent() && !(targetBitsPerWeight.get() > 0)) {
+                throw new OptionValueException("targetBitsPerWeight", "must be > 0, got " + targetBitsPerWeight.get());
+            }
+            if (targetRatio.isPresent() && !(targetRatio.get() > 0)) {
+                throw new OptionValueException("targetRatio", "must be in (0, 1], got " + targetRatio.get());
+            }
+            int targets = (targetBitsPerWeight.isPresent() ? 1 : 0) + (targetBytes.isPresent() ? 1 : 0) + (targetRatio.isPresent() ? 1 : 0);
             if (targets > 1) {
-                throw new IllegalArgumentException("mixed_precision: give exactly one of target_bits_per_weight, target_bytes and target_ratio (got "
+                throw new IllegalArgumentException("give exactly one of target_bits_per_weight, target_bytes and target_ratio (got "
                         + targets + ")");
             }
         }
 
-        boolean hasTarget() { return targetBitsPerWeight > 0 || targetBytes > 0 || targetRatio > 0; }
+        boolean hasTarget() { return targetBitsPerWeight.isPresent() || targetBytes.isPresent() || targetRatio.isPresent(); }
 
         Budget budget() {
-            if (targetBitsPerWeight > 0) return Budget.bits(targetBitsPerWeight);
-            if (targetBytes > 0) return Budget.ofBytes(targetBytes);
-            return Budget.ofRatio(targetRatio);
+            if (targetBitsPerWeight.isPresent()) return Budget.bits(targetBitsPerWeight.get());
+            if (targetBytes.isPresent()) return Budget.ofBytes(targetBytes.get());
+            return Budget.ofRatio(targetRatio.orElseThrow());
         }
     }
 
@@ -103,7 +108,7 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
     }
 
     @Override public Options defaults() {
-        return new Options(0, 0, 0, Candidates.DEFAULTS, "", DEFAULT_SAMPLES);
+        return new Options(Optional.empty(), Optional.empty(), Optional.empty(), Candidates.DEFAULTS, Optional.empty(), DEFAULT_SAMPLES);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -117,7 +122,7 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         Model model = context.service(Model.class).filter(m -> m.graph() == graph)
                 .orElseThrow(() -> new PassFailure(CompilerCode.MP004, NAME + " needs the model being compiled; run it from the pass manager on a single-function model"));
         PipelineCompiler pipelines = instance(PipelineCompiler.class);
-        SensitivityReport report = o.analysis().isEmpty() ? measure(model, context, o, pipelines) : read(model, o.analysis());
+        SensitivityReport report = o.analysis().isEmpty() ? measure(model, context, o, pipelines) : read(model, o.analysis().get());
         MixedPrecisionPlan plan;
         try {
             plan = MixedPrecisionPlan.solve(report, o.budget());

@@ -6,10 +6,11 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Prints a {@link PipelineSpec} in its one canonical form: references expanded, one step per
- * line, every option of each pass written out and sorted by key, values normalised by
+ * line, every option of each pass written out (but an optional one that is not set) and sorted by key, values normalised by
  * {@link OptionsCodec}, selectors merged and sorted; a {@code where} arm lists only the options
  * it changes. The text is a valid inline pipeline and a valid pipeline file.
  */
@@ -74,6 +75,11 @@ public final class PipelinePrinter {
         for (OptionSpec o : schema.options().stream().sorted(Comparator.comparing(OptionSpec::key)).toList()) {
             Object v = values.get(o.key());
             if (base != null && Objects.equals(v, baseValues.get(o.key()))) continue;
+            if (o.optional()) {
+                // not set has no text: the key is left out (a where arm cannot unset what its step set)
+                if (((Optional<?>) v).isEmpty()) continue;
+                v = ((Optional<?>) v).get();
+            }
             sb.append(sb.length() == 0 ? "{" : ", ").append(o.key()).append('=').append(OptionsCodec.encode(o.type(), v));
         }
         return sb.length() == 0 ? "" : sb.append('}').toString();

@@ -7,14 +7,19 @@ import java.lang.reflect.RecordComponent;
  *
  * @param key          the pipeline spelling, the component name in lower_snake
  * @param component    the record component it comes from
- * @param type         the value type
+ * @param type         the value type ({@code T} of an {@code Optional<T>} component)
+ * @param optional     the component is an {@code Optional}: absent from a pipeline = empty, no default
  * @param help         one-line help ({@code ""} when the component has no {@code @Option})
- * @param min          inclusive lower bound for numbers (or -infinity)
- * @param max          inclusive upper bound for numbers (or +infinity)
- * @param defaultValue the value in the provider's {@code defaults()}
+ * @param min          inclusive lower bound for numbers (or -infinity); of the contained value when optional
+ * @param max          inclusive upper bound for numbers (or +infinity); of the contained value when optional
+ * @param defaultValue the value in the provider's {@code defaults()}; null when optional
  */
-public record OptionSpec(String key, RecordComponent component, OptionType type, String help,
+public record OptionSpec(String key, RecordComponent component, OptionType type, boolean optional, String help,
                          double min, double max, Object defaultValue) {
+
+    public OptionSpec {
+        if (optional != (defaultValue == null)) throw new IllegalArgumentException("option '" + key + "': a default exactly when not optional");
+    }
 
     public boolean bounded() { return min != Double.NEGATIVE_INFINITY || max != Double.POSITIVE_INFINITY; }
 

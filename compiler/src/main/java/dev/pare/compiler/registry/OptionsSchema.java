@@ -4,7 +4,9 @@ import dev.pare.spi.Option;
 import dev.pare.spi.OptionValueException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -16,8 +18,10 @@ import java.util.Optional;
 /**
  * The options of a pass, derived by reflection from its options record: one {@link OptionSpec}
  * per component (lower_snake key, type, help and range from {@link Option}, default from the
- * provider's {@code defaults()}). Builds records from values through the canonical constructor,
- * so the record's own validation runs.
+ * provider's {@code defaults()}). A component of type {@code Optional<T>} is an option without a
+ * default: its value in {@code defaults()} must be empty, a pipeline that does not name it leaves
+ * it empty, and a value given for it is a {@code T} (range checks apply to that value). Builds
+ * records from values through the canonical constructor, so the record's own validation runs.
  */
 public final class OptionsSchema<O extends Record> {
 
@@ -51,9 +55,11 @@ public final class OptionsSchema<O extends Record> {
         List<OptionSpec> specs = new ArrayList<>();
         Map<String, String> seen = new LinkedHashMap<>();
         for (RecordComponent c : components) {
-            OptionType optionType = OptionType.of(c.getGenericType()).orElseThrow(() -> new IllegalArgumentException(
+            boolean optional = c.getGenericType() instanceof ParameterizedType p && p.getRawType() == Optional.class;
+            Type valueType = optional ? ((ParameterizedType) c.getGenericType()).getActualTypeArguments()[0] : c.getGenericType();
+            OptionType optionType = OptionType.of(valueType).orElseThrow(() -> new IllegalArgumentException(
                     "option '" + c.getName() + "' of " + type.getName() + " has unsupported type " + c.getGenericType().getTypeName()
-                            + " (use boolean, int, long, float, double, String, an enum or a List of those)"));
+                            + " (use boolean, int, long, float, double, String, an enum, a List of those, or an Optional of one)"));
             String key = Names.lowerSnake(c.getName());
             String previous = seen.put(key, c.getName());
             if (previous != null) {
@@ -68,7 +74,7 @@ public final class OptionsSchema<O extends Record> {
             if (defaultValue == null || (defaultValue instanceof List<?> l && l.stream().anyMatch(java.util.Objects::isNull))) {
                 throw new IllegalArgumentException("option '" + c.getName() + "' of " + type.getName() + " has a null default");
             }
-            specs.add(new OptionSpec(key, c, optionType, help, min, max, defaultValue));
+            specs.add(new OptionSpec(key, c, optionType, optional, help, min, max, optional ? null : defaultValue));
         }
         Class<?>[] parameterTypes = Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new);
         try {
@@ -78,6 +84,23 @@ public final class OptionsSchema<O extends Record> {
         } catch (NoSuchMethodException | RuntimeException e) {
             throw new IllegalArgumentException("cannot use the canonical constructor of " + type.getName() + ": " + e, e);
         }
+    }
+
+    /**
+     * The schema of a pass's {@code defaults()}: as {@link #of}, and every {@code Optional}
+     * component must be empty there (an option with a real default is a plain component;
+     * {@code Optional} says that "not set" is a meaning of its own).
+     */
+    public static <O extends Record> OptionsSchema<O> ofDefaults(O defaults) {
+        OptionsSchema<O> schema = of(defaults);
+        for (OptionSpec s : schema.options) {
+            Object value = read(s.component(), defaults);
+            if (s.optional() && ((Optional<?>) value).isPresent()) {
+                throw new IllegalArgumentException("option '" + s.component().getName() + "' of " + schema.recordType.getName()
+                        + " is an Optional with a default (" + ((Optional<?>) value).get() + "); make it a plain component");
+            }
+        }
+        return schema;
     }
 
     public Class<O> recordType() { return recordType; }
@@ -91,7 +114,7 @@ public final class OptionsSchema<O extends Record> {
 
     public List<String> keys() { return List.copyOf(byKey.keySet()); }
 
-    /** The values of {@code options} by key, in component order. */
+    /** The values of {@code options} by key, in component order ({@code Optional}s as they are). */
     public Map<String, Object> values(Record options) {
         Map<String, Object> m = new LinkedHashMap<>();
         for (OptionSpec s : this.options) m.put(s.key(), read(s.component(), options));
@@ -100,7 +123,7 @@ public final class OptionsSchema<O extends Record> {
 
     /**
      * A record with {@code changes} (by key) applied over {@code base}, validated by the record's
-     * constructor.
+     * constructor. A change to an optional option is its value (or an {@code Optional} of it).
      *
      * @throws InvalidOptionsException with the constructor's message if it rejects the values
      */
@@ -108,7 +131,12 @@ public final class OptionsSchema<O extends Record> {
         Object[] args = new Object[options.size()];
         for (int i = 0; i < args.length; i++) {
             OptionSpec s = options.get(i);
-            args[i] = changes.containsKey(s.key()) ? changes.get(s.key()) : read(s.component(), base);
+            if (!changes.containsKey(s.key())) {
+                args[i] = read(s.component(), base);
+            } else {
+                Object change = changes.get(s.key());
+                args[i] = s.optional() && !(change instanceof Optional<?>) ? Optional.ofNullable(change) : change;
+            }
         }
         try {
             return constructor.newInstance(args);

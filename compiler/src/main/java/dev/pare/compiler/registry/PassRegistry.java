@@ -211,7 +211,7 @@ public final class PassRegistry {
             try {
                 info = provider.info();
                 if (info == null) throw new IllegalArgumentException("info() returned null");
-                schema = OptionsSchema.of(provider.defaults());
+                schema = OptionsSchema.ofDefaults(provider.defaults());
             } catch (RuntimeException e) {
                 problems.add(CompilerCode.R003.tag() + ": pass provider " + className + " is invalid: "
                         + (e instanceof IllegalArgumentException && e.getMessage() != null ? e.getMessage() : e.toString()));

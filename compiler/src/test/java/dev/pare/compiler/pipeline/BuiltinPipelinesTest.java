@@ -55,7 +55,7 @@ class BuiltinPipelinesTest {
         String text = compiler.named("DEFAULT_PRUNING").canonicalText() + compiler.named("QUANTIZE_INT4_BLOCK32").canonicalText()
                 + compiler.named("DEFAULT_PALETTIZATION").canonicalText() + compiler.named("PRUNE_50").canonicalText();
         for (String expected : List.of("mode=threshold", "threshold=1.0e-12", "minimum_sparsity_percentile=0.5", "weight_threshold=2048",
-                "dtype=int4", "granularity=per_block", "block_size=32", "mode=unique", "nbits=0", "mode=magnitude", "target_sparsity=0.5")) {
+                "dtype=int4", "granularity=per_block", "block_size=32", "mode=unique", "mode=magnitude", "target_sparsity=0.5")) {
             assertTrue(text.contains(expected), expected + " missing in\n" + text);
         }
     }

@@ -69,7 +69,7 @@ class RegistryTest {
                         + "dev.pare.compiler.registry.RegistryTest$OtherMark",
                 "error[R003]: pass provider dev.pare.compiler.registry.RegistryTest$BadProvider is invalid: option 'table' of "
                         + "dev.pare.compiler.registry.RegistryTest$BadOptions has unsupported type java.util.Map<java.lang.String, java.lang.Integer> "
-                        + "(use boolean, int, long, float, double, String, an enum or a List of those)"),
+                        + "(use boolean, int, long, float, double, String, an enum, a List of those, or an Optional of one)"),
                 e.problems());
     }
 

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -79,7 +80,7 @@ class BiasCorrectionTest {
 
     private static Model compress(Calibration calibration, BiasCorrection bias, TestPassContext[] seen) throws Exception {
         Model m = model();
-        Palettize.Options o = new Palettize.Options(Palettize.Mode.KMEANS, 2, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1,
+        Palettize.Options o = new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(2), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(), false, 1,
                 List.of(), 0, false, calibration, bias);
         TestPassContext c = context(m);
         new Palettize().create(ScopedOptions.uniform(o)).run(m.graph(), c);
@@ -163,7 +164,7 @@ class BiasCorrectionTest {
     @Test
     void withoutCalibrationDataTheRunFailsBeforeAnyWork() {
         Model m = model();
-        Palettize.Options o = new Palettize.Options(Palettize.Mode.KMEANS, 2, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1,
+        Palettize.Options o = new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(2), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(), false, 1,
                 List.of(), 0, false, Calibration.ONE_SHOT, BiasCorrection.TOTAL);
         String before = dev.pare.ir.IrPrinter.print(m.graph());
         dev.pare.spi.PassFailure e = org.junit.jupiter.api.Assertions.assertThrows(dev.pare.spi.PassFailure.class,

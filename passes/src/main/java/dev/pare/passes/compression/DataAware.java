@@ -3,10 +3,12 @@ package dev.pare.passes.compression;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.ObsFactor;
 import dev.pare.passes.compression.math.WeightMatrix;
+import dev.pare.passes.compression.stats.BiasCorrection;
 import dev.pare.passes.compression.stats.Calibration;
 import dev.pare.passes.compression.stats.LayerStatistics;
 import dev.pare.passes.compression.stats.StatisticsNeed;
 import dev.pare.passes.compression.stats.WeightLayout;
+import dev.pare.spi.OptionValueException;
 
 /**
  * What the data-aware algorithms ({@code algorithm=gptq} of {@code palettize} and
@@ -32,6 +34,17 @@ final class DataAware {
     static final StatisticsNeed SECOND_MOMENT = new StatisticsNeed(true, false, Calibration.ONE_SHOT);
 
     private DataAware() {}
+
+    /**
+     * The checks of the data-aware options that palettize, quantize_weights and prune share (the
+     * components stay flat in each record so that pipelines keep writing {@code damp=0.05}): one
+     * place, one error (P006 at the value) per mistake.
+     */
+    static void checkOptions(Calibration calibration, BiasCorrection biasCorrection, double damp, int columnBlock) {
+        if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("calibration and bias_correction are required");
+        if (!(damp >= 0) || Double.isInfinite(damp)) throw new OptionValueException("damp", "must be >= 0, got " + damp);
+        if (columnBlock < 1) throw new OptionValueException("columnBlock", "must be >= 1, got " + columnBlock);
+    }
 
     /** The layer: its matrices and their factors, group by group. */
     record Layer(WeightMatrix[] matrices, ObsFactor[] factors) {}

@@ -7,7 +7,6 @@ import dev.pare.ir.DType;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
-import dev.pare.ir.LutBits;
 import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.GptqPalettizer;
@@ -34,6 +33,7 @@ import dev.pare.spi.WeightOperand;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -68,16 +68,16 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             @Option(help = "How the LUT is built: kmeans (optimal 1-D k-means, k-means++ for vectors), uniform (evenly spaced "
                     + "between min and max), unique (the weight's own distinct values), custom (the lut option).")
             Mode mode,
-            @Option(help = "Index bits, a width pare.lut_to_dense takes (a wrong value is reported with the list); 0 = automatic: "
+            @Option(help = "Index bits, a width pare.lut_to_dense takes (a wrong value is reported with the list); not set: "
                     + "4 for kmeans and uniform, the smallest that fits for unique, from the LUT size for custom.")
-            int nbits,
+            Optional<Integer> nbits,
             @Option(help = "One LUT for the whole weight, or one per group_size channels along channel_axis.")
             Granularity granularity,
             @Option(help = "Channels per LUT with per_grouped_channel; must divide the channel count.", min = 1)
             int groupSize,
             @Option(help = "Weight axis of the channels that LUT groups, vectors and per-channel scales run along; "
-                    + "-1 = the consuming op's output-channel axis.", min = -1)
-            int channelAxis,
+                    + "not set: the consuming op's output-channel axis.", min = 0)
+            Optional<Integer> channelAxis,
             @Option(help = "Divide each channel by its max |w| before palettizing and multiply it back with a per-channel scale.")
             boolean enablePerChannelScale,
             @Option(help = "Values per LUT entry; more than 1 clusters vectors of that many consecutive channels.", min = 1)
@@ -107,24 +107,24 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             int columnBlock) {
 
         public Options {
-            if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("calibration and bias_correction are required");
-            if (mode == null || granularity == null || lut == null || algorithm == null || sensitivity == null) {
-                throw new IllegalArgumentException("mode, granularity, lut, algorithm and sensitivity are required");
+            DataAware.checkOptions(calibration, biasCorrection, damp, columnBlock);
+            if (mode == null || nbits == null || granularity == null || channelAxis == null || lut == null || algorithm == null
+                    || sensitivity == null) {
+                throw new IllegalArgumentException("mode, nbits, granularity, channel_axis, lut, algorithm and sensitivity are required");
             }
             if (sensitivity == Sensitivity.HESSIAN && mode != Mode.KMEANS) {
                 throw new IllegalArgumentException("sensitivity=hessian needs mode=kmeans, got mode=" + mode.name().toLowerCase(java.util.Locale.ROOT));
             }
-            if (!(damp >= 0) || Double.isInfinite(damp)) throw new OptionValueException("damp", "must be >= 0, got " + damp);
-            if (columnBlock < 1) throw new OptionValueException("columnBlock", "must be >= 1, got " + columnBlock);
             lut = List.copyOf(lut);
-            if (nbits != 0 && !LutBits.isValid(nbits)) {
-                throw new OptionValueException("nbits", "must be one of " + LutBits.describe() + " (or 0 = automatic), got " + nbits);
+            if (channelAxis.isPresent() && channelAxis.get() < 0) {
+                throw new OptionValueException("channelAxis", "must be >= 0, got " + channelAxis.get());
             }
-            if (channelAxis < -1) throw new IllegalArgumentException("channel_axis must be -1 (by op) or a weight axis >= 0, got " + channelAxis);
             if (weightThreshold < 0) throw new IllegalArgumentException("weight_threshold must be >= 0, got " + weightThreshold);
-            // the math library's own checks (mode/nbits/lut/cluster_dim combinations), without its "palettize: " prefix
+            // every rule of nbits, mode, granularity, group_size, cluster_dim and lut is PalettizerOptions': building it is the check
             try {
                 toMath(mode, nbits, granularity, groupSize, enablePerChannelScale, clusterDim, lut, 0);
+            } catch (OptionValueException e) {
+                throw e; // names one option; the pipeline reports it at the value
             } catch (IllegalArgumentException e) {
                 String m = e.getMessage();
                 throw new IllegalArgumentException(m.startsWith("palettize: ") ? m.substring("palettize: ".length()) : m, e);
@@ -132,20 +132,20 @@ public final class Palettize implements PassProvider<Palettize.Options> {
         }
 
         /** Options that fail on weights they cannot be applied to. */
-        public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
+        public Options(Mode mode, Optional<Integer> nbits, Granularity granularity, int groupSize, Optional<Integer> channelAxis, boolean enablePerChannelScale,
                        int clusterDim, List<Float> lut, long weightThreshold) {
             this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, false);
         }
 
         /** Round-to-nearest options with unweighted k-means. */
-        public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
+        public Options(Mode mode, Optional<Integer> nbits, Granularity granularity, int groupSize, Optional<Integer> channelAxis, boolean enablePerChannelScale,
                        int clusterDim, List<Float> lut, long weightThreshold, boolean skipInapplicable) {
             this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, skipInapplicable,
                     Calibration.ONE_SHOT, BiasCorrection.NONE, Algorithm.RTN, Sensitivity.NONE, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
         }
 
         /** Round-to-nearest options with calibration and bias correction (the stats-only form). */
-        public Options(Mode mode, int nbits, Granularity granularity, int groupSize, int channelAxis, boolean enablePerChannelScale,
+        public Options(Mode mode, Optional<Integer> nbits, Granularity granularity, int groupSize, Optional<Integer> channelAxis, boolean enablePerChannelScale,
                        int clusterDim, List<Float> lut, long weightThreshold, boolean skipInapplicable, Calibration calibration,
                        BiasCorrection biasCorrection) {
             this(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim, lut, weightThreshold, skipInapplicable,
@@ -161,10 +161,10 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             return toMath(mode, nbits, granularity, groupSize, enablePerChannelScale, clusterDim, lut, axis);
         }
 
-        private static PalettizerOptions toMath(Mode mode, int nbits, Granularity granularity, int groupSize,
+        private static PalettizerOptions toMath(Mode mode, Optional<Integer> nbits, Granularity granularity, int groupSize,
                                                 boolean enablePerChannelScale, int clusterDim, List<Float> lut, Integer axis) {
-            // 0 = automatic: 4 for kmeans and uniform; null lets unique and custom take theirs from the weight or the LUT
-            Integer mathNbits = nbits != 0 ? Integer.valueOf(nbits) : mode == Mode.KMEANS || mode == Mode.UNIFORM ? Integer.valueOf(4) : null;
+            // not set: 4 for kmeans and uniform; null lets unique and custom take theirs from the weight or the LUT
+            Integer mathNbits = nbits.orElse(mode == Mode.KMEANS || mode == Mode.UNIFORM ? Integer.valueOf(4) : null);
             float[] custom = null;
             if (!lut.isEmpty()) {
                 custom = new float[lut.size()];
@@ -207,7 +207,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
     }
 
     @Override public Options defaults() {
-        return new Options(Mode.KMEANS, 0, Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 2048, false);
+        return new Options(Mode.KMEANS, Optional.empty(), Granularity.PER_TENSOR, 32, Optional.empty(), false, 1, List.of(), 2048, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -251,8 +251,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
     private static Integer axis(WeightCompressionPass.Job<Options> job) {
         Options o = job.options();
-        return o.channelAxis() >= 0 ? Integer.valueOf(o.channelAxis())
-                : job.outputAxis() == WeightOperand.NO_AXIS ? null : Integer.valueOf(job.outputAxis());
+        return o.channelAxis().orElse(job.outputAxis() == WeightOperand.NO_AXIS ? null : Integer.valueOf(job.outputAxis()));
     }
 
     /** The fitted palettization with a hessian-weighted LUT and/or GPTQ indices, as the options ask. */

@@ -29,6 +29,7 @@ import dev.pare.spi.ScopedOptions;
 import dev.pare.spi.WeightOperand;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -69,15 +70,15 @@ public final class Prune implements PassProvider<Prune.Options> {
             double threshold,
             @Option(help = "threshold mode: leave a weight dense unless at least this fraction of it becomes 0.", min = 0, max = 1)
             double minimumSparsityPercentile,
-            @Option(help = "magnitude mode: fraction of values (or blocks) to zero, in [0, 1); -1 = not set (use n_m_ratio).")
-            double targetSparsity,
+            @Option(help = "magnitude mode: fraction of values (or blocks) to zero, in [0, 1); exactly one of it and n_m_ratio.")
+            Optional<Double> targetSparsity,
             @Option(help = "magnitude mode: prune blocks of this many consecutive channels along dim by L2 norm; 0 = unstructured.", min = 0)
             int blockSize,
-            @Option(help = "magnitude mode: \"n:m\" zeroes the n smallest of every m consecutive values along dim; \"\" = not set.")
-            String nMRatio,
-            @Option(help = "Axis of block_size / n_m_ratio: 0 = the op's output channels, 1 = its inputs; -1 = 0 for blocks, 1 for n:m.",
-                    min = -1, max = 1)
-            int dim,
+            @Option(help = "magnitude mode: \"n:m\" zeroes the n smallest of every m consecutive values along dim.")
+            Optional<String> nMRatio,
+            @Option(help = "Axis of block_size / n_m_ratio: 0 = the op's output channels, 1 = its inputs; not set: 0 for blocks, 1 for n:m.",
+                    min = 0, max = 1)
+            Optional<Integer> dim,
             @Option(help = "Only weights with more elements than this are compressed (Core ML Tools' default 2048).", min = 0)
             long weightThreshold,
             @Option(help = "Leave a weight the options cannot be applied to (block_size or m more than half its channels, block or n:m sparsity without the op's axes) dense with a note instead of failing the pass.")
@@ -99,20 +100,20 @@ public final class Prune implements PassProvider<Prune.Options> {
             int columnBlock) {
 
         /** Options that fail on weights they cannot be applied to. */
-        public Options(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
-                       String nMRatio, int dim, long weightThreshold) {
+        public Options(Mode mode, double threshold, double minimumSparsityPercentile, Optional<Double> targetSparsity, int blockSize,
+                       Optional<String> nMRatio, Optional<Integer> dim, long weightThreshold) {
             this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, false);
         }
 
         /** Magnitude options (no calibration data). */
-        public Options(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
-                       String nMRatio, int dim, long weightThreshold, boolean skipInapplicable) {
+        public Options(Mode mode, double threshold, double minimumSparsityPercentile, Optional<Double> targetSparsity, int blockSize,
+                       Optional<String> nMRatio, Optional<Integer> dim, long weightThreshold, boolean skipInapplicable) {
             this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, skipInapplicable,
                     Calibration.ONE_SHOT, BiasCorrection.NONE, Algorithm.MAGNITUDE, false, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
         }
 
         public Options {
-            if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("prune: calibration and bias_correction are required");
+            DataAware.checkOptions(calibration, biasCorrection, damp, columnBlock);
             try {
                 validate(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold);
                 if (algorithm == null) throw new IllegalArgumentException("prune: algorithm is required");
@@ -120,11 +121,9 @@ public final class Prune implements PassProvider<Prune.Options> {
                     if (mode != Mode.MAGNITUDE) throw new IllegalArgumentException("prune: algorithm=sparsegpt needs mode=magnitude");
                     if (blockSize != 0) throw new IllegalArgumentException("prune: algorithm=sparsegpt does not take block_size (use n_m_ratio or per_channel_sparsity)");
                 }
-                if (perChannelSparsity && (algorithm != Algorithm.SPARSEGPT || targetSparsity < 0)) {
+                if (perChannelSparsity && (algorithm != Algorithm.SPARSEGPT || targetSparsity.isEmpty())) {
                     throw new IllegalArgumentException("prune: per_channel_sparsity needs algorithm=sparsegpt with target_sparsity");
                 }
-                if (!(damp >= 0) || Double.isInfinite(damp)) throw new OptionValueException("damp", "must be >= 0, got " + damp);
-                if (columnBlock < 1) throw new OptionValueException("columnBlock", "must be >= 1, got " + columnBlock);
             } catch (OptionValueException e) {
                 throw e; // names one option; the pipeline reports it at the value
             } catch (IllegalArgumentException e) { // the pipeline error already names the pass
@@ -133,21 +132,23 @@ public final class Prune implements PassProvider<Prune.Options> {
             }
         }
 
-        private static void validate(Mode mode, double threshold, double minimumSparsityPercentile, double targetSparsity, int blockSize,
-                                     String nMRatio, int dim, long weightThreshold) {
-            if (mode == null || nMRatio == null) throw new IllegalArgumentException("prune: mode and n_m_ratio are required");
+        private static void validate(Mode mode, double threshold, double minimumSparsityPercentile, Optional<Double> targetSparsity,
+                                     int blockSize, Optional<String> nMRatio, Optional<Integer> dim, long weightThreshold) {
+            if (mode == null || targetSparsity == null || nMRatio == null || dim == null) {
+                throw new IllegalArgumentException("prune: mode, target_sparsity, n_m_ratio and dim are required (Optional.empty() when not set)");
+            }
             if (weightThreshold < 0) throw new IllegalArgumentException("prune: weight_threshold must be >= 0, got " + weightThreshold);
             if (mode == Mode.THRESHOLD) {
-                if (targetSparsity != -1) throw new IllegalArgumentException("prune: target_sparsity needs mode=magnitude");
+                if (targetSparsity.isPresent()) throw new IllegalArgumentException("prune: target_sparsity needs mode=magnitude");
                 if (blockSize != 0) throw new IllegalArgumentException("prune: block_size needs mode=magnitude");
-                if (!nMRatio.isEmpty()) throw new IllegalArgumentException("prune: n_m_ratio needs mode=magnitude");
-                if (dim != -1) throw new IllegalArgumentException("prune: dim needs mode=magnitude with block_size or n_m_ratio");
+                if (nMRatio.isPresent()) throw new IllegalArgumentException("prune: n_m_ratio needs mode=magnitude");
+                if (dim.isPresent()) throw new IllegalArgumentException("prune: dim needs mode=magnitude with block_size or n_m_ratio");
                 new ThresholdPrunerOptions(threshold, minimumSparsityPercentile);
             } else {
-                if (targetSparsity != -1 && !(targetSparsity >= 0 && targetSparsity < 1)) {
-                    throw new OptionValueException("targetSparsity", "must be in [0, 1) (or -1 = not set), got " + targetSparsity);
+                if (targetSparsity.isPresent() && !(targetSparsity.get() >= 0 && targetSparsity.get() < 1)) {
+                    throw new OptionValueException("targetSparsity", "must be in [0, 1), got " + targetSparsity.get());
                 }
-                magnitudeOptions(targetSparsity, blockSize, nMRatio, dim < 0 ? null : dim);
+                magnitudeOptions(targetSparsity, blockSize, nMRatio, dim.orElse(null));
             }
         }
 
@@ -160,18 +161,19 @@ public final class Prune implements PassProvider<Prune.Options> {
             return magnitudeOptions(targetSparsity, blockSize, nMRatio, axis);
         }
 
-        private static MagnitudePrunerOptions magnitudeOptions(double targetSparsity, int blockSize, String nMRatio, Integer axis) {
+        private static MagnitudePrunerOptions magnitudeOptions(Optional<Double> targetSparsity, int blockSize, Optional<String> nMRatio,
+                                                               Integer axis) {
             int[] nm = null;
-            if (!nMRatio.isEmpty()) {
-                Matcher m = N_M.matcher(nMRatio);
-                if (!m.matches()) throw new IllegalArgumentException("prune: n_m_ratio must look like \"2:4\", got \"" + nMRatio + "\"");
+            if (nMRatio.isPresent()) {
+                Matcher m = N_M.matcher(nMRatio.get());
+                if (!m.matches()) throw new IllegalArgumentException("prune: n_m_ratio must look like \"2:4\", got \"" + nMRatio.get() + "\"");
                 nm = new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
             }
-            return new MagnitudePrunerOptions(targetSparsity < 0 ? null : targetSparsity, blockSize == 0 ? null : blockSize, nm, axis);
+            return new MagnitudePrunerOptions(targetSparsity.orElse(null), blockSize == 0 ? null : blockSize, nm, axis);
         }
 
         boolean structured() {
-            return mode == Mode.MAGNITUDE && (blockSize != 0 || !nMRatio.isEmpty());
+            return mode == Mode.MAGNITUDE && (blockSize != 0 || nMRatio.isPresent());
         }
     }
 
@@ -205,7 +207,7 @@ public final class Prune implements PassProvider<Prune.Options> {
 
     @Override public Options defaults() {
         return new Options(Mode.THRESHOLD, ThresholdPrunerOptions.DEFAULT_THRESHOLD, ThresholdPrunerOptions.DEFAULT_MINIMUM_SPARSITY_PERCENTILE,
-                -1, 0, "", -1, 2048, false);
+                Optional.empty(), 0, Optional.empty(), Optional.empty(), 2048, false);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -255,13 +257,13 @@ public final class Prune implements PassProvider<Prune.Options> {
     private static PruningResult sparseGpt(WeightCompressionPass.Job<Options> job) {
         Options o = job.options();
         SparsityPattern pattern;
-        if (!o.nMRatio().isEmpty()) {
+        if (o.nMRatio().isPresent()) {
             int[] nm = o.magnitudeOptions(null).nmRatio();
             pattern = new SparsityPattern.NOfM(nm[0], nm[1], structuredAxis(job));
         } else if (o.perChannelSparsity()) {
-            pattern = new SparsityPattern.PerChannel(o.targetSparsity());
+            pattern = new SparsityPattern.PerChannel(o.targetSparsity().orElseThrow());
         } else {
-            pattern = new SparsityPattern.Unstructured(o.targetSparsity());
+            pattern = new SparsityPattern.Unstructured(o.targetSparsity().orElseThrow());
         }
         DataAware.Layer layer = DataAware.layer(job.statistics().get(), o.damp(), o.actOrder());
         return SparseGpt.prune(job.weight(), layer.matrices(), layer.factors(), pattern, o.columnBlock(), o.columnBlock());
@@ -270,7 +272,7 @@ public final class Prune implements PassProvider<Prune.Options> {
     /** The weight axis that block or n:m sparsity runs along. */
     private static int structuredAxis(WeightCompressionPass.Job<Options> job) {
         Options o = job.options();
-        int dim = o.dim() >= 0 ? o.dim() : o.blockSize() != 0 ? 0 : 1;
+        int dim = o.dim().orElse(o.blockSize() != 0 ? 0 : 1);
         int axis = dim == 0 ? job.outputAxis() : job.inputAxis();
         if (axis == WeightOperand.NO_AXIS) {
             throw new CompressionNotApplicableException("prune: block and n:m sparsity need the op's "

@@ -113,12 +113,10 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
         }
 
         public Options {
-            if (calibration == null || biasCorrection == null) throw new IllegalArgumentException("quantize_weights: calibration and bias_correction are required");
+            DataAware.checkOptions(calibration, biasCorrection, damp, columnBlock);
             if (mode == null || dtype == null || granularity == null || algorithm == null) {
                 throw new IllegalArgumentException("quantize_weights: mode, dtype, granularity and algorithm are required");
             }
-            if (!(damp >= 0) || Double.isInfinite(damp)) throw new IllegalArgumentException("quantize_weights: damp must be >= 0, got " + damp);
-            if (columnBlock < 1) throw new IllegalArgumentException("quantize_weights: column_block must be >= 1, got " + columnBlock);
             if (blockSize < 0) throw new IllegalArgumentException("quantize_weights: block_size must be >= 0, got " + blockSize);
             if (weightThreshold < 0) throw new IllegalArgumentException("quantize_weights: weight_threshold must be >= 0, got " + weightThreshold);
             if (reduceRange && (dtype == Dtype.INT4 || dtype == Dtype.UINT4)) {

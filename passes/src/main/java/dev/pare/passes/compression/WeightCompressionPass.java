@@ -1084,6 +1084,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     }
 
     private static String show(Object v) {
+        if (v instanceof Optional<?> o) return o.isEmpty() ? "(not set)" : show(o.get());
         return v instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : v instanceof String s ? "\"" + s + "\"" : String.valueOf(v);
     }
 

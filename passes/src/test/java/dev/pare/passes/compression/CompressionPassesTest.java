@@ -30,7 +30,7 @@ class CompressionPassesTest {
     private final PassTester<QuantizeWeights.Options> int8 = PassTester.of(new QuantizeWeights()).withOptions(INT8_PER_CHANNEL);
 
     private static Palettize.Options kmeans(int nbits) {
-        return new Palettize.Options(Palettize.Mode.KMEANS, nbits, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 0);
+        return new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(nbits), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(), false, 1, List.of(), 0);
     }
 
     @Test
@@ -131,7 +131,7 @@ class CompressionPassesTest {
 
     @Test
     void prunesAMatMulWeightByMagnitude() {
-        PassTester.of(new Prune()).withOptions(new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, 0.5, 0, "", -1, 0)).assertTransforms("""
+        PassTester.of(new Prune()).withOptions(new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, Optional.of(0.5), 0, Optional.empty(), Optional.empty(), 0)).assertTransforms("""
                 graph g(%x: f32[1,2]) {
                   %w: f32[2,4] = const dense<f32[2,4]: [0.5, -1, 2, 0.25, -0.5, 1, 3, -2]>
                   %y: f32[1,4] = onnx.MatMul(%x, %w) @mm
@@ -180,18 +180,18 @@ class CompressionPassesTest {
         PassTester.of(new Palettize()).assertUnchanged(SMALL_CONV).assertDiagnostics(
                 "note[CW001]: palettize: weight 'w' has 8 elements, not more than weight_threshold 2048; left dense",
                 "warning[CW007]: palettize compressed no weight: 1 weight left as it is: 1 not more than weight_threshold elements (CW001)");
-        PassTester.of(new Palettize()).withOptions(new Palettize.Options(Palettize.Mode.KMEANS, 2, Palettize.Granularity.PER_TENSOR,
-                32, -1, false, 1, List.of(), 8)).assertUnchanged(SMALL_CONV);
-        PassTester.of(new Palettize()).withOptions(new Palettize.Options(Palettize.Mode.KMEANS, 2, Palettize.Granularity.PER_TENSOR,
-                32, -1, false, 1, List.of(), 7)).run(SMALL_CONV).assertChanged(true).assertStatistic("weights_compressed", 1);
+        PassTester.of(new Palettize()).withOptions(new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(2), Palettize.Granularity.PER_TENSOR,
+                32, Optional.empty(), false, 1, List.of(), 8)).assertUnchanged(SMALL_CONV);
+        PassTester.of(new Palettize()).withOptions(new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(2), Palettize.Granularity.PER_TENSOR,
+                32, Optional.empty(), false, 1, List.of(), 7)).run(SMALL_CONV).assertChanged(true).assertStatistic("weights_compressed", 1);
     }
 
     private static Palettize.Options grouped(int groupSize, boolean skip) {
-        return new Palettize.Options(Palettize.Mode.KMEANS, 2, Palettize.Granularity.PER_GROUPED_CHANNEL, groupSize, -1, false, 1, List.of(), 0, skip);
+        return new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(2), Palettize.Granularity.PER_GROUPED_CHANNEL, groupSize, Optional.empty(), false, 1, List.of(), 0, skip);
     }
 
     private static Palettize.Options unique(boolean skip) {
-        return new Palettize.Options(Palettize.Mode.UNIQUE, 0, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 0, skip);
+        return new Palettize.Options(Palettize.Mode.UNIQUE, Optional.empty(), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(), false, 1, List.of(), 0, skip);
     }
 
     @Test
@@ -255,18 +255,18 @@ class CompressionPassesTest {
 
     @Test
     void structuredPruningWithBlocksOfMoreThanHalfTheChannelsFails() {
-        Prune.Options o = new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, 0.5, 3, "", 0, 0);
+        Prune.Options o = new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, Optional.of(0.5), 3, Optional.empty(), Optional.of(0), 0);
         assertEquals("prune: weight 'w' of 'conv': block_size 3 is more than half of the 4 channels on axis 0; no weight was compressed",
                 PassTester.of(new Prune()).withOptions(o).assertFails(SMALL_CONV).getMessage());
     }
 
     @Test
     void optionRecordsNameTheValidValues() {
-        assertEquals("nbits must be one of 1, 2, 3, 4, 6, 8 (or 0 = automatic), got 5", assertThrowsMessage(() ->
-                new Palettize.Options(Palettize.Mode.KMEANS, 5, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 0)));
+        assertEquals("nbits must be one of 1, 2, 3, 4, 6, 8, got 5", assertThrowsMessage(() ->
+                new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(5), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(), false, 1, List.of(), 0)));
         for (double bad : new double[] {1, 1.5, -0.5}) {
-            assertEquals("target_sparsity must be in [0, 1) (or -1 = not set), got " + bad, assertThrowsMessage(() ->
-                    new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, bad, 0, "", -1, 0)));
+            assertEquals("target_sparsity must be in [0, 1), got " + bad, assertThrowsMessage(() ->
+                    new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, Optional.of(bad), 0, Optional.empty(), Optional.empty(), 0)));
         }
     }
 
@@ -363,7 +363,7 @@ class CompressionPassesTest {
     @Test
     void anAlreadyCompressedWeightIsLeftAlone() {
         String quantized = int8.run(SMALL_CONV.replace("onnx.Conv", "onnx.Conv")).after();
-        PassTester.of(new Prune()).withOptions(new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, 0.5, 0, "", -1, 0))
+        PassTester.of(new Prune()).withOptions(new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, Optional.of(0.5), 0, Optional.empty(), Optional.empty(), 0))
                 .assertUnchanged(quantized).assertDiagnostics(
                         "note[CW003]: prune: weight 'w' is already compressed (pare.affine_dequantize); left as it is",
                         "warning[CW007]: prune compressed no weight: 1 weight left as it is: 1 already compressed (CW003)");
@@ -387,8 +387,8 @@ class CompressionPassesTest {
         return g;
     }
 
-    private static final Palettize.Options VECTOR = new Palettize.Options(Palettize.Mode.KMEANS, 3, Palettize.Granularity.PER_GROUPED_CHANNEL,
-            8, -1, false, 2, List.of(), 0);
+    private static final Palettize.Options VECTOR = new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(3), Palettize.Granularity.PER_GROUPED_CHANNEL,
+            8, Optional.empty(), false, 2, List.of(), 0);
 
     private static String palettizeWith(ExecutorService executor, long seed) throws PassFailure {
         Graph g = threeWeights();

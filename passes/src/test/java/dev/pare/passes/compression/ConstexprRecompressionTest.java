@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.pare.ir.WeightHistory;
 import dev.pare.testkit.PassTester;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,7 +28,7 @@ class ConstexprRecompressionTest {
             """;
 
     private static Palettize.Options unique() {
-        return new Palettize.Options(Palettize.Mode.UNIQUE, 0, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 0, true);
+        return new Palettize.Options(Palettize.Mode.UNIQUE, Optional.empty(), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(), false, 1, List.of(), 0, true);
     }
 
     @Test
@@ -46,7 +47,7 @@ class ConstexprRecompressionTest {
 
     @Test
     void aWeightTheOptionsDoNotFitKeepsItsChain() {
-        Palettize.Options twoValues = new Palettize.Options(Palettize.Mode.UNIQUE, 1, Palettize.Granularity.PER_TENSOR, 32, -1,
+        Palettize.Options twoValues = new Palettize.Options(Palettize.Mode.UNIQUE, Optional.of(1), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(),
                 false, 1, List.of(), 0, true);
         PassTester.of(new Palettize()).withOptions(twoValues).assertUnchanged(INT8_LINEAR).assertDiagnostics(
                 "note[CW002]: palettize: weight 'W' left int8-quantized (constexpr_affine_dequantize): "

@@ -27,6 +27,7 @@ import dev.pare.passes.compression.math.WeightTensor;
 import dev.pare.spi.PassFailure;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,16 +56,16 @@ class DecompressMatchesMathTest {
             out.add(Arguments.of(p, opts(Palettize.Mode.KMEANS, 3, true, 8, true, 1, List.of())));
             out.add(Arguments.of(p, opts(Palettize.Mode.KMEANS, 2, false, 32, false, 2, List.of())));
             out.add(Arguments.of(p, opts(Palettize.Mode.KMEANS, 2, true, 4, false, 4, List.of())));
-            out.add(Arguments.of(p, opts(Palettize.Mode.CUSTOM, 0, false, 32, false, 1, List.of(-0.25f, 0f, 0.25f))));
-            out.add(Arguments.of(p, opts(Palettize.Mode.CUSTOM, 0, true, 8, false, 2, List.of(-0.2f, -0.2f, 0.1f, 0.3f))));
+            out.add(Arguments.of(p, opts(Palettize.Mode.CUSTOM, null, false, 32, false, 1, List.of(-0.25f, 0f, 0.25f))));
+            out.add(Arguments.of(p, opts(Palettize.Mode.CUSTOM, null, true, 8, false, 2, List.of(-0.2f, -0.2f, 0.1f, 0.3f))));
         }
         return out.stream();
     }
 
-    private static Palettize.Options opts(Palettize.Mode mode, int nbits, boolean grouped, int groupSize, boolean scale, int clusterDim,
+    private static Palettize.Options opts(Palettize.Mode mode, Integer nbits, boolean grouped, int groupSize, boolean scale, int clusterDim,
                                           List<Float> lut) {
-        return new Palettize.Options(mode, nbits, grouped ? Palettize.Granularity.PER_GROUPED_CHANNEL : Palettize.Granularity.PER_TENSOR,
-                groupSize, -1, scale, clusterDim, lut, 0);
+        return new Palettize.Options(mode, Optional.ofNullable(nbits), grouped ? Palettize.Granularity.PER_GROUPED_CHANNEL : Palettize.Granularity.PER_TENSOR,
+                groupSize, Optional.empty(), scale, clusterDim, lut, 0);
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -85,7 +86,7 @@ class DecompressMatchesMathTest {
         float[] w = new float[OUT * IN];
         for (int i = 0; i < w.length; i++) w[i] = precision.round((i * 7 % 13 - 6) / 8f);
         Graph g = gemm(w, OUT, IN, precision.dtype());
-        run(pass(new Palettize(), opts(Palettize.Mode.UNIQUE, 0, false, 32, false, 1, List.of())), g, SEED);
+        run(pass(new Palettize(), opts(Palettize.Mode.UNIQUE, null, false, 32, false, 1, List.of())), g, SEED);
         assertTrue(IrPrinter.print(g).contains("%w_indices: u4[16,64]"), IrPrinter.print(g));
         assertDecompressesTo(g, precision, w);
     }
@@ -151,11 +152,11 @@ class DecompressMatchesMathTest {
     static Stream<Arguments> pruneCases() {
         List<Arguments> out = new ArrayList<>();
         for (Precision p : Precision.values()) {
-            out.add(Arguments.of(p, new Prune.Options(Prune.Mode.THRESHOLD, 0.05, 0.1, -1, 0, "", -1, 0)));
-            out.add(Arguments.of(p, new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, 0.5, 0, "", -1, 0)));
-            out.add(Arguments.of(p, new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, 0.75, 4, "", -1, 0)));
-            out.add(Arguments.of(p, new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, -1, 0, "2:4", -1, 0)));
-            out.add(Arguments.of(p, new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, -1, 0, "1:4", 0, 0)));
+            out.add(Arguments.of(p, new Prune.Options(Prune.Mode.THRESHOLD, 0.05, 0.1, Optional.empty(), 0, Optional.empty(), Optional.empty(), 0)));
+            out.add(Arguments.of(p, new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, Optional.of(0.5), 0, Optional.empty(), Optional.empty(), 0)));
+            out.add(Arguments.of(p, new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, Optional.of(0.75), 4, Optional.empty(), Optional.empty(), 0)));
+            out.add(Arguments.of(p, new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, Optional.empty(), 0, Optional.of("2:4"), Optional.empty(), 0)));
+            out.add(Arguments.of(p, new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, Optional.empty(), 0, Optional.of("1:4"), Optional.of(0), 0)));
         }
         return out.stream();
     }
@@ -172,7 +173,7 @@ class DecompressMatchesMathTest {
     private static PruningResult pruned(float[] w, Precision precision, Prune.Options options) {
         WeightTensor t = tensor(w, OUT, IN, precision);
         if (options.mode() == Prune.Mode.THRESHOLD) return Pruner.threshold(t, options.thresholdOptions());
-        Integer axis = options.structured() ? (options.dim() >= 0 ? options.dim() : options.blockSize() != 0 ? 0 : 1) : null;
+        Integer axis = options.structured() ? options.dim().orElse(options.blockSize() != 0 ? 0 : 1) : null;
         return Pruner.magnitude(t, options.magnitudeOptions(axis));
     }
 
@@ -194,7 +195,7 @@ class DecompressMatchesMathTest {
     void jointCompressionKeepsZerosAndStaysSparse(Precision precision, Record second) throws PassFailure {
         float[] w = randomWeights(OUT * IN, 17, precision);
         Graph g = gemm(w, OUT, IN, precision.dtype());
-        Prune.Options prune = new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, 0.5, 0, "", -1, 0);
+        Prune.Options prune = new Prune.Options(Prune.Mode.MAGNITUDE, 0, 0.5, Optional.of(0.5), 0, Optional.empty(), Optional.empty(), 0);
         run(pass(new Prune(), prune), g, SEED);
         PruningResult pr = pruned(w, precision, prune);
         WeightTensor dense = tensor(pr.decompress(), OUT, IN, precision);

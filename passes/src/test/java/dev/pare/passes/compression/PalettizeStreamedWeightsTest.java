@@ -83,7 +83,7 @@ class PalettizeStreamedWeightsTest {
     }
 
     private static Palettize.Options kmeans(int nbits) {
-        return new Palettize.Options(Palettize.Mode.KMEANS, nbits, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 0, false);
+        return new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(nbits), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(), false, 1, List.of(), 0, false);
     }
 
     private static String run(Palettize provider, Palettize.Options o, Graph g, TensorStore store) throws PassFailure {
@@ -124,7 +124,7 @@ class PalettizeStreamedWeightsTest {
 
     @Test
     void optionsOtherThanPerTensorKMeansAreNotStreamed() throws PassFailure {
-        Palettize.Options uniform = new Palettize.Options(Palettize.Mode.UNIFORM, 4, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1,
+        Palettize.Options uniform = new Palettize.Options(Palettize.Mode.UNIFORM, Optional.of(4), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(), false, 1,
                 List.of(), 0, false);
         try (FileTensorStore store = FileTensorStore.in(dir)) {
             assertEquals(run(WHOLE, uniform, model(DType.FLOAT32, gaussian(Precision.FLOAT32)), TensorStore.heap()),

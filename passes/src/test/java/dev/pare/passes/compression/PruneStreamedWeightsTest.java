@@ -74,15 +74,15 @@ class PruneStreamedWeightsTest {
 
     private static Prune.Options magnitude(double target) {
         return new Prune.Options(Prune.Mode.MAGNITUDE, ThresholdPrunerOptions.DEFAULT_THRESHOLD,
-                ThresholdPrunerOptions.DEFAULT_MINIMUM_SPARSITY_PERCENTILE, target, 0, "", -1, 0);
+                ThresholdPrunerOptions.DEFAULT_MINIMUM_SPARSITY_PERCENTILE, Optional.of(target), 0, Optional.empty(), Optional.empty(), 0);
     }
 
     private static Prune.Options threshold(double threshold, double minimumSparsity) {
-        return new Prune.Options(Prune.Mode.THRESHOLD, threshold, minimumSparsity, -1, 0, "", -1, 0);
+        return new Prune.Options(Prune.Mode.THRESHOLD, threshold, minimumSparsity, Optional.empty(), 0, Optional.empty(), Optional.empty(), 0);
     }
 
     private static Palettize.Options kmeans(int nbits) {
-        return new Palettize.Options(Palettize.Mode.KMEANS, nbits, Palettize.Granularity.PER_TENSOR, 32, -1, false, 1, List.of(), 0, false);
+        return new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(nbits), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(), false, 1, List.of(), 0, false);
     }
 
     /** Runs prune, then palettize when given; the printed graph, every constant's hash and the statistics. */

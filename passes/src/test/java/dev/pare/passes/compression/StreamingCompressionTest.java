@@ -57,8 +57,8 @@ class StreamingCompressionTest {
         return g;
     }
 
-    private static final Palettize.Options PALETTIZE = new Palettize.Options(Palettize.Mode.KMEANS, 4, Palettize.Granularity.PER_TENSOR,
-            32, -1, false, 1, List.of(), 2048);
+    private static final Palettize.Options PALETTIZE = new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(4), Palettize.Granularity.PER_TENSOR,
+            32, Optional.empty(), false, 1, List.of(), 2048);
 
     private static final QuantizeWeights.Options INT4_BLOCK = new QuantizeWeights.Options(QuantizeWeights.Mode.LINEAR_SYMMETRIC,
             QuantizeWeights.Dtype.INT4, QuantizeWeights.Granularity.PER_BLOCK, 32, 2048);

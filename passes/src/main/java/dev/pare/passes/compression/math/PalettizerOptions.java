@@ -1,6 +1,7 @@
 package dev.pare.passes.compression.math;
 
 import dev.pare.ir.LutBits;
+import dev.pare.spi.OptionValueException;
 
 /**
  * Options of {@link Palettizer}, mirroring Core ML Tools' {@code OpPalettizerConfig}
@@ -52,7 +53,8 @@ public record PalettizerOptions(
         if (granularity == null) granularity = Granularity.PER_TENSOR;
         if (perChannelScale == null) perChannelScale = PerChannelScale.NONE;
         if (nbits != null && !LutBits.isValid(nbits)) {
-            throw new IllegalArgumentException("palettize: nbits must be one of " + LutBits.describe() + ", got " + nbits);
+            // the one check of nbits: the pass's options build this record, so a pipeline gets this message at the value
+            throw new OptionValueException("nbits", "must be one of " + LutBits.describe() + ", got " + nbits);
         }
         if (nbits == null && (mode == Mode.KMEANS || mode == Mode.UNIFORM)) {
             throw new IllegalArgumentException("palettize: nbits is required for " + name(mode) + " mode");

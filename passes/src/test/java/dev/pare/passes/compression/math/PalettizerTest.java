@@ -281,7 +281,7 @@ class PalettizerTest {
     void rejectsImpossibleOptionsWithExactMessages() {
         WeightTensor weight = WeightTensor.of(new float[48], new long[] {6, 8}, Precision.FLOAT32);
         SplittableRandom r = new SplittableRandom(0);
-        assertEquals("palettize: nbits must be one of 1, 2, 3, 4, 6, 8, got 5", message(() -> PalettizerOptions.kmeans(5)));
+        assertEquals("nbits must be one of 1, 2, 3, 4, 6, 8, got 5", message(() -> PalettizerOptions.kmeans(5)));
         assertEquals("palettize: nbits is required for uniform mode", message(() -> PalettizerOptions.uniform(2).withNbits(null)));
         assertEquals("palettize: group_size must be positive, got 0", message(() -> PalettizerOptions.kmeans(2).withGroups(0, 0)));
         assertEquals("palettize: uniform mode does not support cluster_dim > 1", message(() -> PalettizerOptions.uniform(2).withClusterDim(2)));
