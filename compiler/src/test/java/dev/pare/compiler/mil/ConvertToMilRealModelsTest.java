@@ -56,7 +56,7 @@ class ConvertToMilRealModelsTest {
         Model model = new OnnxFormat().read(file);
         Graph g = model.graph();
         ConvertToMil provider = new ConvertToMil();
-        ConvertToMil.Options options = new ConvertToMil.Options(shapes, model.opsetVersion(""), 1 << 20);
+        ConvertToMil.Options options = new ConvertToMil.Options(shapes, Optional.of(model.opsetVersion("")), 1 << 20);
         Map<String, Long> stats = new TreeMap<>();
         provider.create(ScopedOptions.uniform(options)).run(g, context(stats));
 
@@ -82,7 +82,7 @@ class ConvertToMilRealModelsTest {
     void convertsFullyWithSymbolicShapesToo(String name, Path file, List<String> ignored) throws Exception {
         Model model = new OnnxFormat().read(file);
         Graph g = model.graph();
-        ConvertToMil.Options options = new ConvertToMil.Options(List.of(), model.opsetVersion(""), 1 << 20);
+        ConvertToMil.Options options = new ConvertToMil.Options(List.of(), Optional.of(model.opsetVersion("")), 1 << 20);
         new ConvertToMil().create(ScopedOptions.uniform(options)).run(g, context(new TreeMap<>()));
 
         assertEquals(List.of(), Verifier.verify(g));

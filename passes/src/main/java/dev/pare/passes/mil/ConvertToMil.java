@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -48,13 +49,14 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
     public record Options(
             @Option(help = "Static shapes for graph inputs, NAME:D0,D1,... (symbolic dims with the same name follow).")
             List<String> inputShapes,
-            @Option(help = "The model's ai.onnx opset; 0 = infer from the ops (Softmax before opset 13 needs it when ambiguous).", min = 0)
-            long onnxOpset,
+            @Option(help = "The model's ai.onnx opset; not given = unknown, and an op whose meaning changed between opsets "
+                    + "(Softmax before 13) is refused where the difference matters.", min = 1)
+            Optional<Long> onnxOpset,
             @Option(help = "Largest folded shape-arithmetic result, in elements.", min = 0)
             long maxFoldElements,
             @Option(help = "Fixed values for graph inputs, NAME:V0,V1,... (e.g. a sample rate an If tests); the input becomes a constant.")
             List<String> inputValues) {
-        public Options(List<String> inputShapes, long onnxOpset, long maxFoldElements) {
+        public Options(List<String> inputShapes, Optional<Long> onnxOpset, long maxFoldElements) {
             this(inputShapes, onnxOpset, maxFoldElements, List.of());
         }
 
@@ -63,7 +65,10 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             InputShapes.parse(inputShapes);
             inputValues = List.copyOf(inputValues);
             InputShapes.parseValues(inputValues);
-            if (onnxOpset < 0) throw new IllegalArgumentException("onnx_opset must be >= 0, got " + onnxOpset);
+            if (onnxOpset == null) throw new IllegalArgumentException("onnx_opset must be given or empty, not null");
+            if (onnxOpset.isPresent() && onnxOpset.get() < 1) {
+                throw new IllegalArgumentException("onnx_opset must be >= 1, got " + onnxOpset.get());
+            }
             if (maxFoldElements < 0) throw new IllegalArgumentException("max_fold_elements must be >= 0, got " + maxFoldElements);
         }
     }
@@ -73,7 +78,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 .withContract(Set.of(), Set.of("mil"), Set.of("onnx"));
     }
 
-    @Override public Options defaults() { return new Options(List.of(), 0, 1 << 20, List.of()); }
+    @Override public Options defaults() { return new Options(List.of(), Optional.empty(), 1 << 20, List.of()); }
 
     @Override public Pass create(ScopedOptions<Options> options) {
         return (graph, context) -> {
@@ -282,8 +287,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             String base = names.stream().filter(s -> !s.isEmpty()).findFirst().orElse(n.name());
             rw.setInsertionPointBefore(n);
             MilEmitter e = new MilEmitter(rw, n.location(), base, names);
-            long opset = options.onnxOpset();
-            List<Value> results = lowering.lower(new OnnxOp(n, e, opset, this::milView, this::lowerBlock));
+            List<Value> results = lowering.lower(new OnnxOp(n, e, options.onnxOpset(), this::milView, this::lowerBlock));
             for (int i = 0; i < n.results().size(); i++) {
                 Value r = n.result(i);
                 if (r.isAbsent()) continue;

@@ -135,8 +135,8 @@ final class ElementwiseLowerings {
         List<Dim> dims = op.dims(0);
         int rank = dims.size();
         boolean hasAxis = op.hasAttr("axis");
-        long opset = op.opset;
-        if (opset >= 13 || (opset == 0 && !hasAxis && rank <= 1)) {
+        boolean opsetKnown = op.opset.isPresent();
+        if ((opsetKnown && op.opset.get() >= 13) || (!opsetKnown && !hasAxis && rank <= 1)) {
             long axis = op.axis(op.attrInt("axis", -1), rank);
             return OnnxOp.one(op.e.op("softmax", op.e.out(0), "x", x, "axis", axis - rank));
         }
@@ -145,14 +145,14 @@ final class ElementwiseLowerings {
         boolean trailingOnes = true;
         for (int i = (int) axis + 1; i < rank; i++) trailingOnes &= dims.get(i).equals(Dim.of(1));
         if (axis == rank - 1 || trailingOnes) {
-            if (opset == 0 && !hasAxis && rank > 2) {
+            if (!opsetKnown && !hasAxis && rank > 2) {
                 throw op.fail("default axis differs before and after opset 13; set the onnx_opset option");
             }
             return OnnxOp.one(op.e.op("softmax", op.e.out(0), "x", x, "axis", axis - rank));
         }
-        if (opset == 0) throw op.fail("axis " + axis + " of a rank-" + rank + " input means different things before and after opset 13; set the onnx_opset option");
+        if (!opsetKnown) throw op.fail("axis " + axis + " of a rank-" + rank + " input means different things before and after opset 13; set the onnx_opset option");
         long[] shape = op.staticShape(0);
-        if (shape == null) throw op.needsStaticShape(0, "opset " + opset + " softmax over several axes needs a static input shape");
+        if (shape == null) throw op.needsStaticShape(0, "opset " + op.opset.get() + " softmax over several axes needs a static input shape");
         long outer = 1;
         long inner = 1;
         for (int i = 0; i < rank; i++) {

@@ -20,7 +20,8 @@ final class OnnxOp {
 
     final Node node;
     final MilEmitter e;
-    final long opset;
+    /** The model's ai.onnx opset when the pass was told it (option onnx_opset). */
+    final Optional<Long> opset;
     /** Lowers the ONNX ops of a subgraph of this node in place (for If and Loop). */
     final BlockLowerer blocks;
     private final Function<Value, Value> milView;
@@ -31,7 +32,7 @@ final class OnnxOp {
         void lower(Graph subgraph);
     }
 
-    OnnxOp(Node node, MilEmitter e, long opset, Function<Value, Value> milView, BlockLowerer blocks) {
+    OnnxOp(Node node, MilEmitter e, Optional<Long> opset, Function<Value, Value> milView, BlockLowerer blocks) {
         this.node = node;
         this.e = e;
         this.opset = opset;

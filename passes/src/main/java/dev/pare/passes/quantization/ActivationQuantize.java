@@ -116,8 +116,8 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             Method method,
             @Option(help = "With method=percentile: the share of values, in percent, that stays inside the range.", min = 50, max = 100)
             double percentile,
-            @Option(help = "Calibration samples to run (the first N); 0 = all of them.", min = 0)
-            int numSamples,
+            @Option(help = "Calibration samples to run (the first N); not given = all of them.", min = 1)
+            Optional<Integer> numSamples,
             @Option(help = "Op types whose activation inputs are quantized (ONNX op types; in a Core ML program they select "
                     + "the MIL op that does the same: Conv = conv, Gemm = linear, MatMul = matmul, ...).")
             List<String> opTypes,
@@ -130,18 +130,21 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
             BiasCorrection biasCorrection) {
 
         /** Options with 8-bit codes and no bias correction. */
-        public Options(Dtype dtype, boolean symmetric, Method method, double percentile, int numSamples, List<String> opTypes) {
+        public Options(Dtype dtype, boolean symmetric, Method method, double percentile, Optional<Integer> numSamples,
+                List<String> opTypes) {
             this(dtype, symmetric, method, percentile, numSamples, opTypes, false, BiasCorrection.NONE);
         }
 
         public Options {
-            if (dtype == null || method == null || biasCorrection == null) {
-                throw new IllegalArgumentException("activation_quantize: dtype, method and bias_correction are required");
+            if (dtype == null || method == null || biasCorrection == null || numSamples == null) {
+                throw new IllegalArgumentException("activation_quantize: dtype, method, num_samples and bias_correction are required");
             }
             if (!(percentile >= 50 && percentile <= 100)) {
                 throw new IllegalArgumentException("activation_quantize: percentile must be in [50, 100], got " + percentile);
             }
-            if (numSamples < 0) throw new IllegalArgumentException("activation_quantize: num_samples must be >= 0, got " + numSamples);
+            if (numSamples.isPresent() && numSamples.get() < 1) {
+                throw new IllegalArgumentException("activation_quantize: num_samples must be >= 1, got " + numSamples.get());
+            }
             if (opTypes == null || opTypes.isEmpty()) throw new IllegalArgumentException("activation_quantize: op_types must not be empty");
             opTypes = List.copyOf(opTypes);
         }
@@ -159,7 +162,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
     }
 
     @Override public Options defaults() {
-        return new Options(Dtype.INT8, false, Method.MINMAX, 99.999, 0,
+        return new Options(Dtype.INT8, false, Method.MINMAX, 99.999, Optional.empty(),
                 List.of("Conv", "ConvTranspose", "MatMul", "Gemm", "AveragePool", "MaxPool", "GlobalAveragePool", "Add"),
                 false, BiasCorrection.NONE);
     }
@@ -454,7 +457,7 @@ public final class ActivationQuantize implements PassProvider<ActivationQuantize
                 throws PassFailure {
             Options base = options.base();
             int available = data.size();
-            int samples = base.numSamples() == 0 ? available : Math.min(base.numSamples(), available);
+            int samples = base.numSamples().map(n -> Math.min(n, available)).orElse(available);
             if (samples == 0) throw new BadDataFailure(PassesCode.AQ006, "activation_quantize: the calibration data " + data.source() + " has no samples");
             boolean skipNonFinite = context.service(CalibrationPolicy.class).orElse(CalibrationPolicy.DEFAULT).skipNonFiniteSamples();
             List<Value> captured = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.pare.passes.mil;
 
 import dev.pare.testkit.PassTester;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Small graphs before and after convert_to_mil ({@code golden/mil/NAME.before.ir} / {@code .after.ir}). */
@@ -10,7 +11,7 @@ class ConvertToMilGoldenTest {
     private final ConvertToMil provider = new ConvertToMil();
 
     private PassTester<ConvertToMil.Options> tester(List<String> shapes, long opset) {
-        return PassTester.of(provider).withOptions(new ConvertToMil.Options(shapes, opset, 1 << 20));
+        return PassTester.of(provider).withOptions(new ConvertToMil.Options(shapes, Optional.of(opset), 1 << 20));
     }
 
     private static String before(String name) { return "golden/mil/" + name + ".before.ir"; }

@@ -6,6 +6,7 @@ import dev.pare.spi.PassFailure;
 import dev.pare.testkit.PassRun;
 import dev.pare.testkit.PassTester;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class ConvertToMilHintsTest {
 
     private static PassTester<ConvertToMil.Options> tester(List<String> shapes) {
-        return PassTester.of(new ConvertToMil()).withOptions(new ConvertToMil.Options(shapes, 13, 1 << 20));
+        return PassTester.of(new ConvertToMil()).withOptions(new ConvertToMil.Options(shapes, Optional.of(13L), 1 << 20));
     }
 
     /** Resize of img to twice x's spatial size: the sizes are shape arithmetic on x. */
@@ -105,7 +106,7 @@ class ConvertToMilHintsTest {
 
     @Test
     void aFixedInputValueDecidesAnIfOnIt() {
-        PassRun run = PassTester.of(new ConvertToMil()).withOptions(new ConvertToMil.Options(List.of(), 13, 1 << 20, List.of("sr:16000")))
+        PassRun run = PassTester.of(new ConvertToMil()).withOptions(new ConvertToMil.Options(List.of(), Optional.of(13L), 1 << 20, List.of("sr:16000")))
                 .run("""
                 graph g(%x: f32[4], %sr: i64[]) {
                   %k: i64[] = const dense<i64[]: [16000]>

@@ -14,6 +14,7 @@ import dev.pare.testkit.PassRun;
 import dev.pare.testkit.PassTester;
 import dev.pare.testkit.TestCalibrationData;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -150,7 +151,7 @@ class ActivationQuantizeTest {
     void numSamplesLimitsTheSamplesRead() {
         TestCalibrationData data = TestCalibrationData.of("three", List.of(x(1, 1, 1, 1), x(2, 2, 2, 2), x(9, 9, 9, 9)));
         ActivationQuantize.Options d = new ActivationQuantize().defaults();
-        ActivationQuantize.Options two = new ActivationQuantize.Options(d.dtype(), d.symmetric(), d.method(), d.percentile(), 2, d.opTypes());
+        ActivationQuantize.Options two = new ActivationQuantize.Options(d.dtype(), d.symmetric(), d.method(), d.percentile(), Optional.of(2), d.opTypes());
         String after = pass(two, data).run(RELU_TO_MATMUL_AND_GEMM).after();
         assertEquals(2, data.reads());
         assertContains(after, "%r_scale: f32[] = const dense<f32[]: [0.007843138]>"); // [0, 2] / 255
@@ -278,7 +279,7 @@ class ActivationQuantizeTest {
         // percentile 99 clips the outlier (1 value in 1000), as the message says
         ActivationQuantize.Options d = new ActivationQuantize().defaults();
         ActivationQuantize.Options percentile = new ActivationQuantize.Options(d.dtype(), d.symmetric(),
-                ActivationQuantize.Method.PERCENTILE, 99.0, 0, d.opTypes());
+                ActivationQuantize.Method.PERCENTILE, 99.0, Optional.empty(), d.opTypes());
         assertEquals(List.of(), warnings(pass(percentile, row("outlier", 1000, 999, 0.01f, 1000f)).run(matmulOfInput(1000))));
     }
 
@@ -407,7 +408,7 @@ class ActivationQuantizeTest {
         dev.pare.ir.Graph before = dev.pare.ir.text.IrParser.parse(RELU_TO_GEMM_WITH_BIAS);
         double[] reference = meanOutput(before, samples);
         PassRun plain = PassTester.of(new ActivationQuantize()).withOptions(new ActivationQuantize.Options(d.dtype(), d.symmetric(),
-                        d.method(), d.percentile(), 0, d.opTypes(), true, ActivationQuantize.BiasCorrection.NONE))
+                        d.method(), d.percentile(), Optional.empty(), d.opTypes(), true, ActivationQuantize.BiasCorrection.NONE))
                 .withService(CalibrationData.class, TestCalibrationData.of("64", samples))
                 .withService(ModelExecutor.class, new ReluGemmExecutor()).run(RELU_TO_GEMM_WITH_BIAS);
         double[] drift = meanOutput(plain.graph(), samples);
@@ -415,7 +416,7 @@ class ActivationQuantizeTest {
         assertTrue(driftBefore > 1e-3, "drift without correction " + driftBefore);
 
         PassRun corrected = PassTester.of(new ActivationQuantize()).withOptions(new ActivationQuantize.Options(d.dtype(), d.symmetric(),
-                        d.method(), d.percentile(), 0, d.opTypes(), true, ActivationQuantize.BiasCorrection.TOTAL))
+                        d.method(), d.percentile(), Optional.empty(), d.opTypes(), true, ActivationQuantize.BiasCorrection.TOTAL))
                 .withService(CalibrationData.class, TestCalibrationData.of("64", samples))
                 .withService(ModelExecutor.class, new ReluGemmExecutor()).run(RELU_TO_GEMM_WITH_BIAS);
         double[] after = meanOutput(corrected.graph(), samples);
