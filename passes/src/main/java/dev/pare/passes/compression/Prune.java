@@ -14,8 +14,10 @@ import dev.pare.passes.compression.math.LinearQuantizer;
 import dev.pare.passes.compression.math.StreamedPruner;
 import dev.pare.passes.compression.math.MagnitudePrunerOptions;
 import dev.pare.passes.compression.math.ObsFactor;
+import dev.pare.passes.compression.math.OutputError;
 import dev.pare.passes.compression.math.SparseGpt;
 import dev.pare.passes.compression.math.SparsityPattern;
+import dev.pare.passes.compression.stats.LayerStatistics;
 import dev.pare.passes.compression.stats.StatisticsNeed;
 import dev.pare.passes.compression.math.Pruner;
 import dev.pare.passes.compression.math.PruningResult;
@@ -29,6 +31,7 @@ import dev.pare.spi.ScopedOptions;
 import dev.pare.spi.WeightOperand;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -238,7 +241,8 @@ public final class Prune implements PassProvider<Prune.Options> {
                 if (job.weight() == null) return streamed(job, piece);
                 PruningResult r;
                 if (o.algorithm() == Algorithm.SPARSEGPT && job.statistics().isPresent()) {
-                    r = sparseGpt(job);
+                    Measured m = sparseGpt(job);
+                    return new Reported(chain -> emit(chain, m.result()), m.report());
                 } else if (o.mode() == Mode.THRESHOLD) {
                     r = Pruner.threshold(job.weight(), o.thresholdOptions());
                 } else if (!o.structured()) {
@@ -251,8 +255,41 @@ public final class Prune implements PassProvider<Prune.Options> {
         };
     }
 
+    /** A pruned weight and the line that tells how far it moved its layer's output (note CW017). */
+    private record Measured(PruningResult result, String report) {}
+
+    /**
+     * SparseGPT with the options' pattern over the layer's groups, measured against magnitude
+     * pruning of the same pattern by the relative output error on the calibration inputs
+     * ({@link OutputError}). The OBS update minimises exactly that error, so it should never lose;
+     * if it does on some weight (a badly conditioned H), the magnitude result is kept and the note
+     * says so, so sparsegpt is never worse than magnitude layer by layer.
+     */
+    private static Measured sparseGpt(WeightCompressionPass.Job<Options> job) {
+        PruningResult r = sparseGptResult(job);
+        Options o = job.options();
+        LayerStatistics statistics = job.statistics().get();
+        DataAware.Layer layer = DataAware.layer(statistics, o.damp(), o.actOrder());
+        double[][] h = new double[statistics.layout().groups()][];
+        for (int g = 0; g < h.length; g++) h[g] = statistics.secondMoment(g);
+        float[] w = job.weight().values();
+        double sparse = OutputError.relative(layer.matrices(), h, w, r.decompress());
+        String at = String.format(Locale.ROOT, "sparsity %.3f", r.sparsity());
+        if (o.perChannelSparsity()) { // magnitude pruning has no per-channel pattern to compare with
+            return new Measured(r, String.format(Locale.ROOT, "sparsegpt output error %.4f, %s", sparse, at));
+        }
+        MagnitudePrunerOptions same = o.nMRatio().isEmpty() ? o.magnitudeOptions(null) : o.magnitudeOptions(structuredAxis(job));
+        PruningResult m = Pruner.magnitude(job.weight(), same);
+        double magnitude = OutputError.relative(layer.matrices(), h, w, m.decompress());
+        if (magnitude < sparse) {
+            return new Measured(m, String.format(Locale.ROOT, "sparsegpt output error %.4f above magnitude's %.4f, kept magnitude's, %s",
+                    sparse, magnitude, at));
+        }
+        return new Measured(r, String.format(Locale.ROOT, "sparsegpt output error %.4f (magnitude %.4f), %s", sparse, magnitude, at));
+    }
+
     /** SparseGPT with the options' pattern over the layer's groups. */
-    private static PruningResult sparseGpt(WeightCompressionPass.Job<Options> job) {
+    private static PruningResult sparseGptResult(WeightCompressionPass.Job<Options> job) {
         Options o = job.options();
         SparsityPattern pattern;
         if (!o.nMRatio().isEmpty()) {

@@ -181,6 +181,11 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         Value emit(DenseChain chain);
     }
 
+    /** An emitter with a line about the weight, given as note CW017 once the weight is written. */
+    record Reported(Emitter emitter, String report) implements Emitter {
+        @Override public Value emit(DenseChain chain) { return emitter.emit(chain); }
+    }
+
     abstract long weightThreshold(O options);
 
     /**
@@ -476,6 +481,10 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                         Graph g = p.candidate().value.graph();
                         boolean applied = apply(p.candidate(), outcome.keep(), outcome.emitter(), rewriters, context);
                         changed[0] |= applied;
+                        if (applied && outcome.emitter() instanceof Reported r) {
+                            context.diagnostics().note(PassesCode.CW017, p.candidate().sites.get(0).node().location(),
+                                    passName + ": weight '" + name + "': " + r.report());
+                        }
                         if (applied && outcome.product() != null) run.correct(p, g.value(name).orElseThrow(), stats.get(p), outcome);
                     }
                 } finally {
