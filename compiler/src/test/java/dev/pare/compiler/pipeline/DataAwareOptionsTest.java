@@ -39,7 +39,7 @@ class DataAwareOptionsTest {
         assertEquals(needs, error("prune{mode=magnitude, n_m_ratio=\"2:4\", algorithm=sparsegpt, sparsity_allocation=output_error}"));
         assertEquals(needs, error("prune{mode=magnitude, target_sparsity=0.5, algorithm=sparsegpt, per_channel_sparsity=true, "
                 + "sparsity_allocation=output_error}"));
-        assertEquals("<pipeline>:1:33: error[P006]: option 'target_sparsity' of pass 'prune' must be at most 0.95 with "
+        assertEquals("<pipeline>:1:39: error[P006]: option 'target_sparsity' of pass 'prune' must be at most 0.95 with "
                 + "sparsity_allocation=output_error, got 0.97",
                 error("prune{mode=magnitude, target_sparsity=0.97, algorithm=sparsegpt, sparsity_allocation=output_error}"));
     }
