@@ -111,14 +111,20 @@ for w in "${what[@]}"; do
             "palettize{nbits=2, weight_threshold=$WT, algorithm=gptq, bias_correction=total}" bits "$src" "$ext" "$label"
         mnist_row "$w s50t" "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT}" \
             "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT, algorithm=sparsegpt, bias_correction=total}" sparsity "$src" "$ext" "$label"
+        mnist_row "$w s50o" "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT}" \
+            "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT, algorithm=sparsegpt, bias_correction=own}" sparsity "$src" "$ext" "$label"
+        # 75 % of the compressed layers' weights, spread by each layer's output-error curve
+        mnist_row "$w s75a" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
+            "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, sparsity_allocation=output_error}" sparsity "$src" "$ext" "$label"
         if [ "$w" = mnist ]; then
             mnist_row "$w s75t" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
                 "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, bias_correction=total}" sparsity "$src" "$ext" "$label"
             mnist_row "$w s75" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
                 "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt}" sparsity "$src" "$ext" "$label"
-            # the same 75 % of the compressed layers' weights, spread by each layer's output-error curve
-            mnist_row "$w s75a" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
-                "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, sparsity_allocation=output_error}" sparsity "$src" "$ext" "$label"
+            mnist_row "$w s75o" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
+                "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, bias_correction=own}" sparsity "$src" "$ext" "$label"
+            mnist_row "$w s75ao" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
+                "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, sparsity_allocation=output_error, bias_correction=own}" sparsity "$src" "$ext" "$label"
             mnist_row "$w s75at" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
                 "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, sparsity_allocation=output_error, bias_correction=total}" sparsity "$src" "$ext" "$label"
         fi
@@ -131,7 +137,9 @@ for w in "${what[@]}"; do
         rm -rf "$OUT/minilm-calib"
         # ONNX Runtime needs a deeper thread stack than the default to load MiniLM (it crashes the JVM otherwise)
         java -Xss16m -Dpare.root="$root" -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm calibration $tok "$OUT/minilm-calib" 128
-        for pair in "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq, sensitivity=hessian}" \
+        for pair in "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq}" \
+                    "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq, sensitivity=hessian}" \
+                    "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq, sensitivity=hessian, bias_correction=own}" \
                     "quantize_weights{dtype=int4, granularity=per_block, block_size=32}|quantize_weights{dtype=int4, granularity=per_block, block_size=32, algorithm=gptq}"; do
             rtn=${pair%%|*}; aware=${pair##*|}
             compile minilm_rtn $M/all-minilm-l6-v2.onnx "$OUT/minilm_rtn.onnx" "$rtn, CLEANUP"
