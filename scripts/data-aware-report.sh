@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 D=compiler/src/test/resources/models/mnist_dwnet
 F=compiler/src/test/resources/models/coreml
 M=compiler/target/test-models/minilm
-WT=${WEIGHT_THRESHOLD:-512}
+WT=${WEIGHT_THRESHOLD:-512} # 2048 = the passes' default (layers of at most 2,048 weights stay float); 512 compresses all but two
 what=("$@")
 [ ${#what[@]} -eq 0 ] && what=(mnist coreml minilm)
 
@@ -111,11 +111,22 @@ for w in "${what[@]}"; do
             "palettize{nbits=2, weight_threshold=$WT, algorithm=gptq, bias_correction=total}" bits "$src" "$ext" "$label"
         mnist_row "$w s50t" "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT}" \
             "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT, algorithm=sparsegpt, bias_correction=total}" sparsity "$src" "$ext" "$label"
+        mnist_row "$w s50o" "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT}" \
+            "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=$WT, algorithm=sparsegpt, bias_correction=own}" sparsity "$src" "$ext" "$label"
+        # 75 % of the compressed layers' weights, spread by each layer's output-error curve
+        mnist_row "$w s75a" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
+            "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, sparsity_allocation=output_error}" sparsity "$src" "$ext" "$label"
         if [ "$w" = mnist ]; then
             mnist_row "$w s75t" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
                 "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, bias_correction=total}" sparsity "$src" "$ext" "$label"
             mnist_row "$w s75" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
                 "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt}" sparsity "$src" "$ext" "$label"
+            mnist_row "$w s75o" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
+                "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, bias_correction=own}" sparsity "$src" "$ext" "$label"
+            mnist_row "$w s75ao" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
+                "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, sparsity_allocation=output_error, bias_correction=own}" sparsity "$src" "$ext" "$label"
+            mnist_row "$w s75at" "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT}" \
+                "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=$WT, algorithm=sparsegpt, sparsity_allocation=output_error, bias_correction=total}" sparsity "$src" "$ext" "$label"
         fi
         ;;
     minilm)
@@ -124,14 +135,17 @@ for w in "${what[@]}"; do
         cp="compiler/target/test-classes:compiler/target/classes:$(cat compiler/target/test-classpath.txt)"
         tok=$M/all-minilm-l6-v2-tokenizer.json
         rm -rf "$OUT/minilm-calib"
-        java -Dpare.root="$root" -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm calibration $tok "$OUT/minilm-calib" 128
-        for pair in "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq, sensitivity=hessian}" \
+        # ONNX Runtime needs a deeper thread stack than the default to load MiniLM (it crashes the JVM otherwise)
+        java -Xss16m -Dpare.root="$root" -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm calibration $tok "$OUT/minilm-calib" 128
+        for pair in "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq}" \
+                    "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq, sensitivity=hessian}" \
+                    "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq, sensitivity=hessian, bias_correction=own}" \
                     "quantize_weights{dtype=int4, granularity=per_block, block_size=32}|quantize_weights{dtype=int4, granularity=per_block, block_size=32, algorithm=gptq}"; do
             rtn=${pair%%|*}; aware=${pair##*|}
             compile minilm_rtn $M/all-minilm-l6-v2.onnx "$OUT/minilm_rtn.onnx" "$rtn, CLEANUP"
-            c_rtn=$(java -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm cosine $tok $M/all-minilm-l6-v2.onnx "$OUT/minilm_rtn.onnx")
+            c_rtn=$(java -Xss16m -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm cosine $tok $M/all-minilm-l6-v2.onnx "$OUT/minilm_rtn.onnx")
             compile minilm_aware $M/all-minilm-l6-v2.onnx "$OUT/minilm_aware.onnx" "$aware, CLEANUP" --calibration-data "$OUT/minilm-calib"
-            c_aware=$(java -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm cosine $tok $M/all-minilm-l6-v2.onnx "$OUT/minilm_aware.onnx")
+            c_aware=$(java -Xss16m -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm cosine $tok $M/all-minilm-l6-v2.onnx "$OUT/minilm_aware.onnx")
             echo "| MiniLM-L6 (16 held-out sentences, embedding $c_rtn → data-aware) | \`$aware\` | ${c_rtn#cosine } | ${c_aware#cosine } | $(bits $M/all-minilm-l6-v2.onnx "$OUT/minilm_aware.onnx") bits | ${secs} s, ${rss} MiB |"
         done
         ;;

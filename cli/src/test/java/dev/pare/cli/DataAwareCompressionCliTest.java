@@ -57,4 +57,40 @@ class DataAwareCompressionCliTest {
             else assertArrayEquals(first, bytes, threads + " threads");
         }
     }
+
+    @Test
+    void outputErrorAllocationKeepsTheStepsSparsityAndNotesEachLayersShare() throws Exception {
+        Path data = calibration(16);
+        byte[] first = null;
+        for (int threads : new int[] {1, 2}) {
+            Path out = dir.resolve("a" + threads + ".onnx");
+            CliRun r = pare("compile", EndToEndTest.MNIST.toString(), "-o", out.toString(), "--pipeline",
+                    "prune{mode=magnitude, target_sparsity=0.75, algorithm=sparsegpt, sparsity_allocation=output_error}",
+                    "--calibration-data", data.toString(), "--calibration-spec=-1,1,28,28", "--threads", String.valueOf(threads), "--verbose");
+            assertEquals(ExitCodes.OK, r.exitCode(), r.err());
+            // the 11 layers of more than 2,048 weights: 534,528 weights, 75 % of them zero in total
+            Map<String, Integer> sizes = Map.ofEntries(Map.entry("onnx::Conv_261", 4096), Map.entry("onnx::Conv_267", 8192),
+                    Map.entry("onnx::Conv_273", 16384), Map.entry("onnx::Conv_279", 32768), Map.entry("onnx::Conv_282", 2304),
+                    Map.entry("onnx::Conv_285", 65536), Map.entry("onnx::Conv_288", 2304), Map.entry("onnx::Conv_291", 131072),
+                    Map.entry("onnx::Conv_294", 4608), Map.entry("onnx::Conv_297", 262144), Map.entry("fc.weight", 5120));
+            double zeros = 0;
+            int notes = 0;
+            java.util.regex.Pattern note = java.util.regex.Pattern.compile(
+                    "pare: note\\[CW017\\] .*prune: weight '([^']+)': sparsegpt output error (\\d\\.\\d{4}) \\(magnitude (\\d\\.\\d{4})\\), sparsity (\\d\\.\\d{3})");
+            for (String line : r.err().lines().toList()) {
+                java.util.regex.Matcher m = note.matcher(line);
+                if (!m.find()) continue;
+                notes++;
+                assertTrue(Double.parseDouble(m.group(2)) <= Double.parseDouble(m.group(3)), line);
+                double sparsity = Double.parseDouble(m.group(4));
+                assertTrue(sparsity >= 0 && sparsity <= 0.95, line);
+                zeros += sparsity * sizes.get(m.group(1));
+            }
+            assertEquals(11, notes, r.err());
+            assertEquals(0.75, zeros / 534528, 0.0005, "the notes' sparsities, rounded to 3 digits, over the 11 layers");
+            byte[] bytes = Files.readAllBytes(out);
+            if (first == null) first = bytes;
+            else assertArrayEquals(first, bytes, threads + " threads");
+        }
+    }
 }

@@ -70,6 +70,12 @@ public enum PassesCode implements DiagnosticCode {
             B, Gemm C, the constant of an Add after MatMul, MIL bias), adding a bias where there was
             none. For auto the note also says which correction it chose and the top-1 agreement with
             the float model on the calibration set that decided it."""),
+    CW017(Severity.NOTE, "data-aware compression: how far a compressed weight moved its layer's output", """
+            For each weight prune{algorithm=sparsegpt} compressed, the relative output error of its
+            layer on the calibration inputs, E||(W - W')x||^2 / E||Wx||^2 from the layer input's second
+            moment, next to that of magnitude pruning with the same pattern. The smaller one is
+            written: should SparseGPT's update lose on a weight, that weight keeps the magnitude
+            result and the note says so. Shown with --verbose."""),
     CW013(Severity.ERROR, "a data-aware compression option needs calibration data and none was given", """
             Options such as bias_correction=own or calibration=sequential use layer statistics taken by
             running the model on sample inputs. Pass them with

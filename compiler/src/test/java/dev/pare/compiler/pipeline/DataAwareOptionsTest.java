@@ -28,6 +28,20 @@ class DataAwareOptionsTest {
         compiler.parseInline("prune{mode=magnitude, target_sparsity=0.5, algorithm=sparsegpt}");
         compiler.parseInline("prune{mode=magnitude, target_sparsity=0.75, algorithm=sparsegpt, per_channel_sparsity=true}");
         compiler.parseInline("prune{mode=magnitude, n_m_ratio=\"2:4\", algorithm=sparsegpt}");
+        compiler.parseInline("prune{mode=magnitude, target_sparsity=0.75, algorithm=sparsegpt, sparsity_allocation=output_error}");
+    }
+
+    @Test
+    void outputErrorAllocationNeedsSparseGptWithATargetOfAtMost95Percent() {
+        String needs = "<pipeline>:1:6: error[P007]: invalid options for pass 'prune': sparsity_allocation=output_error needs "
+                + "algorithm=sparsegpt with target_sparsity (not n_m_ratio or per_channel_sparsity)";
+        assertEquals(needs, error("prune{mode=magnitude, target_sparsity=0.75, sparsity_allocation=output_error}"));
+        assertEquals(needs, error("prune{mode=magnitude, n_m_ratio=\"2:4\", algorithm=sparsegpt, sparsity_allocation=output_error}"));
+        assertEquals(needs, error("prune{mode=magnitude, target_sparsity=0.5, algorithm=sparsegpt, per_channel_sparsity=true, "
+                + "sparsity_allocation=output_error}"));
+        assertEquals("<pipeline>:1:39: error[P006]: option 'target_sparsity' of pass 'prune' must be at most 0.95 with "
+                + "sparsity_allocation=output_error, got 0.97",
+                error("prune{mode=magnitude, target_sparsity=0.97, algorithm=sparsegpt, sparsity_allocation=output_error}"));
     }
 
     @Test

@@ -14,8 +14,11 @@ import dev.pare.passes.compression.math.LinearQuantizer;
 import dev.pare.passes.compression.math.StreamedPruner;
 import dev.pare.passes.compression.math.MagnitudePrunerOptions;
 import dev.pare.passes.compression.math.ObsFactor;
+import dev.pare.passes.compression.math.OutputError;
 import dev.pare.passes.compression.math.SparseGpt;
+import dev.pare.passes.compression.math.SparsityAllocation;
 import dev.pare.passes.compression.math.SparsityPattern;
+import dev.pare.passes.compression.stats.LayerStatistics;
 import dev.pare.passes.compression.stats.StatisticsNeed;
 import dev.pare.passes.compression.math.Pruner;
 import dev.pare.passes.compression.math.PruningResult;
@@ -28,7 +31,9 @@ import dev.pare.spi.PassProvider;
 import dev.pare.spi.ScopedOptions;
 import dev.pare.spi.WeightOperand;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -59,6 +64,16 @@ public final class Prune implements PassProvider<Prune.Options> {
      * and updates the kept ones to compensate (needs calibration data).
      */
     public enum Algorithm { MAGNITUDE, SPARSEGPT }
+
+    /**
+     * How sparsegpt's target_sparsity is spread over the weights of one prune step: uniform (each
+     * weight gets it) or output_error (the step's zeros go where they cost the least relative
+     * layer output error, from each layer's measured error curve; {@link SparsityAllocation}).
+     */
+    public enum Allocation { UNIFORM, OUTPUT_ERROR }
+
+    /** Sparsities at which output_error measures each layer's error curve. */
+    static final double[] ALLOCATION_GRID = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95};
 
     private static final Pattern N_M = Pattern.compile("\\s*(\\d+)\\s*:\\s*(\\d+)\\s*");
 
@@ -97,7 +112,11 @@ public final class Prune implements PassProvider<Prune.Options> {
             @Option(help = "sparsegpt: process the inputs in order of decreasing mean square instead of in order.")
             boolean actOrder,
             @Option(help = "sparsegpt: inputs whose mask is chosen together and whose updates are applied together.", min = 1)
-            int columnBlock) {
+            int columnBlock,
+            @Option(help = "sparsegpt with target_sparsity: uniform (every weight gets it) or output_error (the step's zeros, "
+                    + "target_sparsity of all its weights, go where they cost the least relative layer output error on the "
+                    + "calibration data; each weight's sparsity between 0 and 0.95).")
+            Allocation sparsityAllocation) {
 
         /** Options that fail on weights they cannot be applied to. */
         public Options(Mode mode, double threshold, double minimumSparsityPercentile, Optional<Double> targetSparsity, int blockSize,
@@ -109,7 +128,8 @@ public final class Prune implements PassProvider<Prune.Options> {
         public Options(Mode mode, double threshold, double minimumSparsityPercentile, Optional<Double> targetSparsity, int blockSize,
                        Optional<String> nMRatio, Optional<Integer> dim, long weightThreshold, boolean skipInapplicable) {
             this(mode, threshold, minimumSparsityPercentile, targetSparsity, blockSize, nMRatio, dim, weightThreshold, skipInapplicable,
-                    Calibration.ONE_SHOT, BiasCorrection.NONE, Algorithm.MAGNITUDE, false, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK);
+                    Calibration.ONE_SHOT, BiasCorrection.NONE, Algorithm.MAGNITUDE, false, ObsFactor.DEFAULT_DAMP, false, DataAware.DEFAULT_COLUMN_BLOCK,
+                    Allocation.UNIFORM);
         }
 
         public Options {
@@ -123,6 +143,17 @@ public final class Prune implements PassProvider<Prune.Options> {
                 }
                 if (perChannelSparsity && (algorithm != Algorithm.SPARSEGPT || targetSparsity.isEmpty())) {
                     throw new IllegalArgumentException("prune: per_channel_sparsity needs algorithm=sparsegpt with target_sparsity");
+                }
+                if (sparsityAllocation == null) throw new IllegalArgumentException("prune: sparsity_allocation is required");
+                if (sparsityAllocation == Allocation.OUTPUT_ERROR) {
+                    if (algorithm != Algorithm.SPARSEGPT || targetSparsity.isEmpty() || perChannelSparsity) {
+                        throw new IllegalArgumentException("prune: sparsity_allocation=output_error needs algorithm=sparsegpt with target_sparsity "
+                                + "(not n_m_ratio or per_channel_sparsity)");
+                    }
+                    if (targetSparsity.get() > 0.95) {
+                        throw new OptionValueException("targetSparsity", "must be at most 0.95 with sparsity_allocation=output_error, got "
+                                + targetSparsity.get());
+                    }
                 }
             } catch (OptionValueException e) {
                 throw e; // names one option; the pipeline reports it at the value
@@ -230,6 +261,14 @@ public final class Prune implements PassProvider<Prune.Options> {
                 return o.algorithm() == Algorithm.SPARSEGPT ? DataAware.SECOND_MOMENT : StatisticsNeed.NONE;
             }
 
+            @Override boolean plansAcrossWeights(Options o) {
+                return o.sparsityAllocation() == Allocation.OUTPUT_ERROR;
+            }
+
+            @Override List<Options> plan(List<Job<Options>> jobs) {
+                return allocate(jobs);
+            }
+
             @Override void check(Job<Options> job) {
                 Options o = job.options();
                 if (o.structured()) Pruner.checkApplicable(job.weight(), o.magnitudeOptions(structuredAxis(job)));
@@ -240,7 +279,8 @@ public final class Prune implements PassProvider<Prune.Options> {
                 if (job.weight() == null) return streamed(job, piece);
                 PruningResult r;
                 if (o.algorithm() == Algorithm.SPARSEGPT && job.statistics().isPresent()) {
-                    r = sparseGpt(job);
+                    Measured m = sparseGpt(job);
+                    return new Reported(chain -> emit(chain, m.result()), m.report());
                 } else if (o.mode() == Mode.THRESHOLD) {
                     r = Pruner.threshold(job.weight(), o.thresholdOptions());
                 } else if (!o.structured()) {
@@ -253,8 +293,84 @@ public final class Prune implements PassProvider<Prune.Options> {
         };
     }
 
+    /** A pruned weight and the line that tells how far it moved its layer's output (note CW017). */
+    private record Measured(PruningResult result, String report) {}
+
+    /**
+     * SparseGPT with the options' pattern over the layer's groups, measured against magnitude
+     * pruning of the same pattern by the relative output error on the calibration inputs
+     * ({@link OutputError}). The OBS update minimises exactly that error, so it should never lose;
+     * if it does on some weight (a badly conditioned H), the magnitude result is kept and the note
+     * says so, so sparsegpt is never worse than magnitude layer by layer.
+     */
+    private static Measured sparseGpt(WeightCompressionPass.Job<Options> job) {
+        PruningResult r = sparseGptResult(job);
+        Options o = job.options();
+        LayerStatistics statistics = job.statistics().get();
+        DataAware.Layer layer = DataAware.layer(statistics, o.damp(), o.actOrder());
+        double[][] h = new double[statistics.layout().groups()][];
+        for (int g = 0; g < h.length; g++) h[g] = statistics.secondMoment(g);
+        float[] w = job.weight().values();
+        double sparse = OutputError.relative(layer.matrices(), h, w, r.decompress());
+        String at = String.format(Locale.ROOT, "sparsity %.3f", r.sparsity());
+        if (o.perChannelSparsity()) { // magnitude pruning has no per-channel pattern to compare with
+            return new Measured(r, String.format(Locale.ROOT, "sparsegpt output error %.4f, %s", sparse, at));
+        }
+        MagnitudePrunerOptions same = o.nMRatio().isEmpty() ? o.magnitudeOptions(null) : o.magnitudeOptions(structuredAxis(job));
+        PruningResult m = Pruner.magnitude(job.weight(), same);
+        double magnitude = OutputError.relative(layer.matrices(), h, w, m.decompress());
+        if (magnitude < sparse) {
+            return new Measured(m, String.format(Locale.ROOT, "sparsegpt output error %.4f above magnitude's %.4f, kept magnitude's, %s",
+                    sparse, magnitude, at));
+        }
+        return new Measured(r, String.format(Locale.ROOT, "sparsegpt output error %.4f (magnitude %.4f), %s", sparse, magnitude, at));
+    }
+
+    /**
+     * sparsity_allocation=output_error: measures each weight's SparseGPT output error at the
+     * {@link #ALLOCATION_GRID} sparsities on the float model's statistics and spreads the zeros
+     * the weights' own targets add up to by {@link SparsityAllocation}. A weight without statistics
+     * (compressed round-to-nearest, CW008) keeps its target and is left out of the spreading.
+     */
+    private static List<Options> allocate(List<WeightCompressionPass.Job<Options>> jobs) {
+        List<SparsityAllocation.Curve> curves = new ArrayList<>();
+        List<Integer> measured = new ArrayList<>();
+        long zeros = 0;
+        for (int i = 0; i < jobs.size(); i++) {
+            WeightCompressionPass.Job<Options> job = jobs.get(i);
+            if (job.statistics().isEmpty() || job.weight() == null) continue;
+            Options o = job.options();
+            LayerStatistics statistics = job.statistics().get();
+            DataAware.Layer layer = DataAware.layer(statistics, o.damp(), o.actOrder());
+            double[][] h = new double[statistics.layout().groups()][];
+            for (int g = 0; g < h.length; g++) h[g] = statistics.secondMoment(g);
+            double[] error = new double[ALLOCATION_GRID.length];
+            for (int k = 1; k < ALLOCATION_GRID.length; k++) {
+                PruningResult r = SparseGpt.prune(job.weight(), layer.matrices(), layer.factors(),
+                        new SparsityPattern.Unstructured(ALLOCATION_GRID[k]), o.columnBlock(), o.columnBlock());
+                error[k] = OutputError.relative(layer.matrices(), h, job.weight().values(), r.decompress());
+            }
+            int n = job.weight().size();
+            curves.add(new SparsityAllocation.Curve(n, ALLOCATION_GRID, error));
+            measured.add(i);
+            zeros += Math.round(o.targetSparsity().orElseThrow() * n);
+        }
+        long[] given = SparsityAllocation.allocate(curves, zeros);
+        List<Options> out = new ArrayList<>();
+        for (WeightCompressionPass.Job<Options> job : jobs) out.add(job.options());
+        for (int t = 0; t < measured.size(); t++) {
+            int i = measured.get(t);
+            Options o = jobs.get(i).options();
+            double target = (double) given[t] / jobs.get(i).weight().size();
+            out.set(i, new Options(o.mode(), o.threshold(), o.minimumSparsityPercentile(), Optional.of(target), o.blockSize(), o.nMRatio(), o.dim(),
+                    o.weightThreshold(), o.skipInapplicable(), o.calibration(), o.biasCorrection(), o.algorithm(), o.perChannelSparsity(),
+                    o.damp(), o.actOrder(), o.columnBlock(), o.sparsityAllocation()));
+        }
+        return out;
+    }
+
     /** SparseGPT with the options' pattern over the layer's groups. */
-    private static PruningResult sparseGpt(WeightCompressionPass.Job<Options> job) {
+    private static PruningResult sparseGptResult(WeightCompressionPass.Job<Options> job) {
         Options o = job.options();
         SparsityPattern pattern;
         if (o.nMRatio().isPresent()) {

@@ -173,12 +173,21 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         Job<O> withStatistics(LayerStatistics s) {
             return new Job<>(name, weight, keep, options, outputAxis, inputAxis, seed, dense, store, mask, kept, Optional.ofNullable(s));
         }
+
+        Job<O> withOptions(O o) {
+            return new Job<>(name, weight, keep, o, outputAxis, inputAxis, seed, dense, store, mask, kept, statistics);
+        }
     }
 
     /** Writes the compressed form of one weight; returns the value holding the dense weight. */
     @FunctionalInterface
     interface Emitter {
         Value emit(DenseChain chain);
+    }
+
+    /** An emitter with a line about the weight, given as note CW017 once the weight is written. */
+    record Reported(Emitter emitter, String report) implements Emitter {
+        @Override public Value emit(DenseChain chain) { return emitter.emit(chain); }
     }
 
     abstract long weightThreshold(O options);
@@ -222,6 +231,24 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      */
     BiasCorrection biasCorrection(O options) {
         return BiasCorrection.NONE;
+    }
+
+    /**
+     * Whether {@code options} are settled across weights before any is compressed ({@link #plan}),
+     * e.g. prune's {@code sparsity_allocation=output_error}; such options are data-aware.
+     */
+    boolean plansAcrossWeights(O options) {
+        return false;
+    }
+
+    /**
+     * The options to compress each weight with, from all of them at once: {@code jobs} are the
+     * weights whose options {@linkplain #plansAcrossWeights plan across weights}, in graph order,
+     * with their values and the float model's statistics (second moments included). Called once,
+     * after the statistics of the float model are taken and before any weight is compressed.
+     */
+    List<O> plan(List<Job<O>> jobs) {
+        throw new UnsupportedOperationException(passName + ": no plan across weights");
     }
 
     /** Whether this pass compresses the kept values of a pruned weight (joint compression). */
@@ -463,7 +490,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
             context.progress().start("compress", items.size(), "weights"); // after the stage's statistics run
             long[] itemElements = items.stream().mapToLong(Prepared::elements).toArray();
             inOrder(items, itemElements, window, executor, i -> () -> work(items.get(i), itemSeeds.get(i), context.tensorStore(),
-                    stats.get(items.get(i)), run.floatStatistics.get(items.get(i))), (i, outcome) -> {
+                    stats.get(items.get(i)), run.floatStatistics.get(items.get(i)), run.planned.get(items.get(i))), (i, outcome) -> {
                 Prepared<O> p = items.get(i);
                 try {
                     if (outcome.emitter() == null) { // the values do not allow it (e.g. too few near-zero values to prune)
@@ -476,6 +503,10 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                         Graph g = p.candidate().value.graph();
                         boolean applied = apply(p.candidate(), outcome.keep(), outcome.emitter(), rewriters, context);
                         changed[0] |= applied;
+                        if (applied && outcome.emitter() instanceof Reported r) {
+                            context.diagnostics().note(PassesCode.CW017, p.candidate().sites.get(0).node().location(),
+                                    passName + ": weight '" + name + "': " + r.report());
+                        }
                         if (applied && outcome.product() != null) run.correct(p, g.value(name).orElseThrow(), stats.get(p), outcome);
                     }
                 } finally {
@@ -502,6 +533,8 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         final List<List<Integer>> stages;
         /** Per weight with bias_correction total or auto: statistics of the float model. */
         final Map<Prepared<O>, LayerStatistics> floatStatistics = new java.util.IdentityHashMap<>();
+        /** Per weight whose options plan across weights: the options {@link #plan} settled. */
+        final Map<Prepared<O>, O> planned = new java.util.IdentityHashMap<>();
         private final Map<Prepared<O>, LayerStatistics> oneShot = new java.util.IdentityHashMap<>();
         private final Graph graph;
         private final PassContext context;
@@ -539,21 +572,33 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 auto |= b == BiasCorrection.AUTO;
             }
             sequential = seq;
-            secondMoment = h;
+            secondMoment = h || aware.stream().anyMatch(p -> plansAcrossWeights(p.options()));
             stages = sequential ? stages(fitting) : List.of(java.util.stream.IntStream.range(0, fitting.size()).boxed().toList());
             if (aware.isEmpty()) return;
+            List<Prepared<O>> planning = aware.stream().filter(p -> plansAcrossWeights(p.options())).toList();
+            Map<Prepared<O>, LayerStatistics> forPlan = oneShot;
             if (!sequential) {
                 StatisticsCollector.Collected c = collector.collect(graph, layers(aware), secondMoment, false);
                 for (Prepared<O> p : aware) oneShot.put(p, c.statistics(p.layers(), Calibration.ONE_SHOT));
                 peakBytes = c.bytes();
-            } else if (needsFloat) { // the float model's means (and top-1 for auto) before anything is compressed
-                StatisticsCollector.Collected c = collector.collect(graph, layers(aware), false, auto);
+            } else if (needsFloat || !planning.isEmpty()) {
+                // the float model's means (and top-1 for auto; H to plan with) before anything is compressed
+                StatisticsCollector.Collected c = collector.collect(graph, layers(aware), !planning.isEmpty(), auto);
+                forPlan = new java.util.IdentityHashMap<>();
                 for (Prepared<O> p : aware) {
+                    LayerStatistics s = c.statistics(p.layers(), Calibration.ONE_SHOT);
                     BiasCorrection b = biasCorrection(p.options());
-                    if (b == BiasCorrection.TOTAL || b == BiasCorrection.AUTO) floatStatistics.put(p, c.statistics(p.layers(), Calibration.ONE_SHOT));
+                    if (b == BiasCorrection.TOTAL || b == BiasCorrection.AUTO) floatStatistics.put(p, s);
+                    forPlan.put(p, s);
                 }
                 floatTop1 = c.top1();
                 peakBytes = c.bytes();
+            }
+            if (!planning.isEmpty()) {
+                List<Job<O>> jobs = new ArrayList<>();
+                for (Prepared<O> p : planning) jobs.add(load(p, 0, context.tensorStore(), false).withStatistics(forPlan.get(p)));
+                List<O> settled = plan(jobs);
+                for (int i = 0; i < planning.size(); i++) planned.put(planning.get(i), settled.get(i));
             }
         }
 
@@ -819,10 +864,12 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     }
 
     /** Compresses one weight; its arrays count as alive until the caller has written the result. */
-    private Outcome work(Prepared<O> p, long seed, TensorStore store, LayerStatistics statistics, LayerStatistics floatStatistics) {
+    private Outcome work(Prepared<O> p, long seed, TensorStore store, LayerStatistics statistics, LayerStatistics floatStatistics,
+                         O planned) {
         loaded();
         try {
             Job<O> job = load(p, seed, store, false).withStatistics(statistics);
+            if (planned != null) job = job.withOptions(planned);
             Emitter emitter = compress(job);
             if (statistics == null || biasCorrection(p.options()) == BiasCorrection.NONE) return new Outcome(emitter, null, job.keep());
             double alpha = p.layers().get(0).alpha();

@@ -32,9 +32,11 @@ public final class SparseGpt {
 
     /**
      * As above for a layer of several groups: group {@code g} is {@code matrices[g]} with its own
-     * {@code factors[g]}. Counts carry over from block to block and group to group (each block
-     * prunes {@code round(target · seen so far)} minus what was pruned before), so the weight's
-     * sparsity is the target even when blocks are small, as a depthwise kernel's 9 inputs are.
+     * {@code factors[g]}. Unstructured, when every group fits in one mask block (depthwise and small
+     * grouped convolutions), the mask is chosen across all groups at once (see
+     * {@link #chooseAcrossGroups}). Otherwise counts carry over from block to block and group to
+     * group (each block prunes {@code round(target · seen so far)} minus what was pruned before),
+     * so the weight's sparsity is the target even when blocks are small.
      */
     public static PruningResult prune(WeightTensor weight, WeightMatrix[] matrices, ObsFactor[] factors, SparsityPattern pattern,
                                       int maskBlock, int lazyBatch) {
@@ -90,6 +92,8 @@ public final class SparseGpt {
         for (WeightMatrix m : matrices) for (int k = 0; k < m.size(); k++) elementOf[m.tensorIndex(k)] = k;
         long[] carry = new long[2]; // unstructured: weights seen, weights pruned
         float[] dense = new float[n];
+        boolean jointMask = pattern instanceof SparsityPattern.Unstructured && fitsOneBlock(matrices, maskBlock);
+        if (jointMask) chooseAcrossGroups(((SparsityPattern.Unstructured) pattern).target(), weight, matrices, factors, pruned);
 
         for (int mi = 0; mi < matrices.length; mi++) {
             WeightMatrix matrix = matrices[mi];
@@ -117,7 +121,7 @@ public final class SparseGpt {
                         Arrays.sort(order, (a, b) -> saliency[a] != saliency[b] ? Double.compare(saliency[a], saliency[b]) : Integer.compare(a, b));
                         for (int t = 0; t < gPrunes[g]; t++) pruned[gMembers[gStart[g] + order[t]]] = true;
                     }
-                } else if (position % maskBlock == 0) {
+                } else if (!jointMask && position % maskBlock == 0) {
                     chooseBlock(pattern, position, Math.min(cols, position + maskBlock), matrix, factor, sweep, pruned, carry, rowCarry);
                 }
                 for (int r = 0; r < rows; r++) {
@@ -127,6 +131,44 @@ public final class SparseGpt {
             for (int k = 0; k < matrix.size(); k++) dense[matrix.tensorIndex(k)] = (float) result[k];
         }
         return Pruner.result(weight, dense);
+    }
+
+    /** Whether every group's inputs fit in one mask block (a depthwise kernel's 9, a small grouped convolution's). */
+    private static boolean fitsOneBlock(WeightMatrix[] matrices, int maskBlock) {
+        for (WeightMatrix m : matrices) if (m.cols() > maskBlock) return false;
+        return true;
+    }
+
+    /**
+     * Unstructured, every group one block: the mask is chosen before any update, over all groups
+     * at once, as a dense layer's first block is chosen over all its rows. The saliency
+     * {@code w² / [H⁻¹]_jj} is the rise of the layer's output error, so it compares weights of
+     * different groups as it compares different rows; choosing per group instead would force the
+     * same sparsity on every depthwise channel, an important channel losing as many weights as an
+     * idle one. A dead input's weight counts as 0 (its sweep starts it at 0). Ties go to the lower
+     * tensor index.
+     */
+    private static void chooseAcrossGroups(double target, WeightTensor weight, WeightMatrix[] matrices, ObsFactor[] factors,
+                                           boolean[] pruned) {
+        int n = weight.size();
+        float[] values = weight.values();
+        double[] saliency = new double[n];
+        for (int g = 0; g < matrices.length; g++) {
+            WeightMatrix m = matrices[g];
+            ObsFactor f = factors[g];
+            for (int k = 0; k < m.size(); k++) {
+                int column = k % m.cols();
+                int e = m.tensorIndex(k);
+                double v = f.dead()[column] ? 0 : values[e];
+                double hinv = f.diagonal(f.position()[column]);
+                saliency[e] = v * v / (hinv * hinv);
+            }
+        }
+        Integer[] order = new Integer[n];
+        for (int e = 0; e < n; e++) order[e] = e;
+        Arrays.sort(order, (a, b) -> saliency[a] != saliency[b] ? Double.compare(saliency[a], saliency[b]) : Integer.compare(a, b));
+        long count = Math.round(target * n);
+        for (int t = 0; t < count; t++) pruned[order[t]] = true;
     }
 
     /** Marks the lowest-saliency weights of positions {@code [from, to)}. */

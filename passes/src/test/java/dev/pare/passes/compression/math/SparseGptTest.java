@@ -108,4 +108,60 @@ class SparseGptTest {
             assertEquals(7, zeros, "round(0.75 * 9) per channel, group " + g);
         }
     }
+
+    @Test
+    void depthwiseMaskIsChosenAcrossChannelsByHand() {
+        // two channels of two inputs each, H = I (damp 0): the saliency is w², nothing to compensate
+        float[] w = {3f, 2f, 0.1f, 0.2f};
+        WeightMatrix[] matrices = {new WeightMatrix(1, 2, new int[] {0, 1}), new WeightMatrix(1, 2, new int[] {2, 3})};
+        double[] identity = {1, 0, 0, 1};
+        ObsFactor[] factors = {ObsFactor.of(identity, 2, 0, false), ObsFactor.of(identity, 2, 0, false)};
+        PruningResult r = SparseGpt.prune(WeightTensor.of(w, new long[] {2, 1, 1, 2}, Precision.FLOAT32), matrices, factors,
+                new SparsityPattern.Unstructured(0.5), 128, 128);
+        assertArrayEquals(new boolean[] {true, true, false, false}, r.keep(), "the idle channel goes whole, the busy one stays");
+        assertArrayEquals(new float[] {3f, 2f}, r.keptValues());
+    }
+
+    @Test
+    void depthwiseOutputErrorIsNeverAboveMagnitudes() {
+        // 16 channels of 9 inputs, kernels of very different scales as batch-norm folding leaves them
+        int groups = 16;
+        float[] w = new float[groups * 9];
+        WeightMatrix[] matrices = new WeightMatrix[groups];
+        ObsFactor[] factors = new ObsFactor[groups];
+        ObsLayers.Layer[] layers = new ObsLayers.Layer[groups];
+        for (int g = 0; g < groups; g++) {
+            layers[g] = ObsLayers.layer(60 + g, 1, 9, 200, -1);
+            float scale = (float) Math.pow(4, (g % 4) - 1.5);
+            for (int c = 0; c < 9; c++) w[g * 9 + c] = layers[g].w()[c] * scale;
+            int[] index = new int[9];
+            for (int c = 0; c < 9; c++) index[c] = g * 9 + c;
+            matrices[g] = new WeightMatrix(1, 9, index);
+            factors[g] = ObsFactor.of(layers[g].h(), 9, 0.01, false);
+        }
+        WeightTensor tensor = WeightTensor.of(w, new long[] {groups, 1, 3, 3}, Precision.FLOAT32);
+        for (double target : new double[] {0.5, 0.75}) {
+            PruningResult joint = SparseGpt.prune(tensor, matrices, factors, new SparsityPattern.Unstructured(target), 128, 128);
+            PruningResult perBlock = SparseGpt.prune(tensor, matrices, factors, new SparsityPattern.Unstructured(target), 4, 4);
+            PruningResult magnitude = Pruner.magnitude(tensor, MagnitudePrunerOptions.sparsity(target));
+            assertEquals(Math.round(target * groups * 9), groups * 9 - joint.keptCount());
+            double eJoint = depthwiseError(layers, w, joint.decompress());
+            double eMagnitude = depthwiseError(layers, w, magnitude.decompress());
+            double ePerBlock = depthwiseError(layers, w, perBlock.decompress());
+            assertTrue(eJoint <= eMagnitude, target + ": sparsegpt " + eJoint + " vs magnitude " + eMagnitude);
+            assertTrue(eJoint < ePerBlock, target + ": across channels " + eJoint + " vs channel by channel " + ePerBlock);
+        }
+    }
+
+    /** Σ over channels of the channel's output error on its own calibration inputs. */
+    private static double depthwiseError(ObsLayers.Layer[] layers, float[] w, float[] approx) {
+        double total = 0;
+        for (int g = 0; g < layers.length; g++) {
+            ObsLayers.Layer l = layers[g];
+            float[] wg = java.util.Arrays.copyOfRange(w, g * 9, g * 9 + 9);
+            float[] ag = java.util.Arrays.copyOfRange(approx, g * 9, g * 9 + 9);
+            total += ObsLayers.outputError(new ObsLayers.Layer(1, 9, wg, l.x(), l.samples(), l.h()), ag);
+        }
+        return total;
+    }
 }
