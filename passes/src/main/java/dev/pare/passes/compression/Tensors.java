@@ -6,6 +6,7 @@ import dev.pare.ir.SubByte;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
+import dev.pare.passes.compression.math.WeightTensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -68,11 +69,8 @@ final class Tensors {
         for (long first = 0; first < n; first += values.length) {
             int count = (int) Math.min(values.length, n - first);
             floats(data, first, values, count);
-            for (int i = 0; i < count; i++) {
-                if (!Float.isFinite(values[i])) {
-                    throw new IllegalArgumentException("weight: element " + (first + i) + " is not finite (" + values[i] + ")");
-                }
-            }
+            int bad = WeightTensor.firstNotFinite(values, count);
+            if (bad >= 0) throw new IllegalArgumentException("weight: element " + (first + bad) + " is not finite (" + values[bad] + ")");
         }
     }
 

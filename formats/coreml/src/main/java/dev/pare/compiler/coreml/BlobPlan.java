@@ -23,6 +23,8 @@ final class BlobPlan {
     private final List<DenseData> blobs = new ArrayList<>();
     private final List<Long> offsets = new ArrayList<>();
     private final Map<TensorData, Long> known = new IdentityHashMap<>();
+    /** Per type (dtype and shape, as the digest covers them), the planned blobs of that type not yet hashed. */
+    private final Map<String, List<DenseData>> unhashed = new HashMap<>();
     private final Map<String, Long> byContent = new HashMap<>();
     private long end = BlobFile.HEADER_SIZE;
 
@@ -30,17 +32,27 @@ final class BlobPlan {
     long add(DenseData data) {
         Long at = known.get(data);
         if (at != null) return at;
+        // Only tensors of one type can be equal, so a tensor is hashed only once a second one of its
+        // type comes (the first then too): a model's one big weight is never read for a digest.
         // sha256() covers dtype, shape and bytes; it streams the tensor once and is cached on it.
-        at = byContent.get(data.sha256());
-        if (at != null) {
-            known.put(data, at);
-            return at;
+        String type = data.type().toString();
+        List<DenseData> sameType = unhashed.get(type);
+        boolean compare = sameType != null;
+        if (compare) {
+            for (DenseData earlier : sameType) byContent.put(earlier.sha256(), known.get(earlier));
+            sameType.clear();
+            at = byContent.get(data.sha256());
+            if (at != null) {
+                known.put(data, at);
+                return at;
+            }
         }
         long offset = BlobFile.align(end);
         blobs.add(data);
         offsets.add(offset);
         known.put(data, offset);
-        byContent.put(data.sha256(), offset);
+        if (compare) byContent.put(data.sha256(), offset);
+        else unhashed.put(type, new ArrayList<>(List.of(data)));
         end = offset + BlobFile.METADATA_SIZE + data.byteSize();
         return offset;
     }

@@ -853,7 +853,7 @@ public final class KMeans1D {
     }
 
     /** Centres, bounds and SSE from cluster starts, computed directly (two-pass) for accuracy. */
-    private static Clustering finish(WeightedValues data, int k, int[] first, boolean exact) {
+    static Clustering finish(WeightedValues data, int k, int[] first, boolean exact) {
         double[] x = data.values();
         double[] w = data.weights();
         int n = first.length;

@@ -44,11 +44,11 @@ public enum Precision {
 
     /** Whether {@code v} is exactly representable in this precision. */
     public boolean represents(float v) {
-        if (this == FLOAT16) { // fp16's normal range: the low 13 mantissa bits must be 0 (no round trip: checked per weight element)
-            int bits = Float.floatToRawIntBits(v);
-            int exponent = (bits >>> 23) & 0xFF;
-            if (exponent >= 113 && exponent <= 142) return (bits & 0x1FFF) == 0;
-        }
+        if (this == FLOAT32) return true; // every float, NaN included; this runs for every weight element
+        // fp16's normal range: the low 13 mantissa bits must be 0 (no round trip: checked per weight element)
+        int bits = Float.floatToRawIntBits(v);
+        int exponent = (bits >>> 23) & 0xFF;
+        if (exponent >= 113 && exponent <= 142) return (bits & 0x1FFF) == 0;
         return Float.compare(round(v), v) == 0 || (v == 0f);
     }
 

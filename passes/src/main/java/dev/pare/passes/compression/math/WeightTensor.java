@@ -24,15 +24,28 @@ public record WeightTensor(float[] values, long[] shape, Precision precision) {
             throw new IllegalArgumentException("weight: shape " + Arrays.toString(shape) + " holds " + n
                     + " elements but " + values.length + " values were given");
         }
-        for (int i = 0; i < values.length; i++) {
-            float v = values[i];
-            if (!Float.isFinite(v)) {
-                throw new IllegalArgumentException("weight: element " + i + " is not finite (" + v + ")");
-            }
-            if (!precision.represents(v)) {
-                throw new IllegalArgumentException("weight: element " + i + " (" + v + ") is not an fp16 value");
+        int bad = firstNotFinite(values, values.length);
+        if (bad >= 0) throw new IllegalArgumentException("weight: element " + bad + " is not finite (" + values[bad] + ")");
+        if (precision != Precision.FLOAT32) {
+            for (int i = 0; i < values.length; i++) {
+                if (!precision.represents(values[i])) {
+                    throw new IllegalArgumentException("weight: element " + i + " (" + values[i] + ") is not an fp16 value");
+                }
             }
         }
+    }
+
+    /**
+     * The index of the first infinite or NaN value in {@code values[0, n)}, or −1. Runs for every
+     * element of every weight, so the common all-finite case is one branch-free pass (an OR of
+     * "exponent all ones" flags, which the JIT vectorises) and only a bad tensor is searched.
+     */
+    public static int firstNotFinite(float[] values, int n) {
+        int allOnes = 0;
+        for (int i = 0; i < n; i++) allOnes |= (Float.floatToRawIntBits(values[i]) & 0x7F800000) == 0x7F800000 ? 1 : 0;
+        if (allOnes == 0) return -1;
+        for (int i = 0; i < n; i++) if (!Float.isFinite(values[i])) return i;
+        return -1;
     }
 
     public static WeightTensor of(float[] values, long[] shape, Precision precision) {

@@ -20,6 +20,21 @@ class PrecisionTest {
     }
 
     @Test
+    void firstNotFiniteFindsTheFirstInfinityOrNaN() {
+        float[] w = new float[100_000];
+        for (int i = 0; i < w.length; i++) w[i] = (i % 7 - 3) * 1e30f;
+        assertEquals(-1, WeightTensor.firstNotFinite(w, w.length));
+        w[70_001] = Float.NEGATIVE_INFINITY;
+        w[90_000] = Float.NaN;
+        assertEquals(70_001, WeightTensor.firstNotFinite(w, w.length));
+        assertEquals(-1, WeightTensor.firstNotFinite(w, 70_001), "only the first n are looked at");
+        w[5] = Float.POSITIVE_INFINITY;
+        assertEquals(5, WeightTensor.firstNotFinite(w, w.length));
+        assertEquals("weight: element 5 is not finite (Infinity)",
+                assertThrows(IllegalArgumentException.class, () -> WeightTensor.of(w, new long[] {w.length}, Precision.FLOAT32)).getMessage());
+    }
+
+    @Test
     void weightTensorChecksShapeAndValues() {
         assertEquals("weight: shape [2, 3] holds 6 elements but 5 values were given",
                 assertThrows(IllegalArgumentException.class, () -> WeightTensor.of(new float[5], new long[] {2, 3}, Precision.FLOAT32)).getMessage());

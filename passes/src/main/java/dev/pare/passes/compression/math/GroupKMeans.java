@@ -1,0 +1,146 @@
+package dev.pare.passes.compression.math;
+
+import java.util.Arrays;
+
+/**
+ * Scalar k-means of one LUT group of a grouped or per-channel palettization ({@link Palettizer}),
+ * at a cost per value close to the per-tensor path's ({@link KMeans1D#clusterSamples}).
+ *
+ * <p>A group holds few samples (e.g. 16 channels of 768) but, unlike a whole tensor, nearly as many
+ * distinct values as samples, so the exact DP over its distinct values costs about
+ * {@code k·log m} segment costs per sample, 100× a per-tensor value. Here:
+ * <ol>
+ *   <li>The samples' order-preserving bit patterns are sorted by an LSD radix sort that skips the
+ *       digits no sample varies in (for float16 data the low 13 bits), O(n), and counted into the
+ *       sorted distinct values.</li>
+ *   <li>When the exact DP is cheap for the group ({@link #exactIsCheap}: few distinct values for its
+ *       samples), it runs ({@link KMeans1D#cluster}): the optimal clustering, as before.</li>
+ *   <li>Otherwise the distinct values are merged into at most {@link #seedRuns} runs (about one per 8 samples, 64 to 256) of about equal
+ *       weight or value span, the exact DP clusters those runs ({@link KMeans1D#coarseStarts}), and
+ *       Lloyd iterations on prefix sums over the distinct values (a binary search per boundary, so
+ *       O(k log m) each) move the boundaries to the midpoints between the centres until nothing
+ *       moves. The result is a Lloyd fixed point seeded from a near-optimal clustering, not proven
+ *       optimal ({@link KMeans1D.Clustering#exact()} false).</li>
+ * </ol>
+ * Every sample gets the cluster whose range holds it (nearest centre, ties to the lower cluster).
+ * Nothing depends on threads: a group is solved on one thread.
+ */
+final class GroupKMeans {
+
+    /** Segment costs per sample the exact DP may take (its cost is about (k-1)·m·log2 m). */
+    static final int EXACT_COSTS_PER_SAMPLE = 4;
+
+    private GroupKMeans() {}
+
+    /** Whether the exact DP over {@code m} distinct values of {@code n} samples is cheap enough to run. */
+    static boolean exactIsCheap(int m, int n, int k) {
+        if (m <= k) return true;
+        double costs = (double) (k - 1) * m * (32 - Integer.numberOfLeadingZeros(m));
+        return costs <= (double) EXACT_COSTS_PER_SAMPLE * n;
+    }
+
+    /**
+     * Runs for the DP seed of {@code n} samples: about one per 8 samples, at most 256 (cheap per
+     * sample), at least 64 and 4k (enough to place k clusters; a group of at most that many
+     * distinct values is solved exactly).
+     */
+    static int seedRuns(int n, int k) {
+        return Math.max(Math.max(64, 4 * k), Math.min(256, n / 8));
+    }
+
+    /** Clusters the first {@code n} (finite) samples of {@code data} into {@code k} clusters and labels each. */
+    static KMeans1D.Labelled cluster(float[] data, int n, int k) {
+        if (k < 1) throw new IllegalArgumentException("k-means: k must be at least 1, got " + k);
+        if (n <= 0) throw new IllegalArgumentException("k-means: no values to cluster");
+        KMeans1D.WeightedValues distinct = distinct(data, n);
+        KMeans1D.Clustering c = clustering(distinct, n, k);
+        int[] labels = new int[n];
+        label(data, n, c, labels);
+        return new KMeans1D.Labelled(c, labels);
+    }
+
+    /**
+     * The cluster of each sample: the first whose upper bound is at least the value, as
+     * {@link KMeans1D.Clustering#clusterOf}; up to 16 clusters by counting the bounds below the
+     * value (no branches to mispredict), else by binary search.
+     */
+    static void label(float[] data, int n, KMeans1D.Clustering c, int[] labels) {
+        int bounds = c.clusters() - 1;
+        if (bounds == 0) return;
+        if (bounds > 15) {
+            for (int i = 0; i < n; i++) labels[i] = c.clusterOf(data[i]);
+            return;
+        }
+        double[] upper = Arrays.copyOf(c.upperBounds(), 15);
+        Arrays.fill(upper, bounds, 15, Double.POSITIVE_INFINITY);
+        for (int i = 0; i < n; i++) {
+            double v = data[i];
+            int l = 0;
+            for (int b = 0; b < 15; b++) l += v > upper[b] ? 1 : 0;
+            labels[i] = l;
+        }
+    }
+
+    /** The clustering of {@code distinct} (of {@code n} samples) as {@link #cluster} makes it. */
+    static KMeans1D.Clustering clustering(KMeans1D.WeightedValues distinct, int n, int k) {
+        int m = distinct.size();
+        if (exactIsCheap(m, n, k)) return KMeans1D.cluster(distinct, k);
+        int runs = seedRuns(n, k);
+        int[] seed = KMeans1D.coarseStarts(distinct.values(), distinct.weights(), k, runs);
+        if (m <= runs) return KMeans1D.finish(distinct, k, seed, true); // the seed DP ran on the values themselves
+        return KMeans1D.finish(distinct, k, KMeans1D.lloyd(distinct.values(), distinct.weights(), seed), false);
+    }
+
+    /** The sorted distinct values of {@code data[0, n)} (−0 as 0) with their counts. */
+    static KMeans1D.WeightedValues distinct(float[] data, int n) {
+        int[] keys = new int[n];
+        for (int i = 0; i < n; i++) keys[i] = FloatBins.key(data[i]);
+        radixSort(keys, n);
+        int m = 0;
+        for (int i = 0; i < n; i++) if (i == 0 || keys[i] != keys[i - 1]) m++;
+        double[] values = new double[m];
+        double[] weights = new double[m];
+        int d = -1;
+        for (int i = 0; i < n; i++) {
+            if (i == 0 || keys[i] != keys[i - 1]) {
+                int key = keys[i];
+                values[++d] = Float.intBitsToFloat(key < 0 ? key ^ 0x80000000 : ~key);
+            }
+            weights[d]++;
+        }
+        return new KMeans1D.WeightedValues(values, weights);
+    }
+
+    private static final int DIGIT_BITS = 11;
+    private static final int DIGIT_MASK = (1 << DIGIT_BITS) - 1;
+
+    /** Sorts {@code keys[0, n)} as unsigned ints, by 11-bit digits; digits equal in every key are skipped. */
+    static void radixSort(int[] keys, int n) {
+        int and = -1;
+        int or = 0;
+        for (int i = 0; i < n; i++) {
+            and &= keys[i];
+            or |= keys[i];
+        }
+        int varying = and ^ or;
+        int[] from = keys;
+        int[] to = new int[n];
+        int[] counts = new int[1 << DIGIT_BITS];
+        for (int shift = 0; shift < 32; shift += DIGIT_BITS) {
+            if (((varying >>> shift) & DIGIT_MASK) == 0) continue;
+            Arrays.fill(counts, 0);
+            for (int i = 0; i < n; i++) counts[(from[i] >>> shift) & DIGIT_MASK]++;
+            int sum = 0;
+            for (int b = 0; b < counts.length; b++) {
+                int c = counts[b];
+                counts[b] = sum;
+                sum += c;
+            }
+            for (int i = 0; i < n; i++) to[counts[(from[i] >>> shift) & DIGIT_MASK]++] = from[i];
+            int[] t = from;
+            from = to;
+            to = t;
+        }
+        if (from != keys) System.arraycopy(from, 0, keys, 0, n);
+    }
+}
