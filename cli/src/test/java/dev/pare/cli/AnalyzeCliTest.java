@@ -79,7 +79,8 @@ class AnalyzeCliTest {
         assertEquals(json.out(), Files.readString(dir.resolve("saved.json")), "--threads 1 and 2 give the same analysis");
         Map<String, Object> root = object(JsonValues.parse(json.out()));
         assertEquals(List.of("candidates", "data", "float_accuracy", "format", "labels", "model", "samples", "schema_version",
-                "signal_power", "totals", "weights"), new ArrayList<>(root.keySet()));
+                "signal_power", "sizes", "totals", "weights"), new ArrayList<>(root.keySet()));
+        assertEquals("onnx", root.get("sizes"), "an ONNX model's weights are counted as the .onnx file stores them");
         assertEquals(1L, root.get("schema_version"));
         assertEquals(8L, root.get("samples"));
         assertEquals(Map.of("bits_per_weight", 32L, "elements", 540608L, "stored_bytes", 2162432L, "weights", 18L), root.get("totals"));
@@ -92,7 +93,9 @@ class AnalyzeCliTest {
         Map<String, Object> pal = object(list(fc.get("settings")).get(0));
         assertEquals(new TreeSet<>(List.of("accuracy", "applied", "bits_per_weight", "bytes", "candidate", "noise_power", "note", "snr_db")),
                 new TreeSet<>(pal.keySet()));
-        assertEquals(1296L, pal.get("bytes"));
+        // 2-bit codes (1,280 bytes) and the 4-entry LUT (16) as in the IR, plus what the .onnx file adds: int64
+        // shifts (4) and modulus (1) of the unpack, the [10,512] shape of the codes (2), the flat table's shape (1)
+        assertEquals(1280L + 16 + 8 * (4 + 1 + 2 + 1), pal.get("bytes"));
         Map<String, Object> int4OnDepthwise = object(list(object(weights.get(0)).get("settings")).get(1));
         assertEquals(false, int4OnDepthwise.get("applied"));
         assertTrue(((String) int4OnDepthwise.get("note")).contains("block_size 32 is larger than the 1 inputs on axis 1"), int4OnDepthwise.toString());
@@ -112,6 +115,12 @@ class AnalyzeCliTest {
         Map<String, Object> o = object(list(object(JsonValues.parse(cmp.out())).get("outputs")).get(0));
         assertEquals(((Number) o.get("snr_db")).doubleValue(), ((Number) pal.get("snr_db")).doubleValue(), 1e-4);
         assertEquals(((Number) o.get("accuracy_b")).doubleValue(), ((Number) pal.get("accuracy")).doubleValue(), 1e-12);
+        // and its size is the weight's stored bytes in the written file
+        CliRun inspect = pare("inspect", out.toString(), "--json");
+        assertEquals(ExitCodes.OK, inspect.exitCode(), inspect.err());
+        long stored = list(object(JsonValues.parse(inspect.out())).get("compressed_weights")).stream().map(AnalyzeCliTest::object)
+                .filter(w -> w.get("name").equals("fc.weight")).mapToLong(w -> (Long) w.get("stored_bytes")).sum();
+        assertEquals(pal.get("bytes"), stored);
     }
 
     @Test void aCoreMlPackageIsAnalysedInTheInterpreter() {

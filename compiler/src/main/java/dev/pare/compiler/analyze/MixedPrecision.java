@@ -117,7 +117,8 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         Model model = context.service(Model.class).filter(m -> m.graph() == graph)
                 .orElseThrow(() -> new PassFailure(CompilerCode.MP004, NAME + " needs the model being compiled; run it from the pass manager on a single-function model"));
         PipelineCompiler pipelines = instance(PipelineCompiler.class);
-        SensitivityReport report = o.analysis().isEmpty() ? measure(model, context, o, pipelines) : read(model, o.analysis());
+        WeightSizes sizes = WeightSizes.forOutput(model);
+        SensitivityReport report = o.analysis().isEmpty() ? measure(model, context, o, pipelines, sizes) : read(model, o.analysis(), sizes);
         MixedPrecisionPlan plan;
         try {
             plan = MixedPrecisionPlan.solve(report, o.budget());
@@ -133,7 +134,8 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         return PassResult.of(changed || !json.equals(previous));
     }
 
-    private SensitivityReport measure(Model model, PassContext context, Options o, PipelineCompiler pipelines) throws PassFailure {
+    private SensitivityReport measure(Model model, PassContext context, Options o, PipelineCompiler pipelines, WeightSizes sizes)
+            throws PassFailure {
         CalibrationData data;
         try {
             data = context.service(CalibrationData.class).orElseThrow(() -> new PassFailure(CompilerCode.MP003,
@@ -149,7 +151,8 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         int threads = injector.getInstance(CompilerConfig.class).threads();
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         SensitivityAnalysis analysis = new SensitivityAnalysis((spec, m) -> managers
-                .create(PassManagerOptions.DEFAULTS.withSeed(seed), quiet, dir -> dir).run(spec, m), executor, threads, context.progress());
+                .create(PassManagerOptions.DEFAULTS.withSeed(seed), quiet, dir -> dir).run(spec, m), executor, threads, context.progress(),
+                sizes);
         try {
             return analysis.run(model, "the model", candidates, data, o.samples(), null, null);
         } catch (SensitivityAnalysis.AnalysisException e) {
@@ -157,8 +160,11 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         }
     }
 
-    /** An analysis file, checked against the model: the same weights with the same element counts. */
-    static SensitivityReport read(Model model, String file) throws PassFailure {
+    /**
+     * An analysis file, checked against the model: the same weights with the same element counts,
+     * and sizes counted as the output format stores them.
+     */
+    static SensitivityReport read(Model model, String file, WeightSizes sizes) throws PassFailure {
         SensitivityReport r;
         try {
             r = SensitivityJson.read(Files.readString(Path.of(file)));
@@ -166,6 +172,10 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
             throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\": cannot read: " + e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\": " + e.getMessage());
+        }
+        if (r.sizes() != sizes) {
+            throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\" counts sizes as " + r.sizes().key()
+                    + " stores them, but the output is written as " + sizes.key() + "; run pare analyze with --sizes " + sizes.key());
         }
         Map<String, WeightRow> byName = new HashMap<>();
         for (WeightRow w : r.weights()) byName.put(w.weight().name(), w);
@@ -236,7 +246,7 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         int compressed = (int) plan.choices().stream().filter(c -> c >= 0).count();
         context.diagnostics().note(CompilerCode.MP100, Location.UNKNOWN, NAME + ": plan for " + plan.budget().option() + " ("
                 + plan.budgetBytes() + " bytes): " + SensitivityText.fixed(plan.bitsPerWeight(), 3) + " bits per weight, " + plan.bytes()
-                + " bytes, predicted SNR " + snr(plan.predictedSnrDb()) + " dB; " + compressed + " of " + r.weights().size()
+                + " bytes (as " + r.sizes().key() + " stores them), predicted SNR " + snr(plan.predictedSnrDb()) + " dB; " + compressed + " of " + r.weights().size()
                 + " weights compressed" + (replaced ? " (replaces the plan in the model's metadata)" : ""));
         for (int i = 0; i < plan.choices().size(); i++) {
             WeightRow w = r.weights().get(i);
