@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The README's sweep example ("Sweep: size against accuracy"): thirteen pipelines over the MNIST
+# The README's sweep example ("Sweep: size against accuracy"): twelve pipelines over the MNIST
 # test model, each compiled to ONNX and to a Core ML package (iOS 18, so that grouped LUTs and
-# int4 blocks are allowed) and evaluated on all 2,000 labelled test digits (ONNX Runtime for the
-# .onnx files, the MIL interpreter for the packages), into OUT (default target/sweep-mnist).
+# int4 blocks are allowed) and evaluated on labelled test digits (ONNX Runtime for the .onnx
+# files, the MIL interpreter for the packages; all 2,000 unless --samples N is passed through),
+# into OUT (default target/sweep-mnist).
 # Prints the progress and the Pareto front, the wall time, and the results.csv columns the README
 # table shows. Re-running into the same OUT skips finished points; pass --force to measure again.
 # Extra arguments go to pare sweep (e.g. --jobs 2).
@@ -16,9 +17,10 @@ m="$root/compiler/src/test/resources/models/mnist_dwnet"
 start=$(date +%s)
 "$root/pare" sweep "$m/model.onnx" --data "$m/test_x.f32" --data-spec -1,1,28,28 --labels "$m/test_y.u8" \
   --format onnx,mlpackage --target ios18 \
-  --pipelines PALETTIZE_8BIT,PALETTIZE_4BIT,QUANTIZE_INT8,QUANTIZE_INT4_BLOCK32,JOINT_PRUNE_PALETTIZE \
-  --grid 'palettize{nbits=2|3|6, granularity=per_tensor|per_grouped_channel, group_size=16, skip_inapplicable=true}, CLEANUP' \
+  --pipelines PALETTIZE_4BIT,QUANTIZE_INT8,QUANTIZE_INT4_BLOCK32,JOINT_PRUNE_PALETTIZE \
+  --grid 'palettize{nbits=2|3, granularity=per_tensor|per_grouped_channel, group_size=16, skip_inapplicable=true}, CLEANUP' \
   --grid 'quantize_weights{dtype=int4, granularity=per_block, block_size=16|64}, CLEANUP' \
+  --grid 'prune{mode=magnitude, target_sparsity=0.25}, palettize{nbits=3|4}, CLEANUP' \
   -o "$out" "$@"
 echo "wall time: $(( $(date +%s) - start )) s" >&2
 # name, format, size in bytes, accuracy, SNR, Pareto

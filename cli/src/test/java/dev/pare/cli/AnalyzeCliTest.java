@@ -168,5 +168,49 @@ class AnalyzeCliTest {
         // each weight gets one of the two candidates or stays as it was
         assertTrue(inspect.out().lines().anyMatch(l -> l.matches("  fc\\.weight\\s+5120\\s+(palettize\\{nbits=2, weight_threshold=0}|"
                 + "quantize_weights\\{dtype=int4, granularity=per_block, weight_threshold=0}|\\(as it was\\))\\s+[0-9.]+")), inspect.out());
+        // the plan's bytes are what the written .onnx stores the 18 weights in, as pare inspect counts them
+        long planned = inspect.out().lines().map(l -> java.util.regex.Pattern.compile("bits per weight, ([0-9]+) bytes of 540608 weights")
+                .matcher(l)).filter(java.util.regex.Matcher::find).mapToLong(x -> Long.parseLong(x.group(1))).findFirst().orElseThrow();
+        assertEquals(planned, fileBytesOfTheWeights(out));
+        assertTrue(planned <= Math.floor(3 * 540608 / 8.0), "within the budget: " + planned);
+    }
+
+    /** Bytes the written model stores the analysed weights in: a compressed weight's stored bytes, a float one's raw bytes. */
+    private static long fileBytesOfTheWeights(Path model) throws Exception {
+        Map<String, Object> report = object(JsonValues.parse(pare("inspect", model.toString(), "--json").out()));
+        Map<String, Long> stored = new java.util.HashMap<>();
+        for (Object o : list(report.get("compressed_weights"))) {
+            Map<String, Object> c = object(o);
+            if ("".equals(c.get("graph"))) stored.put((String) c.get("name"), (Long) c.get("stored_bytes"));
+        }
+        Map<String, Long> dense = new java.util.HashMap<>();
+        for (Object o : list(report.get("weights"))) {
+            Map<String, Object> w = object(o);
+            if ("".equals(w.get("graph"))) dense.put((String) w.get("name"), (Long) w.get("bytes"));
+        }
+        long total = 0;
+        for (Object o : list(object(JsonValues.parse(Files.readString(dir.resolve("saved.json")))).get("weights"))) {
+            String name = (String) object(o).get("name");
+            total += stored.getOrDefault(name, dense.getOrDefault(name, 0L));
+        }
+        return total;
+    }
+
+    @Test void withCalibrationDataTheAppliedPlanIsMeasured() throws Exception {
+        Path out = dir.resolve("measured.onnx");
+        CliRun r = pare("compile", MODEL.toString(), "-o", out.toString(), "-q", "--verbose", "--calibration-data",
+                D.resolve("test_x.f32").toString(), "--calibration-spec=-1,1,28,28", "--pipeline",
+                "mixed_precision{target_bits_per_weight=3, samples=8, analysis=\"" + dir.resolve("saved.json") + "\"}");
+        assertEquals(ExitCodes.OK, r.exitCode(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "mixed_precision: measured SNR ([-0-9.]+) dB on 8 calibration samples with the plan applied \\(predicted ([-0-9.]+) dB\\)")
+                .matcher(r.err());
+        assertTrue(m.find(), r.err());
+        // the same number pare compare gives for the written model on those 8 samples
+        CliRun cmp = pare("compare", MODEL.toString(), out.toString(), "--data", D.resolve("test_x.f32").toString(),
+                "--data-spec=-1,1,28,28", "--samples", "8", "--json");
+        assertEquals(ExitCodes.OK, cmp.exitCode(), cmp.err());
+        double snr = ((Number) object(list(object(JsonValues.parse(cmp.out())).get("outputs")).get(0)).get("snr_db")).doubleValue();
+        assertEquals(String.format(java.util.Locale.ROOT, "%.1f", snr), m.group(1));
     }
 }

@@ -15,6 +15,7 @@ import dev.pare.compiler.pipeline.PipelineCompiler;
 import dev.pare.compiler.pipeline.PipelineException;
 import dev.pare.compiler.registry.RegisteredPass;
 import dev.pare.ir.Graph;
+import dev.pare.ir.GraphCopy;
 import dev.pare.ir.Location;
 import dev.pare.ir.Model;
 import dev.pare.ir.PareDialectEvaluator;
@@ -126,11 +127,13 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
             throw new PassFailure(CompilerCode.MP001, NAME + ": " + e.getMessage());
         }
         List<Candidate> candidates = parse(pipelines, report.candidates().stream().map(SensitivityReport.CandidateText::canonical).toList());
+        Graph before = GraphCopy.of(graph); // constants shared; the passes replace them, never write into them
         boolean changed = apply(graph, context, plan, candidates, pipelines);
         String previous = model.metadataProps().get(MixedPrecisionPlan.METADATA_KEY);
         String json = plan.toJson();
         model.setMetadataProp(MixedPrecisionPlan.METADATA_KEY, json);
         report(context, plan, previous != null);
+        measureApplied(before, graph, context, plan, o);
         return PassResult.of(changed || !json.equals(previous));
     }
 
@@ -260,6 +263,33 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         context.statistics().add("weights_planned", r.weights().size());
         context.statistics().add("weights_compressed_by_plan", compressed);
         context.statistics().add("planned_bytes", plan.bytes());
+    }
+
+    /**
+     * With calibration data, the plan as applied is run on the samples and its SNR noted next to the
+     * predicted one: the prediction adds the weights' noise powers as if independent, while errors of
+     * consecutive layers compound.
+     */
+    private void measureApplied(Graph before, Graph after, PassContext context, MixedPrecisionPlan plan, Options o) {
+        Optional<CalibrationData> data;
+        try {
+            data = context.service(CalibrationData.class);
+        } catch (UncheckedIOException e) {
+            return; // measuring is a report; a plan read from an analysis needs no data
+        }
+        Optional<ModelExecutor> executor = context.service(ModelExecutor.class);
+        if (data.isEmpty() || executor.isEmpty()) return;
+        int threads = injector.getInstance(CompilerConfig.class).threads();
+        SensitivityAnalysis analysis = new SensitivityAnalysis((spec, m) -> { throw new IllegalStateException("no steps run"); },
+                executor.get(), threads, context.progress(), plan.report().sizes());
+        try {
+            int n = Math.min(o.samples(), data.get().size());
+            double measured = analysis.measuredSnrDb(before, after, data.get(), o.samples());
+            context.diagnostics().note(CompilerCode.MP100, Location.UNKNOWN, NAME + ": measured SNR " + snr(measured) + " dB on " + n
+                    + " calibration samples with the plan applied (predicted " + snr(plan.predictedSnrDb()) + " dB)");
+        } catch (SensitivityAnalysis.AnalysisException e) {
+            context.diagnostics().warn(CompilerCode.MP006, Location.UNKNOWN, NAME + ": cannot measure the applied plan: " + e.getMessage());
+        }
     }
 
     private static String snr(double db) {

@@ -179,6 +179,24 @@ public final class SensitivityAnalysis {
         return new Setting(true, bytes, noise, labels == null ? Optional.empty() : Optional.of(o.accuracy(samples.size())), Optional.empty());
     }
 
+    /**
+     * The SNR in dB of {@code compressed}'s outputs against {@code reference}'s on the first
+     * {@code maxSamples} samples of {@code data}, measured as each analysis cell is (how a plan's
+     * predicted SNR compares with the plan applied).
+     */
+    public double measuredSnrDb(Graph reference, Graph compressed, CalibrationData data, int maxSamples) throws AnalysisException {
+        int n = Math.min(maxSamples, data.size());
+        List<Map<String, TensorData>> samples = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) samples.add(data.sample(i));
+        } catch (IOException e) {
+            throw new AnalysisException(data.source() + ": " + e.getMessage(), e);
+        }
+        Outputs ref = evaluate(reference, samples, null, null);
+        Outputs out = evaluate(compressed, samples, ref, null);
+        return dev.pare.compiler.compare.Metrics.snrDb(ref.signal(), out.noise());
+    }
+
     /** The candidate step limited to the weight's nodes (by name). */
     static PassStep restrict(PassStep step, List<String> nodes) {
         StepScope scope = new StepScope(List.of(new Selector(Selector.Kind.OP_NAME, nodes)), List.of());
