@@ -21,7 +21,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 pare="$root/pare"
 D="$root/compiler/src/test/resources/models/mnist_dwnet"
 samples=128
-targets="2.5 3.0"
+targets="2.5 2.6 3.0"
 out="$root/compiler/target/mixed-precision"
 # the default candidates of pare analyze without pruning (never chosen on mnist: 9-17 bits), plus
 # 3- and 2-bit palettization with one LUT per 16 output channels
@@ -116,10 +116,10 @@ print(o["snr_db"], o["accuracy_b"])')
 echo "| model | bits/weight | weight bytes | SNR dB (2000 digits) | test accuracy |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 for t in $targets; do
-  "$pare" compile "$D/model.onnx" -o "$out/mixed_$t.onnx" --force -q --verbose \
-      --pipeline "mixed_precision{target_bits_per_weight=$t, analysis=\"$out/analysis.json\"}, CLEANUP" 2> "$out/mixed_$t.notes"
-  predicted=$(grep -o 'bits per weight, [0-9]* bytes (as [a-z]* stores them), predicted SNR [-0-9.inf]* dB' "$out/mixed_$t.notes" | head -1)
-  measure "mixed_precision{target_bits_per_weight=$t} (plan: ${predicted})" "$out/mixed_$t.onnx"
+  "$pare" compile "$D/model.onnx" -o "$out/mixed_$t.onnx" --force -q --verbose "${spec[@]}" --calibration-data "$D/calib_x.f32" \
+      --pipeline "mixed_precision{target_bits_per_weight=$t, samples=$samples, analysis=\"$out/analysis.json\"}, CLEANUP" 2> "$out/mixed_$t.notes"
+  snrs=$(grep -o 'measured SNR [-0-9.inf]* dB on [0-9]* calibration samples with the plan applied (predicted [-0-9.inf]* dB)' "$out/mixed_$t.notes" | head -1)
+  measure "mixed_precision{target_bits_per_weight=$t} (${snrs})" "$out/mixed_$t.onnx"
 done
 for n in 2 3; do
   "$pare" compile "$D/model.onnx" -o "$out/pal$n.onnx" --force -q --pipeline "palettize{nbits=$n}, CLEANUP" >&2
