@@ -19,7 +19,7 @@ start=$(date +%s)
   --format onnx,mlpackage --target ios18 \
   --pipelines PALETTIZE_4BIT,QUANTIZE_INT8,QUANTIZE_INT4_BLOCK32,JOINT_PRUNE_PALETTIZE \
   --grid 'palettize{nbits=2|3, granularity=per_tensor|per_grouped_channel, group_size=16, skip_inapplicable=true}, CLEANUP' \
-  --grid 'quantize_weights{dtype=int4, granularity=per_block, block_size=16|64}, CLEANUP' \
+  --grid 'quantize_weights{dtype=int4, granularity=per_block, block_size=16|64, skip_inapplicable=true}, CLEANUP' \
   --grid 'prune{mode=magnitude, target_sparsity=0.25}, palettize{nbits=3|4}, CLEANUP' \
   -o "$out" "$@"
 echo "wall time: $(( $(date +%s) - start )) s" >&2
