@@ -2,6 +2,7 @@ package dev.pare.cli;
 
 import dev.pare.compiler.analyze.Candidates;
 import dev.pare.compiler.analyze.SensitivityAnalysis;
+import dev.pare.compiler.analyze.WeightSizes;
 import dev.pare.compiler.analyze.SensitivityJson;
 import dev.pare.compiler.analyze.SensitivityReport;
 import dev.pare.compiler.analyze.SensitivityText;
@@ -76,6 +77,12 @@ final class AnalyzeCommand implements Callable<Integer> {
             description = "Weights analysed at once (default: all cores); the result is the same for any N.")
     Integer threads;
 
+    @Option(names = "--sizes", paramLabel = "FORMAT",
+            description = "Count each weight's bytes as this output format stores it: onnx (the written .onnx file: padded "
+                    + "indices, unpack constants, LUT offsets) or ir (the pare dialect's constants, as a Core ML package holds "
+                    + "them); default: onnx for an ONNX model, else ir. mixed_precision needs the count of its output's format.")
+    String sizes;
+
     @Option(names = "--json", description = "Print JSON (sorted keys, schema in README.md) instead of tables.")
     boolean json;
 
@@ -131,8 +138,11 @@ final class AnalyzeCommand implements Callable<Integer> {
         Progress progress = printer == null ? Progress.NONE : printer;
         PassManagerFactory managers = session.passManagers();
         PrintStream none = new PrintStream(OutputStream.nullOutputStream());
+        WeightSizes counted = sizes == null ? WeightSizes.forOutput(m) : WeightSizes.of(sizes).orElseThrow(() ->
+                new CliException(ExitCodes.USAGE, "--sizes '" + sizes + "': choose " + WeightSizes.choices()));
         SensitivityAnalysis analysis = new SensitivityAnalysis((p, copy) -> managers
-                .create(PassManagerOptions.DEFAULTS.withSeed(seed), none, dir -> dir).run(p, copy), session.executor(m), workers, progress);
+                .create(PassManagerOptions.DEFAULTS.withSeed(seed), none, dir -> dir).run(p, copy), session.executor(m), workers, progress,
+                counted);
         SensitivityReport report;
         try (SampleSource data = CalibrationDataReaders.open(calibrationData, calibrationSpec, m)) {
             if (labelValues != null && labelValues.length != data.size()) {

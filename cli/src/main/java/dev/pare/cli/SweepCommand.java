@@ -79,8 +79,9 @@ final class SweepCommand implements Callable<Integer> {
             description = "Pipeline text with alternatives key=a|b|c; one point per combination; repeatable.")
     List<String> grids = new ArrayList<>();
 
-    @Option(names = "--format", paramLabel = "FORMAT",
-            description = "Output format: onnx or mlpackage (default: the input's own).")
+    @Option(names = {"--format", "--formats"}, paramLabel = "FORMATS",
+            description = "Output formats, comma-separated: onnx, mlpackage or onnx,mlpackage (each pipeline is then a point per "
+                    + "format, named 'NAME [format]'); default: the input's own.")
     String format;
 
     @Option(names = "--target", paramLabel = "TARGET",
@@ -148,14 +149,14 @@ final class SweepCommand implements Callable<Integer> {
         if (calibrationData != null && !Files.exists(calibrationData)) {
             throw new CliException(ExitCodes.USAGE, "--calibration-data " + calibrationData + ": no such file or directory");
         }
-        String extension = outputExtension();
-        Map<String, String> properties = outputProperties(extension);
+        List<String> formats = outputFormats();
+        Map<String, String> properties = outputProperties(formats);
         int compileThreads = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / jobs);
-        List<SweepPoint> points = points();
+        List<SweepPoint> points = points(formats);
         PrintWriter err = spec.commandLine().getErr();
-        SweepSettings settings = new SweepSettings(model, output, stem(model) + extension, keySettings(extension), data, dataSpec,
+        SweepSettings settings = new SweepSettings(model, output, stem(model), keySettings(), data, dataSpec,
                 labels, samples, seed, jobs, 1, force);
-        SweepRunner runner = new SweepRunner(main.formats(), (p, out) -> compilePoint(p, out, extension, properties, compileThreads, err),
+        SweepRunner runner = new SweepRunner(main.formats(), (p, out) -> compilePoint(p, out, properties, compileThreads, err),
                 line -> {
                     if (!quiet) {
                         err.println("sweep: " + line);
@@ -193,8 +194,22 @@ final class SweepCommand implements Callable<Integer> {
         return Double.isInfinite(q) ? "SNR inf" : String.format(Locale.ROOT, "SNR %.2f dB", q);
     }
 
-    /** The points in order: --pipelines arguments first, then the grids, each in its own order. */
-    private List<SweepPoint> points() {
+    /**
+     * The points in order: --pipelines arguments first, then the grids, each in its own order; with
+     * several formats, each pipeline once per format (in the order given), named {@code NAME [format]}.
+     */
+    private List<SweepPoint> points(List<String> formats) {
+        List<SweepPoint> pipelinePoints = pipelinePoints();
+        if (formats.size() == 1) return pipelinePoints.stream().map(p -> new SweepPoint(p.name(), p.pipeline(), formats.get(0))).toList();
+        List<SweepPoint> out = new ArrayList<>();
+        for (SweepPoint p : pipelinePoints) {
+            for (String f : formats) out.add(new SweepPoint(p.name() + " [" + f + "]", p.pipeline(), f));
+        }
+        return out;
+    }
+
+    /** The pipelines as points in the input's format (replaced by {@link #points}). */
+    private List<SweepPoint> pipelinePoints() {
         CompilerSession session = CompilerSession.open(plugins);
         try {
             List<SweepPoint> points = new ArrayList<>();
@@ -207,7 +222,7 @@ final class SweepCommand implements Callable<Integer> {
                     } catch (PipelineException e) {
                         throw CliException.rendered(ExitCodes.USAGE, e.getMessage(), e);
                     }
-                    defs.forEach((name, p) -> points.add(new SweepPoint(name, p.canonicalText())));
+                    defs.forEach((name, p) -> points.add(new SweepPoint(name, p.canonicalText(), "onnx")));
                 } else {
                     for (String name : arg.split(",")) {
                         String n = name.strip();
@@ -216,7 +231,7 @@ final class SweepCommand implements Callable<Integer> {
                             throw new CliException(ExitCodes.USAGE, "--pipelines '" + arg + "': '" + n
                                     + "' is not a pipeline name (UPPER_SNAKE) nor a file; for passes and options use --grid");
                         }
-                        points.add(new SweepPoint(n, session.pipeline(n).canonicalText()));
+                        points.add(new SweepPoint(n, session.pipeline(n).canonicalText(), "onnx"));
                     }
                 }
             }
@@ -234,7 +249,7 @@ final class SweepCommand implements Callable<Integer> {
                     } catch (PipelineException e) {
                         throw CliException.rendered(ExitCodes.USAGE, "--grid point '" + c.getKey() + "':\n" + e.getMessage(), e);
                     }
-                    points.add(new SweepPoint(c.getKey(), p.canonicalText()));
+                    points.add(new SweepPoint(c.getKey(), p.canonicalText(), "onnx"));
                 }
             }
             Set<String> names = new LinkedHashSet<>();
@@ -248,8 +263,9 @@ final class SweepCommand implements Callable<Integer> {
     }
 
     /** One point, as pare compile MODEL -o OUT --pipeline TEXT would run it (its own injector and tensor store). */
-    private void compilePoint(SweepPoint point, Path out, String extension, Map<String, String> baseProperties, int compileThreads,
+    private void compilePoint(SweepPoint point, Path out, Map<String, String> baseProperties, int compileThreads,
                               PrintWriter err) throws Exception {
+        boolean coreMl = point.format().equals("mlpackage");
         CompilerSession session = CompilerSession.open(plugins, calibrationData, calibrationSpec, CalibrationPolicy.DEFAULT,
                 compileThreads);
         StringWriter diagnostics = new StringWriter();
@@ -258,10 +274,11 @@ final class SweepCommand implements Callable<Integer> {
             PassManager pm = session.passManagers().create(PassManagerOptions.DEFAULTS.withSeed(seed),
                     new PrintStream(OutputStream.nullOutputStream()), null, Progress.NONE);
             List<PipelineSpec> all = new ArrayList<>(List.of(pipeline));
-            if (extension.equals(".mlpackage") && CompileCommand.needsConversion(onnxInput(), pipeline, session.registry(), out)) {
+            if (coreMl && CompileCommand.needsConversion(onnxInput(), pipeline, session.registry(), out)) {
                 all.add(session.pipeline(CompileCommand.CONVERT_TO_MIL));
             }
             Map<String, String> properties = new LinkedHashMap<>(baseProperties);
+            if (!coreMl) properties.remove(CoreMlTarget.PROPERTY);
             properties.put(CoreMlExporter.PARE_PIPELINE_PROPERTY, CompileCommand.pipelineText(all));
             String lowering = main.formats().forPath(out).loweringPass().orElse(null);
             if (lowering != null) all.add(session.pipeline(lowering));
@@ -297,27 +314,33 @@ final class SweepCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code .onnx} or {@code .mlpackage}: from --format, else the input's own format. */
-    private String outputExtension() {
-        String f = format;
-        if (f == null) {
+    /** {@code onnx} and/or {@code mlpackage} (file extensions): from --format, else the input's own format. */
+    private List<String> outputFormats() {
+        if (format == null) {
             try {
-                f = main.formats().forPath(model).name().equals("onnx") ? "onnx" : "mlpackage";
+                return List.of(main.formats().forPath(model).name().equals("onnx") ? "onnx" : "mlpackage");
             } catch (ModelFormatException e) {
                 throw new CliException(ExitCodes.BAD_INPUT, e.getMessage(), e);
             }
         }
-        return switch (f.toLowerCase(Locale.ROOT)) {
-            case "onnx" -> ".onnx";
-            case "mlpackage", "coreml" -> ".mlpackage";
-            default -> throw new CliException(ExitCodes.USAGE, "--format '" + format + "': choose onnx or mlpackage");
-        };
+        List<String> out = new ArrayList<>();
+        for (String part : format.split(",", -1)) {
+            String f = switch (part.strip().toLowerCase(Locale.ROOT)) {
+                case "onnx" -> "onnx";
+                case "mlpackage", "coreml" -> "mlpackage";
+                default -> throw new CliException(ExitCodes.USAGE, "--format '" + format + "': '" + part.strip()
+                        + "' is not a format; choose onnx, mlpackage or onnx,mlpackage");
+            };
+            if (out.contains(f)) throw new CliException(ExitCodes.USAGE, "--format '" + format + "': " + f + " is given twice");
+            out.add(f);
+        }
+        return out;
     }
 
-    private Map<String, String> outputProperties(String extension) {
+    private Map<String, String> outputProperties(List<String> formats) {
         Map<String, String> properties = new LinkedHashMap<>();
         if (target != null) {
-            if (!extension.equals(".mlpackage")) {
+            if (!formats.contains("mlpackage")) {
                 throw new CliException(ExitCodes.USAGE, "--target applies to mlpackage outputs, not onnx (add --format mlpackage)");
             }
             CoreMlTarget t = CoreMlTarget.parse(target).orElseThrow(() -> new CliException(ExitCodes.USAGE,
@@ -329,8 +352,8 @@ final class SweepCommand implements Callable<Integer> {
     }
 
     /** What else changes how a point compiles (SweepSettings.key adds the evaluation); a change runs every point again. */
-    private String keySettings(String extension) {
-        return String.join("\n", "pare " + VersionProvider.version(), "format " + extension, "target " + target,
+    private String keySettings() {
+        return String.join("\n", "pare " + VersionProvider.version(), "target " + target,
                 "calibration " + PointKey.fileStamp(calibrationData), "calibration-spec " + calibrationSpec,
                 "plugins " + PointKey.fileStamp(plugins.pluginPath));
     }

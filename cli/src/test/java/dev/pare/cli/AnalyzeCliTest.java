@@ -66,10 +66,12 @@ class AnalyzeCliTest {
                   c1  palettize{nbits=2, weight_threshold=0}
                   c2  quantize_weights{dtype=int4, granularity=per_block, weight_threshold=0}
                 """), text.out());
-        // 2-bit codes of 5,120 weights plus a 4-entry f32 LUT: 1296 bytes; int4 in blocks of 32: 4 bits + an f32 scale per 32
-        assertTrue(lines.stream().anyMatch(l -> l.matches("  fc\\.weight\\s+5,120\\s+2\\.03\\s+5\\.00")), text.out());
-        // a depthwise 3x3 conv has one input per group, fewer than a block: int4 per block leaves it as it is
-        assertTrue(lines.stream().anyMatch(l -> l.matches("  onnx::Conv_249\\s+288\\s+2\\.44\\s+-")), text.out());
+        // as the .onnx file stores them: 2-bit codes of 5,120 weights (1,280 bytes), a 4-entry f32 LUT (16) and the
+        // lowering's int64 shifts, modulus and shapes (64): 1,360 bytes; int4 in blocks of 32: 4 bits + an f32 scale per 32
+        assertTrue(lines.stream().anyMatch(l -> l.matches("  fc\\.weight\\s+5,120\\s+2\\.13\\s+5\\.00")), text.out());
+        // a depthwise 3x3 conv has one input per group, fewer than a block: int4 per block leaves it as it is;
+        // its 2-bit codes (72 bytes) and LUT (16) come with 80 bytes of unpack constants and shapes
+        assertTrue(lines.stream().anyMatch(l -> l.matches("  onnx::Conv_249\\s+288\\s+4\\.67\\s+-")), text.out());
         assertTrue(lines.stream().anyMatch(l -> l.matches("  onnx::Conv_249\\s+288\\s+\\[32,1,3,3]\\s+32\\.00\\s+-?[0-9.]+\\s+-")), text.out());
         assertTrue(text.out().contains("\nTop-1 accuracy when only this weight is compressed\n"), text.out());
     }
@@ -79,7 +81,8 @@ class AnalyzeCliTest {
         assertEquals(json.out(), Files.readString(dir.resolve("saved.json")), "--threads 1 and 2 give the same analysis");
         Map<String, Object> root = object(JsonValues.parse(json.out()));
         assertEquals(List.of("candidates", "data", "float_accuracy", "format", "labels", "model", "samples", "schema_version",
-                "signal_power", "totals", "weights"), new ArrayList<>(root.keySet()));
+                "signal_power", "sizes", "totals", "weights"), new ArrayList<>(root.keySet()));
+        assertEquals("onnx", root.get("sizes"), "an ONNX model's weights are counted as the .onnx file stores them");
         assertEquals(1L, root.get("schema_version"));
         assertEquals(8L, root.get("samples"));
         assertEquals(Map.of("bits_per_weight", 32L, "elements", 540608L, "stored_bytes", 2162432L, "weights", 18L), root.get("totals"));
@@ -92,7 +95,9 @@ class AnalyzeCliTest {
         Map<String, Object> pal = object(list(fc.get("settings")).get(0));
         assertEquals(new TreeSet<>(List.of("accuracy", "applied", "bits_per_weight", "bytes", "candidate", "noise_power", "note", "snr_db")),
                 new TreeSet<>(pal.keySet()));
-        assertEquals(1296L, pal.get("bytes"));
+        // 2-bit codes (1,280 bytes) and the 4-entry LUT (16) as in the IR, plus what the .onnx file adds: int64
+        // shifts (4) and modulus (1) of the unpack, the [10,512] shape of the codes (2), the flat table's shape (1)
+        assertEquals(1280L + 16 + 8 * (4 + 1 + 2 + 1), pal.get("bytes"));
         Map<String, Object> int4OnDepthwise = object(list(object(weights.get(0)).get("settings")).get(1));
         assertEquals(false, int4OnDepthwise.get("applied"));
         assertTrue(((String) int4OnDepthwise.get("note")).contains("block_size 32 is larger than the 1 inputs on axis 1"), int4OnDepthwise.toString());
@@ -112,6 +117,12 @@ class AnalyzeCliTest {
         Map<String, Object> o = object(list(object(JsonValues.parse(cmp.out())).get("outputs")).get(0));
         assertEquals(((Number) o.get("snr_db")).doubleValue(), ((Number) pal.get("snr_db")).doubleValue(), 1e-4);
         assertEquals(((Number) o.get("accuracy_b")).doubleValue(), ((Number) pal.get("accuracy")).doubleValue(), 1e-12);
+        // and its size is the weight's stored bytes in the written file
+        CliRun inspect = pare("inspect", out.toString(), "--json");
+        assertEquals(ExitCodes.OK, inspect.exitCode(), inspect.err());
+        long stored = list(object(JsonValues.parse(inspect.out())).get("compressed_weights")).stream().map(AnalyzeCliTest::object)
+                .filter(w -> w.get("name").equals("fc.weight")).mapToLong(w -> (Long) w.get("stored_bytes")).sum();
+        assertEquals(pal.get("bytes"), stored);
     }
 
     @Test void aCoreMlPackageIsAnalysedInTheInterpreter() {
@@ -159,5 +170,49 @@ class AnalyzeCliTest {
         // each weight gets one of the two candidates or stays as it was
         assertTrue(inspect.out().lines().anyMatch(l -> l.matches("  fc\\.weight\\s+5120\\s+(palettize\\{nbits=2, weight_threshold=0}|"
                 + "quantize_weights\\{dtype=int4, granularity=per_block, weight_threshold=0}|\\(as it was\\))\\s+[0-9.]+")), inspect.out());
+        // the plan's bytes are what the written .onnx stores the 18 weights in, as pare inspect counts them
+        long planned = inspect.out().lines().map(l -> java.util.regex.Pattern.compile("bits per weight, ([0-9]+) bytes of 540608 weights")
+                .matcher(l)).filter(java.util.regex.Matcher::find).mapToLong(x -> Long.parseLong(x.group(1))).findFirst().orElseThrow();
+        assertEquals(planned, fileBytesOfTheWeights(out));
+        assertTrue(planned <= Math.floor(3 * 540608 / 8.0), "within the budget: " + planned);
+    }
+
+    /** Bytes the written model stores the analysed weights in: a compressed weight's stored bytes, a float one's raw bytes. */
+    private static long fileBytesOfTheWeights(Path model) throws Exception {
+        Map<String, Object> report = object(JsonValues.parse(pare("inspect", model.toString(), "--json").out()));
+        Map<String, Long> stored = new java.util.HashMap<>();
+        for (Object o : list(report.get("compressed_weights"))) {
+            Map<String, Object> c = object(o);
+            if ("".equals(c.get("graph"))) stored.put((String) c.get("name"), (Long) c.get("stored_bytes"));
+        }
+        Map<String, Long> dense = new java.util.HashMap<>();
+        for (Object o : list(report.get("weights"))) {
+            Map<String, Object> w = object(o);
+            if ("".equals(w.get("graph"))) dense.put((String) w.get("name"), (Long) w.get("bytes"));
+        }
+        long total = 0;
+        for (Object o : list(object(JsonValues.parse(Files.readString(dir.resolve("saved.json")))).get("weights"))) {
+            String name = (String) object(o).get("name");
+            total += stored.getOrDefault(name, dense.getOrDefault(name, 0L));
+        }
+        return total;
+    }
+
+    @Test void withCalibrationDataTheAppliedPlanIsMeasured() throws Exception {
+        Path out = dir.resolve("measured.onnx");
+        CliRun r = pare("compile", MODEL.toString(), "-o", out.toString(), "-q", "--verbose", "--calibration-data",
+                D.resolve("test_x.f32").toString(), "--calibration-spec=-1,1,28,28", "--pipeline",
+                "mixed_precision{target_bits_per_weight=3, samples=8, analysis=\"" + dir.resolve("saved.json") + "\"}");
+        assertEquals(ExitCodes.OK, r.exitCode(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "mixed_precision: measured SNR ([-0-9.]+) dB on 8 calibration samples with the plan applied \\(predicted ([-0-9.]+) dB\\)")
+                .matcher(r.err());
+        assertTrue(m.find(), r.err());
+        // the same number pare compare gives for the written model on those 8 samples
+        CliRun cmp = pare("compare", MODEL.toString(), out.toString(), "--data", D.resolve("test_x.f32").toString(),
+                "--data-spec=-1,1,28,28", "--samples", "8", "--json");
+        assertEquals(ExitCodes.OK, cmp.exitCode(), cmp.err());
+        double snr = ((Number) object(list(object(JsonValues.parse(cmp.out())).get("outputs")).get(0)).get("snr_db")).doubleValue();
+        assertEquals(String.format(java.util.Locale.ROOT, "%.1f", snr), m.group(1));
     }
 }

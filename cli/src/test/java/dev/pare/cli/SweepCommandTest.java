@@ -75,6 +75,29 @@ class SweepCommandTest {
     }
 
     @Test
+    void eachPipelineIsAPointPerFormatEvaluatedByItsRuntime() throws Exception {
+        Path out = tmp.resolve("formats");
+        CliRun r = pare(sweep(out, "--pipelines", "PALETTIZE_4BIT", "--format", "onnx,mlpackage", "--quiet"));
+        assertEquals(0, r.exitCode(), r.err());
+        // one row per point (the quoted pipeline text, last, spans lines)
+        List<String> rows = Files.readString(out.resolve("results.csv")).lines().filter(l -> l.startsWith("PALETTIZE_4BIT [")).toList();
+        assertEquals(2, rows.size(), rows.toString());
+        String[] onnx = rows.get(0).split(",");
+        String[] ml = rows.get(1).split(",");
+        assertEquals(List.of("PALETTIZE_4BIT [onnx]", "onnx"), List.of(onnx[0], onnx[2]));
+        assertEquals(List.of("PALETTIZE_4BIT [mlpackage]", "mlpackage"), List.of(ml[0], ml[2]));
+        // different points (keys), the same pipeline: a .onnx file and a Core ML package, each as pare compile writes it
+        assertFalse(onnx[1].equals(ml[1]));
+        assertTrue(Files.isRegularFile(out.resolve("points/" + onnx[1] + "/model.onnx")));
+        assertTrue(Files.isRegularFile(out.resolve("points/" + ml[1] + "/model.mlpackage/Manifest.json")));
+        // the package runs in the MIL interpreter on the same 300 digits: the same palettized weights, so the same top-1
+        assertEquals("300", ml[9]);
+        assertEquals(onnx[4], ml[4], "accuracy");
+        assertTrue(Double.parseDouble(ml[5]) > 15, "SNR of the package against the float ONNX model: " + ml[5]);
+        assertTrue(Files.readString(out.resolve("index.html")).contains("class=\"point fmt-mlpackage"));
+    }
+
+    @Test
     void namedPipelinesOfAFileArePoints() throws Exception {
         Path file = Files.writeString(tmp.resolve("points.pipeline"), """
                 // two points
@@ -102,7 +125,9 @@ class SweepCommandTest {
         assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "palettize"), 2,
                 "--pipelines 'palettize': 'palettize' is not a pipeline name (UPPER_SNAKE) nor a file; for passes and options use --grid");
         assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "EMPTY", "--format", "tflite"), 2,
-                "--format 'tflite': choose onnx or mlpackage");
+                "--format 'tflite': 'tflite' is not a format; choose onnx, mlpackage or onnx,mlpackage");
+        assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "EMPTY", "--format", "onnx,onnx"), 2,
+                "--format 'onnx,onnx': onnx is given twice");
         assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "EMPTY", "--target", "ios18"), 2,
                 "--target applies to mlpackage outputs, not onnx (add --format mlpackage)");
         assertError(pare("sweep", MNIST.toString(), "-o", out.toString(), "--pipelines", "EMPTY", "--jobs", "0"), 2,
@@ -145,6 +170,6 @@ class SweepCommandTest {
     /** name, bytes, accuracy, snr_db, cosine, top1_agreement, pareto, samples of a results.csv row. */
     private static String measures(String row) {
         String[] f = row.split(",", -1);
-        return String.join(",", f[0], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
+        return String.join(",", f[0], f[3], f[4], f[5], f[6], f[7], f[8], f[9]);
     }
 }

@@ -85,8 +85,9 @@ public enum CompilerCode implements DiagnosticCode {
             or add smaller candidates (e.g. palettize{nbits=2, weight_threshold=0}, pruning)."""),
     MP002(Severity.ERROR, "mixed_precision: the analysis file does not fit the model", """
             analysis="FILE" must be pare analyze --json output of the same model: the same
-            compressible weights with the same element counts. The message names the first weight
-            that differs; run pare analyze again on this model."""),
+            compressible weights with the same element counts, and sizes counted as the output
+            format stores them (its "sizes", pare analyze --sizes). The message names the first
+            weight that differs, or the sizes; run pare analyze again on this model."""),
     MP003(Severity.ERROR, "mixed_precision: no calibration data to measure sensitivity", """
             Measuring how much each weight's compression changes the outputs runs the model on
             samples. Pass --calibration-data (and --calibration-spec for raw data), or give
@@ -98,10 +99,15 @@ public enum CompilerCode implements DiagnosticCode {
     MP005(Severity.WARNING, "mixed_precision: a planned weight was left as it is", """
             The plan chose a candidate for a weight that the candidate's pass then did not compress
             (its note says why); the weight keeps its size, so the model is larger than planned."""),
+    MP006(Severity.WARNING, "mixed_precision: the applied plan could not be measured", """
+            With calibration data, mixed_precision runs the model with the plan applied on the
+            samples and notes the measured SNR next to the predicted one. Running it failed (the
+            message says why); the plan is applied all the same."""),
     MP100(Severity.NOTE, "mixed_precision: the plan", """
             One note with the totals (bits per weight, bytes, predicted SNR of the outputs, the
             predicted noise being the sum of each weight's measured noise), and one per weight with
-            the chosen candidate. The plan is also stored in the model's metadata
+            the chosen candidate; with calibration data, one more with the SNR measured on the
+            samples with the plan applied. The plan is also stored in the model's metadata
             (com.github.pare.mixedPrecision) and shown by pare inspect.""");
 
     private final Severity severity;

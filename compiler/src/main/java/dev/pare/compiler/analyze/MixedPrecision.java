@@ -15,6 +15,7 @@ import dev.pare.compiler.pipeline.PipelineCompiler;
 import dev.pare.compiler.pipeline.PipelineException;
 import dev.pare.compiler.registry.RegisteredPass;
 import dev.pare.ir.Graph;
+import dev.pare.ir.GraphCopy;
 import dev.pare.ir.Location;
 import dev.pare.ir.Model;
 import dev.pare.ir.PareDialectEvaluator;
@@ -122,7 +123,8 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         Model model = context.service(Model.class).filter(m -> m.graph() == graph)
                 .orElseThrow(() -> new PassFailure(CompilerCode.MP004, NAME + " needs the model being compiled; run it from the pass manager on a single-function model"));
         PipelineCompiler pipelines = instance(PipelineCompiler.class);
-        SensitivityReport report = o.analysis().isEmpty() ? measure(model, context, o, pipelines) : read(model, o.analysis().get());
+        WeightSizes sizes = WeightSizes.forOutput(model);
+        SensitivityReport report = o.analysis().isEmpty() ? measure(model, context, o, pipelines, sizes) : read(model, o.analysis().get(), sizes);
         MixedPrecisionPlan plan;
         try {
             plan = MixedPrecisionPlan.solve(report, o.budget());
@@ -130,15 +132,18 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
             throw new PassFailure(CompilerCode.MP001, NAME + ": " + e.getMessage());
         }
         List<Candidate> candidates = parse(pipelines, report.candidates().stream().map(SensitivityReport.CandidateText::canonical).toList());
+        Graph before = GraphCopy.of(graph); // constants shared; the passes replace them, never write into them
         boolean changed = apply(graph, context, plan, candidates, pipelines);
         String previous = model.metadataProps().get(MixedPrecisionPlan.METADATA_KEY);
         String json = plan.toJson();
         model.setMetadataProp(MixedPrecisionPlan.METADATA_KEY, json);
         report(context, plan, previous != null);
+        measureApplied(before, graph, context, plan, o);
         return PassResult.of(changed || !json.equals(previous));
     }
 
-    private SensitivityReport measure(Model model, PassContext context, Options o, PipelineCompiler pipelines) throws PassFailure {
+    private SensitivityReport measure(Model model, PassContext context, Options o, PipelineCompiler pipelines, WeightSizes sizes)
+            throws PassFailure {
         CalibrationData data;
         try {
             data = context.service(CalibrationData.class).orElseThrow(() -> new PassFailure(CompilerCode.MP003,
@@ -154,7 +159,8 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         int threads = injector.getInstance(CompilerConfig.class).threads();
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         SensitivityAnalysis analysis = new SensitivityAnalysis((spec, m) -> managers
-                .create(PassManagerOptions.DEFAULTS.withSeed(seed), quiet, dir -> dir).run(spec, m), executor, threads, context.progress());
+                .create(PassManagerOptions.DEFAULTS.withSeed(seed), quiet, dir -> dir).run(spec, m), executor, threads, context.progress(),
+                sizes);
         try {
             return analysis.run(model, "the model", candidates, data, o.samples(), null, null);
         } catch (SensitivityAnalysis.AnalysisException e) {
@@ -162,8 +168,11 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         }
     }
 
-    /** An analysis file, checked against the model: the same weights with the same element counts. */
-    static SensitivityReport read(Model model, String file) throws PassFailure {
+    /**
+     * An analysis file, checked against the model: the same weights with the same element counts,
+     * and sizes counted as the output format stores them.
+     */
+    static SensitivityReport read(Model model, String file, WeightSizes sizes) throws PassFailure {
         SensitivityReport r;
         try {
             r = SensitivityJson.read(Files.readString(Path.of(file)));
@@ -171,6 +180,10 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
             throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\": cannot read: " + e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\": " + e.getMessage());
+        }
+        if (r.sizes() != sizes) {
+            throw new PassFailure(CompilerCode.MP002, NAME + ": analysis=\"" + file + "\" counts sizes as " + r.sizes().key()
+                    + " stores them, but the output is written as " + sizes.key() + "; run pare analyze with --sizes " + sizes.key());
         }
         Map<String, WeightRow> byName = new HashMap<>();
         for (WeightRow w : r.weights()) byName.put(w.weight().name(), w);
@@ -241,7 +254,7 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         int compressed = (int) plan.choices().stream().filter(c -> c >= 0).count();
         context.diagnostics().note(CompilerCode.MP100, Location.UNKNOWN, NAME + ": plan for " + plan.budget().option() + " ("
                 + plan.budgetBytes() + " bytes): " + SensitivityText.fixed(plan.bitsPerWeight(), 3) + " bits per weight, " + plan.bytes()
-                + " bytes, predicted SNR " + snr(plan.predictedSnrDb()) + " dB; " + compressed + " of " + r.weights().size()
+                + " bytes (as " + r.sizes().key() + " stores them), predicted SNR " + snr(plan.predictedSnrDb()) + " dB; " + compressed + " of " + r.weights().size()
                 + " weights compressed" + (replaced ? " (replaces the plan in the model's metadata)" : ""));
         for (int i = 0; i < plan.choices().size(); i++) {
             WeightRow w = r.weights().get(i);
@@ -255,6 +268,33 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         context.statistics().add("weights_planned", r.weights().size());
         context.statistics().add("weights_compressed_by_plan", compressed);
         context.statistics().add("planned_bytes", plan.bytes());
+    }
+
+    /**
+     * With calibration data, the plan as applied is run on the samples and its SNR noted next to the
+     * predicted one: the prediction adds the weights' noise powers as if independent, while errors of
+     * consecutive layers compound.
+     */
+    private void measureApplied(Graph before, Graph after, PassContext context, MixedPrecisionPlan plan, Options o) {
+        Optional<CalibrationData> data;
+        try {
+            data = context.service(CalibrationData.class);
+        } catch (UncheckedIOException e) {
+            return; // measuring is a report; a plan read from an analysis needs no data
+        }
+        Optional<ModelExecutor> executor = context.service(ModelExecutor.class);
+        if (data.isEmpty() || executor.isEmpty()) return;
+        int threads = injector.getInstance(CompilerConfig.class).threads();
+        SensitivityAnalysis analysis = new SensitivityAnalysis((spec, m) -> { throw new IllegalStateException("no steps run"); },
+                executor.get(), threads, context.progress(), plan.report().sizes());
+        try {
+            int n = Math.min(o.samples(), data.get().size());
+            double measured = analysis.measuredSnrDb(before, after, data.get(), o.samples());
+            context.diagnostics().note(CompilerCode.MP100, Location.UNKNOWN, NAME + ": measured SNR " + snr(measured) + " dB on " + n
+                    + " calibration samples with the plan applied (predicted " + snr(plan.predictedSnrDb()) + " dB)");
+        } catch (SensitivityAnalysis.AnalysisException e) {
+            context.diagnostics().warn(CompilerCode.MP006, Location.UNKNOWN, NAME + ": cannot measure the applied plan: " + e.getMessage());
+        }
     }
 
     private static String snr(double db) {

@@ -91,6 +91,7 @@ public record MixedPrecisionPlan(Budget budget, long budgetBytes, List<Integer> 
         root.put("budget_bytes", budgetBytes);
         root.put("bytes", bytes);
         root.put("elements", report.elements());
+        root.put("sizes", report.sizes().key());
         root.put("bits_per_weight", new BigDecimal(bitsPerWeight(), digits));
         double snr = predictedSnrDb();
         root.put("predicted_snr_db", Double.isFinite(snr) ? new BigDecimal(snr, digits) : (snr > 0 ? "inf" : "-inf"));

@@ -29,9 +29,7 @@ import dev.pare.spi.Severity;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +47,8 @@ import java.util.concurrent.Future;
  * ({@code on op_name(...)}, so through the ordinary pass and pass manager) is run on the samples,
  * and its outputs are compared with the float model's. The error is the noise power: the sum over
  * samples and output elements of the squared difference (SNR = signal / noise); plans add these up
- * across weights. The size is the bytes of the constants the compressed weight's decode reads.
+ * across weights. The size is the bytes the output format stores the compressed weight in
+ * ({@link WeightSizes}).
  *
  * <p>Weights are analysed in parallel ({@code threads} at a time, each with one model copy that
  * shares the constant data); the float outputs of the samples stay on the heap. Results do not
@@ -74,13 +73,16 @@ public final class SensitivityAnalysis {
     private final ModelExecutor executor;
     private final int threads;
     private final Progress progress;
+    private final WeightSizes sizes;
 
-    public SensitivityAnalysis(StepRunner runner, ModelExecutor executor, int threads, Progress progress) {
+    /** {@code sizes}: how a compressed weight's bytes are counted (as the output format will store it). */
+    public SensitivityAnalysis(StepRunner runner, ModelExecutor executor, int threads, Progress progress, WeightSizes sizes) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.runner = runner;
         this.executor = executor;
         this.threads = threads;
         this.progress = progress;
+        this.sizes = sizes;
     }
 
     /**
@@ -126,7 +128,7 @@ public final class SensitivityAnalysis {
             progress.end();
             List<CandidateText> texts = candidates.stream().map(c -> new CandidateText(c.text(), c.canonical())).toList();
             return new SensitivityReport(modelName, model.format(), data.source(), n, Optional.ofNullable(labelsName), signal,
-                    labels == null ? Optional.empty() : Optional.of(reference.accuracy(n)), texts, rows);
+                    labels == null ? Optional.empty() : Optional.of(reference.accuracy(n)), texts, rows, sizes);
         } finally {
             pool.shutdownNow();
         }
@@ -171,10 +173,28 @@ public final class SensitivityAnalysis {
             return Setting.notApplied(report.diagnostics().stream().filter(d -> d.severity() != Severity.ERROR)
                     .map(Diagnostic::message).findFirst().orElse("left as it is"));
         }
-        long bytes = decodeBytes(v.get());
         Outputs o = evaluate(copy.graph(), samples, reference, labels);
+        long bytes = sizes.bytes(copy, w.name()); // last: the ONNX count lowers the copy
         double noise = Double.isNaN(o.noise()) ? Double.POSITIVE_INFINITY : o.noise();
         return new Setting(true, bytes, noise, labels == null ? Optional.empty() : Optional.of(o.accuracy(samples.size())), Optional.empty());
+    }
+
+    /**
+     * The SNR in dB of {@code compressed}'s outputs against {@code reference}'s on the first
+     * {@code maxSamples} samples of {@code data}, measured as each analysis cell is (how a plan's
+     * predicted SNR compares with the plan applied).
+     */
+    public double measuredSnrDb(Graph reference, Graph compressed, CalibrationData data, int maxSamples) throws AnalysisException {
+        int n = Math.min(maxSamples, data.size());
+        List<Map<String, TensorData>> samples = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) samples.add(data.sample(i));
+        } catch (IOException e) {
+            throw new AnalysisException(data.source() + ": " + e.getMessage(), e);
+        }
+        Outputs ref = evaluate(reference, samples, null, null);
+        Outputs out = evaluate(compressed, samples, ref, null);
+        return dev.pare.compiler.compare.Metrics.snrDb(ref.signal(), out.noise());
     }
 
     /** The candidate step limited to the weight's nodes (by name). */
@@ -216,23 +236,6 @@ public final class SensitivityAnalysis {
         model.metadataProps().forEach(m::setMetadataProp);
         model.opaqueFields().forEach(m::addOpaqueField);
         return m;
-    }
-
-    /** Bytes of the constants a compressed weight's {@code pare.*} decode reads. */
-    static long decodeBytes(Value v) {
-        long total = 0;
-        Set<Value> seen = new HashSet<>();
-        Deque<Value> todo = new ArrayDeque<>(List.of(v));
-        while (!todo.isEmpty()) {
-            Value x = todo.pop();
-            if (x.isAbsent() || !seen.add(x)) continue;
-            if (x.isConstant()) {
-                total += x.data().byteSize();
-            } else if (x.producer() != null && PareDialectEvaluator.isPareWeightOp(x.producer().op())) {
-                todo.addAll(x.producer().operands());
-            }
-        }
-        return total;
     }
 
     // ---- running the model -----------------------------------------------------------------

@@ -36,6 +36,7 @@ public final class SensitivityJson {
         root.put("labels", r.labels().orElse(null));
         root.put("signal_power", number(r.signalPower()));
         root.put("float_accuracy", r.floatAccuracy().orElse(null));
+        root.put("sizes", r.sizes().key());
         List<Object> candidates = new ArrayList<>();
         for (int c = 0; c < r.candidates().size(); c++) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -134,9 +135,13 @@ public final class SensitivityJson {
         }
         Optional<String> labels = Optional.ofNullable(root.get("labels")).map(x -> string(x, "labels"));
         Optional<Double> floatAccuracy = Optional.ofNullable(root.get("float_accuracy")).map(x -> real(x, "float_accuracy"));
+        // files written before "sizes" existed counted the pare dialect's constants
+        String sizesKey = root.containsKey("sizes") ? string(root.get("sizes"), "sizes") : WeightSizes.IR.key();
+        WeightSizes sizes = WeightSizes.of(sizesKey)
+                .orElseThrow(() -> new IllegalArgumentException("sizes '" + sizesKey + "' is not " + WeightSizes.choices()));
         return new SensitivityReport(string(root.get("model"), "model"), string(root.get("format"), "format"),
                 string(root.get("data"), "data"), (int) (long) integer(root.get("samples"), "samples"), labels,
-                real(root.get("signal_power"), "signal_power"), floatAccuracy, candidates, rows);
+                real(root.get("signal_power"), "signal_power"), floatAccuracy, candidates, rows, sizes);
     }
 
     @SuppressWarnings("unchecked")

@@ -18,10 +18,11 @@ import java.util.Optional;
  * @param floatAccuracy the float model's top-1 accuracy against the labels, if given
  * @param candidates    the candidates, in column order
  * @param weights       one row per weight, in graph order
+ * @param sizes         how the settings' bytes are counted (the output format they were counted for)
  */
 public record SensitivityReport(String model, String format, String data, int samples, Optional<String> labels,
                                 double signalPower, Optional<Double> floatAccuracy, List<CandidateText> candidates,
-                                List<WeightRow> weights) {
+                                List<WeightRow> weights, WeightSizes sizes) {
 
     public static final int SCHEMA_VERSION = 1;
 

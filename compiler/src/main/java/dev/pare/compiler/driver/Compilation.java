@@ -179,6 +179,8 @@ public final class Compilation {
             throw bad(CompilationException.Kind.BAD_REQUEST, request.input(), e.getMessage());
         }
         request.modelProperties().forEach(model::setProperty);
+        // passes that size weights (mixed_precision) count them as this format stores them
+        model.setProperty(dev.pare.compiler.analyze.WeightSizes.OUTPUT_FORMAT_PROPERTY, writer.name());
         // what the writer allows next to enumerated shapes is the format's call, asked here so it is a bad request
         if (!request.enumeratedShapes().isEmpty()) {
             java.util.Optional<String> problem = writer.enumeratedShapesProblem(model);

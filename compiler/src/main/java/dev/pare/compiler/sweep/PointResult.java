@@ -12,6 +12,7 @@ import java.util.stream.Collectors;
  * A failed point has {@code error} set and no measures.
  *
  * @param id             the point's key ({@link PointKey}), also its folder under {@code points/}
+ * @param format         the output's format as its file extension ({@code onnx}, {@code mlpackage})
  * @param output         the compiled model, relative to the report folder ({@code points/ID/model.onnx}); null if failed
  * @param bytes          the compiled model on disk, external data and every file of a package included
  * @param samples        samples evaluated
@@ -23,7 +24,7 @@ import java.util.stream.Collectors;
  * @param compileSeconds wall time of the compilation; {@code evalSeconds} of the evaluation
  * @param error          the one-line reason the point failed, or null
  */
-public record PointResult(String id, String name, String pipeline, String output, long bytes, int samples,
+public record PointResult(String id, String name, String pipeline, String format, String output, long bytes, int samples,
         Double accuracy, Double referenceAccuracy, double snrDb, double cosine, Double top1Agreement,
         double compileSeconds, double evalSeconds, String error) {
 
@@ -31,10 +32,11 @@ public record PointResult(String id, String name, String pipeline, String output
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(pipeline, "pipeline");
+        Objects.requireNonNull(format, "format");
     }
 
     static PointResult failed(String id, SweepPoint point, String error) {
-        return new PointResult(id, point.name(), point.pipeline(), null, 0, 0, null, null, Double.NaN, Double.NaN,
+        return new PointResult(id, point.name(), point.pipeline(), point.format(), null, 0, 0, null, null, Double.NaN, Double.NaN,
                 null, 0, 0, error);
     }
 
@@ -47,7 +49,7 @@ public record PointResult(String id, String name, String pipeline, String output
 
     /** The same result under another point's name (two names for one pipeline share a key). */
     PointResult named(String newName) {
-        return new PointResult(id, newName, pipeline, output, bytes, samples, accuracy, referenceAccuracy, snrDb, cosine,
+        return new PointResult(id, newName, pipeline, format, output, bytes, samples, accuracy, referenceAccuracy, snrDb, cosine,
                 top1Agreement, compileSeconds, evalSeconds, error);
     }
 
@@ -56,6 +58,7 @@ public record PointResult(String id, String name, String pipeline, String output
         Properties p = new Properties();
         p.setProperty("id", id);
         p.setProperty("pipeline", pipeline);
+        p.setProperty("format", format);
         p.setProperty("output", output);
         p.setProperty("bytes", Long.toString(bytes));
         p.setProperty("samples", Integer.toString(samples));
@@ -80,7 +83,7 @@ public record PointResult(String id, String name, String pipeline, String output
         Properties p = new Properties();
         try {
             p.load(new StringReader(text));
-            return new PointResult(p.getProperty("id"), name, p.getProperty("pipeline"), p.getProperty("output"),
+            return new PointResult(p.getProperty("id"), name, p.getProperty("pipeline"), p.getProperty("format"), p.getProperty("output"),
                     Long.parseLong(p.getProperty("bytes")), Integer.parseInt(p.getProperty("samples")),
                     optional(p, "accuracy"), optional(p, "reference_accuracy"), Double.parseDouble(p.getProperty("snr_db")),
                     Double.parseDouble(p.getProperty("cosine")), optional(p, "top1_agreement"),

@@ -20,7 +20,7 @@ import java.util.Map;
 public final class SweepFiles {
 
     public static final int SCHEMA_VERSION = 1;
-    static final String[] CSV_COLUMNS = {"name", "id", "bytes", "accuracy", "snr_db", "cosine", "top1_agreement", "pareto",
+    static final String[] CSV_COLUMNS = {"name", "id", "format", "bytes", "accuracy", "snr_db", "cosine", "top1_agreement", "pareto",
         "samples", "compile_seconds", "eval_seconds", "output", "error", "pipeline"};
 
     private SweepFiles() {}
@@ -49,6 +49,7 @@ public final class SweepFiles {
             m.put("name", p.name());
             m.put("id", p.id());
             m.put("pipeline", p.pipeline());
+            m.put("format", p.format());
             m.put("output", p.output());
             m.put("bytes", p.ok() ? p.bytes() : null);
             m.put("samples", p.ok() ? p.samples() : null);
@@ -75,7 +76,7 @@ public final class SweepFiles {
     public static String csv(SweepReport r) {
         StringBuilder sb = new StringBuilder(String.join(",", CSV_COLUMNS)).append("\r\n");
         for (PointResult p : r.points()) {
-            String[] row = {p.name(), p.id(), p.ok() ? Long.toString(p.bytes()) : "", number(p.accuracy()),
+            String[] row = {p.name(), p.id(), p.format(), p.ok() ? Long.toString(p.bytes()) : "", number(p.accuracy()),
                 p.ok() ? number(p.snrDb()) : "", p.ok() ? number(p.cosine()) : "", number(p.top1Agreement()),
                 Boolean.toString(r.pareto().contains(p.id())), p.ok() ? Integer.toString(p.samples()) : "",
                 p.ok() ? seconds(p.compileSeconds()) : "", p.ok() ? seconds(p.evalSeconds()) : "",

@@ -12,7 +12,7 @@ import java.util.Locale;
  * the script: points and rows are written here, the script only sorts.
  *
  * <p>Hooks for tests and styling: each point is a {@code circle.point} (also {@code .pareto} on
- * the front) with {@code data-id}; each row is a {@code tr} with {@code data-id} (class
+ * the front, {@code .fmt-FORMAT} by output format) with {@code data-id} and {@code data-format}; each row is a {@code tr} with {@code data-id} (class
  * {@code pareto} on the front); sortable headers are {@code th[data-sort]}, with
  * {@code aria-sort} on the sorted one; numeric cells carry their exact value in {@code data-value}.
  * The page is also well-formed XML (tests parse it so), hence the script avoids {@code <} and {@code &}.
@@ -53,6 +53,11 @@ public final class SweepHtml {
                 : "the lowest SNR over the outputs against the original model");
         if (r.referenceAccuracy() != null) {
             sb.append(" (original: ").append(fixed(r.referenceAccuracy(), 4)).append(")");
+        }
+        java.util.Set<String> formats = new java.util.TreeSet<>();
+        for (PointResult p : r.points()) formats.add(p.format());
+        if (formats.size() > 1) {
+            sb.append(". Formats: ").append(esc(String.join(", ", formats))).append(" (mlpackage points are green, evaluated in the MIL interpreter)");
         }
         sb.append(". Pareto front (no other point is both smaller and better): ");
         List<String> names = new ArrayList<>();
@@ -135,9 +140,9 @@ public final class SweepHtml {
             double py = Double.isInfinite(q) ? (q > 0 ? TOP : TOP + plotH) : TOP + (1 - y.fraction(q)) * plotH;
             boolean front = r.pareto().contains(p.id());
             if (front) frontXY.add(new double[] {px, py});
-            circles.append("<circle class=\"point").append(front ? " pareto" : "").append("\" data-id=\"").append(esc(p.id()))
-                    .append("\" data-name=\"").append(esc(p.name())).append("\" cx=\"").append(f(px)).append("\" cy=\"").append(f(py))
-                    .append("\" r=\"").append(front ? 6 : 4.5).append("\"><title>").append(esc(p.name() + ": " + ReportText.size(p.bytes())
+            circles.append("<circle class=\"point fmt-").append(esc(p.format())).append(front ? " pareto" : "").append("\" data-id=\"")
+                    .append(esc(p.id())).append("\" data-format=\"").append(esc(p.format())).append("\" data-name=\"").append(esc(p.name())).append("\" cx=\"").append(f(px)).append("\" cy=\"").append(f(py))
+                    .append("\" r=\"").append(front ? 6 : 4.5).append("\"><title>").append(esc(p.name() + " (" + p.format() + "): " + ReportText.size(p.bytes())
                     + ", " + r.quality().label() + " " + qualityText(p, r.quality()))).append("</title></circle>\n");
             if (front) {
                 double[] at = placeLabel(placed, px + 8, py - 8, p.name().length());
@@ -237,6 +242,7 @@ public final class SweepHtml {
         sb.append("<table id=\"results\">\n<thead><tr>")
                 .append(header("order", "#", "number"))
                 .append(header("name", "point", "text"))
+                .append(header("format", "format", "text"))
                 .append(header("bytes", "size", "number"));
         if (accuracy) sb.append(header("accuracy", "accuracy", "number"));
         sb.append(header("snr", "SNR dB", "number")).append(header("cosine", "cosine", "number"))
@@ -252,6 +258,7 @@ public final class SweepHtml {
             sb.append(cell(order, Integer.toString(order)));
             sb.append("<td data-value=\"").append(esc(p.name())).append("\"><details><summary>").append(esc(p.name()))
                     .append("</summary><pre class=\"pipeline\">").append(esc(p.pipeline())).append("</pre></details></td>");
+            sb.append("<td data-value=\"").append(esc(p.format())).append("\">").append(esc(p.format())).append("</td>");
             if (p.ok()) {
                 sb.append(cell(p.bytes(), ReportText.size(p.bytes())));
                 if (accuracy) sb.append(cell(p.accuracy(), p.accuracy() == null ? "-" : fixed(p.accuracy(), 4)));
@@ -336,6 +343,7 @@ public final class SweepHtml {
             #scatter .original { stroke: #888; stroke-dasharray: 4 3; }
             #scatter .original-label { font-size: 11px; fill: #777; }
             #scatter .point { fill: #7a9cc6; stroke: #fff; }
+            #scatter .point.fmt-mlpackage { fill: #9ccf8a; }
             #scatter .point.pareto { fill: #d1495b; stroke: #7a1020; stroke-width: 2; }
             #scatter .front { fill: none; stroke: #d1495b; stroke-width: 1.5; }
             #scatter .point-label { font-size: 11px; fill: #7a1020; }

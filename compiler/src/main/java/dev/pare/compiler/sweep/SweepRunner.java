@@ -69,7 +69,7 @@ public final class SweepRunner {
         List<String> ids = new ArrayList<>();
         Map<String, SweepPoint> distinct = new LinkedHashMap<>(); // two names for one pipeline run once
         for (SweepPoint p : points) {
-            String id = PointKey.of(digest, s.key(), p.pipeline());
+            String id = PointKey.of(digest, s.key() + "\nformat " + p.format(), p.pipeline());
             ids.add(id);
             distinct.putIfAbsent(id, p);
         }
@@ -129,19 +129,19 @@ public final class SweepRunner {
         Path stored = dir.resolve(RESULT);
         if (!s.force() && Files.isRegularFile(stored)) {
             PointResult r = read(stored, p.name());
-            if (r != null && id.equals(r.id()) && p.pipeline().equals(r.pipeline())) {
+            if (r != null && id.equals(r.id()) && p.pipeline().equals(r.pipeline()) && p.format().equals(r.format())) {
                 report(done, total, p.name() + ": finished earlier, skipped");
                 return r;
             }
         }
-        String output = "points/" + id + "/" + s.outputName();
+        String output = "points/" + id + "/" + p.outputName(s.outputStem());
         try {
             deleteTree(dir);
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new SweepException(SweepException.Kind.OUTPUT_FAILED, dir + ": cannot prepare the point's folder: " + e.getMessage(), e);
         }
-        Path out = dir.resolve(s.outputName());
+        Path out = dir.resolve(p.outputName(s.outputStem()));
         long t0 = System.nanoTime();
         PointResult r;
         try {
@@ -190,7 +190,7 @@ public final class SweepRunner {
             throw new CompareException(CompareException.Kind.BAD_INPUT, "--labels: no output holds one row of class scores "
                     + "per sample, so there is no accuracy to rank by (leave out --labels to rank by SNR)");
         }
-        return new PointResult(id, p.name(), p.pipeline(), output, bytes, cmp.samples(), accuracy, reference, snr, cosine, top1,
+        return new PointResult(id, p.name(), p.pipeline(), p.format(), output, bytes, cmp.samples(), accuracy, reference, snr, cosine, top1,
                 compileSeconds, evalSeconds, null);
     }
 

@@ -85,7 +85,7 @@ class MixedPrecisionPassTest {
                     new Setting(true, int8, int8Noise, Optional.empty(), Optional.empty()))));
         }
         List<CandidateText> texts = candidates.stream().map(c -> new CandidateText(c.text(), c.canonical())).toList();
-        return new SensitivityReport("model.onnx", "onnx", "made up", 8, Optional.empty(), 1e6, Optional.empty(), texts, rows);
+        return new SensitivityReport("model.onnx", "onnx", "made up", 8, Optional.empty(), 1e6, Optional.empty(), texts, rows, WeightSizes.ONNX);
     }
 
     private Path write(SensitivityReport r) throws Exception {
@@ -182,7 +182,7 @@ class MixedPrecisionPassTest {
         Weight fc = rows.get(17).weight();
         rows.set(17, new WeightRow(new Weight(fc.name(), List.of(10L, 100L), fc.dtype(), 1000, 4000, fc.nodes()), rows.get(17).settings()));
         Path file = write(new SensitivityReport(r.model(), r.format(), r.data(), r.samples(), r.labels(), r.signalPower(),
-                r.floatAccuracy(), r.candidates(), rows));
+                r.floatAccuracy(), r.candidates(), rows, r.sizes()));
         String m = failure(model, "mixed_precision{target_bits_per_weight=3, analysis=\"" + file + "\"}");
         assertTrue(m.endsWith(": mixed_precision: analysis=\"" + file + "\" is not of this model: weight 'fc.weight' has 5120 elements "
                 + "here and 1000 in the analysis"), m);
@@ -190,7 +190,7 @@ class MixedPrecisionPassTest {
         rows.set(17, new WeightRow(new Weight("head.weight", fc.shape(), fc.dtype(), fc.elements(), fc.storedBytes(), fc.nodes()),
                 r.weights().get(17).settings()));
         Files.writeString(file, SensitivityJson.write(new SensitivityReport(r.model(), r.format(), r.data(), r.samples(), r.labels(),
-                r.signalPower(), r.floatAccuracy(), r.candidates(), rows)));
+                r.signalPower(), r.floatAccuracy(), r.candidates(), rows, r.sizes())));
         m = failure(model, "mixed_precision{target_bits_per_weight=3, analysis=\"" + file + "\"}");
         assertTrue(m.endsWith(": mixed_precision: analysis=\"" + file + "\" is not of this model: weight 'fc.weight' (5120 elements) is not in it"), m);
         assertTrue(m.startsWith("error[" + CompilerCode.MP002 + "]"), m);

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class ParetoFrontTest {
 
     static PointResult point(String id, long bytes, Double accuracy, double snr) {
-        return new PointResult(id, id, "EMPTY", "points/" + id + "/m.onnx", bytes, 100, accuracy, 0.98, snr, 0.99, 1.0, 1, 1, null);
+        return new PointResult(id, id, "EMPTY", "onnx", "points/" + id + "/m.onnx", bytes, 100, accuracy, 0.98, snr, 0.99, 1.0, 1, 1, null);
     }
 
     @Test
@@ -31,7 +31,7 @@ class ParetoFrontTest {
 
     @Test
     void failedPointsAndPointsWithoutAQualityTakeNoPart() {
-        PointResult failed = PointResult.failed("f", new SweepPoint("f", "EMPTY"), "boom");
+        PointResult failed = PointResult.failed("f", new SweepPoint("f", "EMPTY", "onnx"), "boom");
         PointResult unlabeled = point("u", 10, null, 50);
         assertEquals(Set.of("a"), ParetoFront.of(List.of(failed, unlabeled, point("a", 100, 0.9, 1)), Quality.ACCURACY));
         assertEquals(Set.of("u"), ParetoFront.of(List.of(failed, unlabeled, point("a", 100, 0.9, 1)), Quality.SNR));

@@ -26,13 +26,13 @@ class SweepFilesTest {
     /** Four points: a front of two, one dominated, one failed. */
     static SweepReport sample() {
         List<PointResult> points = List.of(
-                new PointResult("aaaa", "PALETTIZE_4BIT", "palettize{nbits=4},\nCLEANUP", "points/aaaa/model.onnx", 321_622, 300,
+                new PointResult("aaaa", "PALETTIZE_4BIT", "palettize{nbits=4},\nCLEANUP", "onnx", "points/aaaa/model.onnx", 321_622, 300,
                         0.98, 0.9833333333, 21.2232, 0.997542, 1.0, 1.5, 2.25, null),
-                new PointResult("bbbb", "QUANTIZE_INT8", "quantize_weights", "points/bbbb/model.onnx", 596_680, 300,
+                new PointResult("bbbb", "QUANTIZE_INT8", "quantize_weights", "mlpackage", "points/bbbb/model.mlpackage", 596_680, 300,
                         0.98, 0.9833333333, 46.47, 0.999991, 1.0, 0.5, 2.0, null),
-                new PointResult("cccc", "nbits=2", "palettize{nbits=2}, \"a,b\"", "points/cccc/model.onnx", 194_474, 300,
+                new PointResult("cccc", "nbits=2", "palettize{nbits=2}, \"a,b\"", "onnx", "points/cccc/model.onnx", 194_474, 300,
                         0.823333333, 0.9833333333, Double.POSITIVE_INFINITY, 0.771581, 0.83, 1.25, 2.5, null),
-                PointResult.failed("dddd", new SweepPoint("broken <b>", "fail_on_op"), "pass failed at node 'add': no"));
+                PointResult.failed("dddd", new SweepPoint("broken <b>", "fail_on_op", "onnx"), "pass failed at node 'add': no"));
         return new SweepReport("m/model.onnx", 2_190_000, Quality.ACCURACY, 300, "test_x.f32", "test_y.u8", 0.9833333333, points,
                 ParetoFront.of(points, Quality.ACCURACY));
     }
@@ -55,6 +55,7 @@ class SweepFilesTest {
                       "cosine": 0.997542,
                       "error": null,
                       "eval_seconds": 2.25,
+                      "format": "onnx",
                       "id": "aaaa",
                       "name": "PALETTIZE_4BIT",
                       "output": "points/aaaa/model.onnx",
@@ -74,6 +75,7 @@ class SweepFilesTest {
                       "cosine": null,
                       "error": "pass failed at node 'add': no",
                       "eval_seconds": null,
+                      "format": "onnx",
                       "id": "dddd",
                       "name": "broken <b>",
                       "output": null,
@@ -94,11 +96,11 @@ class SweepFilesTest {
 
     @Test
     void csvQuotesWhatNeedsIt() {
-        assertEquals("name,id,bytes,accuracy,snr_db,cosine,top1_agreement,pareto,samples,compile_seconds,eval_seconds,output,error,pipeline\r\n"
-                + "PALETTIZE_4BIT,aaaa,321622,0.98,21.2232,0.997542,1,true,300,1.500,2.250,points/aaaa/model.onnx,,\"palettize{nbits=4},\nCLEANUP\"\r\n"
-                + "QUANTIZE_INT8,bbbb,596680,0.98,46.47,0.999991,1,false,300,0.500,2.000,points/bbbb/model.onnx,,quantize_weights\r\n"
-                + "nbits=2,cccc,194474,0.823333,inf,0.771581,0.83,true,300,1.250,2.500,points/cccc/model.onnx,,\"palettize{nbits=2}, \"\"a,b\"\"\"\r\n"
-                + "broken <b>,dddd,,,,,,false,,,,,pass failed at node 'add': no,fail_on_op\r\n",
+        assertEquals("name,id,format,bytes,accuracy,snr_db,cosine,top1_agreement,pareto,samples,compile_seconds,eval_seconds,output,error,pipeline\r\n"
+                + "PALETTIZE_4BIT,aaaa,onnx,321622,0.98,21.2232,0.997542,1,true,300,1.500,2.250,points/aaaa/model.onnx,,\"palettize{nbits=4},\nCLEANUP\"\r\n"
+                + "QUANTIZE_INT8,bbbb,mlpackage,596680,0.98,46.47,0.999991,1,false,300,0.500,2.000,points/bbbb/model.mlpackage,,quantize_weights\r\n"
+                + "nbits=2,cccc,onnx,194474,0.823333,inf,0.771581,0.83,true,300,1.250,2.500,points/cccc/model.onnx,,\"palettize{nbits=2}, \"\"a,b\"\"\"\r\n"
+                + "broken <b>,dddd,onnx,,,,,,false,,,,,pass failed at node 'add': no,fail_on_op\r\n",
                 SweepFiles.csv(sample()));
     }
 
@@ -123,8 +125,13 @@ class SweepFilesTest {
         assertEquals("broken <b>", rows.get(3).getElementsByTagName("summary").item(0).getTextContent());
         List<String> headers = new ArrayList<>();
         for (Element th : elements(table.getElementsByTagName("th"))) if (th.hasAttribute("data-sort")) headers.add(th.getAttribute("data-sort"));
-        assertEquals(List.of("order", "name", "bytes", "accuracy", "snr", "cosine", "top1", "pareto", "compile", "eval"), headers);
-        assertEquals("★", rows.get(0).getElementsByTagName("td").item(7).getTextContent());
+        assertEquals(List.of("order", "name", "format", "bytes", "accuracy", "snr", "cosine", "top1", "pareto", "compile", "eval"), headers);
+        assertEquals("★", rows.get(0).getElementsByTagName("td").item(8).getTextContent());
+        // the format: a column, and a class and attribute of each point
+        assertEquals(List.of("onnx", "mlpackage", "onnx", "onnx"),
+                rows.stream().map(r -> r.getElementsByTagName("td").item(2).getTextContent()).toList());
+        assertEquals(List.of("onnx", "mlpackage", "onnx"), circles.stream().map(c -> c.getAttribute("data-format")).toList());
+        assertEquals(List.of("bbbb"), byClass(doc, "circle", "fmt-mlpackage").stream().map(c -> c.getAttribute("data-id")).toList());
         // axes are labelled
         Set<String> texts = new java.util.HashSet<>();
         for (Element t : elements(doc.getElementsByTagName("text"))) texts.add(t.getTextContent());

@@ -94,6 +94,19 @@ class SweepReportBrowserTest {
         assertEquals(List.of("aaaa", "bbbb", "cccc", "dddd"), rowOrder());
     }
 
+    @Test
+    void theFormatColumnSortsAndPackagesHaveTheirOwnColour() {
+        WebElement format = driver.findElement(By.cssSelector("#results th[data-sort=format]"));
+        format.click();
+        assertEquals("ascending", format.getAttribute("aria-sort"));
+        assertEquals("bbbb", rowOrder().get(0), "mlpackage sorts before onnx");
+        format.click();
+        assertEquals("bbbb", rowOrder().get(3));
+        WebElement pkg = driver.findElement(By.cssSelector("#scatter circle.fmt-mlpackage"));
+        assertEquals("bbbb", pkg.getAttribute("data-id"));
+        assertEquals("rgb(156, 207, 138)", pkg.getCssValue("fill"));
+    }
+
     private static List<String> rowOrder() {
         return driver.findElements(By.cssSelector("#results tbody tr")).stream().map(r -> r.getAttribute("data-id")).toList();
     }

@@ -30,6 +30,7 @@ class SweepRunnerTest {
     static final Path DIR = Path.of("src/test/resources/models/mnist_dwnet");
     static final Path MODEL = DIR.resolve("model.onnx");
     static final ModelFormats FORMATS = ModelFormats.discover();
+    static final Path COREML = Path.of("src/test/resources/models/coreml/mnist_dwnet_fp32_ios18.mlpackage");
 
     @TempDir Path tmp;
     final AtomicInteger compiles = new AtomicInteger();
@@ -40,17 +41,21 @@ class SweepRunnerTest {
         return new SweepRunner(FORMATS, (point, out) -> {
             compiles.incrementAndGet();
             if (point.pipeline().contains("fail")) throw new IllegalStateException("pass failed at node 'conv': asked to fail");
+            if (point.format().equals("mlpackage")) {
+                copyTree(COREML, out); // the same model as Core ML Tools converted it
+                return;
+            }
             new Compilation(FORMATS).run(new CompileRequest(MODEL, out, true));
         }, progress::add);
     }
 
     SweepSettings settings(Path report, int jobs, boolean force) {
-        return new SweepSettings(MODEL, report, "model.onnx", "test", DIR.resolve("test_x.f32"), "-1,1,28,28",
+        return new SweepSettings(MODEL, report, "model", "test", DIR.resolve("test_x.f32"), "-1,1,28,28",
                 DIR.resolve("test_y.u8"), 40, 0, jobs, 1, force);
     }
 
-    static final List<SweepPoint> POINTS = List.of(new SweepPoint("A", "EMPTY"), new SweepPoint("B", "DEFAULT"),
-            new SweepPoint("SAME_AS_A", "EMPTY"));
+    static final List<SweepPoint> POINTS = List.of(new SweepPoint("A", "EMPTY", "onnx"), new SweepPoint("B", "DEFAULT", "onnx"),
+            new SweepPoint("SAME_AS_A", "EMPTY", "onnx"));
 
     @Test
     void measuresEachPointAndASecondRunSkipsThemWithTheSameResults() throws Exception {
@@ -95,7 +100,7 @@ class SweepRunnerTest {
     @Test
     void aFailedPointIsReportedLeavesNothingBehindAndRunsAgainNextTime() throws Exception {
         Path report = tmp.resolve("report");
-        List<SweepPoint> points = List.of(new SweepPoint("GOOD", "EMPTY"), new SweepPoint("BAD", "fail"));
+        List<SweepPoint> points = List.of(new SweepPoint("GOOD", "EMPTY", "onnx"), new SweepPoint("BAD", "fail", "onnx"));
         SweepReport r = runner().run(settings(report, 1, false), points);
         PointResult bad = r.points().get(1);
         assertFalse(bad.ok());
@@ -117,10 +122,10 @@ class SweepRunnerTest {
     @Test
     void changedSettingsGiveNewKeys() throws Exception {
         Path report = tmp.resolve("report");
-        runner().run(settings(report, 1, false), List.of(new SweepPoint("A", "EMPTY")));
-        SweepSettings other = new SweepSettings(MODEL, report, "model.onnx", "test", DIR.resolve("test_x.f32"), "-1,1,28,28",
+        runner().run(settings(report, 1, false), List.of(new SweepPoint("A", "EMPTY", "onnx")));
+        SweepSettings other = new SweepSettings(MODEL, report, "model", "test", DIR.resolve("test_x.f32"), "-1,1,28,28",
                 DIR.resolve("test_y.u8"), 20, 0, 1, 1, false);
-        SweepReport r = runner().run(other, List.of(new SweepPoint("A", "EMPTY")));
+        SweepReport r = runner().run(other, List.of(new SweepPoint("A", "EMPTY", "onnx")));
         assertEquals(2, compiles.get(), "another key setting is another point");
         assertEquals(20, r.points().get(0).samples());
     }
@@ -136,19 +141,65 @@ class SweepRunnerTest {
         assertEquals("-o " + file + ": exists and is not a folder",
                 assertThrows(SweepException.class, () -> runner().run(settings(file, 1, false), POINTS)).getMessage());
         Path empty = Files.createDirectories(tmp.resolve("empty"));
-        runner().run(settings(empty, 1, false), List.of(new SweepPoint("A", "EMPTY")));
+        runner().run(settings(empty, 1, false), List.of(new SweepPoint("A", "EMPTY", "onnx")));
         assertEquals(List.of(".pare-sweep", "index.html", "points", "results.csv", "results.json"), listing(empty));
         assertEquals(0, progress.stream().filter(l -> l.contains("failed")).count());
     }
 
     @Test
     void withoutLabelsPointsAreRankedBySnr() throws Exception {
-        SweepSettings s = new SweepSettings(MODEL, tmp.resolve("r"), "model.onnx", "test", null, null, null, 2, 7, 1, 1, false);
-        SweepReport r = runner().run(s, List.of(new SweepPoint("A", "EMPTY")));
+        SweepSettings s = new SweepSettings(MODEL, tmp.resolve("r"), "model", "test", null, null, null, 2, 7, 1, 1, false);
+        SweepReport r = runner().run(s, List.of(new SweepPoint("A", "EMPTY", "onnx")));
         assertEquals(Quality.SNR, r.quality());
         assertEquals("generated inputs (seed 7)", r.inputs());
         assertNull(r.points().get(0).accuracy());
         assertEquals(Double.POSITIVE_INFINITY, r.points().get(0).quality(Quality.SNR));
+    }
+
+    @Test
+    void aPipelineInTwoFormatsIsTwoPointsEachEvaluatedByItsRuntime() throws Exception {
+        Path report = tmp.resolve("report");
+        SweepReport r = runner().run(settings(report, 1, false),
+                List.of(new SweepPoint("A [onnx]", "EMPTY", "onnx"), new SweepPoint("A [mlpackage]", "EMPTY", "mlpackage")));
+        assertEquals(2, compiles.get());
+        PointResult onnx = r.points().get(0);
+        PointResult ml = r.points().get(1);
+        assertTrue(onnx.ok(), onnx.error());
+        assertTrue(ml.ok(), ml.error());
+        assertFalse(onnx.id().equals(ml.id()), "the format is part of the key");
+        assertEquals(List.of("onnx", "mlpackage"), List.of(onnx.format(), ml.format()));
+        assertEquals("points/" + ml.id() + "/model.mlpackage", ml.output());
+        assertTrue(Files.isRegularFile(report.resolve(ml.output()).resolve("Manifest.json")));
+        assertEquals(treeSize(COREML), ml.bytes(), "every file of the package counted");
+        // run in the MIL interpreter against the ONNX original: float32 both, so the same classes
+        assertEquals(onnx.referenceAccuracy(), ml.accuracy());
+        assertEquals(1.0, ml.top1Agreement());
+        assertTrue(ml.snrDb() > 60, "SNR " + ml.snrDb());
+        String stored = Files.readString(report.resolve("points").resolve(ml.id()).resolve(SweepRunner.RESULT));
+        assertTrue(stored.contains("format=mlpackage\n"), stored);
+        // a re-run finds both again
+        SweepReport again = runner().run(settings(report, 1, false),
+                List.of(new SweepPoint("A [onnx]", "EMPTY", "onnx"), new SweepPoint("A [mlpackage]", "EMPTY", "mlpackage")));
+        assertEquals(2, compiles.get(), "nothing compiled again");
+        assertEquals(r, again);
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(target);
+                else Files.copy(p, target);
+            }
+        }
+    }
+
+    private static long treeSize(Path dir) throws java.io.IOException {
+        try (var walk = Files.walk(dir)) {
+            long total = 0;
+            for (Path p : walk.filter(Files::isRegularFile).toList()) total += Files.size(p);
+            return total;
+        }
     }
 
     private static List<String> listing(Path dir) throws Exception {
