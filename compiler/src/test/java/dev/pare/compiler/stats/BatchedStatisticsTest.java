@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
  */
 class BatchedStatisticsTest {
 
-    private static final int SAMPLES = 70; // batches of 32, 32 and 6
+    private static final int SAMPLES = 70; // the first alone (9,600 bytes of the largest value: 27 a batch), then 27, 27 and 15
 
     private final SplittableRandom random = new SplittableRandom(21);
 
@@ -158,7 +158,7 @@ class BatchedStatisticsTest {
         StatisticsCollector.Collected batched = collect(dynamic, bl, batchedContext, null);
         StatisticsCollector.Collected one = collect(fixed, ol, oneContext, null);
 
-        assertEquals(3L, batchedContext.reportedStatistics().get("calibration_batches"), "70 samples in batches of 32, 32, 6");
+        assertEquals(3L, batchedContext.reportedStatistics().get("calibration_batches"), "the first sample alone, then batches of 27, 27 and 15");
         assertEquals(null, oneContext.reportedStatistics().get("calibration_batches"), "a batch axis fixed to 1 is not batched");
         assertEquals(SAMPLES, batched.samples());
         assertEquals(SAMPLES, one.samples());

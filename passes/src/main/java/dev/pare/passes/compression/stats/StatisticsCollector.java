@@ -47,8 +47,15 @@ import java.util.concurrent.Future;
  */
 public final class StatisticsCollector {
 
-    /** Samples run through the runtime at once when the model's batch axis allows it. */
+    /** Samples run through the runtime at once when the model's batch axis allows it, at most. */
     static final int BATCH = 32;
+
+    /**
+     * Bytes the largest captured value of a batch may have: the batch size is this over the largest
+     * captured value of the first sample, so that no batched tensor becomes a humongous G1 object
+     * (half a region of 1 MiB), which would stay on the heap until the next marking cycle.
+     */
+    static final long BATCH_BYTES = 256 << 10;
 
     /** Groups of one input one task sums (depthwise layers have hundreds of one-channel groups). */
     private static final int GROUPS_PER_TASK = 64;
@@ -156,6 +163,7 @@ public final class StatisticsCollector {
         String top1Output = top1 ? graph.outputs().get(0).name() : null;
         try (ModelExecutor.Session session = executor.open(graph, captured)) {
             int s = 0;
+            int limit = 1; // samples per batch: set from the first sample's largest captured value
             boolean verified = false;
             Map<String, TensorData> next = null;
             while (s < samples) {
@@ -163,7 +171,7 @@ public final class StatisticsCollector {
                 List<Map<String, TensorData>> batch = new ArrayList<>();
                 batch.add(next != null ? next : read(data, s));
                 next = null;
-                while (batchable && batch.size() < BATCH && s + batch.size() < samples) {
+                while (batchable && batch.size() < limit && s + batch.size() < samples) {
                     Map<String, TensorData> candidate = read(data, s + batch.size());
                     if (!sameShapes(batch.get(0), candidate)) {
                         next = candidate;
@@ -177,9 +185,11 @@ public final class StatisticsCollector {
                     verified = true;
                     context.statistics().increment("calibration_batches");
                 } else {
-                    batchable = false; // the model does not take these samples batched: one at a time from here on
+                    if (batch.size() > 1) batchable = false; // the model does not take these samples batched: one at a time from here on
                     for (int i = 0; i < batch.size(); i++) {
-                        if (!runOne(session, layers, data, s + i, batch.get(i), skipNonFinite, result, byInput, top1Output)) skipped++;
+                        long largest = runOne(session, layers, data, s + i, batch.get(i), skipNonFinite, result, byInput, top1Output);
+                        if (largest < 0) skipped++;
+                        else if (limit == 1) limit = (int) Math.max(1, Math.min(BATCH, BATCH_BYTES / Math.max(1, largest)));
                     }
                 }
                 context.progress().advance(batch.size(), 0, "sample " + (s + batch.size() - 1));
@@ -211,10 +221,10 @@ public final class StatisticsCollector {
     }
 
     /**
-     * Runs one sample and adds it; false when it holds NaN or infinity and is left out (it fails
-     * the pass instead unless {@code skipNonFinite}).
+     * Runs one sample and adds it; returns the bytes of its largest captured value, or -1 when it
+     * holds NaN or infinity and is left out (it fails the pass instead unless {@code skipNonFinite}).
      */
-    private boolean runOne(ModelExecutor.Session session, List<Layer> layers, CalibrationData data, int s, Map<String, TensorData> sample,
+    private long runOne(ModelExecutor.Session session, List<Layer> layers, CalibrationData data, int s, Map<String, TensorData> sample,
                            boolean skipNonFinite, Collected result, Map<String, Moments> byInput, String top1Output)
             throws PassFailure, ModelExecutionException {
         String bad = nonFinite(sample, data, s, "input");
@@ -242,11 +252,13 @@ public final class StatisticsCollector {
         if (bad != null) {
             if (!skipNonFinite) throw new BadDataFailure(PassesCode.CW015, passName + ": " + bad
                     + " (pass --skip-nonfinite-samples to leave such samples out)");
-            return false;
+            return -1;
         }
         add(layers, result, byInput, values, shapes, out, top1Output, 1);
         result.samples++;
-        return true;
+        long largest = 0;
+        for (float[] f : values.values()) largest = Math.max(largest, 4L * f.length);
+        return largest;
     }
 
     /**
