@@ -1,10 +1,12 @@
 package dev.pare.passes.compression.stats;
 
 import dev.pare.ir.DType;
+import dev.pare.ir.Dim;
 import dev.pare.ir.Float16;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Location;
 import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
 import dev.pare.passes.PassesCode;
 import dev.pare.spi.BadDataFailure;
@@ -19,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,20 +31,37 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 /**
- * Takes layer statistics from calibration data: runs the graph as it is now on every calibration
- * sample, one at a time ({@link ModelExecutor}, {@link CalibrationData}), capturing each layer's
- * input and output, and adds the sample's input vectors to float64 sums (Σ x, Σ x xᵀ) and its
- * output to per-channel sums. Layers reading the same input the same way share one set of sums
- * (e.g. the query, key and value projections of an attention block), so memory is 8 bytes per
- * entry of Σ d² over the distinct inputs. Within a sample the sums of different inputs and groups
- * are added in parallel on {@link PassContext#executor()}, each by one task, so the result does not
- * depend on the thread count. Samples holding NaN or infinity (in an input or a captured layer input)
- * fail the pass, or are left out under {@link CalibrationPolicy#skipNonFiniteSamples()}.
+ * Takes layer statistics from calibration data: runs the graph as it is now on the calibration
+ * samples ({@link ModelExecutor}, {@link CalibrationData}) in one session that captures every
+ * layer's input and output, and adds the samples' input vectors to float64 sums (Σ x, Σ x xᵀ) and
+ * their outputs to per-channel sums. Consecutive samples of one shape go through the runtime as one
+ * batch of up to {@link #BATCH} when the model's batch axis is free (the first batch is checked
+ * against the samples run one at a time and batching is dropped unless they agree bit for bit);
+ * either way every sum adds the vectors in sample order. Layers reading the same input the same way
+ * share one set of sums (e.g. the query, key and value projections of an attention block), so memory
+ * is 8 bytes per entry of Σ d² over the distinct inputs. The sums of different inputs, groups and
+ * row ranges of a large H are added in parallel on {@link PassContext#executor()}, each entry by one
+ * task, so the result does not depend on the thread count. Samples holding NaN or infinity (in an
+ * input or a captured layer input) fail the pass, or are left out under
+ * {@link CalibrationPolicy#skipNonFiniteSamples()}.
  */
 public final class StatisticsCollector {
 
+    /** Samples run through the runtime at once when the model's batch axis allows it, at most. */
+    static final int BATCH = 32;
+
+    /**
+     * Bytes the largest captured value of a batch may have: the batch size is this over the largest
+     * captured value of the first sample, so that no batched tensor becomes a humongous G1 object
+     * (half a region of 1 MiB), which would stay on the heap until the next marking cycle.
+     */
+    static final long BATCH_BYTES = 256 << 10;
+
     /** Groups of one input one task sums (depthwise layers have hundreds of one-channel groups). */
     private static final int GROUPS_PER_TASK = 64;
+
+    /** Row ranges the triangle of one large H is split into, to spread a dense layer's sums over the threads. */
+    private static final int TRIANGLE_PARTS = 4;
 
     private final String passName;
     private final PassContext context;
@@ -139,46 +159,41 @@ public final class StatisticsCollector {
         for (Moments m : byInput.values()) result.bytes += m.bytes();
         context.progress().start("statistics", samples, "samples");
         int skipped = 0;
+        boolean batchable = batchable(graph);
+        String top1Output = top1 ? graph.outputs().get(0).name() : null;
         try (ModelExecutor.Session session = executor.open(graph, captured)) {
-            for (int s = 0; s < samples; s++) {
-                Map<String, TensorData> sample;
-                try {
-                    sample = data.sample(s);
-                } catch (IOException e) {
-                    throw new BadDataFailure(PassesCode.CW015, passName + ": cannot read calibration sample " + s + " of "
-                            + data.source() + ": " + e.getMessage());
+            int s = 0;
+            int limit = 1; // samples per batch: set from the first sample's largest captured value
+            boolean verified = false;
+            Map<String, TensorData> next = null;
+            while (s < samples) {
+                // consecutive samples of one shape go through the runtime together (their vectors still arrive in sample order)
+                List<Map<String, TensorData>> batch = new ArrayList<>();
+                batch.add(next != null ? next : read(data, s));
+                next = null;
+                while (batchable && batch.size() < limit && s + batch.size() < samples) {
+                    Map<String, TensorData> candidate = read(data, s + batch.size());
+                    if (!sameShapes(batch.get(0), candidate)) {
+                        next = candidate;
+                        break;
+                    }
+                    batch.add(candidate);
                 }
-                String bad = nonFinite(sample, data, s, "input");
-                Map<String, TensorData> out = null;
-                Map<Value, float[]> values = new IdentityHashMap<>();
-                Map<Value, long[]> shapes = new IdentityHashMap<>();
-                if (bad == null) {
-                    out = session.run(sample);
-                    for (Layer l : layers) {
-                        for (Value v : List.of(l.input(), l.output())) {
-                            if (values.containsKey(v)) continue;
-                            TensorData t = v.kind() == Value.Kind.INPUT ? sample.get(v.name()) : out.get(v.name());
-                            if (t == null) throw new PassFailure(PassesCode.CW014, l.node(), passName + ": calibration sample " + s
-                                    + " gave no value for tensor '" + v.name() + "'");
-                            float[] f = floats(t);
-                            if (bad == null && v == l.input() && !finite(f)) {
-                                bad = "calibration sample " + data.describe(s, sample.keySet().iterator().next()) + ": layer input '"
-                                        + v.name() + "' of '" + l.node().name() + "' holds NaN or infinity";
-                            }
-                            values.put(v, f);
-                            shapes.put(v, t.type().shape());
-                        }
+                boolean verify = batchable && !verified;
+                if (batch.size() > 1 && runBatch(session, layers, batch, result, byInput, top1Output, verify)) {
+                    result.samples += batch.size();
+                    verified = true;
+                    context.statistics().increment("calibration_batches");
+                } else {
+                    if (batch.size() > 1) batchable = false; // the model does not take these samples batched: one at a time from here on
+                    for (int i = 0; i < batch.size(); i++) {
+                        long largest = runOne(session, layers, data, s + i, batch.get(i), skipNonFinite, result, byInput, top1Output);
+                        if (largest < 0) skipped++;
+                        else if (limit == 1) limit = (int) Math.max(1, Math.min(BATCH, BATCH_BYTES / Math.max(1, largest)));
                     }
                 }
-                if (bad != null) {
-                    if (!skipNonFinite) throw new BadDataFailure(PassesCode.CW015, passName + ": " + bad
-                            + " (pass --skip-nonfinite-samples to leave such samples out)");
-                    skipped++;
-                } else {
-                    add(layers, result, byInput, values, shapes, out, top1 ? graph.outputs().get(0).name() : null);
-                    result.samples++;
-                }
-                context.progress().advance(1, 0, "sample " + s);
+                context.progress().advance(batch.size(), 0, "sample " + (s + batch.size() - 1));
+                s += batch.size();
             }
         } catch (ModelExecutionException e) {
             throw new PassFailure(PassesCode.CW014, passName + ": cannot run the model on the calibration data: " + e.getMessage());
@@ -196,10 +211,168 @@ public final class StatisticsCollector {
         return result;
     }
 
-    /** Adds one sample: the sums of each (input, group) by one task, the output sums on this thread. */
+    private Map<String, TensorData> read(CalibrationData data, int index) throws PassFailure {
+        try {
+            return data.sample(index);
+        } catch (IOException e) {
+            throw new BadDataFailure(PassesCode.CW015, passName + ": cannot read calibration sample " + index + " of "
+                    + data.source() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Runs one sample and adds it; returns the bytes of its largest captured value, or -1 when it
+     * holds NaN or infinity and is left out (it fails the pass instead unless {@code skipNonFinite}).
+     */
+    private long runOne(ModelExecutor.Session session, List<Layer> layers, CalibrationData data, int s, Map<String, TensorData> sample,
+                           boolean skipNonFinite, Collected result, Map<String, Moments> byInput, String top1Output)
+            throws PassFailure, ModelExecutionException {
+        String bad = nonFinite(sample, data, s, "input");
+        Map<String, TensorData> out = null;
+        Map<Value, float[]> values = new IdentityHashMap<>();
+        Map<Value, long[]> shapes = new IdentityHashMap<>();
+        if (bad == null) {
+            out = session.run(sample);
+            for (Layer l : layers) {
+                for (Value v : List.of(l.input(), l.output())) {
+                    if (values.containsKey(v)) continue;
+                    TensorData t = v.kind() == Value.Kind.INPUT ? sample.get(v.name()) : out.get(v.name());
+                    if (t == null) throw new PassFailure(PassesCode.CW014, l.node(), passName + ": calibration sample " + s
+                            + " gave no value for tensor '" + v.name() + "'");
+                    float[] f = floats(t);
+                    if (bad == null && v == l.input() && !finite(f)) {
+                        bad = "calibration sample " + data.describe(s, sample.keySet().iterator().next()) + ": layer input '"
+                                + v.name() + "' of '" + l.node().name() + "' holds NaN or infinity";
+                    }
+                    values.put(v, f);
+                    shapes.put(v, t.type().shape());
+                }
+            }
+        }
+        if (bad != null) {
+            if (!skipNonFinite) throw new BadDataFailure(PassesCode.CW015, passName + ": " + bad
+                    + " (pass --skip-nonfinite-samples to leave such samples out)");
+            return -1;
+        }
+        add(layers, result, byInput, values, shapes, out, top1Output, 1);
+        result.samples++;
+        long largest = 0;
+        for (float[] f : values.values()) largest = Math.max(largest, 4L * f.length);
+        return largest;
+    }
+
+    /**
+     * Runs {@code batch} (samples whose inputs all have batch size 1 and one shape) as one batch,
+     * concatenated on axis 0, and adds it; false, having added nothing, when the samples must go one
+     * at a time instead: the runtime refuses the batch, a value is not finite (the one-at-a-time
+     * path names the sample or leaves it out), a layer's input or output does not carry the batch on
+     * axis 0, or ({@code verify}, the first batch of a run) the batch's layer values and first output
+     * are not bit for bit those of the samples run one at a time, so that batching never changes a
+     * result (a model that mixes the samples of a batch, or a runtime kernel that sums differently).
+     */
+    private boolean runBatch(ModelExecutor.Session session, List<Layer> layers, List<Map<String, TensorData>> batch, Collected result,
+                             Map<String, Moments> byInput, String top1Output, boolean verify) throws PassFailure {
+        int size = batch.size();
+        Map<String, TensorData> inputs = new LinkedHashMap<>();
+        for (Map.Entry<String, TensorData> e : batch.get(0).entrySet()) {
+            TensorData first = e.getValue();
+            long[] shape = first.type().shape();
+            if (shape.length == 0 || shape[0] != 1) return false;
+            boolean isFloat = first.dtype() == DType.FLOAT32 || first.dtype() == DType.FLOAT16;
+            ByteBuffer joined = ByteBuffer.allocate(Math.multiplyExact(first.bytes().remaining(), size)).order(ByteOrder.LITTLE_ENDIAN);
+            for (Map<String, TensorData> sample : batch) {
+                TensorData t = sample.get(e.getKey());
+                if (isFloat && !finite(floats(t))) return false;
+                joined.put(t.bytes());
+            }
+            joined.flip();
+            long[] batched = shape.clone();
+            batched[0] = size;
+            inputs.put(e.getKey(), TensorData.ofBuffer(TensorType.of(first.dtype(), batched), joined));
+        }
+        Map<String, TensorData> out;
+        try {
+            out = session.run(inputs);
+            if (verify && !sameAsOneAtATime(session, layers, batch, out, top1Output)) return false;
+        } catch (ModelExecutionException e) {
+            return false; // e.g. a reshape fixed to batch 1: the samples go one at a time
+        }
+        Map<Value, float[]> values = new IdentityHashMap<>();
+        Map<Value, long[]> shapes = new IdentityHashMap<>();
+        for (Layer l : layers) {
+            for (Value v : List.of(l.input(), l.output())) {
+                if (values.containsKey(v)) continue;
+                TensorData t = v.kind() == Value.Kind.INPUT ? inputs.get(v.name()) : out.get(v.name());
+                if (t == null) return false;
+                long[] shape = t.type().shape();
+                if (shape.length == 0 || shape[0] != size) return false; // e.g. a reshape that folds the batch away
+                float[] f = floats(t);
+                if (v == l.input() && !finite(f)) return false;
+                values.put(v, f);
+                shapes.put(v, shape);
+            }
+        }
+        if (top1Output != null) {
+            TensorData t = out.get(top1Output);
+            if (t == null || t.type().shape().length == 0 || t.type().shape()[0] != size) return false;
+        }
+        add(layers, result, byInput, values, shapes, out, top1Output, size);
+        return true;
+    }
+
+    /** Whether every sample's layer values and first output equal its slice of the batch's, bit for bit. */
+    private static boolean sameAsOneAtATime(ModelExecutor.Session session, List<Layer> layers, List<Map<String, TensorData>> batch,
+                                            Map<String, TensorData> out, String top1Output) throws ModelExecutionException {
+        List<String> names = new ArrayList<>();
+        for (Layer l : layers) {
+            for (Value v : List.of(l.input(), l.output())) if (v.kind() == Value.Kind.RESULT && !names.contains(v.name())) names.add(v.name());
+        }
+        if (top1Output != null && !names.contains(top1Output)) names.add(top1Output);
+        for (int i = 0; i < batch.size(); i++) {
+            Map<String, TensorData> one = session.run(batch.get(i));
+            for (String name : names) {
+                TensorData whole = out.get(name);
+                TensorData part = one.get(name);
+                if (whole == null || part == null) return false;
+                ByteBuffer w = whole.bytes();
+                ByteBuffer p = part.bytes();
+                if ((long) p.remaining() * batch.size() != w.remaining()) return false;
+                w.position(w.position() + i * p.remaining()).limit(w.position() + p.remaining());
+                if (!w.equals(p)) return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether every graph input has a batch axis 0 the runtime may enlarge (not fixed by the model). */
+    private static boolean batchable(Graph graph) {
+        if (graph.inputs().isEmpty()) return false;
+        for (Value v : graph.inputs()) {
+            if (!(v.type() instanceof TensorType t) || !t.hasRank() || t.rank() == 0 || t.dims().get(0) instanceof Dim.Fixed) return false;
+        }
+        return true;
+    }
+
+    /** Same input names, element types and shapes. */
+    private static boolean sameShapes(Map<String, TensorData> a, Map<String, TensorData> b) {
+        if (!a.keySet().equals(b.keySet())) return false;
+        for (Map.Entry<String, TensorData> e : a.entrySet()) {
+            TensorData o = b.get(e.getKey());
+            if (o.dtype() != e.getValue().dtype() || !Arrays.equals(o.type().shape(), e.getValue().type().shape())) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Adds one sample: the sums of each (input, group range, triangle row range) by one task, the
+     * output sums on this thread. A task owns its entries, which it sums in vector order, so the
+     * split (and the thread count) does not change a bit of the result.
+     */
     private void add(List<Layer> layers, Collected result, Map<String, Moments> byInput, Map<Value, float[]> values,
-                     Map<Value, long[]> shapes, Map<String, TensorData> out, String top1Output) throws PassFailure {
+                     Map<Value, long[]> shapes, Map<String, TensorData> out, String top1Output, int samples) throws PassFailure {
         List<Callable<Long>> tasks = new ArrayList<>();
+        List<Moments> counted = new ArrayList<>(); // per task: the sums whose vector count it reports, or null
+        List<Layer> owner = new ArrayList<>();     // per task: the layer its failure is reported on
         Map<Moments, Layer> firstLayer = new IdentityHashMap<>();
         for (Layer l : layers) firstLayer.putIfAbsent(result.inputs.get(l), l);
         for (Moments m : byInput.values()) {
@@ -207,31 +380,37 @@ public final class StatisticsCollector {
             float[] x = values.get(l.input());
             long[] inShape = shapes.get(l.input());
             long[] outShape = shapes.get(l.output());
+            // a large H of few groups (a dense or pointwise layer): its triangle rows split over tasks
+            int[] rows = m.outer != null && m.groups < TRIANGLE_PARTS ? Moments.rowSplits(m.d, TRIANGLE_PARTS) : new int[] {0, m.d};
             for (int from = 0; from < m.groups; from += GROUPS_PER_TASK) { // a depthwise layer's many small groups: a few tasks
                 int first = from;
                 int last = Math.min(m.groups, from + GROUPS_PER_TASK);
-                tasks.add(() -> {
-                    long[] n = {0};
-                    for (int group = first; group < last; group++) {
-                        int g = group;
-                        n[0] = 0;
-                        l.vectors().gather(x, inShape, outShape, g, m.d, (rows, count) -> {
-                            m.add(g, rows, count);
-                            n[0] += count;
+                for (int part = 0; part + 1 < rows.length; part++) {
+                    int aFrom = rows[part];
+                    int aTo = rows[part + 1];
+                    boolean primary = part == 0; // adds Σ x and counts the vectors
+                    tasks.add(() -> {
+                        long[] n = {0};
+                        l.vectors().gather(x, inShape, outShape, first, last, m.d, (g, chunk, count) -> {
+                            m.add(g, chunk, count, aFrom, aTo, primary);
+                            if (g == first) n[0] += count;
                         });
-                    }
-                    return n[0];
-                });
+                        return n[0];
+                    });
+                    counted.add(primary ? m : null);
+                    owner.add(l);
+                }
             }
         }
         List<Future<Long>> futures = new ArrayList<>();
         for (Callable<Long> t : tasks) futures.add(context.executor().submit(t));
-        int t = 0;
-        for (Moments m : byInput.values()) {
-            long n = -1;
-            for (int from = 0; from < m.groups; from += GROUPS_PER_TASK) n = await(futures.get(t++), firstLayer.get(m));
-            m.vectors += n; // every group sees the same number of positions
+        Map<Moments, Long> vectors = new IdentityHashMap<>();
+        for (int t = 0; t < futures.size(); t++) {
+            Moments m = counted.get(t);
+            long n = await(futures.get(t), owner.get(t));
+            if (m != null) vectors.put(m, n); // every group sees the same number of positions
         }
+        for (Map.Entry<Moments, Long> e : vectors.entrySet()) e.getKey().vectors += e.getValue();
         for (Layer l : layers) {
             float[] y = values.get(l.output());
             long[] shape = shapes.get(l.output());
@@ -239,7 +418,7 @@ public final class StatisticsCollector {
             int channels = l.layout().outputChannels();
             if (shape.length == 0 || shape[axis] != channels) {
                 throw new PassFailure(PassesCode.CW014, l.node(), passName + ": output '" + l.output().name() + "' of '" + l.node().name()
-                        + "' has shape " + java.util.Arrays.toString(shape) + ", not " + channels + " channels on axis " + axis);
+                        + "' has shape " + Arrays.toString(shape) + ", not " + channels + " channels on axis " + axis);
             }
             long inner = 1;
             for (int i = axis + 1; i < shape.length; i++) inner *= shape[i];
@@ -247,7 +426,11 @@ public final class StatisticsCollector {
             for (int i = 0; i < y.length; i++) sums[(int) ((i / inner) % channels)] += y[i];
             result.outputCounts.merge(l, (long) (y.length / channels), Long::sum);
         }
-        if (top1Output != null) result.top1.add(argmax(out.get(top1Output)));
+        if (top1Output != null) { // one entry per sample, each its rows of the arg-max
+            int[] best = argmax(out.get(top1Output));
+            int per = best.length / samples;
+            for (int i = 0; i < samples; i++) result.top1.add(Arrays.copyOfRange(best, i * per, (i + 1) * per));
+        }
     }
 
     private <T> T await(Future<T> f, Layer l) throws PassFailure {

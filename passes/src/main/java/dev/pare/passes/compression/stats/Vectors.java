@@ -19,8 +19,15 @@ public sealed interface Vectors permits Vectors.Dense, Vectors.Conv {
         return Math.max(1, (1 << 16) / d);
     }
 
+    /** Receives the input vectors of one group a chunk at a time. */
+    @FunctionalInterface
+    interface GroupSink {
+        void accept(int group, double[] rows, int n);
+    }
+
     /**
-     * Hands every input vector of group {@code group} of one sample to {@code sink}.
+     * Hands every input vector of groups {@code fromGroup} to {@code toGroup - 1} of one sample to
+     * {@code sink}, group after group, each group's vectors in output-position order.
      *
      * @param x        the input tensor's values (row-major)
      * @param inShape  its shape
@@ -28,7 +35,12 @@ public sealed interface Vectors permits Vectors.Dense, Vectors.Conv {
      * @param d        the vector length (the layout's cols)
      * @throws IllegalArgumentException if the shapes do not fit the layer
      */
-    void gather(float[] x, long[] inShape, long[] outShape, int group, int d, Sink sink);
+    void gather(float[] x, long[] inShape, long[] outShape, int fromGroup, int toGroup, int d, GroupSink sink);
+
+    /** Hands every input vector of group {@code group} of one sample to {@code sink}. */
+    default void gather(float[] x, long[] inShape, long[] outShape, int group, int d, Sink sink) {
+        gather(x, inShape, outShape, group, group + 1, d, (g, rows, n) -> sink.accept(rows, n));
+    }
 
     /** Identifies the way vectors are formed, for sharing an accumulator between layers of one input. */
     String key();
@@ -39,7 +51,8 @@ public sealed interface Vectors permits Vectors.Dense, Vectors.Conv {
      * MIL matmul's transpose_x).
      */
     record Dense(boolean transposedInput) implements Vectors {
-        @Override public void gather(float[] x, long[] inShape, long[] outShape, int group, int d, Sink sink) {
+        @Override public void gather(float[] x, long[] inShape, long[] outShape, int fromGroup, int toGroup, int d, GroupSink sink) {
+            if (fromGroup != 0 || toGroup != 1) throw new IllegalArgumentException("a dense layer has one group");
             int rank = inShape.length;
             if (rank == 0) throw new IllegalArgumentException("input is a scalar");
             int kAxis = transposedInput ? rank - 2 : rank - 1;
@@ -55,7 +68,7 @@ public sealed interface Vectors permits Vectors.Dense, Vectors.Conv {
                 for (int r = 0; r < rows; r++) {
                     int base = r * d;
                     for (int c = 0; c < d; c++) buf[n * d + c] = x[base + c];
-                    if (++n == chunk) { sink.accept(buf, n); n = 0; }
+                    if (++n == chunk) { sink.accept(0, buf, n); n = 0; }
                 }
             } else {
                 int cols = Math.toIntExact(inShape[rank - 1]);
@@ -64,11 +77,11 @@ public sealed interface Vectors permits Vectors.Dense, Vectors.Conv {
                     int base = b * d * cols;
                     for (int r = 0; r < cols; r++) {
                         for (int c = 0; c < d; c++) buf[n * d + c] = x[base + c * cols + r];
-                        if (++n == chunk) { sink.accept(buf, n); n = 0; }
+                        if (++n == chunk) { sink.accept(0, buf, n); n = 0; }
                     }
                 }
             }
-            if (n > 0) sink.accept(buf, n);
+            if (n > 0) sink.accept(0, buf, n);
         }
 
         @Override public String key() { return transposedInput ? "dense-t" : "dense"; }
@@ -88,7 +101,7 @@ public sealed interface Vectors permits Vectors.Dense, Vectors.Conv {
      */
     record Conv(boolean transposed, int groups, long[] kernel, long[] strides, long[] dilations, Padding padding) implements Vectors {
 
-        @Override public void gather(float[] x, long[] inShape, long[] outShape, int group, int d, Sink sink) {
+        @Override public void gather(float[] x, long[] inShape, long[] outShape, int fromGroup, int toGroup, int d, GroupSink sink) {
             int sp = kernel.length;
             if (inShape.length != sp + 2 || outShape.length != sp + 2) {
                 throw new IllegalArgumentException("input " + Arrays.toString(inShape) + " and output " + Arrays.toString(outShape)
@@ -103,6 +116,36 @@ public sealed interface Vectors permits Vectors.Dense, Vectors.Conv {
                 throw new IllegalArgumentException("input " + Arrays.toString(inShape) + " does not fit a weight of " + d
                         + " values per output channel and group " + groups);
             }
+            int plane = 1;
+            for (int j = 2; j < inShape.length; j++) plane *= Math.toIntExact(inShape[j]);
+            int[] src = sources(inShape, outShape, kernelSize); // the same for every group, channel and batch element
+            int positions = src.length / kernelSize;
+            int chunk = (int) Math.min(chunkRows(d), (long) batch * positions); // a depthwise group has few rows: no large buffer
+            double[] buf = new double[chunk * d];
+            for (int group = fromGroup; group < toGroup; group++) {
+                int n = 0;
+                for (int b = 0; b < batch; b++) {
+                    for (int p = 0; p < positions; p++) {
+                        int row = n * d;
+                        int taps = p * kernelSize;
+                        for (int ci = 0; ci < perGroup; ci++) {
+                            int channelBase = (b * channels + group * perGroup + ci) * plane;
+                            int col = row + ci * kernelSize;
+                            for (int kk = 0; kk < kernelSize; kk++) {
+                                int s = src[taps + kk];
+                                buf[col + kk] = s < 0 ? 0 : x[channelBase + s];
+                            }
+                        }
+                        if (++n == chunk) { sink.accept(group, buf, n); n = 0; }
+                    }
+                }
+                if (n > 0) sink.accept(group, buf, n);
+            }
+        }
+
+        /** Per output position and kernel tap (row-major), the offset in a channel plane the tap reads, or -1 (padding). */
+        private int[] sources(long[] inShape, long[] outShape, int kernelSize) {
+            int sp = kernel.length;
             int[] in = new int[sp];
             int[] out = new int[sp];
             int[] begin = new int[sp];
@@ -125,29 +168,17 @@ public sealed interface Vectors permits Vectors.Dense, Vectors.Conv {
                     rest /= (int) kernel[j];
                 }
             }
-            int chunk = (int) Math.min(chunkRows(d), (long) batch * positions); // a depthwise group has few rows: no large buffer
-            double[] buf = new double[chunk * d];
+            int[] src = new int[Math.multiplyExact(positions, kernelSize)];
             int[] pos = new int[sp];
-            int[] src = new int[kernelSize]; // per tap: spatial offset into a channel plane, or -1 (padding)
-            int n = 0;
-            for (int b = 0; b < batch; b++) {
-                for (int p = 0; p < positions; p++) {
-                    int rest = p;
-                    for (int j = sp - 1; j >= 0; j--) {
-                        pos[j] = rest % out[j];
-                        rest /= out[j];
-                    }
-                    for (int kk = 0; kk < kernelSize; kk++) src[kk] = source(pos, tap[kk], begin, in, inStride);
-                    int row = n * d;
-                    for (int ci = 0; ci < perGroup; ci++) {
-                        int channelBase = (b * channels + group * perGroup + ci) * plane;
-                        int col = row + ci * kernelSize;
-                        for (int kk = 0; kk < kernelSize; kk++) buf[col + kk] = src[kk] < 0 ? 0 : x[channelBase + src[kk]];
-                    }
-                    if (++n == chunk) { sink.accept(buf, n); n = 0; }
+            for (int p = 0; p < positions; p++) {
+                int rest = p;
+                for (int j = sp - 1; j >= 0; j--) {
+                    pos[j] = rest % out[j];
+                    rest /= out[j];
                 }
+                for (int kk = 0; kk < kernelSize; kk++) src[p * kernelSize + kk] = source(pos, tap[kk], begin, in, inStride);
             }
-            if (n > 0) sink.accept(buf, n);
+            return src;
         }
 
         /** The input offset in a channel plane that kernel tap {@code tap} reads at output position {@code pos}, or -1. */
