@@ -64,6 +64,19 @@ final class Tensors {
      */
     static void requireFinite(TensorData data, int piece) {
         long n = data.elementCount();
+        if (data.dtype() == DType.FLOAT16) { // a bit test on the stored values: no widening to float
+            for (long first = 0; first < n; first += piece) {
+                int count = (int) Math.min(piece, n - first);
+                ByteBuffer b = data.slice(first * 2, Math.multiplyExact(count, 2));
+                for (int i = 0; i < count; i++) {
+                    short h = b.getShort(i * 2);
+                    if ((h & 0x7C00) == 0x7C00) { // exponent all ones: infinity or NaN
+                        throw new IllegalArgumentException("weight: element " + (first + i) + " is not finite (" + Float16.toFloat(h) + ")");
+                    }
+                }
+            }
+            return;
+        }
         float[] values = new float[(int) Math.min(piece, Math.max(1, n))];
         for (long first = 0; first < n; first += values.length) {
             int count = (int) Math.min(values.length, n - first);
