@@ -218,7 +218,12 @@ public final class LinearQuantizer {
                 base += (c / blockLengths[d]) * sStrides[d];
             }
             int run = (int) Math.min(count - i, inner - col);
-            for (int k = 0; k < run; k++) out[i + k] = (int) (base + (col + k) / innerBlock);
+            if (innerBlock == 1) { // blocks run along another axis (a MatMul weight's input axis): one block per column
+                int at = (int) (base + col);
+                for (int k = 0; k < run; k++) out[i + k] = at + k;
+            } else {
+                for (int k = 0; k < run; k++) out[i + k] = (int) (base + (col + k) / innerBlock);
+            }
             i += run;
         }
     }
