@@ -21,8 +21,9 @@
 # peak heap, the largest Java heap occupancy the GC log shows: heap used just before any GC, or at
 # exit (-Xlog:gc,gc+heap+exit). It is what the heap really held at its fullest observed moment
 # (live data plus garbage not yet collected), a lower bound of the true peak between GCs; "live"
-# is the largest heap used right after a GC, i.e. roughly the largest live set. Neither needs any
-# change in the CLI. A run that fails shows its exit code and the last line of its stderr.
+# is the largest heap used right after a GC, i.e. roughly the largest live set. load: the 1-minute
+# load average (/proc/loadavg) when the run started and ended (the machine may be shared). None
+# needs any change in the CLI. A run that fails shows its exit code and the last line of its stderr.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +39,7 @@ while [[ $# -gt 0 ]]; do
     --keep) keep=1; shift ;;
     --runs) runs="$2"; shift 2 ;;
     --timeout) timeout_s="$2"; shift 2 ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) break ;;
   esac
 done
@@ -73,20 +74,22 @@ gc_peaks() {
     END { if (exitused > before) before = exitused; printf "%.0f %.0f\n", before, after }' "$1"
 }
 
-echo "| pipeline | JAVA_OPTS | exit | wall s | CPU s (user+sys) | peak RSS MiB | peak heap MiB (live after GC) | output MiB |"
-echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| pipeline | JAVA_OPTS | exit | wall s | CPU s (user+sys) | peak RSS MiB | peak heap MiB (live after GC) | output MiB | load (start → end) |"
+echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
 i=0
 for p in "${pipelines[@]}"; do
   for ((r = 1; r <= runs; r++)); do
     i=$((i + 1))
     run="$out_dir/run-$i"
     rm -rf "$run"; mkdir -p "$run/out"
+    load_start="$(cut -d' ' -f1 /proc/loadavg)"
     set +e
     JAVA_OPTS="$java_opts -Xlog:gc,gc+heap+exit:file=$run/gc.log" \
       /usr/bin/time -v -o "$run/time.txt" timeout "$timeout_s" "$root/pare" compile "$model" -o "$run/out/model.$ext" \
       --pipeline "$p" "${extra[@]}" >"$run/stdout.txt" 2>"$run/stderr.txt"
     code=$?
     set -e
+    load_end="$(cut -d' ' -f1 /proc/loadavg)"
     wall="$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (k = 1; k <= n; k++) s = s * 60 + t[k]; printf "%.2f", s }' "$run/time.txt")"
     cpu="$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f", u + s }' "$run/time.txt")"
     rss="$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$run/time.txt")"
@@ -99,7 +102,7 @@ for p in "${pipelines[@]}"; do
       why="$(grep -v '^\s*$' "$run/stderr.txt" | grep -v '^\s*at ' | tail -n 1 | cut -c1-120 | tr '|' '/')"
       status="$code: ${why:-see $run/stderr.txt}"
     fi
-    echo "| \`$p\` | \`${java_opts:-default}\` | $status | $wall | $cpu | $rss | $heap ($live) | $size |"
+    echo "| \`$p\` | \`${java_opts:-default}\` | $status | $wall | $cpu | $rss | $heap ($live) | $size | $load_start → $load_end |"
     (( keep )) || rm -rf "$run/out"
   done
 done

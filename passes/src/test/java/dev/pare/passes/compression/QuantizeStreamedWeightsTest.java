@@ -131,6 +131,10 @@ class QuantizeStreamedWeightsTest {
         String streamed = assertThrows(PassFailure.class, () -> run(STREAMING, o, model(Precision.FLOAT32, 1000), TensorStore.heap())).getMessage();
         assertEquals("quantize_weights: weight 'a' of 'gemm': weight: element 1000 is not finite (NaN); no weight was compressed", streamed);
         assertEquals(whole, streamed);
+        // float16: the check tests the stored bits, without widening
+        String half = assertThrows(PassFailure.class, () -> run(STREAMING, o, model(Precision.FLOAT16, 1000), TensorStore.heap())).getMessage();
+        assertEquals(streamed, half);
+        assertEquals(assertThrows(PassFailure.class, () -> run(WHOLE, o, model(Precision.FLOAT16, 1000), TensorStore.heap())).getMessage(), half);
     }
 
     @Test

@@ -155,6 +155,14 @@ public final class LinearQuantizer {
         for (long d : shape) n = Math.multiplyExact(n, d);
         long[] strides = Shapes.strides(shape);
         long[] sStrides = Shapes.strides(scaleShape);
+        // A band (one block's extent along axis 0, all of the other axes) holds whole blocks only:
+        // when a piece holds a band, each piece's blocks are complete in it, so one read per piece
+        // gives their ranges and codes (a MatMul weight [in, out] with blocks of 32 along in: 32 rows).
+        long band = rank == 0 ? 1 : (long) blockLengths[0] * strides[0];
+        if (n > 0 && band <= piece) {
+            return quantizeByBands(shape, precision, values, options, (int) (piece / band * band), codes, blockLengths, scaleShape,
+                    blocks, n, band, rank == 0 ? blocks : sStrides[0], strides, sStrides);
+        }
         float[] w = new float[(int) Math.min(piece, Math.max(1, n))];
         int[] blockOf = new int[w.length];
 
@@ -197,6 +205,55 @@ public final class LinearQuantizer {
                 scales, zeroPoints, null);
     }
 
+    /**
+     * The streamed quantization with one read of each value: pieces of whole bands ({@code chunk}
+     * elements, a multiple of {@code band}), whose blocks {@code [first / band · perBand, ...)} are
+     * all inside the piece, so their parameters are final before the piece's codes are computed.
+     */
+    private static LinearQuantization quantizeByBands(long[] shape, Precision precision, ValueSource values,
+                                                      LinearQuantizerOptions options, int chunk, CodeSink codes, int[] blockLengths,
+                                                      long[] scaleShape, int blocks, long n, long band, long perBand,
+                                                      long[] strides, long[] sStrides) {
+        int length = (int) Math.min(chunk, n);
+        float[] w = new float[length];
+        int[] blockOf = new int[length];
+        int[] q = new int[length];
+        float[] scales = new float[blocks];
+        int[] zeroPoints = hasZeroPoint(options) ? new int[blocks] : null;
+        int qmin = options.qmin();
+        int qmax = options.qmax();
+        for (long first = 0; first < n; first += length) {
+            int count = (int) Math.min(length, n - first);
+            values.read(first, w, count);
+            blocksOf(first, count, shape, blockLengths, strides, sStrides, blockOf);
+            int from = (int) (first / band * perBand);
+            int to = (int) Math.min(blocks, (first + count + band - 1) / band * perBand);
+            float[] lo = new float[to - from];
+            float[] hi = new float[to - from];
+            java.util.Arrays.fill(lo, Float.POSITIVE_INFINITY);
+            java.util.Arrays.fill(hi, Float.NEGATIVE_INFINITY);
+            for (int i = 0; i < count; i++) {
+                int b = blockOf[i] - from;
+                float v = w[i];
+                if (v < lo[b]) lo[b] = v;
+                if (v > hi[b]) hi[b] = v;
+            }
+            float[] pieceScales = new float[to - from];
+            int[] pieceZeroPoints = zeroPoints == null ? null : new int[to - from];
+            parameters(lo, hi, options, precision, pieceScales, pieceZeroPoints);
+            System.arraycopy(pieceScales, 0, scales, from, to - from);
+            if (zeroPoints != null) System.arraycopy(pieceZeroPoints, 0, zeroPoints, from, to - from);
+            for (int i = 0; i < count; i++) {
+                int b = blockOf[i];
+                double r = Math.rint(precision.round(w[i] / scales[b])) + (zeroPoints == null ? 0 : zeroPoints[b]);
+                q[i] = (int) Math.max(qmin, Math.min(qmax, r));
+            }
+            codes.accept(q, count);
+        }
+        return new LinearQuantization(shape.clone(), precision, options.dtype(), options.mode(), blockLengths, scaleShape, null,
+                scales, zeroPoints, null);
+    }
+
     /** The block of each element in {@code [first, first + count)}, one innermost row at a time. */
     private static void blocksOf(long first, int count, long[] shape, int[] blockLengths, long[] strides, long[] sStrides, int[] out) {
         int rank = shape.length;
@@ -218,7 +275,12 @@ public final class LinearQuantizer {
                 base += (c / blockLengths[d]) * sStrides[d];
             }
             int run = (int) Math.min(count - i, inner - col);
-            for (int k = 0; k < run; k++) out[i + k] = (int) (base + (col + k) / innerBlock);
+            if (innerBlock == 1) { // blocks run along another axis (a MatMul weight's input axis): one block per column
+                int at = (int) (base + col);
+                for (int k = 0; k < run; k++) out[i + k] = at + k;
+            } else {
+                for (int k = 0; k < run; k++) out[i + k] = (int) (base + (col + k) / innerBlock);
+            }
             i += run;
         }
     }

@@ -67,4 +67,37 @@ class PrecisionTest {
         }
         assertEquals(63_488 * 5, checked);
     }
+
+    @Test
+    void fastHalfRoundingEqualsTheRoundTripThroughAShort() {
+        // every fp16 value and its neighbourhood: exact values, ties (half an fp16 ulp), just above
+        // and below ties, mantissa carries into the exponent, the edges 2^-14, 2^15, 65504, overflow
+        int[] deltas = {0, 1, -1, 0xFFF, 0x1000, 0x1001, 0x1FFF, -0x1000, -0x1001, -0xFFF};
+        int checked = 0;
+        for (int h = 0; h < 1 << 16; h++) {
+            float v = dev.pare.ir.Float16.toFloat((short) h);
+            if (Float.isNaN(v)) continue;
+            for (int delta : deltas) {
+                float w = Float.intBitsToFloat(Float.floatToRawIntBits(v) + delta);
+                float expected = dev.pare.ir.Float16.toFloat(dev.pare.ir.Float16.fromFloat(w));
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(Precision.roundToHalf(w)),
+                        "bits " + Integer.toHexString(Float.floatToRawIntBits(w)));
+                checked++;
+            }
+        }
+        java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+        for (int i = 0; i < 2_000_000; i++) {
+            float w = Float.intBitsToFloat(r.nextInt());
+            if (Float.isNaN(w)) continue;
+            float expected = dev.pare.ir.Float16.toFloat(dev.pare.ir.Float16.fromFloat(w));
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(Precision.roundToHalf(w)),
+                    "bits " + Integer.toHexString(Float.floatToRawIntBits(w)));
+        }
+        assertEquals((65_536 - 2_046) * deltas.length, checked); // 2,046 fp16 NaN patterns skipped
+        assertEquals(65504f, Precision.FLOAT16.round(65519.99f));
+        assertEquals(Float.POSITIVE_INFINITY, Precision.FLOAT16.round(65520f));
+        assertEquals(1.0009765625f, Precision.FLOAT16.round(1.00048828125f + 0x1p-23f)); // just above a tie
+        assertEquals(1.0f, Precision.FLOAT16.round(1.00048828125f));                      // a tie: to even
+        assertEquals(1.001953125f, Precision.FLOAT16.round(1.00146484375f));              // a tie: to even (up)
+    }
 }
