@@ -1,5 +1,6 @@
 package dev.pare.compiler.analyze;
 
+import dev.pare.compiler.driver.Compilation;
 import dev.pare.compiler.onnx.lower.OnnxLowering;
 import dev.pare.ir.Attribute;
 import dev.pare.ir.Model;
@@ -41,10 +42,11 @@ public enum WeightSizes {
     ONNX("onnx");
 
     /**
-     * Model property naming the output's format ({@code onnx}, {@code coreml}), set by the
-     * compilation before the pipeline runs; without it the model's own format is assumed.
+     * Model property naming the output's format ({@code onnx}, {@code coreml}); the compilation
+     * sets it before the pipeline runs ({@link Compilation#OUTPUT_FORMAT_PROPERTY}, declared there so
+     * that the driver does not depend on this package). Without it the model's own format is assumed.
      */
-    public static final String OUTPUT_FORMAT_PROPERTY = "pare.output_format";
+    public static final String OUTPUT_FORMAT_PROPERTY = Compilation.OUTPUT_FORMAT_PROPERTY;
 
     private final String key;
 

@@ -29,6 +29,10 @@ import java.util.List;
  */
 public final class Compilation {
 
+    /** Model property naming the output's format (the writer's name), set before the pipeline runs. */
+    public static final String OUTPUT_FORMAT_PROPERTY = "pare.output_format";
+
+
     private final ModelFormats formats;
     private final CompileHook hook;
     private final Progress progress;
@@ -180,7 +184,7 @@ public final class Compilation {
         }
         request.modelProperties().forEach(model::setProperty);
         // passes that size weights (mixed_precision) count them as this format stores them
-        model.setProperty(dev.pare.compiler.analyze.WeightSizes.OUTPUT_FORMAT_PROPERTY, writer.name());
+        model.setProperty(OUTPUT_FORMAT_PROPERTY, writer.name());
         // what the writer allows next to enumerated shapes is the format's call, asked here so it is a bad request
         if (!request.enumeratedShapes().isEmpty()) {
             java.util.Optional<String> problem = writer.enumeratedShapesProblem(model);

@@ -46,10 +46,10 @@ class CompressionOptionsCanonicalTest {
     void pruneLeavesOutTargetSparsityNmRatioAndDimUntilGiven() throws Exception {
         assertEquals("prune{act_order=false, algorithm=magnitude, bias_correction=none, block_size=0, calibration=one_shot, column_block=128, "
                 + "damp=0.01, minimum_sparsity_percentile=0.5, mode=threshold, per_channel_sparsity=false, skip_inapplicable=false, "
-                + "threshold=1.0e-12, weight_threshold=2048}\n", canonical("prune"));
+                + "sparsity_allocation=uniform, threshold=1.0e-12, weight_threshold=2048}\n", canonical("prune"));
         assertEquals("prune{act_order=false, algorithm=magnitude, bias_correction=none, block_size=0, calibration=one_shot, column_block=128, "
                 + "damp=0.01, dim=0, minimum_sparsity_percentile=0.5, mode=magnitude, n_m_ratio=\"2:4\", per_channel_sparsity=false, "
-                + "skip_inapplicable=false, threshold=1.0e-12, weight_threshold=2048}\n",
+                + "skip_inapplicable=false, sparsity_allocation=uniform, threshold=1.0e-12, weight_threshold=2048}\n",
                 canonical("prune{mode=magnitude, n_m_ratio=\"2:4\", dim=0}"));
         assertEquals("prune{mode=magnitude, target_sparsity=0.5}", PipelinePrinter.brief(
                 compiler.parseInline("prune{mode=magnitude, target_sparsity=0.5}").passSteps().get(0),
