@@ -2,6 +2,7 @@ package dev.pare.compiler.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.compiler.report.SentenceEmbeddings;
 import dev.pare.compiler.report.WordPiece;
 import dev.pare.compiler.testing.OrtRunner;
 import dev.pare.compiler.testing.OrtRunner.Tensor;
@@ -11,7 +12,6 @@ import dev.pare.testkit.TestCalibrationData;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -42,7 +42,7 @@ class ActivationQuantizationOnMiniLmTest {
             "Students must hand in the assignment by Friday and present their results next week.");
 
     /** Held out: none of these sentences is in the calibration text. */
-    private static final List<String> HELD_OUT = List.of(
+    static final List<String> HELD_OUT = List.of(
             "A cat slept in the warm sunlight on the kitchen window sill.",
             "The central bank raised interest rates to slow down inflation.",
             "Mix the flour and the butter, then add cold water until the dough holds together.",
@@ -71,11 +71,13 @@ class ActivationQuantizationOnMiniLmTest {
         Path out = tmp.resolve("minilm-w8a8.onnx");
         CalibratedCompile.compile(TestModels.MINILM, "W8A8", calibration, out);
 
-        Map<String, Tensor> inputs = heldOut(wp, cls, sep);
+        Map<String, Tensor> inputs = SentenceEmbeddings.batch(wp, HELD_OUT);
         long[] mask = inputs.get("attention_mask").longs();
         float[] reference = OrtRunner.run(TestModels.MINILM, inputs).get("last_hidden_state").floats();
-        double[] w8a8 = cosines(reference, OrtRunner.run(out, inputs).get("last_hidden_state").floats(), mask);
-        double[] shipped = cosines(reference, OrtRunner.run(TestModels.MINILM_Q, inputs).get("last_hidden_state").floats(), mask);
+        double[] w8a8 = SentenceEmbeddings.cosines(reference, OrtRunner.run(out, inputs).get("last_hidden_state").floats(), mask,
+                HELD_OUT.size());
+        double[] shipped = SentenceEmbeddings.cosines(reference,
+                OrtRunner.run(TestModels.MINILM_Q, inputs).get("last_hidden_state").floats(), mask, HELD_OUT.size());
         System.out.printf(Locale.ROOT, "MiniLM W8A8 (%d calibration sequences): embedding cosine mean %.5f min %.5f; shipped int8 -q model: mean %.5f min %.5f%n",
                 CALIBRATION_SAMPLES, w8a8[0], w8a8[1], shipped[0], shipped[1]);
         assertTrue(w8a8[0] >= 0.99, "mean cosine " + w8a8[0]);
@@ -105,66 +107,5 @@ class ActivationQuantizationOnMiniLmTest {
             sample.put("token_type_ids", TensorData.ofLongs(shape, new long[length]));
             return sample;
         });
-    }
-
-    /** The held-out sentences in one batch, padded to the longest. */
-    static Map<String, Tensor> heldOut(WordPiece wp, int cls, int sep) {
-        List<List<Integer>> rows = new ArrayList<>();
-        int max = 0;
-        for (String s : HELD_OUT) {
-            List<Integer> row = new ArrayList<>();
-            row.add(cls);
-            row.addAll(wp.encode(s));
-            row.add(sep);
-            rows.add(row);
-            max = Math.max(max, row.size());
-        }
-        long[] ids = new long[rows.size() * max];
-        long[] mask = new long[rows.size() * max];
-        for (int r = 0; r < rows.size(); r++) {
-            for (int t = 0; t < rows.get(r).size(); t++) {
-                ids[r * max + t] = rows.get(r).get(t);
-                mask[r * max + t] = 1;
-            }
-        }
-        long[] shape = {rows.size(), max};
-        Map<String, Tensor> in = new LinkedHashMap<>();
-        in.put("input_ids", Tensor.ofLongs(shape, ids));
-        in.put("attention_mask", Tensor.ofLongs(shape, mask));
-        in.put("token_type_ids", Tensor.ofLongs(shape, new long[ids.length]));
-        return in;
-    }
-
-    /** Mean and minimum over sentences of the cosine between mean-pooled embeddings. */
-    static double[] cosines(float[] ref, float[] out, long[] mask) {
-        int hidden = 384;
-        int sentences = HELD_OUT.size();
-        int length = mask.length / sentences;
-        double sum = 0;
-        double min = 1;
-        for (int s = 0; s < sentences; s++) {
-            double[] a = new double[hidden];
-            double[] b = new double[hidden];
-            for (int t = 0; t < length; t++) {
-                if (mask[s * length + t] == 0) continue;
-                int base = (s * length + t) * hidden;
-                for (int h = 0; h < hidden; h++) {
-                    a[h] += ref[base + h];
-                    b[h] += out[base + h];
-                }
-            }
-            double dot = 0;
-            double na = 0;
-            double nb = 0;
-            for (int h = 0; h < hidden; h++) {
-                dot += a[h] * b[h];
-                na += a[h] * a[h];
-                nb += b[h] * b[h];
-            }
-            double cos = dot / Math.sqrt(na * nb);
-            sum += cos;
-            min = Math.min(min, cos);
-        }
-        return new double[] {sum / sentences, min};
     }
 }

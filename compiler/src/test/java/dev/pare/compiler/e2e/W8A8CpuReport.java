@@ -1,5 +1,6 @@
 package dev.pare.compiler.e2e;
 
+import dev.pare.compiler.report.SentenceEmbeddings;
 import dev.pare.compiler.report.WordPiece;
 import dev.pare.compiler.testing.OrtRunner;
 import dev.pare.compiler.testing.OrtRunner.Tensor;
@@ -85,7 +86,7 @@ public final class W8A8CpuReport {
 
     private static String minilm(Path tmp) throws Exception {
         WordPiece wp = WordPiece.load(ActivationQuantizationOnMiniLmTest.TOKENIZER);
-        Map<String, Tensor> inputs = ActivationQuantizationOnMiniLmTest.heldOut(wp, wp.id("[CLS]"), wp.id("[SEP]"));
+        Map<String, Tensor> inputs = SentenceEmbeddings.batch(wp, ActivationQuantizationOnMiniLmTest.HELD_OUT);
         long[] mask = inputs.get("attention_mask").longs();
         float[] reference = OrtRunner.run(TestModels.MINILM, inputs).get("last_hidden_state").floats();
         StringBuilder out = new StringBuilder();
@@ -108,7 +109,7 @@ public final class W8A8CpuReport {
     }
 
     private static String minilmScore(float[] reference, float[] actual, long[] mask) {
-        double[] cos = ActivationQuantizationOnMiniLmTest.cosines(reference, actual, mask);
+        double[] cos = SentenceEmbeddings.cosines(reference, actual, mask, ActivationQuantizationOnMiniLmTest.HELD_OUT.size());
         int hidden = reference.length / mask.length;
         double signal = 0;
         double noise = 0;

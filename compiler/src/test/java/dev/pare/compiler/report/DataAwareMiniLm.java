@@ -8,8 +8,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -98,59 +96,10 @@ public final class DataAwareMiniLm {
     }
 
     static double[] cosine(WordPiece wp, Path floatModel, Path compressed) throws Exception {
-        int cls = wp.id("[CLS]");
-        int sep = wp.id("[SEP]");
-        List<List<Integer>> rows = new ArrayList<>();
-        int max = 0;
-        for (String s : HELD_OUT) {
-            List<Integer> row = new ArrayList<>();
-            row.add(cls);
-            row.addAll(wp.encode(s));
-            row.add(sep);
-            rows.add(row);
-            max = Math.max(max, row.size());
-        }
-        long[] ids = new long[rows.size() * max];
-        long[] mask = new long[rows.size() * max];
-        for (int r = 0; r < rows.size(); r++) {
-            for (int t = 0; t < rows.get(r).size(); t++) {
-                ids[r * max + t] = rows.get(r).get(t);
-                mask[r * max + t] = 1;
-            }
-        }
-        long[] shape = {rows.size(), max};
-        Map<String, Tensor> in = new LinkedHashMap<>();
-        in.put("input_ids", Tensor.ofLongs(shape, ids));
-        in.put("attention_mask", Tensor.ofLongs(shape, mask));
-        in.put("token_type_ids", Tensor.ofLongs(shape, new long[ids.length]));
+        Map<String, Tensor> in = SentenceEmbeddings.batch(wp, HELD_OUT);
+        long[] mask = in.get("attention_mask").longs();
         float[] a = OrtRunner.run(floatModel, in).get("last_hidden_state").floats();
         float[] b = OrtRunner.run(compressed, in).get("last_hidden_state").floats();
-        int hidden = a.length / ids.length;
-        double sum = 0;
-        double min = 1;
-        for (int s = 0; s < rows.size(); s++) {
-            double[] pa = new double[hidden];
-            double[] pb = new double[hidden];
-            for (int t = 0; t < max; t++) {
-                if (mask[s * max + t] == 0) continue;
-                int base = (s * max + t) * hidden;
-                for (int h = 0; h < hidden; h++) {
-                    pa[h] += a[base + h];
-                    pb[h] += b[base + h];
-                }
-            }
-            double dot = 0;
-            double na = 0;
-            double nb = 0;
-            for (int h = 0; h < hidden; h++) {
-                dot += pa[h] * pb[h];
-                na += pa[h] * pa[h];
-                nb += pb[h] * pb[h];
-            }
-            double cos = dot / Math.sqrt(na * nb);
-            sum += cos;
-            min = Math.min(min, cos);
-        }
-        return new double[] {sum / rows.size(), min};
+        return SentenceEmbeddings.cosines(a, b, mask, HELD_OUT.size());
     }
 }
