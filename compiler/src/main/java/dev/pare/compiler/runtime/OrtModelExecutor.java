@@ -94,7 +94,7 @@ public final class OrtModelExecutor implements ModelExecutor {
             dir = Files.createTempDirectory("pare-run-");
             Path file = dir.resolve("model.onnx");
             OnnxFormat.writeWithExtraOutputs(OnnxLowering.lower(model), file, extra);
-            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            OrtEnvironment env = OrtEnvironments.shared();  // not getEnvironment(): see OrtEnvironments
             try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
                 opts.setIntraOpNumThreads(threads);
                 opts.setInterOpNumThreads(1);
