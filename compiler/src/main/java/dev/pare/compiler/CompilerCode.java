@@ -1,6 +1,7 @@
 package dev.pare.compiler;
 
 import dev.pare.spi.DiagnosticCode;
+import dev.pare.spi.DiagnosticInfo;
 import dev.pare.spi.Severity;
 
 /**
@@ -8,7 +9,7 @@ import dev.pare.spi.Severity;
  * {@link dev.pare.compiler.pipeline.PipelineErrorCode}): the pass manager's (M) and the pass
  * registry's (R). A constant is named by its code, so adding one is one line here.
  */
-public enum CompilerCode implements DiagnosticCode {
+public enum CompilerCode implements DiagnosticCode.Described {
     M001(Severity.ERROR, "a pass threw an unexpected exception (or a PassFailure without a code)", """
             The pass failed in a way it did not report itself: an exception, a stack overflow, a
             linkage error. The message names the pass, the pipeline step and the exception. It is a
@@ -110,21 +111,11 @@ public enum CompilerCode implements DiagnosticCode {
             samples with the plan applied. The plan is also stored in the model's metadata
             (com.github.pare.mixedPrecision) and shown by pare inspect.""");
 
-    private final Severity severity;
-    private final String summary;
-    private final String explanation;
+    private final DiagnosticInfo info;
 
     CompilerCode(Severity severity, String summary, String explanation) {
-        this.severity = severity;
-        this.summary = summary;
-        this.explanation = explanation;
+        this.info = new DiagnosticInfo(severity, summary, explanation);
     }
 
-    @Override public String code() { return name(); }
-
-    @Override public Severity severity() { return severity; }
-
-    @Override public String summary() { return summary; }
-
-    @Override public String explanation() { return explanation; }
+    @Override public DiagnosticInfo info() { return info; }
 }

@@ -1,13 +1,14 @@
 package dev.pare.passes;
 
 import dev.pare.spi.DiagnosticCode;
+import dev.pare.spi.DiagnosticInfo;
 import dev.pare.spi.Severity;
 
 /**
  * Every diagnostic code the built-in passes emit. A constant is named by its code, so adding a
  * code is one line here; {@link PassesCatalog} publishes them to {@code pare explain}.
  */
-public enum PassesCode implements DiagnosticCode {
+public enum PassesCode implements DiagnosticCode.Described {
     // weight compression: quantize_weights, palettize, prune (compression/WeightCompressionPass.java)
     CW001(Severity.NOTE, "a weight was left as it is: it has no more than weight_threshold elements", """
             Small weights (biases, norms, tiny kernels) save almost nothing when compressed and lose
@@ -178,21 +179,11 @@ public enum PassesCode implements DiagnosticCode {
             The option names an input the graph does not have or gives a shape or value that does not
             fit it; the message lists the graph's inputs.""");
 
-    private final Severity severity;
-    private final String summary;
-    private final String explanation;
+    private final DiagnosticInfo info;
 
     PassesCode(Severity severity, String summary, String explanation) {
-        this.severity = severity;
-        this.summary = summary;
-        this.explanation = explanation;
+        this.info = new DiagnosticInfo(severity, summary, explanation);
     }
 
-    @Override public String code() { return name(); }
-
-    @Override public Severity severity() { return severity; }
-
-    @Override public String summary() { return summary; }
-
-    @Override public String explanation() { return explanation; }
+    @Override public DiagnosticInfo info() { return info; }
 }

@@ -24,4 +24,25 @@ public interface DiagnosticCode {
 
     /** {@code error[CW010]}: the prefix of a message carrying this code. */
     default String tag() { return severity().name().toLowerCase(Locale.ROOT) + "[" + code() + "]"; }
+
+    /**
+     * A code that is an enum constant holding its {@link DiagnosticInfo}, as the built-in catalogues
+     * are: the enum keeps one field, a constructor and {@link #info()}. The code is the constant's
+     * name unless the enum overrides {@link #code()}.
+     */
+    interface Described extends DiagnosticCode {
+
+        DiagnosticInfo info();
+
+        /** The constant's name: {@link Enum#name()} implements it. */
+        String name();
+
+        @Override default String code() { return name(); }
+
+        @Override default Severity severity() { return info().severity(); }
+
+        @Override default String summary() { return info().summary(); }
+
+        @Override default String explanation() { return info().explanation(); }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.pare.compiler.pipeline;
 
 import dev.pare.spi.DiagnosticCode;
+import dev.pare.spi.DiagnosticInfo;
 import dev.pare.spi.Severity;
 
 /**
@@ -34,7 +35,7 @@ import dev.pare.spi.Severity;
  *
  * <p>Every code is an error; the explanations are what {@code pare explain Pnnn} prints.
  */
-public enum PipelineErrorCode implements DiagnosticCode {
+public enum PipelineErrorCode implements DiagnosticCode.Described {
     SYNTAX("P001", "syntax error in pipeline text", """
             An unexpected or missing token, a bad character or an unterminated string. The caret
             points at the spot. Steps are separated by commas, options go in braces:
@@ -100,20 +101,15 @@ public enum PipelineErrorCode implements DiagnosticCode {
             one point; a file with only top-level steps or nothing in it gives no points.""");
 
     private final String code;
-    private final String summary;
-    private final String explanation;
+    private final DiagnosticInfo info;
 
     PipelineErrorCode(String code, String summary, String explanation) {
         this.code = code;
-        this.summary = summary;
-        this.explanation = explanation;
+        this.info = new DiagnosticInfo(Severity.ERROR, summary, explanation);
     }
 
+    /** Not the constant's name: the constants are named by what went wrong. */
     @Override public String code() { return code; }
 
-    @Override public Severity severity() { return Severity.ERROR; }
-
-    @Override public String summary() { return summary; }
-
-    @Override public String explanation() { return explanation; }
+    @Override public DiagnosticInfo info() { return info; }
 }

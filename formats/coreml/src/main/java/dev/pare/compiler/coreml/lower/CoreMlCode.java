@@ -1,13 +1,14 @@
 package dev.pare.compiler.coreml.lower;
 
 import dev.pare.spi.DiagnosticCode;
+import dev.pare.spi.DiagnosticInfo;
 import dev.pare.spi.Severity;
 
 /**
  * The codes the Core ML format module emits: its lowering's (CL). They were {@code CompilerCode}
  * constants before the format had a module of its own; the code strings are unchanged.
  */
-public enum CoreMlCode implements DiagnosticCode {
+public enum CoreMlCode implements DiagnosticCode.Described {
     CL001(Severity.ERROR, "a pare.* op cannot be lowered to the Core ML target", """
             lower_to_coreml (appended by pare compile for .mlpackage and .mlmodel outputs) turns every
             pare.* op into the constexpr ops of the deployment target (--target). A weight the target
@@ -21,21 +22,11 @@ public enum CoreMlCode implements DiagnosticCode {
             pass on a bare graph gives this; run it through the pass manager or give target=ios18 (or
             another target).""");
 
-    private final Severity severity;
-    private final String summary;
-    private final String explanation;
+    private final DiagnosticInfo info;
 
     CoreMlCode(Severity severity, String summary, String explanation) {
-        this.severity = severity;
-        this.summary = summary;
-        this.explanation = explanation;
+        this.info = new DiagnosticInfo(severity, summary, explanation);
     }
 
-    @Override public String code() { return name(); }
-
-    @Override public Severity severity() { return severity; }
-
-    @Override public String summary() { return summary; }
-
-    @Override public String explanation() { return explanation; }
+    @Override public DiagnosticInfo info() { return info; }
 }

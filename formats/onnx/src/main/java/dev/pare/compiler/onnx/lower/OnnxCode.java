@@ -1,13 +1,14 @@
 package dev.pare.compiler.onnx.lower;
 
 import dev.pare.spi.DiagnosticCode;
+import dev.pare.spi.DiagnosticInfo;
 import dev.pare.spi.Severity;
 
 /**
  * The codes the ONNX format module emits: its lowering's (OL). They were {@code CompilerCode}
  * constants before the format had a module of its own; the code strings are unchanged.
  */
-public enum OnnxCode implements DiagnosticCode {
+public enum OnnxCode implements DiagnosticCode.Described {
     OL001(Severity.ERROR, "a pare.* op cannot be lowered to ONNX ops", """
             lower_to_onnx (appended by pare compile for .onnx outputs) turns every pare.* op into
             standard ONNX ops (DequantizeLinear, Gather of a LUT, ...). An op whose form ONNX cannot
@@ -19,21 +20,11 @@ public enum OnnxCode implements DiagnosticCode {
             provides as a service. Running the pass on a bare graph (e.g. from a test harness that
             binds no model) gives this; run it through the pass manager.""");
 
-    private final Severity severity;
-    private final String summary;
-    private final String explanation;
+    private final DiagnosticInfo info;
 
     OnnxCode(Severity severity, String summary, String explanation) {
-        this.severity = severity;
-        this.summary = summary;
-        this.explanation = explanation;
+        this.info = new DiagnosticInfo(severity, summary, explanation);
     }
 
-    @Override public String code() { return name(); }
-
-    @Override public Severity severity() { return severity; }
-
-    @Override public String summary() { return summary; }
-
-    @Override public String explanation() { return explanation; }
+    @Override public DiagnosticInfo info() { return info; }
 }
