@@ -73,7 +73,7 @@ for w in "${what[@]}"; do
             cp="compiler/target/test-classes:compiler/target/classes:$(cat compiler/target/test-classpath.txt)"
             calib="$OUT/minilm-calib"
             rm -rf "$calib"
-            java -Xss16m -Dpare.root="$root" -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm calibration \
+            java -Dpare.root="$root" -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm calibration \
                 $M/all-minilm-l6-v2-tokenizer.json "$calib" 128 >&2
         fi
         run minilm_p3_gptq "MiniLM-L6" $M/all-minilm-l6-v2.onnx \

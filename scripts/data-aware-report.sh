@@ -135,17 +135,16 @@ for w in "${what[@]}"; do
         cp="compiler/target/test-classes:compiler/target/classes:$(cat compiler/target/test-classpath.txt)"
         tok=$M/all-minilm-l6-v2-tokenizer.json
         rm -rf "$OUT/minilm-calib"
-        # ONNX Runtime needs a deeper thread stack than the default to load MiniLM (it crashes the JVM otherwise)
-        java -Xss16m -Dpare.root="$root" -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm calibration $tok "$OUT/minilm-calib" 128
+        java -Dpare.root="$root" -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm calibration $tok "$OUT/minilm-calib" 128
         for pair in "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq}" \
                     "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq, sensitivity=hessian}" \
                     "palettize{nbits=3}|palettize{nbits=3, algorithm=gptq, sensitivity=hessian, bias_correction=own}" \
                     "quantize_weights{dtype=int4, granularity=per_block, block_size=32}|quantize_weights{dtype=int4, granularity=per_block, block_size=32, algorithm=gptq}"; do
             rtn=${pair%%|*}; aware=${pair##*|}
             compile minilm_rtn $M/all-minilm-l6-v2.onnx "$OUT/minilm_rtn.onnx" "$rtn, CLEANUP"
-            c_rtn=$(java -Xss16m -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm cosine $tok $M/all-minilm-l6-v2.onnx "$OUT/minilm_rtn.onnx")
+            c_rtn=$(java -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm cosine $tok $M/all-minilm-l6-v2.onnx "$OUT/minilm_rtn.onnx")
             compile minilm_aware $M/all-minilm-l6-v2.onnx "$OUT/minilm_aware.onnx" "$aware, CLEANUP" --calibration-data "$OUT/minilm-calib"
-            c_aware=$(java -Xss16m -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm cosine $tok $M/all-minilm-l6-v2.onnx "$OUT/minilm_aware.onnx")
+            c_aware=$(java -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm cosine $tok $M/all-minilm-l6-v2.onnx "$OUT/minilm_aware.onnx")
             echo "| MiniLM-L6 (16 held-out sentences, embedding $c_rtn → data-aware) | \`$aware\` | ${c_rtn#cosine } | ${c_aware#cosine } | $(bits $M/all-minilm-l6-v2.onnx "$OUT/minilm_aware.onnx") bits | ${secs} s, ${rss} MiB |"
         done
         ;;

@@ -67,7 +67,7 @@ if [[ $minilm == 1 ]]; then
       -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test >&2)
   cp="$root/compiler/target/test-classes:$root/compiler/target/classes:$(cat "$root/compiler/target/test-classpath.txt")"
   rm -rf "$out/calib"
-  java -Xss16m -Dpare.root="$root" -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm calibration "$tok" "$out/calib" "$samples"
+  java -Dpare.root="$root" -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm calibration "$tok" "$out/calib" "$samples"
   start=$(date +%s)
   "$pare" analyze "$model" --calibration-data "$out/calib" --samples "$samples" --candidates "$candidates" -q \
       --save-json "$out/analysis.json" > "$out/analysis.txt"
@@ -75,7 +75,7 @@ if [[ $minilm == 1 ]]; then
   row() { # name file
     local b c
     b=$(bits_of "$2" "$out/analysis.json")
-    c=$(java -Xss16m -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm cosine "$tok" "$model" "$2")
+    c=$(java -cp "$cp" dev.pare.compiler.report.DataAwareMiniLm cosine "$tok" "$model" "$2")
     printf '| %s | %s | %s | %s |\n' "$1" "${b% *}" "${b#* }" "$c"
   }
   echo "| model | bits/weight (.onnx) | weight bytes | held-out sentence embeddings |"

@@ -15,4 +15,4 @@ cp_file="$root/compiler/target/bisect.classpath"
 (cd "$root" && mvn -q -B -o -pl compiler -am test-compile dependency:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >&2)
 cp="$root/compiler/target/test-classes:$root/compiler/target/classes:$(cat "$cp_file")"
-exec nice -n 10 java -Xss16m ${JAVA_OPTS:-} -cp "$cp" dev.pare.compiler.mil.ConversionBisect "$@"
+exec nice -n 10 java ${JAVA_OPTS:-} -cp "$cp" dev.pare.compiler.mil.ConversionBisect "$@"

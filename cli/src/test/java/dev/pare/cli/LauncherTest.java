@@ -55,6 +55,24 @@ class LauncherTest {
         assertEquals(new Proc(3, "", "pare: error: sub/nothere.onnx: no such file\n"), p);
     }
 
+    /**
+     * ONNX Runtime's start-up recurses once per byte of the JVM's command line (OrtEnvironments):
+     * with the launcher's long class path, a 20,000-byte property and a 1 MiB stack, compare runs ORT
+     * all the same, without the launcher setting -Xss.
+     */
+    @Test
+    void runsOnnxRuntimeWithALongCommandLineOnAOneMiBStack() throws Exception {
+        Path data = Path.of("..", "compiler", "src", "test", "resources", "models", "mnist_dwnet").toAbsolutePath().normalize();
+        Proc p = launch(Map.of("JAVA_OPTS", "-Xss1m -Dpare.test.padding=" + "x".repeat(20_000)), "compare",
+                data.resolve("model.onnx").toString(), data.resolve("model.onnx").toString(),
+                "--data", data.resolve("test_x.f32").toString(), "--data-spec", "-1,1,28,28", "--samples", "20");
+        assertEquals(0, p.exitCode(), p.err());
+        String model = data.resolve("model.onnx").toString();
+        assertEquals(List.of("compare " + model + " (A) with " + model + " (B): 20 samples from " + data.resolve("test_x.f32"),
+                "  output  shape           SNR dB    cosine  max abs err  mean abs err   top-1   top-5",
+                "  logits  float32 [1,10]     inf  1.000000            0             0  1.0000  1.0000"), p.out().lines().toList());
+    }
+
     @Test
     void passesJavaOptsToTheJvm() throws Exception {
         Proc p = launch(Map.of("JAVA_OPTS", "-Xmx64m -XX:+PareNoSuchJvmOption"), "--version");

@@ -29,9 +29,9 @@ class ActivationQuantizationOnOcrDetTest {
         Path out = tmp.resolve("det-w8a8.onnx");
         Path log = tmp.resolve("child.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // -Xss16m as the pare launcher sets: with the default 1 MiB main-thread stack the child dies of a
-        // SIGSEGV in ONNX Runtime native code (deep recursion) on this machine; not yet explained
-        Process child = new ProcessBuilder(List.of(java, "-Xmx512m", "-Xss16m", "-cp", System.getProperty("java.class.path"),
+        // The JVM's default 1 MiB stack and this long -cp: ONNX Runtime's environment is created by
+        // OrtEnvironments on a thread of its own (it used to die of a SIGSEGV here without -Xss16m)
+        Process child = new ProcessBuilder(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
                 DetCalibrationMain.class.getName(), Integer.toString(IMAGES), out.toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         boolean done = child.waitFor(10, TimeUnit.MINUTES);

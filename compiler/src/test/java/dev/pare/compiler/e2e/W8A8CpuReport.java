@@ -2,6 +2,7 @@ package dev.pare.compiler.e2e;
 
 import dev.pare.compiler.report.SentenceEmbeddings;
 import dev.pare.compiler.report.WordPiece;
+import dev.pare.compiler.runtime.OrtEnvironments;
 import dev.pare.compiler.testing.OrtRunner;
 import dev.pare.compiler.testing.OrtRunner.Tensor;
 import dev.pare.compiler.testing.RawFloatSamples;
@@ -50,6 +51,7 @@ public final class W8A8CpuReport {
     }
 
     public static void main(String[] args) throws Exception {
+        OrtEnvironments.shared();  // before any other ONNX Runtime use: its start-up then needs no -Xss
         List<String> models = args.length == 0 ? List.of("mnist", "minilm") : List.of(args);
         Path tmp = Files.createTempDirectory("w8a8-report-");
         StringBuilder table = new StringBuilder();

@@ -6,6 +6,7 @@ import dev.pare.compiler.onnx.OnnxFormat;
 import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.ValueInfoProto;
+import dev.pare.compiler.runtime.OrtEnvironments;
 import dev.pare.compiler.testing.OrtRunner;
 import dev.pare.compiler.testing.OrtRunner.Tensor;
 import dev.pare.ir.DType;
@@ -56,6 +57,7 @@ public final class ConversionBisect {
     private ConversionBisect() {}
 
     public static void main(String[] args) throws Exception {
+        OrtEnvironments.shared();  // before any other ONNX Runtime use: its start-up then needs no -Xss
         if (args.length == 0) {
             System.err.println("usage: ConversionBisect MODEL.onnx [--npy DIR] [--tokens LEN] [--seed N] [--threshold T] [--limit N] [--ort-vs-ort]");
             System.exit(2);

@@ -12,6 +12,7 @@ import dev.pare.compiler.passmanager.PassManagerOptions;
 import dev.pare.compiler.passmanager.RunReport;
 import dev.pare.compiler.passmanager.StepStatistics;
 import dev.pare.compiler.pipeline.PipelineCompiler;
+import dev.pare.compiler.runtime.OrtEnvironments;
 import dev.pare.compiler.testing.OrtRunner;
 import dev.pare.compiler.testing.OrtRunner.Tensor;
 import dev.pare.ir.Model;
@@ -244,6 +245,7 @@ public final class CompressionReport {
     }
 
     public static void main(String[] args) throws Exception {
+        OrtEnvironments.shared();  // before any other ONNX Runtime use: its start-up then needs no -Xss
         Path compilerDir = compilerDir();
         Map<String, ReportModel> all = models(compilerDir);
         List<String> selected = new ArrayList<>(all.keySet());

@@ -1,5 +1,6 @@
 package dev.pare.compiler.report;
 
+import dev.pare.compiler.runtime.OrtEnvironments;
 import dev.pare.compiler.testing.OrtRunner;
 import dev.pare.compiler.testing.OrtRunner.Tensor;
 import java.io.IOException;
@@ -47,6 +48,7 @@ public final class DataAwareMiniLm {
     private DataAwareMiniLm() {}
 
     public static void main(String[] args) throws Exception {
+        OrtEnvironments.shared();  // before any other ONNX Runtime use: its start-up then needs no -Xss
         if (args.length == 4 && args[0].equals("calibration")) {
             calibration(WordPiece.load(Path.of(args[1])), Path.of(args[2]), Integer.parseInt(args[3]));
         } else if (args.length == 4 && args[0].equals("cosine")) {
