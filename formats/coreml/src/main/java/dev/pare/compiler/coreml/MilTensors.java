@@ -4,6 +4,7 @@ import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.SubByte;
 import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
 
 import java.nio.ByteBuffer;
@@ -67,29 +68,68 @@ public final class MilTensors {
      * row-major order, as a 1-D tensor of the same dtype (sub-byte types repacked).
      */
     public static DenseData compact(TensorData values, TensorData mask) {
+        return compact(values, mask, TensorStore.heap());
+    }
+
+    /**
+     * {@link #compact(TensorData, TensorData)} written into {@code store} piece by piece, so that a
+     * large weight's kept values never sit on the heap whole (the lowering runs on every weight of
+     * a 7B model; {@code lower_to_coreml} passes the pass manager's file-backed store).
+     */
+    public static DenseData compact(TensorData values, TensorData mask, TensorStore store) {
         long n = mask.elementCount();
         if (values.elementCount() != n) throw new IllegalStateException("values " + values.type() + " do not match mask " + mask.type());
         long kept = popcount(mask);
         DType d = values.dtype();
         ByteBuffer m = mask.bytes();
         ByteBuffer v = values.bytes();
-        TensorType out = TensorType.of(d, kept);
+        Pieces out = new Pieces(store.writer(TensorType.of(d, kept)));
         if (d.isSubByte()) {
-            long[] picked = new long[Math.toIntExact(kept)];
-            int k = 0;
+            int bits = d.bits();
+            long elementMask = (1L << bits) - 1;
+            long acc = 0;
+            int filled = 0;
             for (long i = 0; i < n; i++) {
-                if (((m.get((int) (i >>> 3)) >>> (i & 7)) & 1) != 0) picked[k++] = SubByte.get(v, d, i);
+                if (((m.get((int) (i >>> 3)) >>> (i & 7)) & 1) == 0) continue;
+                acc |= (SubByte.get(v, d, i) & elementMask) << filled;
+                filled += bits;
+                if (filled >= 8) {
+                    out.put((byte) acc);
+                    acc >>>= 8;
+                    filled -= 8;
+                }
             }
-            return TensorData.of(out, SubByte.pack(d, picked));
+            if (filled > 0) out.put((byte) acc);
+            return out.finish();
         }
         int size = d.bits() / 8;
-        byte[] bytes = new byte[Math.toIntExact(kept * size)];
-        int k = 0;
         for (long i = 0; i < n; i++) {
-            if (((m.get((int) (i >>> 3)) >>> (i & 7)) & 1) != 0) {
-                for (int j = 0; j < size; j++) bytes[k++] = v.get((int) (i * size + j));
-            }
+            if (((m.get((int) (i >>> 3)) >>> (i & 7)) & 1) == 0) continue;
+            for (int j = 0; j < size; j++) out.put(v.get((int) (i * size + j)));
         }
-        return TensorData.of(out, bytes);
+        return out.finish();
+    }
+
+    /** Bytes gathered into a bounded buffer and handed to a store writer when it fills. */
+    private static final class Pieces {
+        private final TensorStore.Writer writer;
+        private final ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+
+        Pieces(TensorStore.Writer writer) { this.writer = writer; }
+
+        void put(byte b) {
+            if (!buffer.hasRemaining()) flush();
+            buffer.put(b);
+        }
+
+        private void flush() {
+            writer.write(buffer.flip());
+            buffer.clear();
+        }
+
+        DenseData finish() {
+            flush();
+            return writer.finish();
+        }
     }
 }

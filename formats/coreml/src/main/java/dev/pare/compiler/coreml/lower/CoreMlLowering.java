@@ -15,6 +15,7 @@ import dev.pare.ir.Model;
 import dev.pare.ir.Node;
 import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Type;
 import dev.pare.ir.Value;
@@ -67,9 +68,13 @@ public final class CoreMlLowering {
     private final Map<Value, String> wanted = new LinkedHashMap<>();
     private int lowered;
 
-    private CoreMlLowering(Graph graph, CoreMlTarget target) {
+    /** Where new constant payloads go (compacted sparse values): file-backed in a compilation. */
+    private final TensorStore store;
+
+    private CoreMlLowering(Graph graph, CoreMlTarget target, TensorStore store) {
         this.graph = graph;
         this.target = target;
+        this.store = store;
         this.rw = graph.rewriter();
     }
 
@@ -79,6 +84,11 @@ public final class CoreMlLowering {
      * scratch copy ({@link GraphCopy}), so a refusal leaves the model as it was.
      */
     public static int lowerInPlace(Model model) throws CoreMlLoweringException {
+        return lowerInPlace(model, TensorStore.heap());
+    }
+
+    /** {@link #lowerInPlace(Model)} with the payloads it creates put into {@code store}. */
+    public static int lowerInPlace(Model model, TensorStore store) throws CoreMlLoweringException {
         CoreMlTarget t;
         try {
             t = CoreMlTarget.of(model);
@@ -95,19 +105,24 @@ public final class CoreMlLowering {
             targets.add(ft);
             try {
                 Graph trial = GraphCopy.of(g);
-                if (trial != null) lowerInPlace(trial, ft);
+                if (trial != null) lowerInPlace(trial, ft, store);
             } catch (CoreMlLoweringException e) {
                 throw multi ? new CoreMlLoweringException("function '" + g.name() + "': " + e.getMessage()) : e;
             }
         }
         int n = 0;
-        for (int i = 0; i < functions.size(); i++) n += lowerInPlace(functions.get(i), targets.get(i));
+        for (int i = 0; i < functions.size(); i++) n += lowerInPlace(functions.get(i), targets.get(i), store);
         return n;
     }
 
     /** Lowers one function graph (its nested blocks included) for {@code target}; returns the ops rewritten. */
     public static int lowerInPlace(Graph g, CoreMlTarget target) throws CoreMlLoweringException {
-        CoreMlLowering l = new CoreMlLowering(g, target);
+        return lowerInPlace(g, target, TensorStore.heap());
+    }
+
+    /** {@link #lowerInPlace(Graph, CoreMlTarget)} with the payloads it creates put into {@code store}. */
+    public static int lowerInPlace(Graph g, CoreMlTarget target, TensorStore store) throws CoreMlLoweringException {
+        CoreMlLowering l = new CoreMlLowering(g, target, store);
         l.lowerBlock(g, null);
         return l.lowered;
     }
@@ -120,7 +135,7 @@ public final class CoreMlLowering {
         if (owner == null) findAbsorbed(g);
         for (Node node : List.copyOf(g.nodes())) {
             for (Graph sub : node.subgraphs()) {
-                CoreMlLowering inner = new CoreMlLowering(sub, target);
+                CoreMlLowering inner = new CoreMlLowering(sub, target, store);
                 inner.lowerBlock(sub, node);
                 lowered += inner.lowered;
             }
@@ -735,7 +750,7 @@ public final class CoreMlLowering {
             if (!Arrays.equals(idx.type().shape(), shape)) {
                 throw new CoreMlLoweringException(what + ": indices " + idx.type() + " do not match the mask " + mask.type());
             }
-            DenseData nzIdx = MilTensors.compact(idx, mask);
+            DenseData nzIdx = MilTensors.compact(idx, mask, store);
             TensorType nzType = TensorType.of(lt.dtype(), nzIdx.elementCount());
             List<Value> parts = emit("constexpr_lut_to_sparse", inner.name(),
                     List.of(param("indices_mask", maskArg), param("indices_nonzero_data", new Arg.Const(nzIdx)), param("lut", lutArg)),
@@ -762,7 +777,7 @@ public final class CoreMlLowering {
             sc = BlockRefit.expand(sc, shape, block);
             if (zp != null) zp = BlockRefit.expand(zp, shape, block);
         }
-        DenseData nz = MilTensors.compact(data, mask);
+        DenseData nz = MilTensors.compact(data, mask, store);
         List<Map.Entry<String, Arg>> args = new ArrayList<>();
         args.add(param("data_mask", maskArg));
         args.add(param("nonzero_data", new Arg.Const(nz)));
@@ -787,7 +802,7 @@ public final class CoreMlLowering {
         if (values.type().rank() == 1 && values.elementCount() == kept) {
             nz = values;
         } else if (Arrays.equals(values.type().shape(), shape)) {
-            nz = MilTensors.compact(values, mask);
+            nz = MilTensors.compact(values, mask, store);
         } else {
             throw new CoreMlLoweringException(what + ": sparse values " + values.type() + " must be [" + kept
                     + "] (the kept count) or the mask's shape " + mask.type());

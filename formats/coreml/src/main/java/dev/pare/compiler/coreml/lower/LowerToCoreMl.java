@@ -57,9 +57,9 @@ public final class LowerToCoreMl implements PassProvider<LowerToCoreMl.Options> 
                 int n;
                 if (model != null) {
                     if (target.target != null) model.setProperty(CoreMlTarget.PROPERTY, target.target.flag());
-                    n = CoreMlLowering.lowerInPlace(model);
+                    n = CoreMlLowering.lowerInPlace(model, context.tensorStore());
                 } else if (target.target != null) {
-                    n = CoreMlLowering.lowerInPlace(graph, target.target);
+                    n = CoreMlLowering.lowerInPlace(graph, target.target, context.tensorStore());
                 } else {
                     throw new PassFailure(CoreMlCode.CL002, NAME + " with target=model needs the model being compiled "
                             + "(its target); run it from the pass manager or give target=ios16|ios17|ios18|ios26");
