@@ -30,7 +30,7 @@ final class ConvKernel {
     record Shape(int n, int c, int h, int w, int cout, int groups, int kh, int kw,
                  int sh, int sw, int dh, int dw, int padTop, int padLeft, int oh, int ow) {}
 
-    /** Terms added to a register-held partial sum per load and store of the output. */
+    /** Terms added to a register-held partial sum per load and store of it. */
     static final int TAPS = 4;
     /** Output columns walked at a time: a block's tile (OC_BLOCK x COLUMNS floats, 16 KB) stays in L1. */
     static final int COLUMNS = 128;
