@@ -203,9 +203,6 @@ final class MilNnOps {
         return new Geometry(kernel[0], kernel[1], s[0], s[1], d[0], d[1], p[0], p[2], p[4], p[5]);
     }
 
-    /** Output floats of one conv band: 32 KB, about an L1 data cache. */
-    private static final int BAND_FLOATS = 8192;
-
     private static MilTensor conv(Args a) {
         MilTensor x = a.get("x");
         MilTensor w = a.get("weight");
@@ -227,65 +224,8 @@ final class MilNnOps {
         float[] xf = x.floatsRef();
         float[] wf = w.toFloats();
         float[] bf = bias == null ? null : bias.toFloats();
-        int coutG = cout / groups;
-        int plane = g.oh() * g.ow();
-        float[] out = new float[n * cout * plane];
-        boolean pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.padTop() == 0 && g.padLeft() == 0
-                && g.oh() == h && g.ow() == wd;
-        int bandRows = Math.max(1, BAND_FLOATS / Math.max(1, g.ow()));
-        int sw = g.sw();
-        boolean unitStride = sw == 1;
-        IntStream.range(0, n * cout).parallel().forEach(job -> {
-            int b = job / cout;
-            int oc = job % cout;
-            int grp = oc / coutG;
-            int base = job * plane;
-            if (bf != null) Arrays.fill(out, base, base + plane, bf[oc]);
-            if (pointwise) {
-                // 1x1, stride 1, no padding: a row of a matrix product over the plane, a band at a time
-                for (int lo = 0; lo < plane; lo += BAND_FLOATS) {
-                    int hi = Math.min(plane, lo + BAND_FLOATS);
-                    for (int ic = 0; ic < cinG; ic++) {
-                        float wv = wf[oc * cinG + ic];
-                        if (wv == 0) continue;
-                        int xBase = (b * c + grp * cinG + ic) * plane;
-                        for (int p = lo; p < hi; p++) out[base + p] += wv * xf[xBase + p];
-                    }
-                }
-                return;
-            }
-            // a band of output rows at a time, so that it stays in cache over all the (ic, ky, kx)
-            // terms (a 1024x1024 plane does not); each output sums its terms in the same order
-            for (int band = 0; band < g.oh(); band += bandRows) {
-                int bandEnd = Math.min(g.oh(), band + bandRows);
-                for (int ic = 0; ic < cinG; ic++) {
-                    int xBase = (b * c + grp * cinG + ic) * h * wd;
-                    int wBase = (oc * cinG + ic) * g.kh() * g.kw();
-                    for (int ky = 0; ky < g.kh(); ky++) {
-                        for (int kx = 0; kx < g.kw(); kx++) {
-                            float wv = wf[wBase + ky * g.kw() + kx];
-                            if (wv == 0) continue;
-                            int offX = kx * g.dw() - g.padLeft();
-                            // output columns whose input column ox*sw + offX lies in [0, wd)
-                            int oxLo = offX >= 0 ? 0 : (-offX + g.sw() - 1) / g.sw();
-                            int oxHi = Math.min(g.ow(), wd - 1 - offX < 0 ? 0 : (wd - 1 - offX) / g.sw() + 1);
-                            for (int oy = band; oy < bandEnd; oy++) {
-                                int iy = oy * g.sh() + ky * g.dh() - g.padTop();
-                                if (iy < 0 || iy >= h) continue;
-                                int row = xBase + iy * wd + offX;
-                                int o = base + oy * g.ow();
-                                if (unitStride) {
-                                    // contiguous: the JIT vectorizes this loop (a variable stride keeps it scalar)
-                                    for (int ox = oxLo; ox < oxHi; ox++) out[o + ox] += wv * xf[row + ox];
-                                } else {
-                                    for (int ox = oxLo; ox < oxHi; ox++) out[o + ox] += wv * xf[row + ox * sw];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
+        float[] out = ConvKernel.run(new ConvKernel.Shape(n, c, h, wd, cout, groups, g.kh(), g.kw(), g.sh(), g.sw(),
+                g.dh(), g.dw(), g.padTop(), g.padLeft(), g.oh(), g.ow()), xf, wf, bf);
         int[] shape = xs.length == 4 ? new int[] {n, cout, g.oh(), g.ow()} : new int[] {n, cout, g.ow()};
         return MilTensor.floats(x.dtype(), shape, out);
     }

@@ -186,9 +186,25 @@ final class MilOps {
         MilTensor x = a.get("x");
         MilTensor y = a.get("y");
         int[] shape = broadcastShape(x.shapeRef(), y.shapeRef(), a);
+        int n = numel(shape);
+        if (x.isFloat() && y.isFloat() && (x.size() == 1 || y.size() == 1 || Arrays.equals(x.shapeRef(), y.shapeRef()))) {
+            // a quantizer's scale and zero point are scalars: no index map over millions of elements
+            float[] xf = x.floatsRef();
+            float[] yf = y.floatsRef();
+            float[] out = new float[n];
+            if (xf.length == n && yf.length == n) {
+                for (int e = 0; e < n; e++) out[e] = (float) f.applyAsDouble(xf[e], yf[e]);
+            } else if (yf.length == 1) {
+                double yv = yf[0];
+                for (int e = 0; e < n; e++) out[e] = (float) f.applyAsDouble(xf[xf.length == 1 ? 0 : e], yv);
+            } else {
+                double xv = xf[0];
+                for (int e = 0; e < n; e++) out[e] = (float) f.applyAsDouble(xv, yf[e]);
+            }
+            return MilTensor.floats(x.dtype(), shape, out);
+        }
         int[] ix = broadcastIndex(x.shapeRef(), shape);
         int[] iy = broadcastIndex(y.shapeRef(), shape);
-        int n = numel(shape);
         if (x.isFloat() || y.isFloat()) {
             DType dt = x.isFloat() ? x.dtype() : y.dtype();
             float[] out = new float[n];
@@ -304,15 +320,18 @@ final class MilOps {
         boolean[] red = reducedAxes(a, s.length, "axes");
         boolean keep = a.bool("keep_dims", false);
         int[] outShape = reducedShape(s, red, keep);
-        int[] map = reduceIndex(s, red);
         int n = numel(outShape);
+        // a reduction to one value (a quantizer's min and max) needs no index map
+        int[] map = n == 1 ? null : reduceIndex(s, red);
         double[] acc = new double[n];
         if (kind == 2) Arrays.fill(acc, Double.NEGATIVE_INFINITY);
         if (kind == 3) Arrays.fill(acc, Double.POSITIVE_INFINITY);
         if (kind == 4) Arrays.fill(acc, 1);
-        for (int e = 0; e < map.length; e++) {
-            double v = x.get(e);
-            int o = map[e];
+        float[] xf = x.isFloat() ? x.floatsRef() : null;
+        int size = x.size();
+        for (int e = 0; e < size; e++) {
+            double v = xf != null ? xf[e] : x.get(e);
+            int o = map == null ? 0 : map[e];
             switch (kind) {
                 case 2: acc[o] = Math.max(acc[o], v); break;
                 case 3: acc[o] = Math.min(acc[o], v); break;

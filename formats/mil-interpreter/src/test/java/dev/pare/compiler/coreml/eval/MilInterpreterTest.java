@@ -102,6 +102,25 @@ class MilInterpreterTest {
     }
 
     @Test
+    void scalarOperandsAndWholeTensorReductionsBroadcastAsNumpy() {
+        // the quantizer's shapes: a map and a scalar (either side, any rank of ones), a reduction to one value
+        TensorData x = f32(s(2, 1, 3), 1, -2, 3, 4, 5, -6);
+        assertArrayEquals(new float[] {0.5f, -1, 1.5f, 2, 2.5f, -3}, eval("real_div", "x", x, "y", f32(2)).toFloats());
+        MilTensor shifted = eval("sub", "x", f32(s(1, 1, 1, 1), 10), "y", x);
+        assertArrayEquals(new int[] {1, 2, 1, 3}, shifted.shape());
+        assertArrayEquals(new float[] {9, 12, 7, 6, 5, 16}, shifted.toFloats());
+        assertArrayEquals(new float[] {1, 0, 3, 4, 5, 0}, eval("maximum", "x", x, "y", f32(s(1), 0)).toFloats());
+        assertArrayEquals(new float[] {1, 4, 9, 16, 25, 36}, eval("mul", "x", x, "y", x).toFloats());
+        MilTensor max = eval("reduce_max", "x", x, "axes", ints(0, 1, 2), "keep_dims", bool(false));
+        assertArrayEquals(new int[] {}, max.shape());
+        assertArrayEquals(new float[] {5}, max.toFloats());
+        assertArrayEquals(new float[] {-6}, eval("reduce_min", "x", x, "axes", ints(0, 1, 2)).toFloats());
+        MilTensor meanOfOneRow = eval("reduce_mean", "x", f32(s(1, 4), 1, 2, 3, 6), "axes", ints(1), "keep_dims", bool(true));
+        assertArrayEquals(new int[] {1, 1}, meanOfOneRow.shape());
+        assertArrayEquals(new float[] {3}, meanOfOneRow.toFloats());
+    }
+
+    @Test
     void softmaxAndReductions() {
         TensorData x = f32(s(2, 3), 1, 2, 3, 0, 0, 0);
         assertFloats(new float[] {0.09003057f, 0.24472847f, 0.66524096f, 1 / 3f, 1 / 3f, 1 / 3f}, eval("softmax", "x", x, "axis", i32(-1)), 1e-7f);

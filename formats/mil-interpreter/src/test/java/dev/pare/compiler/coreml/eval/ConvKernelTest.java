@@ -1,0 +1,193 @@
+package dev.pare.compiler.coreml.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.pare.ir.DType;
+import dev.pare.ir.Float16;
+import dev.pare.ir.Value;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link ConvKernel} against a plain seven-loop convolution that adds the same terms in the same
+ * order: float results must be bit-identical, integer-valued ones exact.
+ */
+class ConvKernelTest {
+
+    /** The textbook loop: bias, then w * x for each (input channel, kernel row, kernel column) inside the input. */
+    static float[] reference(ConvKernel.Shape s, float[] x, float[] w, float[] bias) {
+        int coutG = s.cout() / s.groups();
+        int cinG = s.c() / s.groups();
+        float[] out = new float[s.n() * s.cout() * s.oh() * s.ow()];
+        for (int b = 0; b < s.n(); b++) {
+            for (int oc = 0; oc < s.cout(); oc++) {
+                int grp = oc / coutG;
+                for (int oy = 0; oy < s.oh(); oy++) {
+                    for (int ox = 0; ox < s.ow(); ox++) {
+                        float sum = bias == null ? 0f : bias[oc];
+                        for (int ic = 0; ic < cinG; ic++) {
+                            for (int ky = 0; ky < s.kh(); ky++) {
+                                int iy = oy * s.sh() + ky * s.dh() - s.padTop();
+                                if (iy < 0 || iy >= s.h()) continue;
+                                for (int kx = 0; kx < s.kw(); kx++) {
+                                    int ix = ox * s.sw() + kx * s.dw() - s.padLeft();
+                                    if (ix < 0 || ix >= s.w()) continue;
+                                    sum += w[((oc * cinG + ic) * s.kh() + ky) * s.kw() + kx]
+                                            * x[((b * s.c() + grp * cinG + ic) * s.h() + iy) * s.w() + ix];
+                                }
+                            }
+                        }
+                        out[((b * s.cout() + oc) * s.oh() + oy) * s.ow() + ox] = sum;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A shape with the given geometry and padding (begin, end) per axis; output sizes follow. */
+    static ConvKernel.Shape shape(int n, int c, int h, int w, int cout, int groups, int kh, int kw, int sh, int sw,
+                                  int dh, int dw, int padTop, int padBottom, int padLeft, int padRight) {
+        int oh = (h + padTop + padBottom - ((kh - 1) * dh + 1)) / sh + 1;
+        int ow = (w + padLeft + padRight - ((kw - 1) * dw + 1)) / sw + 1;
+        return new ConvKernel.Shape(n, c, h, w, cout, groups, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow);
+    }
+
+    private static float[] gaussian(Random r, int size, float scale) {
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) v[i] = (float) r.nextGaussian() * scale;
+        return v;
+    }
+
+    private static float[] integers(Random r, int size, int bound) {
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) v[i] = r.nextInt(2 * bound + 1) - bound;
+        return v;
+    }
+
+    private static int weightCount(ConvKernel.Shape s) {
+        return s.cout() * (s.c() / s.groups()) * s.kh() * s.kw();
+    }
+
+    private static void assertBitIdentical(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(actual[i])) {
+                throw new AssertionError(what + ": element " + i + " is " + actual[i] + ", expected " + expected[i]);
+            }
+        }
+    }
+
+    static final ConvKernel.Shape[] SHAPES = {
+        shape(1, 8, 13, 17, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),          // 3x3 "same", odd sizes
+        shape(2, 6, 9, 300, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),         // wider than a tile, two channel blocks
+        shape(1, 4, 21, 19, 7, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),          // stride 2
+        shape(1, 5, 23, 22, 6, 1, 3, 5, 3, 2, 1, 1, 0, 2, 2, 1),          // strides 3x2, asymmetric padding, 3x5 kernel
+        shape(1, 6, 30, 31, 4, 1, 3, 3, 1, 1, 2, 3, 2, 2, 3, 3),          // dilations 2x3
+        shape(1, 12, 11, 14, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),       // depthwise
+        shape(1, 12, 10, 15, 18, 3, 3, 3, 1, 1, 1, 1, 0, 1, 1, 0),        // groups 3, 4 -> 6 channels each
+        shape(1, 16, 70, 70, 9, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0),         // 1x1: one row of 4,900 pixels, two spans
+        shape(1, 3, 1, 257, 4, 1, 1, 7, 1, 1, 1, 1, 0, 0, 3, 3),          // 1-D (h = 1), kernel 7
+        shape(1, 3, 5, 6, 2, 1, 3, 3, 1, 1, 1, 1, 4, 4, 5, 5),            // padding larger than the kernel: border only
+        shape(1, 2, 4, 4, 3, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2),            // kernel larger than the input
+    };
+
+    @Test
+    void floatConvolutionsAreBitIdenticalToThePlainLoop() {
+        Random r = new Random(11);
+        for (ConvKernel.Shape s : SHAPES) {
+            float[] x = gaussian(r, s.n() * s.c() * s.h() * s.w(), 1f);
+            float[] w = gaussian(r, weightCount(s), 0.3f);
+            float[] bias = gaussian(r, s.cout(), 1f);
+            assertBitIdentical(reference(s, x, w, bias), ConvKernel.run(s, x, w, bias), s.toString());
+            assertBitIdentical(reference(s, x, w, null), ConvKernel.run(s, x, w, null), s + " without bias");
+        }
+    }
+
+    @Test
+    void integerConvolutionsAreExact() {
+        // the quantized lowering's operands: codes minus zero points (|x| <= 255) and centred int8 weights
+        Random r = new Random(5);
+        for (ConvKernel.Shape s : SHAPES) {
+            float[] x = integers(r, s.n() * s.c() * s.h() * s.w(), 255);
+            float[] w = integers(r, weightCount(s), 127);
+            float[] actual = ConvKernel.run(s, x, w, null);
+            int coutG = s.cout() / s.groups();
+            int cinG = s.c() / s.groups();
+            for (int b = 0; b < s.n(); b++) {
+                for (int oc = 0; oc < s.cout(); oc++) {
+                    for (int oy = 0; oy < s.oh(); oy++) {
+                        for (int ox = 0; ox < s.ow(); ox++) {
+                            long sum = 0;
+                            for (int ic = 0; ic < cinG; ic++) {
+                                for (int ky = 0; ky < s.kh(); ky++) {
+                                    for (int kx = 0; kx < s.kw(); kx++) {
+                                        int iy = oy * s.sh() + ky * s.dh() - s.padTop();
+                                        int ix = ox * s.sw() + kx * s.dw() - s.padLeft();
+                                        if (iy < 0 || iy >= s.h() || ix < 0 || ix >= s.w()) continue;
+                                        sum += (long) w[((oc * cinG + ic) * s.kh() + ky) * s.kw() + kx]
+                                                * (long) x[((b * s.c() + oc / coutG * cinG + ic) * s.h() + iy) * s.w() + ix];
+                                    }
+                                }
+                            }
+                            int at = ((b * s.cout() + oc) * s.oh() + oy) * s.ow() + ox;
+                            if ((double) actual[at] != (double) sum) throw new AssertionError(s + " output " + at + " is " + actual[at] + ", expected " + sum);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void resultsDoNotDependOnTheThreadCount() throws Exception {
+        ConvKernel.Shape s = shape(1, 24, 40, 150, 70, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+        Random r = new Random(3);
+        float[] x = gaussian(r, s.c() * s.h() * s.w(), 1f);
+        float[] w = gaussian(r, weightCount(s), 0.2f);
+        float[] bias = gaussian(r, s.cout(), 1f);
+        ForkJoinPool one = new ForkJoinPool(1);
+        ForkJoinPool three = new ForkJoinPool(3);
+        try {
+            float[] single = one.submit(() -> ConvKernel.run(s, x, w, bias)).get();
+            float[] several = three.submit(() -> ConvKernel.run(s, x, w, bias)).get();
+            assertBitIdentical(single, several, "1 thread vs 3 threads");
+            assertBitIdentical(reference(s, x, w, bias), several, "3 threads vs the plain loop");
+        } finally {
+            one.shutdown();
+            three.shutdown();
+        }
+    }
+
+    @Test
+    void anFp16ConvRoundsThePlainLoopsSumToFp16() {
+        // pad_type same, stride 1: the interpreter's conv op over fp16 operands
+        Random r = new Random(9);
+        ConvKernel.Shape s = shape(1, 5, 9, 140, 6, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+        float[] x = fp16(gaussian(r, s.c() * s.h() * s.w(), 1f));
+        float[] w = fp16(gaussian(r, weightCount(s), 0.3f));
+        float[] bias = fp16(gaussian(r, s.cout(), 1f));
+        MilGraphs g = new MilGraphs();
+        Value in = g.input("x", DType.FLOAT16, 1, s.c(), s.h(), s.w());
+        g.output(g.node("conv", "x", in,
+                "weight", MilGraphs.f16(new long[] {s.cout(), s.c(), 3, 3}, w),
+                "bias", MilGraphs.f16(new long[] {s.cout()}, bias),
+                "pad_type", MilGraphs.str("same")));
+        MilTensor result = new MilInterpreter(g.graph())
+                .runTensors(Map.of("x", MilTensor.floats(DType.FLOAT16, new int[] {1, s.c(), s.h(), s.w()}, x.clone())))
+                .values().iterator().next();
+        float[] expected = fp16(reference(s, x, w, bias));
+        assertEquals(DType.FLOAT16, result.dtype());
+        float[] actual = new float[result.size()];
+        for (int i = 0; i < actual.length; i++) actual[i] = (float) result.get(i);
+        assertBitIdentical(expected, actual, "fp16 conv");
+    }
+
+    private static float[] fp16(float[] v) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = Float16.toFloat(Float16.fromFloat(v[i]));
+        return out;
+    }
+}
