@@ -126,6 +126,21 @@ class MainTest {
         assertTrue(inspect.out().contains("\n  3  bad input model (missing, unreadable or invalid)\n"), inspect.out());
     }
 
+    @Test
+    void aRunOfOneCommandBuildsOnlyThatCommandAndEveryOtherRunAllOfThem() {
+        Main main = new Main(new ModelFormats(List.of(mem)), Map.of());
+        assertEquals(List.of("compile", "analyze", "inspect", "compare", "passes", "pipelines", "explain", "sweep"),
+                List.copyOf(main.commandLine().getSubcommands().keySet()));
+        for (Map.Entry<String, Class<?>> sub : Main.SUBCOMMANDS.entrySet()) {
+            assertEquals(sub.getKey(), sub.getValue().getAnnotation(picocli.CommandLine.Command.class).name());
+            assertEquals(List.of(sub.getKey()),
+                    List.copyOf(main.commandLine(new String[] {sub.getKey(), "--help"}).getSubcommands().keySet()));
+        }
+        for (String[] args : List.of(new String[0], new String[] {"--help"}, new String[] {"compil", "x"}, new String[] {"--verbose", "inspect"})) {
+            assertEquals(Main.SUBCOMMANDS.keySet(), main.commandLine(args).getSubcommands().keySet());
+        }
+    }
+
     // ---- usage errors (2)
 
     @Test

@@ -139,6 +139,14 @@ final class Tensors {
         int hi = dtype.isSigned() ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
         int mask = (1 << bits) - 1;
         byte[] out = new byte[Math.toIntExact(dtype.byteSize(count))];
+        if (bits == 8) { // a byte a code (int8 / uint8 per-channel weights): no bit arithmetic
+            for (int i = 0; i < count; i++) {
+                int v = values[i];
+                if (v < lo || v > hi) throw new IllegalArgumentException(v + " does not fit " + dtype);
+                out[i] = (byte) v;
+            }
+            return out;
+        }
         if (bits == 4) { // two codes a byte, the first in the low nibble: the int4 / uint4 codes of a 7B model
             for (int i = 0; i < count; i++) {
                 int v = values[i];

@@ -74,8 +74,7 @@ public final class LinearQuantizer {
         for (int e = 0; e < w.length; e++) {
             int b = blockOf[e];
             float v = keep == null || keep[e] ? w[e] : 0f;
-            double r = Math.rint(p.round(v / scales[b])) + (zeroPoints == null ? 0 : zeroPoints[b]);
-            q[e] = (int) Math.max(qmin, Math.min(qmax, r));
+            q[e] = code(p.round(v / scales[b]), zeroPoints == null ? 0 : zeroPoints[b], qmin, qmax);
         }
         return new LinearQuantization(shape.clone(), p, options.dtype(), options.mode(), blockLengths, scaleShape, q,
                 scales, zeroPoints, keep == null ? null : keep.clone());
@@ -83,6 +82,26 @@ public final class LinearQuantizer {
 
     static boolean hasZeroPoint(LinearQuantizerOptions options) {
         return !(options.mode() == Mode.LINEAR_SYMMETRIC && options.signed());
+    }
+
+    /** Adding and then subtracting 1.5·2^23 rounds a float of magnitude at most 2^22 to an integer, half to even. */
+    private static final float ROUNDER = 0x1.8p23f;
+    private static final float ROUNDS_EXACTLY = 0x1p22f;
+
+    /**
+     * The code of a scaled value {@code x} (already in the weight's precision):
+     * {@code clip(round_half_even(x) + zp, qmin, qmax)}, exactly what {@code (int) clip(Math.rint(x) + zp)}
+     * gives (NaN included: code 0), without {@code rint}'s call and the double round trip, so that
+     * the loop over a weight's elements stays in float registers. Clamping {@code x} to ±2^22 first
+     * changes nothing after the final clip (codes and zero points are below 2^8) and keeps the
+     * rounding by addition exact; {@code + zp} is exact because every value involved is an integer
+     * below 2^24. {@code LinearQuantizerTest} checks it against the rint form on ties, ±0,
+     * subnormals, huge values, infinities and NaN.
+     */
+    static int code(float x, int zeroPoint, int qmin, int qmax) {
+        float c = Math.max(-ROUNDS_EXACTLY, Math.min(ROUNDS_EXACTLY, x));
+        float r = (c + ROUNDER) - ROUNDER + zeroPoint;
+        return (int) Math.max(qmin, Math.min(qmax, r));
     }
 
     /** Each block's scale and zero point from its min {@code lo} and max {@code hi}. */
@@ -164,7 +183,7 @@ public final class LinearQuantizer {
                     blocks, n, band, rank == 0 ? blocks : sStrides[0], strides, sStrides);
         }
         float[] w = new float[(int) Math.min(piece, Math.max(1, n))];
-        int[] blockOf = new int[w.length];
+        Runs runs = new Runs(shape, blockLengths, strides, sStrides);
 
         float[] lo = new float[blocks];
         float[] hi = new float[blocks];
@@ -173,13 +192,7 @@ public final class LinearQuantizer {
         for (long first = 0; first < n; first += w.length) {
             int count = (int) Math.min(w.length, n - first);
             values.read(first, w, count);
-            blocksOf(first, count, shape, blockLengths, strides, sStrides, blockOf);
-            for (int i = 0; i < count; i++) {
-                int b = blockOf[i];
-                float v = w[i];
-                if (v < lo[b]) lo[b] = v;
-                if (v > hi[b]) hi[b] = v;
-            }
+            runs.widenRanges(w, first, count, 0, lo, hi);
         }
         float[] scales = new float[blocks];
         int[] zeroPoints = hasZeroPoint(options) ? new int[blocks] : null;
@@ -193,12 +206,7 @@ public final class LinearQuantizer {
         for (long first = 0; first < n; first += w.length) {
             int count = (int) Math.min(w.length, n - first);
             values.read(first, w, count);
-            blocksOf(first, count, shape, blockLengths, strides, sStrides, blockOf);
-            for (int i = 0; i < count; i++) {
-                int b = blockOf[i];
-                double r = Math.rint(precision.round(w[i] / scales[b])) + (zeroPoints == null ? 0 : zeroPoints[b]);
-                q[i] = (int) Math.max(qmin, Math.min(qmax, r));
-            }
+            runs.codes(w, first, count, precision, scales, zeroPoints, qmin, qmax, q);
             codes.accept(q, count);
         }
         return new LinearQuantization(shape.clone(), precision, options.dtype(), options.mode(), blockLengths, scaleShape, null,
@@ -216,7 +224,7 @@ public final class LinearQuantizer {
                                                       long[] strides, long[] sStrides) {
         int length = (int) Math.min(chunk, n);
         float[] w = new float[length];
-        int[] blockOf = new int[length];
+        Runs runs = new Runs(shape, blockLengths, strides, sStrides);
         int[] q = new int[length];
         float[] scales = new float[blocks];
         int[] zeroPoints = hasZeroPoint(options) ? new int[blocks] : null;
@@ -225,63 +233,117 @@ public final class LinearQuantizer {
         for (long first = 0; first < n; first += length) {
             int count = (int) Math.min(length, n - first);
             values.read(first, w, count);
-            blocksOf(first, count, shape, blockLengths, strides, sStrides, blockOf);
             int from = (int) (first / band * perBand);
             int to = (int) Math.min(blocks, (first + count + band - 1) / band * perBand);
             float[] lo = new float[to - from];
             float[] hi = new float[to - from];
             java.util.Arrays.fill(lo, Float.POSITIVE_INFINITY);
             java.util.Arrays.fill(hi, Float.NEGATIVE_INFINITY);
-            for (int i = 0; i < count; i++) {
-                int b = blockOf[i] - from;
-                float v = w[i];
-                if (v < lo[b]) lo[b] = v;
-                if (v > hi[b]) hi[b] = v;
-            }
+            runs.widenRanges(w, first, count, from, lo, hi);
             float[] pieceScales = new float[to - from];
             int[] pieceZeroPoints = zeroPoints == null ? null : new int[to - from];
             parameters(lo, hi, options, precision, pieceScales, pieceZeroPoints);
             System.arraycopy(pieceScales, 0, scales, from, to - from);
             if (zeroPoints != null) System.arraycopy(pieceZeroPoints, 0, zeroPoints, from, to - from);
-            for (int i = 0; i < count; i++) {
-                int b = blockOf[i];
-                double r = Math.rint(precision.round(w[i] / scales[b])) + (zeroPoints == null ? 0 : zeroPoints[b]);
-                q[i] = (int) Math.max(qmin, Math.min(qmax, r));
-            }
+            runs.codes(w, first, count, precision, scales, zeroPoints, qmin, qmax, q);
             codes.accept(q, count);
         }
         return new LinearQuantization(shape.clone(), precision, options.dtype(), options.mode(), blockLengths, scaleShape, null,
                 scales, zeroPoints, null);
     }
 
-    /** The block of each element in {@code [first, first + count)}, one innermost row at a time. */
-    private static void blocksOf(long first, int count, long[] shape, int[] blockLengths, long[] strides, long[] sStrides, int[] out) {
-        int rank = shape.length;
-        if (rank == 0) {
-            java.util.Arrays.fill(out, 0, count, 0);
-            return;
+    /**
+     * A weight's elements in row-major order as runs of one block: the elements of an innermost
+     * row that share a block. A streamed piece is visited run by run, so the block index is
+     * computed once a run, not looked up per element, and the inner loops are plain array loops
+     * (with blocks along another axis, as a MatMul weight's per-channel or per-block scales, a
+     * row's elements each have their own block, {@code base + column}).
+     */
+    private record Runs(long[] shape, int[] blockLengths, long[] strides, long[] sStrides) {
+
+        /** Widens {@code lo[b - offset]} and {@code hi[b - offset]} by the elements {@code [first, first + count)} in {@code w}. */
+        void widenRanges(float[] w, long first, int count, int offset, float[] lo, float[] hi) {
+            int rank = shape.length;
+            if (rank == 0) {
+                for (int i = 0; i < count; i++) widen(w[i], -offset, lo, hi);
+                return;
+            }
+            long inner = shape[rank - 1];
+            int innerBlock = blockLengths[rank - 1];
+            for (int i = 0; i < count; ) {
+                long e = first + i;
+                int col = (int) (e % inner);
+                int run = (int) Math.min(count - i, inner - col);
+                int base = (int) (rowBase(e - col) - offset);
+                if (innerBlock == 1) {
+                    int at = base + col - i;
+                    for (int k = i; k < i + run; k++) widen(w[k], at + k, lo, hi);
+                } else {
+                    for (int k = 0; k < run; ) {
+                        int b = base + (col + k) / innerBlock;
+                        int end = Math.min(run, (((col + k) / innerBlock) + 1) * innerBlock - col);
+                        for (int j = i + k; j < i + end; j++) widen(w[j], b, lo, hi);
+                        k = end;
+                    }
+                }
+                i += run;
+            }
         }
-        long inner = shape[rank - 1];
-        int innerBlock = blockLengths[rank - 1];
-        for (int i = 0; i < count; ) {
-            long e = first + i;
-            long col = e % inner;
-            long rowStart = e - col;
+
+        private static void widen(float v, int b, float[] lo, float[] hi) {
+            if (v < lo[b]) lo[b] = v;
+            if (v > hi[b]) hi[b] = v;
+        }
+
+        /** The codes of the elements {@code [first, first + count)} in {@code w} into {@code q[0, count)}. */
+        void codes(float[] w, long first, int count, Precision precision, float[] scales, int[] zeroPoints, int qmin, int qmax, int[] q) {
+            int rank = shape.length;
+            boolean rounds = precision != Precision.FLOAT32;
+            if (rank == 0) {
+                for (int i = 0; i < count; i++) q[i] = codeOf(w[i], 0, rounds, precision, scales, zeroPoints, qmin, qmax);
+                return;
+            }
+            long inner = shape[rank - 1];
+            int innerBlock = blockLengths[rank - 1];
+            for (int i = 0; i < count; ) {
+                long e = first + i;
+                int col = (int) (e % inner);
+                int run = (int) Math.min(count - i, inner - col);
+                int base = (int) rowBase(e - col);
+                if (innerBlock == 1) {
+                    int at = base + col - i;
+                    if (!rounds && zeroPoints == null) { // float32, signed symmetric (int8 / int4 per channel): the common loop
+                        for (int k = i; k < i + run; k++) q[k] = code(w[k] / scales[at + k], 0, qmin, qmax);
+                    } else {
+                        for (int k = i; k < i + run; k++) q[k] = codeOf(w[k], at + k, rounds, precision, scales, zeroPoints, qmin, qmax);
+                    }
+                } else {
+                    for (int k = 0; k < run; ) {
+                        int b = base + (col + k) / innerBlock;
+                        int end = Math.min(run, (((col + k) / innerBlock) + 1) * innerBlock - col);
+                        for (int j = i + k; j < i + end; j++) q[j] = codeOf(w[j], b, rounds, precision, scales, zeroPoints, qmin, qmax);
+                        k = end;
+                    }
+                }
+                i += run;
+            }
+        }
+
+        private static int codeOf(float v, int b, boolean rounds, Precision precision, float[] scales, int[] zeroPoints, int qmin, int qmax) {
+            float x = v / scales[b];
+            return code(rounds ? precision.round(x) : x, zeroPoints == null ? 0 : zeroPoints[b], qmin, qmax);
+        }
+
+        /** The block of the first element of the innermost row that starts at element {@code rowStart}. */
+        private long rowBase(long rowStart) {
             long base = 0;
             long rest = rowStart;
-            for (int d = 0; d < rank; d++) {
+            for (int d = 0; d < shape.length; d++) {
                 long c = rest / strides[d];
                 rest %= strides[d];
                 base += (c / blockLengths[d]) * sStrides[d];
             }
-            int run = (int) Math.min(count - i, inner - col);
-            if (innerBlock == 1) { // blocks run along another axis (a MatMul weight's input axis): one block per column
-                int at = (int) (base + col);
-                for (int k = 0; k < run; k++) out[i + k] = at + k;
-            } else {
-                for (int k = 0; k < run; k++) out[i + k] = (int) (base + (col + k) / innerBlock);
-            }
-            i += run;
+            return base;
         }
     }
 }

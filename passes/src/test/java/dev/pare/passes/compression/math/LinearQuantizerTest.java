@@ -21,6 +21,40 @@ class LinearQuantizerTest {
 
     private static final QuantGranularity TENSOR = new QuantGranularity.PerTensor();
 
+    /** The per-element rounding as it was written before the float-only form: {@code (int) clip(rint(x) + zp)} in double. */
+    private static int codeByRint(float x, int zeroPoint, int qmin, int qmax) {
+        return (int) Math.max(qmin, Math.min(qmax, Math.rint(x) + zeroPoint));
+    }
+
+    @Test
+    void theFloatRoundingGivesTheRintCodesOnTiesZerosSubnormalsHugeValuesInfinitiesAndNaN() {
+        float[] edges = {0f, -0f, 0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -2.5f, 126.5f, -126.5f, 127.5f, -127.5f, 128.5f, 7.5f, -7.5f, 8.5f,
+            Math.nextDown(0.5f), Math.nextUp(0.5f), Math.nextDown(-0.5f), Math.nextUp(-0.5f), Math.nextDown(2.5f), Math.nextUp(2.5f),
+            Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, 0x1p-24f, 0x1p22f, -0x1p22f, Math.nextUp(0x1p22f), 0x1p22f + 0.5f,
+            0x1p23f, -0x1p23f, 0x1.8p23f, 0x1p24f + 2, 1e30f, -1e30f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY, Float.NaN, 65504f, -65504f, 254.5f, 255.5f, -128.5f};
+        int[][] ranges = {{-127, 127}, {-128, 127}, {0, 255}, {0, 254}, {-7, 7}, {-8, 7}, {0, 15}, {0, 14}};
+        int[] zeroPoints = {0, 127, -64, 7, 255, -128, 3};
+        int checked = 0;
+        for (int[] range : ranges) {
+            for (int zp : zeroPoints) {
+                for (float x : edges) {
+                    assertEquals(codeByRint(x, zp, range[0], range[1]), LinearQuantizer.code(x, zp, range[0], range[1]),
+                            "x " + x + " zp " + zp + " range " + range[0] + ".." + range[1]);
+                    checked++;
+                }
+            }
+        }
+        SplittableRandom random = new SplittableRandom(5);
+        for (int i = 0; i < 2_000_000; i++) { // every bit pattern class: random floats of every exponent, and halves near the codes
+            float x = i % 2 == 0 ? Float.intBitsToFloat(random.nextInt()) : (random.nextInt(-600, 600) + (random.nextBoolean() ? 0.5f : 0f));
+            int zp = zeroPoints[i % zeroPoints.length];
+            int[] range = ranges[i % ranges.length];
+            assertEquals(codeByRint(x, zp, range[0], range[1]), LinearQuantizer.code(x, zp, range[0], range[1]), "x " + x);
+        }
+        assertEquals(8 * 7 * 46, checked);
+    }
+
     @Test
     void symmetricInt8HandComputed() {
         float[] w = {-1f, 0.3f, 1f, 0f};
