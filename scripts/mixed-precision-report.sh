@@ -21,7 +21,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 pare="$root/pare"
 D="$root/compiler/src/test/resources/models/mnist_dwnet"
 samples=128
-targets="2.5 3.0"
+targets="2.05 2.5 3.0"
 out="$root/compiler/target/mixed-precision"
 # palettization at 4, 3 and 2 bits per tensor and 2 bits with one LUT per 16 output channels, all
 # data-aware (GPTQ, biases corrected for the drift of the whole model): the plan is applied as one
