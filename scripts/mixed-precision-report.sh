@@ -8,8 +8,8 @@
 # constant: indices with their padding, LUTs, scales, masks, unpack constants, LUT offsets; a float
 # weight's raw bytes), denominator = their element count. The plans' predicted SNR (on the
 # calibration samples) is printed next to the SNR measured on the 2,000 test digits.
-#   scripts/mixed-precision-report.sh [--samples N] [--targets "2.5 3.0"] [--candidates STEPS] [--out DIR]
-# (--candidates "" uses pare analyze's defaults)
+#   scripts/mixed-precision-report.sh [--samples N] [--targets "2.5 3.0"] [--candidates STEPS] [--uniform OPTIONS] [--out DIR]
+# (--candidates "" uses pare analyze's defaults; --uniform "" compares round-to-nearest uniform palettization)
 #   scripts/mixed-precision-report.sh --minilm [--samples N] [--targets 3.5] [--out DIR]
 # MiniLM (compiler/target/test-models/minilm, unpacked at generate-test-resources): pare analyze on
 # N calibration token sequences (DataAwareMiniLm calibration: windows of ir/*.md), palettization
@@ -21,15 +21,17 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 pare="$root/pare"
 D="$root/compiler/src/test/resources/models/mnist_dwnet"
 samples=128
-targets="2.5 2.6 3.0"
+targets="2.05 2.5 3.0"
 out="$root/compiler/target/mixed-precision"
-# the default candidates of pare analyze without pruning (never chosen on mnist: 9-17 bits), plus
-# 3- and 2-bit palettization with one LUT per 16 output channels
-candidates="palettize{nbits=8, weight_threshold=0}, palettize{nbits=6, weight_threshold=0}, \
-palettize{nbits=4, weight_threshold=0}, palettize{nbits=3, weight_threshold=0}, palettize{nbits=2, weight_threshold=0}, \
-quantize_weights{dtype=int8, weight_threshold=0}, quantize_weights{dtype=int4, granularity=per_block, weight_threshold=0}, \
-palettize{nbits=3, granularity=per_grouped_channel, group_size=16, skip_inapplicable=true, weight_threshold=0}, \
-palettize{nbits=2, granularity=per_grouped_channel, group_size=16, skip_inapplicable=true, weight_threshold=0}"
+# palettization at 4, 3 and 2 bits per tensor and 2 bits with one LUT per 16 output channels, all
+# data-aware (GPTQ, biases corrected for the drift of the whole model): the plan is applied as one
+# palettize step, so bias_correction=total sees every planned weight (README "Mixed precision")
+da="weight_threshold=0, algorithm=gptq, bias_correction=total"
+candidates="palettize{nbits=4, $da}, palettize{nbits=3, $da}, palettize{nbits=2, $da}, \
+palettize{nbits=2, granularity=per_grouped_channel, group_size=16, skip_inapplicable=true, $da}"
+# the uniform settings compared with the plans: the same data-aware options, every weight (threshold 0)
+# or those above 512 elements (the two 288-element convs stay float)
+uniform="algorithm=gptq, bias_correction=total"
 minilm=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -41,6 +43,7 @@ palettize{nbits=4, weight_threshold=0}, palettize{nbits=3, weight_threshold=0}, 
     --samples) samples="$2"; shift 2 ;;
     --targets) targets="$2"; shift 2 ;;
     --candidates) candidates="$2"; shift 2 ;;
+    --uniform) uniform="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -122,8 +125,9 @@ for t in $targets; do
   measure "mixed_precision{target_bits_per_weight=$t} (${snrs})" "$out/mixed_$t.onnx"
 done
 for n in 2 3; do
-  "$pare" compile "$D/model.onnx" -o "$out/pal$n.onnx" --force -q --pipeline "palettize{nbits=$n}, CLEANUP" >&2
-  measure "palettize{nbits=$n} (small weights float)" "$out/pal$n.onnx"
-  "$pare" compile "$D/model.onnx" -o "$out/pal${n}_all.onnx" --force -q --pipeline "palettize{nbits=$n, weight_threshold=0}, CLEANUP" >&2
-  measure "palettize{nbits=$n, weight_threshold=0}" "$out/pal${n}_all.onnx"
+  for t in 0 512; do
+    "$pare" compile "$D/model.onnx" -o "$out/pal${n}_t$t.onnx" --force -q "${spec[@]}" --calibration-data "$D/calib_x.f32" \
+        --pipeline "palettize{nbits=$n, weight_threshold=$t${uniform:+, $uniform}}, CLEANUP" >&2
+    measure "palettize{nbits=$n, weight_threshold=$t${uniform:+, $uniform}}" "$out/pal${n}_t$t.onnx"
+  done
 done

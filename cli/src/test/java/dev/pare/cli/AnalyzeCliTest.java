@@ -198,6 +198,38 @@ class AnalyzeCliTest {
         return total;
     }
 
+    /**
+     * A plan with LUTs grouped along the output channels: the ONNX file stores them as planned
+     * (GatherElements from the LUT rows, no offset table), so the written file's bytes for the 18
+     * weights are the planned bytes, within 2.5 bits per weight.
+     */
+    @Test void aPlanWithGroupedLutsMeetsTheBudgetInTheWrittenFile() throws Exception {
+        Path analysis = dir.resolve("grouped.json");
+        CliRun a = pare("analyze", MODEL.toString(), "--calibration-data", D.resolve("test_x.f32").toString(), "--calibration-spec=-1,1,28,28",
+                "--samples", "8", "-q", "--save-json", analysis.toString(), "--candidates",
+                "palettize{nbits=2, granularity=per_grouped_channel, group_size=16, skip_inapplicable=true, weight_threshold=0}, "
+                        + "palettize{nbits=4, weight_threshold=0}");
+        assertEquals(ExitCodes.OK, a.exitCode(), a.err());
+        Path out = dir.resolve("grouped.onnx");
+        CliRun r = pare("compile", MODEL.toString(), "-o", out.toString(), "-q", "--pipeline",
+                "mixed_precision{target_bits_per_weight=2.5, analysis=\"" + analysis + "\"}");
+        assertEquals(ExitCodes.OK, r.exitCode(), r.err());
+        Map<String, Object> plan = object(JsonValues.parse(pare("inspect", out.toString(), "--json").out()));
+        long grouped = 0;
+        for (Object o : list(plan.get("compressed_weights"))) {
+            Map<String, Object> c = object(o);
+            if (!"grouped axis 0".equals(c.get("granularity"))) continue;
+            grouped++;
+            for (Object part : list(c.get("parts"))) assertFalse(((String) part).contains("lut_offsets"), (String) part);
+        }
+        assertTrue(grouped > 0, "the plan uses the grouped candidate");
+        String text = pare("inspect", out.toString()).out();
+        long planned = text.lines().map(l -> java.util.regex.Pattern.compile("bits per weight, ([0-9]+) bytes of 540608 weights")
+                .matcher(l)).filter(java.util.regex.Matcher::find).mapToLong(x -> Long.parseLong(x.group(1))).findFirst().orElseThrow();
+        assertEquals(planned, fileBytesOfTheWeights(out));
+        assertTrue(planned <= Math.floor(2.5 * 540608 / 8.0), "within the budget: " + planned);
+    }
+
     @Test void withCalibrationDataTheAppliedPlanIsMeasured() throws Exception {
         Path out = dir.resolve("measured.onnx");
         CliRun r = pare("compile", MODEL.toString(), "-o", out.toString(), "-q", "--verbose", "--calibration-data",

@@ -10,9 +10,12 @@ import dev.pare.compiler.analyze.SensitivityReport.WeightRow;
 import dev.pare.compiler.inject.CompilerConfig;
 import dev.pare.compiler.inject.PassManagerFactory;
 import dev.pare.compiler.passmanager.PassManagerOptions;
+import dev.pare.compiler.pipeline.NodeOverride;
 import dev.pare.compiler.pipeline.PassStep;
 import dev.pare.compiler.pipeline.PipelineCompiler;
 import dev.pare.compiler.pipeline.PipelineException;
+import dev.pare.compiler.pipeline.Selector;
+import dev.pare.compiler.pipeline.StepScope;
 import dev.pare.compiler.registry.RegisteredPass;
 import dev.pare.ir.Graph;
 import dev.pare.ir.GraphCopy;
@@ -219,17 +222,34 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         }
     }
 
-    /** Runs each chosen candidate's pass on the nodes of its weights, in candidate order. */
+    /**
+     * Runs the chosen candidates on the nodes of their weights. When they are all steps of one pass
+     * without {@code where} arms, they run as one step of that pass with a {@code where} arm per
+     * candidate ({@link #jointStep}), so that a data-aware option that works through the whole model
+     * ({@code bias_correction=total}, {@code calibration=sequential}) sees every planned weight
+     * compressed, not only those of the candidates applied before it. Otherwise each candidate's
+     * pass runs on its own weights' nodes, in candidate order.
+     */
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static boolean apply(Graph graph, PassContext context, MixedPrecisionPlan plan, List<Candidate> candidates,
                                  PipelineCompiler pipelines) throws PassFailure {
         boolean changed = false;
+        List<PassStep> steps = new ArrayList<>();
+        Map<Integer, List<String>> nodesByCandidate = new java.util.LinkedHashMap<>();
         for (int c = 0; c < candidates.size(); c++) {
             List<WeightRow> weights = plan.weightsFor(c);
             if (weights.isEmpty()) continue;
             List<String> nodes = new ArrayList<>();
             for (WeightRow w : weights) for (String n : w.weight().nodes()) if (!nodes.contains(n)) nodes.add(n);
-            PassStep step = SensitivityAnalysis.restrict(candidates.get(c).step(), nodes);
+            nodesByCandidate.put(c, nodes);
+        }
+        Optional<PassStep> joint = jointStep(candidates, nodesByCandidate);
+        if (joint.isPresent()) {
+            steps.add(joint.get());
+        } else {
+            nodesByCandidate.forEach((c, nodes) -> steps.add(SensitivityAnalysis.restrict(candidates.get(c).step(), nodes)));
+        }
+        for (PassStep step : steps) {
             RegisteredPass pass = pipelines.registry().find(step.passName())
                     .orElseThrow(() -> new PassFailure(CompilerCode.MP004, NAME + ": unknown pass " + step.passName()));
             Pass p = ((PassProvider) pass.provider()).create(step.scopedOptions());
@@ -247,6 +267,36 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
                     + " planned weight(s) were left as they are by their pass, first '" + missed.get(0) + "'");
         }
         return changed;
+    }
+
+    /**
+     * One step for the whole plan when every chosen candidate is a step of the same pass without
+     * {@code where} arms: restricted to all planned nodes, with the first chosen candidate's options
+     * and an {@code op_name} arm with each other candidate's options for its weights' nodes. Each
+     * node thus gets exactly the options its candidate would have given it alone.
+     */
+    static Optional<PassStep> jointStep(List<Candidate> candidates, Map<Integer, List<String>> nodesByCandidate) {
+        if (nodesByCandidate.isEmpty()) return Optional.empty();
+        String pass = null;
+        for (int c : nodesByCandidate.keySet()) {
+            PassStep step = candidates.get(c).step();
+            if (!step.overrides().isEmpty() || (pass != null && !pass.equals(step.passName()))) return Optional.empty();
+            pass = step.passName();
+        }
+        List<String> all = new ArrayList<>();
+        List<NodeOverride> arms = new ArrayList<>();
+        PassStep base = null;
+        for (Map.Entry<Integer, List<String>> e : nodesByCandidate.entrySet()) {
+            PassStep step = candidates.get(e.getKey()).step();
+            all.addAll(e.getValue());
+            if (base == null) {
+                base = step;
+            } else {
+                arms.add(new NodeOverride(new Selector(Selector.Kind.OP_NAME, e.getValue()), Optional.of(step.options()), step.span()));
+            }
+        }
+        return Optional.of(new PassStep(0, pass, base.options(), new StepScope(List.of(new Selector(Selector.Kind.OP_NAME, all)), List.of()),
+                arms, base.span(), List.of()));
     }
 
     private static void report(PassContext context, MixedPrecisionPlan plan, boolean replaced) {

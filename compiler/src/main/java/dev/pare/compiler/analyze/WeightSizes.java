@@ -23,7 +23,7 @@ import java.util.Set;
  * file will hold. The {@code pare} dialect and the ONNX file store a weight differently: the ONNX
  * lowering (compiler/src/main/java/dev/pare/compiler/onnx/lower/LutLowering.java, BitUnpack.java)
  * pads 2/3/6-bit indices to whole unpack groups and adds its unpack constants, reshape shapes and,
- * for grouped LUTs, an int64 index offset per group row.
+ * for LUTs grouped along an axis other than the first, an int64 index offset per group row.
  */
 public enum WeightSizes {
 

@@ -130,6 +130,14 @@ final class CompressionAnalysis {
                 clusterDim = ls.length == 3 ? (int) ls[2] : 1;
                 nbits = Math.max(nbits, 64 - Long.numberOfLeadingZeros(Math.max(1, entries - 1)));
                 granularity = luts == 1 ? "per-tensor" : "grouped" + groupAxis(n.operand(1));
+            } else if (op.equals("onnx.GatherElements") && isLutTable(n.operand(0))) {
+                // the ONNX lowering's form of LUTs grouped along axis 0: a [luts, entries] table
+                lut = true;
+                long[] ls = lutTable(n.operand(0)).tensorType().shape();
+                luts = ls[0];
+                clusterDim = 1;
+                nbits = Math.max(nbits, 64 - Long.numberOfLeadingZeros(Math.max(1, ls[ls.length - 1] - 1)));
+                granularity = luts == 1 ? "per-tensor" : "grouped axis 0";
             } else if (op.equals("pare.sparse_to_dense")) {
                 sparse = true;
                 Value mask = n.operand(0);

@@ -214,6 +214,67 @@ class MixedPrecisionPassTest {
         assertTrue(e.getMessage().contains("give exactly one of target_bits_per_weight, target_bytes and target_ratio (got 2)"), e.getMessage());
     }
 
+    static final String PAL4 = "palettize{nbits=4, weight_threshold=0}";
+
+    /** As {@link #madeUp}, with 4-bit palettization (noise 0; 4-bit codes and a 16-entry LUT) instead of int8. */
+    static SensitivityReport madeUpLuts(Model model) throws Exception {
+        List<Candidate> candidates = Candidates.parseEach(pipelines, List.of(PAL2, PAL4));
+        List<WeightRow> rows = new ArrayList<>();
+        for (Weight w : CompressibleWeights.of(model)) {
+            rows.add(new WeightRow(w, List.of(
+                    new Setting(true, (w.elements() * 2 + 7) / 8 + 16, w.elements() >= LARGE ? 1 : 1000, Optional.empty(), Optional.empty()),
+                    new Setting(true, (w.elements() + 1) / 2 + 64, 0, Optional.empty(), Optional.empty()))));
+        }
+        List<CandidateText> texts = candidates.stream().map(c -> new CandidateText(c.text(), c.canonical())).toList();
+        return new SensitivityReport("model.onnx", "onnx", "made up", 8, Optional.empty(), 1e6, Optional.empty(), texts, rows, WeightSizes.ONNX);
+    }
+
+    /**
+     * Candidates of one pass run as one step, an {@code op_name} arm per candidate (so that
+     * bias_correction=total sees the whole plan): every weight is compressed exactly as its candidate
+     * alone, restricted to its nodes, compresses it.
+     */
+    @Test void candidatesOfOnePassRunAsOneStepAsIfEachRanAlone() throws Exception {
+        Model model = mnist();
+        SensitivityReport report = madeUpLuts(model);
+        // 2.75 bits (185,834 bytes): the two largest weights take 2 bits, the others 4 bits (173,056 bytes);
+        // the 148,384 bytes of 2 bits for all four large ones leave room to give two of them 4 bits, the cheapest two
+        run(model, "mixed_precision{target_bits_per_weight=2.75, analysis=\"" + write(report) + "\"}");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> plan = (Map<String, Object>) JsonValues.parse(model.metadataProps().get(MixedPrecisionPlan.METADATA_KEY));
+        assertEquals(173056L, plan.get("bytes"));
+        Map<DType, Integer> widths = new java.util.TreeMap<>();
+        for (WeightRow row : report.weights()) {
+            Weight w = row.weight();
+            boolean twoBits = w.name().equals("onnx::Conv_291") || w.name().equals("onnx::Conv_297");
+            Node decode = model.graph().value(w.name()).orElseThrow().producer();
+            assertNotNull(decode, w.name() + " is compressed");
+            assertEquals(PareDialectEvaluator.LUT_TO_DENSE, decode.op(), w.name());
+            DType codes = decode.operand(0).data().dtype();
+            assertEquals(twoBits ? DType.UINT2 : DType.UINT4, codes, w.name());
+            widths.merge(codes, 1, Integer::sum);
+
+            Model alone = mnist();
+            String step = (twoBits ? PAL2 : PAL4).replace("}", "} on op_name(\"" + String.join("\", \"", w.nodes()) + "\")");
+            run(alone, step);
+            Node aloneDecode = alone.graph().value(w.name()).orElseThrow().producer();
+            for (int i = 0; i < 2; i++) {
+                assertEquals(aloneDecode.operand(i).data().bytes(), decode.operand(i).data().bytes(), w.name() + " operand " + i);
+            }
+        }
+        assertEquals(Map.of(DType.UINT2, 2, DType.UINT4, 16), widths);
+    }
+
+    @Test void candidatesOfSeveralPassesRunOneStepEach() throws Exception {
+        List<Candidate> c = Candidates.parseEach(pipelines, List.of(PAL2, PAL4, INT8));
+        Map<Integer, List<String>> nodes = new java.util.LinkedHashMap<>();
+        nodes.put(0, List.of("/fc/Gemm"));
+        nodes.put(1, List.of("/stem/Conv"));
+        assertEquals("palettize", MixedPrecision.jointStep(c, nodes).orElseThrow().passName());
+        nodes.put(2, List.of("/blocks/blocks.0/dw/Conv"));
+        assertTrue(MixedPrecision.jointStep(c, nodes).isEmpty(), "palettize and quantize_weights: no joint step");
+    }
+
     @Test void analysisJsonRoundTrips() throws Exception {
         SensitivityReport r = madeUp(mnist());
         String json = SensitivityJson.write(r);

@@ -92,6 +92,13 @@ class MnistCompressionTest {
         return new Compressed(rw -> PareWeights.lut(rw, rw.uniqueValueName(name), p), p.decompress());
     }
 
+    /** 2-bit k-means, one LUT per 2 output channels: groups along axis 0, decoded by GatherElements. */
+    private static Compressed lut2Grouped(WeightTensor w) {
+        Palettization p = new Palettizer(null).palettize(w, PalettizerOptions.kmeans(2).withGroups(2, 0), new SplittableRandom(1));
+        String name = "w" + Integer.toHexString(System.identityHashCode(p));
+        return new Compressed(rw -> PareWeights.lut(rw, rw.uniqueValueName(name), p), p.decompress());
+    }
+
     private static Map<String, Tensor> images() throws Exception {
         byte[] raw = Files.readAllBytes(TEST_X);
         int images = raw.length / (28 * 28 * 4);
@@ -140,5 +147,19 @@ class MnistCompressionTest {
         long size = compare(MnistCompressionTest::lut4, "lut4", 21);
         long original = Files.size(MNIST);
         assertTrue(size < original * 0.16, "4-bit LUT file " + size + " vs " + original);
+    }
+
+    /**
+     * LUTs grouped along the output channels (2-bit codes, unpacked arithmetically) decode through
+     * GatherElements from a [groups, 4] table: no int64 offset per group is stored, and ORT's logits
+     * equal those of the dense model bit for bit, as with the Gather-and-offsets form this replaced.
+     */
+    @Test
+    void palettized2BitGroupedAlongOutputChannels() throws Exception {
+        compare(MnistCompressionTest::lut2Grouped, "lut2g", 13);
+        Model back = LoweringHarness.readBack(tmp.resolve("lut2g.onnx"));
+        assertEquals(18, LoweringHarness.ops(back).get("onnx.GatherElements"));
+        assertEquals(null, LoweringHarness.ops(back).get("onnx.Gather"));
+        for (Value c : back.graph().constants()) assertTrue(!c.name().contains("lut_offsets"), c.name());
     }
 }

@@ -181,26 +181,45 @@ class OnnxLoweringTest {
     static Stream<Arguments> lutCases() {
         List<Arguments> out = new ArrayList<>();
         for (int nbits : new int[] {1, 2, 3, 4, 6, 8}) {
-            out.add(Arguments.of(nbits, false));
-            out.add(Arguments.of(nbits, true));
+            out.add(Arguments.of(nbits, -1));
+            out.add(Arguments.of(nbits, 0));
+            out.add(Arguments.of(nbits, 2));
         }
         return out.stream();
     }
 
-    @ParameterizedTest(name = "{0}-bit grouped={1}")
+    /**
+     * Per-tensor and grouped LUTs decode bit for bit in ONNX Runtime. Groups along axis 0 are rows of
+     * one table read by GatherElements (no offset table); groups along another axis keep the flat
+     * table, a Gather and an index offset per group.
+     */
+    @ParameterizedTest(name = "{0}-bit grouped on axis {1}")
     @MethodSource("lutCases")
-    void lutToDenseIsBitExact(int nbits, boolean grouped) throws Exception {
+    void lutToDenseIsBitExact(int nbits, int groupAxis) throws Exception {
         long[] shape = {8, 3, 50}; // 1200 values: 8-bit k-means has more values than clusters
         PalettizerOptions o = PalettizerOptions.kmeans(nbits);
-        if (grouped) o = o.withGroups(2, 0);
+        if (groupAxis >= 0) o = o.withGroups(2, groupAxis);
         Palettization p = palettize(weight(shape, Precision.FLOAT32, nbits), o, null);
         Model back = check(weightModel(rw -> PareWeights.lut(rw, "w", p)), p.decompress(), "lut.onnx");
         Map<String, Integer> ops = ops(back);
-        assertEquals(1, ops.get("onnx.Gather"));
+        assertEquals(groupAxis == 0 ? null : 1, ops.get("onnx.Gather"));
+        assertEquals(groupAxis == 0 ? 1 : null, ops.get("onnx.GatherElements"));
         assertEquals(nbits == 4 ? 21 : 13, back.opsetVersion(""));
         if (nbits == 4 || nbits == 8) assertEquals(1, ops.get("onnx.Cast"));
         else assertEquals(1, ops.get("onnx.Mod"), "sub-byte indices are unpacked arithmetically");
-        assertEquals(grouped, ops.containsKey("onnx.Add"));
+        assertEquals(groupAxis > 0, ops.containsKey("onnx.Add"), "an offset table only for groups off axis 0");
+    }
+
+    /** Groups along axis 0 store indices, LUT and the weight's shape: nothing per group beyond the LUT rows. */
+    @Test
+    void lutGroupedAlongAxis0StoresNoOffsets() throws Exception {
+        long[] shape = {8, 3, 50};
+        Palettization p = palettize(weight(shape, Precision.FLOAT32, 7), PalettizerOptions.kmeans(8).withGroups(2, 0), null);
+        Model back = check(weightModel(rw -> PareWeights.lut(rw, "w", p)), p.decompress(), "lut8g.onnx");
+        long bytes = 0;
+        for (Value c : back.graph().constants()) bytes += c.data().byteSize();
+        // 1,200 uint8 indices (stored as [4, 300] rows) + 4 LUTs of 256 float32 + the int64 shape [3] of the weight
+        assertEquals(1200 + 4 * 256 * 4 + 3 * 8, bytes);
     }
 
     static Stream<Arguments> vectorCases() {

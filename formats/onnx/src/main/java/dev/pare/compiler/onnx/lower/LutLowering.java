@@ -27,6 +27,34 @@ final class LutLowering {
 
     private LutLowering() {}
 
+    /**
+     * LUTs grouped along axis 0 only: the indices as {@code [numLuts, n / numLuts]} rows (row g
+     * holds exactly group g's indices, since the groups are blocks of whole leading rows), decoded by
+     * {@code GatherElements} from the {@code [numLuts, entries]} table, reshaped to the weight.
+     */
+    private static Value lowerRowGroups(Emitter e, Value idxV, TensorData lut, int numLuts, int entries, long[] denseShape,
+                                        String resultName) {
+        TensorData idx = idxV.data();
+        long[] rows = {numLuts, Tensors.count(idx.type().shape()) / numLuts};
+        DType it = idx.dtype();
+        if (!LutBits.isIndexType(it)) throw e.error("indices must be " + LutBits.describeTypes() + ", got " + it.shortName());
+        Value codes;
+        if (it == DType.UINT8 || it == DType.UINT4) {
+            if (it == DType.UINT4) {
+                e.req.opset(21, "uint4 LUT indices");
+                e.req.ir(10);
+            }
+            codes = e.cast(e.constant("indices", Tensors.reshape(idx, rows)), DType.INT32, rows);
+        } else {
+            codes = BitUnpack.unpack(e, idx, it.bits(), rows, null);
+        }
+        e.req.opset(13, "LUT decode (GatherElements)");
+        Value table = e.constant("lut", Tensors.reshape(lut, numLuts, entries));
+        Value gathered = e.op("GatherElements", List.of(table, codes), TensorType.of(lut.dtype(), rows),
+                Emitter.attrs("axis", 1), null);
+        return e.reshape(gathered, denseShape, resultName);
+    }
+
     static Value lower(Emitter e, List<Value> operands, long[] denseShape, long vectorAxisAttr, String resultName) {
         if (operands.size() != 2) throw e.error("expects 2 operands, got " + operands.size());
         Value idxV = operands.get(0);
@@ -62,6 +90,9 @@ final class LutLowering {
         }
         int numLuts = 1;
         for (int d = 0; d < rank; d++) numLuts *= (int) lShape[d];
+        if (numLuts > 1 && clusterDim == 1 && numLuts == lShape[0]) {
+            return lowerRowGroups(e, idxV, lut, numLuts, entries, denseShape, resultName);
+        }
 
         // indices → integer tensor of the index shape
         Value codes;
