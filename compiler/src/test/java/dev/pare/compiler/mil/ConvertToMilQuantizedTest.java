@@ -198,6 +198,23 @@ class ConvertToMilQuantizedTest {
     }
 
     @Test
+    void gatherElementsOfALutTableMatchesOnnxRuntime() throws Exception {
+        // the shape of Pare's grouped-LUT decode (formats/onnx LutLowering): codes computed in the
+        // graph pick entries of a [groups, entries] table along axis 1; and constant negative indices
+        GraphProto g = new OnnxGraphBuilder("ge").input("codes", INT64, 3, 5).input("x", FLOAT, 2, 4)
+                .floats("table", new long[] {3, 4}, random(12, 9, -1, 1))
+                .longs("neg", new long[] {2, 2}, -1, 0, 3, -4)
+                .node("GatherElements", new String[] {"table", "codes"}, new String[] {"w"}, intAttr("axis", 1))
+                .node("GatherElements", new String[] {"x", "neg"}, new String[] {"y"}, intAttr("axis", 1))
+                .output("w", FLOAT, 3, 5).output("y", FLOAT, 2, 2).build();
+        Path onnx = tmp.resolve("ge.onnx");
+        Model m = convert(g, onnx);
+        long[] codes = {0, 3, 1, 2, 2, 3, 3, 0, 1, 1, 2, 0, 0, 3, 1};
+        var in = inputs("codes", ConvertedVsOrt.longs(new long[] {3, 5}, codes), "x", floats(new long[] {2, 4}, random(8, 4, -2, 2)));
+        ConvertedVsOrt.assertMatches(onnx, m, in, 0);
+    }
+
+    @Test
     void miniLmInt8MatchesOnnxRuntimeWithoutFusions() throws Exception {
         Path onnx = dev.pare.compiler.testing.TestModels.MINILM_Q;
         Model m = ConvertedVsOrt.convert(onnx, List.of("input_ids:1,32", "attention_mask:1,32", "token_type_ids:1,32"),

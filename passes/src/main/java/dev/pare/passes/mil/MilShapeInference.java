@@ -120,6 +120,8 @@ final class MilShapeInference {
                 out.addAll(x.subList(axis + 1, x.size()));
                 return one(a.dtype("x"), out);
             }
+            case "gather_along_axis":
+                return one(a.dtype("x"), a.dims("indices"));
             case "cast":
                 return one(MilDTypes.fromMilName(a.string("dtype")), a.dims("x"));
             case "select":

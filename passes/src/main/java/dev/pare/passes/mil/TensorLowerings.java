@@ -88,6 +88,7 @@ final class TensorLowerings {
         m.put("Split", TensorLowerings::split);
         m.put("Slice", TensorLowerings::slice);
         m.put("Gather", TensorLowerings::gather);
+        m.put("GatherElements", TensorLowerings::gatherElements);
         m.put("Cast", op -> {
             Optional<DType> to = DType.fromOnnx((int) op.attrInt("to", -1));
             if (to.isEmpty()) throw op.fail("attribute 'to' names no element type");
@@ -358,6 +359,30 @@ final class TensorLowerings {
             indices = op.in(1);
         }
         return OnnxOp.one(op.e.op("gather", op.e.out(0), "x", op.in(0), "indices", indices, "axis", axis));
+    }
+
+    /**
+     * GatherElements is MIL's gather_along_axis (same shapes: the result takes the indices' shape).
+     * Constant negative indices are made positive here, as for Gather; computed ones are passed on
+     * (Pare's own LUT decode, formats/onnx LutLowering, computes non-negative codes).
+     */
+    private static List<Value> gatherElements(OnnxOp op) {
+        int rank = op.rank(0);
+        long axis = op.axis(op.attrInt("axis", 0), rank);
+        long[] idx = op.constInts(1);
+        Value indices = op.in(1);
+        if (idx != null) {
+            Dim d = op.dims(0).get((int) axis);
+            long[] norm = idx.clone();
+            for (int i = 0; i < norm.length; i++) {
+                if (norm[i] < 0) {
+                    if (!(d instanceof Dim.Fixed f)) throw op.needsStaticShape(0, "negative index " + norm[i] + " on an axis of unknown size");
+                    norm[i] += f.size();
+                }
+            }
+            indices = op.e.constant(op.e.tmp("indices"), MilEmitter.int32(op.raw(1).tensorType().shape(), norm));
+        }
+        return OnnxOp.one(op.e.op("gather_along_axis", op.e.out(0), "x", op.in(0), "indices", indices, "axis", axis));
     }
 
     private static List<Value> expand(OnnxOp op) {
