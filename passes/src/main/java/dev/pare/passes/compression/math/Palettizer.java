@@ -168,6 +168,25 @@ public final class Palettizer {
         }
     }
 
+    /** One scalar LUT group solved: its LUT padded to {@code 2^nbits} entries and the label of each sample. */
+    record GroupSolution(float[] lut, int[] labels) {}
+
+    /**
+     * Solves one LUT group of a grouped or per-channel scalar palettization (cluster_dim 1, no
+     * per-channel scale, not unique mode) from its samples in element order: the LUT and labels
+     * {@link #palettize} gives that group. For {@link StreamedGroupPalettizer}.
+     */
+    static GroupSolution solveScalarGroup(float[] samples, PalettizerOptions options, Precision precision) {
+        if (options.mode() == Mode.UNIQUE) throw new IllegalArgumentException("palettize: unique mode needs every group before its index width is known");
+        GroupResult r = solveScalar(samples, null, true, options, precision, null);
+        return new GroupSolution(r.lut(1 << nbitsOf(options), 1), r.labels);
+    }
+
+    /** The index width of a mode other than unique (which takes it from the values). */
+    static int nbitsOf(PalettizerOptions options) {
+        return resolveNbits(options, List.of());
+    }
+
     private static int resolveNbits(PalettizerOptions options, List<GroupResult> results) {
         if (options.mode() == Mode.UNIQUE) {
             int most = 0;
