@@ -24,6 +24,7 @@ import dev.pare.passes.compression.math.Precision;
 import dev.pare.passes.compression.math.LinearQuantizer;
 import dev.pare.passes.compression.math.StreamedGroupPalettizer;
 import dev.pare.passes.compression.math.StreamedPalettizer;
+import dev.pare.passes.compression.math.WeightTensor;
 import dev.pare.spi.Option;
 import dev.pare.spi.OptionValueException;
 import dev.pare.spi.Pass;
@@ -238,14 +239,19 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
             @Override boolean streamsPruned(Options o, long bytes) { return bytes > streamAboveBytes && streamable(o); }
 
-            @Override boolean checksValues(Options o, long bytes) { return !streams(o, bytes); }
+            // unique mode counts the distinct values a piece at a time (a weight not palettized in training
+            // has more than the LUT holds and is never loaded whole); compressing one that fits still loads it
+            @Override boolean checksValues(Options o, long bytes) {
+                return !streams(o, bytes) && !(bytes > streamAboveBytes && uniqueCheckStreams(o));
+            }
 
             @Override StatisticsNeed statisticsNeed(Options o) {
                 return o.dataAware() ? DataAware.SECOND_MOMENT : StatisticsNeed.NONE;
             }
 
             @Override void check(Job<Options> job) {
-                if (job.weight() == null) Palettizer.checkApplicable(job.shape(), job.options().toMath(axis(job)));
+                if (job.weight() == null && uniqueCheckStreams(job.options())) checkUnique(job, job.options().toMath(axis(job)), piece);
+                else if (job.weight() == null) Palettizer.checkApplicable(job.shape(), job.options().toMath(axis(job)));
                 else Palettizer.checkApplicable(job.weight(), job.options().toMath(axis(job)), job.keep());
             }
 
@@ -301,6 +307,21 @@ public final class Palettize implements PassProvider<Palettize.Options> {
                         (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece, sink);
         TensorData data = indices.finish();
         return chain -> emit(chain, result, data);
+    }
+
+    /** Per-tensor scalar unique mode: its check counts distinct values a piece at a time. */
+    private static boolean uniqueCheckStreams(Options o) {
+        return o.mode() == Mode.UNIQUE && o.granularity() == Granularity.PER_TENSOR && o.clusterDim() == 1 && !o.enablePerChannelScale();
+    }
+
+    /** Checks unique mode on a dense weight a piece at a time; a pruned or decoded weight (with a mask) is checked on its kept values whole. */
+    private static void checkUnique(WeightCompressionPass.Job<Options> job, PalettizerOptions math, int piece) {
+        TensorData dense = job.dense();
+        if (job.keep() != null) {
+            Palettizer.checkApplicable(WeightTensor.of(Tensors.floats(dense), job.shape(), Precision.of(dense.dtype())), math, job.keep());
+            return;
+        }
+        Palettizer.checkUniqueApplicable(job.shape(), (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece);
     }
 
     /** Palettizes a weight read a band of LUT groups ({@code band} elements, or one group) at a time; its packed indices go to the store. */

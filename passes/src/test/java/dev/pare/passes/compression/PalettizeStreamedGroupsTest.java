@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * palettize with grouped or per-channel LUTs on a weight it reads a band of groups at a time
  * ({@link dev.pare.passes.compression.math.StreamedGroupPalettizer}) gives the same graph, constants
  * and statistics as on the weight read whole: channel axis first, last and in the middle, one group
- * or many per band, every index width, kmeans, uniform and custom LUTs.
+ * or many per band, index widths that pack differently, kmeans, uniform and custom LUTs.
  */
 class PalettizeStreamedGroupsTest {
 
@@ -102,15 +102,15 @@ class PalettizeStreamedGroupsTest {
         int[] axes = {0, 1, 1};
         int runs = 0;
         for (int s = 0; s < shapes.length; s++) {
-            for (int nbits : new int[] {1, 2, 3, 4, 6, 8}) {
-                for (DType f : new DType[] {DType.FLOAT16, DType.FLOAT32}) {
+            for (int nbits : new int[] {1, 3, 4, 6}) { // 1: eight codes a byte, 3 and 6 cross bytes, 4: nibbles
+                for (DType f : s == 0 ? new DType[] {DType.FLOAT16, DType.FLOAT32} : new DType[] {DType.FLOAT16}) {
                     sameStreamedAsWhole(f, shapes[s], grouped(Palettize.Mode.KMEANS, Optional.of(nbits), 4, axes[s], List.of()),
                             f + " " + java.util.Arrays.toString(shapes[s]) + " axis " + axes[s] + " nbits " + nbits);
                     runs++;
                 }
             }
         }
-        assertEquals(36, runs);
+        assertEquals(16, runs);
     }
 
     @Test
