@@ -55,7 +55,7 @@ class CheckWeightTest {
         assertEquals("""
                 Decoded weight onnx::Conv_273 [128, 128, 1, 1] f32: affine 4-bit, per-block axis 1 size 32
                   values 16,384  max |decoded - original| 0.0278882  mean 0.00813274
-                  bound: scale/2 (+ half an ulp of f32): 16,384 of 16,384 values (holds)
+                  bound: scale/2 (+ rounding of w/scale and of the product in f32): 16,384 of 16,384 values (holds)
                   largest |error| / scale 0.5000
                 """, r.out());
     }
@@ -68,10 +68,10 @@ class CheckWeightTest {
         assertEquals("""
                 Decoded weight onnx::Conv_273 [128, 128, 1, 1] f32: lut 4-bit, grouped axis 0, 64 LUTs
                   values 16,384  max |decoded - original| 0.0488652  mean 0.00686313
-                  bound: the table entry of its index, and the nearest entry of its group's 16 (within 1 ulp): 16,384 of 16,384 values (holds)
+                  bound: the table entry of its index, and the nearest entry of its group's 16 (within an ulp of each): 16,384 of 16,384 values (holds)
                 Decoded weight fc.weight [10, 512] f32: lut 4-bit, grouped axis 0, 5 LUTs
                   values 5,120  max |decoded - original| 0.0167068  mean 0.00240418
-                  bound: the table entry of its index, and the nearest entry of its group's 16 (within 1 ulp): 5,120 of 5,120 values (holds)
+                  bound: the table entry of its index, and the nearest entry of its group's 16 (within an ulp of each): 5,120 of 5,120 values (holds)
                 """, r.out());
     }
 
@@ -105,7 +105,7 @@ class CheckWeightTest {
         assertEquals(ExitCodes.COMPILE_FAILED, r.exitCode(), r.err());
         assertTrue(r.out().contains("(DOES NOT HOLD)"), r.out());
         assertTrue(r.err().matches("pare: error: " + java.util.regex.Pattern.quote(out.toString()) + ": decoded weight 'onnx::Conv_273' \\(\\d+ of 16384 "
-                + "values outside: the table entry of its index, and the nearest entry of its group's 16 \\(within 1 ulp\\)\\)\n"), r.err());
+                + "values outside: the table entry of its index, and the nearest entry of its group's 16 \\(within an ulp of each\\)\\)\n"), r.err());
         assertEquals(DType.FLOAT32, w.data().dtype());
     }
 
