@@ -22,7 +22,9 @@ import dev.pare.passes.compression.math.PalettizerOptions;
 import dev.pare.passes.compression.math.PalettizerOptions.PerChannelScale;
 import dev.pare.passes.compression.math.Precision;
 import dev.pare.passes.compression.math.LinearQuantizer;
+import dev.pare.passes.compression.math.StreamedGroupPalettizer;
 import dev.pare.passes.compression.math.StreamedPalettizer;
+import dev.pare.passes.compression.math.WeightTensor;
 import dev.pare.spi.Option;
 import dev.pare.spi.OptionValueException;
 import dev.pare.spi.Pass;
@@ -199,10 +201,16 @@ public final class Palettize implements PassProvider<Palettize.Options> {
         this.piece = piece;
     }
 
-    /** Per-tensor scalar k-means: what {@link StreamedPalettizer} does a piece at a time. */
+    /** Per-tensor scalar k-means: what {@link StreamedPalettizer} does a piece at a time (also the kept values of a pruned weight). */
     private static boolean streamable(Options o) {
         return o.mode() == Mode.KMEANS && o.granularity() == Granularity.PER_TENSOR && o.clusterDim() == 1
                 && !o.enablePerChannelScale() && o.lut().isEmpty();
+    }
+
+    /** Grouped or per-channel scalar LUTs of a dense weight: what {@link StreamedGroupPalettizer} does a band of groups at a time. */
+    private static boolean streamableGrouped(Options o) {
+        return o.granularity() == Granularity.PER_GROUPED_CHANNEL && o.clusterDim() == 1 && !o.enablePerChannelScale()
+                && o.mode() != Mode.UNIQUE;
     }
 
     @Override public PassInfo info() {
@@ -225,23 +233,31 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
             @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
 
-            @Override boolean streams(Options o, long bytes) { return bytes > streamAboveBytes && streamable(o); }
+            @Override boolean streams(Options o, long bytes) {
+                return bytes > streamAboveBytes && (streamable(o) || streamableGrouped(o));
+            }
 
-            @Override boolean streamsPruned(Options o, long bytes) { return streams(o, bytes); }
+            @Override boolean streamsPruned(Options o, long bytes) { return bytes > streamAboveBytes && streamable(o); }
 
-            @Override boolean checksValues(Options o, long bytes) { return !streams(o, bytes); }
+            // unique mode counts the distinct values a piece at a time (a weight not palettized in training
+            // has more than the LUT holds and is never loaded whole); compressing one that fits still loads it
+            @Override boolean checksValues(Options o, long bytes) {
+                return !streams(o, bytes) && !(bytes > streamAboveBytes && uniqueCheckStreams(o));
+            }
 
             @Override StatisticsNeed statisticsNeed(Options o) {
                 return o.dataAware() ? DataAware.SECOND_MOMENT : StatisticsNeed.NONE;
             }
 
             @Override void check(Job<Options> job) {
-                if (job.weight() == null) Palettizer.checkApplicable(job.shape(), job.options().toMath(axis(job)));
+                if (job.weight() == null && uniqueCheckStreams(job.options())) checkUnique(job, job.options().toMath(axis(job)), piece);
+                else if (job.weight() == null) Palettizer.checkApplicable(job.shape(), job.options().toMath(axis(job)));
                 else Palettizer.checkApplicable(job.weight(), job.options().toMath(axis(job)), job.keep());
             }
 
             @Override Emitter compress(Job<Options> job) {
                 if (job.mask() != null) return streamedKept(job, job.options().toMath(axis(job)), piece);
+                if (job.weight() == null && streamableGrouped(job.options())) return streamedGroups(job, job.options().toMath(axis(job)), piece);
                 if (job.weight() == null) return streamed(job, job.options().toMath(axis(job)), piece);
                 Options o = job.options();
                 Palettization fitted = new Palettizer(null).palettize(job.weight(), o.toMath(axis(job)),
@@ -291,6 +307,31 @@ public final class Palettize implements PassProvider<Palettize.Options> {
                         (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece, sink);
         TensorData data = indices.finish();
         return chain -> emit(chain, result, data);
+    }
+
+    /** Per-tensor scalar unique mode: its check counts distinct values a piece at a time. */
+    private static boolean uniqueCheckStreams(Options o) {
+        return o.mode() == Mode.UNIQUE && o.granularity() == Granularity.PER_TENSOR && o.clusterDim() == 1 && !o.enablePerChannelScale();
+    }
+
+    /** Checks unique mode on a dense weight a piece at a time; a pruned or decoded weight (with a mask) is checked on its kept values whole. */
+    private static void checkUnique(WeightCompressionPass.Job<Options> job, PalettizerOptions math, int piece) {
+        TensorData dense = job.dense();
+        if (job.keep() != null) {
+            Palettizer.checkApplicable(WeightTensor.of(Tensors.floats(dense), job.shape(), Precision.of(dense.dtype())), math, job.keep());
+            return;
+        }
+        Palettizer.checkUniqueApplicable(job.shape(), (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece);
+    }
+
+    /** Palettizes a weight read a band of LUT groups ({@code band} elements, or one group) at a time; its packed indices go to the store. */
+    private static WeightCompressionPass.Emitter streamedGroups(WeightCompressionPass.Job<Options> job, PalettizerOptions math, int band) {
+        TensorData dense = job.dense();
+        StreamedGroupPalettizer.Result r = StreamedGroupPalettizer.palettize(job.shape(), Precision.of(dense.dtype()),
+                (first, into, count) -> Tensors.floats(dense, first, into, count), math, band);
+        Palettization p = r.palettization();
+        TensorData data = job.store().put(TensorType.of(p.indexType(), p.indicesShape()), ByteBuffer.wrap(r.packedIndices()));
+        return chain -> emit(chain, p, data);
     }
 
     /** Palettizes the kept values of a pruned weight read a piece at a time, its indices (0 where pruned) written to the store as they come. */

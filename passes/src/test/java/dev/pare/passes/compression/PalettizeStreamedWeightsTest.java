@@ -132,6 +132,34 @@ class PalettizeStreamedWeightsTest {
         }
     }
 
+    /** Values drawn from {@code distinct} floats. */
+    private static float[] drawnFrom(int distinct) {
+        SplittableRandom r = new SplittableRandom(4);
+        float[] pool = new float[distinct];
+        for (int i = 0; i < distinct; i++) pool[i] = (float) r.nextGaussian();
+        float[] w = new float[300 * 256];
+        for (int i = 0; i < w.length; i++) w[i] = pool[i < distinct ? i : r.nextInt(distinct)];
+        return w;
+    }
+
+    @Test
+    void uniqueModeCountsDistinctValuesAPieceAtATimeWithTheSameOutcome() throws PassFailure {
+        Palettize.Options unique = new Palettize.Options(Palettize.Mode.UNIQUE, Optional.empty(), Palettize.Granularity.PER_TENSOR, 32,
+                Optional.empty(), false, 1, List.of(), 0, false);
+        for (float[] w : new float[][] {fewDistinct(), gaussian(Precision.FLOAT32)}) {
+            PassFailure whole = assertThrows(PassFailure.class, () -> run(WHOLE, unique, model(DType.FLOAT32, w), TensorStore.heap()));
+            PassFailure streamed = assertThrows(PassFailure.class, () -> run(STREAMING, unique, model(DType.FLOAT32, w), TensorStore.heap()));
+            assertEquals(whole.getMessage(), streamed.getMessage());
+        }
+        PassFailure many = assertThrows(PassFailure.class, () -> run(STREAMING, unique, model(DType.FLOAT32, gaussian(Precision.FLOAT32)),
+                TensorStore.heap()));
+        assertTrue(many.getMessage().endsWith("palettize: weight 'e' of 'embed': unique mode allows at most 256 distinct values per LUT, "
+                + "found more than 65536; no weight was compressed"), many.getMessage());
+        // 200 distinct values fit: compressed (whole) to the same result
+        assertEquals(run(WHOLE, unique, model(DType.FLOAT16, drawnFrom(200)), TensorStore.heap()),
+                run(STREAMING, unique, model(DType.FLOAT16, drawnFrom(200)), TensorStore.heap()));
+    }
+
     @Test
     void aPieceMustBeAPositiveMultipleOf8() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Palettize(WeightTraits.discover(), 0, 0));

@@ -128,6 +128,29 @@ public final class Palettizer {
         Layout.of(shape, options);
     }
 
+    /**
+     * As {@link #checkApplicable(WeightTensor, PalettizerOptions, boolean[])} for scalar unique mode
+     * with one LUT per tensor and no mask, reading the values a piece at a time (same message).
+     */
+    public static void checkUniqueApplicable(long[] shape, LinearQuantizer.ValueSource values, PalettizerOptions options, int piece) {
+        Layout layout = Layout.of(shape, options);
+        if (options.mode() != Mode.UNIQUE || layout.lutAxis >= 0 || options.perChannelScale() != PerChannelScale.NONE) {
+            throw new IllegalArgumentException("palettize: only per-tensor scalar unique mode is checked a piece at a time");
+        }
+        if (piece <= 0) throw new IllegalArgumentException("palettize: piece must be positive, got " + piece);
+        int allowed = 1 << (options.nbits() != null ? options.nbits() : LutBits.max());
+        long n = (long) layout.outer * layout.channels * layout.inner;
+        FloatBins.Distinct distinct = new FloatBins.Distinct(KMeans1D.EXACT_DISTINCT);
+        float[] buffer = new float[(int) Math.max(1, Math.min(piece, n))];
+        boolean within = true;
+        for (long first = 0; first < n && within; first += buffer.length) {
+            int count = (int) Math.min(buffer.length, n - first);
+            values.read(first, buffer, count);
+            within = distinct.add(buffer, 0, count);
+        }
+        uniqueFits(options, allowed, within ? distinct.values().size() : -1);
+    }
+
     public static void checkApplicable(WeightTensor weight, PalettizerOptions options, boolean[] keep) {
         Layout layout = Layout.of(weight.shape(), options);
         if (options.mode() != Mode.UNIQUE || options.clusterDim() > 1 || options.perChannelScale() != PerChannelScale.NONE) return;
@@ -135,13 +158,17 @@ public final class Palettizer {
         for (int g = 0; g < layout.groups(); g++) {
             float[] samples = layout.lutAxis < 0 && keep == null ? weight.values() : layout.gather(weight.values(), keep, g);
             KMeans1D.WeightedValues distinct = FloatBins.distinctAtMost(samples, samples.length, KMeans1D.EXACT_DISTINCT);
-            int found = distinct == null ? -1 : distinct.size();
-            if (found < 0 || found > allowed) {
-                String count = found < 0 ? "more than " + KMeans1D.EXACT_DISTINCT : String.valueOf(found);
-                throw new CompressionNotApplicableException(options.nbits() != null
-                        ? "palettize: unique mode with nbits " + options.nbits() + " allows " + allowed + " distinct values per LUT, found " + count
-                        : "palettize: unique mode allows at most " + allowed + " distinct values per LUT, found " + count);
-            }
+            uniqueFits(options, allowed, distinct == null ? -1 : distinct.size());
+        }
+    }
+
+    /** Fails when a LUT group of {@code found} distinct values (-1: more than {@link KMeans1D#EXACT_DISTINCT}) exceeds {@code allowed}. */
+    private static void uniqueFits(PalettizerOptions options, int allowed, int found) {
+        if (found < 0 || found > allowed) {
+            String count = found < 0 ? "more than " + KMeans1D.EXACT_DISTINCT : String.valueOf(found);
+            throw new CompressionNotApplicableException(options.nbits() != null
+                    ? "palettize: unique mode with nbits " + options.nbits() + " allows " + allowed + " distinct values per LUT, found " + count
+                    : "palettize: unique mode allows at most " + allowed + " distinct values per LUT, found " + count);
         }
     }
 
@@ -166,6 +193,25 @@ public final class Palettizer {
         } catch (Exception e) {
             throw new IllegalStateException("palettize: " + e.getMessage(), e);
         }
+    }
+
+    /** One scalar LUT group solved: its LUT padded to {@code 2^nbits} entries and the label of each sample. */
+    record GroupSolution(float[] lut, int[] labels) {}
+
+    /**
+     * Solves one LUT group of a grouped or per-channel scalar palettization (cluster_dim 1, no
+     * per-channel scale, not unique mode) from its samples in element order: the LUT and labels
+     * {@link #palettize} gives that group. For {@link StreamedGroupPalettizer}.
+     */
+    static GroupSolution solveScalarGroup(float[] samples, PalettizerOptions options, Precision precision) {
+        if (options.mode() == Mode.UNIQUE) throw new IllegalArgumentException("palettize: unique mode needs every group before its index width is known");
+        GroupResult r = solveScalar(samples, null, true, options, precision, null);
+        return new GroupSolution(r.lut(1 << nbitsOf(options), 1), r.labels);
+    }
+
+    /** The index width of a mode other than unique (which takes it from the values). */
+    static int nbitsOf(PalettizerOptions options) {
+        return resolveNbits(options, List.of());
     }
 
     private static int resolveNbits(PalettizerOptions options, List<GroupResult> results) {

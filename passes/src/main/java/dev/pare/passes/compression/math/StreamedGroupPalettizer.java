@@ -1,0 +1,103 @@
+package dev.pare.passes.compression.math;
+
+import dev.pare.passes.compression.math.LinearQuantizer.ValueSource;
+
+/**
+ * Grouped and per-channel scalar palettization ({@link Palettizer} with granularity
+ * per_grouped_channel, cluster_dim 1, no per-channel scale, mode kmeans, uniform or custom) of a
+ * weight read a band of LUT groups at a time, for weights whose float values, sample copies and
+ * labels would not fit the heap at once (16+ bytes per element in {@link Palettizer#palettize}).
+ *
+ * <p>A band is as many whole groups as fit {@code bandElements} (at least one). Its values are read
+ * one contiguous run per outer index (the band's channels times the inner size), each group's
+ * samples are copied out in element order and solved as {@link Palettizer} solves them
+ * ({@link Palettizer#solveScalarGroup}), and the labels go straight into the packed index tensor.
+ * The index tensor is kept packed on the heap ({@code nbits} bits per element, the layout of the
+ * passes' {@code Tensors.pack}): with the channel axis not the first, a group's indices are spread
+ * over the whole tensor, so no index byte is final before the last band. Memory: the packed
+ * indices, one band of floats, one group's samples, labels and clustering.
+ */
+public final class StreamedGroupPalettizer {
+
+    private StreamedGroupPalettizer() {}
+
+    /** Whether {@code options} are ones this class palettizes. */
+    public static boolean supports(PalettizerOptions options) {
+        return options.granularity() == PalettizerOptions.Granularity.PER_GROUPED_CHANNEL && options.clusterDim() == 1
+                && options.perChannelScale() == PalettizerOptions.PerChannelScale.NONE && options.mode() != PalettizerOptions.Mode.UNIQUE;
+    }
+
+    /**
+     * @param palettization the LUTs and layout; its {@link Palettization#indices()} is null
+     * @param packedIndices the index tensor, {@code nbits} bits per element in element order, as
+     *                      {@code Tensors.ofInts} stores {@link Palettization#indexType()} codes
+     */
+    public record Result(Palettization palettization, byte[] packedIndices) {}
+
+    /**
+     * Palettizes the weight of {@code shape} whose (finite) values {@code values} reads, a band of
+     * at most {@code bandElements} elements (or one group) at a time.
+     *
+     * @throws IllegalArgumentException when the options do not fit the shape ({@link Palettizer#checkApplicable(long[], PalettizerOptions)})
+     */
+    public static Result palettize(long[] shape, Precision precision, ValueSource values, PalettizerOptions options, int bandElements) {
+        if (!supports(options)) {
+            throw new IllegalArgumentException("palettize: only grouped scalar palettization without a per-channel scale or unique mode is done by bands");
+        }
+        if (bandElements <= 0) throw new IllegalArgumentException("palettize: bandElements must be positive, got " + bandElements);
+        Palettizer.checkApplicable(shape, options); // a channel axis, group_size dividing the channels
+        int axis = Shapes.axis(options.channelAxis(), shape.length, "palettize: channel_axis");
+        int outer = Shapes.outer(shape, axis);
+        int channels = Math.toIntExact(shape[axis]);
+        int inner = Shapes.inner(shape, axis);
+        int groupSize = options.groupSize();
+        int groups = channels / groupSize;
+        int groupRow = groupSize * inner; // a group's elements per outer index, contiguous
+        int groupElements = Math.multiplyExact(outer, groupRow);
+        int nbits = Palettizer.nbitsOf(options);
+        int palette = 1 << nbits;
+        long count = (long) outer * channels * inner;
+        int perBand = (int) Math.max(1, Math.min(groups, bandElements / groupElements));
+
+        float[] luts = new float[Math.multiplyExact(groups, palette)];
+        byte[] packed = new byte[Math.toIntExact((count * nbits + 7) / 8)];
+        float[] band = new float[Math.multiplyExact(perBand, groupElements)];
+        float[] samples = new float[groupElements];
+        float[] row = outer == 1 ? null : new float[perBand * groupRow];
+        for (int g0 = 0; g0 < groups; g0 += perBand) {
+            int inBand = Math.min(perBand, groups - g0);
+            int bandRow = inBand * groupRow;
+            for (int o = 0; o < outer; o++) {
+                long first = ((long) o * channels + (long) g0 * groupSize) * inner;
+                if (outer == 1) {
+                    values.read(first, band, bandRow);
+                } else {
+                    values.read(first, row, bandRow);
+                    System.arraycopy(row, 0, band, o * bandRow, bandRow);
+                }
+            }
+            for (int j = 0; j < inBand; j++) {
+                for (int o = 0; o < outer; o++) System.arraycopy(band, o * bandRow + j * groupRow, samples, o * groupRow, groupRow);
+                Palettizer.GroupSolution s = Palettizer.solveScalarGroup(samples, options, precision);
+                int g = g0 + j;
+                System.arraycopy(s.lut(), 0, luts, g * palette, palette);
+                int[] labels = s.labels();
+                for (int o = 0; o < outer; o++) {
+                    long at = ((long) o * channels + (long) g * groupSize) * inner;
+                    for (int t = 0; t < groupRow; t++) put(packed, at + t, nbits, labels[o * groupRow + t]);
+                }
+            }
+        }
+        Palettization p = new Palettization(shape.clone(), precision, nbits, 1, axis, groupSize, luts, null, null, null, null);
+        return new Result(p, packed);
+    }
+
+    /** Sets code {@code index} (all bits clear before) of {@code nbits}-bit codes packed from the low bit up. */
+    private static void put(byte[] packed, long index, int nbits, int code) {
+        long bit = index * nbits;
+        int at = (int) (bit >>> 3);
+        int shifted = code << (bit & 7);
+        packed[at] |= (byte) shifted;
+        if ((bit & 7) + nbits > 8) packed[at + 1] |= (byte) (shifted >>> 8); // 3- and 6-bit codes cross bytes
+    }
+}
