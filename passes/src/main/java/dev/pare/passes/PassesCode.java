@@ -169,8 +169,8 @@ public enum PassesCode implements DiagnosticCode.Described {
     // convert_to_mil (mil/ConvertToMil.java)
     MIL001(Severity.ERROR, "convert_to_mil has no MIL lowering for some ONNX op types", """
             Before converting anything, convert_to_mil lists every ONNX op type in the graph it cannot
-            lower, with the nodes, e.g. NonMaxSuppression (nms_1, nms_2). The model cannot become a
-            Core ML package as it is; keep it in ONNX or replace those ops in the exporter."""),
+            lower, with its first three nodes, e.g. NonMaxSuppression (nms_1, nms_2). The model cannot
+            become a Core ML package as it is; keep it in ONNX or replace those ops in the exporter."""),
     MIL002(Severity.ERROR, "an ONNX node has no MIL form with its attributes or operands", """
             The op type is supported, but this node's attributes or operand types are not (e.g. a
             dilated MaxPool, a dynamic shape MIL needs constant). The message names the node and the

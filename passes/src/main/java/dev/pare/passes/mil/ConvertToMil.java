@@ -229,6 +229,8 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             }
         }
 
+        private static final int NAMES_SHOWN = 3;
+
         private void refuseUnsupported() throws PassFailure {
             Map<String, List<String>> missing = new TreeMap<>();
             for (Node n : g.allNodes()) {
@@ -239,7 +241,9 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             }
             if (missing.isEmpty()) return;
             List<String> parts = new ArrayList<>();
-            missing.forEach((type, names) -> parts.add(type + " (" + String.join(", ", names) + ")"));
+            // a few node names per type: one line must still show every type (a transformer repeats an op hundreds of times)
+            missing.forEach((type, names) -> parts.add(type + " (" + String.join(", ", names.subList(0, Math.min(names.size(), NAMES_SHOWN)))
+                    + (names.size() > NAMES_SHOWN ? " and " + (names.size() - NAMES_SHOWN) + " more" : "") + ")"));
             throw new PassFailure(PassesCode.MIL001, "convert_to_mil: no MIL lowering for " + missing.size() + " op type"
                     + (missing.size() == 1 ? "" : "s") + ": " + String.join(", ", parts));
         }

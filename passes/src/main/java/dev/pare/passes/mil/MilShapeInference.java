@@ -31,7 +31,7 @@ final class MilShapeInference {
                 return one(DType.BOOL, a.dims("x"));
             case "relu": case "sigmoid": case "tanh": case "erf": case "sqrt": case "exp": case "abs": case "floor":
             case "ceil": case "sin": case "cos": case "sign": case "log": case "relu6": case "clip": case "leaky_relu": case "round":
-            case "sigmoid_hard": case "elu": case "softplus": case "softmax": case "batch_norm": case "instance_norm":
+            case "sigmoid_hard": case "elu": case "softplus": case "softmax": case "batch_norm": case "instance_norm": case "layer_norm":
             case "identity": case "cumsum":
                 return one(a.dtype("x"), a.dims("x"));
             case "reduce_mean": case "reduce_sum": case "reduce_max": case "reduce_min": case "reduce_prod":
@@ -65,6 +65,12 @@ final class MilShapeInference {
                 out.set(r - 2, Dim.of(a.ints("target_size_height")[0]));
                 out.set(r - 1, Dim.of(a.ints("target_size_width")[0]));
                 return one(a.dtype("x"), out);
+            }
+            case "pixel_shuffle": case "depth_to_space": {
+                List<Dim> x = a.dims("x");
+                long b = a.ints(op.equals("pixel_shuffle") ? "upscale_factor" : "block_size")[0];
+                Dim c = fixed(x.get(1)) ? Dim.of(size(x.get(1)) / (b * b)) : Dim.UNKNOWN;
+                return one(a.dtype("x"), List.of(x.get(0), c, times(x.get(2), b), times(x.get(3), b)));
             }
             case "transpose": {
                 List<Dim> x = a.dims("x");

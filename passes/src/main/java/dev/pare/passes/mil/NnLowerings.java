@@ -27,6 +27,8 @@ final class NnLowerings {
         });
         m.put("InstanceNormalization", op -> OnnxOp.one(op.e.op("instance_norm", op.e.out(0), "x", op.in(0),
                 "gamma", op.in(1), "beta", op.in(2), "epsilon", (double) op.attrFloat("epsilon", 1e-5f))));
+        m.put("LayerNormalization", NnLowerings::layerNorm);
+        m.put("DepthToSpace", NnLowerings::depthToSpace);
         m.put("MaxPool", op -> pool(op, "max_pool"));
         m.put("AveragePool", op -> pool(op, "avg_pool"));
         m.put("GlobalAveragePool", op -> globalPool(op, "reduce_mean"));
@@ -55,6 +57,53 @@ final class NnLowerings {
         Value c = op.in(2);
         if (beta != 1f) c = op.e.op("mul", op.e.tmp("bias"), "x", c, "y", op.floatLike(c, op.e.tmp("beta"), beta));
         return OnnxOp.one(op.e.op("add", op.e.out(0), "x", y, "y", c));
+    }
+
+    /**
+     * LayerNormalization over the axes from {@code axis} on: MIL layer_norm, with Scale and B as its
+     * gamma and beta when they are weights of exactly the normalized shape (what layer_norm takes),
+     * otherwise as a broadcasting mul and add after it.
+     */
+    private static List<Value> layerNorm(OnnxOp op) {
+        for (int i = 1; i < op.node.results().size(); i++) {
+            if (!op.node.result(i).isAbsent() && op.node.result(i).hasUses()) throw op.fail("the Mean and InvStdDev outputs have no MIL form");
+        }
+        if (op.attrInt("stash_type", 1) != 1) throw op.fail("stash_type " + op.attrInt("stash_type", 1) + " has no MIL form (MIL normalizes in float32)");
+        List<Dim> x = op.dims(0);
+        int rank = x.size();
+        long axis = op.axis(op.attrInt("axis", -1), rank);
+        long[] axes = new long[rank - (int) axis];
+        for (int i = 0; i < axes.length; i++) axes[i] = axis + i;
+        List<Dim> normalized = x.subList((int) axis, rank);
+        double eps = op.attrFloat("epsilon", 1e-5f);
+        boolean beta = op.present(2);
+        if (isNormalizedWeight(op, 1, normalized) && (!beta || isNormalizedWeight(op, 2, normalized))) {
+            return OnnxOp.one(op.e.op("layer_norm", op.e.out(0), "x", op.in(0), "axes", axes,
+                    "gamma", op.in(1), "beta", beta ? op.in(2) : null, "epsilon", eps));
+        }
+        Value n = op.e.op("layer_norm", op.e.tmp("normalized"), "x", op.in(0), "axes", axes, "epsilon", eps);
+        Value scaled = op.e.op("mul", beta ? op.e.tmp("scaled") : op.e.out(0), "x", n, "y", op.in(1));
+        return beta ? OnnxOp.one(op.e.op("add", op.e.out(0), "x", scaled, "y", op.in(2))) : OnnxOp.one(scaled);
+    }
+
+    private static boolean isNormalizedWeight(OnnxOp op, int i, List<Dim> normalized) {
+        return op.isConstLike(i) && op.dims(i).equals(normalized);
+    }
+
+    /**
+     * DepthToSpace: mode CRD (channel, then the block's rows and columns) is PyTorch's pixel shuffle,
+     * MIL pixel_shuffle; mode DCR (the block first) is MIL depth_to_space.
+     */
+    private static List<Value> depthToSpace(OnnxOp op) {
+        long block = op.attrInt("blocksize", 0);
+        if (block < 1) throw op.fail("blocksize must be a positive integer");
+        if (op.rank(0) != 4) throw op.fail("input must be 4-D [N, C, H, W]");
+        String mode = op.attrString("mode", "DCR");
+        return switch (mode) {
+            case "CRD" -> OnnxOp.one(op.e.op("pixel_shuffle", op.e.out(0), "x", op.in(0), "upscale_factor", (int) block));
+            case "DCR" -> OnnxOp.one(op.e.op("depth_to_space", op.e.out(0), "x", op.in(0), "block_size", (int) block));
+            default -> throw op.fail("mode '" + mode + "' is not DCR or CRD");
+        };
     }
 
     /** ONNX pads [b0, b1, ..., e0, e1, ...] as MIL's [b0, e0, b1, e1, ...]. */

@@ -22,6 +22,8 @@ final class MilNnOps {
             case "batch_norm": return MilOps.one(batchNorm(a));
             case "instance_norm": return MilOps.one(instanceNorm(a));
             case "layer_norm": return MilOps.one(layerNorm(a));
+            case "pixel_shuffle": return MilOps.one(blocksToSpace(a, a.intValue("upscale_factor"), true));
+            case "depth_to_space": return MilOps.one(blocksToSpace(a, a.intValue("block_size"), false));
             case "prelu": return MilOps.one(prelu(a));
             case "upsample_nearest_neighbor": {
                 MilTensor x = a.get("x");
@@ -475,6 +477,42 @@ final class MilNnOps {
             }
         }
         return MilTensor.floats(x.dtype(), s, out);
+    }
+
+    /**
+     * [N, C·b², H, W] to [N, C, H·b, W·b]: output (c, h·b + i, w·b + j) is input channel
+     * c·b² + i·b + j for pixel_shuffle (channel-major, PyTorch / ONNX CRD) and (i·b + j)·C + c for
+     * depth_to_space (block-major, ONNX DCR).
+     */
+    private static MilTensor blocksToSpace(Args a, int b, boolean channelMajor) {
+        MilTensor x = a.get("x");
+        int[] s = x.shapeRef();
+        if (s.length != 4) throw a.fail("x must be 4-D, got rank " + s.length);
+        if (b < 1 || s[1] % (b * b) != 0) throw a.fail("channels " + s[1] + " are not a multiple of " + b + "²");
+        if (!x.isFloat()) throw a.fail("x must be a float tensor");
+        int n = s[0];
+        int c = s[1] / (b * b);
+        int h = s[2];
+        int w = s[3];
+        float[] in = x.floatsRef();
+        float[] out = new float[in.length];
+        int plane = h * w;
+        int o = 0;
+        for (int ni = 0; ni < n; ni++) {
+            for (int ci = 0; ci < c; ci++) {
+                for (int hi = 0; hi < h; hi++) {
+                    for (int i = 0; i < b; i++) {
+                        for (int wi = 0; wi < w; wi++) {
+                            for (int j = 0; j < b; j++) {
+                                int channel = channelMajor ? ci * b * b + i * b + j : (i * b + j) * c + ci;
+                                out[o++] = in[((ni * s[1] + channel) * plane) + hi * w + wi];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return MilTensor.floats(x.dtype(), new int[] {n, c, h * b, w * b}, out);
     }
 
     /** Flat offsets of all coordinates over the selected axes ({@code selected == red[d]}), row-major. */
