@@ -3,6 +3,7 @@ package dev.pare.compiler.coreml;
 import dev.pare.ir.WeightHistory;
 import com.google.protobuf.CodedOutputStream;
 import dev.pare.compiler.io.OutputPermissions;
+import dev.pare.compiler.io.IoMessages;
 import dev.pare.compiler.io.TempFiles;
 import dev.pare.compiler.coreml.proto.CoreMlFeatureTypesProto;
 import dev.pare.compiler.coreml.proto.CoreMlModelProto;
@@ -99,8 +100,8 @@ public final class CoreMlExporter {
             if (pkg) writePackage(planned, target);
             else writeFile(planned.modelBytes(), target);
         } catch (IOException | UncheckedIOException e) {
-            String m = e instanceof UncheckedIOException u ? u.getCause().getMessage() : e.getMessage();
-            throw new ModelFormatException(target, "cannot write the Core ML model: " + m, e);
+            IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            throw new ModelFormatException(target, "cannot write the Core ML model: " + IoMessages.describe(io), e);
         }
     }
 
@@ -492,6 +493,7 @@ public final class CoreMlExporter {
     private static void writePackage(Planned planned, Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = TempFiles.createDirectory(dir, "." + target.getFileName() + ".");
+        boolean done = false;
         try {
             Path model = tmp.resolve(MODEL_PATH);
             Files.createDirectories(model.getParent());
@@ -520,8 +522,10 @@ public final class CoreMlExporter {
                 if (Files.exists(target)) Files.delete(target);
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             }
+            done = true;
         } finally {
-            if (Files.exists(tmp)) deleteTree(tmp);
+            // A failed clean-up must not hide why the write failed (it is added to that error).
+            if (!done) TempFiles.removeNow(tmp);
             TempFiles.release(tmp);
         }
     }

@@ -85,6 +85,14 @@ public final class TempFiles {
         return removed;
     }
 
+    /**
+     * Deletes a temporary file or folder of a write that failed, as far as it can; returns whether
+     * it is gone. Never throws, so the write's own error is the one reported.
+     */
+    public static boolean removeNow(Path p) {
+        return !Files.exists(p) || removeQuietly(p) && !Files.exists(p);
+    }
+
     /** The registered paths (for tests). */
     static List<Path> live() { return List.copyOf(LIVE); }
 
