@@ -122,7 +122,8 @@ class MainTest {
 
         CliRun inspect = run("inspect", "-h");
         assertEquals(0, inspect.exitCode());
-        assertTrue(inspect.out().startsWith("Usage: pare inspect [-hV] [--json] [--stacktrace] [--verbose] MODEL\n"), inspect.out());
+        assertTrue(inspect.out().startsWith("Usage: pare inspect [-hV] [--json] [--stacktrace] [--verbose]\n"
+                + "                    [--original=MODEL] [--check-weight=NAME]... MODEL\n"), inspect.out());
         assertTrue(inspect.out().contains("\n  3  bad input model (missing, unreadable or invalid)\n"), inspect.out());
     }
 

@@ -101,7 +101,9 @@ public final class DecodedWeightCheck {
         outputs.add(castToFloat(rw, cone.mapped(w), "decoded"));
         Node decoder = null;
         if (kind.equals("lut") && cw.clusterDim() == 1) {
-            decoder = cone.last(n -> n.op().equals("onnx.Gather")); // the LUT look-up: a table (maybe reshaped) by index
+            // the LUT look-up: a table (maybe reshaped) by index, or (LUTs grouped along axis 0, formats/onnx
+            // LutLowering) GatherElements of a [luts, entries] table by [luts, n / luts] codes along axis 1
+            decoder = cone.last(n -> n.op().equals("onnx.Gather") || n.op().equals("onnx.GatherElements"));
             if (decoder != null) {
                 outputs.add(castToFloat(rw, cone.mapped(decoder.operand(1)), "lut_position"));
                 outputs.add(castToFloat(rw, cone.mapped(decoder.operand(0)), "lut_table"));
@@ -156,6 +158,11 @@ public final class DecodedWeightCheck {
             int palette = 1 << cw.nbits();
             float[] position = floats(run.get("lut_position"));
             float[] table = floats(run.get("lut_table"));
+            if (decoder.op().equals("onnx.GatherElements")) {
+                // codes index within their row's LUT: the position in the flat table adds the row's start
+                int perRow = position.length / (table.length / palette);
+                for (int e = 0; e < position.length; e++) position[e] += (float) (e / perRow) * palette;
+            }
             bound = "the table entry of its index, and the nearest entry of its group's " + palette + " (within an ulp of each)";
             double worstExcess = 0;
             long notTheEntry = 0;
