@@ -341,24 +341,23 @@ final class TensorLowerings {
     private static long clampInt(long v) { return Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, v)); }
 
     private static List<Value> gather(OnnxOp op) {
-        int rank = op.rank(0);
-        long axis = op.axis(op.attrInt("axis", 0), rank);
+        long axis = op.axis(op.attrInt("axis", 0), op.rank(0));
+        return OnnxOp.one(op.e.op("gather", op.e.out(0), "x", op.in(0), "indices", indices(op, axis), "axis", axis));
+    }
+
+    /** The indices operand; constant negative indices made positive (they count from the end of {@code axis}). */
+    private static Value indices(OnnxOp op, long axis) {
         long[] idx = op.constInts(1);
-        Value indices;
-        if (idx != null) {
-            Dim d = op.dims(0).get((int) axis);
-            long[] norm = idx.clone();
-            for (int i = 0; i < norm.length; i++) {
-                if (norm[i] < 0) {
-                    if (!(d instanceof Dim.Fixed f)) throw op.needsStaticShape(0, "negative index " + norm[i] + " on an axis of unknown size");
-                    norm[i] += f.size();
-                }
+        if (idx == null) return op.in(1);
+        Dim d = op.dims(0).get((int) axis);
+        long[] norm = idx.clone();
+        for (int i = 0; i < norm.length; i++) {
+            if (norm[i] < 0) {
+                if (!(d instanceof Dim.Fixed f)) throw op.needsStaticShape(0, "negative index " + norm[i] + " on an axis of unknown size");
+                norm[i] += f.size();
             }
-            indices = op.e.constant(op.e.tmp("indices"), MilEmitter.int32(op.raw(1).tensorType().shape(), norm));
-        } else {
-            indices = op.in(1);
         }
-        return OnnxOp.one(op.e.op("gather", op.e.out(0), "x", op.in(0), "indices", indices, "axis", axis));
+        return op.e.constant(op.e.tmp("indices"), MilEmitter.int32(op.raw(1).tensorType().shape(), norm));
     }
 
     /**
@@ -367,22 +366,8 @@ final class TensorLowerings {
      * (Pare's own LUT decode, formats/onnx LutLowering, computes non-negative codes).
      */
     private static List<Value> gatherElements(OnnxOp op) {
-        int rank = op.rank(0);
-        long axis = op.axis(op.attrInt("axis", 0), rank);
-        long[] idx = op.constInts(1);
-        Value indices = op.in(1);
-        if (idx != null) {
-            Dim d = op.dims(0).get((int) axis);
-            long[] norm = idx.clone();
-            for (int i = 0; i < norm.length; i++) {
-                if (norm[i] < 0) {
-                    if (!(d instanceof Dim.Fixed f)) throw op.needsStaticShape(0, "negative index " + norm[i] + " on an axis of unknown size");
-                    norm[i] += f.size();
-                }
-            }
-            indices = op.e.constant(op.e.tmp("indices"), MilEmitter.int32(op.raw(1).tensorType().shape(), norm));
-        }
-        return OnnxOp.one(op.e.op("gather_along_axis", op.e.out(0), "x", op.in(0), "indices", indices, "axis", axis));
+        long axis = op.axis(op.attrInt("axis", 0), op.rank(0));
+        return OnnxOp.one(op.e.op("gather_along_axis", op.e.out(0), "x", op.in(0), "indices", indices(op, axis), "axis", axis));
     }
 
     private static List<Value> expand(OnnxOp op) {

@@ -95,7 +95,7 @@ class PalettizeGroupsSmallHeapTest {
             Palettize.Options o = new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(4), Palettize.Granularity.PER_GROUPED_CHANNEL, 16,
                     Optional.empty(), false, 1, List.of(), 2048, false);
             try (FileTensorStore store = FileTensorStore.in(Path.of(args[1]))) {
-                Context c = new Context(new DirectExecutorService(), new SplittableRandom(3), store, new TreeMap<>());
+                StoreContext c = new StoreContext(new DirectExecutorService(), new SplittableRandom(3), store, new TreeMap<>());
                 new Palettize().create(ScopedOptions.uniform(o)).run(g, c);
                 DenseData indices = (DenseData) g.value("w_indices").orElseThrow().data();
                 System.out.println("compressed " + c.counters().get("weights_compressed") + ", lut "
@@ -105,12 +105,4 @@ class PalettizeGroupsSmallHeapTest {
         }
     }
 
-    private record Context(ExecutorService executor, RandomGenerator random, TensorStore tensorStore, Map<String, Long> counters)
-            implements PassContext {
-        @Override public Diagnostics diagnostics() { return d -> { }; }
-
-        @Override public Statistics statistics() { return (c, d) -> counters.merge(c, d, Long::sum); }
-
-        @Override public <T> Optional<T> service(Class<T> type) { return Optional.empty(); }
-    }
 }

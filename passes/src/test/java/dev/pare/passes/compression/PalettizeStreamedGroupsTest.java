@@ -65,23 +65,13 @@ class PalettizeStreamedGroupsTest {
         return g;
     }
 
-    private record Context(ExecutorService executor, RandomGenerator random, TensorStore tensorStore, Map<String, Long> counters)
-            implements PassContext {
-        Context(TensorStore store) { this(new DirectExecutorService(), new SplittableRandom(7), store, new TreeMap<>()); }
-
-        @Override public Diagnostics diagnostics() { return d -> { }; }
-
-        @Override public Statistics statistics() { return (c, d) -> counters.merge(c, d, Long::sum); }
-
-        @Override public <T> Optional<T> service(Class<T> type) { return Optional.empty(); }
-    }
 
     private static Palettize.Options grouped(Palettize.Mode mode, Optional<Integer> nbits, int groupSize, int axis, List<Float> lut) {
         return new Palettize.Options(mode, nbits, Palettize.Granularity.PER_GROUPED_CHANNEL, groupSize, Optional.of(axis), false, 1, lut, 0, false);
     }
 
     private static String run(Palettize provider, Palettize.Options o, Graph g, TensorStore store) throws PassFailure {
-        Context c = new Context(store);
+        StoreContext c = new StoreContext(store);
         assertTrue(provider.create(ScopedOptions.uniform(o)).run(g, c).changed());
         List<String> constants = new ArrayList<>();
         for (Value v : g.constants()) constants.add(v.name() + "=" + v.data().sha256());

@@ -71,23 +71,13 @@ class PalettizeStreamedWeightsTest {
         return w;
     }
 
-    private record Context(ExecutorService executor, RandomGenerator random, TensorStore tensorStore, Map<String, Long> counters)
-            implements PassContext {
-        Context(TensorStore store) { this(new DirectExecutorService(), new SplittableRandom(7), store, new TreeMap<>()); }
-
-        @Override public Diagnostics diagnostics() { return d -> { }; }
-
-        @Override public Statistics statistics() { return (c, d) -> counters.merge(c, d, Long::sum); }
-
-        @Override public <T> Optional<T> service(Class<T> type) { return Optional.empty(); }
-    }
 
     private static Palettize.Options kmeans(int nbits) {
         return new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(nbits), Palettize.Granularity.PER_TENSOR, 32, Optional.empty(), false, 1, List.of(), 0, false);
     }
 
     private static String run(Palettize provider, Palettize.Options o, Graph g, TensorStore store) throws PassFailure {
-        Context c = new Context(store);
+        StoreContext c = new StoreContext(store);
         assertTrue(provider.create(ScopedOptions.uniform(o)).run(g, c).changed());
         List<String> constants = new ArrayList<>();
         for (Value v : g.constants()) constants.add(v.name() + "=" + v.data().sha256());

@@ -61,16 +61,6 @@ class PruneStreamedWeightsTest {
         return g;
     }
 
-    private record Context(ExecutorService executor, RandomGenerator random, TensorStore tensorStore, Map<String, Long> counters)
-            implements PassContext {
-        Context(TensorStore store) { this(new DirectExecutorService(), new SplittableRandom(7), store, new TreeMap<>()); }
-
-        @Override public Diagnostics diagnostics() { return d -> { }; }
-
-        @Override public Statistics statistics() { return (c, d) -> counters.merge(c, d, Long::sum); }
-
-        @Override public <T> Optional<T> service(Class<T> type) { return Optional.empty(); }
-    }
 
     private static Prune.Options magnitude(double target) {
         return new Prune.Options(Prune.Mode.MAGNITUDE, ThresholdPrunerOptions.DEFAULT_THRESHOLD,
@@ -88,7 +78,7 @@ class PruneStreamedWeightsTest {
     /** Runs prune, then palettize when given; the printed graph, every constant's hash and the statistics. */
     private static String run(Prune prune, Prune.Options o, Palettize palettize, Palettize.Options p, Graph g, TensorStore store)
             throws PassFailure {
-        Context c = new Context(store);
+        StoreContext c = new StoreContext(store);
         boolean changed = prune.create(ScopedOptions.uniform(o)).run(g, c).changed();
         if (palettize != null) changed &= palettize.create(ScopedOptions.uniform(p)).run(g, c).changed();
         assertTrue(changed);

@@ -68,20 +68,10 @@ class QuantizeStreamedWeightsTest {
         return g;
     }
 
-    private record Context(ExecutorService executor, RandomGenerator random, TensorStore tensorStore, Map<String, Long> counters)
-            implements PassContext {
-        Context(TensorStore store) { this(new DirectExecutorService(), new SplittableRandom(7), store, new TreeMap<>()); }
-
-        @Override public Diagnostics diagnostics() { return d -> { }; }
-
-        @Override public Statistics statistics() { return (c, d) -> counters.merge(c, d, Long::sum); }
-
-        @Override public <T> Optional<T> service(Class<T> type) { return Optional.empty(); }
-    }
 
     /** The printed graph, every constant's bytes and the statistics. */
     private static String run(QuantizeWeights provider, QuantizeWeights.Options o, Graph g, TensorStore store) throws PassFailure {
-        Context c = new Context(store);
+        StoreContext c = new StoreContext(store);
         assertTrue(provider.create(ScopedOptions.uniform(o)).run(g, c).changed());
         List<String> constants = new ArrayList<>();
         for (Value v : g.constants()) constants.add(v.name() + "=" + v.data().sha256());
