@@ -71,11 +71,7 @@ class PalettizeStreamedGroupsTest {
     }
 
     private static String run(Palettize provider, Palettize.Options o, Graph g, TensorStore store) throws PassFailure {
-        StoreContext c = new StoreContext(store);
-        assertTrue(provider.create(ScopedOptions.uniform(o)).run(g, c).changed());
-        List<String> constants = new ArrayList<>();
-        for (Value v : g.constants()) constants.add(v.name() + "=" + v.data().sha256());
-        return IrPrinter.print(g) + constants + c.counters();
+        return StoreContext.runAndDescribe(g, store, provider.create(ScopedOptions.uniform(o)));
     }
 
     private static void sameStreamedAsWhole(DType f, long[] shape, Palettize.Options o, String what) throws PassFailure {

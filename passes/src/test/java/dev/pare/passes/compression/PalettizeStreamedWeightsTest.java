@@ -77,11 +77,7 @@ class PalettizeStreamedWeightsTest {
     }
 
     private static String run(Palettize provider, Palettize.Options o, Graph g, TensorStore store) throws PassFailure {
-        StoreContext c = new StoreContext(store);
-        assertTrue(provider.create(ScopedOptions.uniform(o)).run(g, c).changed());
-        List<String> constants = new ArrayList<>();
-        for (Value v : g.constants()) constants.add(v.name() + "=" + v.data().sha256());
-        return IrPrinter.print(g) + constants + c.counters();
+        return StoreContext.runAndDescribe(g, store, provider.create(ScopedOptions.uniform(o)));
     }
 
     @Test

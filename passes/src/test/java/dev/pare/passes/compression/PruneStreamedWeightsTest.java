@@ -78,13 +78,9 @@ class PruneStreamedWeightsTest {
     /** Runs prune, then palettize when given; the printed graph, every constant's hash and the statistics. */
     private static String run(Prune prune, Prune.Options o, Palettize palettize, Palettize.Options p, Graph g, TensorStore store)
             throws PassFailure {
-        StoreContext c = new StoreContext(store);
-        boolean changed = prune.create(ScopedOptions.uniform(o)).run(g, c).changed();
-        if (palettize != null) changed &= palettize.create(ScopedOptions.uniform(p)).run(g, c).changed();
-        assertTrue(changed);
-        List<String> constants = new ArrayList<>();
-        for (Value v : g.constants()) constants.add(v.name() + "=" + v.data().sha256());
-        return IrPrinter.print(g) + constants + c.counters();
+        dev.pare.spi.Pass pruning = prune.create(ScopedOptions.uniform(o));
+        return palettize == null ? StoreContext.runAndDescribe(g, store, pruning)
+                : StoreContext.runAndDescribe(g, store, pruning, palettize.create(ScopedOptions.uniform(p)));
     }
 
     @Test
