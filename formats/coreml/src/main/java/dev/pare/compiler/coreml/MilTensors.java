@@ -59,8 +59,20 @@ public final class MilTensors {
         ByteBuffer b = mask.bytes();
         long n = mask.elementCount();
         long count = 0;
-        for (long i = 0; i < n; i++) count += (b.get((int) (i >>> 3)) >>> (i & 7)) & 1;
+        int full = (int) (n >>> 3);
+        int j = 0;
+        for (; j + 8 <= full; j += 8) count += Long.bitCount(b.getLong(j)); // bit order does not matter for a count
+        for (; j < full; j++) count += Integer.bitCount(b.get(j) & 0xFF);
+        int tail = (int) (n & 7);
+        if (tail > 0) count += Integer.bitCount(b.get(full) & ((1 << tail) - 1));
         return count;
+    }
+
+    /** The mask's byte {@code j} with the bits past element {@code n} cleared. */
+    private static int maskByte(ByteBuffer m, int j, long n) {
+        int bits = m.get(j) & 0xFF;
+        long left = n - ((long) j << 3);
+        return left >= 8 ? bits : bits & ((1 << left) - 1);
     }
 
     /**
@@ -84,28 +96,34 @@ public final class MilTensors {
         ByteBuffer m = mask.bytes();
         ByteBuffer v = values.bytes();
         Pieces out = new Pieces(store.writer(TensorType.of(d, kept)));
+        int maskBytes = (int) ((n + 7) >>> 3);
+        // a mask byte at a time, visiting only its set bits (a 7B model's masks hold billions of bits)
         if (d.isSubByte()) {
             int bits = d.bits();
             long elementMask = (1L << bits) - 1;
             long acc = 0;
             int filled = 0;
-            for (long i = 0; i < n; i++) {
-                if (((m.get((int) (i >>> 3)) >>> (i & 7)) & 1) == 0) continue;
-                acc |= (SubByte.get(v, d, i) & elementMask) << filled;
-                filled += bits;
-                if (filled >= 8) {
-                    out.put((byte) acc);
-                    acc >>>= 8;
-                    filled -= 8;
+            for (int j = 0; j < maskBytes; j++) {
+                for (int set = maskByte(m, j, n); set != 0; set &= set - 1) {
+                    long i = ((long) j << 3) + Integer.numberOfTrailingZeros(set);
+                    acc |= (SubByte.get(v, d, i) & elementMask) << filled;
+                    filled += bits;
+                    if (filled >= 8) {
+                        out.put((byte) acc);
+                        acc >>>= 8;
+                        filled -= 8;
+                    }
                 }
             }
             if (filled > 0) out.put((byte) acc);
             return out.finish();
         }
         int size = d.bits() / 8;
-        for (long i = 0; i < n; i++) {
-            if (((m.get((int) (i >>> 3)) >>> (i & 7)) & 1) == 0) continue;
-            for (int j = 0; j < size; j++) out.put(v.get((int) (i * size + j)));
+        for (int j = 0; j < maskBytes; j++) {
+            for (int set = maskByte(m, j, n); set != 0; set &= set - 1) {
+                long i = ((long) j << 3) + Integer.numberOfTrailingZeros(set);
+                for (int k = 0; k < size; k++) out.put(v.get((int) (i * size + k)));
+            }
         }
         return out.finish();
     }

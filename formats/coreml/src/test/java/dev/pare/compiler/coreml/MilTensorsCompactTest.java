@@ -36,6 +36,7 @@ class MilTensorsCompactTest {
             keep[i] = random.nextInt(3) != 0;
             if (keep[i]) { maskBytes[i >>> 3] |= (byte) (1 << (i & 7)); kept++; }
         }
+        maskBytes[maskBytes.length - 1] |= (byte) 0x80; // past the last element (n % 8 == 7): not part of the mask
         TensorData mask = TensorData.of(TensorType.of(DType.UINT1, shape), maskBytes);
         TensorData values;
         long[] expectedCodes = new long[kept];
@@ -57,6 +58,7 @@ class MilTensorsCompactTest {
             int k = 0;
             for (int i = 0; i < n; i++) if (keep[i]) { System.arraycopy(raw, i * size, expectedBytes, k, size); k += size; }
         }
+        assertEquals(kept, MilTensors.popcount(mask));
         try (FileTensorStore store = FileTensorStore.in(dir)) {
             DenseData onFile = MilTensors.compact(values, mask, store);
             DenseData onHeap = MilTensors.compact(values, mask);
