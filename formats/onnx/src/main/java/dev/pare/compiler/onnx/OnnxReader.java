@@ -94,7 +94,9 @@ final class OnnxReader {
     }
 
     static String oneLine(Exception e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        // a java.nio.file exception's message is often only its path: IoMessages adds what went wrong
+        String m = e instanceof IOException io ? dev.pare.compiler.io.IoMessages.describe(io)
+                : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);
     }
