@@ -154,17 +154,84 @@ class ConvertToMilControlFlowTest {
         }
     }
 
+    /**
+     * v_out = v + x per iteration (x from the outer graph); scan outputs: the rows v_out * k (k an
+     * outer constant) and, with {@code twoScans}, the iteration number i as int64 scalars.
+     */
+    private static GraphProto countedScanLoop(boolean twoScans) {
+        OnnxGraphBuilder body = new OnnxGraphBuilder("body")
+                .input("i", INT64).input("c_in", BOOL).input("v", FLOAT, 2, 3)
+                .node("Add", "v_out", "v", "x").node("Mul", "row", "v_out", "k")
+                .node("Identity", "c_out", "c_in")
+                .output("c_out", BOOL).output("v_out", FLOAT, 2, 3).output("row", FLOAT, 2, 3);
+        if (twoScans) body.node("Identity", "i_out", "i").output("i_out", INT64);
+        List<String> results = twoScans ? List.of("v_final", "rows", "iterations") : List.of("v_final", "rows");
+        OnnxGraphBuilder g = new OnnxGraphBuilder("scan_loop").input("x", FLOAT, 2, 3).input("m", INT64)
+                .floats("k", new long[] {3}, -1f, 0.5f, 2f)
+                .node("Loop", new String[] {"m", "", "x"}, results.toArray(String[]::new), graph("body", body.build()))
+                .output("v_final", FLOAT, 2, 3).output("rows", FLOAT, "trips", 2, 3);
+        if (twoScans) g.output("iterations", INT64, "trips");
+        return g.build();
+    }
+
     @Test
-    void scanOutputsAreRefusedNamingTheLoop() throws Exception {
+    void scanOutputsStackOneRowPerIterationForEveryTripCount() throws Exception {
+        for (boolean twoScans : new boolean[] {false, true}) {
+            Path onnx = OnnxGraphBuilder.write(countedScanLoop(twoScans), tmp.resolve("scan" + twoScans + ".onnx"));
+            Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("scan" + twoScans + ".mlpackage"));
+            assertEquals(List.of("mil.while_loop"), ops(m));
+            for (long trips : new long[] {0, 1, 5}) {
+                ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(X_SHAPE, POSITIVE), "m", scalar(trips)), 1e-6);
+            }
+        }
+    }
+
+    /**
+     * The loop doubles v while sum(v) stays below the input limit (the condition; with
+     * {@code tripCount}, also at most 3 times) and scans each doubled v and its sum (a scalar per
+     * iteration, so a 1-D stack).
+     */
+    private static GraphProto conditionScanLoop(boolean tripCount) {
         GraphProto body = new OnnxGraphBuilder("body")
                 .input("i", INT64).input("c_in", BOOL).input("v", FLOAT, 2, 3)
+                .node("Add", "v_out", "v", "v")
+                .node("ReduceSum", new String[] {"v_out"}, new String[] {"s"}, intAttr("keepdims", 0))
+                .node("Less", "c_out", "s", "limit").node("Identity", "v_row", "v_out")
+                .output("c_out", BOOL).output("v_out", FLOAT, 2, 3).output("v_row", FLOAT, 2, 3).output("s", FLOAT).build();
+        OnnxGraphBuilder b = new OnnxGraphBuilder("cond_scan").input("x", FLOAT, 2, 3).input("limit", FLOAT)
+                .node("ReduceSum", new String[] {"x"}, new String[] {"s0"}, intAttr("keepdims", 0))
+                .node("Less", "c0", "s0", "limit");
+        if (tripCount) b.longs("m", new long[0], 3);
+        return b.node("Loop", new String[] {tripCount ? "m" : "", "c0", "x"}, new String[] {"v_final", "vs", "sums"}, graph("body", body))
+                .output("v_final", FLOAT, 2, 3).output("vs", FLOAT, "n", 2, 3).output("sums", FLOAT, "n").build();
+    }
+
+    @Test
+    void scanOutputsOfALoopTheConditionStopsHoldTheIterationsRun() throws Exception {
+        for (boolean tripCount : new boolean[] {false, true}) {
+            Path onnx = OnnxGraphBuilder.write(conditionScanLoop(tripCount), tmp.resolve("cond_scan" + tripCount + ".onnx"));
+            Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("cond_scan" + tripCount + ".mlpackage"));
+            // sum(x) = 3 and doubles per iteration: limit 1 runs 0 iterations, 5 one (6), 7 two (6, 12),
+            // 100 six (6 ... 192); at most 3 with the trip count
+            for (float limit : new float[] {1f, 5f, 7f, 100f}) {
+                ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(X_SHAPE, POSITIVE), "limit", floats(new long[0], limit)), 1e-6);
+            }
+        }
+    }
+
+    @Test
+    void aScanOutputWhoseSizeIsUnknownBeforeTheLoopIsRefusedNamingIt() throws Exception {
+        GraphProto body = new OnnxGraphBuilder("body")
+                .input("i", INT64).input("c_in", BOOL).input("v", FLOAT, "rows", 3)
                 .node("Add", "v_out", "v", "v").node("Identity", "c_out", "c_in").node("Identity", "scan", "v_out")
-                .output("c_out", BOOL).output("v_out", FLOAT, 2, 3).output("scan", FLOAT, 2, 3).build();
-        GraphProto g = new OnnxGraphBuilder("scan").input("x", FLOAT, 2, 3).longs("m", new long[0], 3)
+                .output("c_out", BOOL).output("v_out", FLOAT, "rows", 3).output("scan", FLOAT, "rows", 3).build();
+        GraphProto g = new OnnxGraphBuilder("scan").input("x", FLOAT, "rows", 3).longs("m", new long[0], 3)
                 .node("Loop", new String[] {"m", "", "x"}, new String[] {"v_final", "all"}, graph("body", body))
-                .output("v_final", FLOAT, 2, 3).output("all", FLOAT, 3, 2, 3).build();
+                .output("v_final", FLOAT, "rows", 3).output("all", FLOAT, 3, "rows", 3).build();
         Exception e = assertThrows(Exception.class, () -> convert("scan", g, List.of()));
-        assertTrue(e.getMessage().contains("Loop 'Loop_0': it has 1 scan output ('all'), which MIL's while_loop cannot collect"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("Loop 'Loop_0': scan output 0 ('all') is f32[rows,3] per iteration; its sizes must be known "
+                + "before the loop (give --input-shape for the inputs they come from)"), e.getMessage());
+        Model m = convert("scan_static", g, List.of("x:2,3"));
+        assertEquals(List.of("mil.while_loop"), ops(m));
     }
 }

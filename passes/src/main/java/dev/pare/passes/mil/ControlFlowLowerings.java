@@ -50,9 +50,12 @@ final class ControlFlowLowerings {
     }
 
     /**
-     * while_loop over (iteration, condition, carried values...): the condition block tests
-     * {@code iteration < M and condition} (each part only when the ONNX Loop has it), the body is
-     * the ONNX body with {@code iteration + 1} put in front of its outputs.
+     * while_loop over (iteration, condition, carried values..., scan accumulators...): the condition
+     * block tests {@code iteration < M and condition} (each part only when the ONNX Loop has it),
+     * the body is the ONNX body with {@code iteration + 1} put in front of its outputs. Each scan
+     * output is collected in a loop variable that starts as an empty [0, d1, ...] tensor and grows
+     * by one row per iteration ({@code concat} with the value given a new axis 0), so it ends as
+     * ONNX's stack of the per-iteration values whether M, the condition or both stop the loop.
      */
     private static List<Value> lowerLoop(OnnxOp op) {
         Graph body = op.subgraph("body");
@@ -61,10 +64,8 @@ final class ControlFlowLowerings {
             throw op.fail("its body takes " + body.inputs().size() + " inputs for " + Math.max(0, carried) + " loop-carried values");
         }
         int scans = body.outputs().size() - 1 - carried;
-        if (scans > 0) {
-            throw op.fail("it has " + scans + " scan output" + (scans == 1 ? "" : "s") + " ('"
-                    + op.e.out(carried) + "'), which MIL's while_loop cannot collect (its loop variables keep "
-                    + "their shape); return the values as loop-carried ones instead");
+        if (scans < 0) {
+            throw op.fail("its body gives " + body.outputs().size() + " outputs for a condition and " + carried + " loop-carried values");
         }
         Value maxTrips = tripCount(op);
         List<Value> vars = new ArrayList<>();
@@ -85,15 +86,26 @@ final class ControlFlowLowerings {
                         + " before the loop and " + out + " after the body; MIL's while_loop keeps the type of its loop variables");
             }
         }
-        List<String> names = resultNames(op, carried, 2);
+        List<String> names = resultNames(op, carried + scans, 2);
         String base = names.get(2 % names.size());
         MilEmitter be = new MilEmitter(brw, op.node.location(), base, List.of());
+        List<Value> stacked = new ArrayList<>();
+        for (int k = 0; k < scans; k++) {
+            Value perIteration = body.outputs().get(1 + carried + k);
+            TensorType accType = scanAccumulatorType(op, k, carried, perIteration.tensorType());
+            vars.add(emptyAccumulator(op, k, perIteration.tensorType()));
+            types.add(accType);
+            Value acc = brw.addInput(brw.uniqueValueName(base + "_scan" + k), accType);
+            Value row = be.op("expand_dims", be.tmp("scan" + k + "_row"), "x", perIteration, "axes", new long[] {0});
+            stacked.add(be.op("concat", be.tmp("scan" + k + "_next"), "values", List.of(acc, row), "axis", 0L, "interleave", false));
+        }
         Value next = be.op("add", be.tmp("iteration_next"), "x", body.inputs().get(0), "y", 1L);
         Value keepGoing = scalarBool(be, body.outputs().get(0), "cond_next");
         List<Value> outputs = new ArrayList<>();
         outputs.add(next);
         outputs.add(keepGoing);
         outputs.addAll(body.outputs().subList(1, 1 + carried));
+        outputs.addAll(stacked);
         for (int i = 0; i < body.outputs().size(); i++) brw.setOutput(i, outputs.get(i));
         brw.addOutput(outputs.get(outputs.size() - 1));
 
@@ -101,6 +113,40 @@ final class ControlFlowLowerings {
         brw.setGraphName(base + "_block1");
         List<Value> results = op.e.blockOp("while_loop", names, types, List.of(condition, body), "loop_vars", vars);
         return results.subList(2, results.size());
+    }
+
+    /**
+     * The type of scan output {@code k}'s accumulator: [?, d1, ...] for per-iteration values of
+     * shape [d1, ...]. Those sizes must be known before the loop runs, for its empty start value.
+     */
+    private static TensorType scanAccumulatorType(OnnxOp op, int k, int carried, TensorType perIteration) {
+        if (!perIteration.isStatic()) {
+            throw op.fail("scan output " + k + " ('" + op.e.out(carried + k) + "') is " + perIteration
+                    + " per iteration; its sizes must be known before the loop (give --input-shape for the inputs they come from)");
+        }
+        if (!FILLABLE.contains(perIteration.dtype())) {
+            throw op.fail("scan output " + k + " ('" + op.e.out(carried + k) + "') is " + perIteration.dtype().shortName()
+                    + "; MIL's fill, which starts the stack, takes fp16, fp32, int32 or bool");
+        }
+        List<Dim> dims = new ArrayList<>();
+        dims.add(Dim.UNKNOWN);
+        dims.addAll(perIteration.dims());
+        return new TensorType(perIteration.dtype(), dims);
+    }
+
+    private static final List<DType> FILLABLE = List.of(DType.FLOAT32, DType.FLOAT16, DType.INT32, DType.BOOL);
+
+    /** fill([0, d1, ...], 0): the stack before the first iteration (no zero-size constant in the package). */
+    private static Value emptyAccumulator(OnnxOp op, int k, TensorType perIteration) {
+        long[] shape = new long[perIteration.rank() + 1];
+        System.arraycopy(perIteration.shape(), 0, shape, 1, perIteration.rank());
+        Object zero = switch (perIteration.dtype()) {
+            case FLOAT32 -> 0f;
+            case FLOAT16 -> MilEmitter.floatScalar(DType.FLOAT16, 0);
+            case INT32 -> 0L;
+            default -> Boolean.FALSE;
+        };
+        return op.e.op("fill", op.e.tmp("scan" + k + "_init"), "shape", shape, "value", zero);
     }
 
     /** M as an int32 scalar, or null when the loop has none (or one no int32 counter reaches). */
