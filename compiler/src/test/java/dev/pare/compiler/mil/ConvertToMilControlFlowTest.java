@@ -8,15 +8,21 @@ import static dev.pare.compiler.mil.OnnxGraphBuilder.FLOAT;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.INT64;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.graph;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.intAttr;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.compiler.coreml.eval.MilInterpreter;
+import dev.pare.compiler.coreml.eval.MilTensor;
 import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
+import dev.pare.ir.DType;
 import dev.pare.ir.Model;
 import dev.pare.ir.Node;
+import dev.pare.ir.TensorData;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -219,19 +225,51 @@ class ConvertToMilControlFlowTest {
         }
     }
 
-    @Test
-    void aScanOutputWhoseSizeIsUnknownBeforeTheLoopIsRefusedNamingIt() throws Exception {
-        GraphProto body = new OnnxGraphBuilder("body")
+    /**
+     * Scans v_out = v + v where v's first size is the symbol "rows": without input shapes the
+     * stack's row size is known only inside the loop. With {@code trips} the trip count is a
+     * constant, otherwise an input.
+     */
+    private static GraphProto symbolicScanLoop(int elemType) {
+        OnnxGraphBuilder body = new OnnxGraphBuilder("body")
                 .input("i", INT64).input("c_in", BOOL).input("v", FLOAT, "rows", 3)
-                .node("Add", "v_out", "v", "v").node("Identity", "c_out", "c_in").node("Identity", "scan", "v_out")
-                .output("c_out", BOOL).output("v_out", FLOAT, "rows", 3).output("scan", FLOAT, "rows", 3).build();
-        GraphProto g = new OnnxGraphBuilder("scan").input("x", FLOAT, "rows", 3).longs("m", new long[0], 3)
-                .node("Loop", new String[] {"m", "", "x"}, new String[] {"v_final", "all"}, graph("body", body))
-                .output("v_final", FLOAT, "rows", 3).output("all", FLOAT, 3, "rows", 3).build();
-        Exception e = assertThrows(Exception.class, () -> convert("scan", g, List.of()));
-        assertTrue(e.getMessage().contains("Loop 'Loop_0': scan output 0 ('all') is f32[rows,3] per iteration; its sizes must be known "
-                + "before the loop (give --input-shape for the inputs they come from)"), e.getMessage());
-        Model m = convert("scan_static", g, List.of("x:2,3"));
-        assertEquals(List.of("mil.while_loop"), ops(m));
+                .node("Add", "v_out", "v", "v").node("Identity", "c_out", "c_in");
+        if (elemType == FLOAT) body.node("Identity", "scan", "v_out");
+        else body.node("Cast", new String[] {"v_out"}, new String[] {"scan"}, intAttr("to", elemType));
+        body.output("c_out", BOOL).output("v_out", FLOAT, "rows", 3).output("scan", elemType, "rows", 3);
+        return new OnnxGraphBuilder("scan").input("x", FLOAT, "rows", 3).input("m", INT64)
+                .node("Loop", new String[] {"m", "", "x"}, new String[] {"v_final", "all"}, graph("body", body.build()))
+                .output("v_final", FLOAT, "rows", 3).output("all", elemType, "trips", "rows", 3).build();
+    }
+
+    @Test
+    void aScanOutputWhoseSizesAreKnownOnlyInsideTheLoopStartsFromItsFirstRow() throws Exception {
+        Path onnx = OnnxGraphBuilder.write(symbolicScanLoop(FLOAT), tmp.resolve("symbolic_scan.onnx"));
+        Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("symbolic_scan.mlpackage"));
+        assertEquals(List.of("mil.while_loop", "mil.cond"), ops(m));
+        float[] four = new float[12];
+        for (int j = 0; j < four.length; j++) four[j] = j * 0.25f - 1f;
+        // no iteration: [0, 0, 3], the unknown size 0, as ONNX Runtime gives for the symbolic one
+        for (long trips : new long[] {0, 1, 2, 5}) {
+            ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(X_SHAPE, POSITIVE), "m", scalar(trips)), 1e-6);
+            ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {4, 3}, four), "m", scalar(trips)), 1e-6);
+        }
+        // given the shapes, the stack's sizes are static and the plain concat form is used
+        Model fixed = convert("symbolic_scan_fixed", symbolicScanLoop(FLOAT), List.of("x:2,3"));
+        assertEquals(List.of("mil.while_loop"), ops(fixed));
+        for (long trips : new long[] {1, 5}) {
+            ConvertedVsOrt.assertMatches(onnx, fixed, inputs("x", floats(X_SHAPE, POSITIVE), "m", scalar(trips)), 1e-6);
+        }
+        // no iteration: [0, 2, 3] from the given shape (ONNX Runtime, not told the shape, gives [0, 0, 3]: also empty)
+        Map<String, TensorData> none = new MilInterpreter(fixed.graph()).run(Map.of(
+                "x", TensorData.ofFloats(X_SHAPE, POSITIVE), "m", MilTensor.ints(DType.INT32, new int[0], new int[] {0}).toData()));
+        assertArrayEquals(new int[] {0, 2, 3}, MilTensor.of(none.get("all")).shape());
+    }
+
+    @Test
+    void aScanOutputOfATypeMilCannotFillIsRefusedNamingIt() throws Exception {
+        Exception e = assertThrows(Exception.class, () -> convert("scan_u8", symbolicScanLoop(OnnxGraphBuilder.UINT8), List.of("x:2,3")));
+        assertTrue(e.getMessage().contains("Loop 'Loop_0': scan output 0 ('all') is u8; MIL's fill, which starts the stack, "
+                + "takes fp16, fp32, int32 or bool"), e.getMessage());
     }
 }

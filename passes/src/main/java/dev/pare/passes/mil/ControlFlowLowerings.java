@@ -97,7 +97,9 @@ final class ControlFlowLowerings {
             types.add(accType);
             Value acc = brw.addInput(brw.uniqueValueName(base + "_scan" + k), accType);
             Value row = be.op("expand_dims", be.tmp("scan" + k + "_row"), "x", perIteration, "axes", new long[] {0});
-            stacked.add(be.op("concat", be.tmp("scan" + k + "_next"), "values", List.of(acc, row), "axis", 0L, "interleave", false));
+            stacked.add(perIteration.tensorType().isStatic()
+                    ? be.op("concat", be.tmp("scan" + k + "_next"), "values", List.of(acc, row), "axis", 0L, "interleave", false)
+                    : firstRowOrConcat(op, body, be, k, acc, row, accType));
         }
         Value next = be.op("add", be.tmp("iteration_next"), "x", body.inputs().get(0), "y", 1L);
         Value keepGoing = scalarBool(be, body.outputs().get(0), "cond_next");
@@ -117,12 +119,12 @@ final class ControlFlowLowerings {
 
     /**
      * The type of scan output {@code k}'s accumulator: [?, d1, ...] for per-iteration values of
-     * shape [d1, ...]. Those sizes must be known before the loop runs, for its empty start value.
+     * shape [d1, ...] (a size not known before the loop stays unknown).
      */
     private static TensorType scanAccumulatorType(OnnxOp op, int k, int carried, TensorType perIteration) {
-        if (!perIteration.isStatic()) {
-            throw op.fail("scan output " + k + " ('" + op.e.out(carried + k) + "') is " + perIteration
-                    + " per iteration; its sizes must be known before the loop (give --input-shape for the inputs they come from)");
+        if (!perIteration.hasRank()) {
+            throw op.fail("scan output " + k + " ('" + op.e.out(carried + k) + "') has an unknown rank per iteration; "
+                    + "its stack needs one (give --input-shape for the inputs it comes from)");
         }
         if (!FILLABLE.contains(perIteration.dtype())) {
             throw op.fail("scan output " + k + " ('" + op.e.out(carried + k) + "') is " + perIteration.dtype().shortName()
@@ -136,10 +138,16 @@ final class ControlFlowLowerings {
 
     private static final List<DType> FILLABLE = List.of(DType.FLOAT32, DType.FLOAT16, DType.INT32, DType.BOOL);
 
-    /** fill([0, d1, ...], 0): the stack before the first iteration (no zero-size constant in the package). */
+    /**
+     * fill([0, d1, ...], 0): the stack before the first iteration (no zero-size constant in the
+     * package). A size not known before the loop is 0 here; the body then replaces the start value
+     * by the first row instead of concatenating to it ({@link #firstRowOrConcat}).
+     */
     private static Value emptyAccumulator(OnnxOp op, int k, TensorType perIteration) {
         long[] shape = new long[perIteration.rank() + 1];
-        System.arraycopy(perIteration.shape(), 0, shape, 1, perIteration.rank());
+        for (int d = 0; d < perIteration.rank(); d++) {
+            shape[d + 1] = perIteration.dims().get(d) instanceof Dim.Fixed f ? f.size() : 0;
+        }
         Object zero = switch (perIteration.dtype()) {
             case FLOAT32 -> 0f;
             case FLOAT16 -> MilEmitter.floatScalar(DType.FLOAT16, 0);
@@ -147,6 +155,24 @@ final class ControlFlowLowerings {
             default -> Boolean.FALSE;
         };
         return op.e.op("fill", op.e.tmp("scan" + k + "_init"), "shape", shape, "value", zero);
+    }
+
+    /**
+     * For a per-iteration value whose sizes are known only inside the loop: cond(iteration == 0)
+     * gives the first row itself, later iterations concat(acc, row), so the start value's sizes
+     * never meet the rows'. A loop that runs no iteration returns the start value, [0, ...] with 0
+     * for each unknown size.
+     */
+    private static Value firstRowOrConcat(OnnxOp op, Graph body, MilEmitter be, int k, Value acc, Value row, TensorType accType) {
+        String hint = "scan" + k;
+        Graph first = new Graph(be.tmp(hint + "_first_block0"), body);
+        MilEmitter fe = new MilEmitter(first.rewriter(), op.node.location(), be.tmp(hint + "_first"), List.of());
+        first.rewriter().addOutput(fe.op("identity", fe.tmp("row"), "x", row));
+        Graph later = new Graph(be.tmp(hint + "_first_block1"), body);
+        MilEmitter le = new MilEmitter(later.rewriter(), op.node.location(), be.tmp(hint + "_later"), List.of());
+        later.rewriter().addOutput(le.op("concat", le.tmp("stack"), "values", List.of(acc, row), "axis", 0L, "interleave", false));
+        Value isFirst = be.op("equal", be.tmp(hint + "_is_first"), "x", body.inputs().get(0), "y", 0L);
+        return be.blockOp("cond", List.of(be.tmp(hint + "_next")), List.of(accType), List.of(first, later), "pred", isFirst).get(0);
     }
 
     /** M as an int32 scalar, or null when the loop has none (or one no int32 counter reaches). */
