@@ -266,6 +266,31 @@ class ConvertToMilControlFlowTest {
         assertArrayEquals(new int[] {0, 2, 3}, MilTensor.of(none.get("all")).shape());
     }
 
+    /**
+     * The pattern of ONNX's own Loop test (test_loop11): y accumulates x[i : i + 1] of a constant x,
+     * sliced by the iteration number, and each y is scanned; the slice's size is not known before
+     * the loop runs.
+     */
+    @Test
+    void aScanOfSlicesTakenByTheIterationNumberMatchesOnnxRuntime() throws Exception {
+        GraphProto body = new OnnxGraphBuilder("body")
+                .input("i", INT64).input("c_in", BOOL).input("y", FLOAT, 1)
+                .node("Unsqueeze", "start", "i", "axis0")
+                .node("Add", "end", "start", "one")
+                .node("Slice", "xi", "xs", "start", "end")
+                .node("Add", "y_out", "y", "xi").node("Identity", "y_scan", "y_out").node("Identity", "c_out", "c_in")
+                .output("c_out", BOOL).output("y_out", FLOAT, 1).output("y_scan", FLOAT, 1).build();
+        GraphProto g = new OnnxGraphBuilder("slices").input("y", FLOAT, 1).input("m", INT64)
+                .floats("xs", new long[] {5}, 1f, 2f, 3f, 4f, 5f).longs("one", new long[] {1}, 1).longs("axis0", new long[] {1}, 0)
+                .node("Loop", new String[] {"m", "", "y"}, new String[] {"y_final", "ys"}, graph("body", body))
+                .output("y_final", FLOAT, 1).output("ys", FLOAT, "trips", 1).build();
+        Path onnx = OnnxGraphBuilder.write(g, tmp.resolve("slices.onnx"));
+        Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("slices.mlpackage"));
+        for (long trips : new long[] {0, 1, 5}) {
+            ConvertedVsOrt.assertMatches(onnx, m, inputs("y", floats(new long[] {1}, -2f), "m", scalar(trips)), 1e-6);
+        }
+    }
+
     @Test
     void aScanOutputOfATypeMilCannotFillIsRefusedNamingIt() throws Exception {
         Exception e = assertThrows(Exception.class, () -> convert("scan_u8", symbolicScanLoop(OnnxGraphBuilder.UINT8), List.of("x:2,3")));

@@ -75,6 +75,8 @@ final class ControlFlowLowerings {
         List<TensorType> types = new ArrayList<>();
         for (Value v : vars) types.add(v.tensorType());
 
+        List<TensorType> declaredScans = new ArrayList<>();
+        for (int k = 0; k < scans; k++) declaredScans.add(body.outputs().get(1 + carried + k).tensorType());
         Rewriter brw = body.rewriter();
         for (int i = 0; i < vars.size(); i++) brw.setType(body.inputs().get(i), types.get(i));
         op.blocks.lower(body);
@@ -93,7 +95,7 @@ final class ControlFlowLowerings {
         for (int k = 0; k < scans; k++) {
             Value perIteration = body.outputs().get(1 + carried + k);
             TensorType accType = scanAccumulatorType(op, k, carried, perIteration.tensorType());
-            vars.add(emptyAccumulator(op, k, perIteration.tensorType()));
+            vars.add(emptyAccumulator(op, k, perIteration.tensorType(), declaredScans.get(k)));
             types.add(accType);
             Value acc = brw.addInput(brw.uniqueValueName(base + "_scan" + k), accType);
             Value row = be.op("expand_dims", be.tmp("scan" + k + "_row"), "x", perIteration, "axes", new long[] {0});
@@ -140,13 +142,16 @@ final class ControlFlowLowerings {
 
     /**
      * fill([0, d1, ...], 0): the stack before the first iteration (no zero-size constant in the
-     * package). A size not known before the loop is 0 here; the body then replaces the start value
-     * by the first row instead of concatenating to it ({@link #firstRowOrConcat}).
+     * package). A size not known before the loop is the body output's declared size here (what a
+     * loop that runs no iteration returns, as ONNX Runtime does), else 0; the body then replaces
+     * the start value by the first row instead of concatenating to it ({@link #firstRowOrConcat}).
      */
-    private static Value emptyAccumulator(OnnxOp op, int k, TensorType perIteration) {
+    private static Value emptyAccumulator(OnnxOp op, int k, TensorType perIteration, TensorType declared) {
         long[] shape = new long[perIteration.rank() + 1];
+        boolean declaredFits = declared.hasRank() && declared.rank() == perIteration.rank();
         for (int d = 0; d < perIteration.rank(); d++) {
-            shape[d + 1] = perIteration.dims().get(d) instanceof Dim.Fixed f ? f.size() : 0;
+            if (perIteration.dims().get(d) instanceof Dim.Fixed f) shape[d + 1] = f.size();
+            else if (declaredFits && declared.dims().get(d) instanceof Dim.Fixed f) shape[d + 1] = f.size();
         }
         Object zero = switch (perIteration.dtype()) {
             case FLOAT32 -> 0f;
