@@ -165,8 +165,8 @@ final class ControlFlowLowerings {
     /**
      * For a per-iteration value whose sizes are known only inside the loop: cond(iteration == 0)
      * gives the first row itself, later iterations concat(acc, row), so the start value's sizes
-     * never meet the rows'. A loop that runs no iteration returns the start value, [0, ...] with 0
-     * for each unknown size.
+     * never meet the rows'. A loop that runs no iteration returns the start value
+     * ({@link #emptyAccumulator}).
      */
     private static Value firstRowOrConcat(OnnxOp op, Graph body, MilEmitter be, int k, Value acc, Value row, TensorType accType) {
         String hint = "scan" + k;
