@@ -57,6 +57,28 @@ class GroupKMeansTest {
     }
 
     @Test
+    void theSeedDpInPlainDoublesSplitsTheRunsAsTheDoubleDoubleDpDoes() {
+        int trials = 0;
+        for (boolean half : new boolean[] {false, true}) {
+            for (double offset : new double[] {0, 1, -3}) {
+                for (int n : new int[] {768, 3072, 11_008, 49_152}) {
+                    for (int k : new int[] {4, 16, 64}) {
+                        float[] w = weights(n, 31L * n + k, half);
+                        for (int i = 0; i < n; i++) w[i] = half ? Float16.toFloat(Float16.fromFloat((float) (w[i] + offset))) : (float) (w[i] + offset);
+                        KMeans1D.WeightedValues d = GroupKMeans.distinct(w, n);
+                        int runs = GroupKMeans.seedRuns(n, k);
+                        if (d.size() <= runs) continue;
+                        trials++;
+                        assertArrayEquals(KMeans1D.coarseStarts(d.values(), d.weights(), k, runs), GroupKMeans.seedStarts(d.values(), d.weights(), k, runs),
+                                (half ? "float16" : "float32") + " offset " + offset + " n " + n + " k " + k);
+                    }
+                }
+            }
+        }
+        assertTrue(trials >= 40, "trials " + trials);
+    }
+
+    @Test
     void theExactDpRunsWhereItIsCheapOrTheGroupHasFewDistinctValues() {
         assertTrue(GroupKMeans.exactIsCheap(16, 16, 16));
         assertTrue(GroupKMeans.exactIsCheap(100, 100_000, 16));     // 15·100·7 = 10,500 ≤ 4·100,000
@@ -125,6 +147,29 @@ class GroupKMeansTest {
         KMeans1D.Labelled one = GroupKMeans.cluster(constant, constant.length, 16);
         assertEquals(1, one.clustering().clusters());
         assertArrayEquals(new int[100], one.labels());
+    }
+
+    @Test
+    void groupsAlongAMiddleAxisGatherTheirSamplesInElementOrderAndGetTheirLabelsBack() {
+        // shape [3, 12, 50], channel axis 1, groups of 4 channels: a group is 3 blocks of 4·50 elements
+        int outer = 3;
+        int channels = 12;
+        int inner = 50;
+        float[] w = weights(outer * channels * inner, 5, false);
+        WeightTensor weight = new WeightTensor(w, new long[] {outer, channels, inner}, Precision.FLOAT32);
+        Palettization p = new Palettizer(null).palettize(weight, PalettizerOptions.kmeans(2).withGroups(4, 1), new SplittableRandom(1));
+        int block = 4 * inner;
+        for (int g = 0; g < channels / 4; g++) {
+            float[] samples = new float[outer * block];
+            for (int o = 0; o < outer; o++) System.arraycopy(w, (o * channels + g * 4) * inner, samples, o * block, block);
+            KMeans1D.Labelled expected = GroupKMeans.cluster(samples, samples.length, 4);
+            for (int e = 0; e < 4; e++) assertEquals((float) expected.clustering().centres()[e], p.luts()[g * 4 + e], "group " + g + " entry " + e);
+            for (int o = 0; o < outer; o++) {
+                int at = (o * channels + g * 4) * inner;
+                assertArrayEquals(Arrays.copyOfRange(expected.labels(), o * block, (o + 1) * block), Arrays.copyOfRange(p.indices(), at, at + block),
+                        "group " + g + " outer " + o);
+            }
+        }
     }
 
     @Test
