@@ -38,7 +38,7 @@ if (( kernel )); then
   echo "kernel, load: $(cut -d' ' -f1-3 /proc/loadavg)"
   for shape in "768 3072 fp16" "4096 11008 fp32"; do
     for f in "$@"; do
-      line="$(java -Xmx2g -cp "$(cat "$f"):$root/passes/target/test-classes" \
+      line="$(java -Xmx4g -cp "$(cat "$f"):$root/passes/target/test-classes" \
         dev.pare.passes.compression.math.GroupKMeansMeasurement $shape | tail -n 1)"
       echo "$(basename "$f"): $line"
     done
