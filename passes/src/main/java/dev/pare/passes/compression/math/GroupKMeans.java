@@ -61,8 +61,8 @@ final class GroupKMeans {
 
     /**
      * The cluster of each sample: the first whose upper bound is at least the value, as
-     * {@link KMeans1D.Clustering#clusterOf}; up to 16 clusters by counting the bounds below the
-     * value (no branches to mispredict), else by binary search.
+     * {@link KMeans1D.Clustering#clusterOf}; up to 16 clusters by a fixed four-step search over
+     * the bounds padded to 15 (conditional moves, no branches to mispredict), else by binary search.
      */
     static void label(float[] data, int n, KMeans1D.Clustering c, int[] labels) {
         int bounds = c.clusters() - 1;
@@ -75,8 +75,11 @@ final class GroupKMeans {
         Arrays.fill(upper, bounds, 15, Double.POSITIVE_INFINITY);
         for (int i = 0; i < n; i++) {
             double v = data[i];
-            int l = 0;
-            for (int b = 0; b < 15; b++) l += v > upper[b] ? 1 : 0;
+            // the number of bounds below v, by a binary search of fixed depth over the 15 sorted bounds
+            int l = v > upper[7] ? 8 : 0;
+            l += v > upper[l + 3] ? 4 : 0;
+            l += v > upper[l + 1] ? 2 : 0;
+            l += v > upper[l] ? 1 : 0;
             labels[i] = l;
         }
     }
@@ -94,19 +97,36 @@ final class GroupKMeans {
     /** The sorted distinct values of {@code data[0, n)} (−0 as 0) with their counts. */
     static KMeans1D.WeightedValues distinct(float[] data, int n) {
         int[] keys = new int[n];
-        for (int i = 0; i < n; i++) keys[i] = FloatBins.key(data[i]);
+        for (int i = 0; i < n; i++) {
+            // FloatBins.key without its branches (the signs are random): v + 0 turns −0 into +0
+            int bits = Float.floatToRawIntBits(data[i] + 0f);
+            keys[i] = bits ^ ((bits >> 31) | 0x80000000);
+        }
         radixSort(keys, n);
+        // compact the sorted keys in place into the distinct ones, counting each
+        int[] counts = new int[n];
         int m = 0;
-        for (int i = 0; i < n; i++) if (i == 0 || keys[i] != keys[i - 1]) m++;
+        int previous = keys[0];
+        int count = 1;
+        for (int i = 1; i < n; i++) {
+            int key = keys[i];
+            if (key == previous) {
+                count++;
+            } else {
+                keys[m] = previous;
+                counts[m++] = count;
+                previous = key;
+                count = 1;
+            }
+        }
+        keys[m] = previous;
+        counts[m++] = count;
         double[] values = new double[m];
         double[] weights = new double[m];
-        int d = -1;
-        for (int i = 0; i < n; i++) {
-            if (i == 0 || keys[i] != keys[i - 1]) {
-                int key = keys[i];
-                values[++d] = Float.intBitsToFloat(key < 0 ? key ^ 0x80000000 : ~key);
-            }
-            weights[d]++;
+        for (int d = 0; d < m; d++) {
+            int key = keys[d];
+            values[d] = Float.intBitsToFloat(key < 0 ? key ^ 0x80000000 : ~key);
+            weights[d] = counts[d];
         }
         return new KMeans1D.WeightedValues(values, weights);
     }

@@ -110,7 +110,14 @@ public final class Palettizer {
             GroupResult r = results.get(g);
             float[] lut = r.lut(palette, cd);
             System.arraycopy(lut, 0, luts, g * palette * cd, palette * cd);
-            if (r.positions != null) for (int s = 0; s < r.positions.length; s++) indices[r.positions[s]] = r.labels[s];
+            if (r.positions != null) {
+                for (int s = 0; s < r.positions.length; s++) indices[r.positions[s]] = r.labels[s];
+            } else if (groups > 1) {
+                int block = layout.groupSize * layout.inner;
+                for (int o = 0; o < layout.outer; o++) {
+                    System.arraycopy(r.labels, o * block, indices, (o * layout.channels + g * layout.groupSize) * layout.inner, block);
+                }
+            }
         }
         return new Palettization(weight.shape().clone(), precision, nbits, cd, layout.lutAxis, layout.groupSize,
                 luts, indices, scales, scaleShape, keep == null ? null : keep.clone());
@@ -360,7 +367,7 @@ public final class Palettizer {
     private static final class GroupResult {
         final float[] entries0; // distinct/centre entries × clusterDim, may be shorter than the palette
         final int entries;      // number of entries used (for unique-mode nbits selection)
-        final int[] positions;  // index-tensor positions of this group's samples; null: all, in order
+        final int[] positions;  // index-tensor positions of this group's samples; null: all of the group's, in element order
         final int[] labels;
         final boolean padWithZeros;
 
@@ -389,6 +396,15 @@ public final class Palettizer {
         if (layout.lutAxis < 0 && keep == null && cd == 1) {
             // one scalar LUT over every value: the samples are the values, in index order
             return solveScalar(values, null, false, o, precision, executor);
+        }
+        if (keep == null && cd == 1) {
+            // every sample of the group, in element order: one block of its channels per outer index
+            int block = layout.groupSize * layout.inner;
+            float[] samples = new float[layout.outer * block];
+            for (int oi = 0; oi < layout.outer; oi++) {
+                System.arraycopy(values, (oi * layout.channels + group * layout.groupSize) * layout.inner, samples, oi * block, block);
+            }
+            return solveScalar(samples, null, true, o, precision, executor);
         }
         // gather the group's samples: index positions and their (vector) values
         int channelsInGroup = layout.lutAxis < 0 ? layout.channels : layout.groupSize;

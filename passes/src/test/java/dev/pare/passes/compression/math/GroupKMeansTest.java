@@ -128,6 +128,29 @@ class GroupKMeansTest {
     }
 
     @Test
+    void groupsAlongAMiddleAxisGatherTheirSamplesInElementOrderAndGetTheirLabelsBack() {
+        // shape [3, 12, 50], channel axis 1, groups of 4 channels: a group is 3 blocks of 4·50 elements
+        int outer = 3;
+        int channels = 12;
+        int inner = 50;
+        float[] w = weights(outer * channels * inner, 5, false);
+        WeightTensor weight = new WeightTensor(w, new long[] {outer, channels, inner}, Precision.FLOAT32);
+        Palettization p = new Palettizer(null).palettize(weight, PalettizerOptions.kmeans(2).withGroups(4, 1), new SplittableRandom(1));
+        int block = 4 * inner;
+        for (int g = 0; g < channels / 4; g++) {
+            float[] samples = new float[outer * block];
+            for (int o = 0; o < outer; o++) System.arraycopy(w, (o * channels + g * 4) * inner, samples, o * block, block);
+            KMeans1D.Labelled expected = GroupKMeans.cluster(samples, samples.length, 4);
+            for (int e = 0; e < 4; e++) assertEquals((float) expected.clustering().centres()[e], p.luts()[g * 4 + e], "group " + g + " entry " + e);
+            for (int o = 0; o < outer; o++) {
+                int at = (o * channels + g * 4) * inner;
+                assertArrayEquals(Arrays.copyOfRange(expected.labels(), o * block, (o + 1) * block), Arrays.copyOfRange(p.indices(), at, at + block),
+                        "group " + g + " outer " + o);
+            }
+        }
+    }
+
+    @Test
     void groupedPalettizationUsesItPerGroupAndIsTheSameForAnyThreadCount() throws Exception {
         int rows = 32;
         int cols = 600;
