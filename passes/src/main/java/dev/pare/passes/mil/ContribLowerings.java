@@ -63,7 +63,8 @@ final class ContribLowerings {
      */
     private static List<Value> simplifiedLayerNorm(OnnxOp op) {
         for (int i = 1; i < op.node.results().size(); i++) {
-            if (!op.node.result(i).isAbsent() && op.node.result(i).hasUses()) throw op.fail("the inv_std_var output has no MIL form");
+            Value r = op.node.result(i);
+            if (!r.isAbsent() && (r.hasUses() || r.graph().isOutput(r))) throw op.fail("the inv_std_var output has no MIL form");
         }
         if (op.attrInt("stash_type", 1) != 1) throw op.fail("stash_type " + op.attrInt("stash_type", 1) + " is not 1 (float32)");
         Value x = op.in(0);

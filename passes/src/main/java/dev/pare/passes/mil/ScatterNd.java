@@ -94,10 +94,10 @@ final class ScatterNd {
         long count = Arrays.stream(shape).reduce(1, Math::multiplyExact);
         if (count > maxElements) return null;
         long[] indexShape = n.operand(1).tensorType().shape();
-        if (indexShape.length == 0) throw new IllegalArgumentException("ScatterND indices must have rank >= 1");
+        if (indexShape.length == 0) throw new IllegalArgumentException("indices must have rank >= 1");
         int k = (int) indexShape[indexShape.length - 1];
         if (k < 1 || k > shape.length) {
-            throw new IllegalArgumentException("ScatterND: the last axis of indices is " + k + " long, data has rank " + shape.length);
+            throw new IllegalArgumentException("the last axis of indices is " + k + " long, data has rank " + shape.length);
         }
         long[] indices = MilArgs.longs(n.operand(1).data());
         double[] out = values(n.operand(0).data());
@@ -106,7 +106,7 @@ final class ScatterNd {
         for (int d = k; d < shape.length; d++) slice *= shape[d];
         long tuples = indices.length / k;
         if (updates.length != tuples * slice) {
-            throw new IllegalArgumentException("ScatterND: updates hold " + updates.length + " values, the indices address " + tuples * slice);
+            throw new IllegalArgumentException("updates hold " + updates.length + " values, the indices address " + tuples * slice);
         }
         long[] strides = new long[shape.length];
         long acc = 1;
@@ -120,7 +120,7 @@ final class ScatterNd {
                 long v = indices[(int) (t * k + d)];
                 long at = v < 0 ? v + shape[d] : v;
                 if (at < 0 || at >= shape[d]) {
-                    throw new IllegalArgumentException("ScatterND: index " + v + " is out of range for axis " + d + " of length " + shape[d]);
+                    throw new IllegalArgumentException("index " + v + " is out of range for axis " + d + " of length " + shape[d]);
                 }
                 offset += at * strides[d];
             }
@@ -154,7 +154,7 @@ final class ScatterNd {
         }
         long[] l = MilArgs.longs(d);
         for (int i = 0; i < n; i++) {
-            if (Math.abs(l[i]) > (1L << 53)) throw new IllegalArgumentException("ScatterND: value " + l[i] + " is too large to fold");
+            if (Math.abs(l[i]) > (1L << 53)) throw new IllegalArgumentException("value " + l[i] + " is too large to fold");
             v[i] = l[i];
         }
         return v;
@@ -167,7 +167,7 @@ final class ScatterNd {
             case INT32 -> (int) (long) v;
             case BOOL -> v != 0 ? 1 : 0;
             default -> {
-                if (Math.abs(v) > (1L << 53)) throw new IllegalArgumentException("ScatterND: result " + v + " is too large to fold");
+                if (Math.abs(v) > (1L << 53)) throw new IllegalArgumentException("result " + v + " is too large to fold");
                 yield v;
             }
         };
