@@ -157,6 +157,38 @@ class ConvertToMilContribOpsTest {
     }
 
     @Test
+    void dynamicQuantizeMatMulWithInt8WeightsGivesTheExactProducts() throws Exception {
+        // hand-computed (ONNX Runtime's u8s8 kernels may saturate int16 pair sums on CPUs without VNNI)
+        int k = 3;
+        int n = 2;
+        byte[] w = {-128, 127, 5, -7, 100, 0};
+        GraphProto g = new OnnxGraphBuilder("dqmm_i8").input("x", FLOAT, 2, k)
+                .bytes("w", OnnxGraphBuilder.INT8, new long[] {k, n}, w)
+                .floats("ws", new long[] {n}, 0.5f, 0.25f).bytes("wzp", OnnxGraphBuilder.INT8, new long[] {n}, (byte) -3, (byte) 2)
+                .floats("bias", new long[] {n}, 1f, -2f)
+                .msNode("DynamicQuantizeMatMul", new String[] {"x", "w", "ws", "wzp", "bias"}, new String[] {"y"})
+                .output("y", FLOAT, 2, n).build();
+        Model m = convert(g, "dqmm_i8");
+        // x in [-1, 2]: scale 3/255, zp 85, codes [0, 85, 255] and [170, 85, 0]
+        float[] x = {-1f, 0f, 2f, 1f, 0f, -1f};
+        var out = new dev.pare.compiler.coreml.eval.MilInterpreter(m.graph())
+                .run(java.util.Map.of("x", dev.pare.ir.TensorData.ofFloats(new long[] {2, k}, x)));
+        float[] y = dev.pare.compiler.coreml.eval.MilTensor.of(out.get("y")).toFloats();
+        long[][] q = {{0 - 85, 0, 255 - 85}, {170 - 85, 0, 0 - 85}};
+        float[] scales = {0.5f, 0.25f};
+        int[] zps = {-3, 2};
+        float[] bias = {1f, -2f};
+        float aScale = 3f / 255f;
+        for (int i = 0; i < 2; i++) {
+            for (int j = 0; j < n; j++) {
+                long s = 0;
+                for (int t = 0; t < k; t++) s += q[i][t] * (w[t * n + j] - zps[j]);
+                assertEquals((float) s * (aScale * scales[j]) + bias[j], y[i * n + j], "y[" + i + "," + j + "]");
+            }
+        }
+    }
+
+    @Test
     void matMulIntegerToFloatAfterDynamicQuantizeLinearMatchesOnnxRuntimeBitForBit() throws Exception {
         // the Swin2SR pattern: one DynamicQuantizeLinear feeding the query/key/value products
         int k = 16;

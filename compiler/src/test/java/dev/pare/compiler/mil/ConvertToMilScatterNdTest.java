@@ -130,6 +130,30 @@ class ConvertToMilScatterNdTest {
         }
     }
 
+    /** Swin's mask: zeros of the input's shape, regions filled by ScatterND, added to the input. */
+    private static GraphProto maskFromTheInputShape() {
+        return new OnnxGraphBuilder("mask").input("x", FLOAT, 1, "h", "w")
+                .longs("cells", new long[] {2, 3}, 0, 1, 2, 0, 2, 3).floats("marks", new long[] {2}, 5f, -7f)
+                .node("Shape", "shape", "x")
+                .node("ConstantOfShape", "zeros", "shape")
+                .node("ScatterND", "mask", "zeros", "cells", "marks")
+                .node("Add", "y", "x", "mask").output("y", FLOAT, 1, "h", "w").build();
+    }
+
+    @Test
+    void aMaskBuiltFromTheInputShapeFoldsWithInputShapesAndIsScatterNdWithout() throws Exception {
+        Path onnx = OnnxGraphBuilder.write(maskFromTheInputShape(), tmp.resolve("mask.onnx"), 11);
+        float[] x = new float[12];
+        for (int i = 0; i < x.length; i++) x[i] = i * 0.5f;
+        var in = inputs("x", floats(new long[] {1, 3, 4}, x));
+        Model folded = ConvertedVsOrt.convert(onnx, List.of("x:1,3,4"), tmp.resolve("mask_static.mlpackage"));
+        assertEquals(List.of("mil.add"), ops(folded), "with the input shape the whole mask is a constant");
+        assertEquals(0.0, ConvertedVsOrt.assertMatches(onnx, folded, in, 0));
+        Model dynamic = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("mask_dynamic.mlpackage"));
+        assertTrue(ops(dynamic).contains("mil.scatter_nd"), ops(dynamic).toString());
+        assertEquals(0.0, ConvertedVsOrt.assertMatches(onnx, dynamic, in, 0));
+    }
+
     @Test
     void aConstantIndexOutOfRangeIsRefusedNamingTheNode() throws Exception {
         GraphProto g = new OnnxGraphBuilder("bad").input("x", FLOAT, 4, 3)
