@@ -148,7 +148,8 @@ public final class ConversionBisect {
                 }
                 Diff d = Diff.of(x, y);
                 if (d.rel() <= threshold) continue;
-                String detail = n.opType().equals("DynamicQuantizeLinear") && v == n.result(0) ? quantizerDetail(n, d.at, ort, mil) : null;
+                String detail = n.opType().equals("DynamicQuantizeLinear") && v == n.result(0) ? quantizerDetail(n, d.at, ort, mil)
+                        : n.opType().equals("DynamicQuantizeMatMul") ? fusedQuantizerDetail(n, ort, mil) : null;
                 found.add(new Departure(n.opType(), n.name(), v.name(), d.rel(), d.abs, d.max, d.count, x.length, d.at, x[d.at], y[d.at], detail));
             }
         }
@@ -165,6 +166,49 @@ public final class ConversionBisect {
         if (xa == null || xb == null) return null;
         return String.format("input [%d] ort %s (bits %08x) mil %s (bits %08x); scale ort %s mil %s; zero point ort %s mil %s; x/scale ort %s mil %s",
                 at, xa[at], Float.floatToRawIntBits(xa[at]), xb[at], Float.floatToRawIntBits(xb[at]), sa, sb, za, zb, xa[at] / sa, xb[at] / sb);
+    }
+
+    /**
+     * ONNX Runtime's DynamicQuantizeMatMul quantizes its input inside the kernel, so no code is
+     * captured: each side's input is quantized here with the kernel's arithmetic (that of
+     * DynamicQuantizeLinear, which the conversion reproduces bit for bit) and the first code that
+     * differs is shown with its input bits and x / scale.
+     */
+    private static String fusedQuantizerDetail(Node n, Map<String, float[]> ort, Map<String, float[]> mil) {
+        float[] xa = ort.get(n.operand(0).name());
+        float[] xb = mil.get(n.operand(0).name());
+        if (xa == null || xb == null) return null;
+        float[] pa = quantization(xa);
+        float[] pb = quantization(xb);
+        int flips = 0;
+        int first = -1;
+        for (int i = 0; i < xa.length; i++) {
+            if (code(xa[i], pa) != code(xb[i], pb)) {
+                flips++;
+                if (first < 0) first = i;
+            }
+        }
+        if (first < 0) return String.format("input codes identical (scale ort %s mil %s; zero point ort %s mil %s)", pa[0], pb[0], pa[1], pb[1]);
+        return String.format("input codes differ at %d of %d; first [%d] ort %s (bits %08x) mil %s (bits %08x); scale ort %s mil %s;"
+                + " zero point ort %s mil %s; x/scale ort %s mil %s", flips, xa.length, first, xa[first], Float.floatToRawIntBits(xa[first]),
+                xb[first], Float.floatToRawIntBits(xb[first]), pa[0], pb[0], pa[1], pb[1], xa[first] / pa[0], xb[first] / pb[0]);
+    }
+
+    /** {scale, zero point} of DynamicQuantizeLinear for x. */
+    private static float[] quantization(float[] x) {
+        float min = 0;
+        float max = 0;
+        for (float v : x) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        float scale = max == min ? 1f : (max - min) / 255f;
+        float zp = (float) Math.rint(Math.max(0f, Math.min(255f, 0f - min / scale)));
+        return new float[] {scale, zp};
+    }
+
+    private static float code(float x, float[] p) {
+        return Math.max(0f, Math.min(255f, (float) Math.rint(x / p[0]) + p[1]));
     }
 
     private record Diff(double abs, double max, int at, int count) {

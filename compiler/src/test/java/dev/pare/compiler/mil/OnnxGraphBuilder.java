@@ -81,6 +81,13 @@ final class OnnxGraphBuilder {
         return this;
     }
 
+    /** A node of ONNX Runtime's com.microsoft domain (the model then imports that domain). */
+    OnnxGraphBuilder msNode(String op, String[] inputs, String[] outputs, AttributeProto... attrs) {
+        node(op, inputs, outputs, attrs);
+        g.getNodeBuilder(g.getNodeCount() - 1).setDomain("com.microsoft");
+        return this;
+    }
+
     /** A one-output node. */
     OnnxGraphBuilder node(String op, String output, String... inputs) {
         return node(op, inputs, new String[] {output});
@@ -102,15 +109,27 @@ final class OnnxGraphBuilder {
         return AttributeProto.newBuilder().setName(name).setType(AttributeType.INT).setI(v).build();
     }
 
+    static AttributeProto floatAttr(String name, float v) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeType.FLOAT).setF(v).build();
+    }
+
     static AttributeProto str(String name, String v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeType.STRING).setS(ByteString.copyFromUtf8(v)).build();
     }
 
     /** Writes the graph as an opset-17 model. */
     static Path write(GraphProto graph, Path file) throws Exception {
-        ModelProto m = ModelProto.newBuilder().setIrVersion(8).setProducerName("pare-test")
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(graph).build();
-        Files.write(file, m.toByteArray());
+        return write(graph, file, 17);
+    }
+
+    /** Writes the graph at this ai.onnx opset (and com.microsoft 1 when a node uses that domain). */
+    static Path write(GraphProto graph, Path file, int opset) throws Exception {
+        ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(8).setProducerName("pare-test")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset)).setGraph(graph);
+        if (graph.getNodeList().stream().anyMatch(n -> n.getDomain().equals("com.microsoft"))) {
+            m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("com.microsoft").setVersion(1));
+        }
+        Files.write(file, m.build().toByteArray());
         return file;
     }
 

@@ -102,11 +102,22 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         ControlFlowLowerings.register(LOWERINGS);
         RecurrentLowerings.register(LOWERINGS);
         QuantizedLowerings.register(LOWERINGS);
+        ScatterNd.register(LOWERINGS);
+        ContribLowerings.register(LOWERINGS);
     }
 
     /** Whether convert_to_mil can lower this node's op type at all. */
     static boolean supports(Node n) {
-        return n.domain().isEmpty() && (LOWERINGS.containsKey(n.opType()) || FOLD_ONLY.contains(n.opType()));
+        return LOWERINGS.containsKey(key(n)) || (isDefaultDomain(n) && FOLD_ONLY.contains(n.opType()));
+    }
+
+    /** The LOWERINGS key of a node: its op type, prefixed by its domain outside the default one (com.microsoft.Gelu). */
+    static String key(Node n) {
+        return isDefaultDomain(n) ? n.opType() : n.domain() + "." + n.opType();
+    }
+
+    private static boolean isDefaultDomain(Node n) {
+        return n.domain().isEmpty() || n.domain().equals("ai.onnx");
     }
 
     private static final class Converter {
@@ -264,6 +275,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         private void lowerOrFold(Node n) {
             TensorData folded = ConstFolding.foldedValue(n, options.maxFoldElements());
             if (folded == null) folded = ShapeFolding.fold(n, options.maxFoldElements());
+            if (folded == null) folded = ScatterNd.fold(n, options.maxFoldElements());
             if (folded != null) {
                 replaceByConstant(n, folded);
                 context.statistics().increment("nodes_folded");
@@ -277,7 +289,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                 inlineTakenBranch(n);
                 return;
             }
-            Lowering lowering = LOWERINGS.get(n.opType());
+            Lowering lowering = LOWERINGS.get(key(n));
             if (lowering == null) {
                 throw new LoweringException("needs constant operands or static input shapes to fold", n.operands().isEmpty() ? null : n.operand(0),
                         n.opType().equals("Size") ? LoweringException.Need.SHAPE : LoweringException.Need.VALUE);

@@ -32,8 +32,10 @@ final class MilShapeInference {
             case "relu": case "sigmoid": case "tanh": case "erf": case "sqrt": case "exp": case "abs": case "floor":
             case "ceil": case "sin": case "cos": case "sign": case "log": case "relu6": case "clip": case "leaky_relu": case "round":
             case "sigmoid_hard": case "elu": case "softplus": case "softmax": case "batch_norm": case "instance_norm": case "layer_norm":
-            case "identity": case "cumsum":
+            case "identity": case "cumsum": case "gelu":
                 return one(a.dtype("x"), a.dims("x"));
+            case "scatter_nd":
+                return one(a.dtype("data"), a.dims("data"));
             case "reduce_mean": case "reduce_sum": case "reduce_max": case "reduce_min": case "reduce_prod":
                 return one(a.dtype("x"), reduce(a.dims("x"), a.ints("axes"), a.bool("keep_dims")));
             case "reduce_argmax": case "reduce_argmin":

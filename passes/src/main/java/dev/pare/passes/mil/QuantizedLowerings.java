@@ -37,7 +37,7 @@ final class QuantizedLowerings {
     static final double EXACT = 1 << 24;
 
     /** Ops that read our float32-carried codes and zero points as they are. */
-    private static final Set<String> INTEGER_READERS = Set.of("MatMulInteger", "ConvInteger", "DequantizeLinear");
+    private static final Set<String> INTEGER_READERS = Set.of("MatMulInteger", "ConvInteger", "DequantizeLinear", "MatMulIntegerToFloat");
 
     static void register(Map<String, Lowering> m) {
         m.put("DynamicQuantizeLinear", QuantizedLowerings::dynamicQuantize);
@@ -54,8 +54,19 @@ final class QuantizedLowerings {
      */
     private static List<Value> dynamicQuantize(OnnxOp op) {
         Value x = op.in(0);
+        Value[] q = quantizeDynamically(op, x, carried(op, 0) ? op.e.out(0) : op.e.tmp("y"), op.e.out(1),
+                carried(op, 2) ? op.e.out(2) : op.e.tmp("zp"));
+        return List.of(honest(op, 0, q[0], DType.UINT8), q[1], honest(op, 2, q[2], DType.UINT8));
+    }
+
+    /**
+     * The uint8 codes (carried in float32), scale and zero point of {@code x} as DynamicQuantizeLinear
+     * computes them (ONNX Runtime's DynamicQuantizeMatMul quantizes its A the same way).
+     */
+    static Value[] quantizeDynamically(OnnxOp op, Value x, String codesName, String scaleName, String zpName) {
         if (x.tensorType().dtype() != DType.FLOAT32) throw op.fail("x must be float32, got " + x.tensorType().dtype().shortName());
-        long[] all = allAxes(op.rank(0));
+        if (x.tensorType().dims() == null) throw op.fail("x has an unknown rank");
+        long[] all = allAxes(x.tensorType().dims().size());
         Value max = op.e.op("reduce_max", op.e.tmp("max"), "x", x, "axes", all, "keep_dims", false);
         Value min = op.e.op("reduce_min", op.e.tmp("min"), "x", x, "axes", all, "keep_dims", false);
         Value zero = op.floatLike(x, op.e.tmp("zero"), 0);
@@ -65,17 +76,17 @@ final class QuantizedLowerings {
         // ONNX Runtime takes scale 1 when x is all zero (0/0 otherwise), which gives zp 0 and y 0
         Value flat = op.e.op("equal", op.e.tmp("flat"), "x", range, "y", zero);
         Value step = op.e.op("real_div", op.e.tmp("step"), "x", range, "y", op.floatLike(x, op.e.tmp("levels"), 255));
-        Value scale = op.e.op("select", op.e.out(1), "cond", flat, "a", op.floatLike(x, op.e.tmp("one"), 1), "b", step);
+        Value scale = op.e.op("select", scaleName, "cond", flat, "a", op.floatLike(x, op.e.tmp("one"), 1), "b", step);
         // 0 - min/scale lies in [0, 255]: the clip only guards rounding at the ends
         Value negMin = op.e.op("sub", op.e.tmp("neg_min"), "x", zero, "y", min);
         Value zp = op.e.op("real_div", op.e.tmp("zp_raw"), "x", negMin, "y", scale);
         zp = op.e.op("round", op.e.tmp("zp_round"), "x", zp);
-        zp = op.e.op("clip", carried(op, 2) ? op.e.out(2) : op.e.tmp("zp"), "x", zp, "alpha", 0.0, "beta", 255.0);
+        zp = op.e.op("clip", zpName, "x", zp, "alpha", 0.0, "beta", 255.0);
         Value q = op.e.op("real_div", op.e.tmp("scaled"), "x", x, "y", scale);
         q = op.e.op("round", op.e.tmp("rounded"), "x", q);
         q = op.e.op("add", op.e.tmp("shifted"), "x", q, "y", zp);
-        q = op.e.op("clip", carried(op, 0) ? op.e.out(0) : op.e.tmp("y"), "x", q, "alpha", 0.0, "beta", 255.0);
-        return List.of(honest(op, 0, q, DType.UINT8), scale, honest(op, 2, zp, DType.UINT8));
+        q = op.e.op("clip", codesName, "x", q, "alpha", 0.0, "beta", 255.0);
+        return new Value[] {q, scale, zp};
     }
 
     /** Whether result {@code i} is read only by ops that take float32-carried integers. */
@@ -102,7 +113,7 @@ final class QuantizedLowerings {
     }
 
     /** An integer operand as float32: carried values as they are, integer tensors cast. */
-    private static Value asFloat(OnnxOp op, int i, String name) {
+    static Value asFloat(OnnxOp op, int i, String name) {
         Value v = op.in(i);
         DType d = v.tensorType().dtype();
         if (d == DType.FLOAT32) return v;
@@ -112,7 +123,7 @@ final class QuantizedLowerings {
     }
 
     /** {@code x - zp} in float32 (x when the zero point is absent or a constant 0). */
-    private static Value minusZeroPoint(OnnxOp op, Value x, int zpIndex, String name) {
+    static Value minusZeroPoint(OnnxOp op, Value x, int zpIndex, String name) {
         if (!op.present(zpIndex)) return x;
         long[] c = op.constInts(zpIndex);
         if (c != null && Arrays.stream(c).allMatch(z -> z == 0)) return x;
@@ -123,52 +134,57 @@ final class QuantizedLowerings {
     // ---- MatMulInteger ------------------------------------------------------------------------
 
     private static List<Value> matMulInteger(OnnxOp op) {
-        int rankA = op.rank(0);
-        int rankB = op.rank(1);
-        if (rankA < 2 || rankB != 2) throw op.fail("only A of rank >= 2 times a matrix B is supported, got ranks " + rankA + " and " + rankB);
         if (op.present(2) && !scalar(op, 2)) throw op.fail("a_zero_point must be a scalar (per-tensor), got " + op.type(2));
         Value a = minusZeroPoint(op, asFloat(op, 0, "a"), 2, "a");
         boolean carried = carried(op, 0) || onlyCastToFloat(op.node.result(0));
-        String outName = carried ? op.e.out(0) : op.e.tmp("sum");
-        Value y;
-        if (op.isConstLike(1) && op.raw(1).isConstant()) {
-            long[] shape = op.raw(1).tensorType().shape();
+        Value y = integerMatmul(op, a, op.rank(0), 1, 3, carried ? op.e.out(0) : op.e.tmp("sum"));
+        if (carried) return OnnxOp.one(y);
+        return OnnxOp.one(op.e.op("cast", op.e.out(0), "x", y, "dtype", "int32"));
+    }
+
+    /**
+     * The exact integer product of the centered A ({@code a}, float32-carried) and operand
+     * {@code bIndex} minus the zero points of operand {@code bZpIndex}, as float32; K is split
+     * where a float32 sum could reach 2^24.
+     */
+    static Value integerMatmul(OnnxOp op, Value a, int rankA, int bIndex, int bZpIndex, String outName) {
+        int rankB = op.rank(bIndex);
+        if (rankA < 2 || rankB != 2) throw op.fail("only A of rank >= 2 times a matrix B is supported, got ranks " + rankA + " and " + rankB);
+        if (op.isConstLike(bIndex) && op.raw(bIndex).isConstant()) {
+            long[] shape = op.raw(bIndex).tensorType().shape();
             int k = (int) shape[0];
             int n = (int) shape[1];
-            long[] b = MilArgs.longs(op.raw(1));
-            long[] zp = zeroPoints(op, 3, n);
+            long[] b = MilArgs.longs(op.raw(bIndex));
+            long[] zp = zeroPoints(op, bZpIndex, n);
             List<int[]> chunks = chunks(k, n, (row, col) -> 255.0 * Math.abs(b[row * n + col] - zp[col]));
             List<Value> parts = new ArrayList<>();
             for (int c = 0; c < chunks.size(); c++) {
                 int[] ch = chunks.get(c);
-                Value w = centeredWeight(op, b, zp, ch[0], ch[1], n, chunks.size() == 1 ? "b" : "b_" + c);
+                Value w = centeredWeight(op, bIndex, b, zp, ch[0], ch[1], n, chunks.size() == 1 ? "b" : "b_" + c);
                 Value ac = chunks.size() == 1 ? a : sliceLast(op, a, rankA, ch[0], ch[1], "a_" + c);
                 parts.add(op.e.op("matmul", chunks.size() == 1 ? outName : op.e.tmp("part_" + c), "x", ac, "y", w,
                         "transpose_x", false, "transpose_y", false));
             }
-            y = sum(op, parts, outName);
-        } else {
-            if (op.present(3) && !scalar(op, 3)) throw op.fail("a computed B needs a scalar b_zero_point, got " + op.type(3));
-            Value bv = minusZeroPoint(op, asFloat(op, 1, "b"), 3, "b");
-            long[] shape = op.staticShape(1);
-            if (shape == null) throw op.needsStaticShape(1, "a computed B needs a static shape (to split K exactly)");
-            int k = (int) shape[0];
-            int n = (int) shape[1];
-            List<int[]> chunks = chunks(k, 1, (row, col) -> 255.0 * 255.0);
-            List<Value> parts = new ArrayList<>();
-            for (int c = 0; c < chunks.size(); c++) {
-                int[] ch = chunks.get(c);
-                Value ac = chunks.size() == 1 ? a : sliceLast(op, a, rankA, ch[0], ch[1], "a_" + c);
-                Value bc = chunks.size() == 1 ? bv : op.e.op("slice_by_index", op.e.tmp("b_" + c), "x", bv,
-                        "begin", new long[] {ch[0], 0}, "end", new long[] {ch[1], n}, "stride", new long[] {1, 1},
-                        "begin_mask", new boolean[] {false, true}, "end_mask", new boolean[] {false, true});
-                parts.add(op.e.op("matmul", chunks.size() == 1 ? outName : op.e.tmp("part_" + c), "x", ac, "y", bc,
-                        "transpose_x", false, "transpose_y", false));
-            }
-            y = sum(op, parts, outName);
+            return sum(op, parts, outName);
         }
-        if (carried) return OnnxOp.one(y);
-        return OnnxOp.one(op.e.op("cast", op.e.out(0), "x", y, "dtype", "int32"));
+        if (op.present(bZpIndex) && !scalar(op, bZpIndex)) throw op.fail("a computed B needs a scalar b_zero_point, got " + op.type(bZpIndex));
+        Value bv = minusZeroPoint(op, asFloat(op, bIndex, "b"), bZpIndex, "b");
+        long[] shape = op.staticShape(bIndex);
+        if (shape == null) throw op.needsStaticShape(bIndex, "a computed B needs a static shape (to split K exactly)");
+        int k = (int) shape[0];
+        int n = (int) shape[1];
+        List<int[]> chunks = chunks(k, 1, (row, col) -> 255.0 * 255.0);
+        List<Value> parts = new ArrayList<>();
+        for (int c = 0; c < chunks.size(); c++) {
+            int[] ch = chunks.get(c);
+            Value ac = chunks.size() == 1 ? a : sliceLast(op, a, rankA, ch[0], ch[1], "a_" + c);
+            Value bc = chunks.size() == 1 ? bv : op.e.op("slice_by_index", op.e.tmp("b_" + c), "x", bv,
+                    "begin", new long[] {ch[0], 0}, "end", new long[] {ch[1], n}, "stride", new long[] {1, 1},
+                    "begin_mask", new boolean[] {false, true}, "end_mask", new boolean[] {false, true});
+            parts.add(op.e.op("matmul", chunks.size() == 1 ? outName : op.e.tmp("part_" + c), "x", ac, "y", bc,
+                    "transpose_x", false, "transpose_y", false));
+        }
+        return sum(op, parts, outName);
     }
 
     /** Whether every user of {@code r} casts it to a float type (what the quantizer's rescale does). */
@@ -226,8 +242,8 @@ final class QuantizedLowerings {
      * Rows [from, to) of the integer weight minus its zero points, as float32: a pare.affine_dequantize
      * with scale 1 over the weight's own codes, so the package keeps one byte per weight.
      */
-    private static Value centeredWeight(OnnxOp op, long[] b, long[] zp, int from, int to, int n, String name) {
-        DType d = op.raw(1).tensorType().dtype();
+    private static Value centeredWeight(OnnxOp op, int bIndex, long[] b, long[] zp, int from, int to, int n, String name) {
+        DType d = op.raw(bIndex).tensorType().dtype();
         boolean perColumn = Arrays.stream(zp).anyMatch(z -> z != zp[0]);
         int zn = perColumn ? n : 1;
         long[] rows = Arrays.copyOfRange(b, from * n, to * n);
@@ -430,7 +446,7 @@ final class QuantizedLowerings {
     }
 
     /** Whether operand {@code i} holds one value (a per-tensor parameter). */
-    private static boolean scalar(OnnxOp op, int i) {
+    static boolean scalar(OnnxOp op, int i) {
         TensorType t = op.type(i);
         return t.isStatic() && t.elementCount() == 1;
     }

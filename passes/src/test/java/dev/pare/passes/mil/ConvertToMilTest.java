@@ -103,17 +103,17 @@ class ConvertToMilTest {
     void unsupportedOpsNameAtMostThreeNodesPerTypeSoThatEveryTypeFitsTheLine() {
         String ir = """
                 graph g(%x: f32[1,4]) {
-                  %a: f32[1,4] = onnx.com.microsoft.Gelu(%x) @g1
-                  %b: f32[1,4] = onnx.com.microsoft.Gelu(%a) @g2
-                  %c: f32[1,4] = onnx.com.microsoft.Gelu(%b) @g3
-                  %d: f32[1,4] = onnx.com.microsoft.Gelu(%c) @g4
-                  %e: f32[1,4] = onnx.com.microsoft.Gelu(%d) @g5
+                  %a: f32[1,4] = onnx.com.microsoft.BiasGelu(%x) @g1
+                  %b: f32[1,4] = onnx.com.microsoft.BiasGelu(%a) @g2
+                  %c: f32[1,4] = onnx.com.microsoft.BiasGelu(%b) @g3
+                  %d: f32[1,4] = onnx.com.microsoft.BiasGelu(%c) @g4
+                  %e: f32[1,4] = onnx.com.microsoft.BiasGelu(%d) @g5
                   %t: f32[1,4] = onnx.Det(%e) @det
                   return %t
                 }
                 """;
         PassFailure f = tester(13).assertFails(ir);
-        assertEquals("convert_to_mil: no MIL lowering for 2 op types: Det (det), com.microsoft.Gelu (g1, g2, g3 and 2 more)", f.getMessage());
+        assertEquals("convert_to_mil: no MIL lowering for 2 op types: Det (det), com.microsoft.BiasGelu (g1, g2, g3 and 2 more)", f.getMessage());
     }
 
     @Test

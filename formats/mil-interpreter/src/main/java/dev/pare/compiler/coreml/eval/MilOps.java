@@ -101,6 +101,7 @@ final class MilOps {
             case "slice_by_size": return one(sliceBySize(a));
             case "gather": return one(gather(a));
             case "gather_along_axis": return one(gatherAlongAxis(a));
+            case "scatter_nd": return one(scatterNd(a));
             case "select": return one(select(a));
             case "fill": return one(fill(a));
             case "tile": return one(tile(a));
@@ -738,6 +739,65 @@ final class MilOps {
             }
         }
         return take(x, outShape, index);
+    }
+
+    /**
+     * scatter_nd: a copy of data whose slices data[indices[i]] (the last axis of indices addresses
+     * the first axes of data) are replaced by ({@code update}) or combined with updates[i]
+     * ({@code add}, {@code sub}, {@code mul}, {@code div}, {@code max}, {@code min}), in index
+     * order, rounding to the data's type after each step; negative indices count from the end.
+     */
+    private static MilTensor scatterNd(Args a) {
+        MilTensor data = a.get("data");
+        MilTensor indices = a.get("indices");
+        MilTensor updates = a.get("updates");
+        String mode = a.string("mode", "add");
+        DoubleBinaryOperator f = switch (mode) {
+            case "update" -> (x, u) -> u;
+            case "add" -> (x, u) -> x + u;
+            case "sub" -> (x, u) -> x - u;
+            case "mul" -> (x, u) -> x * u;
+            case "div" -> (x, u) -> x / u;
+            case "max" -> Math::max;
+            case "min" -> Math::min;
+            default -> throw a.fail("unknown scatter_nd mode \"" + mode + "\"");
+        };
+        int[] s = data.shapeRef();
+        int[] is = indices.shapeRef();
+        if (is.length == 0) throw a.fail("indices must have rank >= 1");
+        int k = is[is.length - 1];
+        if (k < 1 || k > s.length) throw a.fail("the last axis of indices is " + k + " long, data has rank " + s.length);
+        int slice = 1;
+        for (int d = k; d < s.length; d++) slice *= s[d];
+        int tuples = indices.size() / k;
+        if (updates.size() != tuples * slice) {
+            throw a.fail("updates " + updates.describe() + " must hold " + tuples * slice + " values for indices " + indices.describe());
+        }
+        int[] st = strides(s);
+        boolean isFloat = data.isFloat();
+        float[] fo = isFloat ? data.floatsRef().clone() : null;
+        int[] io = isFloat ? null : data.intsRef().clone();
+        for (int t = 0; t < tuples; t++) {
+            int offset = 0;
+            for (int d = 0; d < k; d++) {
+                int v = (int) indices.get(t * k + d);
+                int at = v < 0 ? v + s[d] : v;
+                if (at < 0 || at >= s[d]) throw a.fail("index " + v + " is out of range for axis " + d + " of length " + s[d]);
+                offset += at * st[d];
+            }
+            for (int j = 0; j < slice; j++) {
+                int o = offset + j;
+                double u = updates.get(t * slice + j);
+                if (isFloat) {
+                    float r = (float) f.applyAsDouble(fo[o], u);
+                    fo[o] = data.dtype() == DType.FLOAT16 ? MilTensor.roundF16(r) : r;
+                } else {
+                    double r = f.applyAsDouble(io[o], u);
+                    io[o] = data.dtype() == DType.BOOL ? (r != 0 ? 1 : 0) : (int) (long) r;
+                }
+            }
+        }
+        return isFloat ? MilTensor.floats(data.dtype(), s, fo) : MilTensor.ints(data.dtype(), s, io);
     }
 
     private static MilTensor gatherAlongAxis(Args a) {

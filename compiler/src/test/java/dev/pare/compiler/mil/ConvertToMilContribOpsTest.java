@@ -1,0 +1,225 @@
+package dev.pare.compiler.mil;
+
+import static dev.pare.compiler.mil.ConvertedVsOrt.floats;
+import static dev.pare.compiler.mil.ConvertedVsOrt.inputs;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.FLOAT;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.UINT8;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.floatAttr;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.intAttr;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
+import dev.pare.ir.Model;
+import dev.pare.ir.Node;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * ONNX Runtime's own ops (what a model saved after its graph optimizations holds, e.g. the corpus's
+ * Swin2SR): com.microsoft FusedMatMul, Gelu, DynamicQuantizeMatMul, MatMulIntegerToFloat and
+ * SimplifiedLayerNormalization, converted, written as an .mlpackage, read back and run in the MIL
+ * interpreter against ONNX Runtime (which implements them on CPU) on the same inputs.
+ */
+class ConvertToMilContribOpsTest {
+
+    @TempDir Path tmp;
+
+    private static float[] random(int n, long seed, double lo, double hi) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (lo + r.nextDouble() * (hi - lo));
+        return v;
+    }
+
+    private static byte[] randomBytes(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] v = new byte[n];
+        for (int i = 0; i < n; i++) v[i] = (byte) r.nextInt(0, 256);
+        return v;
+    }
+
+    private static List<String> ops(Model m) {
+        return m.graph().allNodes().stream().map(Node::op).filter(o -> o.startsWith("mil.") && !o.equals("mil.const")).toList();
+    }
+
+    private Model convert(GraphProto g, String name) throws Exception {
+        Path onnx = OnnxGraphBuilder.write(g, tmp.resolve(name + ".onnx"));
+        return ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve(name + ".mlpackage"));
+    }
+
+    @Test
+    void fusedMatMulWithTransposesAndAlphaIsMatmulThenMul() throws Exception {
+        GraphProto g = new OnnxGraphBuilder("fmm").input("a", FLOAT, 2, 4, 3).input("b", FLOAT, 2, 5, 4)
+                .msNode("FusedMatMul", new String[] {"a", "b"}, new String[] {"y"},
+                        intAttr("transA", 1), intAttr("transB", 1), floatAttr("alpha", 0.125f))
+                .output("y", FLOAT, 2, 3, 5).build();
+        Model m = convert(g, "fmm");
+        assertEquals(List.of("mil.matmul", "mil.mul"), ops(m));
+        for (long seed = 1; seed <= 2; seed++) {
+            double worst = ConvertedVsOrt.assertMatches(tmp.resolve("fmm.onnx"), m, inputs(
+                    "a", floats(new long[] {2, 4, 3}, random(24, seed, -2, 2)), "b", floats(new long[] {2, 5, 4}, random(40, seed + 7, -2, 2))), 1e-6);
+            assertTrue(worst < 1e-6, "4-term float32 dot products: at most the summation order differs, got " + worst);
+        }
+    }
+
+    @Test
+    void fusedMatMulAsSwin2srWritesItIsOneMatmul() throws Exception {
+        GraphProto g = new OnnxGraphBuilder("fmm_t").input("q", FLOAT, 1, 2, 6, 8).input("k", FLOAT, 1, 2, 6, 8)
+                .msNode("FusedMatMul", new String[] {"q", "k"}, new String[] {"scores"},
+                        intAttr("transA", 0), intAttr("transB", 1), intAttr("transBatchA", 0), intAttr("transBatchB", 0), floatAttr("alpha", 1f))
+                .output("scores", FLOAT, 1, 2, 6, 6).build();
+        Model m = convert(g, "fmm_t");
+        assertEquals(List.of("mil.matmul"), ops(m));
+        ConvertedVsOrt.assertMatches(tmp.resolve("fmm_t.onnx"), m, inputs(
+                "q", floats(new long[] {1, 2, 6, 8}, random(96, 3, -1, 1)), "k", floats(new long[] {1, 2, 6, 8}, random(96, 4, -1, 1))), 1e-6);
+    }
+
+    @Test
+    void fusedMatMulTransBatchIsRefusedNamingTheNodeAndAttribute() {
+        GraphProto g = new OnnxGraphBuilder("fmm_b").input("a", FLOAT, 2, 3, 4).input("b", FLOAT, 2, 4, 5)
+                .msNode("FusedMatMul", new String[] {"a", "b"}, new String[] {"y"}, intAttr("transBatchA", 1))
+                .outputAnyShape("y", FLOAT).build();
+        Exception e = assertThrows(Exception.class, () -> convert(g, "fmm_b"));
+        assertTrue(e.getMessage().contains("FusedMatMul 'FusedMatMul_0': transBatchA=1 (moving a batch axis into the product) has no lowering"), e.getMessage());
+    }
+
+    @Test
+    void geluIsMilGeluExact() throws Exception {
+        GraphProto g = new OnnxGraphBuilder("gelu").input("x", FLOAT, 4, 50)
+                .msNode("Gelu", new String[] {"x"}, new String[] {"y"}).output("y", FLOAT, 4, 50).build();
+        Model m = convert(g, "gelu");
+        assertEquals(List.of("mil.gelu"), ops(m));
+        float[] x = new float[200];
+        for (int i = 0; i < x.length; i++) x[i] = -7f + i * 0.07f;
+        double worst = ConvertedVsOrt.assertMatches(tmp.resolve("gelu.onnx"), m, inputs("x", floats(new long[] {4, 50}, x)), 2e-6);
+        assertTrue(worst < 1e-5, "erf form, not the tanh approximation (3e-4 away near |x| = 2): " + worst);
+    }
+
+    @Test
+    void simplifiedLayerNormalizationIsRmsNormInOnnxRuntimesOrder() throws Exception {
+        GraphProto g = new OnnxGraphBuilder("rms").input("x", FLOAT, 2, 3, 16)
+                .floats("scale", new long[] {16}, random(16, 5, -2, 2))
+                .node("SimplifiedLayerNormalization", new String[] {"x", "scale"}, new String[] {"y"},
+                        intAttr("axis", -1), floatAttr("epsilon", 1e-5f), intAttr("stash_type", 1))
+                .output("y", FLOAT, 2, 3, 16).build();
+        Model m = convert(g, "rms");
+        assertEquals(List.of("mil.mul", "mil.reduce_mean", "mil.add", "mil.sqrt", "mil.real_div", "mil.mul"), ops(m));
+        for (long seed = 1; seed <= 2; seed++) {
+            ConvertedVsOrt.assertMatches(tmp.resolve("rms.onnx"), m, inputs("x", floats(new long[] {2, 3, 16}, random(96, seed, -3, 4))), 1e-6);
+        }
+    }
+
+    @Test
+    void simplifiedLayerNormalizationWithAUsedInvStdVarIsRefused() {
+        GraphProto g = new OnnxGraphBuilder("rms_out").input("x", FLOAT, 2, 8)
+                .floats("scale", new long[] {8}, random(8, 5, -2, 2))
+                .node("SimplifiedLayerNormalization", new String[] {"x", "scale"}, new String[] {"y", "inv"}, intAttr("axis", -1))
+                .output("y", FLOAT, 2, 8).output("inv", FLOAT, 2, 1).build();
+        Exception e = assertThrows(Exception.class, () -> convert(g, "rms_out"));
+        assertTrue(e.getMessage().contains("SimplifiedLayerNormalization 'SimplifiedLayerNormalization_0': the inv_std_var output has no MIL form"),
+                e.getMessage());
+    }
+
+    /** x [2, 3, k] times a uint8 weight [k, n] with scale and zero point per tensor or per column, and a bias. */
+    private static GraphProto dynamicQuantizeMatMul(int k, int n, boolean perColumn, boolean bias) {
+        int params = perColumn ? n : 1;
+        long[] pshape = perColumn ? new long[] {n} : new long[0];
+        byte[] zp = new byte[params];
+        for (int j = 0; j < params; j++) zp[j] = (byte) (120 + 3 * j);
+        OnnxGraphBuilder b = new OnnxGraphBuilder("dqmm").input("x", FLOAT, 2, 3, k)
+                .bytes("w", UINT8, new long[] {k, n}, randomBytes(k * n, 11))
+                .floats("ws", pshape, random(params, 12, 0.01, 0.03)).bytes("wzp", UINT8, pshape, zp)
+                .floats("bias", new long[] {n}, random(n, 13, -1, 1));
+        String[] in = bias ? new String[] {"x", "w", "ws", "wzp", "bias"} : new String[] {"x", "w", "ws", "wzp"};
+        return b.msNode("DynamicQuantizeMatMul", in, new String[] {"y"}).output("y", FLOAT, 2, 3, n).build();
+    }
+
+    @Test
+    void dynamicQuantizeMatMulMatchesOnnxRuntimeBitForBit() throws Exception {
+        int k = 24;
+        int n = 7;
+        for (boolean perColumn : new boolean[] {false, true}) {
+            for (boolean bias : new boolean[] {false, true}) {
+                String name = "dqmm_" + perColumn + "_" + bias;
+                Model m = convert(dynamicQuantizeMatMul(k, n, perColumn, bias), name);
+                // uint8 B: ONNX Runtime's u8u8 kernel sums exactly, its output step is float(sum) * (a_scale * b_scale) + bias
+                for (long seed = 1; seed <= 2; seed++) {
+                    assertEquals(0.0, ConvertedVsOrt.assertMatches(tmp.resolve(name + ".onnx"), m,
+                            inputs("x", floats(new long[] {2, 3, k}, random(2 * 3 * k, seed, -2, 3))), 0), name);
+                }
+            }
+        }
+    }
+
+    @Test
+    void dynamicQuantizeMatMulWithInt8WeightsGivesTheExactProducts() throws Exception {
+        // hand-computed (ONNX Runtime's u8s8 kernels may saturate int16 pair sums on CPUs without VNNI)
+        int k = 3;
+        int n = 2;
+        byte[] w = {-128, 127, 5, -7, 100, 0};
+        GraphProto g = new OnnxGraphBuilder("dqmm_i8").input("x", FLOAT, 2, k)
+                .bytes("w", OnnxGraphBuilder.INT8, new long[] {k, n}, w)
+                .floats("ws", new long[] {n}, 0.5f, 0.25f).bytes("wzp", OnnxGraphBuilder.INT8, new long[] {n}, (byte) -3, (byte) 2)
+                .floats("bias", new long[] {n}, 1f, -2f)
+                .msNode("DynamicQuantizeMatMul", new String[] {"x", "w", "ws", "wzp", "bias"}, new String[] {"y"})
+                .output("y", FLOAT, 2, n).build();
+        Model m = convert(g, "dqmm_i8");
+        // x in [-1, 2]: scale 3/255, zp 85, codes [0, 85, 255] and [170, 85, 0]
+        float[] x = {-1f, 0f, 2f, 1f, 0f, -1f};
+        var out = new dev.pare.compiler.coreml.eval.MilInterpreter(m.graph())
+                .run(java.util.Map.of("x", dev.pare.ir.TensorData.ofFloats(new long[] {2, k}, x)));
+        float[] y = dev.pare.compiler.coreml.eval.MilTensor.of(out.get("y")).toFloats();
+        long[][] q = {{0 - 85, 0, 255 - 85}, {170 - 85, 0, 0 - 85}};
+        float[] scales = {0.5f, 0.25f};
+        int[] zps = {-3, 2};
+        float[] bias = {1f, -2f};
+        float aScale = 3f / 255f;
+        for (int i = 0; i < 2; i++) {
+            for (int j = 0; j < n; j++) {
+                long s = 0;
+                for (int t = 0; t < k; t++) s += q[i][t] * (w[t * n + j] - zps[j]);
+                assertEquals((float) s * (aScale * scales[j]) + bias[j], y[i * n + j], "y[" + i + "," + j + "]");
+            }
+        }
+    }
+
+    @Test
+    void matMulIntegerToFloatAfterDynamicQuantizeLinearMatchesOnnxRuntimeBitForBit() throws Exception {
+        // the Swin2SR pattern: one DynamicQuantizeLinear feeding the query/key/value products
+        int k = 16;
+        int n = 5;
+        GraphProto g = new OnnxGraphBuilder("mitf").input("x", FLOAT, 1, 4, k)
+                .bytes("w", UINT8, new long[] {k, n}, randomBytes(k * n, 21))
+                .floats("ws", new long[] {}, 0.02f).bytes("wzp", UINT8, new long[] {}, (byte) 131)
+                .floats("ws_col", new long[] {n}, random(n, 22, 0.01, 0.03))
+                .floats("bias", new long[] {n}, random(n, 23, -1, 1))
+                .node("DynamicQuantizeLinear", new String[] {"x"}, new String[] {"q", "qs", "qzp"})
+                .msNode("MatMulIntegerToFloat", new String[] {"q", "w", "qs", "ws", "qzp", "wzp", "bias"}, new String[] {"y"})
+                .msNode("MatMulIntegerToFloat", new String[] {"q", "w", "qs", "ws_col", "qzp", "wzp"}, new String[] {"z"})
+                .output("y", FLOAT, 1, 4, n).output("z", FLOAT, 1, 4, n).build();
+        Model m = convert(g, "mitf");
+        assertTrue(ops(m).stream().noneMatch(o -> o.equals("mil.cast")), "the codes stay float32-carried: " + ops(m));
+        for (long seed = 1; seed <= 3; seed++) {
+            assertEquals(0.0, ConvertedVsOrt.assertMatches(tmp.resolve("mitf.onnx"), m,
+                    inputs("x", floats(new long[] {1, 4, k}, random(4 * k, seed, -1.5, 2.5))), 0));
+        }
+    }
+
+    @Test
+    void matMulIntegerToFloatWithAPerRowAScaleIsRefused() {
+        GraphProto g = new OnnxGraphBuilder("mitf_bad").input("x", FLOAT, 2, 4)
+                .bytes("w", UINT8, new long[] {4, 3}, randomBytes(12, 31))
+                .floats("as", new long[] {2, 1}, 0.1f, 0.2f).floats("ws", new long[] {}, 0.02f)
+                .node("DynamicQuantizeLinear", new String[] {"x"}, new String[] {"q", "qs", "qzp"})
+                .msNode("MatMulIntegerToFloat", new String[] {"q", "w", "as", "ws"}, new String[] {"y"})
+                .output("y", FLOAT, 2, 3).build();
+        Exception e = assertThrows(Exception.class, () -> convert(g, "mitf_bad"));
+        assertTrue(e.getMessage().contains("MatMulIntegerToFloat 'MatMulIntegerToFloat_1': a_scale must be one value (per tensor), got"),
+                e.getMessage());
+    }
+}
