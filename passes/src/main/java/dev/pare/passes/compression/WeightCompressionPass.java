@@ -835,7 +835,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         loaded();
         try {
             Job<O> job = load(p, seed, store, true);
-            if (job.weight() == null) Tensors.requireFinite(job.dense() != null ? job.dense() : job.kept(), PIECE);
+            if (job.weight() == null) Tensors.requireFinite(job.dense() != null ? job.dense() : job.kept(), PIECE, job.split());
             check(job);
             return null;
         } catch (IllegalArgumentException e) {
