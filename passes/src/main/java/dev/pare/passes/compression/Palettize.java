@@ -304,7 +304,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
                 ? StreamedPalettizer.palettizeHalf(shape, (first, into, count) ->
                         dense.slice(first * 2, Math.multiplyExact(count, 2)).asShortBuffer().get(into, 0, count), math, piece, sink)
                 : StreamedPalettizer.palettize(shape, Precision.of(dense.dtype()),
-                        (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece, sink);
+                        (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece, sink, job.split());
         TensorData data = indices.finish();
         return chain -> emit(chain, result, data);
     }

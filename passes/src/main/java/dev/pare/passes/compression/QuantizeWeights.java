@@ -217,7 +217,7 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
         TensorStore.Writer codes = job.store().writer(TensorType.of(math.dtype(), shape));
         LinearQuantization result = LinearQuantizer.quantize(shape, Precision.of(dense.dtype()),
                 (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece,
-                (q, count) -> codes.write(ByteBuffer.wrap(Tensors.pack(math.dtype(), q, count))));
+                (q, count) -> codes.write(ByteBuffer.wrap(Tensors.pack(math.dtype(), q, count))), job.split());
         TensorData data = codes.finish();
         return chain -> emit(chain, result, data);
     }

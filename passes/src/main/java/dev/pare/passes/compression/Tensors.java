@@ -67,27 +67,48 @@ final class Tensors {
      * finite, reading {@code piece} elements at a time.
      */
     static void requireFinite(TensorData data, int piece) {
+        requireFinite(data, piece, dev.pare.passes.compression.math.SplitWork.INLINE);
+    }
+
+    /** As above, the elements scanned in ranges over {@code split}; the first element that is not finite is the one named. */
+    static void requireFinite(TensorData data, int piece, dev.pare.passes.compression.math.SplitWork split) {
         long n = data.elementCount();
+        long[] bad = new long[split.parts()];
+        split.run(bad.length, p -> bad[p] = firstNotFinite(data, split.start(n, p), split.start(n, p + 1), piece));
+        for (long e : bad) {
+            if (e < 0) continue;
+            float v;
+            if (data.dtype() == DType.FLOAT16) {
+                v = Float16.toFloat(data.slice(e * 2, 2).getShort(0));
+            } else {
+                float[] one = new float[1];
+                floats(data, e, one, 1);
+                v = one[0];
+            }
+            throw new IllegalArgumentException("weight: element " + e + " is not finite (" + v + ")");
+        }
+    }
+
+    /** The first element of {@code [from, to)} that is not finite, or -1. */
+    private static long firstNotFinite(TensorData data, long from, long to, int piece) {
         if (data.dtype() == DType.FLOAT16) { // a bit test on the stored values: no widening to float
-            for (long first = 0; first < n; first += piece) {
-                int count = (int) Math.min(piece, n - first);
+            for (long first = from; first < to; first += piece) {
+                int count = (int) Math.min(piece, to - first);
                 ByteBuffer b = data.slice(first * 2, Math.multiplyExact(count, 2));
                 for (int i = 0; i < count; i++) {
-                    short h = b.getShort(i * 2);
-                    if ((h & 0x7C00) == 0x7C00) { // exponent all ones: infinity or NaN
-                        throw new IllegalArgumentException("weight: element " + (first + i) + " is not finite (" + Float16.toFloat(h) + ")");
-                    }
+                    if ((b.getShort(i * 2) & 0x7C00) == 0x7C00) return first + i; // exponent all ones: infinity or NaN
                 }
             }
-            return;
+            return -1;
         }
-        float[] values = new float[(int) Math.min(piece, Math.max(1, n))];
-        for (long first = 0; first < n; first += values.length) {
-            int count = (int) Math.min(values.length, n - first);
+        float[] values = new float[(int) Math.min(piece, Math.max(1, to - from))];
+        for (long first = from; first < to; first += values.length) {
+            int count = (int) Math.min(values.length, to - first);
             floats(data, first, values, count);
             int bad = WeightTensor.firstNotFinite(values, count);
-            if (bad >= 0) throw new IllegalArgumentException("weight: element " + (first + bad) + " is not finite (" + values[bad] + ")");
+            if (bad >= 0) return first + bad;
         }
+        return -1;
     }
 
     /** An f32 or f16 tensor on the heap; each value must already be representable (f16 values are rounded to nearest). */

@@ -164,18 +164,19 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      *                   {@link #weight()} holds its values.
      */
     record Job<O>(String name, WeightTensor weight, boolean[] keep, O options, int outputAxis, int inputAxis, long seed,
-                  TensorData dense, TensorStore store, TensorData mask, TensorData kept, Optional<LayerStatistics> statistics) {
+                  TensorData dense, TensorStore store, TensorData mask, TensorData kept, Optional<LayerStatistics> statistics,
+                  dev.pare.passes.compression.math.SplitWork split) {
 
         long[] shape() {
             return dense != null ? dense.type().shape() : mask.type().shape();
         }
 
         Job<O> withStatistics(LayerStatistics s) {
-            return new Job<>(name, weight, keep, options, outputAxis, inputAxis, seed, dense, store, mask, kept, Optional.ofNullable(s));
+            return new Job<>(name, weight, keep, options, outputAxis, inputAxis, seed, dense, store, mask, kept, Optional.ofNullable(s), split);
         }
 
         Job<O> withOptions(O o) {
-            return new Job<>(name, weight, keep, o, outputAxis, inputAxis, seed, dense, store, mask, kept, statistics);
+            return new Job<>(name, weight, keep, o, outputAxis, inputAxis, seed, dense, store, mask, kept, statistics, split);
         }
     }
 
@@ -459,6 +460,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         ExecutorService executor = context.executor();
         int window = window(parallelism(executor));
         lastWindow = window;
+        split = dev.pare.passes.compression.math.SplitWork.on(executor, parallelism(executor));
         long[] elements = new long[prepared.size()];
         for (int i = 0; i < elements.length; i++) elements[i] = prepared.get(i).elements();
         // 1. every selected weight is checked before any is compressed: a misfit fails the pass first.
@@ -752,6 +754,13 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
     /** Elements in flight at most (tests lower it); by default from the heap's maximum size. */
     long inFlightBudget = Runtime.getRuntime().maxMemory() / 4 * 3 / BYTES_PER_ELEMENT_IN_FLIGHT;
 
+    /**
+     * How one weight's streamed work is split over the pool's idle threads (a single large weight
+     * then uses every core; with many weights in flight the threads are busy and each weight's
+     * worker does its parts itself): set when a run starts.
+     */
+    private volatile dev.pare.passes.compression.math.SplitWork split = dev.pare.passes.compression.math.SplitWork.INLINE;
+
     /** Weights whose arrays are alive now, the most there were at once, and the last run's window. */
     private final AtomicInteger live = new AtomicInteger();
     private final AtomicInteger peakLive = new AtomicInteger();
@@ -826,7 +835,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         loaded();
         try {
             Job<O> job = load(p, seed, store, true);
-            if (job.weight() == null) Tensors.requireFinite(job.dense() != null ? job.dense() : job.kept(), PIECE);
+            if (job.weight() == null) Tensors.requireFinite(job.dense() != null ? job.dense() : job.kept(), PIECE, job.split());
             check(job);
             return null;
         } catch (IllegalArgumentException e) {
@@ -844,7 +853,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         if (c.source == Source.PRUNED && p.streamed()) { // the pass reads the mask and kept values itself
             Node sparse = c.value.producer();
             return new Job<>(c.value.name(), null, null, p.options(), p.outputAxis(), p.inputAxis(), seed, null, store,
-                    sparse.operand(0).data(), sparse.operand(1).data(), Optional.empty());
+                    sparse.operand(0).data(), sparse.operand(1).data(), Optional.empty(), split);
         }
         if (c.source == Source.PRUNED) {
             Node sparse = c.value.producer();
@@ -860,7 +869,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         }
         boolean values = forCheck ? checksValues(p.options(), dense.byteSize()) : !p.streamed();
         WeightTensor weight = values ? WeightTensor.of(Tensors.floats(dense), dense.type().shape(), Precision.of(dense.dtype())) : null;
-        return new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed, dense, store, null, null, Optional.empty());
+        return new Job<>(c.value.name(), weight, keep, p.options(), p.outputAxis(), p.inputAxis(), seed, dense, store, null, null, Optional.empty(), split);
     }
 
     /** Compresses one weight; its arrays count as alive until the caller has written the result. */

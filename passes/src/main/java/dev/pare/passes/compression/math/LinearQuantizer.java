@@ -164,6 +164,17 @@ public final class LinearQuantizer {
      */
     public static LinearQuantization quantize(long[] shape, Precision precision, ValueSource values, LinearQuantizerOptions options,
                                               int piece, CodeSink codes) {
+        return quantize(shape, precision, values, options, piece, codes, SplitWork.INLINE);
+    }
+
+    /**
+     * As above; when blocks span more than a piece (per-channel scales of a MatMul weight), both
+     * passes are split by element ranges over {@code split} ({@code values} is then read from
+     * several threads at once): the ranges are merged in part order, so the parameters and codes
+     * are the same for any split, and the codes still go to {@code codes} in order on this thread.
+     */
+    public static LinearQuantization quantize(long[] shape, Precision precision, ValueSource values, LinearQuantizerOptions options,
+                                              int piece, CodeSink codes, SplitWork split) {
         if (piece <= 0) throw new IllegalArgumentException("linear_quantize: piece must be positive, got " + piece);
         int rank = shape.length;
         int[] blockLengths = options.granularity().blockLengths(shape);
@@ -182,17 +193,38 @@ public final class LinearQuantizer {
             return quantizeByBands(shape, precision, values, options, (int) (piece / band * band), codes, blockLengths, scaleShape,
                     blocks, n, band, rank == 0 ? blocks : sStrides[0], strides, sStrides);
         }
-        float[] w = new float[(int) Math.min(piece, Math.max(1, n))];
+        int length = (int) Math.min(piece, Math.max(1, n));
         Runs runs = new Runs(shape, blockLengths, strides, sStrides);
 
-        float[] lo = new float[blocks];
-        float[] hi = new float[blocks];
-        java.util.Arrays.fill(lo, Float.POSITIVE_INFINITY);
-        java.util.Arrays.fill(hi, Float.NEGATIVE_INFINITY);
-        for (long first = 0; first < n; first += w.length) {
-            int count = (int) Math.min(w.length, n - first);
-            values.read(first, w, count);
-            runs.widenRanges(w, first, count, 0, lo, hi);
+        // each part widens ranges of its own over its elements; merged in part order with the same
+        // strict comparisons, a block keeps the first of equal extremes (0 or -0) as one pass does
+        long total = n;
+        float[][] los = new float[split.parts()][];
+        float[][] his = new float[split.parts()][];
+        split.run(split.parts(), p -> {
+            float[] lo = new float[blocks];
+            float[] hi = new float[blocks];
+            java.util.Arrays.fill(lo, Float.POSITIVE_INFINITY);
+            java.util.Arrays.fill(hi, Float.NEGATIVE_INFINITY);
+            float[] w = new float[length];
+            long end = split.start(total, p + 1);
+            for (long first = split.start(total, p); first < end; first += w.length) {
+                int count = (int) Math.min(w.length, end - first);
+                values.read(first, w, count);
+                runs.widenRanges(w, first, count, 0, lo, hi);
+            }
+            los[p] = lo;
+            his[p] = hi;
+        });
+        float[] lo = los[0];
+        float[] hi = his[0];
+        for (int p = 1; p < los.length; p++) {
+            for (int b = 0; b < blocks; b++) {
+                if (los[p][b] < lo[b]) lo[b] = los[p][b];
+                if (his[p][b] > hi[b]) hi[b] = his[p][b];
+            }
+            los[p] = null;
+            his[p] = null;
         }
         float[] scales = new float[blocks];
         int[] zeroPoints = hasZeroPoint(options) ? new int[blocks] : null;
@@ -202,11 +234,26 @@ public final class LinearQuantizer {
 
         int qmin = options.qmin();
         int qmax = options.qmax();
-        int[] q = new int[w.length];
-        for (long first = 0; first < n; first += w.length) {
-            int count = (int) Math.min(w.length, n - first);
-            values.read(first, w, count);
-            runs.codes(w, first, count, precision, scales, zeroPoints, qmin, qmax, q);
+        int[] q = new int[length];
+        int slice = (int) split.start(length, 1); // part 0's slice of a piece is the longest
+        float[][] ws = new float[split.parts()][slice];
+        int[][] qs = new int[split.parts()][];
+        for (int p = 1; p < qs.length; p++) qs[p] = new int[slice];
+        qs[0] = q; // part 0's codes are the piece's first
+        for (long first = 0; first < n; first += length) {
+            int count = (int) Math.min(length, n - first);
+            long pieceFirst = first;
+            split.run(split.parts(), p -> { // each part reads and codes its own slice of the piece
+                int from = (int) split.start(count, p);
+                int to = (int) split.start(count, p + 1);
+                if (to == from) return;
+                values.read(pieceFirst + from, ws[p], to - from);
+                runs.codes(ws[p], pieceFirst + from, to - from, precision, scales, zeroPoints, qmin, qmax, qs[p]);
+            });
+            for (int p = 1; p < qs.length; p++) {
+                int from = (int) split.start(count, p);
+                System.arraycopy(qs[p], 0, q, from, (int) split.start(count, p + 1) - from);
+            }
             codes.accept(q, count);
         }
         return new LinearQuantization(shape.clone(), precision, options.dtype(), options.mode(), blockLengths, scaleShape, null,

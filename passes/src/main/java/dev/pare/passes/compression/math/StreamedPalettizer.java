@@ -29,14 +29,31 @@ public final class StreamedPalettizer {
      */
     public static Palettization palettize(long[] shape, Precision precision, ValueSource values, PalettizerOptions options,
                                           int piece, CodeSink indices) {
-        Clustered c = cluster(elements(shape), precision, values, options, piece);
-        float[] buffer = new float[c.buffer];
-        int[] labels = new int[buffer.length];
-        forEachPiece(values, c.n, buffer, count -> {
-            for (int i = 0; i < count; i++) labels[i] = c.label(buffer[i]);
+        return palettize(shape, precision, values, options, piece, indices, SplitWork.INLINE);
+    }
+
+    /**
+     * As above, the binning, the boundary samples and the labelling split by element ranges over
+     * {@code split} ({@code values} is then read from several threads at once); the same LUT and
+     * indices for any split, the indices still handed on in element order on this thread.
+     */
+    public static Palettization palettize(long[] shape, Precision precision, ValueSource values, PalettizerOptions options,
+                                          int piece, CodeSink indices, SplitWork split) {
+        Clustered c = cluster(elements(shape), precision, values, options, piece, split);
+        float[][] slices = new float[split.parts()][(int) split.start(c.buffer, 1)]; // part 0's slice is the longest
+        int[] labels = new int[c.buffer];
+        for (long first = 0; first < c.n; first += c.buffer) {
+            int count = (int) Math.min(c.buffer, c.n - first);
+            long pieceFirst = first;
+            split.run(split.parts(), p -> { // each part reads and labels its own slice of the piece
+                int from = (int) split.start(count, p);
+                int to = (int) split.start(count, p + 1);
+                float[] slice = slices[p];
+                if (to > from) values.read(pieceFirst + from, slice, to - from);
+                for (int i = from; i < to; i++) labels[i] = c.label(slice[i - from]);
+            });
             indices.accept(labels, count);
-            return true;
-        });
+        }
         return c.result(shape, precision, options);
     }
 
@@ -116,7 +133,7 @@ public final class StreamedPalettizer {
     public static Palettization palettizeKept(long[] shape, Precision precision, long kept, ValueSource keptValues, MaskSource mask,
                                               PalettizerOptions options, int piece, CodeSink indices) {
         if (piece % 8 != 0) throw new IllegalArgumentException("palettize: piece must be a multiple of 8, got " + piece);
-        Clustered c = cluster(kept, precision, keptValues, options, piece);
+        Clustered c = cluster(kept, precision, keptValues, options, piece, SplitWork.INLINE);
         long n = elements(shape);
         int length = (int) Math.min(piece, n);
         byte[] bits = new byte[(length + 7) / 8];
@@ -175,7 +192,8 @@ public final class StreamedPalettizer {
     }
 
     /** Clusters the {@code count} values {@code values} reads: one pass to bin them, at most one more for the clustering. */
-    private static Clustered cluster(long count, Precision precision, ValueSource values, PalettizerOptions options, int piece) {
+    private static Clustered cluster(long count, Precision precision, ValueSource values, PalettizerOptions options, int piece,
+                                     SplitWork split) {
         if (!supports(options)) throw new IllegalArgumentException("palettize: only per-tensor scalar k-means is done a piece at a time");
         if (piece <= 0) throw new IllegalArgumentException("palettize: piece must be positive, got " + piece);
         if (count == 0) throw new IllegalArgumentException("k-means: no values to cluster");
@@ -183,26 +201,62 @@ public final class StreamedPalettizer {
         int k = 1 << options.nbits();
         float[] buffer = new float[Math.min(piece, n)];
 
-        long[] h = new long[2 * FloatBins.BINS];
-        forEachPiece(values, n, buffer, c -> FloatBins.histogram(h, buffer, 0, c) != null);
+        // each part bins its own range; merged in part order, the bins are those of one pass in order
+        long[][] parts = new long[split.parts()][];
+        split.run(parts.length, p -> {
+            long[] h = new long[2 * FloatBins.BINS];
+            float[] own = p == 0 ? buffer : new float[buffer.length];
+            forEachPiece(values, split.start(n, p), split.start(n, p + 1), own, c -> FloatBins.histogram(h, own, 0, c) != null);
+            parts[p] = h;
+        });
+        long[] h = parts[0];
+        for (int p = 1; p < parts.length; p++) FloatBins.merge(h, parts[p]);
         FloatBins bins = FloatBins.ofHistogram(h);
         KMeans1D.Clustering clustering = KMeans1D.clustering(bins, () -> {
             FloatBins.Distinct distinct = new FloatBins.Distinct(KMeans1D.EXACT_DISTINCT);
             return forEachPiece(values, n, buffer, c -> distinct.add(buffer, 0, c)) ? distinct.values() : null;
-        }, pick -> {
-            long[] picked = bins.picked(pick);
-            float[] samples = new float[Math.toIntExact(bins.pickedSamples(pick))];
-            int[] end = {0};
-            forEachPiece(values, n, buffer, c -> (end[0] = FloatBins.collect(buffer, 0, c, picked, samples, end[0])) >= 0);
-            return FloatBins.counted(samples);
-        }, k);
+        }, pick -> collectPicked(bins, pick, values, n, buffer, split), k);
         return new Clustered(n, buffer.length, clustering);
+    }
+
+    /**
+     * The samples of the bins {@code pick} flags, each part of {@code split} collecting its range's
+     * and the parts joined in order: the samples in element order, as one pass collects them.
+     */
+    private static KMeans1D.WeightedValues collectPicked(FloatBins bins, boolean[] pick, ValueSource values, int n, float[] buffer,
+                                                         SplitWork split) {
+        long[] picked = bins.picked(pick);
+        int total = Math.toIntExact(bins.pickedSamples(pick));
+        float[][] parts = new float[split.parts()][];
+        split.run(parts.length, p -> {
+            long from = split.start(n, p);
+            long to = split.start(n, p + 1);
+            float[] samples = new float[(int) Math.min(total, to - from)];
+            float[] own = p == 0 ? buffer : new float[buffer.length];
+            int[] end = {0};
+            forEachPiece(values, from, to, own, c -> (end[0] = FloatBins.collect(own, 0, c, picked, samples, end[0])) >= 0);
+            parts[p] = end[0] == samples.length ? samples : java.util.Arrays.copyOf(samples, end[0]);
+        });
+        float[] samples = parts.length == 1 ? parts[0] : new float[total];
+        if (parts.length > 1) {
+            int at = 0;
+            for (float[] part : parts) {
+                System.arraycopy(part, 0, samples, at, part.length);
+                at += part.length;
+            }
+        }
+        return FloatBins.counted(samples);
     }
 
     /** Reads the pieces in turn into {@code buffer}, each handed on by its length; false once {@code piece} says to stop. */
     private static boolean forEachPiece(ValueSource values, int n, float[] buffer, java.util.function.IntPredicate piece) {
-        for (long first = 0; first < n; first += buffer.length) {
-            int count = (int) Math.min(buffer.length, n - first);
+        return forEachPiece(values, 0, n, buffer, piece);
+    }
+
+    /** As above for elements {@code [from, to)}. */
+    private static boolean forEachPiece(ValueSource values, long from, long to, float[] buffer, java.util.function.IntPredicate piece) {
+        for (long first = from; first < to; first += buffer.length) {
+            int count = (int) Math.min(buffer.length, to - first);
             values.read(first, buffer, count);
             if (!piece.test(count)) return false;
         }
