@@ -123,6 +123,17 @@ public final class DenseData extends TensorData {
         return new DenseData(type(), byteSize, region, buffer, origin, annotations);
     }
 
+    /**
+     * The same bytes under {@code type} (for example packed codes seen as bytes), without copying
+     * them: a region not mapped yet stays unmapped. Annotations are not carried over, since they
+     * describe the original tensor.
+     *
+     * @throws IllegalArgumentException if {@code type} needs another byte size
+     */
+    public DenseData withType(TensorType type) {
+        return new DenseData(type, byteSize, region, buffer, origin, Map.of());
+    }
+
     @Override public long byteSize() { return byteSize; }
 
     /** Whether the bytes live in memory already (heap or mapped) rather than waiting to be mapped. */

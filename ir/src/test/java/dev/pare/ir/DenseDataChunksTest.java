@@ -57,6 +57,21 @@ class DenseDataChunksTest {
     }
 
     @Test
+    void withTypeSharesTheRegionWithoutMappingItAndDropsAnnotations() throws IOException {
+        byte[] file = pattern(64 + 1000);
+        Path f = Files.write(tmp.resolve("codes.bin"), file);
+        DenseData codes = DenseData.ofFileRegion(TensorType.of(DType.UINT4, 2000), f, 64, 1000, Map.of("k", "v"), 4096);
+        DenseData bytes = codes.withType(TensorType.of(DType.UINT8, 1000, 1));
+
+        assertFalse(bytes.isMaterialized(), "retyping maps nothing");
+        assertEquals(codes.origin(), bytes.origin());
+        assertEquals(Map.of(), bytes.annotations());
+        assertArrayEquals(java.util.Arrays.copyOfRange(file, 64, file.length), drain(bytes.bytes()));
+        assertEquals("tensor u8[999] needs 999 bytes but the data holds 1000",
+                assertThrows(IllegalArgumentException.class, () -> codes.withType(TensorType.of(DType.UINT8, 999))).getMessage());
+    }
+
+    @Test
     void aTensorOverTwoGibIsReadInPiecesAndBytesSaysHow() throws IOException {
         Path f = tmp.resolve("big.bin");
         long size = 152064L * 3584 * 4;   // Qwen2-7B's embedding in fp32: 2.18 GB

@@ -22,6 +22,7 @@ import dev.pare.passes.compression.math.PalettizerOptions;
 import dev.pare.passes.compression.math.PalettizerOptions.PerChannelScale;
 import dev.pare.passes.compression.math.Precision;
 import dev.pare.passes.compression.math.LinearQuantizer;
+import dev.pare.passes.compression.math.StreamedChannelScale;
 import dev.pare.passes.compression.math.StreamedGroupPalettizer;
 import dev.pare.passes.compression.math.StreamedPalettizer;
 import dev.pare.passes.compression.math.WeightTensor;
@@ -213,6 +214,12 @@ public final class Palettize implements PassProvider<Palettize.Options> {
                 && o.mode() != Mode.UNIQUE;
     }
 
+    /** A per-channel scale with per-tensor k-means or grouped LUTs: its scales in one pass, then as above on the scaled values. */
+    private static boolean streamableScaled(Options o) {
+        if (!o.enablePerChannelScale() || o.clusterDim() != 1) return false;
+        return o.granularity() == Granularity.PER_TENSOR ? o.mode() == Mode.KMEANS && o.lut().isEmpty() : o.mode() != Mode.UNIQUE;
+    }
+
     @Override public PassInfo info() {
         return PassInfo.required("palettize", "Replaces weights by a look-up table and indices (k-means, uniform, unique or custom).");
     }
@@ -234,7 +241,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             @Override boolean skipsInapplicable(Options o) { return o.skipInapplicable(); }
 
             @Override boolean streams(Options o, long bytes) {
-                return bytes > streamAboveBytes && (streamable(o) || streamableGrouped(o));
+                return bytes > streamAboveBytes && (streamable(o) || streamableGrouped(o) || streamableScaled(o));
             }
 
             @Override boolean streamsPruned(Options o, long bytes) { return bytes > streamAboveBytes && streamable(o); }
@@ -257,6 +264,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
 
             @Override Emitter compress(Job<Options> job) {
                 if (job.mask() != null) return streamedKept(job, job.options().toMath(axis(job)), piece);
+                if (job.weight() == null && streamableScaled(job.options())) return streamedScaled(job, job.options().toMath(axis(job)), piece);
                 if (job.weight() == null && streamableGrouped(job.options())) return streamedGroups(job, job.options().toMath(axis(job)), piece);
                 if (job.weight() == null) return streamed(job, job.options().toMath(axis(job)), piece);
                 Options o = job.options();
@@ -331,6 +339,31 @@ public final class Palettize implements PassProvider<Palettize.Options> {
                 (first, into, count) -> Tensors.floats(dense, first, into, count), math, band);
         Palettization p = r.palettization();
         TensorData data = job.store().put(TensorType.of(p.indexType(), p.indicesShape()), ByteBuffer.wrap(r.packedIndices()));
+        return chain -> emit(chain, p, data);
+    }
+
+    /**
+     * Palettizes a weight with a per-channel scale a piece (per tensor) or a band of groups at a
+     * time: one pass for the scales, then the scaled values as {@link #streamed} or {@link #streamedGroups}.
+     */
+    private static WeightCompressionPass.Emitter streamedScaled(WeightCompressionPass.Job<Options> job, PalettizerOptions math, int piece) {
+        TensorData dense = job.dense();
+        long[] shape = job.shape();
+        Precision precision = Precision.of(dense.dtype());
+        StreamedChannelScale.Scaled scaled = StreamedChannelScale.of(shape, precision,
+                (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece);
+        PalettizerOptions plain = StreamedChannelScale.unscaled(math);
+        if (plain.granularity() == PalettizerOptions.Granularity.PER_GROUPED_CHANNEL) {
+            StreamedGroupPalettizer.Result r = StreamedGroupPalettizer.palettize(shape, precision, scaled.normalized(), plain, piece);
+            Palettization p = scaled.attach(r.palettization());
+            TensorData data = job.store().put(TensorType.of(p.indexType(), p.indicesShape()), ByteBuffer.wrap(r.packedIndices()));
+            return chain -> emit(chain, p, data);
+        }
+        DType indexType = DType.valueOf("UINT" + math.nbits());
+        TensorStore.Writer indices = job.store().writer(TensorType.of(indexType, shape));
+        Palettization p = scaled.attach(StreamedPalettizer.palettize(shape, precision, scaled.normalized(), plain, piece,
+                (labels, count) -> indices.write(ByteBuffer.wrap(Tensors.pack(indexType, labels, count)))));
+        TensorData data = indices.finish();
         return chain -> emit(chain, p, data);
     }
 

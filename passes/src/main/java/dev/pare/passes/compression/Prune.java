@@ -229,9 +229,13 @@ public final class Prune implements PassProvider<Prune.Options> {
         this.piece = piece;
     }
 
-    /** Threshold and unstructured magnitude pruning: what {@link StreamedPruner} does a piece at a time. */
+    /** Threshold, unstructured and n:m magnitude pruning: what {@link StreamedPruner} does a piece (or band) at a time. */
     private static boolean streamable(Options o) {
-        return !o.structured();
+        return !o.structured() || nOfM(o);
+    }
+
+    private static boolean nOfM(Options o) {
+        return o.mode() == Mode.MAGNITUDE && o.nMRatio().isPresent();
     }
 
     @Override public PassInfo info() {
@@ -273,7 +277,7 @@ public final class Prune implements PassProvider<Prune.Options> {
 
             @Override void check(Job<Options> job) {
                 Options o = job.options();
-                if (o.structured()) Pruner.checkApplicable(job.weight(), o.magnitudeOptions(structuredAxis(job)));
+                if (o.structured()) Pruner.checkApplicable(job.shape(), o.magnitudeOptions(structuredAxis(job)));
             }
 
             @Override Emitter compress(Job<Options> job) {
@@ -420,6 +424,19 @@ public final class Prune implements PassProvider<Prune.Options> {
         TensorData dense = job.dense();
         long n = dense.elementCount();
         LinearQuantizer.ValueSource values = (first, into, count) -> Tensors.floats(dense, first, into, count);
+        if (nOfM(o)) { // the mask first, a band across the channels at a time; then the kept values in element order
+            MagnitudePrunerOptions math = o.magnitudeOptions(structuredAxis(job));
+            byte[] bits = StreamedPruner.nOfMMask(job.shape(), math.nmRatio()[0], math.nmRatio()[1], math.dim(), values, piece);
+            TensorStore.Writer mask = job.store().writer(TensorType.of(DType.UINT1, job.shape()));
+            TensorStore.Writer kept = job.store().writer(TensorType.of(dense.dtype(), new long[] {StreamedPruner.kept(bits)}));
+            StreamedPruner.pruneByMask(n, bits, values, piece, (m, count, keptValues, keptCount) -> {
+                mask.write(ByteBuffer.wrap(m, 0, (count + 7) / 8));
+                kept.write(Tensors.floatBytes(dense.dtype(), keptValues, keptCount));
+            });
+            TensorData maskData = mask.finish();
+            TensorData valuesData = kept.finish();
+            return chain -> emit(chain, maskData, valuesData);
+        }
         StreamedPruner.Cut cut = o.mode() == Mode.THRESHOLD ? StreamedPruner.thresholdCut(n, o.thresholdOptions(), values, piece)
                 : StreamedPruner.magnitudeCut(n, o.magnitudeOptions(null).targetSparsity(), values, piece);
         TensorStore.Writer mask = job.store().writer(TensorType.of(DType.UINT1, job.shape()));

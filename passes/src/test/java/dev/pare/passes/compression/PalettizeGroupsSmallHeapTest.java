@@ -38,9 +38,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Grouped palettization of a memory-mapped float16 weight of 32M values (64 MiB; read whole it
- * needs about 16 bytes a value, 512 MiB) in a child JVM with a 64 MiB heap: the weight is read a
- * band of groups at a time and its indices go to the file store.
+ * Grouped palettization, and per-tensor palettization with a per-channel scale, of a memory-mapped
+ * float16 weight of 32M values (64 MiB; read whole it needs about 16 bytes a value, 512 MiB) in a
+ * child JVM with a 64 MiB heap: the weight is read a band of groups or a piece at a time and its
+ * indices go to the file store.
  */
 class PalettizeGroupsSmallHeapTest {
 
@@ -51,17 +52,28 @@ class PalettizeGroupsSmallHeapTest {
 
     @Test
     void aWeightEightTimesTheHeapIsPalettizedByGroups() throws Exception {
+        // 512 LUTs of 16 entries; 4-bit indices of every value in the file store, not on the heap
+        assertEquals("compressed 1, lut [1, 512, 16, 1], indices " + ((long) IN * OUT / 2) + " bytes from store@", runChild("grouped"));
+    }
+
+    @Test
+    void aWeightEightTimesTheHeapIsPalettizedWithAPerChannelScale() throws Exception {
+        // enable_per_channel_scale: the scales in one pass, then per-tensor k-means of the scaled values by pieces
+        assertEquals("compressed 1, lut [1, 1, 16, 1], indices " + ((long) IN * OUT / 2) + " bytes from store@, scale [1, 8192]",
+                runChild("scaled"));
+    }
+
+    private String runChild(String how) throws Exception {
         Path weights = dir.resolve("w.f16");
         writeHalves(weights, (long) IN * OUT, 21);
         Path log = dir.resolve("child.log");
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
-                "-cp", System.getProperty("java.class.path"), Child.class.getName(), weights.toString(), dir.toString())
+                "-cp", System.getProperty("java.class.path"), Child.class.getName(), weights.toString(), dir.toString(), how)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), "child JVM did not finish");
         String output = Files.readString(log, StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), output);
-        // 512 LUTs of 16 entries; 4-bit indices of every value in the file store, not on the heap
-        assertEquals("compressed 1, lut [1, 512, 16, 1], indices " + ((long) IN * OUT / 2) + " bytes from store@", output.trim());
+        return output.trim();
     }
 
     /** Seeded float16 values, σ ≈ 0.02, written a chunk at a time. */
@@ -92,15 +104,18 @@ class PalettizeGroupsSmallHeapTest {
             Value w = rw.addConstant("w", DenseData.ofFileRegion(TensorType.of(DType.FLOAT16, IN, OUT), file, 0, 2L * IN * OUT, Map.of()));
             rw.addOutput(rw.createNode("mm", "onnx.MatMul", List.of(x, w), List.of("y"), List.of(TensorType.of(DType.FLOAT16, 1, OUT)),
                     Attributes.empty(), Location.UNKNOWN).result(0));
-            Palettize.Options o = new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(4), Palettize.Granularity.PER_GROUPED_CHANNEL, 16,
-                    Optional.empty(), false, 1, List.of(), 2048, false);
+            boolean scaled = args[2].equals("scaled");
+            Palettize.Options o = new Palettize.Options(Palettize.Mode.KMEANS, Optional.of(4),
+                    scaled ? Palettize.Granularity.PER_TENSOR : Palettize.Granularity.PER_GROUPED_CHANNEL, 16,
+                    Optional.empty(), scaled, 1, List.of(), 2048, false);
             try (FileTensorStore store = FileTensorStore.in(Path.of(args[1]))) {
                 StoreContext c = new StoreContext(new DirectExecutorService(), new SplittableRandom(3), store, new TreeMap<>());
                 new Palettize().create(ScopedOptions.uniform(o)).run(g, c);
                 DenseData indices = (DenseData) g.value("w_indices").orElseThrow().data();
                 System.out.println("compressed " + c.counters().get("weights_compressed") + ", lut "
                         + java.util.Arrays.toString(g.value("w_lut").orElseThrow().data().type().shape()) + ", indices "
-                        + indices.byteSize() + " bytes from " + indices.origin().replaceAll("@.*", "@"));
+                        + indices.byteSize() + " bytes from " + indices.origin().replaceAll("@.*", "@")
+                        + (scaled ? ", scale " + java.util.Arrays.toString(g.value("w_scale").orElseThrow().data().type().shape()) : ""));
             }
         }
     }

@@ -77,13 +77,7 @@ public final class Palettizer {
         float[] scales = null;
         long[] scaleShape = null;
         if (options.perChannelScale() != PerChannelScale.NONE) {
-            scaleShape = weight.shape().clone();
-            if (options.perChannelScale() == PerChannelScale.OUTPUT_CHANNEL) {
-                Arrays.fill(scaleShape, 1);
-                scaleShape[layout.axis] = weight.shape()[layout.axis];
-            } else {
-                scaleShape[layout.axis] = 1;
-            }
+            scaleShape = scaleShape(weight.shape(), layout, options);
             scales = maxAbs(weight, scaleShape, keep);
             values = divide(weight, scales, scaleShape);
         }
@@ -322,6 +316,28 @@ public final class Palettizer {
             }
             return Arrays.copyOf(out, n);
         }
+    }
+
+    /**
+     * The shape of the per-channel scales {@code options} ask for on a weight of {@code shape}: the
+     * weight's rank, 1 on the broadcast axes.
+     *
+     * @throws IllegalArgumentException if the options ask for none or do not fit the shape
+     */
+    static long[] scaleShape(long[] shape, PalettizerOptions options) {
+        if (options.perChannelScale() == PerChannelScale.NONE) throw new IllegalArgumentException("palettize: no per-channel scale asked for");
+        return scaleShape(shape, Layout.of(shape, options), options);
+    }
+
+    private static long[] scaleShape(long[] shape, Layout layout, PalettizerOptions options) {
+        long[] scaleShape = shape.clone();
+        if (options.perChannelScale() == PerChannelScale.OUTPUT_CHANNEL) {
+            Arrays.fill(scaleShape, 1);
+            scaleShape[layout.axis] = shape[layout.axis];
+        } else {
+            scaleShape[layout.axis] = 1;
+        }
+        return scaleShape;
     }
 
     /** max |w| reduced to {@code scaleShape} (broadcast axes are reduced); 0 becomes 1. */

@@ -47,8 +47,13 @@ public final class Pruner {
      * most half the channels), without looking at the values.
      */
     public static void checkApplicable(WeightTensor weight, MagnitudePrunerOptions options) {
-        if (options.nmRatio() != null) checkStructured(weight, "n:m sparsity", options.nmRatio()[1], options.dim());
-        else if (options.blockSize() != null) checkStructured(weight, "block sparsity", options.blockSize(), options.dim());
+        checkApplicable(weight.shape(), options);
+    }
+
+    /** As {@link #checkApplicable(WeightTensor, MagnitudePrunerOptions)}, from the shape alone. */
+    public static void checkApplicable(long[] shape, MagnitudePrunerOptions options) {
+        if (options.nmRatio() != null) checkStructured(shape, "n:m sparsity", options.nmRatio()[1], options.dim());
+        else if (options.blockSize() != null) checkStructured(shape, "block sparsity", options.blockSize(), options.dim());
     }
 
     public static PruningResult magnitude(WeightTensor weight, MagnitudePrunerOptions options) {
@@ -93,10 +98,14 @@ public final class Pruner {
     }
 
     private static void checkStructured(WeightTensor weight, String what, int size, int dim) {
-        if (weight.rank() < 2 || weight.rank() > 5) {
-            throw new CompressionNotApplicableException("prune: " + what + " needs a weight of rank 2 to 5, got rank " + weight.rank());
+        checkStructured(weight.shape(), what, size, dim);
+    }
+
+    private static void checkStructured(long[] shape, String what, int size, int dim) {
+        if (shape.length < 2 || shape.length > 5) {
+            throw new CompressionNotApplicableException("prune: " + what + " needs a weight of rank 2 to 5, got rank " + shape.length);
         }
-        long channels = weight.shape()[dim];
+        long channels = shape[dim];
         if (size > channels / 2.0) {
             throw new CompressionNotApplicableException("prune: " + (what.equals("block sparsity") ? "block_size " : "m ") + size
                     + " is more than half of the " + channels + " channels on axis " + dim);

@@ -114,6 +114,122 @@ public final class StreamedPruner {
         }
     }
 
+    /**
+     * The mask of {@link Pruner#magnitude} with {@code n:m} sparsity along {@code dim} (packed LSB
+     * first in element order: set = kept, i.e. not among its group's n smallest and not zero), read
+     * a band of positions across the channels at a time: for each outer index, up to
+     * {@code piece / channels} positions of the inner axes, every channel's run of them. Memory:
+     * a band of values and one bit per element.
+     */
+    public static byte[] nOfMMask(long[] shape, int n, int m, int dim, ValueSource values, int piece) {
+        checkPiece(piece);
+        Pruner.checkApplicable(shape, new MagnitudePrunerOptions(null, null, new int[] {n, m}, dim));
+        long count = 1;
+        for (long s : shape) count = Math.multiplyExact(count, s);
+        if ((count + 7) / 8 > Integer.MAX_VALUE) throw new IllegalArgumentException("prune: at most 2^34 values, got " + count);
+        NOfM groups = new NOfM(n, m, Math.toIntExact(shape[dim]), Shapes.strides(shape)[dim], new byte[(int) ((count + 7) / 8)]);
+        int channels = groups.channels;
+        long inner = groups.inner;
+        long outer = count / Math.max(1, channels * inner);
+        long slab = channels * inner; // one outer index: [channels][inner], contiguous
+        if (slab <= piece) { // whole slabs, several a read
+            int perRead = (int) Math.max(1, piece / Math.max(1, slab));
+            float[] buffer = new float[(int) Math.min(count, perRead * slab)];
+            for (long o = 0; o < outer; o += perRead) {
+                int slabs = (int) Math.min(perRead, outer - o);
+                values.read(o * slab, buffer, (int) (slabs * slab));
+                for (int j = 0; j < slabs; j++) groups.band(buffer, (int) (j * slab), (int) inner, o + j, 0);
+            }
+            return groups.mask;
+        }
+        int width = (int) Math.max(1, Math.min(inner, piece / channels));
+        float[] band = new float[channels * width];
+        float[] run = new float[width];
+        for (long o = 0; o < outer; o++) {
+            for (long i0 = 0; i0 < inner; i0 += width) {
+                int w = (int) Math.min(width, inner - i0);
+                for (int c = 0; c < channels; c++) {
+                    values.read((o * channels + c) * inner + i0, run, w);
+                    System.arraycopy(run, 0, band, c * w, w);
+                }
+                groups.band(band, 0, w, o, i0);
+            }
+        }
+        return groups.mask;
+    }
+
+    /** n:m groups of a band (every channel's run of {@code w} inner positions), their kept bits set in the whole weight's mask. */
+    private static final class NOfM {
+        final int n;
+        final int m;
+        final int channels;
+        final long inner;
+        final byte[] mask;
+        private final Integer[] order;
+        private final float[] mag;
+        private final boolean[] pruned;
+
+        NOfM(int n, int m, int channels, long inner, byte[] mask) {
+            this.n = n;
+            this.m = m;
+            this.channels = channels;
+            this.inner = inner;
+            this.mask = mask;
+            order = new Integer[m];
+            mag = new float[m];
+            pruned = new boolean[m];
+        }
+
+        /** {@code band[off + c·w + i]} is channel c at inner position {@code i0 + i} of outer index {@code o}. */
+        void band(float[] band, int off, int w, long o, long i0) {
+            for (int i = 0; i < w; i++) {
+                for (int start = 0; start < channels; start += m) {
+                    for (int t = 0; t < m; t++) {
+                        int c = start + t;
+                        mag[t] = c < channels ? Math.abs(band[off + c * w + i]) : 0f; // zero padding, as Pruner
+                        order[t] = t;
+                        pruned[t] = false;
+                    }
+                    java.util.Arrays.sort(order, (a, b) -> mag[a] != mag[b] ? Float.compare(mag[a], mag[b]) : Integer.compare(a, b));
+                    for (int r = 0; r < n; r++) pruned[order[r]] = true;
+                    for (int t = 0; t < m && start + t < channels; t++) {
+                        if (pruned[t] || band[off + (start + t) * w + i] == 0f) continue;
+                        long e = (o * channels + start + t) * inner + i0 + i;
+                        mask[(int) (e >>> 3)] |= (byte) (1 << (e & 7));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Reads the {@code n} values in pieces of {@code piece} (a multiple of 8) and hands on each
+     * piece's part of {@code mask} (as {@link #nOfMMask} gives it) and the values it keeps, in
+     * element order, as {@link #prune} does for a cut.
+     */
+    public static void pruneByMask(long n, byte[] mask, ValueSource values, int piece, PieceSink sink) {
+        checkPiece(piece);
+        if (piece % 8 != 0) throw new IllegalArgumentException("prune: piece must be a multiple of 8, got " + piece);
+        float[] buffer = new float[(int) Math.max(1, Math.min(piece, n))];
+        byte[] bits = new byte[(buffer.length + 7) / 8];
+        float[] kept = new float[buffer.length];
+        long[] first = {0};
+        forEachPiece(values, n, buffer, count -> {
+            System.arraycopy(mask, (int) (first[0] >>> 3), bits, 0, (count + 7) / 8);
+            int k = 0;
+            for (int i = 0; i < count; i++) if ((bits[i >>> 3] >>> (i & 7) & 1) != 0) kept[k++] = buffer[i];
+            sink.accept(bits, count, kept, k);
+            first[0] += count;
+        });
+    }
+
+    /** The number of set bits of a mask. */
+    public static long kept(byte[] mask) {
+        long k = 0;
+        for (byte b : mask) k += Integer.bitCount(b & 0xFF);
+        return k;
+    }
+
     /** The coarse bin holding the value of rank {@code rank} (0 = smallest). */
     private static int binOfRank(int[] coarse, long rank) {
         long seen = 0;

@@ -118,9 +118,14 @@ final class AffineLowering {
         int[] perElement = new int[rank];
         java.util.Arrays.fill(perElement, 1);
         perElement[axis] = block[axis];
-        int[] from = expansion(bShape, sShape, block, perElement);
-        ins.add(e.constant("scale", Tensors.gather(scale, bShape, from)));
-        if (zp != null) ins.add(e.constant("zero_point", Tensors.gather(zp, bShape, from)));
+        if (java.util.Arrays.equals(bShape, sShape)) { // blocks on one axis only: the scales as they are, not copied
+            ins.add(e.constant("scale", Tensors.reshape(scale, bShape)));
+            if (zp != null) ins.add(e.constant("zero_point", Tensors.reshape(zp, bShape)));
+        } else {
+            int[] from = expansion(bShape, sShape, block, perElement);
+            ins.add(e.constant("scale", Tensors.gather(scale, bShape, from)));
+            if (zp != null) ins.add(e.constant("zero_point", Tensors.gather(zp, bShape, from)));
+        }
         return e.op("DequantizeLinear", ins, out, Emitter.attrs("axis", axis, "block_size", block[axis]), resultName);
     }
 

@@ -4,7 +4,6 @@ import dev.pare.ir.DType;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
-import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -26,8 +25,7 @@ final class BitUnpack {
         int perGroup = groupBytes * 8 / bits;
         int groups = (count + perGroup - 1) / perGroup;
         long[] packedShape = {groups, groupBytes};
-        byte[] bytes = Tensors.paddedBytes(data, groups * groupBytes);
-        Value packed = e.constant("packed", TensorData.ofBuffer(TensorType.of(DType.UINT8, packedShape), ByteBuffer.wrap(bytes)));
+        Value packed = e.constant("packed", Tensors.asBytes(data, packedShape));
         e.req.opset(13, "unpacking " + bits + "-bit codes (ReduceSum with axes input)");
         Value wide = e.cast(packed, DType.INT64, packedShape);
         long[] column = {groups, 1};

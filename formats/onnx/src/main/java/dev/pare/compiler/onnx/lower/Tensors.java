@@ -31,9 +31,10 @@ final class Tensors {
         return s;
     }
 
-    /** The same bytes under another shape (same element count). */
+    /** The same bytes under another shape (same element count); shared, not copied (a mapped weight stays mapped). */
     static DenseData reshape(TensorData d, long... shape) {
-        return TensorData.ofBuffer(TensorType.of(d.dtype(), shape), d.bytes());
+        TensorType type = TensorType.of(d.dtype(), shape);
+        return d instanceof DenseData dense ? dense.withType(type) : TensorData.ofBuffer(type, d.bytes());
     }
 
     /** Integer element {@code i} (sign-extended for signed types). */
@@ -89,11 +90,18 @@ final class Tensors {
         return TensorData.ofBuffer(TensorType.of(t), ByteBuffer.allocate(t.bits() / 8));
     }
 
-    /** Bytes of {@code d} zero-padded to {@code length}. */
-    static byte[] paddedBytes(TensorData d, int length) {
+    /**
+     * The bytes of {@code d} as a uint8 tensor of {@code shape}, zero-padded at the end to its size.
+     * When no padding is needed (e.g. a bit mask or 4-bit codes) the bytes are shared, not copied,
+     * so that packed codes in the tensor store or a mapped file never come onto the heap.
+     */
+    static DenseData asBytes(TensorData d, long[] shape) {
+        TensorType type = TensorType.of(DType.UINT8, shape);
+        int length = count(shape);
+        if (d instanceof DenseData dense && dense.byteSize() == length) return dense.withType(type);
         ByteBuffer b = d.bytes();
         byte[] out = new byte[length];
         b.get(out, 0, Math.min(length, b.remaining()));
-        return out;
+        return TensorData.ofBuffer(type, ByteBuffer.wrap(out));
     }
 }
