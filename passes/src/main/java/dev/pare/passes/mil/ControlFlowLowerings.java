@@ -55,7 +55,8 @@ final class ControlFlowLowerings {
      * the body is the ONNX body with {@code iteration + 1} put in front of its outputs. Each scan
      * output is collected in a loop variable that starts as an empty [0, d1, ...] tensor and grows
      * by one row per iteration ({@code concat} with the value given a new axis 0), so it ends as
-     * ONNX's stack of the per-iteration values whether M, the condition or both stop the loop.
+     * ONNX's stack of the per-iteration values whether M, the condition or both stop the loop. An
+     * int8 / uint8 scan output (a dtype fill lacks) is stacked as int32 and cast back after the loop.
      */
     private static List<Value> lowerLoop(OnnxOp op) {
         Graph body = op.subgraph("body");
@@ -92,8 +93,14 @@ final class ControlFlowLowerings {
         String base = names.get(2 % names.size());
         MilEmitter be = new MilEmitter(brw, op.node.location(), base, List.of());
         List<Value> stacked = new ArrayList<>();
+        List<DType> widened = new ArrayList<>();
         for (int k = 0; k < scans; k++) {
             Value perIteration = body.outputs().get(1 + carried + k);
+            DType scanType = perIteration.tensorType().dtype();
+            // fill has no 8-bit type: such a stack is built in int32, which holds every value exactly, and cast back below
+            boolean widen = WIDENED.contains(scanType) && perIteration.tensorType().hasRank();
+            widened.add(widen ? scanType : null);
+            if (widen) perIteration = be.op("cast", be.tmp("scan" + k + "_int32"), "x", perIteration, "dtype", "int32");
             TensorType accType = scanAccumulatorType(op, k, carried, perIteration.tensorType());
             vars.add(emptyAccumulator(op, k, perIteration.tensorType(), declaredScans.get(k)));
             types.add(accType);
@@ -115,9 +122,20 @@ final class ControlFlowLowerings {
 
         Graph condition = conditionBlock(op, types, maxTrips, base);
         brw.setGraphName(base + "_block1");
-        List<Value> results = op.e.blockOp("while_loop", names, types, List.of(condition, body), "loop_vars", vars);
+        List<String> loopNames = new ArrayList<>(names);
+        for (int k = 0; k < scans; k++) if (widened.get(k) != null) loopNames.set(2 + carried + k, op.e.tmp("scan" + k + "_int32"));
+        List<Value> results = new ArrayList<>(op.e.blockOp("while_loop", loopNames, types, List.of(condition, body), "loop_vars", vars));
+        for (int k = 0; k < scans; k++) {
+            DType to = widened.get(k);
+            if (to == null) continue;
+            int i = 2 + carried + k;
+            results.set(i, op.e.op("cast", names.get(i), "x", results.get(i), "dtype", MilDTypes.milName(to)));
+        }
         return results.subList(2, results.size());
     }
+
+    /** Scan output types fill lacks whose values int32 holds exactly: their stacks are int32, cast back after the loop. */
+    private static final List<DType> WIDENED = List.of(DType.UINT8, DType.INT8);
 
     /**
      * The type of scan output {@code k}'s accumulator: [?, d1, ...] for per-iteration values of
@@ -130,7 +148,7 @@ final class ControlFlowLowerings {
         }
         if (!FILLABLE.contains(perIteration.dtype())) {
             throw op.fail("scan output " + k + " ('" + op.e.out(carried + k) + "') is " + perIteration.dtype().shortName()
-                    + "; MIL's fill, which starts the stack, takes fp16, fp32, int32 or bool");
+                    + "; MIL's fill, which starts the stack, takes fp16, fp32, int32 or bool (and an 8-bit stack is built in int32)");
         }
         List<Dim> dims = new ArrayList<>();
         dims.add(Dim.UNKNOWN);

@@ -282,25 +282,28 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         }
 
         /**
-         * Graph outputs whose dtype differs from the ONNX output's record it; a bool output gets a
-         * cast to int32 (0 or 1) under its name, since a Core ML feature cannot be bool.
+         * Graph outputs whose dtype differs from the ONNX output's record it; a bool or uint8 output
+         * gets a cast to int32 under its name, since a Core ML feature cannot be either (int8 can,
+         * from iOS 26).
          */
         private void featureOutputs(List<DType> onnxTypes) {
             Map<Value, Value> casts = new HashMap<>();
             for (int i = 0; i < g.outputs().size(); i++) {
                 Value o = g.outputs().get(i);
-                if (o.tensorType().dtype() == DType.BOOL && !g.inputs().contains(o)) {
+                DType d = o.tensorType().dtype();
+                if ((d == DType.BOOL || d == DType.UINT8) && !g.inputs().contains(o)) {
                     Value c = casts.get(o);
                     if (c == null) {
                         String name = o.name();
-                        rw.renameValue(o, rw.uniqueValueName(name + "_bool"));
+                        rw.renameValue(o, rw.uniqueValueName(name + "_" + d.shortName()));
                         rw.setInsertionPointToEnd();
                         MilEmitter e = new MilEmitter(rw, Location.UNKNOWN, name, List.of());
                         c = e.op("cast", name, "x", o, "dtype", "int32");
                         rw.setMetadata(c, o.metadata());
                         casts.put(o, c);
-                        context.diagnostics().note(PassesCode.MIL004, Location.UNKNOWN, "convert_to_mil: output '" + name
-                                + "' is bool, which a Core ML feature cannot be: the program casts it to int32 (0 = false, 1 = true)");
+                        context.diagnostics().note(PassesCode.MIL004, Location.UNKNOWN, "convert_to_mil: output '" + name + "' is "
+                                + d.shortName() + ", which a Core ML feature cannot be: the program casts it to int32"
+                                + (d == DType.BOOL ? " (0 = false, 1 = true)" : ""));
                     }
                     rw.setOutput(i, c);
                     o = c;
