@@ -25,7 +25,7 @@ for t in "${tests[@]}"; do
   inputs="$out/$t/000"
   mkdir -p "$inputs"
   python3 "$root/scripts/corpus/pb-to-npy.py" "$inputs" "$data/$t/test_data_set_0"/input_*.pb >/dev/null
-  if "$root/pare" compile "$model" -o "$out/$t.mlpackage" --pipeline EMPTY 2>&1 | tail -1; then
+  if "$root/pare" compile "$model" -o "$out/$t.mlpackage" --force --pipeline EMPTY 2>&1 | tail -1; then
     [[ -d "$out/$t.mlpackage" ]] || continue
     "$root/pare" compare "$model" "$out/$t.mlpackage" --data "$out/$t" --ort-optimization none 2>&1 \
       | grep -v 'W:onnxruntime' | tail -n +2

@@ -11,6 +11,7 @@ import dev.pare.compiler.io.ModelFormats;
 import dev.pare.compiler.coreml.CoreMlKeys;
 import dev.pare.compiler.coreml.eval.MilModelExecutor;
 import dev.pare.compiler.runtime.OrtModelExecutor;
+import dev.pare.ir.DType;
 import dev.pare.ir.Model;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.Value;
@@ -138,7 +139,7 @@ public final class ModelComparison {
                 throw new CompareException(CompareException.Kind.BAD_INPUT, r.modelB() + ": input '" + name
                         + "' is not an input of " + r.modelA() + " (inputs: " + String.join(", ", byName.keySet()) + ")");
             }
-            if (x.tensorType().dtype() != v.tensorType().dtype() && !InputCast.converts(x.tensorType().dtype(), v.tensorType().dtype())) {
+            if (x.tensorType().dtype() != FeatureNames.dtype(v) && !InputCast.converts(x.tensorType().dtype(), v.tensorType().dtype())) {
                 throw new CompareException(CompareException.Kind.BAD_INPUT, "input '" + name + "' is "
                         + DTypeNames.describe(x.tensorType()) + " in " + r.modelA() + " but "
                         + DTypeNames.describe(v.tensorType()) + " in " + r.modelB());
@@ -180,12 +181,19 @@ public final class ModelComparison {
         return out;
     }
 
-    /** A run's outputs keyed by their original names. */
+    /**
+     * A run's outputs keyed by their original names, each in its original element type (a Core ML
+     * int32 feature converted from an ONNX bool output is compared as bool).
+     */
     private static Map<String, TensorData> byOriginalName(Model m, Map<String, TensorData> outputs) {
         Map<String, TensorData> out = new LinkedHashMap<>(outputs);
         for (Value v : m.graph().outputs()) {
             String original = FeatureNames.of(v);
-            if (!original.equals(v.name()) && outputs.containsKey(v.name())) out.put(original, outputs.get(v.name()));
+            TensorData d = outputs.get(v.name());
+            if (d == null) continue;
+            DType was = FeatureNames.dtype(v);
+            if (was != d.dtype() && InputCast.converts(d.dtype(), was)) d = InputCast.to(was, d, v.name());
+            out.put(original, d);
         }
         return out;
     }

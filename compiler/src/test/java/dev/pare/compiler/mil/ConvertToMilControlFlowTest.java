@@ -20,6 +20,7 @@ import dev.pare.ir.DType;
 import dev.pare.ir.Model;
 import dev.pare.ir.Node;
 import dev.pare.ir.TensorData;
+import dev.pare.ir.Value;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -291,10 +292,90 @@ class ConvertToMilControlFlowTest {
         }
     }
 
+    /**
+     * uint8 and int8 scan outputs (fill has no 8-bit type): the stack is built in int32 and cast
+     * back after the loop, so the values and dtype are ONNX Runtime's, with static and symbolic row
+     * sizes.
+     */
     @Test
-    void aScanOutputOfATypeMilCannotFillIsRefusedNamingIt() throws Exception {
-        Exception e = assertThrows(Exception.class, () -> convert("scan_u8", symbolicScanLoop(OnnxGraphBuilder.UINT8), List.of("x:2,3")));
-        assertTrue(e.getMessage().contains("Loop 'Loop_0': scan output 0 ('all') is u8; MIL's fill, which starts the stack, "
-                + "takes fp16, fp32, int32 or bool"), e.getMessage());
+    void eightBitScanOutputsAreStackedInInt32AndCastBack() throws Exception {
+        float[] small = {0f, 1f, 2f, 3f, 1f, 2f}; // doubled 5 times: at most 96, in both 8-bit ranges
+        for (int type : new int[] {OnnxGraphBuilder.UINT8, OnnxGraphBuilder.INT8}) {
+            Path onnx = OnnxGraphBuilder.write(symbolicScanLoop(type), tmp.resolve("scan8_" + type + ".onnx"));
+            for (List<String> shapes : List.of(List.of("x:2,3"), List.<String>of())) {
+                // a uint8 output is an int32 feature (cast at the end); int8 features need iOS 26
+                boolean u8 = type == OnnxGraphBuilder.UINT8;
+                Model m = ConvertedVsOrt.convert(onnx, shapes, tmp.resolve("scan8_" + type + shapes.size() + ".mlpackage"), u8 ? null : "ios26");
+                Value all = m.graph().outputs().get(1);
+                assertEquals(u8 ? DType.INT32 : DType.INT8, all.tensorType().dtype());
+                Node cast = u8 ? all.producer().operand(1).producer() : all.producer();
+                assertEquals("mil.cast", cast.op());
+                assertEquals("mil.while_loop", cast.operand(1).producer().op());
+                // no iteration with the shape given: [0, 2, 3], where ONNX Runtime, not told the shape, gives [0, 0, 3]
+                for (long trips : shapes.isEmpty() ? new long[] {0, 1, 5} : new long[] {1, 5}) {
+                    ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(X_SHAPE, small), "m", scalar(trips)), 0);
+                }
+            }
+        }
+    }
+
+    /** countedScanLoop with the trip count a constant (M = trips), or with a cond input (the concat form). */
+    private static GraphProto scanLoopOf(long trips, boolean condInput) {
+        GraphProto body = new OnnxGraphBuilder("body")
+                .input("i", INT64).input("c_in", BOOL).input("v", FLOAT, 2, 3)
+                .node("Add", "v_out", "v", "x").node("Mul", "row", "v_out", "k")
+                .node("Identity", "c_out", "c_in")
+                .output("c_out", BOOL).output("v_out", FLOAT, 2, 3).output("row", FLOAT, 2, 3).build();
+        OnnxGraphBuilder g = new OnnxGraphBuilder("scan_const").input("x", FLOAT, 2, 3);
+        if (condInput) g.input("go", BOOL);
+        return g.floats("k", new long[] {3}, -1f, 0.5f, 2f).longs("m", new long[0], trips)
+                .node("Loop", new String[] {"m", condInput ? "go" : "", "x"}, new String[] {"v_final", "rows"}, graph("body", body))
+                .output("v_final", FLOAT, 2, 3).output("rows", FLOAT, trips, 2, 3).build();
+    }
+
+    /** The scatter and concat ops inside the loop body. */
+    private static List<String> bodyOps(Model m) {
+        return m.graph().allNodes().stream().filter(n -> n.graph() != m.graph()).map(Node::op)
+                .filter(o -> o.equals("mil.scatter") || o.equals("mil.concat")).toList();
+    }
+
+    /**
+     * A loop that always runs its M trips (no condition can stop it) preallocates its stacks:
+     * fill([M, 2, 3]) and one scatter per iteration, no concat; the rows equal the concat form's
+     * bit for bit and ONNX Runtime's, for 0, 1 and 5 trips, with M a constant or an input.
+     */
+    @Test
+    void aLoopThatRunsEveryTripWritesItsRowsIntoAPreallocatedStack() throws Exception {
+        for (long trips : new long[] {0, 1, 5}) {
+            Path onnx = OnnxGraphBuilder.write(scanLoopOf(trips, false), tmp.resolve("pre" + trips + ".onnx"));
+            Model pre = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("pre" + trips + ".mlpackage"));
+            assertEquals(List.of("mil.scatter"), bodyOps(pre));
+            Value init = m0(pre);
+            assertEquals(List.of((long) trips, 2L, 3L), java.util.Arrays.stream(init.tensorType().shape()).boxed().toList());
+            ConvertedVsOrt.assertMatches(onnx, pre, inputs("x", floats(X_SHAPE, POSITIVE)), 0);
+
+            // the same loop with a condition input (true) keeps the concat form
+            Path withCond = OnnxGraphBuilder.write(scanLoopOf(trips, true), tmp.resolve("cat" + trips + ".onnx"));
+            Model cat = ConvertedVsOrt.convert(withCond, List.of(), tmp.resolve("cat" + trips + ".mlpackage"));
+            assertEquals(List.of("mil.concat"), bodyOps(cat));
+            Map<String, TensorData> a = new MilInterpreter(pre.graph()).run(Map.of("x", TensorData.ofFloats(X_SHAPE, POSITIVE)));
+            Map<String, TensorData> b = new MilInterpreter(cat.graph()).run(Map.of("x", TensorData.ofFloats(X_SHAPE, POSITIVE),
+                    "go", MilTensor.ints(DType.INT32, new int[0], new int[] {1}).toData()));
+            assertArrayEquals(MilTensor.of(b.get("rows")).toFloats(), MilTensor.of(a.get("rows")).toFloats());
+            assertArrayEquals(MilTensor.of(b.get("rows")).shape(), MilTensor.of(a.get("rows")).shape());
+        }
+        // M an input: the stack's first size is max(M, 0) at run time
+        Path onnx = OnnxGraphBuilder.write(countedScanLoop(true), tmp.resolve("pre_input.onnx"));
+        Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("pre_input.mlpackage"));
+        assertEquals(List.of("mil.scatter", "mil.scatter"), bodyOps(m));
+        for (long trips : new long[] {-2, 0, 1, 5}) {
+            ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(X_SHAPE, POSITIVE), "m", scalar(trips)), 0);
+        }
+    }
+
+    /** The start value of the while_loop's first scan accumulator (loop variable 3). */
+    private static Value m0(Model m) {
+        Node loop = m.graph().allNodes().stream().filter(n -> n.op().equals("mil.while_loop")).findFirst().orElseThrow();
+        return loop.operands().get(3);
     }
 }

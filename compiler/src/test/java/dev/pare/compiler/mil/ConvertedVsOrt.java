@@ -44,9 +44,15 @@ final class ConvertedVsOrt {
 
     /** The converted model (as read back from the package). */
     static Model convert(Path onnx, List<String> inputShapes, Path pkg) throws Exception {
+        return convert(onnx, inputShapes, pkg, null);
+    }
+
+    /** As {@link #convert(Path, List, Path)}, written for a Core ML target ({@code ios26}; null = the default). */
+    static Model convert(Path onnx, List<String> inputShapes, Path pkg, String target) throws Exception {
         Model model = new OnnxFormat().read(onnx);
         String shapes = inputShapes.isEmpty() ? "" : "{input_shapes=[\"" + String.join("\", \"", inputShapes) + "\"]}";
         run("convert_to_mil" + shapes, model);
+        if (target != null) model.setProperty(dev.pare.compiler.coreml.CoreMlKeys.TARGET, target);
         CoreMlFormat coreml = new CoreMlFormat();
         LoweredCoreMl.write(model, pkg);
         return coreml.read(pkg);

@@ -55,7 +55,8 @@ final class ControlFlowLowerings {
      * the body is the ONNX body with {@code iteration + 1} put in front of its outputs. Each scan
      * output is collected in a loop variable that starts as an empty [0, d1, ...] tensor and grows
      * by one row per iteration ({@code concat} with the value given a new axis 0), so it ends as
-     * ONNX's stack of the per-iteration values whether M, the condition or both stop the loop.
+     * ONNX's stack of the per-iteration values whether M, the condition or both stop the loop. An
+     * int8 / uint8 scan output (a dtype fill lacks) is stacked as int32 and cast back after the loop.
      */
     private static List<Value> lowerLoop(OnnxOp op) {
         Graph body = op.subgraph("body");
@@ -92,13 +93,35 @@ final class ControlFlowLowerings {
         String base = names.get(2 % names.size());
         MilEmitter be = new MilEmitter(brw, op.node.location(), base, List.of());
         List<Value> stacked = new ArrayList<>();
+        List<DType> widened = new ArrayList<>();
+        // a loop that always runs its M trips gets stacks of M rows, each iteration writing its own row
+        boolean runsEveryTrip = maxTrips != null && conditionNeverStops(op, body);
+        Value rowIndex = null;
         for (int k = 0; k < scans; k++) {
             Value perIteration = body.outputs().get(1 + carried + k);
+            DType scanType = perIteration.tensorType().dtype();
+            // fill has no 8-bit type: such a stack is built in int32, which holds every value exactly, and cast back below
+            boolean widen = WIDENED.contains(scanType) && perIteration.tensorType().hasRank();
+            widened.add(widen ? scanType : null);
+            if (widen) perIteration = be.op("cast", be.tmp("scan" + k + "_int32"), "x", perIteration, "dtype", "int32");
             TensorType accType = scanAccumulatorType(op, k, carried, perIteration.tensorType());
-            vars.add(emptyAccumulator(op, k, perIteration.tensorType(), declaredScans.get(k)));
+            boolean preallocate = runsEveryTrip && perIteration.tensorType().isStatic();
+            if (preallocate) {
+                long[] m = op.constInts(0);
+                if (m != null) accType = withRows(accType, Dim.of(Math.max(0, m[0])));
+                vars.add(preallocatedStack(op, k, perIteration.tensorType(), maxTrips, m == null ? null : Math.max(0, m[0])));
+            } else {
+                vars.add(emptyAccumulator(op, k, perIteration.tensorType(), declaredScans.get(k)));
+            }
             types.add(accType);
             Value acc = brw.addInput(brw.uniqueValueName(base + "_scan" + k), accType);
             Value row = be.op("expand_dims", be.tmp("scan" + k + "_row"), "x", perIteration, "axes", new long[] {0});
+            if (preallocate) {
+                if (rowIndex == null) rowIndex = be.op("reshape", be.tmp("row_index"), "x", body.inputs().get(0), "shape", new long[] {1});
+                stacked.add(be.op("scatter", be.tmp("scan" + k + "_next"), "data", acc, "indices", rowIndex, "updates", row,
+                        "axis", 0L, "mode", "update"));
+                continue;
+            }
             stacked.add(perIteration.tensorType().isStatic()
                     ? be.op("concat", be.tmp("scan" + k + "_next"), "values", List.of(acc, row), "axis", 0L, "interleave", false)
                     : firstRowOrConcat(op, body, be, k, acc, row, accType));
@@ -115,9 +138,76 @@ final class ControlFlowLowerings {
 
         Graph condition = conditionBlock(op, types, maxTrips, base);
         brw.setGraphName(base + "_block1");
-        List<Value> results = op.e.blockOp("while_loop", names, types, List.of(condition, body), "loop_vars", vars);
+        List<String> loopNames = new ArrayList<>(names);
+        for (int k = 0; k < scans; k++) if (widened.get(k) != null) loopNames.set(2 + carried + k, op.e.tmp("scan" + k + "_int32"));
+        List<Value> results = new ArrayList<>(op.e.blockOp("while_loop", loopNames, types, List.of(condition, body), "loop_vars", vars));
+        for (int k = 0; k < scans; k++) {
+            DType to = widened.get(k);
+            if (to == null) continue;
+            int i = 2 + carried + k;
+            results.set(i, op.e.op("cast", names.get(i), "x", results.get(i), "dtype", MilDTypes.milName(to)));
+        }
         return results.subList(2, results.size());
     }
+
+    /**
+     * Whether the loop's condition can never end it before M: no cond input or a constant true one,
+     * and a body whose condition output is its condition input passed through (or a constant true).
+     */
+    private static boolean conditionNeverStops(OnnxOp op, Graph body) {
+        if (op.present(1)) {
+            long[] c = op.constInts(1);
+            if (c == null || c.length != 1 || c[0] == 0) return false;
+        }
+        Value out = body.outputs().get(0);
+        while (out.producer() != null && out.producer().op().equals("mil.identity")) out = out.producer().operand(0);
+        if (out == body.inputs().get(1)) return true;
+        if (!out.isConstant()) return false;
+        long[] c = MilArgs.longs(out);
+        return c.length == 1 && c[0] != 0;
+    }
+
+    private static TensorType withRows(TensorType t, Dim rows) {
+        List<Dim> dims = new ArrayList<>(t.dims());
+        dims.set(0, rows);
+        return new TensorType(t.dtype(), dims);
+    }
+
+    /**
+     * fill([M, d1, ...], 0) for a loop that runs all its M trips: the body writes row i with
+     * scatter (mode update), so the stack costs one row write per iteration, not a copy of the
+     * stack. A computed M becomes the first size at run time ({@code max(M, 0)}: a negative M runs
+     * no iteration).
+     */
+    private static Value preallocatedStack(OnnxOp op, int k, TensorType perIteration, Value maxTrips, Long constantTrips) {
+        long[] rowShape = perIteration.shape();
+        Object shape;
+        if (constantTrips != null) {
+            long[] s = new long[rowShape.length + 1];
+            s[0] = constantTrips;
+            System.arraycopy(rowShape, 0, s, 1, rowShape.length);
+            shape = s;
+        } else {
+            Value rows = op.e.op("maximum", op.e.tmp("scan" + k + "_rows"), "x", maxTrips, "y", 0L);
+            Value first = op.e.op("reshape", op.e.tmp("scan" + k + "_rows_1d"), "x", rows, "shape", new long[] {1});
+            shape = rowShape.length == 0 ? first
+                    : op.e.op("concat", op.e.tmp("scan" + k + "_shape"), "values", List.of(first, op.e.constant(op.e.tmp("scan" + k + "_row_shape"),
+                            MilEmitter.int32(new long[] {rowShape.length}, rowShape))), "axis", 0L, "interleave", false);
+        }
+        return op.e.op("fill", op.e.tmp("scan" + k + "_init"), "shape", shape, "value", zero(perIteration.dtype()));
+    }
+
+    private static Object zero(DType d) {
+        return switch (d) {
+            case FLOAT32 -> 0f;
+            case FLOAT16 -> MilEmitter.floatScalar(DType.FLOAT16, 0);
+            case INT32 -> 0L;
+            default -> Boolean.FALSE;
+        };
+    }
+
+    /** Scan output types fill lacks whose values int32 holds exactly: their stacks are int32, cast back after the loop. */
+    private static final List<DType> WIDENED = List.of(DType.UINT8, DType.INT8);
 
     /**
      * The type of scan output {@code k}'s accumulator: [?, d1, ...] for per-iteration values of
@@ -130,7 +220,7 @@ final class ControlFlowLowerings {
         }
         if (!FILLABLE.contains(perIteration.dtype())) {
             throw op.fail("scan output " + k + " ('" + op.e.out(carried + k) + "') is " + perIteration.dtype().shortName()
-                    + "; MIL's fill, which starts the stack, takes fp16, fp32, int32 or bool");
+                    + "; MIL's fill, which starts the stack, takes fp16, fp32, int32 or bool (and an 8-bit stack is built in int32)");
         }
         List<Dim> dims = new ArrayList<>();
         dims.add(Dim.UNKNOWN);
@@ -153,13 +243,7 @@ final class ControlFlowLowerings {
             if (perIteration.dims().get(d) instanceof Dim.Fixed f) shape[d + 1] = f.size();
             else if (declaredFits && declared.dims().get(d) instanceof Dim.Fixed f) shape[d + 1] = f.size();
         }
-        Object zero = switch (perIteration.dtype()) {
-            case FLOAT32 -> 0f;
-            case FLOAT16 -> MilEmitter.floatScalar(DType.FLOAT16, 0);
-            case INT32 -> 0L;
-            default -> Boolean.FALSE;
-        };
-        return op.e.op("fill", op.e.tmp("scan" + k + "_init"), "shape", shape, "value", zero);
+        return op.e.op("fill", op.e.tmp("scan" + k + "_init"), "shape", shape, "value", zero(perIteration.dtype()));
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.pare.ir.GraphCopy;
 import dev.pare.passes.PassesCode;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
+import dev.pare.ir.FeatureTypes;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Location;
 import dev.pare.ir.Node;
@@ -150,6 +151,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             }
             refuseUnsupported();
             fixInputs();
+            List<DType> onnxOutputTypes = g.outputs().stream().map(v -> v.tensorType().dtype()).toList();
             SubgraphOutputs.computeInside(g);
             try {
                 retypeInputs();
@@ -164,6 +166,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                         + FixHints.forBranch(n));
             }
             fixOutputs();
+            featureOutputs(onnxOutputTypes);
             removeLeftovers();
             return PassResult.CHANGED;
         }
@@ -259,17 +262,72 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
                     + (missing.size() == 1 ? "" : "s") + ": " + String.join(", ", parts));
         }
 
-        /** int64 / float64 graph inputs become int32 / float32: MIL has no such tensors. */
+        /**
+         * int64 / float64 graph inputs become int32 / float32: MIL has no such tensors. A bool input
+         * becomes an int32 input (0 or 1) cast to bool before its first use: a Core ML feature cannot
+         * be bool. Each records its ONNX dtype ({@link FeatureTypes#ORIGINAL_DTYPE}).
+         */
         private void retypeInputs() {
-            for (Value in : g.inputs()) {
+            for (Value in : List.copyOf(g.inputs())) {
                 TensorType t = in.tensorType();
-                DType d = MilDTypes.milOf(t.dtype());
-                if (d != t.dtype()) {
-                    rw.setType(in, t.withDType(d));
-                    if (in.data() != null) rw.setInputDefault(in, convertData(in.name(), in.data()));
-                    context.statistics().increment("inputs_retyped");
-                }
+                DType d = t.dtype() == DType.BOOL ? DType.INT32 : MilDTypes.milOf(t.dtype());
+                if (d == t.dtype()) continue;
+                rw.setType(in, t.withDType(d));
+                if (in.data() != null) rw.setInputDefault(in, convertData(in.name(), in.data(), d));
+                recordOriginalDType(in, t.dtype());
+                context.statistics().increment("inputs_retyped");
+                if (t.dtype() == DType.BOOL) castBoolInput(in);
             }
+        }
+
+        private void castBoolInput(Value in) {
+            List<Value.Use> uses = List.copyOf(in.uses());
+            if (g.nodes().isEmpty()) rw.setInsertionPointToEnd();
+            else rw.setInsertionPointBefore(g.nodes().get(0));
+            MilEmitter e = new MilEmitter(rw, Location.UNKNOWN, in.name(), List.of());
+            Value asBool = e.op("cast", rw.uniqueValueName(in.name() + "_bool"), "x", in, "dtype", "bool");
+            rw.setInsertionPointToEnd();
+            for (Value.Use u : uses) u.user().graph().rewriter().setOperand(u.user(), u.operandIndex(), asBool);
+            context.diagnostics().note(PassesCode.MIL004, Location.UNKNOWN, "convert_to_mil: input '" + in.name()
+                    + "' is bool, which a Core ML feature cannot be: it becomes an int32 input (0 = false, 1 = true) cast to bool in the program");
+        }
+
+        /**
+         * Graph outputs whose dtype differs from the ONNX output's record it; a bool or uint8 output
+         * gets a cast to int32 under its name, since a Core ML feature cannot be either (int8 can,
+         * from iOS 26).
+         */
+        private void featureOutputs(List<DType> onnxTypes) {
+            Map<Value, Value> casts = new HashMap<>();
+            for (int i = 0; i < g.outputs().size(); i++) {
+                Value o = g.outputs().get(i);
+                DType d = o.tensorType().dtype();
+                if ((d == DType.BOOL || d == DType.UINT8) && !g.inputs().contains(o)) {
+                    Value c = casts.get(o);
+                    if (c == null) {
+                        String name = o.name();
+                        rw.renameValue(o, rw.uniqueValueName(name + "_" + d.shortName()));
+                        rw.setInsertionPointToEnd();
+                        MilEmitter e = new MilEmitter(rw, Location.UNKNOWN, name, List.of());
+                        c = e.op("cast", name, "x", o, "dtype", "int32");
+                        rw.setMetadata(c, o.metadata());
+                        casts.put(o, c);
+                        context.diagnostics().note(PassesCode.MIL004, Location.UNKNOWN, "convert_to_mil: output '" + name + "' is "
+                                + d.shortName() + ", which a Core ML feature cannot be: the program casts it to int32"
+                                + (d == DType.BOOL ? " (0 = false, 1 = true)" : ""));
+                    }
+                    rw.setOutput(i, c);
+                    o = c;
+                }
+                if (o.tensorType().dtype() != onnxTypes.get(i)) recordOriginalDType(o, onnxTypes.get(i));
+            }
+        }
+
+        private void recordOriginalDType(Value v, DType onnx) {
+            if (v.metadata().containsKey(FeatureTypes.ORIGINAL_DTYPE)) return;
+            Map<String, String> m = new java.util.LinkedHashMap<>(v.metadata());
+            m.put(FeatureTypes.ORIGINAL_DTYPE, onnx.shortName());
+            rw.setMetadata(v, m);
         }
 
         private void lowerOrFold(Node n) {
@@ -446,19 +504,20 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         }
 
         private Value convertConstant(Value v) {
-            TensorData data = convertData(v.name(), v.data());
+            TensorData data = convertData(v.name(), v.data(), MilDTypes.milOf(v.data().dtype()));
             context.statistics().increment("constants_converted");
             return rw.addConstant(rw.uniqueValueName(v.name() + "_" + MilDTypes.milName(data.dtype())), data);
         }
 
-        /** int64-like data as int32 (refusing values int32 cannot hold), float64 as float32. */
-        private static TensorData convertData(String name, TensorData d) {
-            DType to = MilDTypes.milOf(d.dtype());
+        /** int64-like (or bool) data as int32 (refusing values int32 cannot hold), float64 as float32. */
+        private static TensorData convertData(String name, TensorData d, DType to) {
             long count = d.elementCount();
             ByteBuffer src = d.bytes();
             ByteBuffer dst = ByteBuffer.allocate(Math.toIntExact(count * 4)).order(ByteOrder.LITTLE_ENDIAN);
             if (to == DType.FLOAT32 && d.dtype() == DType.FLOAT64) {
                 for (int i = 0; i < count; i++) dst.putFloat((float) src.getDouble(i * 8));
+            } else if (to == DType.INT32 && d.dtype() == DType.BOOL) {
+                for (int i = 0; i < count; i++) dst.putInt(src.get(i) != 0 ? 1 : 0);
             } else if (to == DType.INT32 && d instanceof DenseData) {
                 for (long x : MilArgs.longs(d)) {
                     if (x < Integer.MIN_VALUE || x > Integer.MAX_VALUE) {

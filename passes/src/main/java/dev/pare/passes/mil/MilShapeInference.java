@@ -136,6 +136,8 @@ final class MilShapeInference {
                 return one(a.dtype("a"), broadcast(a.dims("cond"), broadcast(a.dims("a"), a.dims("b"))));
             case "fill":
                 return one(a.dtype("value"), shapeOperand(a.value("shape")));
+            case "scatter":
+                return one(a.dtype("data"), a.dims("data"));
             case "tile": {
                 List<Dim> x = a.dims("x");
                 if (!a.value("reps").isConstant()) return one(a.dtype("x"), Collections.nCopies(x.size(), Dim.UNKNOWN));

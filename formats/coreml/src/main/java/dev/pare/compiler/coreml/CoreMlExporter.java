@@ -10,6 +10,7 @@ import dev.pare.compiler.coreml.proto.CoreMlModelProto;
 import dev.pare.compiler.coreml.proto.MilProto;
 import dev.pare.ir.DType;
 import dev.pare.ir.Dim;
+import dev.pare.ir.FeatureTypes;
 import dev.pare.ir.Graph;
 import dev.pare.ir.Model;
 import dev.pare.ir.Node;
@@ -296,6 +297,9 @@ public final class CoreMlExporter {
         String originals = originalNames(model.graph(), planner);
         if (originals.isEmpty()) meta.removeUserDefined(CoreMlKeys.ORIGINAL_NAMES);
         else meta.putUserDefined(CoreMlKeys.ORIGINAL_NAMES, originals);
+        String dtypes = originalDTypes(model.graph(), planner);
+        if (dtypes.isEmpty()) meta.removeUserDefined(CoreMlKeys.ORIGINAL_DTYPES);
+        else meta.putUserDefined(CoreMlKeys.ORIGINAL_DTYPES, dtypes);
         if (props.containsKey(PARE_VERSION_PROPERTY)) meta.putUserDefined(PARE_VERSION_KEY, props.get(PARE_VERSION_PROPERTY));
         if (props.containsKey(PARE_PIPELINE_PROPERTY)) meta.putUserDefined(PARE_PIPELINE_KEY, props.get(PARE_PIPELINE_PROPERTY));
         d.setMetadata(meta);
@@ -358,6 +362,26 @@ public final class CoreMlExporter {
             jsonString(mil, sb);
             sb.append(':');
             jsonString(original, sb);
+        }
+        return sb.length() == 0 ? "" : sb.append('}').toString();
+    }
+
+    /**
+     * {@code {"cond":"bool",...}} for the main function's inputs and outputs that record the dtype
+     * they had before conversion ({@link FeatureTypes#ORIGINAL_DTYPE}), or "" if none.
+     */
+    private static String originalDTypes(Graph g, MilProgramPlanner planner) {
+        StringBuilder sb = new StringBuilder();
+        Set<Value> seen = new HashSet<>();
+        List<Value> features = new ArrayList<>(g.inputs());
+        features.addAll(g.outputs());
+        for (Value v : features) {
+            String was = v.metadata().get(FeatureTypes.ORIGINAL_DTYPE);
+            if (!seen.add(v) || was == null) continue;
+            sb.append(sb.length() == 0 ? "{" : ",");
+            jsonString(planner.nameOf(v), sb);
+            sb.append(':');
+            jsonString(was, sb);
         }
         return sb.length() == 0 ? "" : sb.append('}').toString();
     }

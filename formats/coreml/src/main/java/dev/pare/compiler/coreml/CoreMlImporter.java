@@ -96,9 +96,12 @@ public final class CoreMlImporter {
         boolean restored = !history.isEmpty() && restoreDecompressedFrom(model.graph(), history);
         String originals = meta.getUserDefinedOrDefault(CoreMlKeys.ORIGINAL_NAMES, "");
         boolean named = !originals.isEmpty() && restoreOriginalNames(model.graph(), originals);
+        String dtypes = meta.getUserDefinedOrDefault(CoreMlKeys.ORIGINAL_DTYPES, "");
+        boolean typed = !dtypes.isEmpty() && restoreOriginalDTypes(model.graph(), dtypes);
         meta.getUserDefinedMap().forEach((k, v) -> {
             // our records move onto the values (the writer rebuilds them); one we cannot read stays as it is
-            if (!(restored && k.equals(CoreMlKeys.DECOMPRESSED_FROM)) && !(named && k.equals(CoreMlKeys.ORIGINAL_NAMES))) {
+            if (!(restored && k.equals(CoreMlKeys.DECOMPRESSED_FROM)) && !(named && k.equals(CoreMlKeys.ORIGINAL_NAMES))
+                    && !(typed && k.equals(CoreMlKeys.ORIGINAL_DTYPES))) {
                 model.setMetadataProp(k, v);
             }
         });
@@ -151,6 +154,25 @@ public final class CoreMlImporter {
             if (!(entries.get(v.name()) instanceof String original) || v.metadata().containsKey(CoreMlKeys.ORIGINAL_NAME)) continue;
             Map<String, String> m = new java.util.LinkedHashMap<>(v.metadata());
             m.put(CoreMlKeys.ORIGINAL_NAME, original);
+            g.rewriter().setMetadata(v, m);
+        }
+        return true;
+    }
+
+    /**
+     * Puts the dtypes the main function's inputs and outputs had before conversion on them
+     * ({@link dev.pare.ir.FeatureTypes#ORIGINAL_DTYPE}); entries naming no input or output, or no
+     * dtype, are dropped. False, changing nothing, when the entry is not a JSON object of strings.
+     */
+    private static boolean restoreOriginalDTypes(Graph g, String json) {
+        Map<?, ?> entries = stringMap(json);
+        if (entries == null) return false;
+        List<Value> features = new java.util.ArrayList<>(g.inputs());
+        features.addAll(g.outputs());
+        for (Value v : features) {
+            if (!(entries.get(v.name()) instanceof String was) || dev.pare.ir.DType.fromShortName(was).isEmpty()) continue;
+            Map<String, String> m = new java.util.LinkedHashMap<>(v.metadata());
+            m.put(dev.pare.ir.FeatureTypes.ORIGINAL_DTYPE, was);
             g.rewriter().setMetadata(v, m);
         }
         return true;

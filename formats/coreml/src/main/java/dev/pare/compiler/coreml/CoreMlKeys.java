@@ -38,6 +38,14 @@ public final class CoreMlKeys {
      * its value as {@link #ORIGINAL_NAME}; the writer rebuilds it.
      */
     public static final String ORIGINAL_NAMES = "com.github.pare.originalNames";
+    /**
+     * userDefined metadata key for the main function's inputs and outputs whose element type
+     * differs from the model they were converted from (an ONNX bool input is an int32 feature): a
+     * one-line JSON object from the MIL name to the original dtype's short name ({@code bool},
+     * {@code i64}), inputs then outputs. The reader puts each on its value as
+     * {@link dev.pare.ir.FeatureTypes#ORIGINAL_DTYPE}; the writer rebuilds it.
+     */
+    public static final String ORIGINAL_DTYPES = "com.github.pare.originalDTypes";
 
     // ---- Graph.metadata (per function / nested block) --------------------------------------
     /** A function's opset (also on the main graph). */

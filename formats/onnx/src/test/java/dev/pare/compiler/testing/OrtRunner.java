@@ -74,7 +74,7 @@ public final class OrtRunner {
                         Tensor t = e.getValue();
                         feeds.put(e.getKey(), t.floats() != null
                                 ? OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape())
-                                : OnnxTensor.createTensor(env, LongBuffer.wrap(t.longs()), t.shape()));
+                                : integerTensor(env, t, declaredType(session, e.getKey())));
                     }
                     Map<String, Tensor> out = new LinkedHashMap<>();
                     try (OrtSession.Result result = session.run(feeds)) {
@@ -110,6 +110,18 @@ public final class OrtRunner {
                                     out.put(e.getKey(), Tensor.ofLongs(info.getShape(), v));
                                     break;
                                 }
+                                case BOOL: case INT16: {
+                                    long[] v = new long[Math.toIntExact(info.getNumElements())];
+                                    if (info.type == ai.onnxruntime.OnnxJavaType.BOOL) {
+                                        java.nio.ByteBuffer bb = t.getByteBuffer();
+                                        for (int i = 0; i < v.length; i++) v[i] = bb.get() != 0 ? 1 : 0;
+                                    } else {
+                                        java.nio.ShortBuffer sb = t.getShortBuffer();
+                                        for (int i = 0; i < v.length; i++) v[i] = sb.get();
+                                    }
+                                    out.put(e.getKey(), Tensor.ofLongs(info.getShape(), v));
+                                    break;
+                                }
                                 case INT32: {
                                     java.nio.IntBuffer ib = t.getIntBuffer();
                                     long[] v = new long[ib.remaining()];
@@ -127,6 +139,36 @@ public final class OrtRunner {
                     for (OnnxTensor t : feeds.values()) t.close();
                 }
             }
+        }
+    }
+
+    /** The element type the session declares for an input (int64 when it declares none). */
+    private static ai.onnxruntime.OnnxJavaType declaredType(OrtSession session, String input) throws OrtException {
+        ai.onnxruntime.NodeInfo info = session.getInputInfo().get(input);
+        return info != null && info.getInfo() instanceof TensorInfo ti ? ti.type : ai.onnxruntime.OnnxJavaType.INT64;
+    }
+
+    /** Integer values in the input's declared type: bool (0 = false), int8/uint8, int16, int32 or int64. */
+    private static OnnxTensor integerTensor(OrtEnvironment env, Tensor t, ai.onnxruntime.OnnxJavaType type) throws OrtException {
+        long[] v = t.longs();
+        switch (type) {
+            case BOOL: case INT8: case UINT8: {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(v.length);
+                for (long x : v) b.put((byte) (type == ai.onnxruntime.OnnxJavaType.BOOL ? (x != 0 ? 1 : 0) : x));
+                return OnnxTensor.createTensor(env, b.flip(), t.shape(), type);
+            }
+            case INT16: {
+                java.nio.ShortBuffer b = java.nio.ShortBuffer.allocate(v.length);
+                for (long x : v) b.put((short) x);
+                return OnnxTensor.createTensor(env, b.flip(), t.shape(), type);
+            }
+            case INT32: {
+                java.nio.IntBuffer b = java.nio.IntBuffer.allocate(v.length);
+                for (long x : v) b.put(Math.toIntExact(x));
+                return OnnxTensor.createTensor(env, b.flip(), t.shape());
+            }
+            default:
+                return OnnxTensor.createTensor(env, LongBuffer.wrap(v), t.shape());
         }
     }
 }

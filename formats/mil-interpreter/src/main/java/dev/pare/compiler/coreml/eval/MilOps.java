@@ -104,6 +104,7 @@ final class MilOps {
             case "scatter_nd": return one(scatterNd(a));
             case "select": return one(select(a));
             case "fill": return one(fill(a));
+            case "scatter": return one(scatter(a));
             case "tile": return one(tile(a));
             case "shape": {
                 int[] s = a.get("x").shape();
@@ -844,6 +845,58 @@ final class MilOps {
             out[e] = c.get(ic == null ? e : ic[e]) != 0 ? x.get(ix == null ? e : ix[e]) : y.get(iy == null ? e : iy[e]);
         }
         return like(x, shape, out);
+    }
+
+    /**
+     * scatter(data, indices, updates, axis, mode): a copy of data whose slices {@code indices[j]}
+     * along axis are combined with the updates' slice j (mode update, add, sub, mul, div, max, min;
+     * MIL's default is add), in the order of j.
+     */
+    private static MilTensor scatter(Args a) {
+        MilTensor data = a.get("data");
+        MilTensor indices = a.get("indices");
+        MilTensor updates = a.get("updates");
+        int[] s = data.shapeRef();
+        int ax = axis(a.intValue("axis", 0), s.length, a);
+        String mode = a.string("mode", "add");
+        int m = indices.size();
+        int[] us = updates.shapeRef();
+        boolean fits = indices.rank() == 1 && us.length == s.length;
+        for (int d = 0; fits && d < s.length; d++) fits = us[d] == (d == ax ? m : s[d]);
+        if (!fits) {
+            throw a.fail("updates " + updates.describe() + " must be data " + data.describe() + " with axis " + ax + " of size "
+                    + m + " (the indices' count)");
+        }
+        int outer = 1;
+        for (int k = 0; k < ax; k++) outer *= s[k];
+        int inner = 1;
+        for (int k = ax + 1; k < s.length; k++) inner *= s[k];
+        double[] out = new double[data.size()];
+        for (int k = 0; k < out.length; k++) out[k] = data.get(k);
+        for (int j = 0; j < m; j++) {
+            int t = (int) indices.get(j);
+            if (t < 0) t += s[ax];
+            if (t < 0 || t >= s[ax]) throw a.fail("index " + (int) indices.get(j) + " is out of range for axis length " + s[ax]);
+            for (int o = 0; o < outer; o++) {
+                for (int i = 0; i < inner; i++) {
+                    int to = (o * s[ax] + t) * inner + i;
+                    double u = updates.get((o * m + j) * inner + i);
+                    double x = out[to];
+                    out[to] = switch (mode) {
+                        case "update" -> u;
+                        case "add" -> x + u;
+                        case "sub" -> x - u;
+                        case "mul" -> x * u;
+                        case "div" -> data.isFloat() ? x / u : (double) ((long) x / (long) u);
+                        case "max" -> Math.max(x, u);
+                        case "min" -> Math.min(x, u);
+                        default -> throw a.fail("mode must be update, add, sub, mul, div, max or min, got \"" + mode + "\"");
+                    };
+                    if (data.isFloat()) out[to] = data.dtype() == DType.FLOAT16 ? MilTensor.roundF16((float) out[to]) : (float) out[to];
+                }
+            }
+        }
+        return like(data, s.clone(), out);
     }
 
     private static MilTensor fill(Args a) {

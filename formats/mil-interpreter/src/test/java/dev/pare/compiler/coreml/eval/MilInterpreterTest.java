@@ -10,6 +10,7 @@ import static dev.pare.compiler.coreml.eval.MilGraphs.str;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.compiler.coreml.eval.MilInterpreter.MilEvalException;
 import dev.pare.ir.DType;
@@ -43,6 +44,28 @@ class MilInterpreterTest {
         float[] actual = t.toFloats();
         assertEquals(expected.length, actual.length, "element count");
         for (int i = 0; i < expected.length; i++) assertEquals(expected[i], actual[i], tol, "element " + i);
+    }
+
+    @Test
+    void scatterCombinesTheUpdatesSlicesAtTheIndicesAlongTheAxis() {
+        TensorData data = f32(s(3, 2), 0, 1, 2, 3, 4, 5);
+        // rows 2 and 0 replaced, in the order of the indices (a repeated index: the last write wins)
+        MilTensor rows = eval("scatter", "data", data, "indices", ints(2, 0), "updates", f32(s(2, 2), 10, 11, 20, 21),
+                "axis", i32(0), "mode", str("update"));
+        assertArrayEquals(new int[] {3, 2}, rows.shape());
+        assertArrayEquals(new float[] {20, 21, 2, 3, 10, 11}, rows.toFloats());
+        assertArrayEquals(new float[] {0, 1, 2, 3, 6, 8}, eval("scatter", "data", data, "indices", ints(-1, -1),
+                "updates", f32(s(2, 2), 7, 9, 6, 8), "axis", i32(0), "mode", str("update")).toFloats());
+        // along axis 1, MIL's default mode add; int32 data keeps its type
+        MilTensor cols = eval("scatter", "data", data, "indices", ints(1, 1), "updates", f32(s(3, 2), 1, 2, 3, 4, 5, 6), "axis", i32(1));
+        assertArrayEquals(new float[] {0, 4, 2, 10, 4, 16}, cols.toFloats());
+        MilTensor ints = eval("scatter", "data", i32(s(2), 5, 6), "indices", ints(0), "updates", i32(s(1), -3), "axis", i32(0),
+                "mode", str("max"));
+        assertEquals(DType.INT32, ints.dtype());
+        assertArrayEquals(new int[] {5, 6}, ints.toInts());
+        MilInterpreter.MilEvalException e = assertThrows(MilInterpreter.MilEvalException.class, () -> eval("scatter", "data", data,
+                "indices", ints(3), "updates", f32(s(1, 2), 1, 2), "axis", i32(0), "mode", str("update")));
+        assertTrue(e.getMessage().contains("index 3 is out of range for axis length 3"), e.getMessage());
     }
 
     @Test
