@@ -457,6 +457,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         long[] seeds = new long[prepared.size()];
         for (int i = 0; i < seeds.length; i++) seeds[i] = context.random().nextLong();
         ExecutorService executor = context.executor();
+        this.executor = executor;
         int window = window(parallelism(executor));
         lastWindow = window;
         long[] elements = new long[prepared.size()];
@@ -748,6 +749,12 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      * this estimate (one weight always runs, however large).
      */
     private static final long BYTES_PER_ELEMENT_IN_FLIGHT = 16;
+
+    /** The pool of the running pass, for math that splits one weight's work (streamed groups). */
+    private volatile ExecutorService executor;
+
+    /** The pool the pass runs on (null before it runs). */
+    ExecutorService executor() { return executor; }
 
     /** Elements in flight at most (tests lower it); by default from the heap's maximum size. */
     long inFlightBudget = Runtime.getRuntime().maxMemory() / 4 * 3 / BYTES_PER_ELEMENT_IN_FLIGHT;
