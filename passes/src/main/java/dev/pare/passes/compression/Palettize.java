@@ -38,6 +38,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
 
 /**
  * {@code palettize}: replaces each weight by a look-up table and per-element indices
@@ -265,7 +266,7 @@ public final class Palettize implements PassProvider<Palettize.Options> {
             @Override Emitter compress(Job<Options> job) {
                 if (job.mask() != null) return streamedKept(job, job.options().toMath(axis(job)), piece);
                 if (job.weight() == null && streamableScaled(job.options())) return streamedScaled(job, job.options().toMath(axis(job)), piece);
-                if (job.weight() == null && streamableGrouped(job.options())) return streamedGroups(job, job.options().toMath(axis(job)), piece);
+                if (job.weight() == null && streamableGrouped(job.options())) return streamedGroups(job, job.options().toMath(axis(job)), piece, executor());
                 if (job.weight() == null) return streamed(job, job.options().toMath(axis(job)), piece);
                 Options o = job.options();
                 Palettization fitted = new Palettizer(null).palettize(job.weight(), o.toMath(axis(job)),
@@ -332,11 +333,16 @@ public final class Palettize implements PassProvider<Palettize.Options> {
         Palettizer.checkUniqueApplicable(job.shape(), (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece);
     }
 
-    /** Palettizes a weight read a band of LUT groups ({@code band} elements, or one group) at a time; its packed indices go to the store. */
-    private static WeightCompressionPass.Emitter streamedGroups(WeightCompressionPass.Job<Options> job, PalettizerOptions math, int band) {
+    /**
+     * Palettizes a weight read a band of LUT groups ({@code band} elements, or one group) at a time,
+     * the groups of a band over the pass's pool; its packed indices go to the store.
+     */
+    private static WeightCompressionPass.Emitter streamedGroups(WeightCompressionPass.Job<Options> job, PalettizerOptions math, int band,
+                                                                 ExecutorService pool) {
         TensorData dense = job.dense();
+        int threads = pool == null ? 1 : WeightCompressionPass.parallelism(pool);
         StreamedGroupPalettizer.Result r = StreamedGroupPalettizer.palettize(job.shape(), Precision.of(dense.dtype()),
-                (first, into, count) -> Tensors.floats(dense, first, into, count), math, band);
+                (first, into, count) -> Tensors.floats(dense, first, into, count), math, band, pool, threads);
         Palettization p = r.palettization();
         TensorData data = job.store().put(TensorType.of(p.indexType(), p.indicesShape()), ByteBuffer.wrap(r.packedIndices()));
         return chain -> emit(chain, p, data);

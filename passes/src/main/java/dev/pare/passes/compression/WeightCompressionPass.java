@@ -458,6 +458,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         long[] seeds = new long[prepared.size()];
         for (int i = 0; i < seeds.length; i++) seeds[i] = context.random().nextLong();
         ExecutorService executor = context.executor();
+        this.executor = executor;
         int window = window(parallelism(executor));
         lastWindow = window;
         split = dev.pare.passes.compression.math.SplitWork.on(executor, parallelism(executor));
@@ -750,6 +751,12 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
      * this estimate (one weight always runs, however large).
      */
     private static final long BYTES_PER_ELEMENT_IN_FLIGHT = 16;
+
+    /** The pool of the running pass, for math that splits one weight's work (streamed groups). */
+    private volatile ExecutorService executor;
+
+    /** The pool the pass runs on (null before it runs). */
+    ExecutorService executor() { return executor; }
 
     /** Elements in flight at most (tests lower it); by default from the heap's maximum size. */
     long inFlightBudget = Runtime.getRuntime().maxMemory() / 4 * 3 / BYTES_PER_ELEMENT_IN_FLIGHT;

@@ -110,6 +110,23 @@ class PalettizeStreamedGroupsTest {
     }
 
     @Test
+    void theGroupsOfABandSolvedOnAPoolGiveTheSameBytesForAnyThreadCount() throws PassFailure {
+        float[] w = WeightGraphs.randomWeights(76_800, 11, Precision.FLOAT16);
+        Palettize.Options o = grouped(Palettize.Mode.KMEANS, Optional.of(4), 1, 1, List.of()); // 256 groups, 32 a band
+        String one = run(GROUPS_A_BAND, o, model(DType.FLOAT16, new long[] {300, 256}, w), TensorStore.heap());
+        assertEquals(run(WHOLE, o, model(DType.FLOAT16, new long[] {300, 256}, w), TensorStore.heap()), one);
+        for (int threads : new int[] {1, 2, 3}) {
+            ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            try {
+                assertEquals(one, StoreContext.runAndDescribe(model(DType.FLOAT16, new long[] {300, 256}, w), TensorStore.heap(), pool,
+                        GROUPS_A_BAND.create(ScopedOptions.uniform(o))), threads + " threads");
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void bandedIndicesGoToTheFileStoreAndDifferByGroup() throws PassFailure {
         float[] w = WeightGraphs.randomWeights(76_800, 11, Precision.FLOAT32);
         Palettize.Options o = grouped(Palettize.Mode.KMEANS, Optional.of(4), 16, 1, List.of());

@@ -42,7 +42,12 @@ record StoreContext(ExecutorService executor, RandomGenerator random, TensorStor
      * constant's SHA-256 and the summed statistics.
      */
     static String runAndDescribe(Graph g, TensorStore store, Pass... passes) throws PassFailure {
-        StoreContext c = new StoreContext(store);
+        return runAndDescribe(g, store, new DirectExecutorService(), passes);
+    }
+
+    /** As above, the passes running on {@code executor}. */
+    static String runAndDescribe(Graph g, TensorStore store, ExecutorService executor, Pass... passes) throws PassFailure {
+        StoreContext c = new StoreContext(executor, new SplittableRandom(7), store, new TreeMap<>());
         for (Pass pass : passes) assertTrue(pass.run(g, c).changed(), "the pass changed nothing");
         List<String> constants = new ArrayList<>();
         for (Value v : g.constants()) constants.add(v.name() + "=" + v.data().sha256());

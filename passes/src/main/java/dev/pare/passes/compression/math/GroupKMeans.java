@@ -16,7 +16,8 @@ import java.util.Arrays;
  *   <li>When the exact DP is cheap for the group ({@link #exactIsCheap}: few distinct values for its
  *       samples), it runs ({@link KMeans1D#cluster}): the optimal clustering, as before.</li>
  *   <li>Otherwise the distinct values are merged into at most {@link #seedRuns} runs (about one per 8 samples, 64 to 256) of about equal
- *       weight or value span, the exact DP clusters those runs ({@link KMeans1D#coarseStarts}), and
+ *       weight or value span, the exact DP clusters those runs (as {@link KMeans1D#coarseStarts}, with
+ *       plain-double segment costs around the mean: {@link #seedStarts}), and
  *       Lloyd iterations on prefix sums over the distinct values (a binary search per boundary, so
  *       O(k log m) each) move the boundaries to the midpoints between the centres until nothing
  *       moves. The result is a Lloyd fixed point seeded from a near-optimal clustering, not proven
@@ -89,9 +90,143 @@ final class GroupKMeans {
         int m = distinct.size();
         if (exactIsCheap(m, n, k)) return KMeans1D.cluster(distinct, k);
         int runs = seedRuns(n, k);
-        int[] seed = KMeans1D.coarseStarts(distinct.values(), distinct.weights(), k, runs);
-        if (m <= runs) return KMeans1D.finish(distinct, k, seed, true); // the seed DP ran on the values themselves
+        if (m <= runs) return KMeans1D.finish(distinct, k, KMeans1D.optimalStarts(distinct.values(), distinct.weights(), k), true);
+        int[] seed = seedStarts(distinct.values(), distinct.weights(), k, runs);
         return KMeans1D.finish(distinct, k, KMeans1D.lloyd(distinct.values(), distinct.weights(), seed), false);
+    }
+
+    /**
+     * The first value index of each of the k clusters of the optimal clustering of {@code runs}
+     * runs of the m > runs sorted values, as {@link KMeans1D#coarseStarts} merges and clusters
+     * them, but with the DP's segment costs in plain doubles around the values' mean
+     * ({@link RunDp}) instead of double-double: 2× faster, and the same starts unless two splits
+     * tie to within rounding. They only seed Lloyd iterations.
+     */
+    static int[] seedStarts(double[] x, double[] w, int k, int runs) {
+        int m = x.length;
+        double total = 0;
+        double moment = 0;
+        for (int i = 0; i < m; i++) {
+            total += w[i];
+            moment += w[i] * x[i];
+        }
+        double centre = moment / total; // the sums are taken around the mean: less cancellation in S2 - S1²/W
+        double quota = total / (runs / 2);
+        double span = (x[m - 1] - x[0]) / (runs / 2);
+        int[] runStart = new int[runs + 1];
+        double[] pw = new double[runs + 1];
+        double[] p1 = new double[runs + 1];
+        double[] p2 = new double[runs + 1];
+        int nb = 0;
+        int start = 0;
+        double sw = 0;
+        double swx = 0;
+        for (int i = 0; i < m; i++) {
+            sw += w[i];
+            swx += w[i] * x[i];
+            boolean close = i == m - 1
+                    || (nb < runs - 1 && (sw >= quota || x[i + 1] - x[start] > span || m - 1 - i <= runs - 1 - nb));
+            if (close) {
+                runStart[nb] = start;
+                double mean = swx / sw - centre;
+                pw[nb + 1] = pw[nb] + sw;
+                p1[nb + 1] = p1[nb] + sw * mean;
+                p2[nb + 1] = p2[nb] + sw * mean * mean;
+                nb++;
+                start = i + 1;
+                sw = 0;
+                swx = 0;
+            }
+        }
+        runStart[nb] = m;
+        int[] starts = new int[k];
+        if (nb <= k) {
+            for (int c = 0; c < k; c++) starts[c] = c < nb ? runStart[c] : runStart[nb - 1] + (c - nb + 1);
+            return starts;
+        }
+        int[] onRuns = new RunDp(pw, p1, p2, nb).optimalStarts(k);
+        for (int c = 0; c < k; c++) starts[c] = runStart[onRuns[c]];
+        return starts;
+    }
+
+    /** The exact DP of {@link KMeans1D#optimalStarts} with segment costs from plain double prefix sums. */
+    private static final class RunDp {
+        private final double[] pw;
+        private final double[] p1;
+        private final double[] p2;
+        private final int m;
+        private double[] prev;
+        private double[] cur;
+        private int[][] back;
+        private int layer;
+
+        RunDp(double[] pw, double[] p1, double[] p2, int m) {
+            this.pw = pw;
+            this.p1 = p1;
+            this.p2 = p2;
+            this.m = m;
+        }
+
+        private double cost(int j, int i) {
+            double s1 = p1[i + 1] - p1[j];
+            double c = (p2[i + 1] - p2[j]) - s1 * s1 / (pw[i + 1] - pw[j]);
+            return c > 0 ? c : 0;
+        }
+
+        int[] optimalStarts(int k) {
+            prev = new double[m];
+            cur = new double[m];
+            back = new int[k][];
+            for (int i = 0; i < m; i++) prev[i] = cost(0, i);
+            for (int c = 1; c < k; c++) {
+                layer = c;
+                back[c] = new int[m];
+                int iLo = c == k - 1 ? m - 1 : c;
+                int iHi = c == k - 1 ? m - 1 : m - 1 - (k - 1 - c);
+                solve(iLo, iHi, c, iHi);
+                double[] t = prev;
+                prev = cur;
+                cur = t;
+            }
+            int[] starts = new int[k];
+            int i = m - 1;
+            for (int c = k - 1; c >= 1; c--) {
+                int j = back[c][i];
+                starts[c] = j;
+                i = j - 1;
+            }
+            return starts;
+        }
+
+        private void solve(int iLo, int iHi, int jLo, int jHi) {
+            while (iLo <= iHi) {
+                int mid = (iLo + iHi) >>> 1;
+                int from = Math.max(jLo, layer);
+                int to = Math.min(jHi, mid);
+                double best = Double.POSITIVE_INFINITY;
+                int bestJ = from;
+                for (int j = from; j <= to; j++) {
+                    double p = prev[j - 1];
+                    if (p >= best) break; // prev never decreases in j and costs are not negative
+                    double v = p + cost(j, mid);
+                    if (v < best) {
+                        best = v;
+                        bestJ = j;
+                    }
+                }
+                cur[mid] = best;
+                back[layer][mid] = bestJ;
+                if (mid - iLo < iHi - mid) {
+                    solve(iLo, mid - 1, jLo, bestJ);
+                    iLo = mid + 1;
+                    jLo = bestJ;
+                } else {
+                    solve(mid + 1, iHi, bestJ, jHi);
+                    iHi = mid - 1;
+                    jHi = bestJ;
+                }
+            }
+        }
     }
 
     /** The sorted distinct values of {@code data[0, n)} (−0 as 0) with their counts. */

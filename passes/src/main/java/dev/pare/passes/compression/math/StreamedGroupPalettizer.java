@@ -1,6 +1,14 @@
 package dev.pare.passes.compression.math;
 
 import dev.pare.passes.compression.math.LinearQuantizer.ValueSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Grouped and per-channel scalar palettization ({@link Palettizer} with granularity
@@ -15,7 +23,11 @@ import dev.pare.passes.compression.math.LinearQuantizer.ValueSource;
  * The index tensor is kept packed on the heap ({@code nbits} bits per element, the layout of the
  * passes' {@code Tensors.pack}): with the channel axis not the first, a group's indices are spread
  * over the whole tensor, so no index byte is final before the last band. Memory: the packed
- * indices, one band of floats, one group's samples, labels and clustering.
+ * indices, one band of floats, and per thread one group's samples, labels and clustering.
+ *
+ * <p>The groups of a band are solved on up to {@code threads} threads (the calling one and helpers
+ * on the given pool); each group is solved on its own, and its LUT and labels are stored in group
+ * order by the calling thread, so the result is the same for any thread count.
  */
 public final class StreamedGroupPalettizer {
 
@@ -41,6 +53,17 @@ public final class StreamedGroupPalettizer {
      * @throws IllegalArgumentException when the options do not fit the shape ({@link Palettizer#checkApplicable(long[], PalettizerOptions)})
      */
     public static Result palettize(long[] shape, Precision precision, ValueSource values, PalettizerOptions options, int bandElements) {
+        return palettize(shape, precision, values, options, bandElements, null, 1);
+    }
+
+    /**
+     * As {@link #palettize(long[], Precision, ValueSource, PalettizerOptions, int)}, the groups of a
+     * band solved on the calling thread and up to {@code threads - 1} helpers on {@code pool} (none
+     * when it is null). Helpers that have not started when the calling thread runs out of groups are
+     * cancelled, so the pool may be the one the caller runs on.
+     */
+    public static Result palettize(long[] shape, Precision precision, ValueSource values, PalettizerOptions options, int bandElements,
+                                   ExecutorService pool, int threads) {
         if (!supports(options)) {
             throw new IllegalArgumentException("palettize: only grouped scalar palettization without a per-channel scale or unique mode is done by bands");
         }
@@ -62,7 +85,8 @@ public final class StreamedGroupPalettizer {
         float[] luts = new float[Math.multiplyExact(groups, palette)];
         byte[] packed = new byte[Math.toIntExact((count * nbits + 7) / 8)];
         float[] band = new float[Math.multiplyExact(perBand, groupElements)];
-        float[] samples = new float[groupElements];
+        int helpers = pool == null ? 0 : Math.max(0, Math.min(threads, perBand) - 1);
+        Palettizer.GroupSolution[] solved = new Palettizer.GroupSolution[perBand];
         float[] row = outer == 1 ? null : new float[perBand * groupRow];
         for (int g0 = 0; g0 < groups; g0 += perBand) {
             int inBand = Math.min(perBand, groups - g0);
@@ -76,9 +100,10 @@ public final class StreamedGroupPalettizer {
                     System.arraycopy(row, 0, band, o * bandRow, bandRow);
                 }
             }
+            solveBand(band, inBand, outer, bandRow, groupRow, groupElements, options, precision, solved, pool, helpers);
             for (int j = 0; j < inBand; j++) {
-                for (int o = 0; o < outer; o++) System.arraycopy(band, o * bandRow + j * groupRow, samples, o * groupRow, groupRow);
-                Palettizer.GroupSolution s = Palettizer.solveScalarGroup(samples, options, precision);
+                Palettizer.GroupSolution s = solved[j];
+                solved[j] = null;
                 int g = g0 + j;
                 System.arraycopy(s.lut(), 0, luts, g * palette, palette);
                 int[] labels = s.labels();
@@ -90,6 +115,60 @@ public final class StreamedGroupPalettizer {
         }
         Palettization p = new Palettization(shape.clone(), precision, nbits, 1, axis, groupSize, luts, null, null, null, null);
         return new Result(p, packed);
+    }
+
+    /** Solves the {@code inBand} groups of {@code band} into {@code solved[0, inBand)}, on this thread and {@code helpers} pool threads. */
+    private static void solveBand(float[] band, int inBand, int outer, int bandRow, int groupRow, int groupElements, PalettizerOptions options,
+                                  Precision precision, Palettizer.GroupSolution[] solved, ExecutorService pool, int helpers) {
+        AtomicInteger next = new AtomicInteger();
+        Runnable worker = () -> {
+            float[] samples = new float[groupElements];
+            for (int j; (j = next.getAndIncrement()) < inBand; ) {
+                for (int o = 0; o < outer; o++) System.arraycopy(band, o * bandRow + j * groupRow, samples, o * groupRow, groupRow);
+                solved[j] = Palettizer.solveScalarGroup(samples, options, precision);
+            }
+        };
+        // A helper runs only if it claims its gate before the caller does; the caller, out of groups,
+        // claims the gates of helpers not yet started (the pool may be busy with this very caller)
+        // and waits for those that did start. (A FutureTask cancelled while running reports success.)
+        int count = Math.min(helpers, inBand - 1);
+        AtomicBoolean[] gates = new AtomicBoolean[count];
+        CountDownLatch finished = new CountDownLatch(count);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Future<?>> submitted = new ArrayList<>();
+        for (int h = 0; h < count; h++) {
+            AtomicBoolean gate = gates[h] = new AtomicBoolean();
+            submitted.add(pool.submit(() -> {
+                if (!gate.compareAndSet(false, true)) return;
+                try {
+                    worker.run();
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    finished.countDown();
+                }
+            }));
+        }
+        try {
+            worker.run();
+        } finally {
+            for (int h = 0; h < count; h++) {
+                if (gates[h].compareAndSet(false, true)) {
+                    finished.countDown();
+                    submitted.get(h).cancel(false);
+                }
+            }
+            try {
+                finished.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("palettize: interrupted while solving groups", e);
+            }
+        }
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException r) throw r;
+        if (t instanceof Error e) throw e;
+        if (t != null) throw new IllegalStateException(t);
     }
 
     /** Sets code {@code index} (all bits clear before) of {@code nbits}-bit codes packed from the low bit up. */

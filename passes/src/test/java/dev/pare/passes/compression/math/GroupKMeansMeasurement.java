@@ -46,8 +46,13 @@ public final class GroupKMeansMeasurement {
             int group = size * cols;
             double sseNew = 0;
             double sseExact = 0;
+            double sumVsExact = 0;
+            double worstVsExact = 0;
+            double sumVsDd = 0;
+            double worstVsDd = 0;
             long exactNanos = 0;
             int exactGroups = 0;
+            int groups = n / group;
             for (int first = 0; first < n; first += group) {
                 float[] samples = Arrays.copyOfRange(w, first, first + group);
                 KMeans1D.WeightedValues distinct = GroupKMeans.distinct(samples, group);
@@ -60,10 +65,27 @@ public final class GroupKMeansMeasurement {
                 sseNew += fast.sse();
                 sseExact += exact.sse();
                 if (fast.exact()) exactGroups++;
+                double vsExact = fast.sse() / exact.sse() - 1;
+                sumVsExact += vsExact;
+                worstVsExact = Math.max(worstVsExact, vsExact);
+                // the seed before: the double-double DP on the same runs (KMeans1D.coarseStarts), then Lloyd
+                double vsDd = fast.sse() / doubleDoubleSeeded(distinct, group).sse() - 1;
+                sumVsDd += vsDd;
+                worstVsDd = Math.max(worstVsDd, vsDd);
             }
-            System.out.printf("group size %d: SSE %.6e (exact DP per group %.6e, +%.4f%%), %d of %d groups solved exactly, the exact DP alone %.1f ns/value%n",
-                    size, sseNew, sseExact, 100 * (sseNew / sseExact - 1), exactGroups, n / group, exactNanos / (double) n);
+            System.out.printf("group size %d: SSE %.6e (exact DP per group %.6e, +%.4f%%); per group vs exact mean %+.4f%% worst %+.4f%%,"
+                            + " vs the double-double seed mean %+.4f%% worst %+.4f%%; %d of %d groups solved exactly, the exact DP alone %.1f ns/value%n",
+                    size, sseNew, sseExact, 100 * (sseNew / sseExact - 1), 100 * sumVsExact / groups, 100 * worstVsExact,
+                    100 * sumVsDd / groups, 100 * worstVsDd, exactGroups, groups, exactNanos / (double) n);
         }
+    }
+
+    /** The clustering with the seed DP in double-double ({@link KMeans1D#coarseStarts}), as before the plain-double seed. */
+    private static KMeans1D.Clustering doubleDoubleSeeded(KMeans1D.WeightedValues d, int n) {
+        int m = d.size();
+        int runs = GroupKMeans.seedRuns(n, 16);
+        if (GroupKMeans.exactIsCheap(m, n, 16) || m <= runs) return KMeans1D.cluster(d, 16);
+        return KMeans1D.finish(d, 16, KMeans1D.lloyd(d.values(), d.weights(), KMeans1D.coarseStarts(d.values(), d.weights(), 16, runs)), false);
     }
 
     /** CPU seconds of the calling thread (all the work runs on it; wall time on a shared machine says little). */

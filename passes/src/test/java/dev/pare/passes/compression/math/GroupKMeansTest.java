@@ -57,6 +57,28 @@ class GroupKMeansTest {
     }
 
     @Test
+    void theSeedDpInPlainDoublesSplitsTheRunsAsTheDoubleDoubleDpDoes() {
+        int trials = 0;
+        for (boolean half : new boolean[] {false, true}) {
+            for (double offset : new double[] {0, 1, -3}) {
+                for (int n : new int[] {768, 3072, 11_008, 49_152}) {
+                    for (int k : new int[] {4, 16, 64}) {
+                        float[] w = weights(n, 31L * n + k, half);
+                        for (int i = 0; i < n; i++) w[i] = half ? Float16.toFloat(Float16.fromFloat((float) (w[i] + offset))) : (float) (w[i] + offset);
+                        KMeans1D.WeightedValues d = GroupKMeans.distinct(w, n);
+                        int runs = GroupKMeans.seedRuns(n, k);
+                        if (d.size() <= runs) continue;
+                        trials++;
+                        assertArrayEquals(KMeans1D.coarseStarts(d.values(), d.weights(), k, runs), GroupKMeans.seedStarts(d.values(), d.weights(), k, runs),
+                                (half ? "float16" : "float32") + " offset " + offset + " n " + n + " k " + k);
+                    }
+                }
+            }
+        }
+        assertTrue(trials >= 40, "trials " + trials);
+    }
+
+    @Test
     void theExactDpRunsWhereItIsCheapOrTheGroupHasFewDistinctValues() {
         assertTrue(GroupKMeans.exactIsCheap(16, 16, 16));
         assertTrue(GroupKMeans.exactIsCheap(100, 100_000, 16));     // 15·100·7 = 10,500 ≤ 4·100,000
