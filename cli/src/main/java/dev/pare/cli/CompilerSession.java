@@ -24,6 +24,8 @@ import java.util.Optional;
  */
 final class CompilerSession {
 
+    static { GuiceFlags.applyTo(System.getProperties()); }  // before Guice is first used
+
     private final Injector injector;
     private final PassRegistry registry;
 

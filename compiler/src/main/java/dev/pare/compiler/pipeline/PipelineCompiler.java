@@ -173,6 +173,8 @@ public final class PipelineCompiler {
         private final Map<Definition, List<Step>> resolved = new HashMap<>();
         private final Deque<Definition> resolving = new ArrayDeque<>();
         private Map<String, List<Definition>> library;
+        /** Built-in file texts read to see which names they may define (null: unreadable). */
+        private final Map<String, String> builtinText = new HashMap<>();
 
         PipelineSpec inline(String text, String specName) throws PipelineException {
             SourceText source = new SourceText(INLINE, text, null);
@@ -261,13 +263,24 @@ public final class PipelineCompiler {
             return register(key, new LoadedFile(new SourceText(path.toString(), text, path), dir), stack);
         }
 
+        /** A built-in file's text, read once per session; null if it cannot be read (loading it reports that). */
+        private String builtinText(PipelineResource r) {
+            return builtinText.computeIfAbsent(r.fileName(), k -> {
+                try {
+                    return r.read();
+                } catch (IOException e) {
+                    return null;
+                }
+            });
+        }
+
         private LoadedFile loadBuiltin(PipelineResource r, Deque<String> stack) {
             String key = "builtin:" + r.fileName();
             LoadedFile known = files.get(key);
             if (known != null) return known;
             String text;
             try {
-                text = r.read();
+                text = builtinText.containsKey(r.fileName()) ? builtinText.get(r.fileName()) : r.read();
             } catch (IOException e) {
                 report(PipelineErrorCode.UNREADABLE_FILE, SourceSpan.ofFile(r.displayName()), "",
                         "cannot read built-in pipeline file " + r.url() + ": " + e);
@@ -418,17 +431,8 @@ public final class PipelineCompiler {
             if (library != null) return library;
             library = new TreeMap<>();
             Map<String, List<Definition>> builtins = new TreeMap<>();
-            for (Path dir : pipelinePath) {
-                List<Path> found;
-                try (Stream<Path> list = Files.list(dir)) {
-                    found = list.filter(p -> p.getFileName().toString().endsWith(".pipeline")).sorted().toList();
-                } catch (IOException e) {
-                    continue;
-                }
-                for (Path p : found) {
-                    LoadedFile f = load(p.normalize(), new ArrayDeque<>(), null);
-                    if (f != null) for (Definition d : f.definitions) library.computeIfAbsent(d.name, k -> new ArrayList<>()).add(d);
-                }
+            for (LoadedFile f : pipelinePathFiles()) {
+                for (Definition d : f.definitions) library.computeIfAbsent(d.name, k -> new ArrayList<>()).add(d);
             }
             for (PipelineResource r : registry.pipelineFiles().values()) {
                 LoadedFile f = loadBuiltin(r, new ArrayDeque<>());
@@ -438,10 +442,48 @@ public final class PipelineCompiler {
             return library;
         }
 
+        /**
+         * {@code library().get(name)}, without parsing the built-in files that cannot define
+         * {@code name} (resolving {@code EMPTY} used to parse all of them). Every pipeline-path file
+         * is still loaded, and every built-in file that may define it, so a duplicate is found as
+         * before. Null when nothing defines it.
+         */
+        private List<Definition> libraryEntry(String name) {
+            if (library != null) return library.get(name);
+            List<Definition> defs = new ArrayList<>();
+            for (LoadedFile f : pipelinePathFiles()) {
+                for (Definition d : f.definitions) if (d.name.equals(name)) defs.add(d);
+            }
+            for (PipelineResource r : registry.pipelineFiles().values()) {
+                if (!BuiltinNames.mayDefine(builtinText(r), name)) continue;
+                LoadedFile f = loadBuiltin(r, new ArrayDeque<>());
+                if (f != null) for (Definition d : f.definitions) if (d.name.equals(name)) defs.add(d);
+            }
+            return defs.isEmpty() ? null : defs;
+        }
+
+        /** The pipeline-path files, each loaded (once per session), by folder then file name. */
+        private List<LoadedFile> pipelinePathFiles() {
+            List<LoadedFile> out = new ArrayList<>();
+            for (Path dir : pipelinePath) {
+                List<Path> found;
+                try (Stream<Path> list = Files.list(dir)) {
+                    found = list.filter(p -> p.getFileName().toString().endsWith(".pipeline")).sorted().toList();
+                } catch (IOException e) {
+                    continue;
+                }
+                for (Path p : found) {
+                    LoadedFile f = load(p.normalize(), new ArrayDeque<>(), null);
+                    if (f != null) out.add(f);
+                }
+            }
+            return out;
+        }
+
         private Optional<Definition> lookup(String name, Map<String, Definition> scope) {
             Definition local = scope.get(name);
             if (local != null) return Optional.of(local);
-            List<Definition> defs = library().get(name);
+            List<Definition> defs = libraryEntry(name);
             if (defs == null) return Optional.empty();
             Definition first = defs.get(0);
             for (Definition other : defs.subList(1, defs.size())) {
