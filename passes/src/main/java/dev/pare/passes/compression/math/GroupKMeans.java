@@ -111,34 +111,19 @@ final class GroupKMeans {
             moment += w[i] * x[i];
         }
         double centre = moment / total; // the sums are taken around the mean: less cancellation in S2 - S1²/W
-        double quota = total / (runs / 2);
-        double span = (x[m - 1] - x[0]) / (runs / 2);
-        int[] runStart = new int[runs + 1];
-        double[] pw = new double[runs + 1];
-        double[] p1 = new double[runs + 1];
-        double[] p2 = new double[runs + 1];
-        int nb = 0;
-        int start = 0;
-        double sw = 0;
-        double swx = 0;
-        for (int i = 0; i < m; i++) {
-            sw += w[i];
-            swx += w[i] * x[i];
-            boolean close = i == m - 1
-                    || (nb < runs - 1 && (sw >= quota || x[i + 1] - x[start] > span || m - 1 - i <= runs - 1 - nb));
-            if (close) {
-                runStart[nb] = start;
-                double mean = swx / sw - centre;
-                pw[nb + 1] = pw[nb] + sw;
-                p1[nb + 1] = p1[nb] + sw * mean;
-                p2[nb + 1] = p2[nb] + sw * mean * mean;
-                nb++;
-                start = i + 1;
-                sw = 0;
-                swx = 0;
-            }
+        KMeans1D.Runs merged = KMeans1D.mergeRuns(x, w, total, runs);
+        int nb = merged.count();
+        int[] runStart = merged.starts();
+        double[] pw = new double[nb + 1];
+        double[] p1 = new double[nb + 1];
+        double[] p2 = new double[nb + 1];
+        for (int b = 0; b < nb; b++) {
+            double sw = merged.weight()[b];
+            double mean = merged.sum()[b] / sw - centre;
+            pw[b + 1] = pw[b] + sw;
+            p1[b + 1] = p1[b] + sw * mean;
+            p2[b + 1] = p2[b] + sw * mean * mean;
         }
-        runStart[nb] = m;
         int[] starts = new int[k];
         if (nb <= k) {
             for (int c = 0; c < k; c++) starts[c] = c < nb ? runStart[c] : runStart[nb - 1] + (c - nb + 1);

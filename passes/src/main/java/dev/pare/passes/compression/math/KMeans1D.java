@@ -462,11 +462,41 @@ public final class KMeans1D {
         }
         double total = 0;
         for (double v : w) total += v;
+        Runs merged = mergeRuns(x, w, total, runs);
+        int nb = merged.count();
+        int[] runStart = merged.starts();
+        if (nb <= k) {
+            int[] starts = new int[k];
+            for (int c = 0; c < k; c++) starts[c] = c < nb ? runStart[c] : runStart[nb - 1] + (c - nb + 1);
+            return starts;
+        }
+        double[] rx = new double[nb];
+        for (int b = 0; b < nb; b++) rx[b] = merged.sum()[b] / merged.weight()[b];
+        int[] coarse = optimalStarts(rx, Arrays.copyOf(merged.weight(), nb), k);
+        int[] starts = new int[k];
+        for (int c = 0; c < k; c++) starts[c] = runStart[coarse[c]];
+        if (runsOut != null) runsOut[0] = Arrays.copyOf(runStart, nb + 1);
+        return starts;
+    }
+
+    /**
+     * Consecutive runs of sorted values: {@code starts[0..count)} the first value index of each run
+     * and {@code starts[count] = m}; each run's total weight and weighted sum of values.
+     */
+    record Runs(int count, int[] starts, double[] weight, double[] sum) {}
+
+    /**
+     * Merges the m sorted values (total weight {@code total}) into at most {@code runs} runs, each
+     * closed when it holds {@code 2/runs} of the weight or spans {@code 2/runs} of the value range,
+     * or when the values left are only enough for one run each.
+     */
+    static Runs mergeRuns(double[] x, double[] w, double total, int runs) {
+        int m = x.length;
         double quota = total / (runs / 2);
         double span = (x[m - 1] - x[0]) / (runs / 2);
         int[] runStart = new int[runs + 1];
-        double[] rx = new double[runs];
         double[] rw = new double[runs];
+        double[] rs = new double[runs];
         int nb = 0;
         int start = 0;
         double sw = 0;
@@ -478,8 +508,8 @@ public final class KMeans1D {
                     || (nb < runs - 1 && (sw >= quota || x[i + 1] - x[start] > span || m - 1 - i <= runs - 1 - nb));
             if (close) {
                 runStart[nb] = start;
-                rx[nb] = swx / sw;
                 rw[nb] = sw;
+                rs[nb] = swx;
                 nb++;
                 start = i + 1;
                 sw = 0;
@@ -487,16 +517,7 @@ public final class KMeans1D {
             }
         }
         runStart[nb] = m;
-        if (nb <= k) {
-            int[] starts = new int[k];
-            for (int c = 0; c < k; c++) starts[c] = c < nb ? runStart[c] : runStart[nb - 1] + (c - nb + 1);
-            return starts;
-        }
-        int[] coarse = optimalStarts(Arrays.copyOf(rx, nb), Arrays.copyOf(rw, nb), k);
-        int[] starts = new int[k];
-        for (int c = 0; c < k; c++) starts[c] = runStart[coarse[c]];
-        if (runsOut != null) runsOut[0] = Arrays.copyOf(runStart, nb + 1);
-        return starts;
+        return new Runs(nb, runStart, rw, rs);
     }
 
     // ---- raw samples -------------------------------------------------------------------------
