@@ -3,16 +3,11 @@ package dev.pare.passes.compression;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pare.ir.Attributes;
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
 import dev.pare.ir.FileTensorStore;
 import dev.pare.ir.Graph;
-import dev.pare.ir.Location;
-import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorStore;
-import dev.pare.ir.TensorType;
-import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.Precision;
 import dev.pare.spi.PassFailure;
 import dev.pare.spi.ScopedOptions;
@@ -39,13 +34,7 @@ class PalettizeStreamedScaleTest {
 
     /** A [300, 256] weight read by a MatMul as its right operand (output channels on axis 1). */
     private static Graph model(DType f, float[] values) {
-        Graph g = new Graph("g");
-        Rewriter rw = g.rewriter();
-        Value x = rw.addInput("x", TensorType.of(f, 2, 300));
-        Value w = rw.addConstant("w", Tensors.ofFloats(f, new long[] {300, 256}, values));
-        rw.addOutput(rw.createNode("mm", "onnx.MatMul", List.of(x, w), List.of("y"), List.of(TensorType.of(f, 2, 256)),
-                Attributes.empty(), Location.UNKNOWN).result(0));
-        return g;
+        return WeightGraphs.matMul(values, 300, 256, f);
     }
 
     private static Palettize.Options scaled(Palettize.Granularity granularity, int nbits, int groupSize, Optional<Integer> axis) {

@@ -3,14 +3,9 @@ package dev.pare.passes.compression;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pare.ir.Attributes;
 import dev.pare.ir.DType;
 import dev.pare.ir.Graph;
-import dev.pare.ir.Location;
-import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorStore;
-import dev.pare.ir.TensorType;
-import dev.pare.ir.Value;
 import dev.pare.passes.compression.math.Precision;
 import dev.pare.passes.compression.math.ThresholdPrunerOptions;
 import dev.pare.spi.PassFailure;
@@ -32,14 +27,7 @@ class PruneStreamedNOfMTest {
 
     /** {@code y = x · W} with W [300, 256]: input axis 0, output axis 1. */
     private static Graph model(DType f) {
-        float[] values = WeightGraphs.randomWeights(300 * 256, 9, Precision.of(f));
-        Graph g = new Graph("g");
-        Rewriter rw = g.rewriter();
-        Value x = rw.addInput("x", TensorType.of(f, 2, 300));
-        Value w = rw.addConstant("w", Tensors.ofFloats(f, new long[] {300, 256}, values));
-        rw.addOutput(rw.createNode("mm", "onnx.MatMul", List.of(x, w), List.of("y"), List.of(TensorType.of(f, 2, 256)),
-                Attributes.empty(), Location.UNKNOWN).result(0));
-        return g;
+        return WeightGraphs.matMul(WeightGraphs.randomWeights(300 * 256, 9, Precision.of(f)), 300, 256, f);
     }
 
     private static Prune.Options nOfM(String ratio, Optional<Integer> dim) {

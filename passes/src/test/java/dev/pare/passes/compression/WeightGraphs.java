@@ -47,6 +47,17 @@ final class WeightGraphs {
         return g;
     }
 
+    /** {@code y = x · w} with {@code w: [in, out]} read by a MatMul as its right operand (output channels on axis 1). */
+    static Graph matMul(float[] w, int in, int out, DType dtype) {
+        Graph g = new Graph("g");
+        Rewriter rw = g.rewriter();
+        Value x = rw.addInput("x", TensorType.of(dtype, 2, in));
+        Value wv = rw.addConstant("w", Tensors.ofFloats(dtype, new long[] {in, out}, w));
+        rw.addOutput(rw.createNode("mm", "onnx.MatMul", List.of(x, wv), List.of("y"), List.of(TensorType.of(dtype, 2, out)),
+                Attributes.empty(), Location.UNKNOWN).result(0));
+        return g;
+    }
+
     static <O extends Record> TestPassContext run(Pass pass, Graph g, long seed) throws PassFailure {
         TestPassContext context = new TestPassContext(seed, Map.of());
         pass.run(g, context);
