@@ -2,6 +2,8 @@ package dev.pare.compiler.mil;
 
 import static dev.pare.compiler.mil.ConvertedVsOrt.floats;
 import static dev.pare.compiler.mil.ConvertedVsOrt.inputs;
+import static dev.pare.compiler.mil.ConvertedVsOrt.uniform;
+import static dev.pare.compiler.mil.ConvertedVsOrt.uniformBytes;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.FLOAT;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.UINT8;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.floatAttr;
@@ -15,7 +17,6 @@ import dev.pare.ir.Model;
 import dev.pare.ir.Node;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,20 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ConvertToMilContribOpsTest {
 
     @TempDir Path tmp;
-
-    private static float[] random(int n, long seed, double lo, double hi) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (lo + r.nextDouble() * (hi - lo));
-        return v;
-    }
-
-    private static byte[] randomBytes(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        byte[] v = new byte[n];
-        for (int i = 0; i < n; i++) v[i] = (byte) r.nextInt(0, 256);
-        return v;
-    }
 
     private static List<String> ops(Model m) {
         return m.graph().allNodes().stream().map(Node::op).filter(o -> o.startsWith("mil.") && !o.equals("mil.const")).toList();
@@ -62,7 +49,7 @@ class ConvertToMilContribOpsTest {
         assertEquals(List.of("mil.matmul", "mil.mul"), ops(m));
         for (long seed = 1; seed <= 2; seed++) {
             double worst = ConvertedVsOrt.assertMatches(tmp.resolve("fmm.onnx"), m, inputs(
-                    "a", floats(new long[] {2, 4, 3}, random(24, seed, -2, 2)), "b", floats(new long[] {2, 5, 4}, random(40, seed + 7, -2, 2))), 1e-6);
+                    "a", floats(new long[] {2, 4, 3}, uniform(24, seed, -2, 2)), "b", floats(new long[] {2, 5, 4}, uniform(40, seed + 7, -2, 2))), 1e-6);
             assertTrue(worst < 1e-6, "4-term float32 dot products: at most the summation order differs, got " + worst);
         }
     }
@@ -76,7 +63,7 @@ class ConvertToMilContribOpsTest {
         Model m = convert(g, "fmm_t");
         assertEquals(List.of("mil.matmul"), ops(m));
         ConvertedVsOrt.assertMatches(tmp.resolve("fmm_t.onnx"), m, inputs(
-                "q", floats(new long[] {1, 2, 6, 8}, random(96, 3, -1, 1)), "k", floats(new long[] {1, 2, 6, 8}, random(96, 4, -1, 1))), 1e-6);
+                "q", floats(new long[] {1, 2, 6, 8}, uniform(96, 3, -1, 1)), "k", floats(new long[] {1, 2, 6, 8}, uniform(96, 4, -1, 1))), 1e-6);
     }
 
     @Test
@@ -103,21 +90,21 @@ class ConvertToMilContribOpsTest {
     @Test
     void simplifiedLayerNormalizationIsRmsNormInOnnxRuntimesOrder() throws Exception {
         GraphProto g = new OnnxGraphBuilder("rms").input("x", FLOAT, 2, 3, 16)
-                .floats("scale", new long[] {16}, random(16, 5, -2, 2))
+                .floats("scale", new long[] {16}, uniform(16, 5, -2, 2))
                 .node("SimplifiedLayerNormalization", new String[] {"x", "scale"}, new String[] {"y"},
                         intAttr("axis", -1), floatAttr("epsilon", 1e-5f), intAttr("stash_type", 1))
                 .output("y", FLOAT, 2, 3, 16).build();
         Model m = convert(g, "rms");
         assertEquals(List.of("mil.mul", "mil.reduce_mean", "mil.add", "mil.sqrt", "mil.real_div", "mil.mul"), ops(m));
         for (long seed = 1; seed <= 2; seed++) {
-            ConvertedVsOrt.assertMatches(tmp.resolve("rms.onnx"), m, inputs("x", floats(new long[] {2, 3, 16}, random(96, seed, -3, 4))), 1e-6);
+            ConvertedVsOrt.assertMatches(tmp.resolve("rms.onnx"), m, inputs("x", floats(new long[] {2, 3, 16}, uniform(96, seed, -3, 4))), 1e-6);
         }
     }
 
     @Test
     void simplifiedLayerNormalizationWithAUsedInvStdVarIsRefused() {
         GraphProto g = new OnnxGraphBuilder("rms_out").input("x", FLOAT, 2, 8)
-                .floats("scale", new long[] {8}, random(8, 5, -2, 2))
+                .floats("scale", new long[] {8}, uniform(8, 5, -2, 2))
                 .node("SimplifiedLayerNormalization", new String[] {"x", "scale"}, new String[] {"y", "inv"}, intAttr("axis", -1))
                 .output("y", FLOAT, 2, 8).output("inv", FLOAT, 2, 1).build();
         Exception e = assertThrows(Exception.class, () -> convert(g, "rms_out"));
@@ -132,9 +119,9 @@ class ConvertToMilContribOpsTest {
         byte[] zp = new byte[params];
         for (int j = 0; j < params; j++) zp[j] = (byte) (120 + 3 * j);
         OnnxGraphBuilder b = new OnnxGraphBuilder("dqmm").input("x", FLOAT, 2, 3, k)
-                .bytes("w", UINT8, new long[] {k, n}, randomBytes(k * n, 11))
-                .floats("ws", pshape, random(params, 12, 0.01, 0.03)).bytes("wzp", UINT8, pshape, zp)
-                .floats("bias", new long[] {n}, random(n, 13, -1, 1));
+                .bytes("w", UINT8, new long[] {k, n}, uniformBytes(k * n, 11, 0, 255))
+                .floats("ws", pshape, uniform(params, 12, 0.01, 0.03)).bytes("wzp", UINT8, pshape, zp)
+                .floats("bias", new long[] {n}, uniform(n, 13, -1, 1));
         String[] in = bias ? new String[] {"x", "w", "ws", "wzp", "bias"} : new String[] {"x", "w", "ws", "wzp"};
         return b.msNode("DynamicQuantizeMatMul", in, new String[] {"y"}).output("y", FLOAT, 2, 3, n).build();
     }
@@ -150,7 +137,7 @@ class ConvertToMilContribOpsTest {
                 // uint8 B: ONNX Runtime's u8u8 kernel sums exactly, its output step is float(sum) * (a_scale * b_scale) + bias
                 for (long seed = 1; seed <= 2; seed++) {
                     assertEquals(0.0, ConvertedVsOrt.assertMatches(tmp.resolve(name + ".onnx"), m,
-                            inputs("x", floats(new long[] {2, 3, k}, random(2 * 3 * k, seed, -2, 3))), 0), name);
+                            inputs("x", floats(new long[] {2, 3, k}, uniform(2 * 3 * k, seed, -2, 3))), 0), name);
                 }
             }
         }
@@ -194,10 +181,10 @@ class ConvertToMilContribOpsTest {
         int k = 16;
         int n = 5;
         GraphProto g = new OnnxGraphBuilder("mitf").input("x", FLOAT, 1, 4, k)
-                .bytes("w", UINT8, new long[] {k, n}, randomBytes(k * n, 21))
+                .bytes("w", UINT8, new long[] {k, n}, uniformBytes(k * n, 21, 0, 255))
                 .floats("ws", new long[] {}, 0.02f).bytes("wzp", UINT8, new long[] {}, (byte) 131)
-                .floats("ws_col", new long[] {n}, random(n, 22, 0.01, 0.03))
-                .floats("bias", new long[] {n}, random(n, 23, -1, 1))
+                .floats("ws_col", new long[] {n}, uniform(n, 22, 0.01, 0.03))
+                .floats("bias", new long[] {n}, uniform(n, 23, -1, 1))
                 .node("DynamicQuantizeLinear", new String[] {"x"}, new String[] {"q", "qs", "qzp"})
                 .msNode("MatMulIntegerToFloat", new String[] {"q", "w", "qs", "ws", "qzp", "wzp", "bias"}, new String[] {"y"})
                 .msNode("MatMulIntegerToFloat", new String[] {"q", "w", "qs", "ws_col", "qzp", "wzp"}, new String[] {"z"})
@@ -206,14 +193,14 @@ class ConvertToMilContribOpsTest {
         assertTrue(ops(m).stream().noneMatch(o -> o.equals("mil.cast")), "the codes stay float32-carried: " + ops(m));
         for (long seed = 1; seed <= 3; seed++) {
             assertEquals(0.0, ConvertedVsOrt.assertMatches(tmp.resolve("mitf.onnx"), m,
-                    inputs("x", floats(new long[] {1, 4, k}, random(4 * k, seed, -1.5, 2.5))), 0));
+                    inputs("x", floats(new long[] {1, 4, k}, uniform(4 * k, seed, -1.5, 2.5))), 0));
         }
     }
 
     @Test
     void matMulIntegerToFloatWithAPerRowAScaleIsRefused() {
         GraphProto g = new OnnxGraphBuilder("mitf_bad").input("x", FLOAT, 2, 4)
-                .bytes("w", UINT8, new long[] {4, 3}, randomBytes(12, 31))
+                .bytes("w", UINT8, new long[] {4, 3}, uniformBytes(12, 31, 0, 255))
                 .floats("as", new long[] {2, 1}, 0.1f, 0.2f).floats("ws", new long[] {}, 0.02f)
                 .node("DynamicQuantizeLinear", new String[] {"x"}, new String[] {"q", "qs", "qzp"})
                 .msNode("MatMulIntegerToFloat", new String[] {"q", "w", "as", "ws"}, new String[] {"y"})

@@ -2,6 +2,8 @@ package dev.pare.compiler.mil;
 
 import static dev.pare.compiler.mil.ConvertedVsOrt.floats;
 import static dev.pare.compiler.mil.ConvertedVsOrt.inputs;
+import static dev.pare.compiler.mil.ConvertedVsOrt.uniform;
+import static dev.pare.compiler.mil.ConvertedVsOrt.uniformBytes;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.FLOAT;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.INT32;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.INT8;
@@ -31,20 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ConvertToMilQuantizedTest {
 
     @TempDir Path tmp;
-
-    private static float[] random(int n, long seed, double lo, double hi) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (lo + r.nextDouble() * (hi - lo));
-        return v;
-    }
-
-    private static byte[] randomBytes(int n, long seed, int lo, int hi) {
-        SplittableRandom r = new SplittableRandom(seed);
-        byte[] v = new byte[n];
-        for (int i = 0; i < n; i++) v[i] = (byte) r.nextInt(lo, hi + 1);
-        return v;
-    }
 
     private Model convert(GraphProto g, Path onnx) throws Exception {
         OnnxGraphBuilder.write(g, onnx);
@@ -89,7 +77,7 @@ class ConvertToMilQuantizedTest {
         Path onnx = tmp.resolve("dql_ort.onnx");
         Model m = convert(dynamicQuantize(257), onnx);
         for (long seed = 1; seed <= 3; seed++) {
-            ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {1, 257}, random(257, seed, -3, 5))), 0);
+            ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {1, 257}, uniform(257, seed, -3, 5))), 0);
         }
         ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {1, 257}, new float[257])), 0);
     }
@@ -98,7 +86,7 @@ class ConvertToMilQuantizedTest {
     private static GraphProto matMulInteger(int k, int n, int wType, byte[] w, byte[] wzp, String output) {
         OnnxGraphBuilder b = new OnnxGraphBuilder("mmi").input("x", FLOAT, 2, k)
                 .bytes("w", wType, new long[] {k, n}, w).bytes("wzp", wType, new long[] {n}, wzp)
-                .floats("wscale", new long[] {n}, random(n, 9, 0.01, 0.02))
+                .floats("wscale", new long[] {n}, uniform(n, 9, 0.01, 0.02))
                 .node("DynamicQuantizeLinear", new String[] {"x"}, new String[] {"q", "qs", "qzp"})
                 .node("MatMulInteger", new String[] {"q", "w", "qzp", "wzp"}, new String[] {"acc"});
         if (output.equals("acc")) return b.output("acc", INT32, 2, n).build();
@@ -115,9 +103,9 @@ class ConvertToMilQuantizedTest {
         int n = 6;
         for (String output : new String[] {"acc", "y"}) {
             Path onnx = tmp.resolve("mmi_" + output + ".onnx");
-            Model m = convert(matMulInteger(k, n, UINT8, randomBytes(k * n, 3, 0, 255), randomBytes(n, 4, 120, 135), output), onnx);
+            Model m = convert(matMulInteger(k, n, UINT8, uniformBytes(k * n, 3, 0, 255), uniformBytes(n, 4, 120, 135), output), onnx);
             for (long seed = 1; seed <= 2; seed++) {
-                ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {2, k}, random(2 * k, seed, -2, 3))), 0);
+                ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {2, k}, uniform(2 * k, seed, -2, 3))), 0);
             }
         }
     }
@@ -164,7 +152,7 @@ class ConvertToMilQuantizedTest {
         int c = 3;
         int mOut = 4;
         GraphProto g = new OnnxGraphBuilder("convint").input("x", FLOAT, 1, c, 6, 5)
-                .bytes("w", UINT8, new long[] {mOut, c, 3, 3}, randomBytes(mOut * c * 9, 5, 0, 255))
+                .bytes("w", UINT8, new long[] {mOut, c, 3, 3}, uniformBytes(mOut * c * 9, 5, 0, 255))
                 .bytes("wzp", UINT8, new long[] {}, (byte) 131)
                 .node("DynamicQuantizeLinear", new String[] {"x"}, new String[] {"q", "qs", "qzp"})
                 .node("ConvInteger", new String[] {"q", "w", "qzp", "wzp"}, new String[] {"acc"},
@@ -174,14 +162,14 @@ class ConvertToMilQuantizedTest {
         Path onnx = tmp.resolve("convint.onnx");
         Model m = convert(g, onnx);
         for (long seed = 1; seed <= 2; seed++) {
-            ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {1, c, 6, 5}, random(c * 30, seed, -1, 4))), 0);
+            ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {1, c, 6, 5}, uniform(c * 30, seed, -1, 4))), 0);
         }
     }
 
     @Test
     void dequantizeOfAGatheredTableAndQuantizeLinearMatchOnnxRuntime() throws Exception {
         GraphProto g = new OnnxGraphBuilder("dq").input("ids", INT64, 3).input("x", FLOAT, 2, 3)
-                .bytes("table", UINT8, new long[] {5, 4}, randomBytes(20, 6, 0, 255))
+                .bytes("table", UINT8, new long[] {5, 4}, uniformBytes(20, 6, 0, 255))
                 .floats("ts", new long[] {}, 0.05f).bytes("tzp", UINT8, new long[] {}, (byte) 120)
                 .floats("xs", new long[] {}, 0.1f).bytes("xzp", INT8, new long[] {}, (byte) -3)
                 .node("Gather", "rows", "table", "ids")
@@ -202,7 +190,7 @@ class ConvertToMilQuantizedTest {
         // the shape of Pare's grouped-LUT decode (formats/onnx LutLowering): codes computed in the
         // graph pick entries of a [groups, entries] table along axis 1; and constant negative indices
         GraphProto g = new OnnxGraphBuilder("ge").input("codes", INT64, 3, 5).input("x", FLOAT, 2, 4)
-                .floats("table", new long[] {3, 4}, random(12, 9, -1, 1))
+                .floats("table", new long[] {3, 4}, uniform(12, 9, -1, 1))
                 .longs("neg", new long[] {2, 2}, -1, 0, 3, -4)
                 .node("GatherElements", new String[] {"table", "codes"}, new String[] {"w"}, intAttr("axis", 1))
                 .node("GatherElements", new String[] {"x", "neg"}, new String[] {"y"}, intAttr("axis", 1))
@@ -210,7 +198,7 @@ class ConvertToMilQuantizedTest {
         Path onnx = tmp.resolve("ge.onnx");
         Model m = convert(g, onnx);
         long[] codes = {0, 3, 1, 2, 2, 3, 3, 0, 1, 1, 2, 0, 0, 3, 1};
-        var in = inputs("codes", ConvertedVsOrt.longs(new long[] {3, 5}, codes), "x", floats(new long[] {2, 4}, random(8, 4, -2, 2)));
+        var in = inputs("codes", ConvertedVsOrt.longs(new long[] {3, 5}, codes), "x", floats(new long[] {2, 4}, uniform(8, 4, -2, 2)));
         ConvertedVsOrt.assertMatches(onnx, m, in, 0);
     }
 

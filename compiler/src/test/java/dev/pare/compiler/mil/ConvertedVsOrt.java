@@ -93,6 +93,22 @@ final class ConvertedVsOrt {
 
     static Tensor scalar(long v) { return Tensor.ofLongs(new long[0], new long[] {v}); }
 
+    /** {@code n} floats drawn uniformly from [lo, hi) with a fixed seed: reproducible test inputs. */
+    static float[] uniform(int n, long seed, double lo, double hi) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (lo + r.nextDouble() * (hi - lo));
+        return v;
+    }
+
+    /** {@code n} bytes drawn uniformly from the integers lo..hi (inclusive) with a fixed seed. */
+    static byte[] uniformBytes(int n, long seed, int lo, int hi) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        byte[] v = new byte[n];
+        for (int i = 0; i < n; i++) v[i] = (byte) r.nextInt(lo, hi + 1);
+        return v;
+    }
+
     static Map<String, Tensor> inputs(Object... nameTensor) {
         Map<String, Tensor> m = new HashMap<>();
         for (int i = 0; i < nameTensor.length; i += 2) m.put((String) nameTensor[i], (Tensor) nameTensor[i + 1]);
