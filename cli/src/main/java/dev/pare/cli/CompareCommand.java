@@ -84,7 +84,7 @@ final class CompareCommand implements Callable<Integer> {
 
     @Option(names = "--exact-sigmoid",
             description = "Run the ONNX models' float32 Sigmoid nodes in ONNX Runtime as 1 / (1 + exp(-x)) (Neg, Exp, "
-                    + "Add, Div; within about an ulp) instead of ONNX Runtime's Sigmoid kernel, an approximation 1e-4 "
+                    + "Add, Div; within 2 ulp) instead of ONNX Runtime's Sigmoid kernel, an approximation 1e-4 "
                     + "relative off and more for outputs near 0. Changes only the in-memory copy ONNX Runtime loads, "
                     + "never the model file; the output says how many nodes it rewrote.")
     boolean exactSigmoid;

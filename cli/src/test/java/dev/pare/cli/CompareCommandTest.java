@@ -49,7 +49,7 @@ class CompareCommandTest {
     void help() {
         CliRun r = pare("compare", "--help");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().startsWith("Usage: pare compare [-hV] [--json] [--stacktrace] [--verbose] [--data=PATH]\n"), r.out());
+        assertTrue(r.out().startsWith("Usage: pare compare [-hV] [--exact-sigmoid] [--json] [--stacktrace] [--verbose]\n"), r.out());
         assertTrue(r.out().contains("\n      --data-spec=SPEC   How to read --data that does not describe itself: the\n"), r.out());
         assertTrue(r.out().contains("\n      --labels=FILE      Class labels, one per data sample in order: text (one\n"), r.out());
         assertTrue(r.out().contains("\n  3  bad input model (missing, unreadable or invalid)\n"), r.out());
@@ -227,7 +227,7 @@ class CompareCommandTest {
                 + "  generated x: float32 [1,64] uniform [0, 1)\n"
                 + "  A in ONNX Runtime: 1 Sigmoid node computed exactly, as 1 / (1 + exp(-x)) (--exact-sigmoid)\n"
                 + "  B in ONNX Runtime: 1 Sigmoid node computed exactly, as 1 / (1 + exp(-x)) (--exact-sigmoid)\n"
-                + "  output  shape           SNR dB    cosine  max abs err  mean abs err  top-1   top-5\n"
+                + "  output  shape           SNR dB    cosine  max abs err  mean abs err   top-1   top-5\n"
                 + "  y       float32 [1,64]     inf  1.000000            0             0  1.0000  1.0000\n", text.out());
         CliRun none = pare("compare", MNIST.toString(), MNIST.toString(), "--samples", "1", "--exact-sigmoid");
         assertTrue(none.out().contains("\n  A in ONNX Runtime: no float32 Sigmoid node to compute exactly (--exact-sigmoid)\n"), none.out());
