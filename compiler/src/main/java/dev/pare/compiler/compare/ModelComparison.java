@@ -32,7 +32,9 @@ import java.util.Map;
  * reference interpreter, so an ONNX model can be compared with its Core ML conversion. B is fed
  * A's inputs converted to B's element types where they differ only in width (int64 vs int32,
  * float32 vs float16: Core ML has no int64). Samples are read, run and folded into the
- * statistics one at a time, so memory does not grow with the sample count.
+ * statistics one at a time, so memory does not grow with the sample count. With
+ * {@code exactSigmoid}, the in-memory copies of the ONNX models have their float32 Sigmoids
+ * rewritten ({@link ExactSigmoid}) before ONNX Runtime loads them; the files are only read.
  */
 public final class ModelComparison {
 
