@@ -17,16 +17,17 @@ import java.util.Map;
 
 /**
  * Rewrites every float32 ONNX {@code Sigmoid} of a model as {@code Div(1, Add(Exp(Neg(x)), 1))}, so
- * that ONNX Runtime computes the logistic function to about one ulp: its own Sigmoid kernel is a
+ * that ONNX Runtime computes the logistic function to 2 ulp: its own Sigmoid kernel is a
  * vectorized approximation, 1e-4 relative off and worse for outputs near 0 (README "Conversion
- * coverage"), whereas its Exp, Add and Div are within an ulp of the exact results
- * ({@code ExactSigmoidTest} measures it). Meant for the in-memory copy of a reference model that
- * {@code pare compare --exact-sigmoid} runs; the file it was read from is never written.
+ * coverage"), whereas its Exp is within an ulp of the exact exponential and Add and Div round
+ * once each ({@code ExactSigmoidTest} measures both on float32). Meant for the in-memory copy of
+ * a model that {@code pare compare --exact-sigmoid} runs; the file it was read from is never
+ * written.
  *
  * <p>Each result keeps its name, so captures and graph outputs are unchanged. For x below about
- * −88.7, exp(−x) overflows and the result is 0 where the exact value is a float32 subnormal
+ * −88.7, exp(−x) leaves float32's range and the result is 0 or a subnormal, as is the exact value
  * (below 3e-39). Sigmoids of another element type (float16, float64) or of an unknown one are
- * left as they are and counted: ONNX Runtime's CPU Exp has no float16 kernel.
+ * left as they are and listed: the accuracy above is measured for float32 only.
  */
 public final class ExactSigmoid {
 

@@ -124,7 +124,7 @@ class ExactSigmoidTest {
     @Test
     void rewritesSigmoidsInsideSubgraphsAndLeavesOtherElementTypes() throws Exception {
         // If (x > 0 anywhere) then sigmoid(x) else sigmoid(-x), the branches reading x from the outer
-        // graph; and a float16 Sigmoid, which ONNX Runtime's Exp could not compute, left as it is
+        // graph; and a float16 Sigmoid, for which the rewrite's accuracy is not measured, left as it is
         var then = new OnnxGraphBuilder("then").node("Sigmoid", "t", "x").output("t", FLOAT, 1, 4).build();
         var otherwise = new OnnxGraphBuilder("else").node("Neg", "minus_x", "x").node("Sigmoid", "e", "minus_x")
                 .output("e", FLOAT, 1, 4).build();
