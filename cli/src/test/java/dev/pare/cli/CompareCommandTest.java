@@ -1,15 +1,26 @@
 package dev.pare.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.compiler.io.ModelFormats;
+import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.NodeProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.OperatorSetIdProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.TensorProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.TensorShapeProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.TypeProto;
+import dev.pare.compiler.onnx.proto.OnnxProto.ValueInfoProto;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +49,7 @@ class CompareCommandTest {
     void help() {
         CliRun r = pare("compare", "--help");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().startsWith("Usage: pare compare [-hV] [--json] [--stacktrace] [--verbose] [--data=PATH]\n"), r.out());
+        assertTrue(r.out().startsWith("Usage: pare compare [-hV] [--exact-sigmoid] [--json] [--stacktrace] [--verbose]\n"), r.out());
         assertTrue(r.out().contains("\n      --data-spec=SPEC   How to read --data that does not describe itself: the\n"), r.out());
         assertTrue(r.out().contains("\n      --labels=FILE      Class labels, one per data sample in order: text (one\n"), r.out());
         assertTrue(r.out().contains("\n  3  bad input model (missing, unreadable or invalid)\n"), r.out());
@@ -154,6 +165,78 @@ class CompareCommandTest {
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("", r.err());
         assertTrue(r.out().endsWith("  logits  float32 [1,10]     inf  1.000000            0             0  1.0000  1.0000\n"), r.out());
+    }
+
+    /** y = Sigmoid(x * -4 - 8): for x in [0, 1) outputs of 3e-4 and less, where ONNX Runtime's Sigmoid kernel is 1e-4 off. */
+    private Path smallSigmoidModel() throws Exception {
+        GraphProto g = GraphProto.newBuilder().setName("small_sigmoid")
+                .addInput(info("x")).addOutput(info("y"))
+                .addInitializer(scalar("minus_four", -4f)).addInitializer(scalar("minus_eight", -8f))
+                .addNode(node("Mul", "scaled", "x", "minus_four")).addNode(node("Add", "shifted", "scaled", "minus_eight"))
+                .addNode(node("Sigmoid", "y", "shifted")).build();
+        ModelProto m = ModelProto.newBuilder().setIrVersion(8).setProducerName("pare-test")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(g).build();
+        return Files.write(dir.resolve("small_sigmoid.onnx"), m.toByteArray());
+    }
+
+    private static ValueInfoProto info(String name) {
+        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+        s.addDimBuilder().setDimValue(1);
+        s.addDimBuilder().setDimValue(64);
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(1).setShape(s))).build();
+    }
+
+    private static TensorProto scalar(String name, float v) {
+        return TensorProto.newBuilder().setName(name).setDataType(1).addFloatData(v).build();
+    }
+
+    private static NodeProto node(String op, String out, String... in) {
+        return NodeProto.newBuilder().setOpType(op).setName(op + "_" + out).addOutput(out).addAllInput(List.of(in)).build();
+    }
+
+    private static double maxRelError(String json) {
+        return Double.parseDouble(json.replaceAll("(?s).*\"max_rel_error\": ([-0-9.Ee]+),.*", "$1"));
+    }
+
+    @Test
+    void exactSigmoidRewritesOnlyTheCopyOnnxRuntimeRuns() throws Exception {
+        Path onnx = smallSigmoidModel();
+        byte[] bytes = Files.readAllBytes(onnx);
+        FileTime modified = Files.getLastModifiedTime(onnx);
+        Path pkg = dir.resolve("small_sigmoid.mlpackage");
+        CliRun c = pare("compile", onnx.toString(), "-o", pkg.toString(), "--pipeline", "EMPTY");
+        assertEquals(0, c.exitCode(), c.err());
+
+        // against the conversion: ONNX Runtime's own Sigmoid is 1e-4 relative off, the exact one is not
+        CliRun plain = pare("compare", onnx.toString(), pkg.toString(), "--samples", "2", "--ort-optimization", "none", "--json");
+        CliRun exact = pare("compare", onnx.toString(), pkg.toString(), "--samples", "2", "--ort-optimization", "none", "--json",
+                "--exact-sigmoid");
+        assertEquals(0, plain.exitCode(), plain.err());
+        assertEquals(0, exact.exitCode(), exact.err());
+        assertTrue(plain.out().contains("\n  \"exact_sigmoid\": null,\n"), plain.out());
+        assertTrue(exact.out().contains("\n  \"exact_sigmoid\": {\n    \"a\": {\n      \"left_as_is\": [],\n      \"rewritten\": 1\n    },\n"
+                + "    \"b\": null\n  },\n"), exact.out());
+        assertTrue(maxRelError(plain.out()) > 1e-4, plain.out());
+        assertTrue(maxRelError(exact.out()) < 1e-6, exact.out());
+
+        // both sides ONNX: both rewritten, and the text says so
+        CliRun text = pare("compare", onnx.toString(), onnx.toString(), "--samples", "2", "--exact-sigmoid");
+        assertEquals(0, text.exitCode(), text.err());
+        assertEquals("compare " + onnx + " (A) with " + onnx + " (B): 2 samples generated with seed 0\n"
+                + "  generated x: float32 [1,64] uniform [0, 1)\n"
+                + "  A in ONNX Runtime: 1 Sigmoid node computed exactly, as 1 / (1 + exp(-x)) (--exact-sigmoid)\n"
+                + "  B in ONNX Runtime: 1 Sigmoid node computed exactly, as 1 / (1 + exp(-x)) (--exact-sigmoid)\n"
+                + "  output  shape           SNR dB    cosine  max abs err  mean abs err   top-1   top-5\n"
+                + "  y       float32 [1,64]     inf  1.000000            0             0  1.0000  1.0000\n", text.out());
+        CliRun none = pare("compare", MNIST.toString(), MNIST.toString(), "--samples", "1", "--exact-sigmoid");
+        assertTrue(none.out().contains("\n  A in ONNX Runtime: no float32 Sigmoid node to compute exactly (--exact-sigmoid)\n"), none.out());
+
+        assertArrayEquals(bytes, Files.readAllBytes(onnx), "the model file is only read");
+        assertEquals(modified, Files.getLastModifiedTime(onnx));
+        assertError(pare("compare", pkg.toString(), pkg.toString(), "--exact-sigmoid"), 2,
+                "--exact-sigmoid changes how ONNX Runtime runs an ONNX model, but neither A nor B is one");
+        assertTrue(pare("compare", "--help").out().contains("\n      --exact-sigmoid    Run the ONNX models' float32 Sigmoid nodes in ONNX\n"));
     }
 
     /** A version-1 .npy of float64 zeros. */

@@ -1,6 +1,7 @@
 package dev.pare.compiler.compare;
 
 import dev.pare.compiler.inspect.Json;
+import dev.pare.compiler.runtime.ExactSigmoid;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
@@ -32,6 +33,14 @@ public final class CompareJson {
         root.put("labels", r.labels());
         root.put("only_in_a", r.onlyInA());
         root.put("only_in_b", r.onlyInB());
+        if (r.exactSigmoidA() == null && r.exactSigmoidB() == null) {
+            root.put("exact_sigmoid", null);
+        } else {
+            Map<String, Object> exact = new LinkedHashMap<>();
+            exact.put("a", exactSigmoid(r.exactSigmoidA()));
+            exact.put("b", exactSigmoid(r.exactSigmoidB()));
+            root.put("exact_sigmoid", exact);
+        }
         List<Object> outputs = new ArrayList<>();
         for (OutputComparison o : r.outputs()) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -59,6 +68,14 @@ public final class CompareJson {
         }
         root.put("outputs", outputs);
         return Json.write(root);
+    }
+
+    private static Map<String, Object> exactSigmoid(ExactSigmoid.Result e) {
+        if (e == null) return null;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rewritten", e.rewritten());
+        m.put("left_as_is", e.leftAsIs());
+        return m;
     }
 
     /** Errors span many magnitudes: 6 significant digits rather than 6 decimals. */

@@ -1,5 +1,6 @@
 package dev.pare.compiler.compare;
 
+import dev.pare.compiler.runtime.ExactSigmoid;
 import java.util.List;
 
 /**
@@ -11,6 +12,9 @@ import java.util.List;
  * @param generated how each generated input was filled (e.g. {@code input: float32 [1,1,28,28] uniform [0, 1)}),
  *     empty for data
  * @param onlyInA outputs of A with no counterpart in B (and {@code onlyInB} the other way)
+ * @param exactSigmoidA with {@code --exact-sigmoid}, what the rewrite did to ONNX model A (null when
+ *     not asked for or A is not an ONNX model; {@code exactSigmoidB} the same for B)
  */
 public record CompareReport(String modelA, String modelB, String inputs, Long seed, int samples, List<String> generated,
-        String labels, List<OutputComparison> outputs, List<String> onlyInA, List<String> onlyInB) {}
+        String labels, List<OutputComparison> outputs, List<String> onlyInA, List<String> onlyInB,
+        ExactSigmoid.Result exactSigmoidA, ExactSigmoid.Result exactSigmoidB) {}

@@ -1,5 +1,6 @@
 package dev.pare.compiler.compare;
 
+import dev.pare.compiler.runtime.ExactSigmoid;
 import dev.pare.compiler.runtime.OrtOptimization;
 import java.nio.file.Path;
 import java.util.Map;
@@ -17,9 +18,12 @@ import java.util.Objects;
  * @param inputShapes shapes for generated inputs by input name (fixing symbolic dims)
  * @param threads ONNX Runtime threads per model
  * @param ortOptimization ONNX Runtime's graph optimization level for the ONNX models
+ * @param exactSigmoid whether the ONNX models' float32 Sigmoids run in ONNX Runtime as
+ *     1 / (1 + exp(-x)) ({@link ExactSigmoid}) instead of ONNX Runtime's approximate Sigmoid kernel
  */
 public record CompareRequest(Path modelA, Path modelB, Path data, String dataSpec, Path labels, long seed,
-        Integer samples, Map<String, long[]> inputShapes, int threads, OrtOptimization ortOptimization) {
+        Integer samples, Map<String, long[]> inputShapes, int threads, OrtOptimization ortOptimization,
+        boolean exactSigmoid) {
 
     public static final int DEFAULT_GENERATED = 8;
 
@@ -28,6 +32,12 @@ public record CompareRequest(Path modelA, Path modelB, Path data, String dataSpe
         Objects.requireNonNull(modelB, "modelB");
         inputShapes = Map.copyOf(inputShapes);
         Objects.requireNonNull(ortOptimization, "ortOptimization");
+    }
+
+    /** A request that runs ONNX models with ONNX Runtime's own Sigmoid kernel. */
+    public CompareRequest(Path modelA, Path modelB, Path data, String dataSpec, Path labels, long seed,
+            Integer samples, Map<String, long[]> inputShapes, int threads, OrtOptimization ortOptimization) {
+        this(modelA, modelB, data, dataSpec, labels, seed, samples, inputShapes, threads, ortOptimization, false);
     }
 
     /** A request that runs ONNX models with ONNX Runtime's default optimizations ({@link OrtOptimization#ALL}). */

@@ -1,6 +1,7 @@
 package dev.pare.compiler.compare;
 
 import dev.pare.compiler.inspect.TextTable;
+import dev.pare.compiler.runtime.ExactSigmoid;
 import java.util.List;
 import java.util.Locale;
 
@@ -15,6 +16,8 @@ public final class CompareText {
                 .append(r.samples()).append(r.samples() == 1 ? " sample " : " samples ")
                 .append(r.seed() == null ? "from " + r.inputs() : "generated with seed " + r.seed()).append('\n');
         for (String g : r.generated()) sb.append("  generated ").append(g).append('\n');
+        exactSigmoid(sb, "A", r.exactSigmoidA());
+        exactSigmoid(sb, "B", r.exactSigmoidB());
         TextTable t = new TextTable("output", "shape", ">SNR dB", ">cosine", ">max abs err", ">mean abs err", ">top-1", ">top-5");
         boolean nonFinite = false;
         for (OutputComparison o : r.outputs()) {
@@ -47,6 +50,19 @@ public final class CompareText {
             sb.append(any ? acc.render() : "  no output holds one row of class scores per sample ([1,C] or [C])\n");
         }
         return sb.toString();
+    }
+
+    /** Says that (and how much of) an ONNX model's Sigmoid ONNX Runtime computed exactly. */
+    private static void exactSigmoid(StringBuilder sb, String side, ExactSigmoid.Result e) {
+        if (e == null) return;
+        sb.append("  ").append(side).append(" in ONNX Runtime: ");
+        if (e.rewritten() == 0) sb.append("no float32 Sigmoid node to compute exactly");
+        else sb.append(e.rewritten()).append(e.rewritten() == 1 ? " Sigmoid node" : " Sigmoid nodes")
+                .append(" computed exactly, as 1 / (1 + exp(-x))");
+        if (!e.leftAsIs().isEmpty()) {
+            sb.append("; left to ONNX Runtime's Sigmoid: ").append(String.join(", ", e.leftAsIs()));
+        }
+        sb.append(" (--exact-sigmoid)\n");
     }
 
     static String snr(double db) {

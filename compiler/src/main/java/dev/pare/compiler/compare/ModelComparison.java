@@ -10,6 +10,7 @@ import dev.pare.compiler.driver.CompilationException;
 import dev.pare.compiler.io.ModelFormats;
 import dev.pare.compiler.coreml.CoreMlKeys;
 import dev.pare.compiler.coreml.eval.MilModelExecutor;
+import dev.pare.compiler.runtime.ExactSigmoid;
 import dev.pare.compiler.runtime.OrtModelExecutor;
 import dev.pare.ir.DType;
 import dev.pare.ir.Model;
@@ -31,7 +32,9 @@ import java.util.Map;
  * reference interpreter, so an ONNX model can be compared with its Core ML conversion. B is fed
  * A's inputs converted to B's element types where they differ only in width (int64 vs int32,
  * float32 vs float16: Core ML has no int64). Samples are read, run and folded into the
- * statistics one at a time, so memory does not grow with the sample count.
+ * statistics one at a time, so memory does not grow with the sample count. With
+ * {@code exactSigmoid}, the in-memory copies of the ONNX models have their float32 Sigmoids
+ * rewritten ({@link ExactSigmoid}) before ONNX Runtime loads them; the files are only read.
  */
 public final class ModelComparison {
 
@@ -54,6 +57,17 @@ public final class ModelComparison {
         }
         Model a = read(request.modelA());
         Model b = read(request.modelB());
+        ExactSigmoid.Result exactA = null;
+        ExactSigmoid.Result exactB = null;
+        if (request.exactSigmoid()) {
+            // the in-memory copies only: ONNX Runtime loads them from a temporary file (OrtModelExecutor)
+            if (!isOnnx(a) && !isOnnx(b)) {
+                throw new CompareException(CompareException.Kind.BAD_REQUEST,
+                        "--exact-sigmoid changes how ONNX Runtime runs an ONNX model, but neither A nor B is one");
+            }
+            if (isOnnx(a)) exactA = ExactSigmoid.rewrite(a);
+            if (isOnnx(b)) exactB = ExactSigmoid.rewrite(b);
+        }
         // Inputs and outputs are matched by their original names (FeatureNames), so a package
         // whose ONNX input 'input:0' became 'input_0' still pairs with the ONNX model.
         List<Value> inputsA = FeatureNames.inputs(a);
@@ -103,7 +117,7 @@ public final class ModelComparison {
             return new CompareReport(request.modelA().toString(), request.modelB().toString(),
                     data != null ? request.data().toString() : "generated", data != null ? null : request.seed(), count,
                     generator == null ? List.of() : generator.specs().stream().map(InputGenerator.InputSpec::describe).toList(),
-                    request.labels() == null ? null : request.labels().toString(), outputs, onlyA, onlyB);
+                    request.labels() == null ? null : request.labels().toString(), outputs, onlyA, onlyB, exactA, exactB);
         } catch (DataException e) {
             throw new CompareException(CompareException.Kind.BAD_INPUT, e.getMessage(), e);
         } catch (IOException e) {
@@ -118,6 +132,8 @@ public final class ModelComparison {
             }
         }
     }
+
+    private static boolean isOnnx(Model m) { return "onnx".equals(m.format()); }
 
     private Model read(Path p) throws CompareException {
         try {

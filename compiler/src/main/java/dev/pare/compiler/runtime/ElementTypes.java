@@ -29,7 +29,13 @@ final class ElementTypes {
 
     /** Element types for the values of {@code graph} (top level), by value; UNDEFINED when no rule applies. */
     static Map<Value, DType> of(Graph graph) {
+        return of(graph, Map.of());
+    }
+
+    /** The same for a subgraph, whose operands from enclosing graphs take their types from {@code outer}. */
+    static Map<Value, DType> of(Graph graph, Map<Value, DType> outer) {
         ElementTypes t = new ElementTypes();
+        t.known.putAll(outer);
         for (Value v : graph.inputs()) t.known.put(v, v.tensorType().dtype());
         for (Value v : graph.constants()) t.known.put(v, v.data().dtype());
         for (Node n : graph.nodes()) t.visit(n);

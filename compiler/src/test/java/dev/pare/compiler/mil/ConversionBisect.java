@@ -6,6 +6,7 @@ import dev.pare.compiler.onnx.OnnxFormat;
 import dev.pare.compiler.onnx.proto.OnnxProto.GraphProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.ModelProto;
 import dev.pare.compiler.onnx.proto.OnnxProto.ValueInfoProto;
+import dev.pare.compiler.runtime.ExactSigmoid;
 import dev.pare.compiler.runtime.OrtEnvironments;
 import dev.pare.compiler.testing.OrtRunner;
 import dev.pare.compiler.testing.OrtRunner.Tensor;
@@ -41,12 +42,15 @@ import java.util.stream.Collectors;
  * (with the float bits), both scales and zero points, so a rounding tie shows as such.
  *
  * <pre>
- * ConversionBisect MODEL.onnx [--npy DIR] [--tokens LEN] [--seed N] [--threshold T] [--limit N] [--ort-vs-ort]
+ * ConversionBisect MODEL.onnx [--npy DIR] [--tokens LEN] [--seed N] [--threshold T] [--limit N] [--ort-vs-ort] [--exact-sigmoid]
  * </pre>
  * Inputs: with {@code --npy}, DIR/NAME.npy (float32, as scripts/corpus/make-inputs.py writes them);
  * otherwise a text encoder's input_ids (random ids, seeded), attention_mask (ones) and
  * token_type_ids (zeros) of length LEN (default 32). {@code --ort-vs-ort} instead prints how far
- * ONNX Runtime's default optimizations move its own graph outputs. Run by scripts/corpus/bisect.sh.
+ * ONNX Runtime's default optimizations move its own graph outputs. {@code --exact-sigmoid} runs ONNX
+ * Runtime on a copy whose float32 Sigmoids are computed as 1 / (1 + exp(-x)) ({@link ExactSigmoid}, as
+ * {@code pare compare --exact-sigmoid} does), so what departs is not its approximate Sigmoid kernel.
+ * Run by scripts/corpus/bisect.sh.
  */
 public final class ConversionBisect {
 
@@ -59,7 +63,7 @@ public final class ConversionBisect {
     public static void main(String[] args) throws Exception {
         OrtEnvironments.shared();  // before any other ONNX Runtime use: its start-up then needs no -Xss
         if (args.length == 0) {
-            System.err.println("usage: ConversionBisect MODEL.onnx [--npy DIR] [--tokens LEN] [--seed N] [--threshold T] [--limit N] [--ort-vs-ort]");
+            System.err.println("usage: ConversionBisect MODEL.onnx [--npy DIR] [--tokens LEN] [--seed N] [--threshold T] [--limit N] [--ort-vs-ort] [--exact-sigmoid]");
             System.exit(2);
         }
         Path onnx = Path.of(args[0]);
@@ -69,6 +73,7 @@ public final class ConversionBisect {
         double threshold = 1e-6;
         int limit = 60;
         boolean ortVsOrt = false;
+        boolean exactSigmoid = false;
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
                 case "--npy" -> npy = Path.of(args[++i]);
@@ -77,6 +82,7 @@ public final class ConversionBisect {
                 case "--threshold" -> threshold = Double.parseDouble(args[++i]);
                 case "--limit" -> limit = Integer.parseInt(args[++i]);
                 case "--ort-vs-ort" -> ortVsOrt = true;
+                case "--exact-sigmoid" -> exactSigmoid = true;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -92,7 +98,7 @@ public final class ConversionBisect {
             }
             return;
         }
-        List<Departure> found = departures(onnx, ortIn, threshold);
+        List<Departure> found = departures(onnx, ortIn, threshold, exactSigmoid);
         for (Departure d : found.subList(0, Math.min(limit, found.size()))) {
             System.out.println(d);
             if (d.detail != null) System.out.println("    " + d.detail);
@@ -114,7 +120,29 @@ public final class ConversionBisect {
 
     /** The values of {@code onnx} whose interpreter result departs by more than {@code threshold}, in node order. */
     static List<Departure> departures(Path onnx, Map<String, Tensor> ortIn, double threshold) throws Exception {
-        Model ref = new OnnxFormat().read(onnx);
+        return departures(onnx, ortIn, threshold, false);
+    }
+
+    /** The same, with ONNX Runtime's float32 Sigmoids computed exactly when {@code exactSigmoid}. */
+    static List<Departure> departures(Path onnx, Map<String, Tensor> ortIn, double threshold, boolean exactSigmoid) throws Exception {
+        if (!exactSigmoid) return departures(onnx, onnx, ortIn, threshold);
+        Model rewritten = new OnnxFormat().read(onnx);
+        ExactSigmoid.rewrite(rewritten);
+        Path file = Files.createTempFile("bisect-exact-sigmoid-", ".onnx");
+        try {
+            new OnnxFormat().write(rewritten, file);
+            return departures(onnx, file, ortIn, threshold);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * {@code onnx} converted and run in the interpreter against {@code reference} (the same file, or
+     * a copy of it whose Sigmoids are exact, which keeps every other value's name) in ONNX Runtime.
+     */
+    private static List<Departure> departures(Path onnx, Path reference, Map<String, Tensor> ortIn, double threshold) throws Exception {
+        Model ref = new OnnxFormat().read(reference);
         Model conv = new OnnxFormat().read(onnx);
         String shapes = ortIn.entrySet().stream()
                 .map(e -> "\"" + e.getKey() + ":" + Arrays.stream(e.getValue().shape()).mapToObj(Long::toString).collect(Collectors.joining(",")) + "\"")
@@ -133,7 +161,7 @@ public final class ConversionBisect {
                 milCaptured.add(m.get());
             }
         }
-        Map<String, float[]> ort = runOrt(onnx, refCaptured, ortIn);
+        Map<String, float[]> ort = runOrt(reference, refCaptured, ortIn);
         Map<String, float[]> mil = runMil(conv, milCaptured, ortIn);
         List<Departure> found = new ArrayList<>();
         for (Node n : ref.graph().nodes()) {

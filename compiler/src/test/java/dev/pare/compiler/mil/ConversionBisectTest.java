@@ -41,5 +41,11 @@ class ConversionBisectTest {
         assertEquals(found.get(0).rel(), found.get(1).rel(), 1e-12, "Mul by 2 carries the difference unchanged");
 
         assertEquals(List.of(), ConversionBisect.departures(onnx, in, 1e-4), "nothing departs by 1e-4");
+
+        // with ONNX Runtime's Sigmoid computed as 1 / (1 + exp(-x)) (ExactSigmoid) both sides are
+        // within 2 ulp of the logistic function: 2.4e-7 of the largest value (sigmoid(-2) = 0.12),
+        // where ONNX Runtime's kernel is off by more (2.2e-4 of sigmoid(-8) = 3.4e-4 is 6e-7 of it)
+        assertTrue(sigmoid.rel() > 2.5e-7, "ONNX Runtime's own Sigmoid departs by " + sigmoid.rel());
+        assertEquals(List.of(), ConversionBisect.departures(onnx, in, 2.5e-7, true), "nothing departs with exact Sigmoids");
     }
 }
