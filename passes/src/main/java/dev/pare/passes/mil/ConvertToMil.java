@@ -101,6 +101,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         NnLowerings.register(LOWERINGS);
         TensorLowerings.register(LOWERINGS);
         ControlFlowLowerings.register(LOWERINGS);
+        ScanLowering.register(LOWERINGS);
         RecurrentLowerings.register(LOWERINGS);
         QuantizedLowerings.register(LOWERINGS);
         ScatterNd.register(LOWERINGS);
