@@ -3,6 +3,8 @@ package dev.pare.compiler.mil;
 import static dev.pare.compiler.mil.ConvertedVsOrt.floats;
 import static dev.pare.compiler.mil.ConvertedVsOrt.inputs;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.FLOAT;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.INT64;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.UINT8;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.graph;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.intAttr;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.ints;
@@ -44,7 +46,7 @@ class ConvertToMilScanTest {
 
     /**
      * Two states and two scan inputs of length T: a [T, 3] scanned forward along axis 0, b [2, T]
-     * scanned in reverse along axis 1. s_out = s + a_t * k (k an outer constant), p_out = p * h +
+     * scanned in reverse along axis 1. s_out = s + a_t * k (k an input of the outer graph), p_out = p * h (h an outer constant) +
      * b_t; scan outputs s_out (axis 0, forward) and p_out - b_t (axis -1, reverse).
      */
     private static GraphProto twoStatesTwoScans() {
@@ -54,8 +56,8 @@ class ConvertToMilScanTest {
                 .node("Mul", "ph", "p", "h").node("Add", "p_out", "ph", "b_t")
                 .node("Identity", "row", "s_out").node("Sub", "col", "p_out", "b_t")
                 .output("s_out", FLOAT, 3).output("p_out", FLOAT, 2).output("row", FLOAT, 3).output("col", FLOAT, 2).build();
-        return new OnnxGraphBuilder("scan2").input("a", FLOAT, "T", 3).input("b", FLOAT, 2, "T").input("s0", FLOAT, 3)
-                .floats("k", new long[] {3}, 0.5f, -1f, 2f).floats("h", new long[0], 0.75f).floats("p0", new long[] {2}, 1f, -2f)
+        return new OnnxGraphBuilder("scan2").input("a", FLOAT, "T", 3).input("b", FLOAT, 2, "T").input("s0", FLOAT, 3).input("k", FLOAT, 3)
+                .floats("h", new long[0], 0.75f).floats("p0", new long[] {2}, 1f, -2f)
                 .node("Scan", new String[] {"s0", "p0", "a", "b"}, new String[] {"s_final", "p_final", "rows", "cols"},
                         graph("body", body), intAttr("num_scan_inputs", 2), ints("scan_input_axes", 0, 1),
                         ints("scan_input_directions", 0, 1), ints("scan_output_axes", 0, -1), ints("scan_output_directions", 0, 1))
@@ -65,7 +67,7 @@ class ConvertToMilScanTest {
 
     private static java.util.Map<String, dev.pare.compiler.testing.OrtRunner.Tensor> twoScanInputs(int t) {
         return inputs("a", floats(new long[] {t, 3}, ramp(3 * t, -1f, 0.25f)), "b", floats(new long[] {2, t}, ramp(2 * t, 2f, -0.5f)),
-                "s0", floats(new long[] {3}, 0.1f, 0.2f, -0.3f));
+                "s0", floats(new long[] {3}, 0.1f, 0.2f, -0.3f), "k", floats(new long[] {3}, 0.5f, -1f, 2f));
     }
 
     @Test
@@ -109,6 +111,34 @@ class ConvertToMilScanTest {
                 ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {t, n}, ramp(t * n, -2f, 0.5f)),
                         "acc0", floats(new long[] {n}, ramp(n, 1f, 1f))), 1e-6);
             }
+        }
+    }
+
+    /**
+     * An int64 counter state (MIL: int32) and a uint8 scan output (stacked in int32 and cast back,
+     * then an int32 feature): c_out = c + 1, scans c_out and uint8(x_t).
+     */
+    private static GraphProto integerScan() {
+        GraphProto body = new OnnxGraphBuilder("body")
+                .input("c", INT64).input("x_t", FLOAT, 2)
+                .node("Add", "c_out", "c", "one").node("Identity", "c_row", "c_out")
+                .node("Cast", new String[] {"x_t"}, new String[] {"u"}, intAttr("to", UINT8))
+                .output("c_out", INT64).output("c_row", INT64).output("u", UINT8, 2).build();
+        return new OnnxGraphBuilder("ints").input("x", FLOAT, "T", 2).input("c0", INT64)
+                .longs("one", new long[0], 1)
+                .node("Scan", new String[] {"c0", "x"}, new String[] {"c_final", "counts", "bytes"}, graph("body", body),
+                        intAttr("num_scan_inputs", 1), ints("scan_output_directions", 1, 0))
+                .output("c_final", INT64).output("counts", INT64, "T").output("bytes", UINT8, "T", 2).build();
+    }
+
+    @Test
+    void integerStatesAndUint8ScanOutputsAreExact() throws Exception {
+        Path onnx = OnnxGraphBuilder.write(integerScan(), tmp.resolve("ints.onnx"));
+        Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("ints.mlpackage"));
+        for (int t : new int[] {1, 4}) {
+            float[] x = new float[2 * t];
+            for (int i = 0; i < x.length; i++) x[i] = (i * 37) % 256;
+            ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {t, 2}, x), "c0", ConvertedVsOrt.scalar(-3)), 0);
         }
     }
 
