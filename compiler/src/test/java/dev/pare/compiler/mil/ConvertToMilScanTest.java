@@ -2,6 +2,7 @@ package dev.pare.compiler.mil;
 
 import static dev.pare.compiler.mil.ConvertedVsOrt.floats;
 import static dev.pare.compiler.mil.ConvertedVsOrt.inputs;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.BOOL;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.FLOAT;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.INT64;
 import static dev.pare.compiler.mil.OnnxGraphBuilder.UINT8;
@@ -139,6 +140,38 @@ class ConvertToMilScanTest {
             float[] x = new float[2 * t];
             for (int i = 0; i < x.length; i++) x[i] = (i * 37) % 256;
             ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {t, 2}, x), "c0", ConvertedVsOrt.scalar(-3)), 0);
+        }
+    }
+
+    /**
+     * A Scan inside a Loop body: per Loop iteration, v_out = v + sum_t x_t * v, the Scan body using
+     * the Loop body's carried value v and the main graph's input x (two enclosing graphs).
+     */
+    private static GraphProto scanInLoop() {
+        GraphProto scanBody = new OnnxGraphBuilder("scan_body")
+                .input("s", FLOAT, 3).input("x_t", FLOAT, 3)
+                .node("Mul", "xv", "x_t", "v").node("Add", "s_out", "s", "xv")
+                .output("s_out", FLOAT, 3).build();
+        GraphProto loopBody = new OnnxGraphBuilder("loop_body")
+                .input("i", INT64).input("c_in", BOOL).input("v", FLOAT, 3)
+                .node("Scan", new String[] {"v", "x"}, new String[] {"v_out"}, graph("body", scanBody), intAttr("num_scan_inputs", 1))
+                .node("Identity", "c_out", "c_in")
+                .output("c_out", BOOL).output("v_out", FLOAT, 3).build();
+        return new OnnxGraphBuilder("nested").input("x", FLOAT, "T", 3).input("v0", FLOAT, 3).input("m", INT64)
+                .node("Loop", new String[] {"m", "", "v0"}, new String[] {"v_final"}, graph("body", loopBody))
+                .output("v_final", FLOAT, 3).build();
+    }
+
+    @Test
+    void aScanNestedInALoopUsesValuesOfBothEnclosingGraphs() throws Exception {
+        Path onnx = OnnxGraphBuilder.write(scanInLoop(), tmp.resolve("nested.onnx"));
+        Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve("nested.mlpackage"));
+        assertEquals(List.of("mil.while_loop", "mil.while_loop"), ops(m, "mil.while_loop"));
+        for (int t : new int[] {1, 3}) {
+            for (long trips : new long[] {0, 2}) {
+                ConvertedVsOrt.assertMatches(onnx, m, inputs("x", floats(new long[] {t, 3}, ramp(3 * t, -0.5f, 0.125f)),
+                        "v0", floats(new long[] {3}, 1f, -2f, 0.5f), "m", ConvertedVsOrt.scalar(trips)), 1e-6);
+            }
         }
     }
 
