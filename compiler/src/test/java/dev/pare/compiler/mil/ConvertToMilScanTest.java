@@ -210,7 +210,10 @@ class ConvertToMilScanTest {
     void unsupportedScansAreRefusedNamingTheNodeAndTheAttribute() throws Exception {
         Exception batch = refusal(batchedSum(2, false), 8, "batch2");
         assertTrue(batch.getMessage().contains("Scan 'Scan_0': opset 8 Scan runs its body once per batch entry (axis 0) and has a MIL "
-                + "lowering only for a batch of 1; input 1 has batch 2"), batch.getMessage());
+                + "lowering only for a batch of 1; input 1 has batch 2 (opset 9's Scan has no batch axis)"), batch.getMessage());
+        // a batch known only at run time may be 1: the message says how to tell the converter
+        Exception symbolic = refusal(batchedSum("B", false), 8, "batchB");
+        assertTrue(symbolic.getMessage().contains("input 1 has batch B; give --input-shape s0="), symbolic.getMessage());
 
         GraphProto body = new OnnxGraphBuilder("body").input("s", FLOAT, 3).input("a_t", FLOAT, 3)
                 .node("Add", "s_out", "s", "a_t").output("s_out", FLOAT, 3).build();

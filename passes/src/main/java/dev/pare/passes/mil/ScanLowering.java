@@ -101,10 +101,11 @@ final class ScanLowering {
             if (!t.hasRank() || t.rank() < (i < stateInit.size() ? 1 : 2)) {
                 throw op.needsStaticShape(1 + i, "input " + (1 + i) + " needs a batch axis (opset 8 Scan)");
             }
-            if (!(t.dims().get(0) instanceof Dim.Fixed f) || f.size() != 1) {
-                throw op.needsStaticShape(1 + i, "opset 8 Scan runs its body once per batch entry (axis 0) and has a MIL lowering only "
-                        + "for a batch of 1; input " + (1 + i) + " has batch " + t.dims().get(0) + " (opset 9's Scan has no batch axis)");
-            }
+            String batchOfOne = "opset 8 Scan runs its body once per batch entry (axis 0) and has a MIL lowering only for a batch of 1; input "
+                    + (1 + i) + " has batch " + t.dims().get(0);
+            // a batch known only at run time may be 1: the user can say so with --input-shape
+            if (!(t.dims().get(0) instanceof Dim.Fixed f)) throw op.needsStaticShape(1 + i, batchOfOne);
+            if (f.size() != 1) throw op.fail(batchOfOne + " (opset 9's Scan has no batch axis)");
         }
         if (op.present(0)) {
             long[] lens = op.constInts(0);
