@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ONNX's own Loop operator tests (Debian's libonnx-testdata, the ONNX project's node tests; not
+# ONNX's own Loop and Scan operator tests (Debian's libonnx-testdata, the ONNX project's node tests; not
 # real models, so not in the corpus): for each test, `pare compile MODEL.onnx -o T.mlpackage
 # --pipeline EMPTY`, and when that works `pare compare` against ONNX Runtime without graph
 # optimizations on the test's own inputs (test_data_set_0/input_N.pb, as .npy via pb-to-npy.py).
@@ -11,7 +11,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="$(realpath -m "${1:-$root/target/onnx-loop-tests}")"
 version="1.12.0-2"
-tests=(test_loop11 test_range_float_type_positive_delta_expanded test_range_int32_type_negative_delta_expanded)
+tests=(test_loop11 test_range_float_type_positive_delta_expanded test_range_int32_type_negative_delta_expanded
+       test_scan_sum test_scan9_sum)
 mkdir -p "$out"
 deb="$out/libonnx-testdata_${version}_all.deb"
 if [[ ! -f "$deb" ]]; then

@@ -69,6 +69,30 @@ public final class Rewriter {
         return mark(v);
     }
 
+    /** Removes an unused input of this graph (e.g. a subgraph input whose value is computed inside instead). */
+    public void removeInput(Value input) {
+        requireOwn(input);
+        if (input.kind() != Value.Kind.INPUT) throw new IllegalArgumentException(input + " is not an input");
+        if (input.hasUses() || graph.outputs.contains(input)) {
+            throw new IllegalStateException("cannot remove input " + input + ": still used");
+        }
+        graph.inputs.remove(input);
+        graph.valuesByName.remove(input.name());
+        changed = true;
+    }
+
+    /** Reorders the inputs; {@code order} must be a permutation of the current inputs. */
+    public void reorderInputs(List<Value> order) {
+        if (order.size() != graph.inputs.size() || !new HashSet<>(order).equals(new HashSet<>(graph.inputs))) {
+            throw new IllegalArgumentException("not a permutation of the graph's inputs");
+        }
+        if (!order.equals(graph.inputs)) {
+            graph.inputs.clear();
+            graph.inputs.addAll(order);
+            changed = true;
+        }
+    }
+
     /** Gives a graph input a default value (an ONNX initializer that is also an input). */
     public void setInputDefault(Value input, TensorData data) {
         if (input.kind() != Value.Kind.INPUT || input.graph() != graph) {

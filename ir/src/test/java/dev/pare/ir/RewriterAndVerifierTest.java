@@ -53,6 +53,29 @@ class RewriterAndVerifierTest {
         assertThrows(IllegalStateException.class, () -> r2.erase(add));
     }
 
+    /** As convert_to_mil's Scan lowering does: a subgraph input replaced by a value computed inside goes, the rest are reordered. */
+    @Test
+    void anUnusedInputIsRemovedAndInputsReordered() {
+        Graph g = new Graph("g");
+        Rewriter r = g.rewriter();
+        Value x = r.addInput("x", F4);
+        Value y = r.addInput("y", F4);
+        Node neg = r.createNode("neg", "onnx.Neg", List.of(y), List.of("n"), List.of(F4), Attributes.empty(), Location.UNKNOWN);
+        r.addOutput(neg.result(0));
+        assertThrows(IllegalStateException.class, () -> r.removeInput(y));
+        Value c = r.addConstant("c", TensorData.ofFloats(new long[] {4}, 1, 2, 3, 4));
+        r.replaceAllUsesWith(y, c);
+        r.removeInput(y);
+        assertEquals(List.of(x), g.inputs());
+        assertFalse(g.isNameTaken("y"));
+        assertThrows(IllegalArgumentException.class, () -> r.removeInput(c));
+        Value i = r.addInput("i", F4);
+        r.reorderInputs(List.of(i, x));
+        assertEquals(List.of(i, x), g.inputs());
+        assertThrows(IllegalArgumentException.class, () -> r.reorderInputs(List.of(i)));
+        assertTrue(Verifier.verify(g).isEmpty());
+    }
+
     @Test
     void duplicateNamesAreRefused() {
         Graph g = new Graph("g");

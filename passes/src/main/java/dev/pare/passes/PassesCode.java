@@ -178,10 +178,10 @@ public enum PassesCode implements DiagnosticCode.Described {
     MIL003(Severity.ERROR, "convert_to_mil's input_shapes or input_values option is invalid", """
             The option names an input the graph does not have or gives a shape or value that does not
             fit it; the message lists the graph's inputs."""),
-    MIL004(Severity.NOTE, "a bool graph input, or a bool or uint8 output, becomes an int32 Core ML feature", """
-            Core ML features cannot be bool or uint8: convert_to_mil makes a bool input an int32 input
-            (0 = false, 1 = true) cast to bool at the start of the program, and casts a bool or uint8
-            output to int32 at the end. The ONNX dtype is kept in the package's metadata
+    MIL004(Severity.NOTE, "a bool or uint8 graph input or output becomes an int32 Core ML feature", """
+            Core ML features cannot be bool or uint8: convert_to_mil makes a bool or uint8 input an
+            int32 input (0 = false, 1 = true; 0 to 255) cast to bool / uint8 at the start of the
+            program, and casts a bool or uint8 output to int32 at the end. The ONNX dtype is kept in the package's metadata
             (com.github.pare.originalDTypes), so pare compare feeds and compares the feature in the
             ONNX model's dtype.""");
 

@@ -124,7 +124,7 @@ final class ControlFlowLowerings {
             }
             stacked.add(perIteration.tensorType().isStatic()
                     ? be.op("concat", be.tmp("scan" + k + "_next"), "values", List.of(acc, row), "axis", 0L, "interleave", false)
-                    : firstRowOrConcat(op, body, be, k, acc, row, accType));
+                    : firstRowOrConcat(op, body, be, k, acc, row, accType, false));
         }
         Value next = be.op("add", be.tmp("iteration_next"), "x", body.inputs().get(0), "y", 1L);
         Value keepGoing = scalarBool(be, body.outputs().get(0), "cond_next");
@@ -167,7 +167,7 @@ final class ControlFlowLowerings {
         return c.length == 1 && c[0] != 0;
     }
 
-    private static TensorType withRows(TensorType t, Dim rows) {
+    static TensorType withRows(TensorType t, Dim rows) {
         List<Dim> dims = new ArrayList<>(t.dims());
         dims.set(0, rows);
         return new TensorType(t.dtype(), dims);
@@ -179,7 +179,7 @@ final class ControlFlowLowerings {
      * stack. A computed M becomes the first size at run time ({@code max(M, 0)}: a negative M runs
      * no iteration).
      */
-    private static Value preallocatedStack(OnnxOp op, int k, TensorType perIteration, Value maxTrips, Long constantTrips) {
+    static Value preallocatedStack(OnnxOp op, int k, TensorType perIteration, Value maxTrips, Long constantTrips) {
         long[] rowShape = perIteration.shape();
         Object shape;
         if (constantTrips != null) {
@@ -197,7 +197,7 @@ final class ControlFlowLowerings {
         return op.e.op("fill", op.e.tmp("scan" + k + "_init"), "shape", shape, "value", zero(perIteration.dtype()));
     }
 
-    private static Object zero(DType d) {
+    static Object zero(DType d) {
         return switch (d) {
             case FLOAT32 -> 0f;
             case FLOAT16 -> MilEmitter.floatScalar(DType.FLOAT16, 0);
@@ -207,13 +207,13 @@ final class ControlFlowLowerings {
     }
 
     /** Scan output types fill lacks whose values int32 holds exactly: their stacks are int32, cast back after the loop. */
-    private static final List<DType> WIDENED = List.of(DType.UINT8, DType.INT8);
+    static final List<DType> WIDENED = List.of(DType.UINT8, DType.INT8);
 
     /**
      * The type of scan output {@code k}'s accumulator: [?, d1, ...] for per-iteration values of
      * shape [d1, ...] (a size not known before the loop stays unknown).
      */
-    private static TensorType scanAccumulatorType(OnnxOp op, int k, int carried, TensorType perIteration) {
+    static TensorType scanAccumulatorType(OnnxOp op, int k, int carried, TensorType perIteration) {
         if (!perIteration.hasRank()) {
             throw op.fail("scan output " + k + " ('" + op.e.out(carried + k) + "') has an unknown rank per iteration; "
                     + "its stack needs one (give --input-shape for the inputs it comes from)");
@@ -236,7 +236,7 @@ final class ControlFlowLowerings {
      * loop that runs no iteration returns, as ONNX Runtime does), else 0; the body then replaces
      * the start value by the first row instead of concatenating to it ({@link #firstRowOrConcat}).
      */
-    private static Value emptyAccumulator(OnnxOp op, int k, TensorType perIteration, TensorType declared) {
+    static Value emptyAccumulator(OnnxOp op, int k, TensorType perIteration, TensorType declared) {
         long[] shape = new long[perIteration.rank() + 1];
         boolean declaredFits = declared.hasRank() && declared.rank() == perIteration.rank();
         for (int d = 0; d < perIteration.rank(); d++) {
@@ -250,16 +250,17 @@ final class ControlFlowLowerings {
      * For a per-iteration value whose sizes are known only inside the loop: cond(iteration == 0)
      * gives the first row itself, later iterations concat(acc, row), so the start value's sizes
      * never meet the rows'. A loop that runs no iteration returns the start value
-     * ({@link #emptyAccumulator}).
+     * ({@link #emptyAccumulator}). With {@code prepend} each row goes in front (a Scan output
+     * accumulated in reverse).
      */
-    private static Value firstRowOrConcat(OnnxOp op, Graph body, MilEmitter be, int k, Value acc, Value row, TensorType accType) {
+    static Value firstRowOrConcat(OnnxOp op, Graph body, MilEmitter be, int k, Value acc, Value row, TensorType accType, boolean prepend) {
         String hint = "scan" + k;
         Graph first = new Graph(be.tmp(hint + "_first_block0"), body);
         MilEmitter fe = new MilEmitter(first.rewriter(), op.node.location(), be.tmp(hint + "_first"), List.of());
         first.rewriter().addOutput(fe.op("identity", fe.tmp("row"), "x", row));
         Graph later = new Graph(be.tmp(hint + "_first_block1"), body);
         MilEmitter le = new MilEmitter(later.rewriter(), op.node.location(), be.tmp(hint + "_later"), List.of());
-        later.rewriter().addOutput(le.op("concat", le.tmp("stack"), "values", List.of(acc, row), "axis", 0L, "interleave", false));
+        later.rewriter().addOutput(le.op("concat", le.tmp("stack"), "values", prepend ? List.of(row, acc) : List.of(acc, row), "axis", 0L, "interleave", false));
         Value isFirst = be.op("equal", be.tmp(hint + "_is_first"), "x", body.inputs().get(0), "y", 0L);
         return be.blockOp("cond", List.of(be.tmp(hint + "_next")), List.of(accType), List.of(first, later), "pred", isFirst).get(0);
     }
@@ -335,7 +336,7 @@ final class ControlFlowLowerings {
     }
 
     /** Whether the body's value fits the loop variable: same dtype and rank, no fixed size changed. */
-    private static boolean compatible(TensorType in, TensorType out) {
+    static boolean compatible(TensorType in, TensorType out) {
         if (in.dtype() != out.dtype() || !in.hasRank() || !out.hasRank() || in.rank() != out.rank()) return false;
         for (int i = 0; i < in.rank(); i++) {
             Dim a = in.dims().get(i);

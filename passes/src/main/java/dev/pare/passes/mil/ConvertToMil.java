@@ -101,6 +101,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         NnLowerings.register(LOWERINGS);
         TensorLowerings.register(LOWERINGS);
         ControlFlowLowerings.register(LOWERINGS);
+        ScanLowering.register(LOWERINGS);
         RecurrentLowerings.register(LOWERINGS);
         QuantizedLowerings.register(LOWERINGS);
         ScatterNd.register(LOWERINGS);
@@ -263,33 +264,38 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         }
 
         /**
-         * int64 / float64 graph inputs become int32 / float32: MIL has no such tensors. A bool input
-         * becomes an int32 input (0 or 1) cast to bool before its first use: a Core ML feature cannot
-         * be bool. Each records its ONNX dtype ({@link FeatureTypes#ORIGINAL_DTYPE}).
+         * int64 / float64 graph inputs become int32 / float32: MIL has no such tensors. A bool or
+         * uint8 input becomes an int32 input cast to bool / uint8 before its first use: a Core ML
+         * feature cannot be either (its array types are fp32, fp16, int32, and int8 from iOS 26).
+         * Each records its ONNX dtype ({@link FeatureTypes#ORIGINAL_DTYPE}).
          */
         private void retypeInputs() {
             for (Value in : List.copyOf(g.inputs())) {
                 TensorType t = in.tensorType();
-                DType d = t.dtype() == DType.BOOL ? DType.INT32 : MilDTypes.milOf(t.dtype());
+                boolean narrow = t.dtype() == DType.BOOL || t.dtype() == DType.UINT8;
+                DType d = narrow ? DType.INT32 : MilDTypes.milOf(t.dtype());
                 if (d == t.dtype()) continue;
                 rw.setType(in, t.withDType(d));
                 if (in.data() != null) rw.setInputDefault(in, convertData(in.name(), in.data(), d));
                 recordOriginalDType(in, t.dtype());
                 context.statistics().increment("inputs_retyped");
-                if (t.dtype() == DType.BOOL) castBoolInput(in);
+                if (narrow) castNarrowInput(in, t.dtype());
             }
         }
 
-        private void castBoolInput(Value in) {
+        /** The int32 feature of a bool or uint8 input, cast back to that dtype in front of the program for its uses. */
+        private void castNarrowInput(Value in, DType onnx) {
             List<Value.Use> uses = List.copyOf(in.uses());
             if (g.nodes().isEmpty()) rw.setInsertionPointToEnd();
             else rw.setInsertionPointBefore(g.nodes().get(0));
             MilEmitter e = new MilEmitter(rw, Location.UNKNOWN, in.name(), List.of());
-            Value asBool = e.op("cast", rw.uniqueValueName(in.name() + "_bool"), "x", in, "dtype", "bool");
+            String to = MilDTypes.milName(onnx);
+            Value cast = e.op("cast", rw.uniqueValueName(in.name() + "_" + to), "x", in, "dtype", to);
             rw.setInsertionPointToEnd();
-            for (Value.Use u : uses) u.user().graph().rewriter().setOperand(u.user(), u.operandIndex(), asBool);
-            context.diagnostics().note(PassesCode.MIL004, Location.UNKNOWN, "convert_to_mil: input '" + in.name()
-                    + "' is bool, which a Core ML feature cannot be: it becomes an int32 input (0 = false, 1 = true) cast to bool in the program");
+            for (Value.Use u : uses) u.user().graph().rewriter().setOperand(u.user(), u.operandIndex(), cast);
+            context.diagnostics().note(PassesCode.MIL004, Location.UNKNOWN, "convert_to_mil: input '" + in.name() + "' is "
+                    + onnx.shortName() + ", which a Core ML feature cannot be: it becomes an int32 input ("
+                    + (onnx == DType.BOOL ? "0 = false, 1 = true" : "0 to 255") + ") cast to " + onnx.shortName() + " in the program");
         }
 
         /**
