@@ -128,6 +128,40 @@ public final class MilTensors {
         return out.finish();
     }
 
+    /**
+     * {@link #compact(TensorData, TensorData, TensorStore)} deferred to the first read of the bytes
+     * (a digest or the weight.bin writer): only the type (the kept count) is computed now.
+     * {@code lower_to_coreml} lowers each function twice, first on a scratch copy to find refusals
+     * before changing anything; with an eager compaction every kept value was gathered and stored
+     * twice (the scratch copy's half of the work thrown away), at 7B gigabytes of it. Done at
+     * most once, into {@code store}; the result is read from there as any stored tensor.
+     */
+    public static DenseData compactOnRead(TensorData values, TensorData mask, TensorStore store) {
+        if (values.elementCount() != mask.elementCount()) {
+            throw new IllegalStateException("values " + values.type() + " do not match mask " + mask.type());
+        }
+        TensorType type = TensorType.of(values.dtype(), popcount(mask));
+        long size = type.byteSize().orElseThrow();
+        Deferred compacted = new Deferred(() -> compact(values, mask, store));
+        // the whole tensor as one buffer when asked so (bytes()); else the chunk asked for, which
+        // lies inside one of the result's chunks (both use DenseData's chunk size)
+        return DenseData.ofMappedRegion(type, size, (from, length) -> from == 0 && length == size
+                ? compacted.get().bytes() : compacted.get().slice(from, Math.toIntExact(length)), "compacted on read");
+    }
+
+    /** A compaction run the first time it is asked for, then kept (thread-safe). */
+    private static final class Deferred {
+        private final java.util.function.Supplier<DenseData> compute;
+        private DenseData result;
+
+        Deferred(java.util.function.Supplier<DenseData> compute) { this.compute = compute; }
+
+        synchronized DenseData get() {
+            if (result == null) result = compute.get();
+            return result;
+        }
+    }
+
     /** Bytes gathered into a bounded buffer and handed to a store writer when it fills. */
     private static final class Pieces {
         private final TensorStore.Writer writer;
