@@ -3,14 +3,21 @@
 # through build A and build B and compares the SHA-256 of every output file (model and external
 # data). Use it after a change that must not alter results (a faster path, a streaming threshold).
 #
-#   scripts/same-output.sh CLASSPATH_A CLASSPATH_B MODEL PIPELINE... [-- EXTRA_COMPILE_ARGS...]
+#   scripts/same-output.sh [--format onnx|mlpackage] CLASSPATH_A CLASSPATH_B MODEL PIPELINE... [-- EXTRA_COMPILE_ARGS...]
+#     --format       the output written and compared (default onnx; mlpackage: every file of the package)
 #     CLASSPATH_A/B  a file holding a class path for `pare` (PARE_CLASSPATH), e.g. a frozen copy of
 #                    main's cli/target jars and classpath.txt, and one of the branch's
 #   e.g. scripts/same-output.sh main.cp branch.cp llama-125m.onnx QUANTIZE_INT4_BLOCK32 PALETTIZE_4BIT
+#        scripts/same-output.sh --format mlpackage main.cp branch.cp llama-125m.onnx PRUNE_50 -- --target ios18 --input-shape input_ids=1,128
 # Prints one line per pipeline ("same" or "DIFFERENT", with the digests) and exits 1 if any differ.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-[[ $# -ge 4 ]] || { sed -n '2,11p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+ext=onnx
+if [[ "${1:-}" == "--format" ]]; then
+  case "${2:-}" in onnx|mlpackage) ext="$2" ;; *) echo "same-output: --format must be onnx or mlpackage" >&2; exit 2 ;; esac
+  shift 2
+fi
+[[ $# -ge 4 ]] || { sed -n '2,13p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 cp_a="$(cat "$1")"; cp_b="$(cat "$2")"; model="$3"; shift 3
 pipelines=()
 while [[ $# -gt 0 && "$1" != "--" ]]; do pipelines+=("$1"); shift; done
@@ -22,12 +29,13 @@ for p in "${pipelines[@]}"; do
   for side in a b; do
     cp="$cp_a"; [[ $side == b ]] && cp="$cp_b"
     mkdir -p "$work/$side"
-    PARE_CLASSPATH="$cp" "$root/pare" compile "$model" -o "$work/$side/out.onnx" --pipeline "$p" --quiet --force "$@" >/dev/null
+    PARE_CLASSPATH="$cp" "$root/pare" compile "$model" -o "$work/$side/out.$ext" --pipeline "$p" --quiet --force "$@" >/dev/null
   done
-  sum_a="$(cd "$work/a" && sha256sum out.onnx* | sha256sum | cut -c1-16)"
-  sum_b="$(cd "$work/b" && sha256sum out.onnx* | sha256sum | cut -c1-16)"
+  # every output file (an .mlpackage is a folder), by its path inside the output
+  sum_a="$(cd "$work/a" && find out.$ext* -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+  sum_b="$(cd "$work/b" && find out.$ext* -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
   if [[ "$sum_a" == "$sum_b" ]]; then
-    echo "$p: same ($sum_a, $(du -cb "$work/a"/out.onnx* | tail -n 1 | cut -f1) bytes)"
+    echo "$p: same ($sum_a, $(du -cb "$work/a"/out.$ext* | tail -n 1 | cut -f1) bytes)"
   else
     echo "$p: DIFFERENT (A $sum_a, B $sum_b)"; differ=1
   fi

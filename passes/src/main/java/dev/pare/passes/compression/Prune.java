@@ -427,26 +427,39 @@ public final class Prune implements PassProvider<Prune.Options> {
         if (nOfM(o)) { // the mask first, a band across the channels at a time; then the kept values in element order
             MagnitudePrunerOptions math = o.magnitudeOptions(structuredAxis(job));
             byte[] bits = StreamedPruner.nOfMMask(job.shape(), math.nmRatio()[0], math.nmRatio()[1], math.dim(), values, piece);
-            TensorStore.Writer mask = job.store().writer(TensorType.of(DType.UINT1, job.shape()));
-            TensorStore.Writer kept = job.store().writer(TensorType.of(dense.dtype(), new long[] {StreamedPruner.kept(bits)}));
-            StreamedPruner.pruneByMask(n, bits, values, piece, (m, count, keptValues, keptCount) -> {
-                mask.write(ByteBuffer.wrap(m, 0, (count + 7) / 8));
-                kept.write(Tensors.floatBytes(dense.dtype(), keptValues, keptCount));
-            });
+            StoredSparse out = new StoredSparse(job, StreamedPruner.kept(bits));
+            StreamedPruner.pruneByMask(n, bits, values, piece, out);
+            return out.emitter();
+        }
+        StreamedPruner.Cut cut = o.mode() == Mode.THRESHOLD ? StreamedPruner.thresholdCut(n, o.thresholdOptions(), values, piece)
+                : StreamedPruner.magnitudeCut(n, o.magnitudeOptions(null).targetSparsity(), values, piece);
+        StoredSparse out = new StoredSparse(job, cut.kept());
+        StreamedPruner.prune(n, cut, values, piece, out);
+        return out.emitter();
+    }
+
+    /** A streamed weight's mask and kept values, each piece written to the tensor store as it comes. */
+    private static final class StoredSparse implements StreamedPruner.PieceSink {
+        private final DType dtype;
+        private final TensorStore.Writer mask;
+        private final TensorStore.Writer kept;
+
+        StoredSparse(WeightCompressionPass.Job<Options> job, long keptCount) {
+            dtype = job.dense().dtype();
+            mask = job.store().writer(TensorType.of(DType.UINT1, job.shape()));
+            kept = job.store().writer(TensorType.of(dtype, new long[] {keptCount}));
+        }
+
+        @Override public void accept(byte[] maskBits, int count, float[] keptValues, int keptCount) {
+            mask.write(ByteBuffer.wrap(maskBits, 0, (count + 7) / 8));
+            kept.write(Tensors.floatBytes(dtype, keptValues, keptCount));
+        }
+
+        /** Finishes both tensors; the emitter puts them into the graph. */
+        WeightCompressionPass.Emitter emitter() {
             TensorData maskData = mask.finish();
             TensorData valuesData = kept.finish();
             return chain -> emit(chain, maskData, valuesData);
         }
-        StreamedPruner.Cut cut = o.mode() == Mode.THRESHOLD ? StreamedPruner.thresholdCut(n, o.thresholdOptions(), values, piece)
-                : StreamedPruner.magnitudeCut(n, o.magnitudeOptions(null).targetSparsity(), values, piece);
-        TensorStore.Writer mask = job.store().writer(TensorType.of(DType.UINT1, job.shape()));
-        TensorStore.Writer kept = job.store().writer(TensorType.of(dense.dtype(), new long[] {cut.kept()}));
-        StreamedPruner.prune(n, cut, values, piece, (bits, count, keptValues, keptCount) -> {
-            mask.write(ByteBuffer.wrap(bits, 0, (count + 7) / 8));
-            kept.write(Tensors.floatBytes(dense.dtype(), keptValues, keptCount));
-        });
-        TensorData maskData = mask.finish();
-        TensorData valuesData = kept.finish();
-        return chain -> emit(chain, maskData, valuesData);
     }
 }

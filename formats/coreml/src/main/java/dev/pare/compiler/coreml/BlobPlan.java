@@ -17,13 +17,18 @@ import java.util.Map;
  * e.g. the all-zero zero points of several weights) are stored once, as coremltools does after
  * const deduplication. Tensors stay where they are (heap, mapped file or lazily mapped file region) until
  * {@link #write} streams them one after the other.
+ *
+ * <p>Equal tensors have the same type and the same {@linkplain #fingerprint fingerprint} (a CRC of
+ * a few sampled pieces), so only tensors that agree on both are compared by SHA-256: the layers of
+ * a LLaMA-shaped model all have the same weight types, and hashing every weight of the same type
+ * read the whole output once more before writing it (7 GB for a 7B PRUNE_50 package).
  */
 final class BlobPlan {
 
     private final List<DenseData> blobs = new ArrayList<>();
     private final List<Long> offsets = new ArrayList<>();
     private final Map<TensorData, Long> known = new IdentityHashMap<>();
-    /** Per type (dtype and shape, as the digest covers them), the planned blobs of that type not yet hashed. */
+    /** Per type (dtype and shape, as the digest covers them) and fingerprint, the planned blobs with both not yet hashed. */
     private final Map<String, List<DenseData>> unhashed = new HashMap<>();
     private final Map<String, Long> byContent = new HashMap<>();
     private long end = BlobFile.HEADER_SIZE;
@@ -32,10 +37,10 @@ final class BlobPlan {
     long add(DenseData data) {
         Long at = known.get(data);
         if (at != null) return at;
-        // Only tensors of one type can be equal, so a tensor is hashed only once a second one of its
-        // type comes (the first then too): a model's one big weight is never read for a digest.
+        // Only tensors of one type and fingerprint can be equal, so a tensor is hashed only once a
+        // second one with both comes (the first then too): most weights are never read for a digest.
         // sha256() covers dtype, shape and bytes; it streams the tensor once and is cached on it.
-        String type = data.type().toString();
+        String type = data.type() + " " + fingerprint(data);
         List<DenseData> sameType = unhashed.get(type);
         boolean compare = sameType != null;
         if (compare) {
@@ -55,6 +60,28 @@ final class BlobPlan {
         else unhashed.put(type, new ArrayList<>(List.of(data)));
         end = offset + BlobFile.METADATA_SIZE + data.byteSize();
         return offset;
+    }
+
+    /** Bytes read from each sampled place of a tensor for its fingerprint. */
+    static final int SAMPLE = 512;
+    /** Places sampled, spread evenly from the first byte to the last. */
+    static final int SAMPLES = 9;
+
+    /**
+     * A CRC-32C of {@link #SAMPLES} pieces of {@link #SAMPLE} bytes spread over the tensor (all of
+     * it when smaller): equal tensors have equal fingerprints; unequal ones almost never do, and
+     * then the SHA-256 tells them apart. Reads a few pages, not the tensor.
+     */
+    static long fingerprint(DenseData data) {
+        long size = data.byteSize();
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        if (size <= (long) SAMPLE * SAMPLES) {
+            crc.update(data.slice(0, (int) size));
+            return crc.getValue();
+        }
+        long last = size - SAMPLE;
+        for (int i = 0; i < SAMPLES; i++) crc.update(data.slice(last * i / (SAMPLES - 1), SAMPLE));
+        return crc.getValue();
     }
 
     boolean isEmpty() { return blobs.isEmpty(); }

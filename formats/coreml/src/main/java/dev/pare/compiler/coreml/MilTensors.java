@@ -2,7 +2,6 @@ package dev.pare.compiler.coreml;
 
 import dev.pare.ir.DType;
 import dev.pare.ir.DenseData;
-import dev.pare.ir.SubByte;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
@@ -68,11 +67,10 @@ public final class MilTensors {
         return count;
     }
 
-    /** The mask's byte {@code j} with the bits past element {@code n} cleared. */
-    private static int maskByte(ByteBuffer m, int j, long n) {
-        int bits = m.get(j) & 0xFF;
+    /** Mask byte {@code bits}, byte {@code j} of the mask, with the bits past element {@code n} cleared. */
+    private static int maskByte(byte bits, int j, long n) {
         long left = n - ((long) j << 3);
-        return left >= 8 ? bits : bits & ((1 << left) - 1);
+        return left >= 8 ? bits & 0xFF : bits & ((1 << left) - 1);
     }
 
     /**
@@ -95,59 +93,93 @@ public final class MilTensors {
         DType d = values.dtype();
         ByteBuffer m = mask.bytes();
         ByteBuffer v = values.bytes();
-        Pieces out = new Pieces(store.writer(TensorType.of(d, kept)));
+        TensorStore.Writer writer = store.writer(TensorType.of(d, kept));
+        int bits = d.bits();
+        boolean subByte = d.isSubByte();
+        int size = bits / 8;
+        long elementMask = (1L << bits) - 1;
         int maskBytes = (int) ((n + 7) >>> 3);
-        // a mask byte at a time, visiting only its set bits (a 7B model's masks hold billions of bits)
-        if (d.isSubByte()) {
-            int bits = d.bits();
-            long elementMask = (1L << bits) - 1;
-            long acc = 0;
-            int filled = 0;
-            for (int j = 0; j < maskBytes; j++) {
-                for (int set = maskByte(m, j, n); set != 0; set &= set - 1) {
-                    long i = ((long) j << 3) + Integer.numberOfTrailingZeros(set);
-                    acc |= (SubByte.get(v, d, i) & elementMask) << filled;
-                    filled += bits;
-                    if (filled >= 8) {
-                        out.put((byte) acc);
-                        acc >>>= 8;
-                        filled -= 8;
+        // Block by block: COMPACT_BLOCK mask bytes and the values of their elements (8 elements
+        // take `bits` bytes) copied in bulk from the (mapped) tensors, then only the set bits of
+        // each mask byte visited; the kept bytes go out in pieces of COMPACT_PIECE. A 7B model's
+        // masks hold billions of bits, and a get per element from a mapped buffer was the cost.
+        byte[] maskBlock = new byte[COMPACT_BLOCK];
+        byte[] valueBlock = new byte[COMPACT_BLOCK * bits + 1];   // +1: a 3- or 6-bit code may read one byte past
+        byte[] out = new byte[COMPACT_PIECE];
+        int o = 0;
+        long acc = 0;
+        int filled = 0;
+        for (int j0 = 0; j0 < maskBytes; j0 += COMPACT_BLOCK) {
+            int mb = Math.min(COMPACT_BLOCK, maskBytes - j0);
+            m.get(j0, maskBlock, 0, mb);
+            long valueFrom = (long) j0 * bits;
+            v.get((int) valueFrom, valueBlock, 0, (int) Math.min((long) mb * bits, v.limit() - valueFrom));
+            for (int jj = 0; jj < mb; jj++) {
+                for (int set = maskByte(maskBlock[jj], j0 + jj, n); set != 0; set &= set - 1) {
+                    int e = (jj << 3) + Integer.numberOfTrailingZeros(set);   // element within the block
+                    if (o > COMPACT_PIECE - 8) {
+                        writer.write(ByteBuffer.wrap(out, 0, o));
+                        o = 0;
+                    }
+                    if (subByte) {
+                        int bitPos = e * bits;
+                        int at = bitPos >>> 3;
+                        int window = (valueBlock[at] & 0xFF) | (valueBlock[at + 1] & 0xFF) << 8;
+                        acc |= ((window >>> (bitPos & 7)) & elementMask) << filled;
+                        filled += bits;
+                        if (filled >= 8) {
+                            out[o++] = (byte) acc;
+                            acc >>>= 8;
+                            filled -= 8;
+                        }
+                    } else {
+                        System.arraycopy(valueBlock, e * size, out, o, size);
+                        o += size;
                     }
                 }
             }
-            if (filled > 0) out.put((byte) acc);
-            return out.finish();
         }
-        int size = d.bits() / 8;
-        for (int j = 0; j < maskBytes; j++) {
-            for (int set = maskByte(m, j, n); set != 0; set &= set - 1) {
-                long i = ((long) j << 3) + Integer.numberOfTrailingZeros(set);
-                for (int k = 0; k < size; k++) out.put(v.get((int) (i * size + k)));
-            }
-        }
-        return out.finish();
+        if (filled > 0) out[o++] = (byte) acc;
+        writer.write(ByteBuffer.wrap(out, 0, o));
+        return writer.finish();
     }
 
-    /** Bytes gathered into a bounded buffer and handed to a store writer when it fills. */
-    private static final class Pieces {
-        private final TensorStore.Writer writer;
-        private final ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+    /** Mask bytes per block of {@link #compact}. */
+    private static final int COMPACT_BLOCK = 8192;
+    /** Bytes of kept values handed to the store at a time. */
+    private static final int COMPACT_PIECE = 1 << 16;
 
-        Pieces(TensorStore.Writer writer) { this.writer = writer; }
-
-        void put(byte b) {
-            if (!buffer.hasRemaining()) flush();
-            buffer.put(b);
+    /**
+     * {@link #compact(TensorData, TensorData, TensorStore)} deferred to the first read of the bytes
+     * (a digest or the weight.bin writer): only the type (the kept count) is computed now.
+     * {@code lower_to_coreml} lowers each function twice, first on a scratch copy to find refusals
+     * before changing anything; with an eager compaction every kept value was gathered and stored
+     * twice (the scratch copy's half of the work thrown away), at 7B gigabytes of it. Done at
+     * most once, into {@code store}; the result is read from there as any stored tensor.
+     */
+    public static DenseData compactOnRead(TensorData values, TensorData mask, TensorStore store) {
+        if (values.elementCount() != mask.elementCount()) {
+            throw new IllegalStateException("values " + values.type() + " do not match mask " + mask.type());
         }
+        TensorType type = TensorType.of(values.dtype(), popcount(mask));
+        long size = type.byteSize().orElseThrow();
+        Deferred compacted = new Deferred(() -> compact(values, mask, store));
+        // the whole tensor as one buffer when asked so (bytes()); else the chunk asked for, which
+        // lies inside one of the result's chunks (both use DenseData's chunk size)
+        return DenseData.ofMappedRegion(type, size, (from, length) -> from == 0 && length == size
+                ? compacted.get().bytes() : compacted.get().slice(from, Math.toIntExact(length)), "compacted on read");
+    }
 
-        private void flush() {
-            writer.write(buffer.flip());
-            buffer.clear();
-        }
+    /** A compaction run the first time it is asked for, then kept (thread-safe). */
+    private static final class Deferred {
+        private final java.util.function.Supplier<DenseData> compute;
+        private DenseData result;
 
-        DenseData finish() {
-            flush();
-            return writer.finish();
+        Deferred(java.util.function.Supplier<DenseData> compute) { this.compute = compute; }
+
+        synchronized DenseData get() {
+            if (result == null) result = compute.get();
+            return result;
         }
     }
 }

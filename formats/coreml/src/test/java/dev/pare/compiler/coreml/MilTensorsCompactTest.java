@@ -17,7 +17,10 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The kept values of a sparse weight, gathered into a file-backed store piece by piece, equal an element-wise gather. */
+/**
+ * The kept values of a sparse weight, gathered into a file-backed store piece by piece (now, or on
+ * the first read), equal an element-wise gather.
+ */
 class MilTensorsCompactTest {
 
     @TempDir Path dir;
@@ -62,6 +65,11 @@ class MilTensorsCompactTest {
         try (FileTensorStore store = FileTensorStore.in(dir)) {
             DenseData onFile = MilTensors.compact(values, mask, store);
             DenseData onHeap = MilTensors.compact(values, mask);
+            long storedBefore = store.storedBytes();
+            DenseData onRead = MilTensors.compactOnRead(values, mask, store);
+            assertEquals(TensorType.of(dtype, kept), onRead.type());
+            assertEquals(storedBefore, store.storedBytes(), "nothing gathered before the bytes are read");
+            assertArrayEquals(expectedBytes, bytes(onRead));
             assertEquals(TensorType.of(dtype, kept), onFile.type());
             assertArrayEquals(expectedBytes, bytes(onFile));
             assertArrayEquals(expectedBytes, bytes(onHeap));

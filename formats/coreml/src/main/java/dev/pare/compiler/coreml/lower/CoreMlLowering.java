@@ -750,7 +750,7 @@ public final class CoreMlLowering {
             if (!Arrays.equals(idx.type().shape(), shape)) {
                 throw new CoreMlLoweringException(what + ": indices " + idx.type() + " do not match the mask " + mask.type());
             }
-            DenseData nzIdx = MilTensors.compact(idx, mask, store);
+            DenseData nzIdx = MilTensors.compactOnRead(idx, mask, store);
             TensorType nzType = TensorType.of(lt.dtype(), nzIdx.elementCount());
             List<Value> parts = emit("constexpr_lut_to_sparse", inner.name(),
                     List.of(param("indices_mask", maskArg), param("indices_nonzero_data", new Arg.Const(nzIdx)), param("lut", lutArg)),
@@ -777,7 +777,7 @@ public final class CoreMlLowering {
             sc = BlockRefit.expand(sc, shape, block);
             if (zp != null) zp = BlockRefit.expand(zp, shape, block);
         }
-        DenseData nz = MilTensors.compact(data, mask, store);
+        DenseData nz = MilTensors.compactOnRead(data, mask, store);
         List<Map.Entry<String, Arg>> args = new ArrayList<>();
         args.add(param("data_mask", maskArg));
         args.add(param("nonzero_data", new Arg.Const(nz)));
@@ -802,7 +802,7 @@ public final class CoreMlLowering {
         if (values.type().rank() == 1 && values.elementCount() == kept) {
             nz = values;
         } else if (Arrays.equals(values.type().shape(), shape)) {
-            nz = MilTensors.compact(values, mask, store);
+            nz = MilTensors.compactOnRead(values, mask, store);
         } else {
             throw new CoreMlLoweringException(what + ": sparse values " + values.type() + " must be [" + kept
                     + "] (the kept count) or the mask's shape " + mask.type());
