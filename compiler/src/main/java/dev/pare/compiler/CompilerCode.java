@@ -88,11 +88,15 @@ public enum CompilerCode implements DiagnosticCode.Described {
             analysis="FILE" must be pare analyze --json output of the same model: the same
             compressible weights with the same element counts, and sizes counted as the output
             format stores them (its "sizes", pare analyze --sizes). The message names the first
-            weight that differs, or the sizes; run pare analyze again on this model."""),
+            weight that differs, or the sizes; run pare analyze again on this model. Candidates given
+            next to analysis="FILE" must be the ones the analysis measured (the plan applies those);
+            leave candidates out, or analyze with them."""),
     MP003(Severity.ERROR, "mixed_precision: no calibration data to measure sensitivity", """
             Measuring how much each weight's compression changes the outputs runs the model on
             samples. Pass --calibration-data (and --calibration-spec for raw data), or give
-            analysis="FILE" written by pare analyze --json."""),
+            analysis="FILE" written by pare analyze --json. The default candidates (data_aware) also
+            need the data to be applied: a plan read from an analysis of them stops here without
+            it; analyze with --candidates rtn for a plan that compiles without calibration data."""),
     MP004(Severity.ERROR, "mixed_precision: the analysis could not run", """
             A candidate step does not parse or has on/except, the model cannot be run (ONNX Runtime
             or the MIL interpreter), a node name cannot select its weight alone, or the pass was run
