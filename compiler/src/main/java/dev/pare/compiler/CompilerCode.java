@@ -94,9 +94,7 @@ public enum CompilerCode implements DiagnosticCode.Described {
     MP003(Severity.ERROR, "mixed_precision: no calibration data to measure sensitivity", """
             Measuring how much each weight's compression changes the outputs runs the model on
             samples. Pass --calibration-data (and --calibration-spec for raw data), or give
-            analysis="FILE" written by pare analyze --json. The default candidates (data_aware) also
-            need the data to be applied: a plan read from an analysis of them stops here without
-            it; analyze with --candidates rtn for a plan that compiles without calibration data."""),
+            analysis="FILE" written by pare analyze --json."""),
     MP004(Severity.ERROR, "mixed_precision: the analysis could not run", """
             A candidate step does not parse or has on/except, the model cannot be run (ONNX Runtime
             or the MIL interpreter), a node name cannot select its weight alone, or the pass was run

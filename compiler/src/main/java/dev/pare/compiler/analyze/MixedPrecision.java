@@ -102,9 +102,6 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         }
     }
 
-    /** The compression passes' code for a data-aware option without calibration data (passes' PassesCode.CW013). */
-    private static final String NO_CALIBRATION_DATA = "CW013";
-
     /** Default number of calibration samples measured. */
     public static final int DEFAULT_SAMPLES = 64;
 
@@ -281,10 +278,10 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
             try {
                 changed |= p.run(graph, context).changed();
             } catch (PassFailure e) {
-                // a plan read from a data-aware analysis, compiled without the data its candidates need
-                if (!NO_CALIBRATION_DATA.equals(e.code())) throw e;
-                throw new PassFailure(CompilerCode.MP003, NAME + ": applying the plan: " + e.getMessage()
-                        + ", or plan from an analysis of round-to-nearest candidates (pare analyze --candidates rtn)");
+                // the pass's own code and words, said to come from the plan; without calibration data the likely
+                // cause is a plan read from an analysis of data-aware candidates, so the way out is named
+                throw new PassFailure(e.code(), NAME + ": applying the plan: " + e.getMessage() + (hasCalibrationData(context) ? ""
+                        : " (without calibration data, plan from an analysis of round-to-nearest candidates: pare analyze --candidates rtn)"));
             }
         }
         List<String> missed = new ArrayList<>();
@@ -376,6 +373,14 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
                     + " calibration samples with the plan applied (predicted " + snr(plan.predictedSnrDb()) + " dB)");
         } catch (SensitivityAnalysis.AnalysisException e) {
             context.diagnostics().warn(CompilerCode.MP006, Location.UNKNOWN, NAME + ": cannot measure the applied plan: " + e.getMessage());
+        }
+    }
+
+    private static boolean hasCalibrationData(PassContext context) {
+        try {
+            return context.service(CalibrationData.class).isPresent();
+        } catch (UncheckedIOException e) {
+            return true; // given but unreadable: the pass's message says so
         }
     }
 

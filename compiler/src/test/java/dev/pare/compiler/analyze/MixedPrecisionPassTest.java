@@ -337,14 +337,14 @@ class MixedPrecisionPassTest {
         assertTrue(differsFromRtn, "GPTQ's codes differ from round-to-nearest's");
     }
 
-    /** A plan of data-aware candidates cannot be applied without calibration data: one line, MP003, the way out. */
+    /** A plan of data-aware candidates cannot be applied without calibration data: one line, the pass's CW013, the way out. */
     @Test void aDataAwarePlanWithoutCalibrationDataSaysSo() throws Exception {
         Model model = mnist();
         String m = failure(model, "mixed_precision{target_bits_per_weight=2.75, analysis=\"" + write(madeUpGptq(model)) + "\"}");
-        assertTrue(m.startsWith("error[" + CompilerCode.MP003 + "] pass 'mixed_precision' failed"), m);
+        assertTrue(m.startsWith("error[CW013] pass 'mixed_precision' failed"), m);
         assertTrue(m.contains(": mixed_precision: applying the plan: palettize: "), m);
-        assertTrue(m.endsWith(" needs calibration data and none was given; pass --calibration-data, or plan from an analysis of "
-                + "round-to-nearest candidates (pare analyze --candidates rtn)"), m);
+        assertTrue(m.endsWith(" needs calibration data and none was given; pass --calibration-data (without calibration data, plan from "
+                + "an analysis of round-to-nearest candidates: pare analyze --candidates rtn)"), m);
         assertEquals(1, m.lines().count());
     }
 
