@@ -278,10 +278,11 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
             try {
                 changed |= p.run(graph, context).changed();
             } catch (PassFailure e) {
-                // the pass's own code and words, said to come from the plan; without calibration data the likely
-                // cause is a plan read from an analysis of data-aware candidates, so the way out is named
-                throw new PassFailure(e.code(), NAME + ": applying the plan: " + e.getMessage() + (hasCalibrationData(context) ? ""
-                        : " (without calibration data, plan from an analysis of round-to-nearest candidates: pare analyze --candidates rtn)"));
+                if (hasCalibrationData(context)) throw e; // as it is (its type decides the exit code, e.g. bad data)
+                // without calibration data the likely cause is a plan read from an analysis of data-aware
+                // candidates: the pass's own code and words, said to come from the plan, and the way out
+                throw new PassFailure(e.code(), NAME + ": applying the plan: " + e.getMessage()
+                        + " (without calibration data, plan from an analysis of round-to-nearest candidates: pare analyze --candidates rtn)");
             }
         }
         List<String> missed = new ArrayList<>();
