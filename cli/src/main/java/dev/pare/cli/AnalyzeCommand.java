@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
                 + "move when only that weight is compressed (SNR in dB against the float outputs; with --labels also "
                 + "top-1 accuracy), and the weight's size at each setting.",
                 "Candidates are pipeline steps (default, the set data_aware: palettize 8/6/4/3/2-bit, int8 per channel, int4 per "
-                        + "block of 32, prune 50%/75%, with algorithm=gptq/sparsegpt and bias_correction=total, as mixed_precision "
+                        + "block of 32, prune 50%%/75%%, with algorithm=gptq/sparsegpt and bias_correction=total, as mixed_precision "
                         + "applies them; the set rtn: the same round-to-nearest). The --json output can be given to "
                         + "mixed_precision{analysis=\"FILE\"}."})
 final class AnalyzeCommand implements Callable<Integer> {
