@@ -9,7 +9,8 @@
 # weight's raw bytes), denominator = their element count. The plans' predicted SNR (on the
 # calibration samples) is printed next to the SNR measured on the 2,000 test digits.
 #   scripts/mixed-precision-report.sh [--samples N] [--targets "2.5 3.0"] [--candidates STEPS] [--uniform OPTIONS] [--out DIR]
-# (--candidates "" uses pare analyze's defaults; --uniform "" compares round-to-nearest uniform palettization)
+# (--candidates "" uses pare analyze's defaults, the data_aware set; --candidates rtn the round-to-nearest
+# set; --uniform "" compares round-to-nearest uniform palettization)
 #   scripts/mixed-precision-report.sh --minilm [--samples N] [--targets 3.5] [--out DIR]
 # MiniLM (compiler/target/test-models/minilm, unpacked at generate-test-resources): pare analyze on
 # N calibration token sequences (DataAwareMiniLm calibration: windows of ir/*.md), palettization

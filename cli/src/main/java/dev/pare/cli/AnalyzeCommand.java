@@ -38,8 +38,10 @@ import picocli.CommandLine.Spec;
         description = {"Measures, for every compressible weight and every candidate setting, how far the model's outputs "
                 + "move when only that weight is compressed (SNR in dB against the float outputs; with --labels also "
                 + "top-1 accuracy), and the weight's size at each setting.",
-                "Candidates are pipeline steps (default: palettize 8/6/4/3/2-bit, int8 per channel, int4 per block of 32, "
-                        + "prune 50%/75%). The --json output can be given to mixed_precision{analysis=\"FILE\"}."})
+                "Candidates are pipeline steps (default, the set data_aware: palettize 8/6/4/3/2-bit, int8 per channel, int4 per "
+                        + "block of 32, prune 50%%/75%%, with algorithm=gptq/sparsegpt and bias_correction=total, as mixed_precision "
+                        + "applies them; the set rtn: the same round-to-nearest). The --json output can be given to "
+                        + "mixed_precision{analysis=\"FILE\"}."})
 final class AnalyzeCommand implements Callable<Integer> {
 
     @ParentCommand Main main;
@@ -66,8 +68,8 @@ final class AnalyzeCommand implements Callable<Integer> {
     int samples;
 
     @Option(names = "--candidates", paramLabel = "STEPS",
-            description = "The candidate settings: pipeline steps separated by commas (a name or @FILE works too), "
-                    + "e.g. 'palettize{nbits=4}, quantize_weights{dtype=int8}'; no on/except.")
+            description = "The candidate settings: pipeline steps separated by commas (a pipeline name or @FILE works too), "
+                    + "e.g. 'palettize{nbits=4}, quantize_weights{dtype=int8}'; no on/except; or a set: data_aware (default) or rtn.")
     String candidates;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Seed of the candidate passes (default: ${DEFAULT-VALUE}).")
@@ -111,7 +113,7 @@ final class AnalyzeCommand implements Callable<Integer> {
     private Integer analyze(CompilerSession session, int workers) {
         List<Candidates.Candidate> list;
         try {
-            list = Candidates.parsePipeline(session.pipelines(), candidates != null ? candidates : String.join(", ", Candidates.DEFAULTS));
+            list = Candidates.parsePipeline(session.pipelines(), candidates != null ? candidates : Candidates.DATA_AWARE_SET);
         } catch (PipelineException e) {
             throw CliException.rendered(ExitCodes.USAGE, e.getMessage(), e);
         } catch (Candidates.CandidateException e) {

@@ -88,7 +88,9 @@ public enum CompilerCode implements DiagnosticCode.Described {
             analysis="FILE" must be pare analyze --json output of the same model: the same
             compressible weights with the same element counts, and sizes counted as the output
             format stores them (its "sizes", pare analyze --sizes). The message names the first
-            weight that differs, or the sizes; run pare analyze again on this model."""),
+            weight that differs, or the sizes; run pare analyze again on this model. Candidates given
+            next to analysis="FILE" must be the ones the analysis measured (the plan applies those);
+            leave candidates out, or analyze with them."""),
     MP003(Severity.ERROR, "mixed_precision: no calibration data to measure sensitivity", """
             Measuring how much each weight's compression changes the outputs runs the model on
             samples. Pass --calibration-data (and --calibration-spec for raw data), or give

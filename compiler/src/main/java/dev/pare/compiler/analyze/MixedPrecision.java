@@ -67,15 +67,18 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
             Optional<Long> targetBytes,
             @Option(help = "Size of the compressible weights as a fraction of their current bytes, e.g. 0.2; in (0, 1].", min = 0, max = 1)
             Optional<Double> targetRatio,
-            @Option(help = "The settings a weight may get, one pipeline step each (no on/except); a weight may also stay as it is.")
-            List<String> candidates,
+            @Option(help = "The settings a weight may get, one pipeline step each (no on/except), or one set name: data_aware "
+                    + "(palettize 8/6/4/3/2-bit, int8, int4 per block, prune 50/75 %, with gptq/sparsegpt and bias_correction=total) "
+                    + "or rtn (the same round-to-nearest); a weight may also stay as it is. Not set: data_aware when measuring, "
+                    + "the analysis' candidates with analysis=\"FILE\" (if set, they must be those).")
+            Optional<List<String>> candidates,
             @Option(help = "A pare analyze --json file of this model to plan from instead of measuring (its candidates are used); not set: measure.")
             Optional<String> analysis,
             @Option(help = "Calibration samples to measure each weight's sensitivity on (the first N of --calibration-data).", min = 1)
             int samples) {
 
         public Options {
-            candidates = List.copyOf(candidates);
+            candidates = candidates.map(List::copyOf);
             // a budget of nothing cannot be met: 0 is a mistake, not "no target"
             if (targetBitsPerWeight.isPresent() && !(targetBitsPerWeight.get() > 0)) {
                 throw new OptionValueException("targetBitsPerWeight", "must be > 0, got " + targetBitsPerWeight.get());
@@ -112,7 +115,7 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
     }
 
     @Override public Options defaults() {
-        return new Options(Optional.empty(), Optional.empty(), Optional.empty(), Candidates.DEFAULTS, Optional.empty(), DEFAULT_SAMPLES);
+        return new Options(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), DEFAULT_SAMPLES);
     }
 
     @Override public Pass create(ScopedOptions<Options> options) {
@@ -128,6 +131,7 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         PipelineCompiler pipelines = instance(PipelineCompiler.class);
         WeightSizes sizes = WeightSizes.forOutput(model);
         SensitivityReport report = o.analysis().isEmpty() ? measure(model, context, o, pipelines, sizes) : read(model, o.analysis().get(), sizes);
+        if (o.analysis().isPresent() && o.candidates().isPresent()) sameCandidates(report, o, pipelines);
         MixedPrecisionPlan plan;
         try {
             plan = MixedPrecisionPlan.solve(report, o.budget());
@@ -156,7 +160,7 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         }
         ModelExecutor executor = context.service(ModelExecutor.class)
                 .orElseThrow(() -> new PassFailure(CompilerCode.MP004, NAME + " needs a model executor (ONNX Runtime or the MIL interpreter)"));
-        List<Candidate> candidates = parse(pipelines, o.candidates());
+        List<Candidate> candidates = parse(pipelines, o.candidates().orElse(Candidates.DEFAULTS));
         PassManagerFactory managers = instance(PassManagerFactory.class);
         long seed = context.random().nextLong();
         int threads = injector.getInstance(CompilerConfig.class).threads();
@@ -212,6 +216,24 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
         return r;
     }
 
+    /**
+     * Candidates given next to an analysis file must be the ones it measured (in any order): the plan
+     * applies the analysis' candidates, so other ones would be silently ignored.
+     */
+    private static void sameCandidates(SensitivityReport report, Options o, PipelineCompiler pipelines) throws PassFailure {
+        java.util.Set<String> given = new java.util.TreeSet<>();
+        for (Candidate c : parse(pipelines, o.candidates().orElseThrow())) given.add(c.canonical());
+        java.util.Set<String> measured = new java.util.TreeSet<>();
+        for (SensitivityReport.CandidateText c : report.candidates()) measured.add(c.canonical());
+        if (!given.equals(measured)) {
+            String first = report.candidates().stream().filter(c -> !given.contains(c.canonical())).map(SensitivityReport.CandidateText::text)
+                    .findFirst().map(t -> "it measured '" + t + "', which candidates does not list")
+                    .orElseGet(() -> "candidates lists " + given.size() + " settings, it measured " + measured.size());
+            throw new PassFailure(CompilerCode.MP002, NAME + ": candidates are not those analysis=\"" + o.analysis().orElseThrow()
+                    + "\" measured (" + first + "); the plan applies the analysis' candidates, so leave candidates out or analyze with them");
+        }
+    }
+
     private static List<Candidate> parse(PipelineCompiler pipelines, List<String> steps) throws PassFailure {
         try {
             return Candidates.parseEach(pipelines, steps);
@@ -253,7 +275,15 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
             RegisteredPass pass = pipelines.registry().find(step.passName())
                     .orElseThrow(() -> new PassFailure(CompilerCode.MP004, NAME + ": unknown pass " + step.passName()));
             Pass p = ((PassProvider) pass.provider()).create(step.scopedOptions());
-            changed |= p.run(graph, context).changed();
+            try {
+                changed |= p.run(graph, context).changed();
+            } catch (PassFailure e) {
+                if (hasCalibrationData(context)) throw e; // as it is (its type decides the exit code, e.g. bad data)
+                // without calibration data the likely cause is a plan read from an analysis of data-aware
+                // candidates: the pass's own code and words, said to come from the plan, and the way out
+                throw new PassFailure(e.code(), NAME + ": applying the plan: " + e.getMessage()
+                        + " (without calibration data, plan from an analysis of round-to-nearest candidates: pare analyze --candidates rtn)");
+            }
         }
         List<String> missed = new ArrayList<>();
         for (int i = 0; i < plan.choices().size(); i++) {
@@ -344,6 +374,14 @@ public final class MixedPrecision implements PassProvider<MixedPrecision.Options
                     + " calibration samples with the plan applied (predicted " + snr(plan.predictedSnrDb()) + " dB)");
         } catch (SensitivityAnalysis.AnalysisException e) {
             context.diagnostics().warn(CompilerCode.MP006, Location.UNKNOWN, NAME + ": cannot measure the applied plan: " + e.getMessage());
+        }
+    }
+
+    private static boolean hasCalibrationData(PassContext context) {
+        try {
+            return context.service(CalibrationData.class).isPresent();
+        } catch (UncheckedIOException e) {
+            return true; // given but unreadable: the pass's message says so
         }
     }
 

@@ -1,12 +1,14 @@
 package dev.pare.compiler.analyze;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.inject.Guice;
 import com.google.inject.Injector;
+import com.google.inject.multibindings.OptionalBinder;
 import dev.pare.compiler.CompilerCode;
 import dev.pare.compiler.analyze.Candidates.Candidate;
 import dev.pare.compiler.analyze.CompressibleWeights.Weight;
@@ -23,11 +25,14 @@ import dev.pare.compiler.passmanager.PassManagerException;
 import dev.pare.compiler.passmanager.PassManagerOptions;
 import dev.pare.compiler.pipeline.PipelineCompiler;
 import dev.pare.compiler.pipeline.PipelineException;
+import dev.pare.compiler.runtime.CalibrationDataReader;
+import dev.pare.compiler.testing.RawFloatSamples;
 import dev.pare.ir.DType;
 import dev.pare.ir.Model;
 import dev.pare.ir.Node;
 import dev.pare.ir.PareDialectEvaluator;
 import dev.pare.ir.Value;
+import dev.pare.spi.CalibrationData;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -273,6 +278,116 @@ class MixedPrecisionPassTest {
         assertEquals("palettize", MixedPrecision.jointStep(c, nodes).orElseThrow().passName());
         nodes.put(2, List.of("/blocks/blocks.0/dw/Conv"));
         assertTrue(MixedPrecision.jointStep(c, nodes).isEmpty(), "palettize and quantize_weights: no joint step");
+    }
+
+    static final String GPTQ2 = "palettize{nbits=2, weight_threshold=0, algorithm=gptq}";
+    static final String GPTQ4 = "palettize{nbits=4, weight_threshold=0, algorithm=gptq}";
+
+    /** {@link #madeUpLuts}'s sizes and noises with data-aware candidates: {@link #GPTQ2} and {@link #GPTQ4}. */
+    static SensitivityReport madeUpGptq(Model model) throws Exception {
+        SensitivityReport luts = madeUpLuts(model);
+        List<CandidateText> texts = Candidates.parseEach(pipelines, List.of(GPTQ2, GPTQ4)).stream()
+                .map(c -> new CandidateText(c.text(), c.canonical())).toList();
+        return new SensitivityReport("model.onnx", "onnx", "made up", 8, Optional.empty(), 1e6, Optional.empty(), texts, luts.weights(),
+                WeightSizes.ONNX);
+    }
+
+    /** 16 mnist calibration images, wired as {@code pare compile --calibration-data} wires them. */
+    static Injector calibrated() {
+        CalibrationData data = new RawFloatSamples(MNIST.resolveSibling("calib_x.f32"), "input", new long[] {1, 1, 28, 28}, 16);
+        CalibrationDataReader reader = (path, spec, inputs) -> data;
+        return Guice.createInjector(new CompilerModule(CompilerConfig.defaults().withCalibrationData(Path.of(data.source()), null)),
+                binder -> OptionalBinder.newOptionalBinder(binder, CalibrationDataReader.class).setBinding().toInstance(reader));
+    }
+
+    private static void run(Injector with, Model model, String pipeline) throws Exception {
+        with.getInstance(PassManagerFactory.class).create(PassManagerOptions.DEFAULTS, new PrintStream(OutputStream.nullOutputStream()), d -> d)
+                .run(with.getInstance(PipelineCompiler.class).parseInline(pipeline), model);
+    }
+
+    /**
+     * Data-aware candidates are what the plan applies: with calibration data, every planned weight's
+     * codes and LUT are those of its GPTQ candidate run alone on its nodes, and differ from
+     * round-to-nearest's (so the algorithm was not dropped on the way).
+     */
+    @Test void dataAwareCandidatesAreAppliedAsAlone() throws Exception {
+        Injector with = calibrated();
+        Model model = mnist();
+        SensitivityReport report = madeUpGptq(model);
+        run(with, model, "mixed_precision{target_bits_per_weight=2.75, analysis=\"" + write(report) + "\"}");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> plan = (Map<String, Object>) JsonValues.parse(model.metadataProps().get(MixedPrecisionPlan.METADATA_KEY));
+        assertEquals(173056L, plan.get("bytes"), "the plan of candidatesOfOnePassRunAsOneStepAsIfEachRanAlone");
+        boolean differsFromRtn = false;
+        for (WeightRow row : report.weights()) {
+            Weight w = row.weight();
+            boolean twoBits = w.name().equals("onnx::Conv_291") || w.name().equals("onnx::Conv_297");
+            Node decode = model.graph().value(w.name()).orElseThrow().producer();
+            assertNotNull(decode, w.name() + " is compressed");
+            Model alone = mnist();
+            run(with, alone, (twoBits ? GPTQ2 : GPTQ4).replace("}", "} on op_name(\"" + String.join("\", \"", w.nodes()) + "\")"));
+            Node aloneDecode = alone.graph().value(w.name()).orElseThrow().producer();
+            for (int i = 0; i < 2; i++) {
+                assertEquals(aloneDecode.operand(i).data().bytes(), decode.operand(i).data().bytes(), w.name() + " operand " + i);
+            }
+            Model rtn = mnist();
+            run(rtn, (twoBits ? PAL2 : PAL4).replace("}", "} on op_name(\"" + String.join("\", \"", w.nodes()) + "\")"));
+            differsFromRtn |= !rtn.graph().value(w.name()).orElseThrow().producer().operand(0).data().bytes().equals(decode.operand(0).data().bytes());
+        }
+        assertTrue(differsFromRtn, "GPTQ's codes differ from round-to-nearest's");
+    }
+
+    /** A plan of data-aware candidates cannot be applied without calibration data: one line, the pass's CW013, the way out. */
+    @Test void aDataAwarePlanWithoutCalibrationDataSaysSo() throws Exception {
+        Model model = mnist();
+        String m = failure(model, "mixed_precision{target_bits_per_weight=2.75, analysis=\"" + write(madeUpGptq(model)) + "\"}");
+        assertTrue(m.startsWith("error[CW013] pass 'mixed_precision' failed"), m);
+        assertTrue(m.contains(": mixed_precision: applying the plan: palettize: "), m);
+        assertTrue(m.endsWith(" needs calibration data and none was given; pass --calibration-data (without calibration data, plan from "
+                + "an analysis of round-to-nearest candidates: pare analyze --candidates rtn)"), m);
+        assertEquals(1, m.lines().count());
+    }
+
+    /** Candidates next to an analysis must be the analysis' own (any order, set names expanded); others are refused, not ignored. */
+    @Test void candidatesNextToAnAnalysisMustBeItsOwn() throws Exception {
+        Model model = mnist();
+        Path file = write(madeUpLuts(model));
+        String m = failure(model, "mixed_precision{target_bits_per_weight=2.75, analysis=\"" + file + "\", candidates=[\"data_aware\"]}");
+        assertTrue(m.startsWith("error[" + CompilerCode.MP002 + "]"), m);
+        assertTrue(m.endsWith(": mixed_precision: candidates are not those analysis=\"" + file + "\" measured (it measured "
+                + "'palettize{nbits=2, weight_threshold=0}', which candidates does not list); the plan applies the analysis' candidates, "
+                + "so leave candidates out or analyze with them"), m);
+        m = failure(mnist(), "mixed_precision{target_bits_per_weight=2.75, analysis=\"" + file + "\", candidates=[\"" + PAL2 + "\", \""
+                + PAL4 + "\", \"" + GPTQ2 + "\"]}");
+        assertTrue(m.endsWith("(candidates lists 3 settings, it measured 2); the plan applies the analysis' candidates, "
+                + "so leave candidates out or analyze with them"), m);
+        run(model, "mixed_precision{target_bits_per_weight=2.75, analysis=\"" + file + "\", candidates=[\"" + PAL4 + "\", \"" + PAL2 + "\"]}");
+        assertNotNull(model.metadataProps().get(MixedPrecisionPlan.METADATA_KEY));
+    }
+
+    /**
+     * The default candidates are the data-aware set (what pare analyze measures when not told
+     * otherwise); "rtn" names the round-to-nearest set, whose steps are unchanged.
+     */
+    @Test void candidateSets() throws Exception {
+        assertEquals(Candidates.DATA_AWARE, Candidates.DEFAULTS);
+        List<String> dataAware = Candidates.parsePipeline(pipelines, Candidates.DATA_AWARE_SET).stream().map(Candidate::text).toList();
+        assertEquals(Candidates.parseEach(pipelines, Candidates.DATA_AWARE).stream().map(Candidate::text).toList(), dataAware);
+        assertEquals(9, dataAware.size());
+        for (String t : dataAware) {
+            assertTrue(t.contains("algorithm=gptq") || t.contains("algorithm=sparsegpt"), t);
+            assertTrue(t.contains("bias_correction=total"), t);
+        }
+        List<String> rtn = Candidates.parseEach(pipelines, List.of("rtn")).stream().map(Candidate::text).toList();
+        assertEquals(List.of("palettize{nbits=8, weight_threshold=0}", "palettize{nbits=6, weight_threshold=0}",
+                "palettize{nbits=4, weight_threshold=0}", "palettize{nbits=3, weight_threshold=0}", "palettize{nbits=2, weight_threshold=0}",
+                "quantize_weights{weight_threshold=0}", "quantize_weights{dtype=int4, granularity=per_block, weight_threshold=0}",
+                "prune{mode=magnitude, target_sparsity=0.5, weight_threshold=0}", "prune{mode=magnitude, target_sparsity=0.75, weight_threshold=0}"),
+                rtn);
+        assertEquals(rtn, Candidates.parsePipeline(pipelines, " rtn ").stream().map(Candidate::text).toList());
+        // a set name is a whole candidate list, not one step among others
+        PipelineException e = assertThrows(PipelineException.class, () -> Candidates.parseEach(pipelines, List.of("rtn", PAL2)));
+        assertTrue(e.getMessage().contains("rtn"), e.getMessage());
     }
 
     @Test void analysisJsonRoundTrips() throws Exception {
