@@ -12,6 +12,7 @@ import dev.pare.passes.compression.stats.BiasCorrection;
 import dev.pare.passes.compression.stats.Calibration;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.GptqQuantizer;
+import dev.pare.passes.compression.math.HalfLinearQuantizer;
 import dev.pare.passes.compression.math.ObsFactor;
 import dev.pare.passes.compression.stats.StatisticsNeed;
 import dev.pare.passes.compression.math.LinearQuantization;
@@ -215,6 +216,13 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
         TensorData dense = job.dense();
         long[] shape = job.shape();
         TensorStore.Writer codes = job.store().writer(TensorType.of(math.dtype(), shape));
+        if (dense.dtype() == DType.FLOAT16 && HalfLinearQuantizer.packs(math.dtype())) {
+            // float16: the codes straight from the stored bits, packed as they come (same codes, less CPU)
+            LinearQuantization result = HalfLinearQuantizer.quantize(shape, (first, into, count) -> Tensors.halfBits(dense, first, into, count),
+                    math, piece, (packed, count) -> codes.write(ByteBuffer.wrap(packed, 0, count)), job.split());
+            TensorData data = codes.finish();
+            return chain -> emit(chain, result, data);
+        }
         LinearQuantization result = LinearQuantizer.quantize(shape, Precision.of(dense.dtype()),
                 (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece,
                 (q, count) -> codes.write(ByteBuffer.wrap(Tensors.pack(math.dtype(), q, count))), job.split());

@@ -62,6 +62,12 @@ final class Tensors {
         }
     }
 
+    /** The stored bits of elements {@code [first, first + count)} of an f16 tensor of any size into {@code into[0, count)} (one bulk copy). */
+    static void halfBits(TensorData data, long first, short[] into, int count) {
+        if (data.dtype() != DType.FLOAT16) throw new IllegalArgumentException("expected an f16 tensor, got " + data.type());
+        data.slice(first * 2, Math.multiplyExact(count, 2)).asShortBuffer().get(into, 0, count);
+    }
+
     /**
      * Fails as {@link dev.pare.passes.compression.math.WeightTensor} does on a value that is not
      * finite, reading {@code piece} elements at a time.
