@@ -95,8 +95,12 @@ public final class HalfLinearQuantizer {
             kernel.startRanges(lo, hi, to - from);
             kernel.widenRanges(h, first, count, from, lo, hi);
             kernel.parameters(lo, hi, to - from, from, scales, zeroPoints);
-            kernel.codes(h, first, count, scales, zeroPoints, q, 0);
-            codes.accept(packed, kernel.pack(q, count, packed));
+            if (kernel.packsPairsInRows()) { // int4 codes of a row's neighbours packed as they are computed
+                codes.accept(packed, kernel.packedPairs(h, first, count, scales, zeroPoints, packed));
+            } else {
+                kernel.codes(h, first, count, scales, zeroPoints, q, 0);
+                codes.accept(packed, kernel.pack(q, count, packed));
+            }
         }
     }
 
@@ -319,6 +323,45 @@ public final class HalfLinearQuantizer {
                 }
                 i += run;
             }
+        }
+
+        /**
+         * Whether int4 codes can be packed pair by pair as they are computed: a block per column
+         * (innermost block length 1), rows of an even length and a rank of at least 2, so that a chunk
+         * of whole bands holds whole rows,
+         * every row starts at an even element and a pair never straddles two rows.
+         */
+        boolean packsPairsInRows() {
+            int rank = shape.length;
+            return nibbles && rank >= 2 && blockLengths[rank - 1] == 1 && shape[rank - 1] % 2 == 0;
+        }
+
+        /**
+         * The codes of the elements {@code [first, first + count)} in {@code h}, a chunk of whole rows
+         * ({@link #packsPairsInRows}), packed into {@code packed}; returns the bytes.
+         */
+        int packedPairs(short[] h, long first, int count, float[] scales, int[] zeroPoints, byte[] packed) {
+            int rank = shape.length;
+            int inner = (int) shape[rank - 1];
+            int qmin = this.qmin;
+            int qmax = this.qmax;
+            for (int i = 0; i < count; i += inner) {
+                int b = (int) rowBase(first + i) - i;
+                if (zeroPoints == null) { // signed symmetric: int4 per block, QUANTIZE_INT4_BLOCK32
+                    for (int k = i; k < i + inner; k += 2) {
+                        int low = code(h[k], scales[b + k], 0, qmin, qmax);
+                        int high = code(h[k + 1], scales[b + k + 1], 0, qmin, qmax);
+                        packed[k >>> 1] = (byte) ((low & 0xF) | (high << 4));
+                    }
+                } else {
+                    for (int k = i; k < i + inner; k += 2) {
+                        int low = code(h[k], scales[b + k], zeroPoints[b + k], qmin, qmax);
+                        int high = code(h[k + 1], scales[b + k + 1], zeroPoints[b + k + 1], qmin, qmax);
+                        packed[k >>> 1] = (byte) ((low & 0xF) | (high << 4));
+                    }
+                }
+            }
+            return count / 2;
         }
 
         /** Where the codes in {@code q} are packed: a new array for int4, {@code q} itself for 8-bit codes (a byte a code already). */
