@@ -85,8 +85,8 @@ public final class HalfLinearQuantizer {
         short[] h = new short[length];
         byte[] q = new byte[length];
         byte[] packed = kernel.packedArray(q);
-        int[] lo = new int[(int) Math.min(blocks, (length + band - 1) / band * perBand)];
-        int[] hi = new int[lo.length];
+        int[] hi = new int[(int) Math.min(blocks, (length + band - 1) / band * perBand)];
+        int[] lo = kernel.symmetric ? null : new int[hi.length]; // symmetric: the largest magnitude only
         for (long first = 0; first < n; first += length) {
             int count = (int) Math.min(length, n - first);
             values.read(first, h, count);
@@ -110,7 +110,7 @@ public final class HalfLinearQuantizer {
         int[][] los = new int[split.parts()][];
         int[][] his = new int[split.parts()][];
         split.run(split.parts(), p -> {
-            int[] lo = new int[blocks];
+            int[] lo = kernel.symmetric ? null : new int[blocks];
             int[] hi = new int[blocks];
             kernel.startRanges(lo, hi, blocks);
             short[] h = new short[length];
@@ -126,10 +126,10 @@ public final class HalfLinearQuantizer {
         int[] lo = los[0];
         int[] hi = his[0];
         for (int p = 1; p < los.length; p++) { // integer extremes: the merge order does not matter
-            for (int b = 0; b < blocks; b++) {
-                lo[b] = Math.min(lo[b], los[p][b]);
-                hi[b] = Math.max(hi[b], his[p][b]);
-            }
+            for (int b = 0; b < blocks; b++) hi[b] = Math.max(hi[b], his[p][b]);
+            if (lo != null) for (int b = 0; b < blocks; b++) lo[b] = Math.min(lo[b], los[p][b]);
+            los[p] = null; // merged: dropped before the parameters and codes
+            his[p] = null;
         }
         kernel.parameters(lo, hi, blocks, 0, scales, zeroPoints);
 
@@ -172,6 +172,9 @@ public final class HalfLinearQuantizer {
         return (short) (key < 0 ? key ^ 0x7FFF : key);
     }
 
+    /** Blocks whose parameters are computed at once (heap for their float ranges). */
+    private static final int PARAMETER_SLICE = 1 << 16;
+
     /** Adding and then subtracting 1.5·2^23 rounds a float of magnitude at most 2^22 to an integer, half to even. */
     private static final float ROUNDER = 0x1.8p23f;
 
@@ -196,7 +199,7 @@ public final class HalfLinearQuantizer {
         private final long[] strides;
         private final long[] sStrides;
         private final LinearQuantizerOptions options;
-        private final boolean symmetric;
+        final boolean symmetric;
         private final int qmin;
         private final int qmax;
         private final boolean nibbles;
@@ -215,10 +218,10 @@ public final class HalfLinearQuantizer {
 
         /**
          * Empty ranges for {@code blocks} blocks: symmetric mode keeps only the largest magnitude
-         * ({@code hi}, from 0), linear the smallest and largest keys.
+         * ({@code hi}, from 0; {@code lo} is null), linear the smallest and largest keys.
          */
         void startRanges(int[] lo, int[] hi, int blocks) {
-            java.util.Arrays.fill(lo, 0, blocks, Integer.MAX_VALUE);
+            if (lo != null) java.util.Arrays.fill(lo, 0, blocks, Integer.MAX_VALUE);
             java.util.Arrays.fill(hi, 0, blocks, symmetric ? 0 : Integer.MIN_VALUE);
         }
 
@@ -247,18 +250,18 @@ public final class HalfLinearQuantizer {
                     for (int k = 0; k < run; ) {
                         int b = base + (col + k) / innerBlock;
                         int end = Math.min(run, (((col + k) / innerBlock) + 1) * innerBlock - col);
-                        int l = lo[b];
                         int m = hi[b];
                         if (symmetric) {
                             for (int j = i + k; j < i + end; j++) m = Math.max(m, h[j] & 0x7FFF);
                         } else {
+                            int l = lo[b];
                             for (int j = i + k; j < i + end; j++) {
                                 int key = key(h[j]);
                                 l = Math.min(l, key);
                                 m = Math.max(m, key);
                             }
+                            lo[b] = l;
                         }
-                        lo[b] = l;
                         hi[b] = m;
                         k = end;
                     }
@@ -273,23 +276,36 @@ public final class HalfLinearQuantizer {
          * the range's float16 values (symmetric: {@code ±} the largest magnitude, the same {@code m}).
          */
         void parameters(int[] lo, int[] hi, int blocks, int from, float[] scales, int[] zeroPoints) {
-            float[] min = new float[blocks];
-            float[] max = new float[blocks];
-            for (int b = 0; b < blocks; b++) {
-                if (symmetric) {
-                    float m = HalfTable.FLOATS[hi[b]];
-                    min[b] = -m;
-                    max[b] = m;
-                } else {
-                    min[b] = HalfTable.FLOATS[bitsOf(lo[b]) & 0xFFFF];
-                    max[b] = HalfTable.FLOATS[bitsOf(hi[b]) & 0xFFFF];
+            // in slices, so that the float ranges of a weight with millions of blocks (a vocabulary's
+            // lm_head in int4 blocks) are never all on the heap next to the integer ones
+            int slice = Math.min(blocks, PARAMETER_SLICE);
+            float[] min = new float[slice];
+            float[] max = new float[slice];
+            float[] s = new float[slice];
+            int[] z = zeroPoints == null ? null : new int[slice];
+            for (int start = 0; start < blocks; start += slice) {
+                int count = Math.min(slice, blocks - start);
+                if (count < slice) { // LinearQuantizer.parameters fills whole arrays
+                    min = new float[count];
+                    max = new float[count];
+                    s = new float[count];
+                    z = zeroPoints == null ? null : new int[count];
                 }
+                for (int i = 0; i < count; i++) {
+                    int b = start + i;
+                    if (symmetric) {
+                        float m = HalfTable.FLOATS[hi[b]];
+                        min[i] = -m;
+                        max[i] = m;
+                    } else {
+                        min[i] = HalfTable.FLOATS[bitsOf(lo[b]) & 0xFFFF];
+                        max[i] = HalfTable.FLOATS[bitsOf(hi[b]) & 0xFFFF];
+                    }
+                }
+                LinearQuantizer.parameters(min, max, options, Precision.FLOAT16, s, z);
+                System.arraycopy(s, 0, scales, from + start, count);
+                if (z != null) System.arraycopy(z, 0, zeroPoints, from + start, count);
             }
-            float[] s = new float[blocks];
-            int[] z = zeroPoints == null ? null : new int[blocks];
-            LinearQuantizer.parameters(min, max, options, Precision.FLOAT16, s, z);
-            System.arraycopy(s, 0, scales, from, blocks);
-            if (z != null) System.arraycopy(z, 0, zeroPoints, from, blocks);
         }
 
         /** The codes of the elements {@code [first, first + count)} in {@code h} into {@code q[at, at + count)}. */

@@ -136,6 +136,30 @@ class HalfLinearQuantizerTest {
         assertTrue(checked > 1000, "checked " + checked);
     }
 
+    @Test
+    void weightsWithMoreBlocksThanOneParameterSliceGetEveryBlocksParameters() {
+        long[] shape = {3, 70_001}; // per-channel scales along axis 1: 70,001 blocks, a slice of 65,536 and a partial one
+        int n = 3 * 70_001;
+        float[] w = weight(n, 77);
+        short[] bits = new short[n];
+        for (int i = 0; i < n; i++) bits[i] = Float16.fromFloat(w[i]);
+        WeightTensor whole = WeightTensor.of(w, shape, Precision.FLOAT16);
+        for (LinearQuantizerOptions.Mode mode : LinearQuantizerOptions.Mode.values()) {
+            for (DType dtype : List.of(DType.INT8, DType.UINT4)) {
+                LinearQuantizerOptions o = new LinearQuantizerOptions(mode, dtype, new QuantGranularity.PerChannel(1));
+                LinearQuantization expected = LinearQuantizer.quantize(whole, o);
+                for (int piece : new int[] {4096, 1 << 20}) { // the two-pass path and the band path
+                    ByteArrayOutputStream out = new ByteArrayOutputStream();
+                    LinearQuantization got = HalfLinearQuantizer.quantize(shape, (first, into, count) -> System.arraycopy(bits, (int) first, into, 0, count),
+                            o, piece, (p, count) -> out.write(p, 0, count), SplitWork.on(pool, 2));
+                    assertArrayEquals(pack(expected.quantized(), dtype.bits()), out.toByteArray(), mode + " " + dtype + " piece " + piece);
+                    assertArrayEquals(expected.scales(), got.scales(), mode + " " + dtype + " piece " + piece);
+                    assertArrayEquals(expected.zeroPoints(), got.zeroPoints(), mode + " " + dtype + " piece " + piece);
+                }
+            }
+        }
+    }
+
     private static List<QuantGranularity> granularities(int rank) {
         List<QuantGranularity> g = new ArrayList<>(List.of(new QuantGranularity.PerTensor()));
         if (rank >= 1) g.add(new QuantGranularity.PerChannel(0));
