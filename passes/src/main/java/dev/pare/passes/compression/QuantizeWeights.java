@@ -12,6 +12,7 @@ import dev.pare.passes.compression.stats.BiasCorrection;
 import dev.pare.passes.compression.stats.Calibration;
 import dev.pare.passes.compression.math.CompressionNotApplicableException;
 import dev.pare.passes.compression.math.GptqQuantizer;
+import dev.pare.passes.compression.math.HalfLinearQuantizer;
 import dev.pare.passes.compression.math.ObsFactor;
 import dev.pare.passes.compression.stats.StatisticsNeed;
 import dev.pare.passes.compression.math.LinearQuantization;
@@ -130,25 +131,41 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
         }
     }
 
-    /** Dense weights of more bytes than this are quantized a piece at a time (same result, less heap). */
+    /** Dense float32 weights of more bytes than this are quantized a piece at a time (same result, less heap). */
     // 16 MiB, not only the weights too large for the heap: the streamed path reads float16 values
     // without a per-element check and float array of the whole weight, so it also takes less CPU
     // (all of a 7B model's 32 MiB attention weights go this way)
     static final long STREAM_ABOVE_BYTES = 16L << 20;
 
+    /**
+     * Dense float16 weights of more bytes than this are streamed: every one, since the float16
+     * kernel ({@link HalfLinearQuantizer}) reads the stored bits once and packs its codes as it goes,
+     * where the whole-weight path widens the weight to floats, checks each value, indexes each
+     * value's block and packs int codes afterwards (same result, several times the CPU per value).
+     */
+    static final long HALF_STREAM_ABOVE_BYTES = 0;
+
     private final WeightTraits traits;
     private final long streamAboveBytes;
+    private final long halfStreamAboveBytes;
     private final int piece;
 
     public QuantizeWeights() { this(WeightTraits.discover()); }
 
-    public QuantizeWeights(WeightTraits traits) { this(traits, STREAM_ABOVE_BYTES, WeightCompressionPass.PIECE); }
+    public QuantizeWeights(WeightTraits traits) {
+        this(traits, STREAM_ABOVE_BYTES, HALF_STREAM_ABOVE_BYTES, WeightCompressionPass.PIECE);
+    }
 
     /** Tests lower {@code streamAboveBytes} and {@code piece} (elements read at once, a multiple of 8) to stream small weights in many pieces. */
     QuantizeWeights(WeightTraits traits, long streamAboveBytes, int piece) {
+        this(traits, streamAboveBytes, streamAboveBytes, piece);
+    }
+
+    private QuantizeWeights(WeightTraits traits, long streamAboveBytes, long halfStreamAboveBytes, int piece) {
         if (piece <= 0 || piece % 8 != 0) throw new IllegalArgumentException("quantize_weights: piece must be a positive multiple of 8, got " + piece);
         this.traits = traits;
         this.streamAboveBytes = streamAboveBytes;
+        this.halfStreamAboveBytes = halfStreamAboveBytes;
         this.piece = piece;
     }
 
@@ -175,6 +192,11 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
             @Override boolean checksValues(Options o, long bytes) { return false; } // the check needs only the shape
 
             @Override boolean streams(Options o, long bytes) { return bytes > streamAboveBytes; }
+
+            @Override boolean streams(Options o, TensorData dense) {
+                return dense.dtype() == DType.FLOAT16 && HalfLinearQuantizer.packs(o.codeType()) ? dense.byteSize() > halfStreamAboveBytes
+                        : streams(o, dense.byteSize());
+            }
 
             @Override StatisticsNeed statisticsNeed(Options o) {
                 return o.algorithm() == Algorithm.GPTQ ? DataAware.SECOND_MOMENT : StatisticsNeed.NONE;
@@ -215,6 +237,13 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
         TensorData dense = job.dense();
         long[] shape = job.shape();
         TensorStore.Writer codes = job.store().writer(TensorType.of(math.dtype(), shape));
+        if (dense.dtype() == DType.FLOAT16 && HalfLinearQuantizer.packs(math.dtype())) {
+            // float16: the codes straight from the stored bits, packed as they come (same codes, less CPU)
+            LinearQuantization result = HalfLinearQuantizer.quantize(shape, (first, into, count) -> Tensors.halfBits(dense, first, into, count),
+                    math, piece, (packed, count) -> codes.write(ByteBuffer.wrap(packed, 0, count)), job.split());
+            TensorData data = codes.finish();
+            return chain -> emit(chain, result, data);
+        }
         LinearQuantization result = LinearQuantizer.quantize(shape, Precision.of(dense.dtype()),
                 (first, into, count) -> Tensors.floats(dense, first, into, count), math, piece,
                 (q, count) -> codes.write(ByteBuffer.wrap(Tensors.pack(math.dtype(), q, count))), job.split());

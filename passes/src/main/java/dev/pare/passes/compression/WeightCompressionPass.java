@@ -281,6 +281,11 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
         return false;
     }
 
+    /** As {@link #streams(Object, long)}, for a pass whose choice also depends on the weight's type. */
+    boolean streams(O options, TensorData dense) {
+        return streams(options, dense.byteSize());
+    }
+
     /**
      * Whether {@link #compress} reads a pruned weight whose dense form takes {@code bytes} bytes
      * from {@link Job#mask()} and {@link Job#kept()} in pieces itself ({@link Job#weight()},
@@ -443,7 +448,7 @@ abstract class WeightCompressionPass<O extends Record> implements Pass {
                 }
             }
             boolean streamed = !dataAware(o) // data-aware math needs the whole weight
-                    && ((c.source == Source.CONSTANT || c.source == Source.CONSTANT_NODE) && streams(o, denseData(c).byteSize())
+                    && ((c.source == Source.CONSTANT || c.source == Source.CONSTANT_NODE) && streams(o, denseData(c))
                         || c.source == Source.PRUNED && streamsPruned(o, count * (c.value.producer().operand(1).data().dtype().bits() / 8)));
             prepared.add(new Prepared<>(c, o, out, in, streamed ? Math.min(count, STREAMED_ELEMENTS) : count, streamed));
         }

@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
  * {@code quantize_weights} takes for a weight over 16 MiB: pieces of 2^20 elements) on one thread
  * (CPU time of that thread), int8 per channel along the last axis (a MatMul weight's output
  * channels, {@code QUANTIZE_INT8}) and int4 in blocks of 32 along the first ({@code QUANTIZE_INT4_BLOCK32}),
- * and prints a checksum of the codes so that two builds can be compared. Run with
+ * and prints a checksum of the codes so that two builds can be compared; for fp16 also the same
+ * through {@link HalfLinearQuantizer} on the float16 bits (checksum of the packed codes). Run with
  * {@code java -cp passes/target/classes:passes/target/test-classes:ir/target/classes
  * dev.pare.passes.compression.math.LinearQuantizerMeasurement ROWS COLS fp16|fp32}.
  */
@@ -30,6 +31,8 @@ public final class LinearQuantizerMeasurement {
             float v = (float) (r.nextGaussian() * 0.02);
             w[i] = half ? Float16.toFloat(Float16.fromFloat(v)) : v;
         }
+        short[] bits = new short[w.length];
+        for (int i = 0; i < w.length; i++) bits[i] = Float16.fromFloat(w[i]);
         long[] shape = {rows, cols};
         LinearQuantizerOptions int8 = new LinearQuantizerOptions(LinearQuantizerOptions.Mode.LINEAR_SYMMETRIC, DType.INT8,
                 new QuantGranularity.PerChannel(1));
@@ -42,6 +45,14 @@ public final class LinearQuantizerMeasurement {
             double t4 = time(() -> run(w, shape, p, int4, sum4));
             System.out.printf("round %d: int8 per channel %.1f ns/value (codes %x), int4 block 32 %.1f ns/value (codes %x)%n", round,
                     t8 / w.length, sum8[0], t4 / w.length, sum4[0]);
+            if (half) {
+                long[] h8 = {0};
+                double b8 = time(() -> runHalf(bits, shape, int8, h8));
+                long[] h4 = {0};
+                double b4 = time(() -> runHalf(bits, shape, int4, h4));
+                System.out.printf("round %d: float16 bits (HalfLinearQuantizer): int8 per channel %.1f ns/value (packed %x), int4 block 32 %.1f ns/value (packed %x)%n",
+                        round, b8 / w.length, h8[0], b4 / w.length, h4[0]);
+            }
         }
     }
 
@@ -52,6 +63,15 @@ public final class LinearQuantizerMeasurement {
                     for (int i = 0; i < count; i++) h = h * 31 + q[i];
                     checksum[0] = h;
                 });
+    }
+
+    private static void runHalf(short[] bits, long[] shape, LinearQuantizerOptions o, long[] checksum) {
+        HalfLinearQuantizer.quantize(shape, (first, into, count) -> System.arraycopy(bits, (int) first, into, 0, count), o, 1 << 20,
+                (packed, count) -> {
+                    long h = checksum[0];
+                    for (int i = 0; i < count; i++) h = h * 31 + packed[i];
+                    checksum[0] = h;
+                }, SplitWork.INLINE);
     }
 
     private static double time(Runnable task) {

@@ -1,0 +1,412 @@
+package dev.pare.passes.compression.math;
+
+import dev.pare.ir.DType;
+import dev.pare.ir.Float16;
+import dev.pare.passes.compression.math.LinearQuantizerOptions.Mode;
+
+/**
+ * The streamed linear quantization of a float16 weight ({@link LinearQuantizer#quantize(long[],
+ * Precision, LinearQuantizer.ValueSource, LinearQuantizerOptions, int, LinearQuantizer.CodeSink,
+ * SplitWork)} with {@link Precision#FLOAT16}: same scales, zero points and codes) working on the
+ * stored bits: a block's range is found on the bits (the largest magnitude is the largest
+ * {@code bits & 0x7FFF}; min and max compare order-preserving integer keys), each value is widened
+ * once to compute its code, and the codes come out packed (two int4 codes or one int8 code a byte),
+ * so no float or int array of a piece is made and nothing is packed code by code afterwards.
+ *
+ * <p>The per-value step, {@code clip(round_half_even(fp16(v / scale)) + zp)}, is
+ * {@link LinearQuantizer#code} after {@link Precision#roundToHalf} without the branches of either:
+ * the rounding to float16 on the float's bits is exact for quotients in fp16's normal range; below
+ * it (|q| &lt; 2^-14) both roundings end below 2^-13 and so at the integer 0; above it (the quotient
+ * of two finite float16 values is below 2^40, so the bits cannot overflow into the sign) both give
+ * magnitudes of at least 2^15 of the same sign, which clip to qmin or qmax as codes are below 2^8.
+ * {@code HalfLinearQuantizerTest} checks the code of every finite float16 value against the float
+ * path for scales from 2^-24 to 65504, and whole weights' codes, scales and zero points.
+ */
+public final class HalfLinearQuantizer {
+
+    private HalfLinearQuantizer() {}
+
+    /** Reads the stored float16 bits of the weight's elements {@code [first, first + count)}, row-major, into {@code into[0, count)}. */
+    @FunctionalInterface
+    public interface HalfSource {
+        void read(long first, short[] into, int count);
+    }
+
+    /** Takes the next {@code count} bytes of packed codes, in element order (the array is reused after the call returns). */
+    @FunctionalInterface
+    public interface PackedSink {
+        void accept(byte[] packed, int count);
+    }
+
+    /** Whether {@link #quantize} handles codes of this type: one or two codes a byte. */
+    public static boolean packs(DType dtype) {
+        return dtype.bits() == 8 || dtype.bits() == 4;
+    }
+
+    /**
+     * As {@link LinearQuantizer#quantize(long[], Precision, LinearQuantizer.ValueSource,
+     * LinearQuantizerOptions, int, LinearQuantizer.CodeSink, SplitWork)} for a float16 weight: pieces
+     * of whole bands read once when a piece holds a band (blocks of 32 rows of a MatMul weight),
+     * else a first pass over the pieces for the ranges and a second for the codes, both split by
+     * element ranges over {@code split} (ranges merged by integer max and min, so the same for any
+     * split). {@code piece} must be a multiple of 8, so that every piece packs to whole bytes. The
+     * values must be finite (not checked here).
+     */
+    public static LinearQuantization quantize(long[] shape, HalfSource values, LinearQuantizerOptions options, int piece,
+                                              PackedSink codes, SplitWork split) {
+        if (piece <= 0 || piece % 8 != 0) throw new IllegalArgumentException("linear_quantize: piece must be a positive multiple of 8, got " + piece);
+        if (!packs(options.dtype())) throw new IllegalArgumentException("linear_quantize: float16 codes are packed for 8- and 4-bit types, not " + options.dtype());
+        int rank = shape.length;
+        int[] blockLengths = options.granularity().blockLengths(shape);
+        long[] scaleShape = new long[rank];
+        for (int d = 0; d < rank; d++) scaleShape[d] = Math.max(1, (shape[d] + blockLengths[d] - 1) / blockLengths[d]);
+        int blocks = Shapes.count(scaleShape);
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        long[] strides = Shapes.strides(shape);
+        long[] sStrides = Shapes.strides(scaleShape);
+        Kernel kernel = new Kernel(shape, blockLengths, strides, sStrides, options);
+        float[] scales = new float[blocks];
+        int[] zeroPoints = LinearQuantizer.hasZeroPoint(options) ? new int[blocks] : null;
+        long band = rank == 0 ? 1 : (long) blockLengths[0] * strides[0];
+        if (n > 0 && band <= piece) {
+            byBands(values, kernel, (int) Math.min(piece / band * band, n), n, band, rank == 0 ? blocks : sStrides[0], blocks, scales,
+                    zeroPoints, codes);
+        } else {
+            twoPasses(values, kernel, (int) Math.min(piece, Math.max(8, n)), n, blocks, scales, zeroPoints, codes, split);
+        }
+        return new LinearQuantization(shape.clone(), Precision.FLOAT16, options.dtype(), options.mode(), blockLengths, scaleShape, null,
+                scales, zeroPoints, null);
+    }
+
+    /** One read of each value: chunks of whole bands, whose blocks are complete in the chunk. */
+    private static void byBands(HalfSource values, Kernel kernel, int length, long n, long band, long perBand, int blocks,
+                                float[] scales, int[] zeroPoints, PackedSink codes) {
+        short[] h = new short[length];
+        byte[] q = new byte[length];
+        byte[] packed = kernel.packedArray(q);
+        int[] hi = new int[(int) Math.min(blocks, (length + band - 1) / band * perBand)];
+        int[] lo = kernel.symmetric ? null : new int[hi.length]; // symmetric: the largest magnitude only
+        for (long first = 0; first < n; first += length) {
+            int count = (int) Math.min(length, n - first);
+            values.read(first, h, count);
+            int from = (int) (first / band * perBand);
+            int to = (int) Math.min(blocks, (first + count + band - 1) / band * perBand);
+            kernel.startRanges(lo, hi, to - from);
+            kernel.widenRanges(h, first, count, from, lo, hi);
+            kernel.parameters(lo, hi, to - from, from, scales, zeroPoints);
+            if (kernel.packsPairsInRows()) { // int4 codes of a row's neighbours packed as they are computed
+                codes.accept(packed, kernel.packedPairs(h, first, count, scales, zeroPoints, packed));
+            } else {
+                kernel.codes(h, first, count, scales, zeroPoints, q, 0);
+                codes.accept(packed, kernel.pack(q, count, packed));
+            }
+        }
+    }
+
+    /** Blocks that span pieces (per-channel scales of a MatMul weight): the ranges first, then the codes. */
+    private static void twoPasses(HalfSource values, Kernel kernel, int length, long n, int blocks, float[] scales, int[] zeroPoints,
+                                  PackedSink codes, SplitWork split) {
+        int[][] los = new int[split.parts()][];
+        int[][] his = new int[split.parts()][];
+        split.run(split.parts(), p -> {
+            int[] lo = kernel.symmetric ? null : new int[blocks];
+            int[] hi = new int[blocks];
+            kernel.startRanges(lo, hi, blocks);
+            short[] h = new short[length];
+            long end = split.start(n, p + 1);
+            for (long first = split.start(n, p); first < end; first += length) {
+                int count = (int) Math.min(length, end - first);
+                values.read(first, h, count);
+                kernel.widenRanges(h, first, count, 0, lo, hi);
+            }
+            los[p] = lo;
+            his[p] = hi;
+        });
+        int[] lo = los[0];
+        int[] hi = his[0];
+        for (int p = 1; p < los.length; p++) { // integer extremes: the merge order does not matter
+            for (int b = 0; b < blocks; b++) hi[b] = Math.max(hi[b], his[p][b]);
+            if (lo != null) for (int b = 0; b < blocks; b++) lo[b] = Math.min(lo[b], los[p][b]);
+            los[p] = null; // merged: dropped before the parameters and codes
+            his[p] = null;
+        }
+        kernel.parameters(lo, hi, blocks, 0, scales, zeroPoints);
+
+        byte[] q = new byte[length];
+        byte[] packed = kernel.packedArray(q);
+        short[][] hs = new short[split.parts()][(int) split.start(length, 1)]; // part 0's slice of a piece is the longest
+        for (long first = 0; first < n; first += length) {
+            int count = (int) Math.min(length, n - first);
+            long pieceFirst = first;
+            split.run(split.parts(), p -> { // each part reads and codes its own slice of the piece
+                int from = (int) split.start(count, p);
+                int to = (int) split.start(count, p + 1);
+                if (to == from) return;
+                values.read(pieceFirst + from, hs[p], to - from);
+                kernel.codes(hs[p], pieceFirst + from, to - from, scales, zeroPoints, q, from);
+            });
+            codes.accept(packed, kernel.pack(q, count, packed));
+        }
+    }
+
+    /**
+     * Every float16 bit pattern widened ({@link Float16#toFloat}); a look-up costs less than the
+     * conversion's branches.
+     */
+    private static final class HalfTable {
+        static final float[] FLOATS = new float[1 << 16];
+
+        static {
+            for (int h = 0; h < FLOATS.length; h++) FLOATS[h] = Float16.toFloat((short) h);
+        }
+    }
+
+    /** An order-preserving integer key of float16 bits: negative values below positive ones, -0 just below +0. */
+    static int key(short h) {
+        return h ^ ((h >> 15) & 0x7FFF);
+    }
+
+    /** The float16 bits of a {@link #key}. */
+    static short bitsOf(int key) {
+        return (short) (key < 0 ? key ^ 0x7FFF : key);
+    }
+
+    /** Blocks whose parameters are computed at once (heap for their float ranges). */
+    private static final int PARAMETER_SLICE = 1 << 16;
+
+    /** Adding and then subtracting 1.5·2^23 rounds a float of magnitude at most 2^22 to an integer, half to even. */
+    private static final float ROUNDER = 0x1.8p23f;
+
+    /**
+     * The code of float16 bits {@code h} in a block of scale {@code scale} and zero point {@code zp}:
+     * {@code clip(round_half_even(fp16(v / scale)) + zp, qmin, qmax)}.
+     */
+    static int code(short h, float scale, int zp, int qmin, int qmax) {
+        int bits = Float.floatToRawIntBits(HalfTable.FLOATS[h & 0xFFFF] / scale);
+        float rounded = Float.intBitsToFloat((bits + 0xFFF + ((bits >>> 13) & 1)) & ~0x1FFF); // fp16 round-half-even on the bits
+        int q = (int) ((rounded + ROUNDER) - ROUNDER); // exact below 2^22; beyond, as large and of the same sign (saturated)
+        return Math.max(qmin - zp, Math.min(qmax - zp, q)) + zp; // clipped before adding zp: a saturated q cannot overflow
+    }
+
+    /**
+     * A weight's elements in row-major order as runs of one innermost row (as {@code LinearQuantizer}'s
+     * runs): the block index is computed once a run, and the inner loops are plain array loops.
+     */
+    private static final class Kernel {
+        private final long[] shape;
+        private final int[] blockLengths;
+        private final long[] strides;
+        private final long[] sStrides;
+        private final LinearQuantizerOptions options;
+        final boolean symmetric;
+        private final int qmin;
+        private final int qmax;
+        private final boolean nibbles;
+
+        Kernel(long[] shape, int[] blockLengths, long[] strides, long[] sStrides, LinearQuantizerOptions options) {
+            this.shape = shape;
+            this.blockLengths = blockLengths;
+            this.strides = strides;
+            this.sStrides = sStrides;
+            this.options = options;
+            this.symmetric = options.mode() == Mode.LINEAR_SYMMETRIC;
+            this.qmin = options.qmin();
+            this.qmax = options.qmax();
+            this.nibbles = options.dtype().bits() == 4;
+        }
+
+        /**
+         * Empty ranges for {@code blocks} blocks: symmetric mode keeps only the largest magnitude
+         * ({@code hi}, from 0; {@code lo} is null), linear the smallest and largest keys.
+         */
+        void startRanges(int[] lo, int[] hi, int blocks) {
+            if (lo != null) java.util.Arrays.fill(lo, 0, blocks, Integer.MAX_VALUE);
+            java.util.Arrays.fill(hi, 0, blocks, symmetric ? 0 : Integer.MIN_VALUE);
+        }
+
+        /** Widens the ranges of blocks {@code b - offset} by the elements {@code [first, first + count)} in {@code h}. */
+        void widenRanges(short[] h, long first, int count, int offset, int[] lo, int[] hi) {
+            int rank = shape.length;
+            long inner = rank == 0 ? 1 : shape[rank - 1];
+            int innerBlock = rank == 0 ? 1 : blockLengths[rank - 1];
+            for (int i = 0; i < count; ) {
+                long e = first + i;
+                int col = (int) (e % inner);
+                int run = (int) Math.min(count - i, inner - col);
+                int base = (int) (rowBase(e - col) - offset);
+                if (innerBlock == 1) { // a block per column of the row (a MatMul weight's per-channel and per-block scales)
+                    int at = base + col - i;
+                    if (symmetric) {
+                        for (int k = i; k < i + run; k++) hi[at + k] = Math.max(hi[at + k], h[k] & 0x7FFF);
+                    } else {
+                        for (int k = i; k < i + run; k++) {
+                            int key = key(h[k]);
+                            lo[at + k] = Math.min(lo[at + k], key);
+                            hi[at + k] = Math.max(hi[at + k], key);
+                        }
+                    }
+                } else {
+                    for (int k = 0; k < run; ) {
+                        int b = base + (col + k) / innerBlock;
+                        int end = Math.min(run, (((col + k) / innerBlock) + 1) * innerBlock - col);
+                        int m = hi[b];
+                        if (symmetric) {
+                            for (int j = i + k; j < i + end; j++) m = Math.max(m, h[j] & 0x7FFF);
+                        } else {
+                            int l = lo[b];
+                            for (int j = i + k; j < i + end; j++) {
+                                int key = key(h[j]);
+                                l = Math.min(l, key);
+                                m = Math.max(m, key);
+                            }
+                            lo[b] = l;
+                        }
+                        hi[b] = m;
+                        k = end;
+                    }
+                }
+                i += run;
+            }
+        }
+
+        /**
+         * The scales and zero points of blocks {@code [from, from + blocks)} from their ranges
+         * {@code lo[0, blocks)} and {@code hi[0, blocks)}, by {@link LinearQuantizer#parameters} on
+         * the range's float16 values (symmetric: {@code ±} the largest magnitude, the same {@code m}).
+         */
+        void parameters(int[] lo, int[] hi, int blocks, int from, float[] scales, int[] zeroPoints) {
+            // in slices, so that the float ranges of a weight with millions of blocks (a vocabulary's
+            // lm_head in int4 blocks) are never all on the heap next to the integer ones
+            int slice = Math.min(blocks, PARAMETER_SLICE);
+            float[] min = new float[slice];
+            float[] max = new float[slice];
+            float[] s = new float[slice];
+            int[] z = zeroPoints == null ? null : new int[slice];
+            for (int start = 0; start < blocks; start += slice) {
+                int count = Math.min(slice, blocks - start);
+                if (count < slice) { // LinearQuantizer.parameters fills whole arrays
+                    min = new float[count];
+                    max = new float[count];
+                    s = new float[count];
+                    z = zeroPoints == null ? null : new int[count];
+                }
+                for (int i = 0; i < count; i++) {
+                    int b = start + i;
+                    if (symmetric) {
+                        float m = HalfTable.FLOATS[hi[b]];
+                        min[i] = -m;
+                        max[i] = m;
+                    } else {
+                        min[i] = HalfTable.FLOATS[bitsOf(lo[b]) & 0xFFFF];
+                        max[i] = HalfTable.FLOATS[bitsOf(hi[b]) & 0xFFFF];
+                    }
+                }
+                LinearQuantizer.parameters(min, max, options, Precision.FLOAT16, s, z);
+                System.arraycopy(s, 0, scales, from + start, count);
+                if (z != null) System.arraycopy(z, 0, zeroPoints, from + start, count);
+            }
+        }
+
+        /** The codes of the elements {@code [first, first + count)} in {@code h} into {@code q[at, at + count)}. */
+        void codes(short[] h, long first, int count, float[] scales, int[] zeroPoints, byte[] q, int at) {
+            int rank = shape.length;
+            long inner = rank == 0 ? 1 : shape[rank - 1];
+            int innerBlock = rank == 0 ? 1 : blockLengths[rank - 1];
+            int qmin = this.qmin;
+            int qmax = this.qmax;
+            for (int i = 0; i < count; ) {
+                long e = first + i;
+                int col = (int) (e % inner);
+                int run = (int) Math.min(count - i, inner - col);
+                int base = (int) rowBase(e - col);
+                if (innerBlock == 1) {
+                    int b = base + col - i;
+                    if (zeroPoints == null) { // signed symmetric (int8 per channel, int4 per block): the common loop
+                        for (int k = i; k < i + run; k++) q[at + k] = (byte) code(h[k], scales[b + k], 0, qmin, qmax);
+                    } else {
+                        for (int k = i; k < i + run; k++) q[at + k] = (byte) code(h[k], scales[b + k], zeroPoints[b + k], qmin, qmax);
+                    }
+                } else {
+                    for (int k = 0; k < run; ) {
+                        int b = base + (col + k) / innerBlock;
+                        int end = Math.min(run, (((col + k) / innerBlock) + 1) * innerBlock - col);
+                        float scale = scales[b];
+                        int zp = zeroPoints == null ? 0 : zeroPoints[b];
+                        for (int j = i + k; j < i + end; j++) q[at + j] = (byte) code(h[j], scale, zp, qmin, qmax);
+                        k = end;
+                    }
+                }
+                i += run;
+            }
+        }
+
+        /**
+         * Whether int4 codes can be packed pair by pair as they are computed: a block per column
+         * (innermost block length 1), rows of an even length and a rank of at least 2, so that a chunk
+         * of whole bands holds whole rows,
+         * every row starts at an even element and a pair never straddles two rows.
+         */
+        boolean packsPairsInRows() {
+            int rank = shape.length;
+            return nibbles && rank >= 2 && blockLengths[rank - 1] == 1 && shape[rank - 1] % 2 == 0;
+        }
+
+        /**
+         * The codes of the elements {@code [first, first + count)} in {@code h}, a chunk of whole rows
+         * ({@link #packsPairsInRows}), packed into {@code packed}; returns the bytes.
+         */
+        int packedPairs(short[] h, long first, int count, float[] scales, int[] zeroPoints, byte[] packed) {
+            int rank = shape.length;
+            int inner = (int) shape[rank - 1];
+            int qmin = this.qmin;
+            int qmax = this.qmax;
+            for (int i = 0; i < count; i += inner) {
+                int b = (int) rowBase(first + i) - i;
+                if (zeroPoints == null) { // signed symmetric: int4 per block, QUANTIZE_INT4_BLOCK32
+                    for (int k = i; k < i + inner; k += 2) {
+                        int low = code(h[k], scales[b + k], 0, qmin, qmax);
+                        int high = code(h[k + 1], scales[b + k + 1], 0, qmin, qmax);
+                        packed[k >>> 1] = (byte) ((low & 0xF) | (high << 4));
+                    }
+                } else {
+                    for (int k = i; k < i + inner; k += 2) {
+                        int low = code(h[k], scales[b + k], zeroPoints[b + k], qmin, qmax);
+                        int high = code(h[k + 1], scales[b + k + 1], zeroPoints[b + k + 1], qmin, qmax);
+                        packed[k >>> 1] = (byte) ((low & 0xF) | (high << 4));
+                    }
+                }
+            }
+            return count / 2;
+        }
+
+        /** Where the codes in {@code q} are packed: a new array for int4, {@code q} itself for 8-bit codes (a byte a code already). */
+        byte[] packedArray(byte[] q) {
+            return nibbles ? new byte[(q.length + 1) / 2] : q;
+        }
+
+        /**
+         * Packs {@code q[0, count)} into {@code packed} from {@link #packedArray} (int4: the first code
+         * of a pair in the low nibble); returns the bytes.
+         */
+        int pack(byte[] q, int count, byte[] packed) {
+            if (!nibbles) return count;
+            int pairs = count / 2;
+            for (int i = 0; i < pairs; i++) packed[i] = (byte) ((q[2 * i] & 0xF) | (q[2 * i + 1] << 4));
+            if ((count & 1) != 0) packed[pairs] = (byte) (q[count - 1] & 0xF);
+            return (count + 1) / 2;
+        }
+
+        /** The block of the first element of the innermost row that starts at element {@code rowStart}. */
+        private long rowBase(long rowStart) {
+            long base = 0;
+            long rest = rowStart;
+            for (int d = 0; d < shape.length; d++) {
+                long c = rest / strides[d];
+                rest %= strides[d];
+                base += (c / blockLengths[d]) * sStrides[d];
+            }
+            return base;
+        }
+    }
+}
