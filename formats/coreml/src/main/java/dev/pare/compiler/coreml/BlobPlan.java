@@ -28,7 +28,9 @@ final class BlobPlan {
     private final List<DenseData> blobs = new ArrayList<>();
     private final List<Long> offsets = new ArrayList<>();
     private final Map<TensorData, Long> known = new IdentityHashMap<>();
-    /** Per type (dtype and shape, as the digest covers them) and fingerprint, the planned blobs with both not yet hashed. */
+    /** Per type (dtype and shape), the one tensor planned with it so far, not yet fingerprinted. */
+    private final Map<String, DenseData> aloneOfType = new HashMap<>();
+    /** Per type and fingerprint, the planned blobs with both not yet hashed. */
     private final Map<String, List<DenseData>> unhashed = new HashMap<>();
     private final Map<String, Long> byContent = new HashMap<>();
     private long end = BlobFile.HEADER_SIZE;
@@ -37,10 +39,19 @@ final class BlobPlan {
     long add(DenseData data) {
         Long at = known.get(data);
         if (at != null) return at;
-        // Only tensors of one type and fingerprint can be equal, so a tensor is hashed only once a
-        // second one with both comes (the first then too): most weights are never read for a digest.
-        // sha256() covers dtype, shape and bytes; it streams the tensor once and is cached on it.
-        String type = data.type() + " " + fingerprint(data);
+        // Only tensors of one type and fingerprint can be equal. A tensor alone of its type is not
+        // read at all; the second of a type fingerprints both (a few sampled pages), and a tensor
+        // is hashed only once a second one with the same type and fingerprint comes (the first
+        // then too): most weights are never read for a digest. sha256() covers dtype, shape and
+        // bytes; it streams the tensor once and is cached on it.
+        String typeName = data.type().toString();
+        if (!aloneOfType.containsKey(typeName)) {
+            aloneOfType.put(typeName, data);
+            return planNew(data);
+        }
+        DenseData alone = aloneOfType.put(typeName, null);
+        if (alone != null) unhashed.put(typeName + " " + fingerprint(alone), new ArrayList<>(List.of(alone)));
+        String type = typeName + " " + fingerprint(data);
         List<DenseData> sameType = unhashed.get(type);
         boolean compare = sameType != null;
         if (compare) {
@@ -52,12 +63,18 @@ final class BlobPlan {
                 return at;
             }
         }
+        long offset = planNew(data);
+        if (compare) byContent.put(data.sha256(), offset);
+        else unhashed.put(type, new ArrayList<>(List.of(data)));
+        return offset;
+    }
+
+    /** Gives {@code data} a blob of its own after the last one. */
+    private long planNew(DenseData data) {
         long offset = BlobFile.align(end);
         blobs.add(data);
         offsets.add(offset);
         known.put(data, offset);
-        if (compare) byContent.put(data.sha256(), offset);
-        else unhashed.put(type, new ArrayList<>(List.of(data)));
         end = offset + BlobFile.METADATA_SIZE + data.byteSize();
         return offset;
     }
