@@ -144,6 +144,7 @@ final class GroupKMeans {
         private double[] cur;
         private int[][] back;
         private int layer;
+        private int previousHi; // the last value index the previous layer was solved for
 
         RunDp(double[] pw, double[] p1, double[] p2, int m) {
             this.pw = pw;
@@ -169,6 +170,7 @@ final class GroupKMeans {
                 int iLo = c == k - 1 ? m - 1 : c;
                 int iHi = c == k - 1 ? m - 1 : m - 1 - (k - 1 - c);
                 solve(iLo, iHi, c, iHi);
+                previousHi = iHi;
                 double[] t = prev;
                 prev = cur;
                 cur = t;
@@ -187,6 +189,8 @@ final class GroupKMeans {
             while (iLo <= iHi) {
                 int mid = (iLo + iHi) >>> 1;
                 int from = Math.max(jLo, layer);
+                // with one cluster more, the last cluster of the values up to mid starts no earlier
+                if (layer >= 2 && mid <= previousHi) from = Math.max(from, back[layer - 1][mid]);
                 int to = Math.min(jHi, mid);
                 double best = Double.POSITIVE_INFINITY;
                 int bestJ = from;
@@ -217,14 +221,19 @@ final class GroupKMeans {
     /** The sorted distinct values of {@code data[0, n)} (−0 as 0) with their counts. */
     static KMeans1D.WeightedValues distinct(float[] data, int n) {
         int[] keys = new int[n];
+        int anyBits = 0;
         for (int i = 0; i < n; i++) {
             // FloatBins.key without its branches (the signs are random): v + 0 turns −0 into +0
             int bits = Float.floatToRawIntBits(data[i] + 0f);
+            anyBits |= bits;
             keys[i] = bits ^ ((bits >> 31) | 0x80000000);
         }
-        radixSort(keys, n);
-        // compact the sorted keys in place into the distinct ones, counting each
-        int[] counts = new int[n];
+        // bits below the lowest set bit of every value (13 for float16 data) are 0 in every value,
+        // so in the keys they are 0 for positive and 1 for negative values and never order two values
+        int[] scratch = new int[n];
+        radixSort(keys, n, anyBits == 0 ? 0 : Integer.numberOfTrailingZeros(anyBits), scratch);
+        // compact the sorted keys in place into the distinct ones, counting each (into the scratch)
+        int[] counts = scratch;
         int m = 0;
         int previous = keys[0];
         int count = 1;
@@ -251,32 +260,49 @@ final class GroupKMeans {
         return new KMeans1D.WeightedValues(values, weights);
     }
 
-    private static final int DIGIT_BITS = 11;
-    private static final int DIGIT_MASK = (1 << DIGIT_BITS) - 1;
+    /** Widest digit of the radix sort: 2,048 counters, a sixth of a 12,288-value group. */
+    private static final int MAX_DIGIT_BITS = 11;
 
-    /** Sorts {@code keys[0, n)} as unsigned ints, by 11-bit digits; digits equal in every key are skipped. */
+    /** Sorts {@code keys[0, n)} as unsigned ints (as {@link #radixSort(int[], int, int, int[])} with every bit). */
     static void radixSort(int[] keys, int n) {
+        radixSort(keys, n, 0, new int[n]);
+    }
+
+    /**
+     * Sorts {@code keys[0, n)} as unsigned ints by their bits from {@code lowBit} up (keys equal
+     * there keep their order), using {@code scratch} (n ints). Only the span of bits some keys
+     * differ in is sorted, in as few digits of at most {@value #MAX_DIGIT_BITS} bits as cover it,
+     * split evenly: float16 data (19 bits above bit 13) takes two passes of 10-bit digits.
+     */
+    static void radixSort(int[] keys, int n, int lowBit, int[] scratch) {
         int and = -1;
         int or = 0;
         for (int i = 0; i < n; i++) {
             and &= keys[i];
             or |= keys[i];
         }
-        int varying = and ^ or;
+        int varying = (and ^ or) >>> lowBit << lowBit;
+        if (varying == 0) return;
+        int bottom = Integer.numberOfTrailingZeros(varying);
+        int width = 32 - Integer.numberOfLeadingZeros(varying) - bottom;
+        int passes = (width + MAX_DIGIT_BITS - 1) / MAX_DIGIT_BITS;
+        int digitBits = (width + passes - 1) / passes;
+        int mask = (1 << digitBits) - 1;
         int[] from = keys;
-        int[] to = new int[n];
-        int[] counts = new int[1 << DIGIT_BITS];
-        for (int shift = 0; shift < 32; shift += DIGIT_BITS) {
-            if (((varying >>> shift) & DIGIT_MASK) == 0) continue;
+        int[] to = scratch;
+        int[] counts = new int[1 << digitBits];
+        for (int pass = 0; pass < passes; pass++) {
+            int shift = bottom + pass * digitBits;
+            if (((varying >>> shift) & mask) == 0) continue;
             Arrays.fill(counts, 0);
-            for (int i = 0; i < n; i++) counts[(from[i] >>> shift) & DIGIT_MASK]++;
+            for (int i = 0; i < n; i++) counts[(from[i] >>> shift) & mask]++;
             int sum = 0;
             for (int b = 0; b < counts.length; b++) {
                 int c = counts[b];
                 counts[b] = sum;
                 sum += c;
             }
-            for (int i = 0; i < n; i++) to[counts[(from[i] >>> shift) & DIGIT_MASK]++] = from[i];
+            for (int i = 0; i < n; i++) to[counts[(from[i] >>> shift) & mask]++] = from[i];
             int[] t = from;
             from = to;
             to = t;
