@@ -97,19 +97,24 @@ final class GroupKMeans {
     }
 
     /**
-     * Merges the m sorted values into at most {@code runs} runs of equal length after companding:
-     * a value of weight w whose neighbours lie g apart (half the distance between the values
-     * either side) counts as {@code (w·g²)^(1/3)}, its share of {@code ∫ density^(1/3)}, the
-     * spacing at which optimal k-means places its centres for many clusters. So every cluster of
-     * the optimum spans about {@code runs/k} runs, in the dense middle and in the sparse tails
-     * alike, where equal weight would put few runs into the tails' clusters and equal value span
-     * few into the middle's. A run also closes when the values left are only enough for one run each.
+     * Merges the m ≥ 2 sorted values into at most {@code runs} runs of equal length after
+     * companding: a value of weight w whose neighbours lie 2g apart counts as {@code (w·g²)^(1/3)}
+     * (an end value's one neighbour 2g away), its share of {@code ∫ density^(1/3)}, the spacing at
+     * which optimal k-means places its centres for many clusters. So every cluster of the optimum
+     * spans about {@code runs/k} runs, in the dense middle and in the sparse tails alike, where
+     * equal weight would put few runs into the tails' clusters and equal value span few into the
+     * middle's. After each run the rest is shared evenly by the runs left, so an outlier longer
+     * than a run does not leave the runs after it short; a run also closes when the values left
+     * are only enough for one run each.
      */
     static KMeans1D.Runs compandedRuns(double[] x, double[] w, int runs) {
         int m = x.length;
+        double[] share = new double[m];
+        share[0] = companded(w[0], 0.5 * (x[1] - x[0]));
+        for (int i = 1; i < m - 1; i++) share[i] = companded(w[i], 0.5 * (x[i + 1] - x[i - 1]));
+        share[m - 1] = companded(w[m - 1], 0.5 * (x[m - 1] - x[m - 2]));
         double length = 0;
-        for (int i = 0; i < m; i++) length += share(x, w, i);
-        double quota = length / runs;
+        for (int i = 0; i < m; i++) length += share[i];
         int[] runStart = new int[runs + 1];
         double[] rw = new double[runs];
         double[] rs = new double[runs];
@@ -118,18 +123,18 @@ final class GroupKMeans {
         double sw = 0;
         double swx = 0;
         double done = 0;
-        double next = quota;
+        double next = length / runs;
         for (int i = 0; i < m; i++) {
             sw += w[i];
             swx += w[i] * x[i];
-            done += share(x, w, i);
+            done += share[i];
             boolean close = i == m - 1 || (nb < runs - 1 && (done >= next || m - 1 - i <= runs - 1 - nb));
             if (close) {
                 runStart[nb] = start;
                 rw[nb] = sw;
                 rs[nb] = swx;
                 nb++;
-                next = quota * (nb + 1);
+                next = done + (length - done) / Math.max(1, runs - nb);
                 start = i + 1;
                 sw = 0;
                 swx = 0;
@@ -139,11 +144,8 @@ final class GroupKMeans {
         return new KMeans1D.Runs(nb, runStart, rw, rs);
     }
 
-    /** Value i's length after companding, {@code (w·g²)^(1/3)} (m ≥ 2). */
-    private static double share(double[] x, double[] w, int i) {
-        int m = x.length;
-        double gap = 0.5 * (x[Math.min(i + 1, m - 1)] - x[Math.max(i - 1, 0)]);
-        return roughCbrt(w[i] * gap * gap);
+    private static double companded(double weight, double gap) {
+        return roughCbrt(weight * gap * gap);
     }
 
     /**
