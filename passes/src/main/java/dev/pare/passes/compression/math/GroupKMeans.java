@@ -10,14 +10,14 @@ import java.util.Arrays;
  * distinct values as samples, so the exact DP over its distinct values costs about
  * {@code k·log m} segment costs per sample, 100× a per-tensor value. Here:
  * <ol>
- *   <li>The samples' order-preserving bit patterns are sorted by an LSD radix sort that skips the
- *       digits no sample varies in (for float16 data the low 13 bits), O(n), and counted into the
- *       sorted distinct values.</li>
+ *   <li>The samples' order-preserving bit patterns are sorted by an LSD radix sort over the bits
+ *       the samples differ in, above the bits that are 0 in every value (for float16 data the low
+ *       13), O(n), and counted into the sorted distinct values.</li>
  *   <li>When the exact DP is cheap for the group ({@link #exactIsCheap}: few distinct values for its
  *       samples), it runs ({@link KMeans1D#cluster}): the optimal clustering, as before.</li>
- *   <li>Otherwise the distinct values are merged into at most {@link #seedRuns} runs (about one per 8 samples, 64 to 256) of about equal
- *       weight or value span, the exact DP clusters those runs (as {@link KMeans1D#coarseStarts}, with
- *       plain-double segment costs around the mean: {@link #seedStarts}), and
+ *   <li>Otherwise the distinct values are merged into at most {@link #seedRuns} runs (about one per
+ *       20 samples, 64 to 256) of equal companded length ({@link #compandedRuns}), the exact DP
+ *       clusters those runs (plain-double segment costs around the mean: {@link #seedStarts}), and
  *       Lloyd iterations on prefix sums over the distinct values (a binary search per boundary, so
  *       O(k log m) each) move the boundaries to the midpoints between the centres until nothing
  *       moves. The result is a Lloyd fixed point seeded from a near-optimal clustering, not proven
@@ -158,11 +158,11 @@ final class GroupKMeans {
     }
 
     /**
-     * The first value index of each of the k clusters of the optimal clustering of {@code runs}
-     * runs of the m > runs sorted values, as {@link KMeans1D#coarseStarts} merges and clusters
-     * them, but with the DP's segment costs in plain doubles around the values' mean
-     * ({@link RunDp}) instead of double-double: 2× faster, and the same starts unless two splits
-     * tie to within rounding. They only seed Lloyd iterations.
+     * The first value index of each of the k clusters of the optimal clustering of the
+     * {@link #compandedRuns} of the m > runs sorted values, each run at its mean, with the DP's
+     * segment costs in plain doubles around the values' mean ({@link RunDp}) instead of the
+     * double-double of {@link KMeans1D#optimalStarts}: 2× faster, and the same starts unless two
+     * splits tie to within rounding. They only seed Lloyd iterations.
      */
     static int[] seedStarts(double[] x, double[] w, int k, int runs) {
         int m = x.length;
