@@ -10,14 +10,14 @@ import java.util.Arrays;
  * distinct values as samples, so the exact DP over its distinct values costs about
  * {@code k·log m} segment costs per sample, 100× a per-tensor value. Here:
  * <ol>
- *   <li>The samples' order-preserving bit patterns are sorted by an LSD radix sort that skips the
- *       digits no sample varies in (for float16 data the low 13 bits), O(n), and counted into the
- *       sorted distinct values.</li>
+ *   <li>The samples' order-preserving bit patterns are sorted by an LSD radix sort over the bits
+ *       the samples differ in, above the bits that are 0 in every value (for float16 data the low
+ *       13), O(n), and counted into the sorted distinct values.</li>
  *   <li>When the exact DP is cheap for the group ({@link #exactIsCheap}: few distinct values for its
  *       samples), it runs ({@link KMeans1D#cluster}): the optimal clustering, as before.</li>
- *   <li>Otherwise the distinct values are merged into at most {@link #seedRuns} runs (about one per 8 samples, 64 to 256) of about equal
- *       weight or value span, the exact DP clusters those runs (as {@link KMeans1D#coarseStarts}, with
- *       plain-double segment costs around the mean: {@link #seedStarts}), and
+ *   <li>Otherwise the distinct values are merged into at most {@link #seedRuns} runs (about one per
+ *       20 samples, 64 to 256) of equal companded length ({@link #compandedRuns}), the exact DP
+ *       clusters those runs (plain-double segment costs around the mean: {@link #seedStarts}), and
  *       Lloyd iterations on prefix sums over the distinct values (a binary search per boundary, so
  *       O(k log m) each) move the boundaries to the midpoints between the centres until nothing
  *       moves. The result is a Lloyd fixed point seeded from a near-optimal clustering, not proven
@@ -41,12 +41,13 @@ final class GroupKMeans {
     }
 
     /**
-     * Runs for the DP seed of {@code n} samples: about one per 8 samples, at most 256 (cheap per
+     * Runs for the DP seed of {@code n} samples: about one per 20 samples, at most 256 (cheap per
      * sample), at least 64 and 4k (enough to place k clusters; a group of at most that many
-     * distinct values is solved exactly).
+     * distinct values is solved exactly). With {@link #compandedRuns} a 3,072-sample channel's 153
+     * runs seed as well as 256 runs of equal weight or span did (README, "Grouped and per-channel k-means").
      */
     static int seedRuns(int n, int k) {
-        return Math.max(Math.max(64, 4 * k), Math.min(256, n / 8));
+        return Math.max(Math.max(64, 4 * k), Math.min(256, n / 20));
     }
 
     /** Clusters the first {@code n} (finite) samples of {@code data} into {@code k} clusters and labels each. */
@@ -96,11 +97,72 @@ final class GroupKMeans {
     }
 
     /**
-     * The first value index of each of the k clusters of the optimal clustering of {@code runs}
-     * runs of the m > runs sorted values, as {@link KMeans1D#coarseStarts} merges and clusters
-     * them, but with the DP's segment costs in plain doubles around the values' mean
-     * ({@link RunDp}) instead of double-double: 2× faster, and the same starts unless two splits
-     * tie to within rounding. They only seed Lloyd iterations.
+     * Merges the m ≥ 2 sorted values into at most {@code runs} runs of equal length after
+     * companding: a value of weight w whose neighbours lie 2g apart counts as {@code (w·g²)^(1/3)}
+     * (an end value's one neighbour 2g away), its share of {@code ∫ density^(1/3)}, the spacing at
+     * which optimal k-means places its centres for many clusters. So every cluster of the optimum
+     * spans about {@code runs/k} runs, in the dense middle and in the sparse tails alike, where
+     * equal weight would put few runs into the tails' clusters and equal value span few into the
+     * middle's. After each run the rest is shared evenly by the runs left, so an outlier longer
+     * than a run does not leave the runs after it short; a run also closes when the values left
+     * are only enough for one run each.
+     */
+    static KMeans1D.Runs compandedRuns(double[] x, double[] w, int runs) {
+        int m = x.length;
+        double[] share = new double[m];
+        share[0] = companded(w[0], 0.5 * (x[1] - x[0]));
+        for (int i = 1; i < m - 1; i++) share[i] = companded(w[i], 0.5 * (x[i + 1] - x[i - 1]));
+        share[m - 1] = companded(w[m - 1], 0.5 * (x[m - 1] - x[m - 2]));
+        double length = 0;
+        for (int i = 0; i < m; i++) length += share[i];
+        int[] runStart = new int[runs + 1];
+        double[] rw = new double[runs];
+        double[] rs = new double[runs];
+        int nb = 0;
+        int start = 0;
+        double sw = 0;
+        double swx = 0;
+        double done = 0;
+        double next = length / runs;
+        for (int i = 0; i < m; i++) {
+            sw += w[i];
+            swx += w[i] * x[i];
+            done += share[i];
+            boolean close = i == m - 1 || (nb < runs - 1 && (done >= next || m - 1 - i <= runs - 1 - nb));
+            if (close) {
+                runStart[nb] = start;
+                rw[nb] = sw;
+                rs[nb] = swx;
+                nb++;
+                next = done + (length - done) / Math.max(1, runs - nb);
+                start = i + 1;
+                sw = 0;
+                swx = 0;
+            }
+        }
+        runStart[nb] = m;
+        return new KMeans1D.Runs(nb, runStart, rw, rs);
+    }
+
+    private static double companded(double weight, double gap) {
+        return roughCbrt(weight * gap * gap);
+    }
+
+    /**
+     * The cube root of a positive normal double to within 4 %: a third of its bit pattern (a third
+     * of the exponent, the mantissa roughly) plus a constant. Run lengths need no more, and
+     * {@link Math#cbrt} would cost more than the rest of a value's share of the seed.
+     */
+    static double roughCbrt(double v) {
+        return Double.longBitsToDouble(Math.multiplyHigh(Double.doubleToRawLongBits(v), 0x5555555555555556L) + 0x2A9F7893782DA1CEL);
+    }
+
+    /**
+     * The first value index of each of the k clusters of the optimal clustering of the
+     * {@link #compandedRuns} of the m > runs sorted values, each run at its mean, with the DP's
+     * segment costs in plain doubles around the values' mean ({@link RunDp}) instead of the
+     * double-double of {@link KMeans1D#optimalStarts}: 2× faster, and the same starts unless two
+     * splits tie to within rounding. They only seed Lloyd iterations.
      */
     static int[] seedStarts(double[] x, double[] w, int k, int runs) {
         int m = x.length;
@@ -111,7 +173,7 @@ final class GroupKMeans {
             moment += w[i] * x[i];
         }
         double centre = moment / total; // the sums are taken around the mean: less cancellation in S2 - S1²/W
-        KMeans1D.Runs merged = KMeans1D.mergeRuns(x, w, total, runs);
+        KMeans1D.Runs merged = compandedRuns(x, w, runs);
         int nb = merged.count();
         int[] runStart = merged.starts();
         double[] pw = new double[nb + 1];
@@ -144,6 +206,7 @@ final class GroupKMeans {
         private double[] cur;
         private int[][] back;
         private int layer;
+        private int previousHi; // the last value index the previous layer was solved for
 
         RunDp(double[] pw, double[] p1, double[] p2, int m) {
             this.pw = pw;
@@ -168,7 +231,11 @@ final class GroupKMeans {
                 back[c] = new int[m];
                 int iLo = c == k - 1 ? m - 1 : c;
                 int iHi = c == k - 1 ? m - 1 : m - 1 - (k - 1 - c);
-                solve(iLo, iHi, c, iHi);
+                // sweep once a layer's Knuth window, about m / (2c(c+1)) splits, is shorter than the
+                // few candidates a divide-and-conquer node scans
+                if (c >= 2 && 6 * c * (c + 1) >= m) sweep(iLo, iHi);
+                else solve(iLo, iHi, c, iHi);
+                previousHi = iHi;
                 double[] t = prev;
                 prev = cur;
                 cur = t;
@@ -183,10 +250,41 @@ final class GroupKMeans {
             return starts;
         }
 
+        /**
+         * Fills the layer from its last value index down: the split for i lies between the previous
+         * layer's split for i and this layer's split for i + 1 (Knuth's bounds), a short scan
+         * without recursion once the layers' clusters are short.
+         */
+        private void sweep(int iLo, int iHi) {
+            int[] below = back[layer - 1];
+            int[] here = back[layer];
+            int upper = iHi;
+            for (int i = iHi; i >= iLo; i--) {
+                int from = i <= previousHi ? Math.max(layer, below[i]) : layer;
+                int to = Math.min(upper, i);
+                double best = Double.POSITIVE_INFINITY;
+                int bestJ = from;
+                for (int j = from; j <= to; j++) {
+                    double p = prev[j - 1];
+                    if (p >= best) break; // prev never decreases in j and costs are not negative
+                    double v = p + cost(j, i);
+                    if (v < best) {
+                        best = v;
+                        bestJ = j;
+                    }
+                }
+                cur[i] = best;
+                here[i] = bestJ;
+                upper = bestJ;
+            }
+        }
+
         private void solve(int iLo, int iHi, int jLo, int jHi) {
             while (iLo <= iHi) {
                 int mid = (iLo + iHi) >>> 1;
                 int from = Math.max(jLo, layer);
+                // with one cluster more, the last cluster of the values up to mid starts no earlier
+                if (layer >= 2 && mid <= previousHi) from = Math.max(from, back[layer - 1][mid]);
                 int to = Math.min(jHi, mid);
                 double best = Double.POSITIVE_INFINITY;
                 int bestJ = from;
@@ -217,14 +315,19 @@ final class GroupKMeans {
     /** The sorted distinct values of {@code data[0, n)} (−0 as 0) with their counts. */
     static KMeans1D.WeightedValues distinct(float[] data, int n) {
         int[] keys = new int[n];
+        int anyBits = 0;
         for (int i = 0; i < n; i++) {
             // FloatBins.key without its branches (the signs are random): v + 0 turns −0 into +0
             int bits = Float.floatToRawIntBits(data[i] + 0f);
+            anyBits |= bits;
             keys[i] = bits ^ ((bits >> 31) | 0x80000000);
         }
-        radixSort(keys, n);
-        // compact the sorted keys in place into the distinct ones, counting each
-        int[] counts = new int[n];
+        // bits below the lowest set bit of every value (13 for float16 data) are 0 in every value,
+        // so in the keys they are 0 for positive and 1 for negative values and never order two values
+        int[] scratch = new int[n];
+        radixSort(keys, n, anyBits == 0 ? 0 : Integer.numberOfTrailingZeros(anyBits), scratch);
+        // compact the sorted keys in place into the distinct ones, counting each (into the scratch)
+        int[] counts = scratch;
         int m = 0;
         int previous = keys[0];
         int count = 1;
@@ -251,32 +354,49 @@ final class GroupKMeans {
         return new KMeans1D.WeightedValues(values, weights);
     }
 
-    private static final int DIGIT_BITS = 11;
-    private static final int DIGIT_MASK = (1 << DIGIT_BITS) - 1;
+    /** Widest digit of the radix sort: 2,048 counters, a sixth of a 12,288-value group. */
+    private static final int MAX_DIGIT_BITS = 11;
 
-    /** Sorts {@code keys[0, n)} as unsigned ints, by 11-bit digits; digits equal in every key are skipped. */
+    /** Sorts {@code keys[0, n)} as unsigned ints (as {@link #radixSort(int[], int, int, int[])} with every bit). */
     static void radixSort(int[] keys, int n) {
+        radixSort(keys, n, 0, new int[n]);
+    }
+
+    /**
+     * Sorts {@code keys[0, n)} as unsigned ints by their bits from {@code lowBit} up (keys equal
+     * there keep their order), using {@code scratch} (n ints). Only the span of bits some keys
+     * differ in is sorted, in as few digits of at most {@value #MAX_DIGIT_BITS} bits as cover it,
+     * split evenly: float16 data (19 bits above bit 13) takes two passes of 10-bit digits.
+     */
+    static void radixSort(int[] keys, int n, int lowBit, int[] scratch) {
         int and = -1;
         int or = 0;
         for (int i = 0; i < n; i++) {
             and &= keys[i];
             or |= keys[i];
         }
-        int varying = and ^ or;
+        int varying = (and ^ or) >>> lowBit << lowBit;
+        if (varying == 0) return;
+        int bottom = Integer.numberOfTrailingZeros(varying);
+        int width = 32 - Integer.numberOfLeadingZeros(varying) - bottom;
+        int passes = (width + MAX_DIGIT_BITS - 1) / MAX_DIGIT_BITS;
+        int digitBits = (width + passes - 1) / passes;
+        int mask = (1 << digitBits) - 1;
         int[] from = keys;
-        int[] to = new int[n];
-        int[] counts = new int[1 << DIGIT_BITS];
-        for (int shift = 0; shift < 32; shift += DIGIT_BITS) {
-            if (((varying >>> shift) & DIGIT_MASK) == 0) continue;
+        int[] to = scratch;
+        int[] counts = new int[1 << digitBits];
+        for (int pass = 0; pass < passes; pass++) {
+            int shift = bottom + pass * digitBits;
+            if (((varying >>> shift) & mask) == 0) continue;
             Arrays.fill(counts, 0);
-            for (int i = 0; i < n; i++) counts[(from[i] >>> shift) & DIGIT_MASK]++;
+            for (int i = 0; i < n; i++) counts[(from[i] >>> shift) & mask]++;
             int sum = 0;
             for (int b = 0; b < counts.length; b++) {
                 int c = counts[b];
                 counts[b] = sum;
                 sum += c;
             }
-            for (int i = 0; i < n; i++) to[counts[(from[i] >>> shift) & DIGIT_MASK]++] = from[i];
+            for (int i = 0; i < n; i++) to[counts[(from[i] >>> shift) & mask]++] = from[i];
             int[] t = from;
             from = to;
             to = t;

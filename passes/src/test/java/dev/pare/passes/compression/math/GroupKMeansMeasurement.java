@@ -68,22 +68,26 @@ public final class GroupKMeansMeasurement {
                 double vsExact = fast.sse() / exact.sse() - 1;
                 sumVsExact += vsExact;
                 worstVsExact = Math.max(worstVsExact, vsExact);
-                // the seed before: the double-double DP on the same runs (KMeans1D.coarseStarts), then Lloyd
-                double vsDd = fast.sse() / doubleDoubleSeeded(distinct, group).sse() - 1;
+                // the seed before: runs of equal weight or span, one per 8 samples (KMeans1D.coarseStarts), then Lloyd
+                double vsDd = fast.sse() / previouslySeeded(distinct, group).sse() - 1;
                 sumVsDd += vsDd;
                 worstVsDd = Math.max(worstVsDd, vsDd);
             }
             System.out.printf("group size %d: SSE %.6e (exact DP per group %.6e, +%.4f%%); per group vs exact mean %+.4f%% worst %+.4f%%,"
-                            + " vs the double-double seed mean %+.4f%% worst %+.4f%%; %d of %d groups solved exactly, the exact DP alone %.1f ns/value%n",
+                            + " vs the previous seed mean %+.4f%% worst %+.4f%%; %d of %d groups solved exactly, the exact DP alone %.1f ns/value%n",
                     size, sseNew, sseExact, 100 * (sseNew / sseExact - 1), 100 * sumVsExact / groups, 100 * worstVsExact,
                     100 * sumVsDd / groups, 100 * worstVsDd, exactGroups, groups, exactNanos / (double) n);
         }
     }
 
-    /** The clustering with the seed DP in double-double ({@link KMeans1D#coarseStarts}), as before the plain-double seed. */
-    private static KMeans1D.Clustering doubleDoubleSeeded(KMeans1D.WeightedValues d, int n) {
+    /**
+     * The clustering as seeded before the companded runs: runs of equal weight or span, one per 8
+     * samples (64 to 256), clustered by the DP ({@link KMeans1D#coarseStarts}, double-double: the
+     * same splits as the plain-double DP on every measured group), then Lloyd.
+     */
+    private static KMeans1D.Clustering previouslySeeded(KMeans1D.WeightedValues d, int n) {
         int m = d.size();
-        int runs = GroupKMeans.seedRuns(n, 16);
+        int runs = Math.max(64, Math.min(256, n / 8));
         if (GroupKMeans.exactIsCheap(m, n, 16) || m <= runs) return KMeans1D.cluster(d, 16);
         return KMeans1D.finish(d, 16, KMeans1D.lloyd(d.values(), d.weights(), KMeans1D.coarseStarts(d.values(), d.weights(), 16, runs)), false);
     }
