@@ -261,22 +261,30 @@ final class GroupKMeans {
             int upper = iHi;
             for (int i = iHi; i >= iLo; i--) {
                 int from = i <= previousHi ? Math.max(layer, below[i]) : layer;
-                int to = Math.min(upper, i);
-                double best = Double.POSITIVE_INFINITY;
-                int bestJ = from;
-                for (int j = from; j <= to; j++) {
-                    double p = prev[j - 1];
-                    if (p >= best) break; // prev never decreases in j and costs are not negative
-                    double v = p + cost(j, i);
-                    if (v < best) {
-                        best = v;
-                        bestJ = j;
-                    }
-                }
-                cur[i] = best;
+                int bestJ = bestSplit(from, Math.min(upper, i), i);
                 here[i] = bestJ;
                 upper = bestJ;
             }
+        }
+
+        /**
+         * The start in {@code [from, to]} of the last cluster of the values up to {@code i} that
+         * costs least; its cost goes to {@code cur[i]}.
+         */
+        private int bestSplit(int from, int to, int i) {
+            double best = Double.POSITIVE_INFINITY;
+            int bestJ = from;
+            for (int j = from; j <= to; j++) {
+                double p = prev[j - 1];
+                if (p >= best) break; // prev never decreases in j and costs are not negative
+                double v = p + cost(j, i);
+                if (v < best) {
+                    best = v;
+                    bestJ = j;
+                }
+            }
+            cur[i] = best;
+            return bestJ;
         }
 
         private void solve(int iLo, int iHi, int jLo, int jHi) {
@@ -285,19 +293,7 @@ final class GroupKMeans {
                 int from = Math.max(jLo, layer);
                 // with one cluster more, the last cluster of the values up to mid starts no earlier
                 if (layer >= 2 && mid <= previousHi) from = Math.max(from, back[layer - 1][mid]);
-                int to = Math.min(jHi, mid);
-                double best = Double.POSITIVE_INFINITY;
-                int bestJ = from;
-                for (int j = from; j <= to; j++) {
-                    double p = prev[j - 1];
-                    if (p >= best) break; // prev never decreases in j and costs are not negative
-                    double v = p + cost(j, mid);
-                    if (v < best) {
-                        best = v;
-                        bestJ = j;
-                    }
-                }
-                cur[mid] = best;
+                int bestJ = bestSplit(from, Math.min(jHi, mid), mid);
                 back[layer][mid] = bestJ;
                 if (mid - iLo < iHi - mid) {
                     solve(iLo, mid - 1, jLo, bestJ);
