@@ -305,11 +305,16 @@ public final class ConversionBisect {
         return f;
     }
 
-    /** A text encoder's inputs: [CLS] then random ids in [1000, 30000), mask ones, token types zero. */
-    private static Map<String, Tensor> tokens(Model ref, int length, long seed) {
+    /**
+     * A text encoder's inputs: [CLS] then random ids in [1000, min(30000, vocabulary)), mask ones,
+     * token types zero. The bound keeps ids inside a smaller vocabulary (BGE zh: 21,128 rows) and
+     * leaves the ids of the English encoders (30,522 rows) as they were.
+     */
+    static Map<String, Tensor> tokens(Model ref, int length, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
+        long bound = Math.min(30000, vocabulary(ref));
         long[] ids = new long[length];
-        for (int i = 0; i < length; i++) ids[i] = i == 0 ? 101 : r.nextLong(1000, 30000);
+        for (int i = 0; i < length; i++) ids[i] = i == 0 ? 101 : r.nextLong(1000, bound);
         long[] ones = new long[length];
         Arrays.fill(ones, 1);
         Map<String, long[]> byName = Map.of("input_ids", ids, "attention_mask", ones, "token_type_ids", new long[length]);
@@ -320,6 +325,19 @@ public final class ConversionBisect {
             in.put(v.name(), Tensor.ofLongs(new long[] {1, length}, values));
         }
         return in;
+    }
+
+    /** Rows of the embedding table that input_ids indexes directly (a Gather's indices), else 30522 (BERT's). */
+    private static long vocabulary(Model ref) {
+        for (Value v : ref.graph().inputs()) {
+            if (!v.name().equals("input_ids")) continue;
+            for (Value.Use use : v.uses()) {
+                if (!use.user().opType().equals("Gather") || use.operandIndex() != 1) continue;
+                var table = use.user().operand(0).tensorType();
+                if (table.isStatic() && table.shape().length > 0 && table.shape()[0] > 1000) return table.shape()[0];
+            }
+        }
+        return 30522;
     }
 
     /** DIR/NAME.npy for every graph input: little-endian float32, C order. */

@@ -1,12 +1,17 @@
 package dev.pare.compiler.mil;
 
 import static dev.pare.compiler.mil.OnnxGraphBuilder.FLOAT;
+import static dev.pare.compiler.mil.OnnxGraphBuilder.INT64;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.compiler.onnx.OnnxFormat;
 import dev.pare.compiler.testing.OrtRunner.Tensor;
+import dev.pare.ir.Model;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,5 +52,29 @@ class ConversionBisectTest {
         // where ONNX Runtime's kernel is off by more (2.2e-4 of sigmoid(-8) = 3.4e-4 is 6e-7 of it)
         assertTrue(sigmoid.rel() > 2.5e-7, "ONNX Runtime's own Sigmoid departs by " + sigmoid.rel());
         assertEquals(List.of(), ConversionBisect.departures(onnx, in, 2.5e-7, true), "nothing departs with exact Sigmoids");
+    }
+
+    @Test
+    void tokenIdsStayInsideTheEmbeddingTable() throws Exception {
+        // BGE zh's word table has 21,128 rows: ids up to 30,000 would stop ONNX Runtime's Gather
+        long[] small = tokenIds(1500);
+        assertEquals(101, small[0], "[CLS] first");
+        assertTrue(Arrays.stream(small).skip(1).allMatch(id -> id >= 1000 && id < 1500), Arrays.toString(small));
+
+        // an English BERT table (30,522 rows) keeps the ids the tool always drew: [1000, 30000)
+        SplittableRandom r = new SplittableRandom(7);
+        long[] before = new long[64];
+        for (int i = 0; i < before.length; i++) before[i] = i == 0 ? 101 : r.nextLong(1000, 30000);
+        assertEquals(Arrays.toString(before), Arrays.toString(tokenIds(30522)));
+    }
+
+    /** input_ids of 64 tokens (seed 7) for a model whose input_ids index a table of {@code rows} rows. */
+    private long[] tokenIds(int rows) throws Exception {
+        Path onnx = OnnxGraphBuilder.write(new OnnxGraphBuilder("g").input("input_ids", INT64, 1, 64)
+                .floats("table", new long[] {rows, 2}, new float[rows * 2])
+                .node("Gather", "embedded", "table", "input_ids")
+                .output("embedded", FLOAT, 1, 64, 2).build(), tmp.resolve("table" + rows + ".onnx"));
+        Model model = new OnnxFormat().read(onnx);
+        return ConversionBisect.tokens(model, 64, 7).get("input_ids").longs();
     }
 }
