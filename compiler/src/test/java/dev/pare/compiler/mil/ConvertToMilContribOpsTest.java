@@ -66,13 +66,73 @@ class ConvertToMilContribOpsTest {
                 "q", floats(new long[] {1, 2, 6, 8}, uniform(96, 3, -1, 1)), "k", floats(new long[] {1, 2, 6, 8}, uniform(96, 4, -1, 1))), 1e-6);
     }
 
+    /**
+     * Operand dims as FusedMatMul reads them: the matrices [rows, cols] (swapped when transposed)
+     * behind the batch dims, or with transBatch the first matrix axis in front of them.
+     */
+    private static long[] operandDims(long[] batch, long rows, long cols, boolean trans, boolean transBatch) {
+        long first = trans ? cols : rows;
+        long second = trans ? rows : cols;
+        long[] d = new long[batch.length + 2];
+        if (transBatch) {
+            d[0] = first;
+            System.arraycopy(batch, 0, d, 1, batch.length);
+        } else {
+            System.arraycopy(batch, 0, d, 0, batch.length);
+            d[batch.length] = first;
+        }
+        d[batch.length + 1] = second;
+        return d;
+    }
+
+    private static Object[] boxed(long[] dims) { return java.util.Arrays.stream(dims).boxed().toArray(); }
+
     @Test
-    void fusedMatMulTransBatchIsRefusedNamingTheNodeAndAttribute() {
-        GraphProto g = new OnnxGraphBuilder("fmm_b").input("a", FLOAT, 2, 3, 4).input("b", FLOAT, 2, 4, 5)
+    void fusedMatMulWithTransBatchMatchesOnnxRuntimeFor3dAnd4dOperands() throws Exception {
+        long m = 4;
+        long k = 5;
+        long n = 3;
+        int cases = 0;
+        for (long[] batch : new long[][] {{2}, {2, 3}}) {
+            for (int flags = 0; flags < 16; flags++) {
+                boolean batchA = (flags & 1) != 0;
+                boolean batchB = (flags & 2) != 0;
+                boolean transA = (flags & 4) != 0;
+                boolean transB = (flags & 8) != 0;
+                long[] a = operandDims(batch, m, k, transA, batchA);
+                long[] b = operandDims(batch, k, n, transB, batchB);
+                long[] y = new long[batch.length + 2];
+                System.arraycopy(batch, 0, y, 0, batch.length);
+                y[batch.length] = m;
+                y[batch.length + 1] = n;
+                String name = "fmm_tb" + batch.length + "_" + flags;
+                GraphProto g = new OnnxGraphBuilder(name).input("a", FLOAT, boxed(a)).input("b", FLOAT, boxed(b))
+                        .msNode("FusedMatMul", new String[] {"a", "b"}, new String[] {"y"}, intAttr("transA", transA ? 1 : 0),
+                                intAttr("transB", transB ? 1 : 0), intAttr("transBatchA", batchA ? 1 : 0), intAttr("transBatchB", batchB ? 1 : 0),
+                                floatAttr("alpha", 0.5f))
+                        .output("y", FLOAT, boxed(y)).build();
+                Model converted = convert(g, name);
+                long transposes = ops(converted).stream().filter(o -> o.equals("mil.transpose")).count();
+                assertEquals((batchA ? 1 : 0) + (batchB ? 1 : 0), transposes, name + ": one transpose per transBatch operand");
+                int sizeA = (int) java.util.Arrays.stream(a).reduce(1, (p, q) -> p * q);
+                int sizeB = (int) java.util.Arrays.stream(b).reduce(1, (p, q) -> p * q);
+                double worst = ConvertedVsOrt.assertMatches(tmp.resolve(name + ".onnx"), converted, inputs(
+                        "a", floats(a, uniform(sizeA, flags + 1, -2, 2)), "b", floats(b, uniform(sizeB, flags + 40, -2, 2))), 1e-6);
+                assertTrue(worst < 1e-6, name + ": 5-term float32 dot products, at most the summation order differs: " + worst);
+                cases++;
+            }
+        }
+        assertEquals(32, cases);
+    }
+
+    @Test
+    void fusedMatMulTransBatchWithOperandsOfOtherRanksIsRefusedNamingTheAttribute() {
+        GraphProto g = new OnnxGraphBuilder("fmm_b").input("a", FLOAT, 2, 3, 4).input("b", FLOAT, 4, 5)
                 .msNode("FusedMatMul", new String[] {"a", "b"}, new String[] {"y"}, intAttr("transBatchA", 1))
                 .outputAnyShape("y", FLOAT).build();
         Exception e = assertThrows(Exception.class, () -> convert(g, "fmm_b"));
-        assertTrue(e.getMessage().contains("FusedMatMul 'FusedMatMul_0': transBatchA=1 (moving a batch axis into the product) has no lowering"), e.getMessage());
+        assertTrue(e.getMessage().contains("FusedMatMul 'FusedMatMul_0': transBatchA=1 needs A and B of the same rank >= 3, got ranks 3 and 2"),
+                e.getMessage());
     }
 
     @Test

@@ -31,21 +31,43 @@ final class ContribLowerings {
     /**
      * alpha · op(A) · op(B), op = a transpose of the last two axes where transA / transB is set:
      * MIL matmul with transpose_x / transpose_y, then a mul by alpha (ONNX Runtime's GEMM scales
-     * each finished sum by alpha, one rounding, as the mul does).
+     * each finished sum by alpha, one rounding, as the mul does). transBatchA / transBatchB = 1
+     * read the operand [d0, b1, ..., bn, dn] as [b1, ..., bn, d0, dn] first (ONNX Runtime's
+     * MatMulComputeHelper swaps its leading axis behind the batch axes; both operands then need the
+     * same rank, at least 3): one MIL transpose per such operand, with transA / transB folded into
+     * its permutation.
      */
     private static List<Value> fusedMatMul(OnnxOp op) {
-        for (String batch : new String[] {"transBatchA", "transBatchB"}) {
-            if (op.attrInt(batch, 0) != 0) throw op.fail(batch + "=1 (moving a batch axis into the product) has no lowering");
-        }
         boolean transA = op.attrInt("transA", 0) != 0;
         boolean transB = op.attrInt("transB", 0) != 0;
+        boolean batchA = op.attrInt("transBatchA", 0) != 0;
+        boolean batchB = op.attrInt("transBatchB", 0) != 0;
+        if ((batchA || batchB) && (op.rank(0) < 3 || op.rank(0) != op.rank(1))) {
+            throw op.fail((batchA ? "transBatchA" : "transBatchB") + "=1 needs A and B of the same rank >= 3, got ranks "
+                    + op.rank(0) + " and " + op.rank(1));
+        }
         if (transA && op.rank(0) < 2) throw op.fail("transA=1 needs A of rank >= 2, got rank " + op.rank(0));
         if (transB && op.rank(1) < 2) throw op.fail("transB=1 needs B of rank >= 2, got rank " + op.rank(1));
         float alpha = op.attrFloat("alpha", 1f);
-        Value y = op.e.op("matmul", alpha == 1f ? op.e.out(0) : op.e.tmp("product"), "x", op.in(0), "y", op.in(1),
-                "transpose_x", transA, "transpose_y", transB);
+        Value a = batchA ? batchTransposed(op, 0, transA, "a") : op.in(0);
+        Value b = batchB ? batchTransposed(op, 1, transB, "b") : op.in(1);
+        Value y = op.e.op("matmul", alpha == 1f ? op.e.out(0) : op.e.tmp("product"), "x", a, "y", b,
+                "transpose_x", transA && !batchA, "transpose_y", transB && !batchB);
         if (alpha == 1f) return OnnxOp.one(y);
         return OnnxOp.one(op.e.op("mul", op.e.out(0), "x", y, "y", op.floatLike(y, op.e.tmp("alpha"), alpha)));
+    }
+
+    /**
+     * Operand {@code i} [d0, b1, ..., bn, dn] as the matrices FusedMatMul multiplies with
+     * transBatch set: [b1, ..., bn, d0, dn], or [b1, ..., bn, dn, d0] when it is also transposed.
+     */
+    private static Value batchTransposed(OnnxOp op, int i, boolean transposed, String hint) {
+        int rank = op.rank(i);
+        long[] perm = new long[rank];
+        for (int d = 0; d < rank - 2; d++) perm[d] = d + 1;
+        perm[rank - 2] = transposed ? rank - 1 : 0;
+        perm[rank - 1] = transposed ? 0 : rank - 1;
+        return op.e.op("transpose", op.e.tmp(hint + "_batch_transposed"), "x", op.in(i), "perm", perm);
     }
 
     /** com.microsoft.Gelu is the erf form, 0.5 · x · (1 + erf(x / √2)): MIL gelu mode EXACT. */
@@ -59,16 +81,16 @@ final class ContribLowerings {
      * RMS normalization over the axes from {@code axis} on, as ONNX Runtime's kernel computes it
      * in float32: y = x / sqrt(mean(x²) + epsilon) · scale, i.e. {@code mul}, {@code reduce_mean},
      * {@code add}, {@code sqrt}, {@code real_div}, {@code mul} (a divide, not a multiply by rsqrt,
-     * so that the roundings are ONNX Runtime's).
+     * so that the roundings are ONNX Runtime's). float16 x and scale are cast to float32 first and
+     * the result back to float16 once ({@link #float32Stats}), as ONNX Runtime's kernel does.
      */
     private static List<Value> simplifiedLayerNorm(OnnxOp op) {
         for (int i = 1; i < op.node.results().size(); i++) {
             Value r = op.node.result(i);
             if (!r.isAbsent() && (r.hasUses() || r.graph().isOutput(r))) throw op.fail("the inv_std_var output has no MIL form");
         }
-        if (op.attrInt("stash_type", 1) != 1) throw op.fail("stash_type " + op.attrInt("stash_type", 1) + " is not 1 (float32)");
+        float32Stats(op, "x");
         Value x = op.in(0);
-        if (x.tensorType().dtype() != DType.FLOAT32) throw op.fail("x must be float32, got " + x.tensorType().dtype().shortName());
         int rank = op.rank(0);
         long axis = op.axis(op.attrInt("axis", -1), rank);
         long[] axes = new long[rank - (int) axis];
@@ -76,14 +98,56 @@ final class ContribLowerings {
         List<Dim> normalized = op.dims(0).subList((int) axis, rank);
         List<Dim> scale = op.dims(1);
         if (!normalized.subList(Math.max(0, normalized.size() - scale.size()), normalized.size()).equals(scale) || scale.size() > normalized.size()) {
-            throw op.fail("scale " + op.type(1) + " does not match the normalized dimensions " + new TensorType(DType.FLOAT32, normalized));
+            throw op.fail("scale " + op.type(1) + " does not match the normalized dimensions " + new TensorType(x.tensorType().dtype(), normalized));
         }
+        boolean half = x.tensorType().dtype() == DType.FLOAT16;
+        if (half) x = toFloat32(op, x, "x");
         Value squares = op.e.op("mul", op.e.tmp("squares"), "x", x, "y", x);
         Value mean = op.e.op("reduce_mean", op.e.tmp("mean_square"), "x", squares, "axes", axes, "keep_dims", true);
         Value shifted = op.e.op("add", op.e.tmp("mean_square_eps"), "x", mean, "y", op.floatLike(x, op.e.tmp("epsilon"), op.attrFloat("epsilon", 1e-5f)));
         Value rms = op.e.op("sqrt", op.e.tmp("rms"), "x", shifted);
         Value normed = op.e.op("real_div", op.e.tmp("normalized"), "x", x, "y", rms);
-        return OnnxOp.one(op.e.op("mul", op.e.out(0), "x", normed, "y", op.in(1)));
+        Value y = op.e.op("mul", half ? op.e.tmp("scaled") : op.e.out(0), "x", normed, "y", half ? toFloat32(op, op.in(1), "scale") : op.in(1));
+        return OnnxOp.one(half ? op.e.op("cast", op.e.out(0), "x", y, "dtype", "fp16") : y);
+    }
+
+    /**
+     * Checks what a (Simplified)LayerNormalization's statistics need: x float32 or float16 with
+     * the scale (and bias) of x's type, and stash_type 1. ONNX Runtime's CPU kernels compute the
+     * mean and variance in float32 for float16 x too; so does the lowering, with x cast to float32:
+     * in float16, x² overflows (65504) for |x| > 256, and the sum of a 768-wide row's squares once
+     * the row's root mean square exceeds 9.2.
+     * stash_type asks for those statistics in another type, which ONNX Runtime's CPU kernel does
+     * not honour (it still uses float32), so the result would depend on the runtime: refused.
+     */
+    static void float32Stats(OnnxOp op, String xName) {
+        DType d = op.type(0).dtype();
+        if (d != DType.FLOAT32 && d != DType.FLOAT16) throw op.fail(xName + " must be float32 or float16, got " + d.shortName());
+        for (int i = 1; i < op.inputs(); i++) {
+            if (op.present(i) && op.type(i).dtype() != d) {
+                throw op.fail("input " + i + " is " + op.type(i).dtype().shortName() + " and " + xName + " " + d.shortName()
+                        + "; the lowering needs one element type (ONNX Runtime's CPU kernel too)");
+            }
+        }
+        long stash = op.attrInt("stash_type", 1);
+        if (stash != 1) {
+            throw op.fail("stash_type " + stash + " (statistics in " + onnxTypeName(stash) + ") has no lowering, only 1 (float32): "
+                    + "ONNX Runtime's CPU kernel computes them in float32 whatever the attribute says; re-export with stash_type=1");
+        }
+    }
+
+    private static String onnxTypeName(long onnxType) {
+        return switch ((int) onnxType) {
+            case 10 -> "float16";
+            case 11 -> "float64";
+            case 16 -> "bfloat16";
+            default -> "ONNX type " + onnxType;
+        };
+    }
+
+    static Value toFloat32(OnnxOp op, Value v, String hint) {
+        if (v.tensorType().dtype() == DType.FLOAT32) return v;
+        return op.e.op("cast", op.e.tmp(hint + "_fp32"), "x", v, "dtype", "fp32");
     }
 
     /**
