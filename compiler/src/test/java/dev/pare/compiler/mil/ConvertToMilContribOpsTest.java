@@ -172,6 +172,41 @@ class ConvertToMilContribOpsTest {
                 e.getMessage());
     }
 
+    @Test
+    void skipLayerNormalizationsMatchOnnxRuntimeWithAndWithoutBiasAndTheSumOutput() throws Exception {
+        int h = 32;
+        for (boolean simplified : new boolean[] {true, false}) {
+            for (boolean bias : new boolean[] {false, true}) {
+                String op = simplified ? "SkipSimplifiedLayerNormalization" : "SkipLayerNormalization";
+                String name = "skip_" + simplified + "_" + bias;
+                OnnxGraphBuilder b = new OnnxGraphBuilder(name).input("x", FLOAT, 2, 3, h).input("skip", FLOAT, 2, 3, h)
+                        .floats("gamma", new long[] {h}, uniform(h, 5, -2, 2)).floats("beta", new long[] {h}, uniform(h, 6, -1, 1))
+                        .floats("bias", new long[] {h}, uniform(h, 7, -1, 1));
+                List<String> in = new java.util.ArrayList<>(List.of("x", "skip", "gamma"));
+                if (!simplified) in.add("beta");
+                if (bias) in.add("bias");
+                GraphProto g = b.msNode(op, in.toArray(String[]::new), new String[] {"y", "", "", "sum"}, floatAttr("epsilon", 1e-5f))
+                        .output("y", FLOAT, 2, 3, h).output("sum", FLOAT, 2, 3, h).build();
+                Model m = convert(g, name);
+                for (long seed = 1; seed <= 2; seed++) {
+                    ConvertedVsOrt.assertMatches(tmp.resolve(name + ".onnx"), m, inputs("x", floats(new long[] {2, 3, h}, uniform(6 * h, seed, -3, 3)),
+                            "skip", floats(new long[] {2, 3, h}, uniform(6 * h, seed + 9, -3, 3))), 1e-5);
+                }
+            }
+        }
+    }
+
+    @Test
+    void skipLayerNormalizationWithAUsedInvStdVarIsRefused() {
+        GraphProto g = new OnnxGraphBuilder("skip_inv").input("x", FLOAT, 2, 8).input("skip", FLOAT, 2, 8)
+                .floats("gamma", new long[] {8}, uniform(8, 5, -2, 2))
+                .msNode("SkipSimplifiedLayerNormalization", new String[] {"x", "skip", "gamma"}, new String[] {"y", "", "inv"})
+                .output("y", FLOAT, 2, 8).output("inv", FLOAT, 2, 1).build();
+        Exception e = assertThrows(Exception.class, () -> convert(g, "skip_inv"));
+        assertTrue(e.getMessage().contains("SkipSimplifiedLayerNormalization 'SkipSimplifiedLayerNormalization_0': the mean and inv_std_var "
+                + "outputs have no MIL form"), e.getMessage());
+    }
+
     /** x [2, 3, k] times a uint8 weight [k, n] with scale and zero point per tensor or per column, and a bias. */
     private static GraphProto dynamicQuantizeMatMul(int k, int n, boolean perColumn, boolean bias) {
         int params = perColumn ? n : 1;

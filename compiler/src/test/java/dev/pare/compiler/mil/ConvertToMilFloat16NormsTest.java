@@ -58,12 +58,19 @@ class ConvertToMilFloat16NormsTest {
     }
 
     private static UlpStats compare(Path onnx, Model m, long[] shape, float[] x) throws Exception {
-        Map<String, Tensor> expected = OrtRunner.runUnoptimized(onnx, Map.of("x", Tensor.ofFloats(shape, x)));
-        Map<String, TensorData> actual = new MilInterpreter(m.graph()).run(Map.of("x", TensorData.ofFloats(shape, x)));
-        MilTensor y = MilTensor.of(actual.get("y"));
-        assertEquals(dev.pare.ir.DType.FLOAT16, actual.get("y").dtype(), "the output stays float16");
-        assertArrayEquals(expected.get("y").shape(), Arrays.stream(y.shape()).asLongStream().toArray());
-        float[] want = expected.get("y").floats();
+        return compare(onnx, m, Map.of("x", Tensor.ofFloats(shape, x)), "y");
+    }
+
+    /** Output {@code output} of both runs on the same float16 inputs (given as floats already rounded to float16). */
+    private static UlpStats compare(Path onnx, Model m, Map<String, Tensor> inputs, String output) throws Exception {
+        Map<String, Tensor> expected = OrtRunner.runUnoptimized(onnx, inputs);
+        Map<String, TensorData> in = new java.util.HashMap<>();
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) in.put(e.getKey(), TensorData.ofFloats(e.getValue().shape(), e.getValue().floats()));
+        Map<String, TensorData> actual = new MilInterpreter(m.graph()).run(in);
+        MilTensor y = MilTensor.of(actual.get(output));
+        assertEquals(dev.pare.ir.DType.FLOAT16, actual.get(output).dtype(), "the output stays float16");
+        assertArrayEquals(expected.get(output).shape(), Arrays.stream(y.shape()).asLongStream().toArray());
+        float[] want = expected.get(output).floats();
         float[] got = y.toFloats();
         double largest = 0;
         for (float w : want) largest = Math.max(largest, Math.abs(w));
@@ -140,6 +147,38 @@ class ConvertToMilFloat16NormsTest {
                 UlpStats s = compare(tmp.resolve(name + ".onnx"), m, new long[] {2, 5, 384}, halves(uniform(2 * 5 * 384, 3, -range, range)));
                 System.out.println("LayerNormalization fp16 [2,5,384] axis -2 " + (broadcast ? "scale [384]" : "scale [5,384]") + " |x| < "
                         + range + ": " + s);
+            }
+        }
+    }
+
+    /**
+     * ONNX Runtime's fused residual norm in float16, [2, 4, 256]: output and input_skip_bias_sum
+     * (the next residual), with a bias, the skip broadcast over the batch for the simplified form.
+     */
+    private static GraphProto skipNorm(boolean simplified) {
+        int h = 256;
+        OnnxGraphBuilder b = new OnnxGraphBuilder("skip16").input("x", FLOAT16, 2, 4, h).input("skip", FLOAT16, simplified ? 1 : 2, 4, h)
+                .halves("gamma", new long[] {h}, uniform(h, 5, -2, 2)).halves("beta", new long[] {h}, uniform(h, 6, -1, 1))
+                .halves("bias", new long[] {h}, uniform(h, 7, -0.5, 0.5));
+        String[] in = simplified ? new String[] {"x", "skip", "gamma", "bias"} : new String[] {"x", "skip", "gamma", "beta", "bias"};
+        return b.msNode(simplified ? "SkipSimplifiedLayerNormalization" : "SkipLayerNormalization", in, new String[] {"y", "", "", "sum"},
+                        floatAttr("epsilon", 1e-6f))
+                .output("y", FLOAT16, 2, 4, h).output("sum", FLOAT16, 2, 4, h).build();
+    }
+
+    @Test
+    void float16SkipLayerNormalizationsMatchOnnxRuntimeWithinOneUlp() throws Exception {
+        for (boolean simplified : new boolean[] {true, false}) {
+            String name = "skip16_" + simplified;
+            Model m = convert(skipNorm(simplified), name);
+            for (double range : new double[] {4, 300}) {
+                Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new long[] {2, 4, 256}, halves(uniform(2048, 11, -range, range))),
+                        "skip", Tensor.ofFloats(new long[] {simplified ? 1 : 2, 4, 256}, halves(uniform(simplified ? 1024 : 2048, 12, -range, range))));
+                UlpStats y = compare(tmp.resolve(name + ".onnx"), m, in, "y");
+                UlpStats sum = compare(tmp.resolve(name + ".onnx"), m, in, "sum");
+                System.out.println((simplified ? "SkipSimplifiedLayerNormalization" : "SkipLayerNormalization") + " fp16 [2,4,256] |x| < " + range
+                        + ": output " + y + ", input_skip_bias_sum " + sum);
+                assertEquals(0, sum.differing(), "the sum is rounded once from float32, as ONNX Runtime rounds it");
             }
         }
     }

@@ -26,6 +26,8 @@ final class ContribLowerings {
         m.put("SimplifiedLayerNormalization", ContribLowerings::simplifiedLayerNorm);
         m.put(MS + "DynamicQuantizeMatMul", ContribLowerings::dynamicQuantizeMatMul);
         m.put(MS + "MatMulIntegerToFloat", ContribLowerings::matMulIntegerToFloat);
+        m.put(MS + "SkipLayerNormalization", op -> skipLayerNorm(op, false));
+        m.put(MS + "SkipSimplifiedLayerNormalization", op -> skipLayerNorm(op, true));
     }
 
     /**
@@ -148,6 +150,57 @@ final class ContribLowerings {
     static Value toFloat32(OnnxOp op, Value v, String hint) {
         if (v.tensorType().dtype() == DType.FLOAT32) return v;
         return op.e.op("cast", op.e.tmp(hint + "_fp32"), "x", v, "dtype", "fp32");
+    }
+
+    /**
+     * com.microsoft SkipLayerNormalization (inputs input, skip, gamma, beta, bias) and
+     * SkipSimplifiedLayerNormalization (input, skip, gamma, bias): the residual sum input + skip
+     * (+ bias), normalized over the last axis, times gamma (+ beta); the sum is also result 3
+     * (input_skip_bias_sum, the next block's residual in ONNX Runtime's transformer exports). As
+     * ONNX Runtime's CPU kernel (skip_layer_norm.cc): float16 operands are widened to float32, the
+     * sum, statistics and result computed in float32, and the result and the sum each rounded to
+     * float16 once. The statistics are the RMS form above (simplified) or MIL layer_norm.
+     */
+    private static List<Value> skipLayerNorm(OnnxOp op, boolean simplified) {
+        for (int i = 1; i <= 2 && i < op.node.results().size(); i++) {
+            Value r = op.node.result(i);
+            if (!r.isAbsent() && (r.hasUses() || r.graph().isOutput(r))) throw op.fail("the mean and inv_std_var outputs have no MIL form");
+        }
+        float32Stats(op, "input");
+        int rank = op.rank(0);
+        if (rank < 2) throw op.fail("input must have rank >= 2, got rank " + rank);
+        Dim hidden = op.dims(0).get(rank - 1);
+        if (op.rank(2) != 1 || !op.dims(2).get(0).equals(hidden)) {
+            throw op.fail("gamma " + op.type(2) + " must be 1-D of the hidden size " + hidden + " (the input's last dimension)");
+        }
+        int betaIndex = simplified ? -1 : 3;
+        int biasIndex = simplified ? 3 : 4;
+        boolean half = op.type(0).dtype() == DType.FLOAT16;
+        boolean sumUsed = op.node.results().size() > 3 && !op.node.result(3).isAbsent();
+        boolean bias = op.present(biasIndex);
+        String sumName = sumUsed && !half ? op.e.out(3) : op.e.tmp("sum");
+        Value sum = op.e.op("add", bias ? op.e.tmp("input_skip") : sumName, "x", toFloat32(op, op.in(0), "input"),
+                "y", toFloat32(op, op.in(1), "skip"));
+        if (bias) sum = op.e.op("add", sumName, "x", sum, "y", toFloat32(op, op.in(biasIndex), "bias"));
+        long[] axes = {rank - 1};
+        float epsilon = op.attrFloat("epsilon", 1e-12f);
+        Value normed;
+        if (simplified) {
+            Value squares = op.e.op("mul", op.e.tmp("squares"), "x", sum, "y", sum);
+            Value mean = op.e.op("reduce_mean", op.e.tmp("mean_square"), "x", squares, "axes", axes, "keep_dims", true);
+            Value shifted = op.e.op("add", op.e.tmp("mean_square_eps"), "x", mean, "y", op.floatLike(sum, op.e.tmp("epsilon"), epsilon));
+            Value rms = op.e.op("sqrt", op.e.tmp("rms"), "x", shifted);
+            normed = op.e.op("real_div", op.e.tmp("normalized"), "x", sum, "y", rms);
+        } else {
+            normed = op.e.op("layer_norm", op.e.tmp("normalized"), "x", sum, "axes", axes, "epsilon", (double) epsilon);
+        }
+        boolean beta = betaIndex > 0 && op.present(betaIndex);
+        boolean last = !half && !beta;
+        Value y = op.e.op("mul", last ? op.e.out(0) : op.e.tmp("scaled"), "x", normed, "y", toFloat32(op, op.in(2), "gamma"));
+        if (beta) y = op.e.op("add", half ? op.e.tmp("shifted") : op.e.out(0), "x", y, "y", toFloat32(op, op.in(betaIndex), "beta"));
+        if (half) y = op.e.op("cast", op.e.out(0), "x", y, "dtype", "fp16");
+        Value sumResult = !sumUsed ? null : half ? op.e.op("cast", op.e.out(3), "x", sum, "dtype", "fp16") : sum;
+        return java.util.Arrays.asList(y, null, null, sumResult);
     }
 
     /**
