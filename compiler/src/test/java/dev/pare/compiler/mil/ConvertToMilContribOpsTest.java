@@ -207,6 +207,62 @@ class ConvertToMilContribOpsTest {
                 + "outputs have no MIL form"), e.getMessage());
     }
 
+    /**
+     * RotaryEmbedding on [B=2, S=3, N·h] (num_heads 2, h 8) or [2, N=2, S=3, h=8], interleaved or
+     * halves, position_ids [2, 3] or one offset [1], the whole head rotated or its first 4 values.
+     */
+    @Test
+    void rotaryEmbeddingMatchesOnnxRuntime() throws Exception {
+        int cases = 0;
+        for (boolean transposed : new boolean[] {false, true}) {
+            for (boolean interleaved : new boolean[] {false, true}) {
+                for (boolean offset : new boolean[] {false, true}) {
+                    for (int rotary : new int[] {8, 4}) {
+                        String name = "rope_" + transposed + "_" + interleaved + "_" + offset + "_" + rotary;
+                        long[] shape = transposed ? new long[] {2, 2, 3, 8} : new long[] {2, 3, 16};
+                        long[] ids = offset ? new long[] {1} : new long[] {2, 3};
+                        Object[] dims = java.util.Arrays.stream(shape).boxed().toArray();
+                        Object[] idDims = java.util.Arrays.stream(ids).boxed().toArray();
+                        int maxPositions = 12;
+                        float[] cos = new float[maxPositions * rotary / 2];
+                        float[] sin = new float[cos.length];
+                        for (int p = 0; p < maxPositions; p++) {
+                            for (int k = 0; k < rotary / 2; k++) {
+                                double angle = p * Math.pow(10000, -2.0 * k / rotary);
+                                cos[p * rotary / 2 + k] = (float) Math.cos(angle);
+                                sin[p * rotary / 2 + k] = (float) Math.sin(angle);
+                            }
+                        }
+                        GraphProto g = new OnnxGraphBuilder(name).input("x", FLOAT, dims).input("pos", OnnxGraphBuilder.INT64, idDims)
+                                .floats("cos", new long[] {maxPositions, rotary / 2}, cos).floats("sin", new long[] {maxPositions, rotary / 2}, sin)
+                                .msNode("RotaryEmbedding", new String[] {"x", "pos", "cos", "sin"}, new String[] {"y"},
+                                        intAttr("interleaved", interleaved ? 1 : 0), intAttr("num_heads", 2),
+                                        intAttr("rotary_embedding_dim", rotary == 8 ? 0 : rotary))
+                                .output("y", FLOAT, dims).build();
+                        Model m = convert(g, name);
+                        int n = (int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+                        var positions = offset ? ConvertedVsOrt.longs(ids, 5) : ConvertedVsOrt.longs(ids, 0, 1, 2, 7, 3, 11);
+                        ConvertedVsOrt.assertMatches(tmp.resolve(name + ".onnx"), m, inputs("x", floats(shape, uniform(n, cases + 1, -2, 2)),
+                                "pos", positions), 1e-6);
+                        cases++;
+                    }
+                }
+            }
+        }
+        assertEquals(16, cases);
+    }
+
+    @Test
+    void rotaryEmbeddingOfASymbolicSequenceLengthIsRefusedWithTheShapeToGive() {
+        GraphProto g = new OnnxGraphBuilder("rope_s").input("x", FLOAT, 1, "S", 16).input("pos", OnnxGraphBuilder.INT64, 1, "S")
+                .floats("cos", new long[] {4, 4}, uniform(16, 1, -1, 1)).floats("sin", new long[] {4, 4}, uniform(16, 2, -1, 1))
+                .msNode("RotaryEmbedding", new String[] {"x", "pos", "cos", "sin"}, new String[] {"y"}, intAttr("num_heads", 2))
+                .outputAnyShape("y", FLOAT).build();
+        Exception e = assertThrows(Exception.class, () -> convert(g, "rope_s"));
+        assertTrue(e.getMessage().contains("RotaryEmbedding 'RotaryEmbedding_0': input needs a static shape; give --input-shape x=1,"),
+                e.getMessage());
+    }
+
     /** x [2, 3, k] times a uint8 weight [k, n] with scale and zero point per tensor or per column, and a bias. */
     private static GraphProto dynamicQuantizeMatMul(int k, int n, boolean perColumn, boolean bias) {
         int params = perColumn ? n : 1;

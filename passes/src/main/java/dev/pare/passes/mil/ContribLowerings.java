@@ -28,6 +28,7 @@ final class ContribLowerings {
         m.put(MS + "MatMulIntegerToFloat", ContribLowerings::matMulIntegerToFloat);
         m.put(MS + "SkipLayerNormalization", op -> skipLayerNorm(op, false));
         m.put(MS + "SkipSimplifiedLayerNormalization", op -> skipLayerNorm(op, true));
+        m.put(MS + "RotaryEmbedding", ContribLowerings::rotaryEmbedding);
     }
 
     /**
@@ -201,6 +202,124 @@ final class ContribLowerings {
         if (half) y = op.e.op("cast", op.e.out(0), "x", y, "dtype", "fp16");
         Value sumResult = !sumUsed ? null : half ? op.e.op("cast", op.e.out(3), "x", sum, "dtype", "fp16") : sum;
         return java.util.Arrays.asList(y, null, null, sumResult);
+    }
+
+    /**
+     * com.microsoft RotaryEmbedding as ONNX Runtime's CPU kernel (rotary_embedding.cc) computes it:
+     * input [B, S, N·h] (num_heads given) or [B, N, S, h]; per position p (position_ids [B, S], or
+     * one offset: p = offset + s) the first rotary_embedding_dim (default h) values of each head
+     * are rotated by cos_cache[p] / sin_cache[p] ([max positions, rotary dim / 2]): halves
+     * (x1, x2) → (x1·cos − x2·sin, x2·cos + x1·sin), or, interleaved, each pair (x[2k], x[2k+1])
+     * the same way; values past the rotary dim pass through. Lowered on a static input shape with
+     * gather (the cos and sin rows), slice_by_index, mul, sub, add and concat (interleaved: the
+     * pairs as a trailing axis of 2 by reshape).
+     */
+    private static List<Value> rotaryEmbedding(OnnxOp op) {
+        if (op.type(0).dtype() != DType.FLOAT32) throw op.fail("input must be float32, got " + op.type(0).dtype().shortName());
+        if (op.attrFloat("scale", 1f) != 1f) throw op.fail("scale " + op.attrFloat("scale", 1f) + " is not 1 (ONNX Runtime's CPU kernel ignores it)");
+        if (op.attrInt("is_packed_batching", 0) != 0) throw op.fail("is_packed_batching=1 has no lowering");
+        long[] shape = op.staticShape(0);
+        if (shape == null) throw op.needsStaticShape(0, "input needs a static shape");
+        long[] cosShape = op.staticShape(2);
+        if (cosShape == null || cosShape.length != 2 || op.staticShape(3) == null || !java.util.Arrays.equals(cosShape, op.staticShape(3))) {
+            throw op.fail("cos_cache and sin_cache must be [max positions, rotary dim / 2] of one static shape, got " + op.type(2) + " and " + op.type(3));
+        }
+        long half = cosShape[1];
+        long heads = op.attrInt("num_heads", 0);
+        long rotary = op.attrInt("rotary_embedding_dim", 0);
+        boolean transposed = shape.length == 4;
+        if (shape.length != 3 && shape.length != 4) throw op.fail("input must be [B, S, hidden] or [B, N, S, head size], got " + op.type(0));
+        long batch = shape[0];
+        long seq = transposed ? shape[2] : shape[1];
+        long headSize;
+        if (transposed) {
+            headSize = shape[3];
+            heads = shape[1];
+        } else {
+            headSize = heads > 0 ? shape[2] / heads : 2 * half;
+            if (headSize == 0 || shape[2] % headSize != 0) throw op.fail("hidden size " + shape[2] + " is not a multiple of the head size " + headSize);
+            heads = shape[2] / headSize;
+        }
+        if (rotary == 0) rotary = headSize;
+        if (rotary != 2 * half || rotary > headSize || rotary % 2 != 0) {
+            throw op.fail("rotary dim " + rotary + " does not fit head size " + headSize + " and cos_cache " + op.type(2) + " (rotary dim / 2 columns)");
+        }
+        boolean interleaved = op.attrInt("interleaved", 0) != 0;
+
+        // the cos and sin rows of each (batch, position): [B or 1, S, half], then a heads axis of 1
+        long[] ids = op.staticShape(1);
+        if (ids == null) throw op.needsStaticShape(1, "position_ids needs a static shape");
+        Value positions;
+        if (ids.length == 1 && ids[0] == 1) {
+            long[] steps = new long[(int) seq];
+            for (int i = 0; i < seq; i++) steps[i] = i;
+            Value offset = op.e.op("add", op.e.tmp("positions_1d"), "x", op.in(1), "y", steps);
+            positions = op.e.op("expand_dims", op.e.tmp("positions"), "x", offset, "axes", new long[] {0});
+        } else if (ids.length == 2 && ids[0] == batch && ids[1] == seq) {
+            positions = op.in(1);
+        } else {
+            throw op.fail("position_ids must be [1] (an offset) or [" + batch + ", " + seq + "], got " + op.type(1));
+        }
+        long headAxis = transposed ? 1 : 2;
+        Value cos = op.e.op("expand_dims", op.e.tmp("cos"), "x", op.e.op("gather", op.e.tmp("cos_rows"), "x", op.in(2), "indices", positions,
+                "axis", 0L), "axes", new long[] {headAxis});
+        Value sin = op.e.op("expand_dims", op.e.tmp("sin"), "x", op.e.op("gather", op.e.tmp("sin_rows"), "x", op.in(3), "indices", positions,
+                "axis", 0L), "axes", new long[] {headAxis});
+
+        long[] split = transposed ? shape : new long[] {batch, seq, heads, headSize};
+        Value x = transposed ? op.in(0) : op.e.op("reshape", op.e.tmp("heads"), "x", op.in(0), "shape", split);
+        Value rotated = interleaved ? rotatePairs(op, x, split, rotary, cos, sin) : rotateHalves(op, x, split, rotary, cos, sin);
+        if (rotary < headSize) {
+            Value rest = lastAxisSlice(op, x, split, rotary, headSize, "pass_through");
+            rotated = op.e.op("concat", op.e.tmp("joined"), "values", List.of(rotated, rest), "axis", -1L, "interleave", false);
+        }
+        if (transposed) return OnnxOp.one(rotated); // the converter gives it the ONNX name
+        return OnnxOp.one(op.e.op("reshape", op.e.out(0), "x", rotated, "shape", shape));
+    }
+
+    /** x[..., from:to] of a [.., .., .., h] tensor. */
+    private static Value lastAxisSlice(OnnxOp op, Value x, long[] shape, long from, long to, String hint) {
+        int rank = shape.length;
+        long[] begin = new long[rank];
+        long[] end = shape.clone();
+        begin[rank - 1] = from;
+        end[rank - 1] = to;
+        long[] stride = new long[rank];
+        java.util.Arrays.fill(stride, 1);
+        return op.e.op("slice_by_index", op.e.tmp(hint), "x", x, "begin", begin, "end", end, "stride", stride);
+    }
+
+    /** (x1, x2) → (x1·cos − x2·sin, x2·cos + x1·sin) on the first {@code rotary} values of the last axis. */
+    private static Value rotateHalves(OnnxOp op, Value x, long[] shape, long rotary, Value cos, Value sin) {
+        Value x1 = lastAxisSlice(op, x, shape, 0, rotary / 2, "x1");
+        Value x2 = lastAxisSlice(op, x, shape, rotary / 2, rotary, "x2");
+        Value first = op.e.op("sub", op.e.tmp("first"), "x", op.e.op("mul", op.e.tmp("x1_cos"), "x", x1, "y", cos),
+                "y", op.e.op("mul", op.e.tmp("x2_sin"), "x", x2, "y", sin));
+        Value second = op.e.op("add", op.e.tmp("second"), "x", op.e.op("mul", op.e.tmp("x2_cos"), "x", x2, "y", cos),
+                "y", op.e.op("mul", op.e.tmp("x1_sin"), "x", x1, "y", sin));
+        return op.e.op("concat", op.e.tmp("rotated"), "values", List.of(first, second), "axis", -1L, "interleave", false);
+    }
+
+    /** Each pair (x[2k], x[2k+1]) of the first {@code rotary} values rotated by cos[k], sin[k]; the pairs as a trailing axis of 2. */
+    private static Value rotatePairs(OnnxOp op, Value x, long[] shape, long rotary, Value cos, Value sin) {
+        int rank = shape.length;
+        Value part = rotary == shape[rank - 1] ? x : lastAxisSlice(op, x, shape, 0, rotary, "rotary_part");
+        long[] pairs = java.util.Arrays.copyOf(shape, rank + 1);
+        pairs[rank - 1] = rotary / 2;
+        pairs[rank] = 2;
+        Value p = op.e.op("reshape", op.e.tmp("pairs"), "x", part, "shape", pairs);
+        Value even = op.e.op("squeeze", op.e.tmp("even"), "x", lastAxisSlice(op, p, pairs, 0, 1, "even_pair"), "axes", new long[] {-1});
+        Value odd = op.e.op("squeeze", op.e.tmp("odd"), "x", lastAxisSlice(op, p, pairs, 1, 2, "odd_pair"), "axes", new long[] {-1});
+        Value first = op.e.op("sub", op.e.tmp("first"), "x", op.e.op("mul", op.e.tmp("even_cos"), "x", even, "y", cos),
+                "y", op.e.op("mul", op.e.tmp("odd_sin"), "x", odd, "y", sin));
+        Value second = op.e.op("add", op.e.tmp("second"), "x", op.e.op("mul", op.e.tmp("odd_cos"), "x", odd, "y", cos),
+                "y", op.e.op("mul", op.e.tmp("even_sin"), "x", even, "y", sin));
+        Value stacked = op.e.op("concat", op.e.tmp("rotated_pairs"), "values", List.of(
+                op.e.op("expand_dims", op.e.tmp("first_pair"), "x", first, "axes", new long[] {-1}),
+                op.e.op("expand_dims", op.e.tmp("second_pair"), "x", second, "axes", new long[] {-1})), "axis", -1L, "interleave", false);
+        long[] back = shape.clone();
+        back[rank - 1] = rotary;
+        return op.e.op("reshape", op.e.tmp("rotated"), "x", stacked, "shape", back);
     }
 
     /**
