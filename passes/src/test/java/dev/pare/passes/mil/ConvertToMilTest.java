@@ -95,7 +95,8 @@ class ConvertToMilTest {
                 """;
         PassFailure f = tester(13).assertFails(ir);
         assertEquals("convert_to_mil: no MIL lowering for 3 op types: NonMaxSuppression (nms_1, nms_2), TopK (topk_7), "
-                + "com.microsoft.FastGelu (gelu)", f.getMessage());
+                + "com.microsoft.FastGelu (gelu); com.microsoft ops are ONNX Runtime's fusions, made by its graph optimizations, transformers "
+                + "optimizer or GenAI model builder: convert the model as exported before them, e.g. torch.onnx.export's output", f.getMessage());
         assertEquals("MIL001", f.code());
     }
 
@@ -113,7 +114,9 @@ class ConvertToMilTest {
                 }
                 """;
         PassFailure f = tester(13).assertFails(ir);
-        assertEquals("convert_to_mil: no MIL lowering for 2 op types: Det (det), com.microsoft.BiasGelu (g1, g2, g3 and 2 more)", f.getMessage());
+        assertEquals("convert_to_mil: no MIL lowering for 2 op types: Det (det), com.microsoft.BiasGelu (g1, g2, g3 and 2 more); "
+                + "com.microsoft ops are ONNX Runtime's fusions, made by its graph optimizations, transformers optimizer or GenAI model builder: "
+                + "convert the model as exported before them, e.g. torch.onnx.export's output", f.getMessage());
     }
 
     @Test
