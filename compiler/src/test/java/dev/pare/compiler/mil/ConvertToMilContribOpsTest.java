@@ -148,6 +148,23 @@ class ConvertToMilContribOpsTest {
     }
 
     @Test
+    void biasGeluAndFastGeluAreMilGeluAfterTheBias() throws Exception {
+        float[] x = new float[200];
+        for (int i = 0; i < x.length; i++) x[i] = -7f + i * 0.07f;
+        for (String op : new String[] {"BiasGelu", "FastGelu"}) {
+            for (boolean bias : op.equals("BiasGelu") ? new boolean[] {true} : new boolean[] {false, true}) {
+                String name = op + "_" + bias;
+                GraphProto g = new OnnxGraphBuilder(name).input("x", FLOAT, 4, 50).floats("b", new long[] {50}, uniform(50, 3, -0.5, 0.5))
+                        .msNode(op, bias ? new String[] {"x", "b"} : new String[] {"x"}, new String[] {"y"}).output("y", FLOAT, 4, 50).build();
+                Model m = convert(g, name);
+                assertEquals(bias ? List.of("mil.add", "mil.gelu") : List.of("mil.gelu"), ops(m));
+                double worst = ConvertedVsOrt.assertMatches(tmp.resolve(name + ".onnx"), m, inputs("x", floats(new long[] {4, 50}, x)), 2e-6);
+                System.out.println(name + ": worst |ort - mil| " + worst + " on x in [-7, 7)");
+            }
+        }
+    }
+
+    @Test
     void simplifiedLayerNormalizationIsRmsNormInOnnxRuntimesOrder() throws Exception {
         GraphProto g = new OnnxGraphBuilder("rms").input("x", FLOAT, 2, 3, 16)
                 .floats("scale", new long[] {16}, uniform(16, 5, -2, 2))

@@ -23,6 +23,8 @@ final class ContribLowerings {
     static void register(Map<String, Lowering> m) {
         m.put(MS + "FusedMatMul", ContribLowerings::fusedMatMul);
         m.put(MS + "Gelu", ContribLowerings::gelu);
+        m.put(MS + "BiasGelu", op -> biasedGelu(op, "EXACT"));
+        m.put(MS + "FastGelu", op -> biasedGelu(op, "TANH_APPROXIMATION"));
         m.put("SimplifiedLayerNormalization", ContribLowerings::simplifiedLayerNorm);
         m.put(MS + "DynamicQuantizeMatMul", ContribLowerings::dynamicQuantizeMatMul);
         m.put(MS + "MatMulIntegerToFloat", ContribLowerings::matMulIntegerToFloat);
@@ -78,6 +80,19 @@ final class ContribLowerings {
         DType d = op.type(0).dtype();
         if (d != DType.FLOAT32 && d != DType.FLOAT16) throw op.fail("x must be a float tensor, got " + d.shortName());
         return OnnxOp.one(op.e.op("gelu", op.e.out(0), "x", op.in(0), "mode", "EXACT"));
+    }
+
+    /**
+     * com.microsoft BiasGelu (A + B, then the erf form) and FastGelu (X, optional bias, then the
+     * tanh approximation 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))): an {@code add} of
+     * the bias, rounded to the input's type as ONNX Runtime rounds it, then MIL gelu in that mode.
+     */
+    private static List<Value> biasedGelu(OnnxOp op, String mode) {
+        DType d = op.type(0).dtype();
+        if (d != DType.FLOAT32 && d != DType.FLOAT16) throw op.fail("input must be a float tensor, got " + d.shortName());
+        Value x = op.in(0);
+        if (op.present(1)) x = op.e.op("add", op.e.tmp("biased"), "x", x, "y", op.in(1));
+        return OnnxOp.one(op.e.op("gelu", op.e.out(0), "x", x, "mode", mode));
     }
 
     /**
