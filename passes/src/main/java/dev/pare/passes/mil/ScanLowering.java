@@ -64,9 +64,10 @@ final class ScanLowering {
     }
 
     /**
-     * What the loop runs on: the state and scan input values (opset 8: with the batch axis
-     * squeezed), each scan input's axis and direction, each scan output's axis and direction, and
-     * whether the results get the batch axis back.
+     * What the loop runs on: the state and scan input values (opset 8: one batch entry's, its batch
+     * axis gone), each scan input's axis and direction, each scan output's axis and direction,
+     * whether it is an opset 8 entry (its results are left to the caller to stack on the batch
+     * axis), and the base of its value and block names.
      */
     private record Plan(List<Value> states, List<Value> scans, int[] inputAxes, boolean[] inputReversed, int[] outputAxes,
             boolean[] outputReversed, boolean batched, String base) {}
@@ -121,6 +122,7 @@ final class ScanLowering {
             }
             batch = f.size();
         }
+        if (batch < 1) throw op.fail("opset 8 Scan with batch " + batch + " has no lowering (no entry to run the body for)");
         if (batch > MAX_UNROLLED_BATCH) {
             throw op.fail("opset 8 Scan with batch " + batch + " would copy its body " + batch + " times (the lowering unrolls at most "
                     + MAX_UNROLLED_BATCH + "); opset 9's Scan, without a batch axis, has no such bound");
