@@ -66,13 +66,73 @@ class ConvertToMilContribOpsTest {
                 "q", floats(new long[] {1, 2, 6, 8}, uniform(96, 3, -1, 1)), "k", floats(new long[] {1, 2, 6, 8}, uniform(96, 4, -1, 1))), 1e-6);
     }
 
+    /**
+     * Operand dims as FusedMatMul reads them: the matrices [rows, cols] (swapped when transposed)
+     * behind the batch dims, or with transBatch the first matrix axis in front of them.
+     */
+    private static long[] operandDims(long[] batch, long rows, long cols, boolean trans, boolean transBatch) {
+        long first = trans ? cols : rows;
+        long second = trans ? rows : cols;
+        long[] d = new long[batch.length + 2];
+        if (transBatch) {
+            d[0] = first;
+            System.arraycopy(batch, 0, d, 1, batch.length);
+        } else {
+            System.arraycopy(batch, 0, d, 0, batch.length);
+            d[batch.length] = first;
+        }
+        d[batch.length + 1] = second;
+        return d;
+    }
+
+    private static Object[] boxed(long[] dims) { return java.util.Arrays.stream(dims).boxed().toArray(); }
+
     @Test
-    void fusedMatMulTransBatchIsRefusedNamingTheNodeAndAttribute() {
-        GraphProto g = new OnnxGraphBuilder("fmm_b").input("a", FLOAT, 2, 3, 4).input("b", FLOAT, 2, 4, 5)
+    void fusedMatMulWithTransBatchMatchesOnnxRuntimeFor3dAnd4dOperands() throws Exception {
+        long m = 4;
+        long k = 5;
+        long n = 3;
+        int cases = 0;
+        for (long[] batch : new long[][] {{2}, {2, 3}}) {
+            for (int flags = 0; flags < 16; flags++) {
+                boolean batchA = (flags & 1) != 0;
+                boolean batchB = (flags & 2) != 0;
+                boolean transA = (flags & 4) != 0;
+                boolean transB = (flags & 8) != 0;
+                long[] a = operandDims(batch, m, k, transA, batchA);
+                long[] b = operandDims(batch, k, n, transB, batchB);
+                long[] y = new long[batch.length + 2];
+                System.arraycopy(batch, 0, y, 0, batch.length);
+                y[batch.length] = m;
+                y[batch.length + 1] = n;
+                String name = "fmm_tb" + batch.length + "_" + flags;
+                GraphProto g = new OnnxGraphBuilder(name).input("a", FLOAT, boxed(a)).input("b", FLOAT, boxed(b))
+                        .msNode("FusedMatMul", new String[] {"a", "b"}, new String[] {"y"}, intAttr("transA", transA ? 1 : 0),
+                                intAttr("transB", transB ? 1 : 0), intAttr("transBatchA", batchA ? 1 : 0), intAttr("transBatchB", batchB ? 1 : 0),
+                                floatAttr("alpha", 0.5f))
+                        .output("y", FLOAT, boxed(y)).build();
+                Model converted = convert(g, name);
+                long transposes = ops(converted).stream().filter(o -> o.equals("mil.transpose")).count();
+                assertEquals((batchA ? 1 : 0) + (batchB ? 1 : 0), transposes, name + ": one transpose per transBatch operand");
+                int sizeA = (int) java.util.Arrays.stream(a).reduce(1, (p, q) -> p * q);
+                int sizeB = (int) java.util.Arrays.stream(b).reduce(1, (p, q) -> p * q);
+                double worst = ConvertedVsOrt.assertMatches(tmp.resolve(name + ".onnx"), converted, inputs(
+                        "a", floats(a, uniform(sizeA, flags + 1, -2, 2)), "b", floats(b, uniform(sizeB, flags + 40, -2, 2))), 1e-6);
+                assertTrue(worst < 1e-6, name + ": 5-term float32 dot products, at most the summation order differs: " + worst);
+                cases++;
+            }
+        }
+        assertEquals(32, cases);
+    }
+
+    @Test
+    void fusedMatMulTransBatchWithOperandsOfOtherRanksIsRefusedNamingTheAttribute() {
+        GraphProto g = new OnnxGraphBuilder("fmm_b").input("a", FLOAT, 2, 3, 4).input("b", FLOAT, 4, 5)
                 .msNode("FusedMatMul", new String[] {"a", "b"}, new String[] {"y"}, intAttr("transBatchA", 1))
                 .outputAnyShape("y", FLOAT).build();
         Exception e = assertThrows(Exception.class, () -> convert(g, "fmm_b"));
-        assertTrue(e.getMessage().contains("FusedMatMul 'FusedMatMul_0': transBatchA=1 (moving a batch axis into the product) has no lowering"), e.getMessage());
+        assertTrue(e.getMessage().contains("FusedMatMul 'FusedMatMul_0': transBatchA=1 needs A and B of the same rank >= 3, got ranks 3 and 2"),
+                e.getMessage());
     }
 
     @Test
@@ -85,6 +145,23 @@ class ConvertToMilContribOpsTest {
         for (int i = 0; i < x.length; i++) x[i] = -7f + i * 0.07f;
         double worst = ConvertedVsOrt.assertMatches(tmp.resolve("gelu.onnx"), m, inputs("x", floats(new long[] {4, 50}, x)), 2e-6);
         assertTrue(worst < 1e-5, "erf form, not the tanh approximation (3e-4 away near |x| = 2): " + worst);
+    }
+
+    @Test
+    void biasGeluAndFastGeluAreMilGeluAfterTheBias() throws Exception {
+        float[] x = new float[200];
+        for (int i = 0; i < x.length; i++) x[i] = -7f + i * 0.07f;
+        for (String op : new String[] {"BiasGelu", "FastGelu"}) {
+            for (boolean bias : op.equals("BiasGelu") ? new boolean[] {true} : new boolean[] {false, true}) {
+                String name = op + "_" + bias;
+                GraphProto g = new OnnxGraphBuilder(name).input("x", FLOAT, 4, 50).floats("b", new long[] {50}, uniform(50, 3, -0.5, 0.5))
+                        .msNode(op, bias ? new String[] {"x", "b"} : new String[] {"x"}, new String[] {"y"}).output("y", FLOAT, 4, 50).build();
+                Model m = convert(g, name);
+                assertEquals(bias ? List.of("mil.add", "mil.gelu") : List.of("mil.gelu"), ops(m));
+                double worst = ConvertedVsOrt.assertMatches(tmp.resolve(name + ".onnx"), m, inputs("x", floats(new long[] {4, 50}, x)), 2e-6);
+                System.out.println(name + ": worst |ort - mil| " + worst + " on x in [-7, 7)");
+            }
+        }
     }
 
     @Test
@@ -109,6 +186,97 @@ class ConvertToMilContribOpsTest {
                 .output("y", FLOAT, 2, 8).output("inv", FLOAT, 2, 1).build();
         Exception e = assertThrows(Exception.class, () -> convert(g, "rms_out"));
         assertTrue(e.getMessage().contains("SimplifiedLayerNormalization 'SimplifiedLayerNormalization_0': the inv_std_var output has no MIL form"),
+                e.getMessage());
+    }
+
+    @Test
+    void skipLayerNormalizationsMatchOnnxRuntimeWithAndWithoutBiasAndTheSumOutput() throws Exception {
+        int h = 32;
+        for (boolean simplified : new boolean[] {true, false}) {
+            for (boolean bias : new boolean[] {false, true}) {
+                String op = simplified ? "SkipSimplifiedLayerNormalization" : "SkipLayerNormalization";
+                String name = "skip_" + simplified + "_" + bias;
+                OnnxGraphBuilder b = new OnnxGraphBuilder(name).input("x", FLOAT, 2, 3, h).input("skip", FLOAT, 2, 3, h)
+                        .floats("gamma", new long[] {h}, uniform(h, 5, -2, 2)).floats("beta", new long[] {h}, uniform(h, 6, -1, 1))
+                        .floats("bias", new long[] {h}, uniform(h, 7, -1, 1));
+                List<String> in = new java.util.ArrayList<>(List.of("x", "skip", "gamma"));
+                if (!simplified) in.add("beta");
+                if (bias) in.add("bias");
+                GraphProto g = b.msNode(op, in.toArray(String[]::new), new String[] {"y", "", "", "sum"}, floatAttr("epsilon", 1e-5f))
+                        .output("y", FLOAT, 2, 3, h).output("sum", FLOAT, 2, 3, h).build();
+                Model m = convert(g, name);
+                for (long seed = 1; seed <= 2; seed++) {
+                    ConvertedVsOrt.assertMatches(tmp.resolve(name + ".onnx"), m, inputs("x", floats(new long[] {2, 3, h}, uniform(6 * h, seed, -3, 3)),
+                            "skip", floats(new long[] {2, 3, h}, uniform(6 * h, seed + 9, -3, 3))), 1e-5);
+                }
+            }
+        }
+    }
+
+    @Test
+    void skipLayerNormalizationWithAUsedInvStdVarIsRefused() {
+        GraphProto g = new OnnxGraphBuilder("skip_inv").input("x", FLOAT, 2, 8).input("skip", FLOAT, 2, 8)
+                .floats("gamma", new long[] {8}, uniform(8, 5, -2, 2))
+                .msNode("SkipSimplifiedLayerNormalization", new String[] {"x", "skip", "gamma"}, new String[] {"y", "", "inv"})
+                .output("y", FLOAT, 2, 8).output("inv", FLOAT, 2, 1).build();
+        Exception e = assertThrows(Exception.class, () -> convert(g, "skip_inv"));
+        assertTrue(e.getMessage().contains("SkipSimplifiedLayerNormalization 'SkipSimplifiedLayerNormalization_0': the mean and inv_std_var "
+                + "outputs have no MIL form"), e.getMessage());
+    }
+
+    /**
+     * RotaryEmbedding on [B=2, S=3, N·h] (num_heads 2, h 8) or [2, N=2, S=3, h=8], interleaved or
+     * halves, position_ids [2, 3] or one offset [1], the whole head rotated or its first 4 values.
+     */
+    @Test
+    void rotaryEmbeddingMatchesOnnxRuntime() throws Exception {
+        int cases = 0;
+        for (boolean transposed : new boolean[] {false, true}) {
+            for (boolean interleaved : new boolean[] {false, true}) {
+                for (boolean offset : new boolean[] {false, true}) {
+                    for (int rotary : new int[] {8, 4}) {
+                        String name = "rope_" + transposed + "_" + interleaved + "_" + offset + "_" + rotary;
+                        long[] shape = transposed ? new long[] {2, 2, 3, 8} : new long[] {2, 3, 16};
+                        long[] ids = offset ? new long[] {1} : new long[] {2, 3};
+                        Object[] dims = java.util.Arrays.stream(shape).boxed().toArray();
+                        Object[] idDims = java.util.Arrays.stream(ids).boxed().toArray();
+                        int maxPositions = 12;
+                        float[] cos = new float[maxPositions * rotary / 2];
+                        float[] sin = new float[cos.length];
+                        for (int p = 0; p < maxPositions; p++) {
+                            for (int k = 0; k < rotary / 2; k++) {
+                                double angle = p * Math.pow(10000, -2.0 * k / rotary);
+                                cos[p * rotary / 2 + k] = (float) Math.cos(angle);
+                                sin[p * rotary / 2 + k] = (float) Math.sin(angle);
+                            }
+                        }
+                        GraphProto g = new OnnxGraphBuilder(name).input("x", FLOAT, dims).input("pos", OnnxGraphBuilder.INT64, idDims)
+                                .floats("cos", new long[] {maxPositions, rotary / 2}, cos).floats("sin", new long[] {maxPositions, rotary / 2}, sin)
+                                .msNode("RotaryEmbedding", new String[] {"x", "pos", "cos", "sin"}, new String[] {"y"},
+                                        intAttr("interleaved", interleaved ? 1 : 0), intAttr("num_heads", 2),
+                                        intAttr("rotary_embedding_dim", rotary == 8 ? 0 : rotary))
+                                .output("y", FLOAT, dims).build();
+                        Model m = convert(g, name);
+                        int n = (int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+                        var positions = offset ? ConvertedVsOrt.longs(ids, 5) : ConvertedVsOrt.longs(ids, 0, 1, 2, 7, 3, 11);
+                        ConvertedVsOrt.assertMatches(tmp.resolve(name + ".onnx"), m, inputs("x", floats(shape, uniform(n, cases + 1, -2, 2)),
+                                "pos", positions), 1e-6);
+                        cases++;
+                    }
+                }
+            }
+        }
+        assertEquals(16, cases);
+    }
+
+    @Test
+    void rotaryEmbeddingOfASymbolicSequenceLengthIsRefusedWithTheShapeToGive() {
+        GraphProto g = new OnnxGraphBuilder("rope_s").input("x", FLOAT, 1, "S", 16).input("pos", OnnxGraphBuilder.INT64, 1, "S")
+                .floats("cos", new long[] {4, 4}, uniform(16, 1, -1, 1)).floats("sin", new long[] {4, 4}, uniform(16, 2, -1, 1))
+                .msNode("RotaryEmbedding", new String[] {"x", "pos", "cos", "sin"}, new String[] {"y"}, intAttr("num_heads", 2))
+                .outputAnyShape("y", FLOAT).build();
+        Exception e = assertThrows(Exception.class, () -> convert(g, "rope_s"));
+        assertTrue(e.getMessage().contains("RotaryEmbedding 'RotaryEmbedding_0': input needs a static shape; give --input-shape x=1,"),
                 e.getMessage());
     }
 

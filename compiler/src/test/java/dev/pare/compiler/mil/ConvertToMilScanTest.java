@@ -27,8 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * ONNX Scan converted to a MIL while_loop, written as an .mlpackage, read back and run in the MIL
  * interpreter: the same outputs as ONNX Runtime for several scan lengths, both directions,
  * non-zero scan axes on inputs and outputs, several state values and scan outputs, and values of
- * the enclosing graph used in the body; opset 8's batched Scan for a batch of 1; refusals name
- * the node and the attribute.
+ * the enclosing graph used in the body; opset 8's batched Scan for batches of 1, 2 and 3 (unrolled,
+ * one loop per entry), with and without a shorter sequence_lens; refusals name the node and the
+ * attribute.
  */
 class ConvertToMilScanTest {
 
@@ -201,6 +202,81 @@ class ConvertToMilScanTest {
         }
     }
 
+    /**
+     * Opset 8 with a body that is not elementwise (a MatMul by an outer weight and a ReduceSum), two
+     * states, two scan inputs: s_out = (s + a_t) · W, c_out = c + b_t; scan outputs the row sum of
+     * s_out [1] and c_out · 2 [3]. sequence_lens a constant when given.
+     */
+    private static GraphProto batchedMatmul(int batch, Object length, boolean reverse, long[] sequenceLens) {
+        GraphProto body = new OnnxGraphBuilder("body")
+                .input("s_in", FLOAT, 2).input("c_in", FLOAT, 3).input("a_t", FLOAT, 2).input("b_t", FLOAT, 3)
+                .node("Add", "sa", "s_in", "a_t").node("MatMul", "s_out", "sa", "w").node("Add", "c_out", "c_in", "b_t")
+                .node("ReduceSum", new String[] {"s_out"}, new String[] {"row_sum"}, intAttr("keepdims", 1))
+                .node("Mul", "twice", "c_out", "two")
+                .output("s_out", FLOAT, 2).output("c_out", FLOAT, 3).output("row_sum", FLOAT, 1).output("twice", FLOAT, 3).build();
+        List<AttributeProto> attrs = new ArrayList<>(List.of(graph("body", body), intAttr("num_scan_inputs", 2)));
+        if (reverse) attrs.add(ints("directions", 1, 0));
+        OnnxGraphBuilder g = new OnnxGraphBuilder("scan8mm").input("s0", FLOAT, batch, 2).input("c0", FLOAT, batch, 3)
+                .input("a", FLOAT, batch, length, 2).input("b", FLOAT, batch, length, 3)
+                .floats("w", new long[] {2, 2}, 0.5f, -1f, 2f, 0.25f).floats("two", new long[0], 2f);
+        if (sequenceLens != null) g.longs("lens", new long[] {batch}, sequenceLens);
+        return g.node("Scan", new String[] {sequenceLens != null ? "lens" : "", "s0", "c0", "a", "b"}, new String[] {"s", "c", "sums", "doubled"},
+                        attrs.toArray(AttributeProto[]::new))
+                .output("s", FLOAT, batch, 2).output("c", FLOAT, batch, 3).output("sums", FLOAT, batch, length, 1)
+                .output("doubled", FLOAT, batch, length, 3).build();
+    }
+
+    private static java.util.Map<String, dev.pare.compiler.testing.OrtRunner.Tensor> batchedInputs(int batch, int t, long seed) {
+        return inputs("s0", floats(new long[] {batch, 2}, ConvertedVsOrt.uniform(batch * 2, seed, -1, 1)),
+                "c0", floats(new long[] {batch, 3}, ConvertedVsOrt.uniform(batch * 3, seed + 1, -1, 1)),
+                "a", floats(new long[] {batch, t, 2}, ConvertedVsOrt.uniform(batch * t * 2, seed + 2, -1, 1)),
+                "b", floats(new long[] {batch, t, 3}, ConvertedVsOrt.uniform(batch * t * 3, seed + 3, -1, 1)));
+    }
+
+    @Test
+    void opset8ScanWithBatchesOfTwoAndThreeMatchesOnnxRuntime() throws Exception {
+        for (int batch : new int[] {2, 3}) {
+            for (boolean reverse : new boolean[] {false, true}) {
+                // scan length known only at run time: each entry's trip count is read from its input's shape
+                String name = "scan8_b" + batch + "_" + reverse;
+                Path onnx = OnnxGraphBuilder.write(batchedMatmul(batch, "T", reverse, null), tmp.resolve(name + ".onnx"), 8);
+                Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve(name + ".mlpackage"));
+                assertEquals(batch, ops(m, "mil.while_loop").size(), name + ": one loop per batch entry");
+                for (int t : new int[] {1, 4}) ConvertedVsOrt.assertMatches(onnx, m, batchedInputs(batch, t, t + batch), 1e-6);
+                // the simpler body too (outer constant k, a scan output per step)
+                Path sum = OnnxGraphBuilder.write(batchedSum(batch, reverse), tmp.resolve(name + "_sum.onnx"), 8);
+                Model ms = ConvertedVsOrt.convert(sum, List.of(), tmp.resolve(name + "_sum.mlpackage"));
+                ConvertedVsOrt.assertMatches(sum, ms, inputs("s0", floats(new long[] {batch, 2}, ramp(2 * batch, 0.5f, -1f)),
+                        "x", floats(new long[] {batch, 3, 2}, ramp(6 * batch, 1f, -0.75f))), 1e-6);
+            }
+        }
+    }
+
+    @Test
+    void opset8SequenceLensShorterThanTheInputsStopEachEntryAndZeroItsScanOutputs() throws Exception {
+        for (boolean reverse : new boolean[] {false, true}) {
+            for (long[] lens : new long[][] {{4, 2, 1}, {1, 4, 3}, {4, 4, 4}}) {
+                String name = "scan8_lens_" + reverse + "_" + lens[0] + lens[1] + lens[2];
+                Path onnx = OnnxGraphBuilder.write(batchedMatmul(3, 4, reverse, lens), tmp.resolve(name + ".onnx"), 8);
+                Model m = ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve(name + ".mlpackage"));
+                for (long seed = 1; seed <= 2; seed++) ConvertedVsOrt.assertMatches(onnx, m, batchedInputs(3, 4, seed), 1e-6);
+                // the outputs past an entry's length are zeros, so a padding that was missing would show
+                var out = new dev.pare.compiler.coreml.eval.MilInterpreter(m.graph()).run(java.util.Map.of(
+                        "s0", dev.pare.ir.TensorData.ofFloats(new long[] {3, 2}, ConvertedVsOrt.uniform(6, 1, -1, 1)),
+                        "c0", dev.pare.ir.TensorData.ofFloats(new long[] {3, 3}, ConvertedVsOrt.uniform(9, 2, -1, 1)),
+                        "a", dev.pare.ir.TensorData.ofFloats(new long[] {3, 4, 2}, ConvertedVsOrt.uniform(24, 3, -1, 1)),
+                        "b", dev.pare.ir.TensorData.ofFloats(new long[] {3, 4, 3}, ConvertedVsOrt.uniform(36, 4, -1, 1))));
+                float[] doubled = dev.pare.compiler.coreml.eval.MilTensor.of(out.get("doubled")).toFloats();
+                for (int b = 0; b < 3; b++) {
+                    for (int step = 0; step < 4; step++) {
+                        boolean zero = doubled[(b * 4 + step) * 3] == 0f;
+                        assertEquals(step >= lens[b], zero, name + " entry " + b + " step " + step);
+                    }
+                }
+            }
+        }
+    }
+
     private Exception refusal(GraphProto g, int opset, String name) throws Exception {
         Path onnx = OnnxGraphBuilder.write(g, tmp.resolve(name + ".onnx"), opset);
         return assertThrows(Exception.class, () -> ConvertedVsOrt.convert(onnx, List.of(), tmp.resolve(name + ".mlpackage")));
@@ -208,12 +284,23 @@ class ConvertToMilScanTest {
 
     @Test
     void unsupportedScansAreRefusedNamingTheNodeAndTheAttribute() throws Exception {
-        Exception batch = refusal(batchedSum(2, false), 8, "batch2");
-        assertTrue(batch.getMessage().contains("Scan 'Scan_0': opset 8 Scan runs its body once per batch entry (axis 0) and has a MIL "
-                + "lowering only for a batch of 1; input 1 has batch 2 (opset 9's Scan has no batch axis)"), batch.getMessage());
-        // a batch known only at run time may be 1: the message says how to tell the converter
+        // a batch known only at run time: the body is copied once per entry, so the lowering needs the count
         Exception symbolic = refusal(batchedSum("B", false), 8, "batchB");
-        assertTrue(symbolic.getMessage().contains("input 1 has batch B; give --input-shape s0="), symbolic.getMessage());
+        assertTrue(symbolic.getMessage().contains("Scan 'Scan_0': opset 8 Scan runs its body once per batch entry (axis 0), and input 1 "
+                + "has batch B; give --input-shape s0="), symbolic.getMessage());
+        Exception large = refusal(batchedSum(65, false), 8, "batch65");
+        assertTrue(large.getMessage().contains("Scan 'Scan_0': opset 8 Scan with batch 65 would copy its body 65 times (the lowering unrolls "
+                + "at most 64); opset 9's Scan, without a batch axis, has no such bound"), large.getMessage());
+        Exception lens = refusal(batchedMatmul(2, 4, false, new long[] {4, 5}), 8, "lens5");
+        assertTrue(lens.getMessage().contains("Scan 'Scan_0': input 'sequence_lens' entry 1 is 5, not in 1..4 (the scan length)"), lens.getMessage());
+        GraphProto computedLens = new OnnxGraphBuilder("computed").input("x", FLOAT, 2, 4, 2).input("s0", FLOAT, 2, 2).input("n", INT64, 2)
+                .node("Scan", new String[] {"n", "s0", "x"}, new String[] {"y"}, graph("body", new OnnxGraphBuilder("body")
+                        .input("s", FLOAT, 2).input("x_t", FLOAT, 2).node("Add", "s_out", "s", "x_t").output("s_out", FLOAT, 2).build()),
+                        intAttr("num_scan_inputs", 1))
+                .output("y", FLOAT, 2, 2).build();
+        Exception computed = refusal(computedLens, 8, "computed");
+        assertTrue(computed.getMessage().contains("Scan 'Scan_0': input 'sequence_lens' (opset 8) must be a constant; it is computed from the "
+                + "values of input 'n'"), computed.getMessage());
 
         GraphProto body = new OnnxGraphBuilder("body").input("s", FLOAT, 3).input("a_t", FLOAT, 3)
                 .node("Add", "s_out", "s", "a_t").output("s_out", FLOAT, 3).build();

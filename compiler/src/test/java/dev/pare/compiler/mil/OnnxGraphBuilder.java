@@ -28,6 +28,7 @@ final class OnnxGraphBuilder {
     static final int INT8 = 3;
     static final int INT32 = 6;
     static final int BOOL = 9;
+    static final int FLOAT16 = 10;
 
     private final GraphProto.Builder g;
     private int counter;
@@ -62,6 +63,14 @@ final class OnnxGraphBuilder {
         ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         for (long x : v) b.putLong(x);
         g.addInitializer(tensor(name, INT64, shape, b.array()));
+        return this;
+    }
+
+    /** A float16 initializer from float values (each rounded to the nearest float16). */
+    OnnxGraphBuilder halves(String name, long[] shape, float... v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : v) b.putShort(dev.pare.ir.Float16.fromFloat(x));
+        g.addInitializer(tensor(name, FLOAT16, shape, b.array()));
         return this;
     }
 

@@ -1,5 +1,6 @@
 package dev.pare.passes.mil;
 
+import dev.pare.ir.DType;
 import dev.pare.ir.Dim;
 import dev.pare.ir.Value;
 import java.util.Arrays;
@@ -62,13 +63,15 @@ final class NnLowerings {
     /**
      * LayerNormalization over the axes from {@code axis} on: MIL layer_norm, with Scale and B as its
      * gamma and beta when they are weights of exactly the normalized shape (what layer_norm takes),
-     * otherwise as a broadcasting mul and add after it.
+     * otherwise as a broadcasting mul and add after it. float16 X is normalized in float32 (cast
+     * in, layer_norm, scale and bias in float32, one cast back), as ONNX Runtime's CPU kernel does
+     * ({@link ContribLowerings#float32Stats}); an fp16 layer_norm would also round epsilon to fp16.
      */
     private static List<Value> layerNorm(OnnxOp op) {
         for (int i = 1; i < op.node.results().size(); i++) {
             if (!op.node.result(i).isAbsent() && op.node.result(i).hasUses()) throw op.fail("the Mean and InvStdDev outputs have no MIL form");
         }
-        if (op.attrInt("stash_type", 1) != 1) throw op.fail("stash_type " + op.attrInt("stash_type", 1) + " has no MIL form (MIL normalizes in float32)");
+        ContribLowerings.float32Stats(op, "X");
         List<Dim> x = op.dims(0);
         int rank = x.size();
         long axis = op.axis(op.attrInt("axis", -1), rank);
@@ -77,6 +80,7 @@ final class NnLowerings {
         List<Dim> normalized = x.subList((int) axis, rank);
         double eps = op.attrFloat("epsilon", 1e-5f);
         boolean beta = op.present(2);
+        if (op.type(0).dtype() == DType.FLOAT16) return OnnxOp.one(layerNormHalf(op, axes, eps, beta));
         if (isNormalizedWeight(op, 1, normalized) && (!beta || isNormalizedWeight(op, 2, normalized))) {
             return OnnxOp.one(op.e.op("layer_norm", op.e.out(0), "x", op.in(0), "axes", axes,
                     "gamma", op.in(1), "beta", beta ? op.in(2) : null, "epsilon", eps));
@@ -84,6 +88,15 @@ final class NnLowerings {
         Value n = op.e.op("layer_norm", op.e.tmp("normalized"), "x", op.in(0), "axes", axes, "epsilon", eps);
         Value scaled = op.e.op("mul", beta ? op.e.tmp("scaled") : op.e.out(0), "x", n, "y", op.in(1));
         return beta ? OnnxOp.one(op.e.op("add", op.e.out(0), "x", scaled, "y", op.in(2))) : OnnxOp.one(scaled);
+    }
+
+    /** float16 LayerNormalization: cast to float32, layer_norm, mul by the scale (and add the bias) in float32, cast back. */
+    private static Value layerNormHalf(OnnxOp op, long[] axes, double eps, boolean beta) {
+        Value x = ContribLowerings.toFloat32(op, op.in(0), "x");
+        Value n = op.e.op("layer_norm", op.e.tmp("normalized"), "x", x, "axes", axes, "epsilon", eps);
+        Value y = op.e.op("mul", op.e.tmp("scaled"), "x", n, "y", ContribLowerings.toFloat32(op, op.in(1), "scale"));
+        if (beta) y = op.e.op("add", op.e.tmp("shifted"), "x", y, "y", ContribLowerings.toFloat32(op, op.in(2), "bias"));
+        return op.e.op("cast", op.e.out(0), "x", y, "dtype", "fp16");
     }
 
     private static boolean isNormalizedWeight(OnnxOp op, int i, List<Dim> normalized) {

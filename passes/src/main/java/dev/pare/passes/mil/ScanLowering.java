@@ -3,6 +3,7 @@ package dev.pare.passes.mil;
 import dev.pare.ir.DType;
 import dev.pare.ir.Dim;
 import dev.pare.ir.Graph;
+import dev.pare.ir.GraphCopy;
 import dev.pare.ir.Rewriter;
 import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
@@ -20,8 +21,9 @@ import java.util.Map;
  * a preallocated {@code fill} written row by row with {@code scatter} when the row's sizes are
  * static (a Scan always runs every trip), else {@code concat}; a reversed output writes row
  * length − 1 − iteration (or prepends). After the loop a {@code transpose} moves the stacked
- * axis to the output's scan axis. Opset 8's batched form is lowered for a batch of 1 with no
- * partial {@code sequence_lens} (the batch axis squeezed away and put back).
+ * axis to the output's scan axis. Opset 8's batched form is unrolled over its (static) batch:
+ * one such loop per batch entry, each entry's results stacked back on the batch axis, with
+ * ONNX Runtime's handling of a constant {@code sequence_lens} ({@link #batchedScan}).
  */
 final class ScanLowering {
 
@@ -57,17 +59,18 @@ final class ScanLowering {
             scans.add(x);
         }
         if (states + scanOutputs == 0) throw op.fail("it has no state values and no scan outputs");
-        Plan plan = batched ? batchedPlan(op, stateInit, scans, scanOutputs) : plan(op, stateInit, scans, scanOutputs);
-        return loop(op, body, plan, states, scanOutputs);
+        if (batched) return batchedScan(op, body, stateInit, scans, scanOutputs);
+        return loop(op, body, plan(op, stateInit, scans, scanOutputs), states, scanOutputs);
     }
 
     /**
-     * What the loop runs on: the state and scan input values (opset 8: with the batch axis
-     * squeezed), each scan input's axis and direction, each scan output's axis and direction, and
-     * whether the results get the batch axis back.
+     * What the loop runs on: the state and scan input values (opset 8: one batch entry's, its batch
+     * axis gone), each scan input's axis and direction, each scan output's axis and direction,
+     * whether it is an opset 8 entry (its results are left to the caller to stack on the batch
+     * axis), and the base of its value and block names.
      */
     private record Plan(List<Value> states, List<Value> scans, int[] inputAxes, boolean[] inputReversed, int[] outputAxes,
-            boolean[] outputReversed, boolean batched) {}
+            boolean[] outputReversed, boolean batched, String base) {}
 
     private static Plan plan(OnnxOp op, List<Value> stateInit, List<Value> scans, int scanOutputs) {
         int m = scans.size();
@@ -85,47 +88,159 @@ final class ScanLowering {
         int[] outAxes = new int[scanOutputs];
         for (int k = 0; k < scanOutputs; k++) outAxes[k] = outGiven == null ? 0 : (int) outGiven[k]; // normalized once the rank is known
         boolean[] outReversed = directions(op, "scan_output_directions", scanOutputs);
-        return new Plan(stateInit, scans, inAxes, inReversed, outAxes, outReversed, false);
+        return new Plan(stateInit, scans, inAxes, inReversed, outAxes, outReversed, false, resultName(op, 0, stateInit.size() + scanOutputs));
     }
 
     /**
-     * Opset 8: every state and scan input has a batch axis 0 and the scan axis is 1. Only a batch
-     * of 1 has a MIL form (the body would otherwise run once per batch entry), and only full-length
-     * sequences (no sequence_lens, or one equal to the scan length).
+     * Opset 8: every state and scan input has a batch axis 0 and the scan axis 1, and ONNX
+     * Runtime runs the body over each batch entry in turn (scan_8.cc), entry b for sequence_lens[b]
+     * steps (reverse inputs read from step sequence_lens[b] − 1 down), its scan outputs zero after
+     * them. The batch is unrolled: per entry, the states and scan inputs of that entry (axis 0
+     * gathered away; for a batch of 1, squeezed), the scan inputs cut to the entry's length, one
+     * while_loop over a copy of the body ({@link GraphCopy#sibling}, values renamed per entry), the
+     * scan outputs padded with zeros to the full length; then each result's entries are stacked on
+     * a new axis 0 (expand_dims, concat). The batch must be static (a bound on the copies), and a
+     * sequence_lens a constant.
      */
-    private static Plan batchedPlan(OnnxOp op, List<Value> stateInit, List<Value> scans, int scanOutputs) {
+    private static List<Value> batchedScan(OnnxOp op, Graph body, List<Value> stateInit, List<Value> scans, int scanOutputs) {
+        int states = stateInit.size();
         List<Value> all = new ArrayList<>(stateInit);
         all.addAll(scans);
+        long batch = -1;
         for (int i = 0; i < all.size(); i++) {
             TensorType t = all.get(i).tensorType();
-            if (!t.hasRank() || t.rank() < (i < stateInit.size() ? 1 : 2)) {
+            if (!t.hasRank() || t.rank() < (i < states ? 1 : 2)) {
                 throw op.needsStaticShape(1 + i, "input " + (1 + i) + " needs a batch axis (opset 8 Scan)");
             }
-            String batchOfOne = "opset 8 Scan runs its body once per batch entry (axis 0) and has a MIL lowering only for a batch of 1; input "
-                    + (1 + i) + " has batch " + t.dims().get(0);
-            // a batch known only at run time may be 1: the user can say so with --input-shape
-            if (!(t.dims().get(0) instanceof Dim.Fixed f)) throw op.needsStaticShape(1 + i, batchOfOne);
-            if (f.size() != 1) throw op.fail(batchOfOne + " (opset 9's Scan has no batch axis)");
+            // the lowering runs the body once per batch entry, so it needs the number of entries
+            if (!(t.dims().get(0) instanceof Dim.Fixed f)) {
+                throw op.needsStaticShape(1 + i, "opset 8 Scan runs its body once per batch entry (axis 0), and input " + (1 + i)
+                        + " has batch " + t.dims().get(0));
+            }
+            if (batch >= 0 && f.size() != batch) {
+                throw op.fail("inputs have batch " + batch + " and " + f.size() + " (input " + (1 + i) + "); opset 8 Scan needs one batch size");
+            }
+            batch = f.size();
         }
-        if (op.present(0)) {
-            long[] lens = op.constInts(0);
-            Dim length = scans.get(0).tensorType().dims().get(1);
-            if (lens == null || !(length instanceof Dim.Fixed f) || lens.length != 1 || lens[0] != f.size()) {
-                throw op.fail("input 'sequence_lens' (opset 8) has no MIL lowering unless it is a constant equal to the scan length "
-                        + length + " (sequences shorter than the batch's are not supported)");
+        if (batch < 1) throw op.fail("opset 8 Scan with batch " + batch + " has no lowering (no entry to run the body for)");
+        if (batch > MAX_UNROLLED_BATCH) {
+            throw op.fail("opset 8 Scan with batch " + batch + " would copy its body " + batch + " times (the lowering unrolls at most "
+                    + MAX_UNROLLED_BATCH + "); opset 9's Scan, without a batch axis, has no such bound");
+        }
+        Dim lengthDim = scans.get(0).tensorType().dims().get(1);
+        long[] lens = sequenceLengths(op, (int) batch, lengthDim, 1 + states);
+        boolean partial = false;
+        if (lens != null) {
+            for (long l : lens) partial |= l != ((Dim.Fixed) lengthDim).size();
+        }
+        if (partial) {
+            for (int k = 0; k < scanOutputs; k++) {
+                DType d = body.outputs().get(states + k).tensorType().dtype();
+                if (d != DType.FLOAT32 && d != DType.FLOAT16) {
+                    throw op.fail("scan output " + k + " is " + d.shortName() + "; sequences shorter than the scan inputs (sequence_lens) pad "
+                            + "the scan outputs with zeros, which the lowering does for float outputs only");
+                }
             }
         }
-        List<Value> squeezedStates = new ArrayList<>();
-        for (int i = 0; i < stateInit.size(); i++) squeezedStates.add(squeeze(op, stateInit.get(i), "state" + i));
-        List<Value> squeezedScans = new ArrayList<>();
-        for (int j = 0; j < scans.size(); j++) squeezedScans.add(squeeze(op, scans.get(j), "scan_input" + j));
-        int[] inAxes = new int[scans.size()];
         boolean[] inReversed = directions(op, "directions", scans.size());
-        return new Plan(squeezedStates, squeezedScans, inAxes, inReversed, new int[scanOutputs], new boolean[scanOutputs], true);
+        String base = resultName(op, 0, states + scanOutputs);
+        // the copies come from the body as ONNX wrote it, before the first entry lowers it in place
+        List<Graph> bodies = new ArrayList<>();
+        bodies.add(body);
+        for (int b = 1; b < batch; b++) {
+            String suffix = "_entry" + b;
+            bodies.add(GraphCopy.sibling(body, name -> name + suffix));
+        }
+        List<List<Value>> entries = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            String entry = batch == 1 ? "" : "_entry" + b;
+            List<Value> entryStates = new ArrayList<>();
+            for (int i = 0; i < states; i++) entryStates.add(batchEntry(op, stateInit.get(i), b, batch, "state" + i + entry));
+            List<Value> entryScans = new ArrayList<>();
+            for (int j = 0; j < scans.size(); j++) {
+                Value x = batchEntry(op, scans.get(j), b, batch, "scan_input" + j + entry);
+                if (partial && lens[b] != ((Dim.Fixed) lengthDim).size()) x = firstSteps(op, x, lens[b], "scan_input" + j + entry);
+                entryScans.add(x);
+            }
+            Plan plan = new Plan(entryStates, entryScans, new int[scans.size()], inReversed, new int[scanOutputs], new boolean[scanOutputs],
+                    true, base + entry);
+            List<Value> results = loop(op, bodies.get(b), plan, states, scanOutputs);
+            if (partial) {
+                long missing = ((Dim.Fixed) lengthDim).size() - lens[b];
+                for (int k = 0; k < scanOutputs && missing > 0; k++) {
+                    results.set(states + k, zeroPadded(op, results.get(states + k), missing, "scan" + k + entry));
+                }
+            }
+            entries.add(results);
+        }
+        List<Value> out = new ArrayList<>();
+        for (int r = 0; r < states + scanOutputs; r++) {
+            String name = resultName(op, r, r);
+            if (batch == 1) {
+                out.add(op.e.op("expand_dims", name, "x", entries.get(0).get(r), "axes", new long[] {0}));
+                continue;
+            }
+            List<Value> rows = new ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                rows.add(op.e.op("expand_dims", op.e.tmp("result" + r + "_entry" + b), "x", entries.get(b).get(r), "axes", new long[] {0}));
+            }
+            out.add(op.e.op("concat", name, "values", rows, "axis", 0L, "interleave", false));
+        }
+        return out;
     }
 
-    private static Value squeeze(OnnxOp op, Value v, String hint) {
-        return op.e.op("squeeze", op.e.tmp(hint + "_unbatched"), "x", v, "axes", new long[] {0});
+    /** The most batch entries an opset 8 Scan is unrolled for (each is a copy of the body). */
+    static final long MAX_UNROLLED_BATCH = 64;
+
+    /** Entry b of a value with a batch axis 0, without that axis (a batch of 1: squeezed). */
+    private static Value batchEntry(OnnxOp op, Value v, int b, long batch, String hint) {
+        if (batch == 1) return op.e.op("squeeze", op.e.tmp(hint + "_unbatched"), "x", v, "axes", new long[] {0});
+        return op.e.op("gather", op.e.tmp(hint), "x", v, "indices", (long) b, "axis", 0L);
+    }
+
+    /**
+     * sequence_lens (opset 8) as constants, one per batch entry, each in 1..length; null when the
+     * input is absent. A computed one has no lowering (the trip counts and the padding follow it).
+     */
+    private static long[] sequenceLengths(OnnxOp op, int batch, Dim length, int firstScanInput) {
+        if (!op.present(0)) return null;
+        long[] lens = op.constInts(0);
+        if (lens == null) throw op.needsConstant(0, "input 'sequence_lens' (opset 8) must be a constant");
+        if (lens.length != batch) throw op.fail("input 'sequence_lens' has " + lens.length + " entries for batch " + batch);
+        if (!(length instanceof Dim.Fixed f)) {
+            throw op.needsStaticShape(firstScanInput, "input 'sequence_lens' (opset 8) needs a static scan length, got " + length);
+        }
+        for (int b = 0; b < batch; b++) {
+            if (lens[b] < 1 || lens[b] > f.size()) {
+                throw op.fail("input 'sequence_lens' entry " + b + " is " + lens[b] + ", not in 1.." + f.size() + " (the scan length)");
+            }
+        }
+        return lens;
+    }
+
+    /** The first {@code steps} rows of an entry's scan input (axis 0 after the batch axis is gone). */
+    private static Value firstSteps(OnnxOp op, Value x, long steps, String hint) {
+        int rank = x.tensorType().rank();
+        long[] begin = new long[rank];
+        long[] end = new long[rank];
+        end[0] = steps;
+        boolean[] beginMask = new boolean[rank];
+        boolean[] endMask = new boolean[rank];
+        long[] stride = new long[rank];
+        java.util.Arrays.fill(stride, 1);
+        for (int d = 1; d < rank; d++) {
+            beginMask[d] = true;
+            endMask[d] = true;
+        }
+        return op.e.op("slice_by_index", op.e.tmp(hint + "_steps"), "x", x, "begin", begin, "end", end, "stride", stride,
+                "begin_mask", beginMask, "end_mask", endMask);
+    }
+
+    /** A stacked scan output with {@code missing} rows of zeros after its own (ONNX Runtime zeroes the steps past sequence_lens). */
+    private static Value zeroPadded(OnnxOp op, Value stack, long missing, String hint) {
+        long[] pad = new long[2 * stack.tensorType().rank()];
+        pad[1] = missing;
+        return op.e.op("pad", op.e.tmp(hint + "_padded"), "x", stack, "pad", pad, "mode", "constant", "constant_val", 0.0);
     }
 
     /** A list attribute of {@code count} ints, or null when absent. */
@@ -173,7 +288,7 @@ final class ScanLowering {
         Value lastIndex = !anyReversed ? null : length != null ? op.e.constant(op.e.tmp("last_index"), MilEmitter.int32(new long[0], length - 1))
                 : op.e.op("sub", op.e.tmp("last_index"), "x", trips, "y", 1L);
 
-        String base = resultName(op, 0, states + scanOutputs);
+        String base = plan.base();
         Rewriter brw = body.rewriter();
         for (int i = 0; i < states; i++) brw.setType(body.inputs().get(i), stateInit.get(i).tensorType());
         List<TensorType> declaredScans = new ArrayList<>();
@@ -294,11 +409,7 @@ final class ScanLowering {
         }
         List<Value> loopResults = op.e.blockOp("while_loop", loopNames, types, List.of(condition, body), "loop_vars", vars);
         List<Value> results = new ArrayList<>();
-        for (int i = 0; i < states; i++) {
-            Value r = loopResults.get(1 + i);
-            if (plan.batched()) r = op.e.op("expand_dims", resultName(op, i, i), "x", r, "axes", new long[] {0});
-            results.add(r);
-        }
+        for (int i = 0; i < states; i++) results.add(loopResults.get(1 + i));
         for (int k = 0; k < scanOutputs; k++) {
             Value r = loopResults.get(1 + states + k);
             String name = resultName(op, states + k, states + k);
@@ -314,7 +425,6 @@ final class ScanLowering {
                 for (int d = 0, src = 1; d < rank; d++) perm[d] = d == outAxes[k] ? 0 : src++;
                 r = op.e.op("transpose", plan.batched() ? op.e.tmp("scan" + k + "_transposed") : name, "x", r, "perm", perm);
             }
-            if (plan.batched()) r = op.e.op("expand_dims", name, "x", r, "axes", new long[] {0});
             results.add(r);
         }
         return results;

@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * Runs an ONNX file in ONNX Runtime (CPU, one thread, so results are reproducible) on named
- * float or int64 inputs and returns the float or int64 outputs by name (float16 outputs are
+ * float (fed to float16 inputs rounded to float16) or int64 inputs and returns the float or int64 outputs by name (float16 outputs are
  * widened to float exactly).
  */
 public final class OrtRunner {
@@ -72,9 +72,10 @@ public final class OrtRunner {
                 try {
                     for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
                         Tensor t = e.getValue();
-                        feeds.put(e.getKey(), t.floats() != null
-                                ? OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape())
-                                : integerTensor(env, t, declaredType(session, e.getKey())));
+                        ai.onnxruntime.OnnxJavaType declared = declaredType(session, e.getKey());
+                        feeds.put(e.getKey(), t.floats() == null ? integerTensor(env, t, declared)
+                                : declared == ai.onnxruntime.OnnxJavaType.FLOAT16 ? halfTensor(env, t)
+                                : OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape()));
                     }
                     Map<String, Tensor> out = new LinkedHashMap<>();
                     try (OrtSession.Result result = session.run(feeds)) {
@@ -146,6 +147,13 @@ public final class OrtRunner {
     private static ai.onnxruntime.OnnxJavaType declaredType(OrtSession session, String input) throws OrtException {
         ai.onnxruntime.NodeInfo info = session.getInputInfo().get(input);
         return info != null && info.getInfo() instanceof TensorInfo ti ? ti.type : ai.onnxruntime.OnnxJavaType.INT64;
+    }
+
+    /** Float values fed to a float16 input, each rounded to the nearest float16 (as Float16.fromFloat rounds). */
+    private static OnnxTensor halfTensor(OrtEnvironment env, Tensor t) throws OrtException {
+        java.nio.ShortBuffer b = java.nio.ShortBuffer.allocate(t.floats().length);
+        for (float x : t.floats()) b.put(dev.pare.ir.Float16.fromFloat(x));
+        return OnnxTensor.createTensor(env, b.flip(), t.shape(), ai.onnxruntime.OnnxJavaType.FLOAT16);
     }
 
     /** Integer values in the input's declared type: bool (0 = false), int8/uint8, int16, int32 or int64. */
