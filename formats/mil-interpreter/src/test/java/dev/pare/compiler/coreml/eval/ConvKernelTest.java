@@ -101,8 +101,8 @@ class ConvKernelTest {
             float[] x = gaussian(r, s.n() * s.c() * s.h() * s.w(), 1f);
             float[] w = gaussian(r, weightCount(s), 0.3f);
             float[] bias = gaussian(r, s.cout(), 1f);
-            assertBitIdentical(reference(s, x, w, bias), ConvKernel.run(s, x, w, bias), s.toString());
-            assertBitIdentical(reference(s, x, w, null), ConvKernel.run(s, x, w, null), s + " without bias");
+            assertBitIdentical(reference(s, x, w, bias), ConvKernel.run(s, x, w, bias, ConvKernel.Summation.PLAIN), s.toString());
+            assertBitIdentical(reference(s, x, w, null), ConvKernel.run(s, x, w, null, ConvKernel.Summation.PLAIN), s + " without bias");
         }
     }
 
@@ -113,7 +113,7 @@ class ConvKernelTest {
         for (ConvKernel.Shape s : SHAPES) {
             float[] x = integers(r, s.n() * s.c() * s.h() * s.w(), 255);
             float[] w = integers(r, weightCount(s), 127);
-            float[] actual = ConvKernel.run(s, x, w, null);
+            float[] actual = ConvKernel.run(s, x, w, null, ConvKernel.Summation.PLAIN);
             int coutG = s.cout() / s.groups();
             int cinG = s.c() / s.groups();
             for (int b = 0; b < s.n(); b++) {
@@ -151,8 +151,8 @@ class ConvKernelTest {
         ForkJoinPool one = new ForkJoinPool(1);
         ForkJoinPool three = new ForkJoinPool(3);
         try {
-            float[] single = one.submit(() -> ConvKernel.run(s, x, w, bias)).get();
-            float[] several = three.submit(() -> ConvKernel.run(s, x, w, bias)).get();
+            float[] single = one.submit(() -> ConvKernel.run(s, x, w, bias, ConvKernel.Summation.PLAIN)).get();
+            float[] several = three.submit(() -> ConvKernel.run(s, x, w, bias, ConvKernel.Summation.PLAIN)).get();
             assertBitIdentical(single, several, "1 thread vs 3 threads");
             assertBitIdentical(reference(s, x, w, bias), several, "3 threads vs the plain loop");
         } finally {
