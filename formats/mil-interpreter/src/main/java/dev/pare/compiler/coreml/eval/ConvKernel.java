@@ -325,18 +325,18 @@ final class ConvKernel {
                 int to = segmentTapEnds[seg];
                 // the first segment's sum is the output; a later, empty one adds 0
                 if (seg > 0 && to == from) continue;
+                if (seg > 0 && !fused && to - from <= TAPS) {
+                    // a group of the AVX row kernel: its rounded products summed, then added, in one pass
+                    copyColumns(from, to - from, c0, n, sw);
+                    for (int j = 0; j < ocs; j++) addGroup(acc[j], col, tapWeight, j * taps + from, to - from, n);
+                    from = to;
+                    continue;
+                }
                 float[][] sums = seg == 0 ? acc : part;
                 for (int j = 0; j < ocs; j++) Arrays.fill(sums[j], 0, n, biasFirst ? biasOf(j) : 0f);
                 for (int t = from; t < to; t += TAPS) {
                     int run = Math.min(TAPS, to - t);
-                    for (int q = 0; q < run; q++) {
-                        int at = tapBase[t + q] + c0 * sw;
-                        if (sw == 1) {
-                            System.arraycopy(x, at, col, q * COLUMNS, n);
-                        } else {
-                            for (int i = 0; i < n; i++) col[q * COLUMNS + i] = x[at + i * sw];
-                        }
-                    }
+                    copyColumns(t, run, c0, n, sw);
                     for (int j = 0; j < ocs; j++) {
                         int wt = j * taps + t;
                         if (run == TAPS) {
@@ -358,6 +358,18 @@ final class ConvKernel {
             for (int j = 0; j < ocs; j++) {
                 if (!biasFirst && bias != null) addScalar(acc[j], biasOf(j), n);
                 System.arraycopy(acc[j], 0, out, firstOut + j * rowLength + c0, n);
+            }
+        }
+
+        /** Copies the inputs of taps [t, t + run) for columns [c0, c0 + n) side by side into {@code col}. */
+        private void copyColumns(int t, int run, int c0, int n, int sw) {
+            for (int q = 0; q < run; q++) {
+                int at = tapBase[t + q] + c0 * sw;
+                if (sw == 1) {
+                    System.arraycopy(x, at, col, q * COLUMNS, n);
+                } else {
+                    for (int i = 0; i < n; i++) col[q * COLUMNS + i] = x[at + i * sw];
+                }
             }
         }
 
@@ -417,6 +429,33 @@ final class ConvKernel {
             s = Math.fma(w2, col[i + 2 * COLUMNS], s);
             s = Math.fma(w3, col[i + 3 * COLUMNS], s);
             acc[i] = s;
+        }
+    }
+
+    /** Adds the sum of {@code run} (1 to 4) rounded products, summed in order, to acc[0, n). */
+    private static void addGroup(float[] acc, float[] col, float[] w, int wt, int run, int n) {
+        float w0 = w[wt];
+        switch (run) {
+            case 1 -> {
+                for (int i = 0; i < n; i++) acc[i] += w0 * col[i];
+            }
+            case 2 -> {
+                float w1 = w[wt + 1];
+                for (int i = 0; i < n; i++) acc[i] += w0 * col[i] + w1 * col[i + COLUMNS];
+            }
+            case 3 -> {
+                float w1 = w[wt + 1];
+                float w2 = w[wt + 2];
+                for (int i = 0; i < n; i++) acc[i] += w0 * col[i] + w1 * col[i + COLUMNS] + w2 * col[i + 2 * COLUMNS];
+            }
+            default -> {
+                float w1 = w[wt + 1];
+                float w2 = w[wt + 2];
+                float w3 = w[wt + 3];
+                for (int i = 0; i < n; i++) {
+                    acc[i] += w0 * col[i] + w1 * col[i + COLUMNS] + w2 * col[i + 2 * COLUMNS] + w3 * col[i + 3 * COLUMNS];
+                }
+            }
         }
     }
 
