@@ -40,7 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The interpreter's float32 {@code conv} against ONNX Runtime's CPU Conv (no graph optimizations, one
  * intra-op thread, as {@code pare compare} runs it) bit for bit: one single-Conv model per kind of
  * convolution that MLAS sums differently (README "Conversion coverage"; the order is described in
- * formats/mil-interpreter/src/main/java/dev/pare/compiler/coreml/eval/ConvKernel.java).
+ * formats/mil-interpreter/src/main/java/dev/pare/compiler/coreml/eval/ConvKernel.java). With more
+ * intra-op threads MLAS splits the output pixels between threads and picks K blocks per share, so
+ * ONNX Runtime's own bits change for some of these shapes; the interpreter follows one thread.
  */
 class ConvSummationVsOrtTest {
 
