@@ -227,7 +227,9 @@ final class MilNnOps {
         float[] wf = w.toFloats();
         float[] bf = bias == null ? null : bias.toFloats();
         float[] out = ConvKernel.run(new ConvKernel.Shape(n, c, h, wd, cout, groups, g.kh(), g.kw(), g.sh(), g.sw(),
-                g.dh(), g.dw(), g.padTop(), g.padLeft(), g.oh(), g.ow()), xf, wf, bf);
+                g.dh(), g.dw(), g.padTop(), g.padLeft(), g.oh(), g.ow()), xf, wf, bf,
+                // float32 sums as ONNX Runtime's CPU kernels do; fp16 ops keep the plain order they were checked in
+                x.dtype() == DType.FLOAT32 ? ConvKernel.Summation.ONNX_RUNTIME : ConvKernel.Summation.PLAIN);
         int[] shape = xs.length == 4 ? new int[] {n, cout, g.oh(), g.ow()} : new int[] {n, cout, g.ow()};
         return MilTensor.floats(x.dtype(), shape, out);
     }
