@@ -830,7 +830,11 @@ public final class KMeans1D {
         return sse;
     }
 
-    /** Lloyd iterations on sorted data: boundaries move to centre midpoints (binary search). */
+    /**
+     * Lloyd iterations on sorted data: boundaries move to centre midpoints. A boundary moves little
+     * from one iteration to the next, so its new place is searched outward from the old one
+     * ({@link #upperBoundFrom}: the index a binary search over all values gives, in a few steps).
+     */
     static int[] lloyd(double[] x, double[] w, int[] starts) {
         int k = starts.length;
         int m = x.length;
@@ -841,30 +845,62 @@ public final class KMeans1D {
             p1[i + 1] = p1[i] + w[i] * x[i];
         }
         int[] cur = starts.clone();
+        int[] next = new int[k];
         double[] centre = new double[k];
         for (int it = 0; it < LLOYD_MAX_ITERATIONS; it++) {
             for (int c = 0; c < k; c++) {
                 int end = c + 1 < k ? cur[c + 1] : m;
                 centre[c] = (p1[end] - p1[cur[c]]) / (pw[end] - pw[cur[c]]);
             }
-            int[] next = new int[k];
+            next[0] = 0;
             for (int c = 1; c < k; c++) {
                 double mid = 0.5 * (centre[c - 1] + centre[c]);
-                int pos = upperBound(x, mid); // values equal to the midpoint stay in the lower cluster
+                // values equal to the midpoint stay in the lower cluster
+                int pos = upperBoundFrom(x, mid, Math.min(Math.max(cur[c], 0), m));
                 // keep every cluster non-empty and ordered
                 pos = Math.max(pos, next[c - 1] + 1);
                 pos = Math.min(pos, m - (k - c));
                 next[c] = pos;
             }
             if (Arrays.equals(next, cur)) break;
+            int[] t = cur;
             cur = next;
+            next = t;
         }
         return cur;
     }
 
-    private static int upperBound(double[] x, double v) {
-        int lo = 0;
-        int hi = x.length;
+    /**
+     * The number of sorted values {@code x} that are at most {@code v} (the first index whose value
+     * is above it), found by galloping from {@code guess} (0 ≤ guess ≤ m) towards it and then
+     * bisecting the last step: O(log distance) instead of O(log m).
+     */
+    static int upperBoundFrom(double[] x, double v, int guess) {
+        int m = x.length;
+        int lo;
+        int hi;
+        int step = 1;
+        if (guess < m && x[guess] <= v) {
+            // the answer is above guess
+            lo = guess + 1;
+            hi = lo;
+            while (hi < m && x[hi] <= v) {
+                lo = hi + 1;
+                hi = lo + step;
+                step <<= 1;
+            }
+            hi = Math.min(hi, m);
+        } else {
+            // the answer is at most guess
+            hi = guess;
+            lo = hi;
+            while (lo > 0 && x[lo - 1] > v) {
+                hi = lo - 1;
+                lo = hi - step;
+                step <<= 1;
+            }
+            lo = Math.max(lo, 0);
+        }
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
             if (x[mid] <= v) lo = mid + 1;

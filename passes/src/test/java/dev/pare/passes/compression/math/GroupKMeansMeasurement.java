@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
  * and compares the grouped SSE with the exact DP per group (the path {@link GroupKMeans} replaced).
  * Gaussian σ = 0.02 with 1% drawn at 8σ. Run with
  * {@code java -cp passes/target/classes:passes/target/test-classes:ir/target/classes
- * dev.pare.passes.compression.math.GroupKMeansMeasurement ROWS COLS fp16|fp32 [exact]}.
+ * dev.pare.passes.compression.math.GroupKMeansMeasurement ROWS COLS fp16|fp32 [exact|stages]}
+ * ({@code stages}: per channel's time stage by stage instead).
  */
 public final class GroupKMeansMeasurement {
 
@@ -21,6 +22,7 @@ public final class GroupKMeansMeasurement {
         int cols = Integer.parseInt(args[1]);
         boolean half = args[2].equals("fp16");
         boolean compareExact = args.length > 3 && args[3].equals("exact");
+        boolean stages = args.length > 3 && args[3].equals("stages");
         int n = rows * cols;
         SplittableRandom r = new SplittableRandom(42);
         float[] w = new float[n];
@@ -30,6 +32,10 @@ public final class GroupKMeansMeasurement {
             w[i] = half ? Float16.toFloat(Float16.fromFloat(v)) : v;
         }
         WeightTensor weight = new WeightTensor(w, new long[] {rows, cols}, half ? Precision.FLOAT16 : Precision.FLOAT32);
+        if (stages) {
+            perChannelStages(w, rows, cols, half ? Precision.FLOAT16 : Precision.FLOAT32);
+            return;
+        }
         Palettizer palettizer = new Palettizer(null);
         PalettizerOptions perTensor = PalettizerOptions.kmeans(4);
         PalettizerOptions grouped = perTensor.withGroups(16, 0);
@@ -90,6 +96,49 @@ public final class GroupKMeansMeasurement {
         int runs = Math.max(64, Math.min(256, n / 8));
         if (GroupKMeans.exactIsCheap(m, n, 16) || m <= runs) return KMeans1D.cluster(d, 16);
         return KMeans1D.finish(d, 16, KMeans1D.lloyd(d.values(), d.weights(), KMeans1D.coarseStarts(d.values(), d.weights(), 16, runs)), false);
+    }
+
+    /**
+     * Where per-channel k-means spends its time: each stage of {@link GroupKMeans#cluster} run over
+     * every row (one group each) in a loop of its own, the least thread CPU time of 12 rounds per
+     * value, next to whole per-channel and per-tensor palettizations of the same weight.
+     */
+    private static void perChannelStages(float[] w, int rows, int cols, Precision precision) {
+        int n = rows * cols;
+        float[][] samples = new float[rows][];
+        for (int g = 0; g < rows; g++) samples[g] = Arrays.copyOfRange(w, g * cols, (g + 1) * cols);
+        KMeans1D.WeightedValues[] distinct = new KMeans1D.WeightedValues[rows];
+        int[][] seeds = new int[rows][];
+        int[][] starts = new int[rows][];
+        KMeans1D.Clustering[] clusterings = new KMeans1D.Clustering[rows];
+        int[] labels = new int[cols];
+        int runs = GroupKMeans.seedRuns(cols, 16);
+        boolean allSeeded = true;
+        for (int g = 0; g < rows; g++) {
+            KMeans1D.WeightedValues d = GroupKMeans.distinct(samples[g], cols);
+            if (GroupKMeans.exactIsCheap(d.size(), cols, 16) || d.size() <= runs) allSeeded = false;
+        }
+        if (!allSeeded) throw new IllegalArgumentException("stages: some rows take the exact DP; use rows of more distinct values");
+        WeightTensor weight = new WeightTensor(w, new long[] {rows, cols}, precision);
+        Palettizer palettizer = new Palettizer(null);
+        String[] names = {"distinct (radix sort)", "seed (companding + DP)", "Lloyd", "centres", "labels", "per channel, whole", "per tensor, whole"};
+        double[] least = new double[names.length];
+        Arrays.fill(least, Double.MAX_VALUE);
+        for (int round = 0; round < 12; round++) {
+            double[] t = {
+                time(() -> { for (int g = 0; g < rows; g++) distinct[g] = GroupKMeans.distinct(samples[g], cols); }),
+                time(() -> { for (int g = 0; g < rows; g++) seeds[g] = GroupKMeans.seedStarts(distinct[g].values(), distinct[g].weights(), 16, runs); }),
+                time(() -> { for (int g = 0; g < rows; g++) starts[g] = KMeans1D.lloyd(distinct[g].values(), distinct[g].weights(), seeds[g]); }),
+                time(() -> { for (int g = 0; g < rows; g++) clusterings[g] = KMeans1D.finish(distinct[g], 16, starts[g], false); }),
+                time(() -> { for (int g = 0; g < rows; g++) GroupKMeans.label(samples[g], cols, clusterings[g], labels); }),
+                time(() -> palettizer.palettize(weight, PalettizerOptions.kmeans(4).withGroups(1, 0), new SplittableRandom(1))),
+                time(() -> palettizer.palettize(weight, PalettizerOptions.kmeans(4), new SplittableRandom(1))),
+            };
+            for (int s = 0; s < t.length; s++) least[s] = Math.min(least[s], t[s] * 1e9 / n);
+        }
+        StringBuilder line = new StringBuilder(rows + "x" + cols + " per channel, least of 12 rounds, ns/value:");
+        for (int s = 0; s < names.length; s++) line.append(String.format(" %s %.1f;", names[s], least[s]));
+        System.out.println(line.append(String.format(" per channel / per tensor %.2fx", least[5] / least[6])));
     }
 
     /** CPU seconds of the calling thread (all the work runs on it; wall time on a shared machine says little). */

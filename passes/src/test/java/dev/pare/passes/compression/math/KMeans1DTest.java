@@ -327,4 +327,79 @@ class KMeans1DTest {
         plainLayer(cost, prev, cur, back, layer, iLo, mid - 1, jLo, bestJ);
         plainLayer(cost, prev, cur, back, layer, mid + 1, iHi, bestJ, jHi);
     }
+
+    @Test
+    void upperBoundFromAGuessIsTheNumberOfValuesAtMostTheKey() {
+        SplittableRandom r = new SplittableRandom(9);
+        for (int trial = 0; trial < 200; trial++) {
+            int m = 1 + r.nextInt(trial < 20 ? 5 : 300);
+            double[] x = new double[m];
+            for (int i = 0; i < m; i++) x[i] = r.nextInt(2 * m + 1) * 0.25; // duplicates likely
+            Arrays.sort(x);
+            double[] keys = {x[0] - 1, x[0], x[m - 1], x[m - 1] + 1, x[r.nextInt(m)], x[r.nextInt(m)] + 0.125, r.nextDouble(-1, m)};
+            for (double v : keys) {
+                int expected = 0;
+                while (expected < m && x[expected] <= v) expected++;
+                for (int guess = 0; guess <= m; guess++) {
+                    assertEquals(expected, KMeans1D.upperBoundFrom(x, v, guess), "m " + m + " v " + v + " guess " + guess);
+                }
+            }
+        }
+    }
+
+    /** Lloyd as it was before the search from the old boundary: each midpoint by a scan over all values. */
+    private static int[] lloydByFullScan(double[] x, double[] w, int[] starts) {
+        int k = starts.length;
+        int m = x.length;
+        int[] cur = starts.clone();
+        for (int it = 0; it < KMeans1D.LLOYD_MAX_ITERATIONS; it++) {
+            double[] centre = new double[k];
+            for (int c = 0; c < k; c++) {
+                int end = c + 1 < k ? cur[c + 1] : m;
+                double sw = 0;
+                double swx = 0;
+                for (int i = cur[c]; i < end; i++) {
+                    sw += w[i];
+                    swx += w[i] * x[i];
+                }
+                centre[c] = swx / sw;
+            }
+            int[] next = new int[k];
+            for (int c = 1; c < k; c++) {
+                double mid = 0.5 * (centre[c - 1] + centre[c]);
+                int pos = 0;
+                while (pos < m && x[pos] <= mid) pos++;
+                next[c] = Math.min(Math.max(pos, next[c - 1] + 1), m - (k - c));
+            }
+            if (Arrays.equals(next, cur)) break;
+            cur = next;
+        }
+        return cur;
+    }
+
+    @Test
+    void lloydEndsWhereIterationsWithFullSearchesEnd() {
+        // integer weights and values on a grid of 1/64: the prefix sums are exact, so the centres
+        // (and every boundary) match the reference's direct sums bit for bit
+        SplittableRandom r = new SplittableRandom(12);
+        for (int trial = 0; trial < 60; trial++) {
+            int m = 40 + r.nextInt(400);
+            int k = 2 + r.nextInt(15);
+            double[] x = new double[m];
+            double[] w = new double[m];
+            double v = 0;
+            for (int i = 0; i < m; i++) {
+                v += (1 + r.nextInt(trial % 3 == 0 ? 200 : 8)) / 64.0;
+                x[i] = v;
+                w[i] = 1 + r.nextInt(5);
+            }
+            // a poor seed (the first k values each a cluster), so boundaries travel far
+            int[] seed = new int[k];
+            for (int c = 0; c < k; c++) seed[c] = c;
+            assertArrayEquals(lloydByFullScan(x, w, seed), KMeans1D.lloyd(x, w, seed), "trial " + trial);
+            int[] even = new int[k];
+            for (int c = 0; c < k; c++) even[c] = (int) ((long) c * m / k);
+            assertArrayEquals(lloydByFullScan(x, w, even), KMeans1D.lloyd(x, w, even), "trial " + trial + ", even seed");
+        }
+    }
 }
