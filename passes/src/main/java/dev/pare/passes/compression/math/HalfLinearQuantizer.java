@@ -121,16 +121,15 @@ public final class HalfLinearQuantizer {
     }
 
     /**
-     * Signed symmetric int4 with a block per column ({@link Kernel#countsThresholds}): chunks of whole
-     * bands, each row read twice (for the ranges, then for the codes) as pairs of float16 values per
-     * int into row-long arrays, so that every loop indexes its arrays alike (JDK 17's C2 vectorizes
-     * such loops only; a row copied from a chunk's array by {@code System.arraycopy} was read by C2
-     * from the chunk at the row's offset, and the first loop after the copy stayed scalar). A block's
-     * range is the largest magnitude of its pairs' halves ({@link #widenPairs}); its scale and code
-     * thresholds come from that magnitude ({@link Int4Blocks}); the codes count thresholds
-     * ({@link #codeRow}) and come out a byte a pair. The row loops are in
-     * methods of their own, called once a chunk: inlined into one large compiled method, C2 left them
-     * scalar (about twice the CPU in {@code LinearQuantizerMeasurement}).
+     * Signed symmetric int4 ({@link Kernel#countsThresholds}): chunks of whole bands, each row read
+     * twice (for the ranges, then for the codes) as pairs of float16 values per int into row-long
+     * arrays, so that every loop indexes its arrays alike: JDK 17's C2 vectorizes only such loops (a
+     * loop over {@code a[o + p]} and {@code b[p]} stays scalar), with no conversions between types and
+     * a small body. A block's range is the largest magnitude of its values ({@link #widenPairs} on the
+     * pairs' halves); its scale and code thresholds come from that magnitude ({@link Int4Blocks}); the
+     * codes count thresholds ({@link #codeRow}) and come out a byte a pair. With a block per column
+     * (MatMul weights) the rows of a band share their blocks, so their thresholds are laid out once a
+     * band; with blocks along the rows (an embedding) once a row.
      */
     private static void thresholdsByBands(HalfSource values, Kernel kernel, int length, long n, long band, long perBand, int blocks,
                                           float[] scales, PackedSink codes) {
@@ -138,16 +137,29 @@ public final class HalfLinearQuantizer {
         byte[] packed = new byte[length / 2];
         int chunkBlocks = (int) Math.min(blocks, (length + band - 1) / band * perBand);
         int[] hiPairs = new int[chunkBlocks / 2]; // blocks of a row start at an even block: rows are even and a block per column
-        int[][] pairThresholds = new int[Int4Blocks.THRESHOLDS][chunkBlocks / 2];
+        boolean columns = kernel.innerBlock() == 1;
+        int[][] pairThresholds = new int[Int4Blocks.THRESHOLDS][columns ? chunkBlocks / 2 : 0];
+        int[] hi = new int[columns ? 0 : chunkBlocks]; // blocks along the rows: each block's largest magnitude
+        int[] blockAt = new int[columns ? 0 : chunkBlocks]; // and where its entry is in Int4Blocks
         RowBuffers rows = new RowBuffers(rowPairs);
         for (long first = 0; first < n; first += length) {
             int count = (int) Math.min(length, n - first);
             int from = (int) (first / band * perBand);
             int to = (int) Math.min(blocks, (first + count + band - 1) / band * perBand);
-            java.util.Arrays.fill(hiPairs, 0, (to - from) / 2, 0);
-            rangesOfChunk(kernel, values, first, count, from, hiPairs, rows);
-            Int4Blocks.ofPairs(hiPairs, (to - from) / 2, scales, from, pairThresholds);
-            codesOfChunk(kernel, values, first, count, from, pairThresholds, rows, packed);
+            if (kernel.innerBlock() == 1) {
+                java.util.Arrays.fill(hiPairs, 0, (to - from) / 2, 0);
+                rangesOfChunk(kernel, values, first, count, from, hiPairs, rows);
+                Int4Blocks.ofPairs(hiPairs, (to - from) / 2, scales, from, pairThresholds);
+                codesOfChunk(kernel, values, first, count, from, pairThresholds, rows, packed);
+            } else {
+                java.util.Arrays.fill(hi, 0, to - from, 0);
+                rangesAlongRows(kernel, values, first, count, from, hi, rows);
+                for (int b = 0; b < to - from; b++) {
+                    blockAt[b] = Int4Blocks.at(hi[b]);
+                    scales[from + b] = Int4Blocks.scaleAt(blockAt[b]);
+                }
+                codesAlongRows(kernel, values, first, count, from, blockAt, rows, packed);
+            }
             codes.accept(packed, count / 2);
         }
     }
@@ -210,7 +222,61 @@ public final class HalfLinearQuantizer {
         }
     }
 
-    /** {@code out[p]}: the packed byte of pair {@code p} of a row, by thresholds {@code t}. */
+    /**
+     * Blocks of an even length along the rows (an embedding's blocks of 32): widens {@code hi} (the
+     * chunk's blocks from {@code from}) by the largest magnitude of each block's pairs in each row.
+     */
+    private static void rangesAlongRows(Kernel kernel, HalfSource values, long first, int count, int from, int[] hi, RowBuffers rows) {
+        int rowPairs = rows.pairs;
+        int blockPairs = kernel.innerBlock() / 2;
+        int[] row = rows.row;
+        for (int i = 0; i < count; i += 2 * rowPairs) {
+            int b = (int) (kernel.rowBase(first + i) - from);
+            values.readPairs(first + i, row, rowPairs);
+            for (int p0 = 0; p0 < rowPairs; p0 += blockPairs, b++) {
+                int end = Math.min(rowPairs, p0 + blockPairs);
+                int m = 0; // both halves' largest magnitude, kept in the low and high 16 bits
+                for (int p = p0; p < end; p++) {
+                    int a = row[p] & MAGNITUDES;
+                    int ge = ((a | HALF_SIGNS) - m) & HALF_SIGNS;
+                    int keepA = ge - (ge >>> 15);
+                    m = (a & keepA) | (m & ~keepA);
+                }
+                hi[b] = Math.max(hi[b], Math.max(m & 0x7FFF, m >>> 16));
+            }
+        }
+    }
+
+    /** Blocks of an even length along the rows: the packed codes of the chunk's rows, each pair by its block's thresholds (both halves alike). */
+    private static void codesAlongRows(Kernel kernel, HalfSource values, long first, int count, int from, int[] blockAt, RowBuffers rows,
+                                       byte[] packed) {
+        int rowPairs = rows.pairs;
+        int blockPairs = kernel.innerBlock() / 2;
+        int[][] t = rows.thresholds;
+        for (int i = 0; i < count; i += 2 * rowPairs) {
+            int b = (int) (kernel.rowBase(first + i) - from);
+            for (int p0 = 0; p0 < rowPairs; p0 += blockPairs, b++) {
+                int end = Math.min(rowPairs, p0 + blockPairs);
+                for (int j = 0; j < t.length; j++) {
+                    int threshold = Int4Blocks.thresholdAt(blockAt[b], j);
+                    int both = threshold | (threshold << 16);
+                    int[] tj = t[j];
+                    for (int p = p0; p < end; p++) tj[p] = both;
+                }
+            }
+            values.readPairs(first + i, rows.row, rowPairs);
+            codeRow(rows.row, t, rows.low, rows.high, rows.out, rowPairs);
+            int o = i / 2;
+            int[] out = rows.out;
+            for (int p = 0; p < rowPairs; p++) packed[o + p] = (byte) out[p];
+        }
+    }
+
+    /**
+     * {@code out[p]}: the packed byte of pair {@code p} of a row, by thresholds {@code t}. Two thresholds
+     * a loop: with the seven in one loop (or three, twice, in one method) C2 did not vectorize it
+     * (LoopUnrollLimit), and the code took two to three times the CPU.
+     */
     static void codeRow(int[] row, int[][] t, int[] low, int[] high, int[] out, int pairs) {
         countFirst(row, t[0], t[1], low, pairs);
         countMore(row, t[2], t[3], low, high, pairs);
@@ -325,8 +391,18 @@ public final class HalfLinearQuantizer {
             return TABLE[at(m) + j - 1];
         }
 
+        /** The scale of the entry at {@code at} ({@link #at}). */
+        static float scaleAt(int at) {
+            return Float.intBitsToFloat(TABLE[at + THRESHOLDS]);
+        }
+
+        /** Threshold {@code j + 1} of the entry at {@code at} ({@link #at}). */
+        static int thresholdAt(int at, int j) {
+            return TABLE[at + j];
+        }
+
         /** Where the entry of magnitude {@code m} starts in {@link #TABLE}, made first if new (acquire/release: any thread may make any). */
-        private static int at(int m) {
+        static int at(int m) {
             int at = m * STRIDE;
             if ((int) SLOT.getAcquire(TABLE, at + THRESHOLDS) == 0) {
                 float max = HalfTable.FLOATS[m];
@@ -627,12 +703,20 @@ public final class HalfLinearQuantizer {
         }
 
         /**
-         * Whether the codes can be counted as thresholds ({@link Int4Blocks}): int4 pairs in rows
-         * ({@link #packsPairsInRows}), signed symmetric ([-7, 7], no zero point), QUANTIZE_INT4_BLOCK32's
-         * MatMul weights.
+         * Whether the codes can be counted as thresholds ({@link Int4Blocks}): int4, signed symmetric
+         * ([-7, 7], no zero point), rows of an even length whose pairs never straddle two blocks (a block
+         * per column, or blocks of an even length along the row): QUANTIZE_INT4_BLOCK32's MatMul weights
+         * and its embedding (a Gather weight, blocks of 32 along the row).
          */
         boolean countsThresholds() {
-            return packsPairsInRows() && symmetric && qmin == -Int4Blocks.THRESHOLDS && qmax == Int4Blocks.THRESHOLDS;
+            int rank = shape.length;
+            boolean pairsInBlocks = rank >= 2 && shape[rank - 1] % 2 == 0 && (innerBlock() == 1 || innerBlock() % 2 == 0);
+            return nibbles && pairsInBlocks && symmetric && qmin == -Int4Blocks.THRESHOLDS && qmax == Int4Blocks.THRESHOLDS;
+        }
+
+        /** The block length along the innermost axis (1: a block per column). */
+        int innerBlock() {
+            return shape.length == 0 ? 1 : blockLengths[shape.length - 1];
         }
 
         /** Where the codes in {@code q} are packed: a new array for int4, {@code q} itself for 8-bit codes (a byte a code already). */
