@@ -136,8 +136,9 @@ public final class HalfLinearQuantizer {
         int rowPairs = (int) (kernel.shape[kernel.shape.length - 1] / 2);
         byte[] packed = new byte[length / 2];
         int chunkBlocks = (int) Math.min(blocks, (length + band - 1) / band * perBand);
-        int[] hiPairs = new int[chunkBlocks / 2]; // blocks of a row start at an even block: rows are even and a block per column
         boolean columns = kernel.innerBlock() == 1;
+        // a block per column: a row's blocks start at an even block (rows are even), so blocks pair up as values do
+        int[] hiPairs = new int[columns ? chunkBlocks / 2 : 0];
         int[][] pairThresholds = new int[Int4Blocks.THRESHOLDS][columns ? chunkBlocks / 2 : 0];
         int[] hi = new int[columns ? 0 : chunkBlocks]; // blocks along the rows: each block's largest magnitude
         int[] blockAt = new int[columns ? 0 : chunkBlocks]; // and where its entry is in Int4Blocks
@@ -146,7 +147,7 @@ public final class HalfLinearQuantizer {
             int count = (int) Math.min(length, n - first);
             int from = (int) (first / band * perBand);
             int to = (int) Math.min(blocks, (first + count + band - 1) / band * perBand);
-            if (kernel.innerBlock() == 1) {
+            if (columns) {
                 java.util.Arrays.fill(hiPairs, 0, (to - from) / 2, 0);
                 rangesOfChunk(kernel, values, first, count, from, hiPairs, rows);
                 Int4Blocks.ofPairs(hiPairs, (to - from) / 2, scales, from, pairThresholds);
