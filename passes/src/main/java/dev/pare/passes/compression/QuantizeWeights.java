@@ -239,7 +239,7 @@ public final class QuantizeWeights implements PassProvider<QuantizeWeights.Optio
         TensorStore.Writer codes = job.store().writer(TensorType.of(math.dtype(), shape));
         if (dense.dtype() == DType.FLOAT16 && HalfLinearQuantizer.packs(math.dtype())) {
             // float16: the codes straight from the stored bits, packed as they come (same codes, less CPU)
-            LinearQuantization result = HalfLinearQuantizer.quantize(shape, (first, into, count) -> Tensors.halfBits(dense, first, into, count),
+            LinearQuantization result = HalfLinearQuantizer.quantize(shape, Tensors.halfSource(dense),
                     math, piece, (packed, count) -> codes.write(ByteBuffer.wrap(packed, 0, count)), job.split());
             TensorData data = codes.finish();
             return chain -> emit(chain, result, data);

@@ -6,6 +6,7 @@ import dev.pare.ir.SubByte;
 import dev.pare.ir.TensorData;
 import dev.pare.ir.TensorStore;
 import dev.pare.ir.TensorType;
+import dev.pare.passes.compression.math.HalfLinearQuantizer;
 import dev.pare.passes.compression.math.WeightTensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -66,6 +67,23 @@ final class Tensors {
     static void halfBits(TensorData data, long first, short[] into, int count) {
         if (data.dtype() != DType.FLOAT16) throw new IllegalArgumentException("expected an f16 tensor, got " + data.type());
         data.slice(first * 2, Math.multiplyExact(count, 2)).asShortBuffer().get(into, 0, count);
+    }
+
+    /**
+     * The stored bits of a float16 tensor for {@link HalfLinearQuantizer}: elements as shorts, or
+     * two a stored int (the tensor's little-endian bytes read as ints, no per-element step).
+     */
+    static HalfLinearQuantizer.HalfSource halfSource(TensorData data) {
+        if (data.dtype() != DType.FLOAT16) throw new IllegalArgumentException("expected an f16 tensor, got " + data.type());
+        return new HalfLinearQuantizer.HalfSource() {
+            @Override public void read(long first, short[] into, int count) {
+                halfBits(data, first, into, count);
+            }
+
+            @Override public void readPairs(long first, int[] into, int pairs) {
+                data.slice(first * 2, Math.multiplyExact(pairs, 4)).asIntBuffer().get(into, 0, pairs);
+            }
+        };
     }
 
     /**

@@ -47,6 +47,27 @@ class TensorsPackingTest {
         return b;
     }
 
+    /** The float16 source reads pairs of stored values as ints (first in the low half), as the shorts it reads one by one. */
+    @Test
+    void halfPairsAreTheStoredShortsTwoAnInt() {
+        SplittableRandom r = new SplittableRandom(9);
+        float[] values = new float[6 * 10];
+        for (int i = 0; i < values.length; i++) values[i] = (float) r.nextGaussian() * (i % 7 == 0 ? -3 : 1);
+        TensorData d = Tensors.ofFloats(DType.FLOAT16, new long[] {6, 10}, values);
+        var source = Tensors.halfSource(d);
+        short[] shorts = new short[40];
+        source.read(12, shorts, 40);
+        int[] pairs = new int[20];
+        source.readPairs(12, pairs, 20);
+        for (int p = 0; p < 20; p++) {
+            assertEquals(shorts[2 * p], (short) pairs[p], "low half of pair " + p);
+            assertEquals(shorts[2 * p + 1], (short) (pairs[p] >>> 16), "high half of pair " + p);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Tensors.halfSource(Tensors.ofFloats(DType.FLOAT32, new long[] {2}, new float[2])));
+        assertEquals("expected an f16 tensor, got f32[2]", e.getMessage());
+    }
+
     @Test
     void aCodeOutsideTheTypeIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

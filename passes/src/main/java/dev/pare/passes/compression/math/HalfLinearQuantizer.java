@@ -30,6 +30,17 @@ public final class HalfLinearQuantizer {
     @FunctionalInterface
     public interface HalfSource {
         void read(long first, short[] into, int count);
+
+        /**
+         * Reads the elements {@code [first, first + 2·pairs)} ({@code first} even) as pairs into
+         * {@code into[0, pairs)}: the first of a pair in the low 16 bits, as the stored little-endian
+         * bytes read as ints. Sources over stored bytes override it to read the ints directly.
+         */
+        default void readPairs(long first, int[] into, int pairs) {
+            short[] h = new short[2 * pairs];
+            read(first, h, 2 * pairs);
+            for (int i = 0; i < pairs; i++) into[i] = (h[2 * i] & 0xFFFF) | (h[2 * i + 1] << 16);
+        }
     }
 
     /** Takes the next {@code count} bytes of packed codes, in element order (the array is reused after the call returns). */
@@ -69,7 +80,12 @@ public final class HalfLinearQuantizer {
         float[] scales = new float[blocks];
         int[] zeroPoints = LinearQuantizer.hasZeroPoint(options) ? new int[blocks] : null;
         long band = rank == 0 ? 1 : (long) blockLengths[0] * strides[0];
-        if (n > 0 && band <= piece) {
+        if (n > 0 && kernel.countsThresholds() && band <= Math.max(piece, LARGEST_THRESHOLD_BAND)) {
+            // a band larger than a piece (a vocabulary's lm_head in int4 blocks: 32 rows of 151,936) is read whole rather
+            // than twice, so that it takes this kernel too
+            int length = (int) Math.min(band > piece ? band : piece / band * band, n);
+            thresholdsByBands(values, kernel, length, n, band, sStrides[0], blocks, scales, codes);
+        } else if (n > 0 && band <= piece) {
             byBands(values, kernel, (int) Math.min(piece / band * band, n), n, band, rank == 0 ? blocks : sStrides[0], blocks, scales,
                     zeroPoints, codes);
         } else {
@@ -101,6 +117,313 @@ public final class HalfLinearQuantizer {
                 kernel.codes(h, first, count, scales, zeroPoints, q, 0);
                 codes.accept(packed, kernel.pack(q, count, packed));
             }
+        }
+    }
+
+    /**
+     * Signed symmetric int4 ({@link Kernel#countsThresholds}): chunks of whole bands, each row read
+     * twice (for the ranges, then for the codes) as pairs of float16 values per int into row-long
+     * arrays, so that every loop indexes its arrays alike: JDK 17's C2 vectorizes only such loops (a
+     * loop over {@code a[o + p]} and {@code b[p]} stays scalar), with no conversions between types and
+     * a small body. A block's range is the largest magnitude of its values ({@link #widenPairs} on the
+     * pairs' halves); its scale and code thresholds come from that magnitude ({@link Int4Blocks}); the
+     * codes count thresholds ({@link #codeRow}) and come out a byte a pair. With a block per column
+     * (MatMul weights) the rows of a band share their blocks, so their thresholds are laid out once a
+     * band; with blocks along the rows (an embedding) once a row.
+     */
+    private static void thresholdsByBands(HalfSource values, Kernel kernel, int length, long n, long band, long perBand, int blocks,
+                                          float[] scales, PackedSink codes) {
+        int rowPairs = (int) (kernel.shape[kernel.shape.length - 1] / 2);
+        byte[] packed = new byte[length / 2];
+        int chunkBlocks = (int) Math.min(blocks, (length + band - 1) / band * perBand);
+        boolean columns = kernel.innerBlock() == 1;
+        // a block per column: a row's blocks start at an even block (rows are even), so blocks pair up as values do
+        int[] hiPairs = new int[columns ? chunkBlocks / 2 : 0];
+        int[][] pairThresholds = new int[Int4Blocks.THRESHOLDS][columns ? chunkBlocks / 2 : 0];
+        int[] hi = new int[columns ? 0 : chunkBlocks]; // blocks along the rows: each block's largest magnitude
+        int[] blockAt = new int[columns ? 0 : chunkBlocks]; // and where its entry is in Int4Blocks
+        RowBuffers rows = new RowBuffers(rowPairs);
+        for (long first = 0; first < n; first += length) {
+            int count = (int) Math.min(length, n - first);
+            int from = (int) (first / band * perBand);
+            int to = (int) Math.min(blocks, (first + count + band - 1) / band * perBand);
+            if (columns) {
+                java.util.Arrays.fill(hiPairs, 0, (to - from) / 2, 0);
+                rangesOfChunk(kernel, values, first, count, from, hiPairs, rows);
+                Int4Blocks.ofPairs(hiPairs, (to - from) / 2, scales, from, pairThresholds);
+                codesOfChunk(kernel, values, first, count, from, pairThresholds, rows, packed);
+            } else {
+                java.util.Arrays.fill(hi, 0, to - from, 0);
+                rangesAlongRows(kernel, values, first, count, from, hi, rows);
+                for (int b = 0; b < to - from; b++) {
+                    blockAt[b] = Int4Blocks.at(hi[b]);
+                    scales[from + b] = Int4Blocks.scaleAt(blockAt[b]);
+                }
+                codesAlongRows(kernel, values, first, count, from, blockAt, rows, packed);
+            }
+            codes.accept(packed, count / 2);
+        }
+    }
+
+    /** The row-long arrays of {@link #thresholdsByBands}: a row's pairs, its blocks' ranges and thresholds, counts and bytes. */
+    private static final class RowBuffers {
+        final int pairs;
+        final int[] row;
+        final int[] range;
+        final int[][] thresholds;
+        final int[] low;
+        final int[] high;
+        final int[] out;
+
+        RowBuffers(int pairs) {
+            this.pairs = pairs;
+            row = new int[pairs];
+            range = new int[pairs];
+            thresholds = new int[Int4Blocks.THRESHOLDS][pairs];
+            low = new int[pairs];
+            high = new int[pairs];
+            out = new int[pairs];
+        }
+    }
+
+    /** Widens {@code hiPairs} (the chunk's blocks from {@code from}, two a pair) by the chunk's rows. */
+    private static void rangesOfChunk(Kernel kernel, HalfSource values, long first, int count, int from, int[] hiPairs, RowBuffers rows) {
+        int rowPairs = rows.pairs;
+        int rangeAt = -1; // the pair of blocks rows.range holds (the rows of a band share their blocks)
+        for (int i = 0; i < count; i += 2 * rowPairs) {
+            int at = (int) ((kernel.rowBase(first + i) - from) / 2);
+            if (at != rangeAt) {
+                if (rangeAt >= 0) System.arraycopy(rows.range, 0, hiPairs, rangeAt, rowPairs);
+                System.arraycopy(hiPairs, at, rows.range, 0, rowPairs);
+                rangeAt = at;
+            }
+            values.readPairs(first + i, rows.row, rowPairs);
+            widenPairs(rows.row, rows.range, rowPairs);
+        }
+        if (rangeAt >= 0) System.arraycopy(rows.range, 0, hiPairs, rangeAt, rowPairs);
+    }
+
+    /** The packed codes of the chunk's rows into {@code packed[0, count / 2)}, by the thresholds of the chunk's block pairs. */
+    private static void codesOfChunk(Kernel kernel, HalfSource values, long first, int count, int from, int[][] pairThresholds,
+                                     RowBuffers rows, byte[] packed) {
+        int rowPairs = rows.pairs;
+        int[][] t = rows.thresholds;
+        int thresholdsAt = -1;
+        for (int i = 0; i < count; i += 2 * rowPairs) {
+            int at = (int) ((kernel.rowBase(first + i) - from) / 2);
+            if (at != thresholdsAt) { // the row's own copy: every loop of codeRow indexes its arrays alike
+                for (int j = 0; j < t.length; j++) System.arraycopy(pairThresholds[j], at, t[j], 0, rowPairs);
+                thresholdsAt = at;
+            }
+            values.readPairs(first + i, rows.row, rowPairs);
+            codeRow(rows.row, t, rows.low, rows.high, rows.out, rowPairs);
+            int o = i / 2;
+            int[] out = rows.out;
+            for (int p = 0; p < rowPairs; p++) packed[o + p] = (byte) out[p];
+        }
+    }
+
+    /**
+     * Blocks of an even length along the rows (an embedding's blocks of 32): widens {@code hi} (the
+     * chunk's blocks from {@code from}) by the largest magnitude of each block's pairs in each row.
+     */
+    private static void rangesAlongRows(Kernel kernel, HalfSource values, long first, int count, int from, int[] hi, RowBuffers rows) {
+        int rowPairs = rows.pairs;
+        int blockPairs = kernel.innerBlock() / 2;
+        int[] row = rows.row;
+        for (int i = 0; i < count; i += 2 * rowPairs) {
+            int b = (int) (kernel.rowBase(first + i) - from);
+            values.readPairs(first + i, row, rowPairs);
+            for (int p0 = 0; p0 < rowPairs; p0 += blockPairs, b++) {
+                int end = Math.min(rowPairs, p0 + blockPairs);
+                int m = 0; // both halves' largest magnitude, kept in the low and high 16 bits
+                for (int p = p0; p < end; p++) {
+                    int a = row[p] & MAGNITUDES;
+                    int ge = ((a | HALF_SIGNS) - m) & HALF_SIGNS;
+                    int keepA = ge - (ge >>> 15);
+                    m = (a & keepA) | (m & ~keepA);
+                }
+                hi[b] = Math.max(hi[b], Math.max(m & 0x7FFF, m >>> 16));
+            }
+        }
+    }
+
+    /** Blocks of an even length along the rows: the packed codes of the chunk's rows, each pair by its block's thresholds (both halves alike). */
+    private static void codesAlongRows(Kernel kernel, HalfSource values, long first, int count, int from, int[] blockAt, RowBuffers rows,
+                                       byte[] packed) {
+        int rowPairs = rows.pairs;
+        int blockPairs = kernel.innerBlock() / 2;
+        int[][] t = rows.thresholds;
+        for (int i = 0; i < count; i += 2 * rowPairs) {
+            int b = (int) (kernel.rowBase(first + i) - from);
+            for (int p0 = 0; p0 < rowPairs; p0 += blockPairs, b++) {
+                int end = Math.min(rowPairs, p0 + blockPairs);
+                for (int j = 0; j < t.length; j++) {
+                    int threshold = Int4Blocks.thresholdAt(blockAt[b], j);
+                    int both = threshold | (threshold << 16);
+                    int[] tj = t[j];
+                    for (int p = p0; p < end; p++) tj[p] = both;
+                }
+            }
+            values.readPairs(first + i, rows.row, rowPairs);
+            codeRow(rows.row, t, rows.low, rows.high, rows.out, rowPairs);
+            int o = i / 2;
+            int[] out = rows.out;
+            for (int p = 0; p < rowPairs; p++) packed[o + p] = (byte) out[p];
+        }
+    }
+
+    /**
+     * {@code out[p]}: the packed byte of pair {@code p} of a row, by thresholds {@code t}. Two thresholds
+     * a loop: with the seven in one loop (or three, twice, in one method) C2 did not vectorize it
+     * (LoopUnrollLimit), and the code took two to three times the CPU.
+     */
+    static void codeRow(int[] row, int[][] t, int[] low, int[] high, int[] out, int pairs) {
+        countFirst(row, t[0], t[1], low, pairs);
+        countMore(row, t[2], t[3], low, high, pairs);
+        countMore(row, t[4], t[5], high, low, pairs);
+        finishPairs(row, t[6], low, out, pairs);
+    }
+
+    /** Both halves' sign bit cleared ({@code x & MAGNITUDES}), and set ({@code | HALF_SIGNS}). */
+    private static final int MAGNITUDES = 0x7FFF7FFF;
+    private static final int HALF_SIGNS = 0x80008000;
+    private static final int HALF_ONES = 0x00010001;
+
+    /**
+     * {@code range[p]} := the larger magnitude of each half of {@code range[p]} and {@code pairs[p]}
+     * (15-bit fields in 16-bit halves: {@code (a | 0x8000) - b} keeps bit 15 where {@code a >= b}, and
+     * borrows nothing across halves).
+     */
+    static void widenPairs(int[] pairs, int[] range, int count) {
+        for (int p = 0; p < count; p++) {
+            int a = pairs[p] & MAGNITUDES;
+            int b = range[p];
+            int ge = ((a | HALF_SIGNS) - b) & HALF_SIGNS;
+            int keepA = ge - (ge >>> 15); // 0x7FFF in the halves where a >= b
+            range[p] = (a & keepA) | (b & ~keepA);
+        }
+    }
+
+    /**
+     * {@code into[p]} := per half of {@code pairs[p]}, how many of two thresholds its magnitude reaches
+     * ({@code (m | 0x8000) - t} keeps bit 15 where {@code m >= t}; thresholds are at most
+     * {@code 0x7C00}, so nothing borrows across halves). Few thresholds a loop: a larger body is not
+     * unrolled by C2 (LoopUnrollLimit) and so not vectorized.
+     */
+    static void countFirst(int[] pairs, int[] t1, int[] t2, int[] into, int count) {
+        for (int p = 0; p < count; p++) {
+            int m = pairs[p] | HALF_SIGNS;
+            into[p] = (((m - t1[p]) >>> 15) & HALF_ONES) + (((m - t2[p]) >>> 15) & HALF_ONES);
+        }
+    }
+
+    /** {@code into[p]} := {@code counts[p]} plus the thresholds of {@code t1} and {@code t2} reached (as {@link #countFirst}). */
+    static void countMore(int[] pairs, int[] t1, int[] t2, int[] counts, int[] into, int count) {
+        for (int p = 0; p < count; p++) {
+            int m = pairs[p] | HALF_SIGNS;
+            into[p] = counts[p] + (((m - t1[p]) >>> 15) & HALF_ONES) + (((m - t2[p]) >>> 15) & HALF_ONES);
+        }
+    }
+
+    /**
+     * {@code out[p]} := the packed byte of pair {@code p}: each half's count (with the seventh
+     * threshold) negated in 4 bits where the value is negative ({@code (c ^ 0xF) + 1}), the first of the
+     * pair in the low nibble.
+     */
+    static void finishPairs(int[] pairs, int[] t7, int[] counts, int[] out, int count) {
+        for (int p = 0; p < count; p++) {
+            int v = pairs[p];
+            int c = counts[p] + ((((v | HALF_SIGNS) - t7[p]) >>> 15) & HALF_ONES);
+            int negative = (v >>> 15) & HALF_ONES;
+            int nibbles = ((c ^ (negative * 0xF)) + negative) & 0x000F000F;
+            out[p] = nibbles | (nibbles >>> 12);
+        }
+    }
+
+    /** Bands up to this many elements are read whole for the threshold kernel even when larger than a piece (16 MiB of float16). */
+    private static final int LARGEST_THRESHOLD_BAND = 1 << 23;
+
+    /**
+     * Signed symmetric int4 blocks ([-7, 7], no zero point) by their largest float16 magnitude
+     * {@code m}: the scale ({@link LinearQuantizer#parameters} of the range {@code [-m, m]}) and the
+     * code thresholds. The code of a float16 magnitude is the number of thresholds
+     * {@code T_1 <= ... <= T_7} it reaches, {@code T_j} the smallest magnitude whose {@link #code} is
+     * at least {@code j} ({@code 0x7C00}, above every finite magnitude, if none is): {@link #code} is
+     * non-decreasing in the magnitude (division by a positive scale, both roundings and the clip are
+     * monotone) and odd ({@code code(-v) = -code(v)}: every step is symmetric and so is the range). Both
+     * depend on {@code m} only, so each is found once per process (a binary search with
+     * {@link #code}) and kept in one table by {@code m}: the same for every weight, thread and order.
+     */
+    static final class Int4Blocks {
+        static final int THRESHOLDS = 7;
+        private static final int NEVER = 0x7C00;
+        /** Per magnitude: the thresholds, then the scale's bits (never 0: scales are positive), written last as "ready". */
+        private static final int STRIDE = THRESHOLDS + 1;
+        private static final int[] TABLE = new int[NEVER * STRIDE];
+        private static final java.lang.invoke.VarHandle SLOT = java.lang.invoke.MethodHandles.arrayElementVarHandle(int[].class);
+        private static final LinearQuantizerOptions OPTIONS = new LinearQuantizerOptions(Mode.LINEAR_SYMMETRIC, DType.INT4,
+                new QuantGranularity.PerTensor());
+
+        private Int4Blocks() {}
+
+        /**
+         * For the block pairs {@code [0, count)} of {@code hiPairs} (largest magnitudes, two a pair):
+         * the scales into {@code scales[from + 2p]} and {@code [from + 2p + 1]}, and threshold {@code j}
+         * of both halves into {@code into[j][p]}.
+         */
+        static void ofPairs(int[] hiPairs, int count, float[] scales, int from, int[][] into) {
+            for (int p = 0; p < count; p++) {
+                int low = at(hiPairs[p] & 0x7FFF);
+                int high = at(hiPairs[p] >>> 16);
+                scales[from + 2 * p] = Float.intBitsToFloat(TABLE[low + THRESHOLDS]);
+                scales[from + 2 * p + 1] = Float.intBitsToFloat(TABLE[high + THRESHOLDS]);
+                for (int j = 0; j < THRESHOLDS; j++) into[j][p] = TABLE[low + j] | (TABLE[high + j] << 16);
+            }
+        }
+
+        /** The scale of the block whose largest magnitude has the float16 bits {@code m}. */
+        static float scale(int m) {
+            return Float.intBitsToFloat(TABLE[at(m) + THRESHOLDS]);
+        }
+
+        /** Threshold {@code j} (1 to 7) of the block whose largest magnitude has the float16 bits {@code m}. */
+        static int threshold(int m, int j) {
+            return TABLE[at(m) + j - 1];
+        }
+
+        /** The scale of the entry at {@code at} ({@link #at}). */
+        static float scaleAt(int at) {
+            return Float.intBitsToFloat(TABLE[at + THRESHOLDS]);
+        }
+
+        /** Threshold {@code j + 1} of the entry at {@code at} ({@link #at}). */
+        static int thresholdAt(int at, int j) {
+            return TABLE[at + j];
+        }
+
+        /** Where the entry of magnitude {@code m} starts in {@link #TABLE}, made first if new (acquire/release: any thread may make any). */
+        static int at(int m) {
+            int at = m * STRIDE;
+            if ((int) SLOT.getAcquire(TABLE, at + THRESHOLDS) == 0) {
+                float max = HalfTable.FLOATS[m];
+                float[] scale = new float[1];
+                LinearQuantizer.parameters(new float[] {-max}, new float[] {max}, OPTIONS, Precision.FLOAT16, scale, null);
+                for (int j = 1; j <= THRESHOLDS; j++) TABLE[at + j - 1] = smallestReaching(j, scale[0]);
+                SLOT.setRelease(TABLE, at + THRESHOLDS, Float.floatToRawIntBits(scale[0])); // a race writes the same values twice
+            }
+            return at;
+        }
+
+        /** The smallest finite float16 magnitude whose code is at least {@code j}, or {@link #NEVER}. */
+        static int smallestReaching(int j, float scale) {
+            int lo = 0; // code(lo) < j (code(0) = 0)
+            int hi = NEVER; // code(hi) >= j, or no finite magnitude reaches j
+            while (hi - lo > 1) {
+                int mid = (lo + hi) >>> 1;
+                if (code((short) mid, scale, 0, -THRESHOLDS, THRESHOLDS) >= j) hi = mid; else lo = mid;
+            }
+            return hi;
         }
     }
 
@@ -194,14 +517,14 @@ public final class HalfLinearQuantizer {
      * runs): the block index is computed once a run, and the inner loops are plain array loops.
      */
     private static final class Kernel {
-        private final long[] shape;
+        final long[] shape;
         private final int[] blockLengths;
         private final long[] strides;
         private final long[] sStrides;
         private final LinearQuantizerOptions options;
         final boolean symmetric;
-        private final int qmin;
-        private final int qmax;
+        final int qmin;
+        final int qmax;
         private final boolean nibbles;
 
         Kernel(long[] shape, int[] blockLengths, long[] strides, long[] sStrides, LinearQuantizerOptions options) {
@@ -380,6 +703,23 @@ public final class HalfLinearQuantizer {
             return count / 2;
         }
 
+        /**
+         * Whether the codes can be counted as thresholds ({@link Int4Blocks}): int4, signed symmetric
+         * ([-7, 7], no zero point), rows of an even length whose pairs never straddle two blocks (a block
+         * per column, or blocks of an even length along the row): QUANTIZE_INT4_BLOCK32's MatMul weights
+         * and its embedding (a Gather weight, blocks of 32 along the row).
+         */
+        boolean countsThresholds() {
+            int rank = shape.length;
+            boolean pairsInBlocks = rank >= 2 && shape[rank - 1] % 2 == 0 && (innerBlock() == 1 || innerBlock() % 2 == 0);
+            return nibbles && pairsInBlocks && symmetric && qmin == -Int4Blocks.THRESHOLDS && qmax == Int4Blocks.THRESHOLDS;
+        }
+
+        /** The block length along the innermost axis (1: a block per column). */
+        int innerBlock() {
+            return shape.length == 0 ? 1 : blockLengths[shape.length - 1];
+        }
+
         /** Where the codes in {@code q} are packed: a new array for int4, {@code q} itself for 8-bit codes (a byte a code already). */
         byte[] packedArray(byte[] q) {
             return nibbles ? new byte[(q.length + 1) / 2] : q;
@@ -398,7 +738,7 @@ public final class HalfLinearQuantizer {
         }
 
         /** The block of the first element of the innermost row that starts at element {@code rowStart}. */
-        private long rowBase(long rowStart) {
+        long rowBase(long rowStart) {
             long base = 0;
             long rest = rowStart;
             for (int d = 0; d < shape.length; d++) {

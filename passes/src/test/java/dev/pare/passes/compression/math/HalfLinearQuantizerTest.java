@@ -62,6 +62,99 @@ class HalfLinearQuantizerTest {
         assertEquals(SCALES.length * 9L * 63488, checked);
     }
 
+    /**
+     * The int4 threshold kernel ({@code codeRow}) against {@link
+     * HalfLinearQuantizer#code} for every finite float16 value, in both halves of a pair and with
+     * the two halves' blocks of different scales: the fixed scales above and 400 random float16
+     * scales (normal and subnormal).
+     */
+    @Test
+    void theInt4ThresholdCountOfEveryFiniteFloat16ValueIsItsCode() {
+        List<Float> scales = new ArrayList<>();
+        for (float s : SCALES) scales.add(s);
+        SplittableRandom r = new SplittableRandom(14);
+        while (scales.size() < SCALES.length + 400) {
+            float s = Float16.toFloat((short) r.nextInt(1, 0x7C00));
+            scales.add(s);
+        }
+        int pairs = 1 << 15;
+        int[] low = new int[pairs];
+        int[] high = new int[pairs];
+        int[] out = new int[pairs];
+        int[][] t = new int[HalfLinearQuantizer.Int4Blocks.THRESHOLDS][pairs];
+        long checked = 0;
+        for (int i = 0; i < scales.size(); i++) {
+            float a = scales.get(i);
+            float b = scales.get((i + 1) % scales.size());
+            for (int j = 0; j < t.length; j++) {
+                int pair = HalfLinearQuantizer.Int4Blocks.smallestReaching(j + 1, a) | (HalfLinearQuantizer.Int4Blocks.smallestReaching(j + 1, b) << 16);
+                java.util.Arrays.fill(t[j], pair);
+            }
+            for (int swap = 0; swap < 2; swap++) {
+                int[] x = new int[pairs];
+                for (int p = 0; p < pairs; p++) {
+                    int first = 2 * p + swap; // every bit pattern once in the low half and once in the high half
+                    int second = 2 * p + 1 - swap;
+                    x[p] = first | (second << 16);
+                }
+                HalfLinearQuantizer.codeRow(x, t, low, high, out, pairs);
+                for (int p = 0; p < pairs; p++) {
+                    for (int half = 0; half < 2; half++) {
+                        int h = (x[p] >>> (16 * half)) & 0xFFFF;
+                        if ((h & 0x7C00) == 0x7C00) continue; // infinities and NaN never reach the kernel
+                        float scale = half == 0 ? a : b;
+                        int expected = HalfLinearQuantizer.code((short) h, scale, 0, -7, 7) & 0xF;
+                        int got = (((byte) out[p]) >>> (4 * half)) & 0xF; // the pair's byte is out[p]'s low 8 bits
+                        if (got != expected) {
+                            throw new AssertionError("float16 0x" + Integer.toHexString(h) + " (" + Float16.toFloat((short) h) + ") / " + scale
+                                    + " in half " + half + ": nibble " + got + ", the code's " + expected);
+                        }
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertEquals(scales.size() * 2L * 63488, checked);
+    }
+
+    /** A block's scale by its largest magnitude is the float path's, for every finite float16 magnitude. */
+    @Test
+    void int4BlocksHaveTheFloatPathsScaleForEveryLargestMagnitude() {
+        LinearQuantizerOptions int4 = new LinearQuantizerOptions(LinearQuantizerOptions.Mode.LINEAR_SYMMETRIC, DType.INT4,
+                new QuantGranularity.PerTensor());
+        for (int m = 0; m < 0x7C00; m++) {
+            float max = Float16.toFloat((short) m);
+            float[] scale = new float[1];
+            LinearQuantizer.parameters(new float[] {-max}, new float[] {max}, int4, Precision.FLOAT16, scale, null);
+            float blockScale = HalfLinearQuantizer.Int4Blocks.scale(m);
+            assertEquals(scale[0], blockScale, "largest magnitude 0x" + Integer.toHexString(m));
+            for (int j = 1; j <= 7; j++) {
+                int threshold = HalfLinearQuantizer.Int4Blocks.threshold(m, j);
+                assertTrue(threshold == 0x7C00 || HalfLinearQuantizer.code((short) threshold, blockScale, 0, -7, 7) >= j);
+                assertTrue(HalfLinearQuantizer.code((short) (threshold - 1), blockScale, 0, -7, 7) < j);
+            }
+        }
+    }
+
+    @Test
+    void widenPairsKeepsTheLargerMagnitudeOfEachHalf() {
+        SplittableRandom r = new SplittableRandom(3);
+        int n = 100_000;
+        int[] x = new int[n];
+        int[] range = new int[n];
+        int[] expected = new int[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = r.nextInt();
+            range[i] = r.nextInt() & 0x7FFF7FFF;
+            if (i % 7 == 0) range[i] = x[i] & 0x7FFF7FFF; // equal magnitudes
+            int lowMax = Math.max(x[i] & 0x7FFF, range[i] & 0x7FFF);
+            int highMax = Math.max((x[i] >>> 16) & 0x7FFF, range[i] >>> 16);
+            expected[i] = lowMax | (highMax << 16);
+        }
+        HalfLinearQuantizer.widenPairs(x, range, n);
+        assertArrayEquals(expected, range);
+    }
+
     @Test
     void keysOrderFloat16ValuesAndGiveTheirBitsBack() {
         List<Integer> finite = new ArrayList<>();

@@ -66,7 +66,18 @@ public final class LinearQuantizerMeasurement {
     }
 
     private static void runHalf(short[] bits, long[] shape, LinearQuantizerOptions o, long[] checksum) {
-        HalfLinearQuantizer.quantize(shape, (first, into, count) -> System.arraycopy(bits, (int) first, into, 0, count), o, 1 << 20,
+        int[] pairs = new int[bits.length / 2]; // as a stored tensor's little-endian bytes read as ints
+        for (int i = 0; i < pairs.length; i++) pairs[i] = (bits[2 * i] & 0xFFFF) | (bits[2 * i + 1] << 16);
+        HalfLinearQuantizer.HalfSource source = new HalfLinearQuantizer.HalfSource() {
+            @Override public void read(long first, short[] into, int count) {
+                System.arraycopy(bits, (int) first, into, 0, count);
+            }
+
+            @Override public void readPairs(long first, int[] into, int count) {
+                System.arraycopy(pairs, (int) (first / 2), into, 0, count);
+            }
+        };
+        HalfLinearQuantizer.quantize(shape, source, o, 1 << 20,
                 (packed, count) -> {
                     long h = checksum[0];
                     for (int i = 0; i < count; i++) h = h * 31 + packed[i];
