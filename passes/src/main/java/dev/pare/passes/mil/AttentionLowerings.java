@@ -320,7 +320,7 @@ final class AttentionLowerings {
         return !r.isAbsent() && (r.hasUses() || r.graph().isOutput(r));
     }
 
-    private static void requireFloat32(OnnxOp op, int... inputs) {
+    static void requireFloat32(OnnxOp op, int... inputs) {
         for (int i : inputs) {
             if (op.present(i) && op.type(i).dtype() != DType.FLOAT32) {
                 throw op.fail("input " + i + " is " + op.type(i).dtype().shortName() + "; the lowering is for float32 (checked against ONNX Runtime so)");

@@ -89,13 +89,13 @@ class ConvertToMilTest {
                   %t: f32[1,2] = onnx.TopK(%r, %k) @topk_7
                   %n1: i64[1,3] = onnx.NonMaxSuppression(%b, %x) @nms_1
                   %n2: i64[1,3] = onnx.NonMaxSuppression(%b, %x) @nms_2
-                  %q: f32[1,4] = onnx.com.microsoft.MatMulNBits(%x) @gelu
+                  %q: f32[1,4] = onnx.com.microsoft.MoE(%x) @gelu
                   return %t, %n1, %n2, %q
                 }
                 """;
         PassFailure f = tester(13).assertFails(ir);
         assertEquals("convert_to_mil: no MIL lowering for 3 op types: NonMaxSuppression (nms_1, nms_2), TopK (topk_7), "
-                + "com.microsoft.MatMulNBits (gelu); com.microsoft ops are ONNX Runtime's fusions, made by its graph optimizations, transformers "
+                + "com.microsoft.MoE (gelu); com.microsoft ops are ONNX Runtime's fusions, made by its graph optimizations, transformers "
                 + "optimizer or GenAI model builder: convert the model as exported before them, e.g. torch.onnx.export's output", f.getMessage());
         assertEquals("MIL001", f.code());
     }
