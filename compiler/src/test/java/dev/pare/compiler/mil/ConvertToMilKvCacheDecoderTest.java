@@ -78,6 +78,54 @@ class ConvertToMilKvCacheDecoderTest {
         }
     }
 
+    /**
+     * The same decoder in the form ONNX Runtime's GenAI builder writes (MatMulNBits,
+     * GroupQueryAttention with rotary, SkipSimplifiedLayerNormalization): converted for iOS 18
+     * (4-bit blockwise weights), a prompt and decode steps against ONNX Runtime.
+     */
+    @Test
+    void genaiBuilderFormWithInt4WeightsMatchesOnnxRuntime() throws Exception {
+        Path onnx = OnnxGraphBuilder.write(FusedDecoderModel.build(2), tmp.resolve("tiny_genai_int4.onnx"));
+        int[][] cases = {{1, 5, 0}, {1, 1, 5}, {2, 1, 7}, {1, 3, 4}};
+        for (int[] c : cases) {
+            int batch = c[0];
+            int seq = c[1];
+            int past = c[2];
+            String name = "genai_b" + batch + "_s" + seq + "_p" + past;
+            List<String> shapes = new ArrayList<>(List.of("input_ids:" + batch + "," + seq, "attention_mask:" + batch + "," + (past + seq)));
+            for (int l = 0; l < FusedDecoderModel.LAYERS; l++) {
+                String dims = batch + "," + FusedDecoderModel.KV_HEADS + "," + past + "," + FusedDecoderModel.HEAD_DIM;
+                shapes.add(KvCacheDecoderModel.pastKey(l) + ":" + dims);
+                shapes.add(KvCacheDecoderModel.pastValue(l) + ":" + dims);
+            }
+            Model m = ConvertedVsOrt.convert(onnx, shapes, tmp.resolve(name + ".mlpackage"), "ios18");
+            Map<String, Long> ops = new java.util.TreeMap<>();
+            for (dev.pare.ir.Node node : m.graph().allNodes()) if (!node.op().equals("mil.const")) ops.merge(node.op(), 1L, Long::sum);
+            System.out.println(name + ": " + ops);
+            assertEquals(15L, ops.get("mil.constexpr_blockwise_shift_scale"), "the 4-bit weights stay compressed: " + ops);
+            for (long seed = 1; seed <= 2; seed++) {
+                SplittableRandom r = new SplittableRandom(seed);
+                Map<String, Tensor> in = new LinkedHashMap<>();
+                long[] ids = new long[batch * seq];
+                for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt(FusedDecoderModel.VOCAB);
+                long[] mask = new long[batch * (past + seq)];
+                java.util.Arrays.fill(mask, 1); // GroupQueryAttention's lowering: rows without padding
+                in.put("input_ids", Tensor.ofLongs(new long[] {batch, seq}, ids));
+                in.put("attention_mask", Tensor.ofLongs(new long[] {batch, past + seq}, mask));
+                long[] kv = {batch, FusedDecoderModel.KV_HEADS, past, FusedDecoderModel.HEAD_DIM};
+                int n = batch * FusedDecoderModel.KV_HEADS * past * FusedDecoderModel.HEAD_DIM;
+                for (int l = 0; l < FusedDecoderModel.LAYERS; l++) {
+                    in.put(KvCacheDecoderModel.pastKey(l), Tensor.ofFloats(kv, uniform(n, seed * 10 + 2 * l, -2, 2)));
+                    in.put(KvCacheDecoderModel.pastValue(l), Tensor.ofFloats(kv, uniform(n, seed * 10 + 2 * l + 1, -2, 2)));
+                }
+                Map<String, Double> errors = ConvertedVsOrt.relativeErrors(onnx, m, in);
+                System.out.println(name + " seed " + seed + ": max |ort - mil| / max |ort| per output " + errors);
+                assertEquals(1 + 2 * FusedDecoderModel.LAYERS, errors.size(), errors.toString());
+                errors.forEach((out, e) -> assertTrue(e <= 1e-5, name + ": " + out + " relative error " + e));
+            }
+        }
+    }
+
     @Test
     void prefillWithoutPastMatchesOnnxRuntime() throws Exception {
         check("prefill", 1, 5, 0, new int[] {0});
