@@ -87,6 +87,44 @@ final class ConvertedVsOrt {
         return worst;
     }
 
+    /**
+     * Runs both; asserts equal output names and shapes and returns, per output, the relative error
+     * max |ort - mil| / max |ort| (0 when both are all zeros).
+     */
+    static Map<String, Double> relativeErrors(Path onnx, Model converted, Map<String, Tensor> inputs) throws Exception {
+        Map<String, Tensor> expected = OrtRunner.runUnoptimized(onnx, inputs);
+        // the package's features may be renamed (past_key_values.0.key -> past_key_values_0_key); the
+        // ONNX names are in their metadata
+        Map<String, TensorData> in = new LinkedHashMap<>();
+        for (dev.pare.ir.Value v : converted.graph().inputs()) {
+            Tensor t = inputs.get(v.metadata().getOrDefault(dev.pare.compiler.coreml.CoreMlKeys.ORIGINAL_NAME, v.name()));
+            if (t == null) throw new AssertionError("no input for " + v.name() + " in " + inputs.keySet());
+            in.put(v.name(), toData(t));
+        }
+        Map<String, TensorData> run = new MilInterpreter(converted.graph()).run(in);
+        Map<String, TensorData> actual = new LinkedHashMap<>();
+        for (dev.pare.ir.Value v : converted.graph().outputs()) {
+            actual.put(v.metadata().getOrDefault(dev.pare.compiler.coreml.CoreMlKeys.ORIGINAL_NAME, v.name()), run.get(v.name()));
+        }
+        Map<String, Double> errors = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : expected.entrySet()) {
+            TensorData a = actual.get(e.getKey());
+            if (a == null) throw new AssertionError("no output " + e.getKey() + " in " + actual.keySet());
+            MilTensor t = MilTensor.of(a);
+            assertArrayEquals(e.getValue().shape(), Arrays.stream(t.shape()).asLongStream().toArray(), e.getKey() + " shape");
+            float[] x = e.getValue().floats() != null ? e.getValue().floats() : toFloats(e.getValue().longs());
+            float[] y = t.toFloats();
+            double diff = 0;
+            double max = 0;
+            for (int i = 0; i < x.length; i++) {
+                diff = Math.max(diff, Math.abs((double) x[i] - y[i]));
+                max = Math.max(max, Math.abs(x[i]));
+            }
+            errors.put(e.getKey(), diff == 0 ? 0 : diff / max);
+        }
+        return errors;
+    }
+
     static Tensor floats(long[] shape, float... v) { return Tensor.ofFloats(shape, v); }
 
     static Tensor longs(long[] shape, long... v) { return Tensor.ofLongs(shape, v); }

@@ -294,7 +294,7 @@ final class ContribLowerings {
     }
 
     /** x[..., from:to] of a [.., .., .., h] tensor. */
-    private static Value lastAxisSlice(OnnxOp op, Value x, long[] shape, long from, long to, String hint) {
+    static Value lastAxisSlice(OnnxOp op, Value x, long[] shape, long from, long to, String hint) {
         int rank = shape.length;
         long[] begin = new long[rank];
         long[] end = shape.clone();
@@ -306,7 +306,7 @@ final class ContribLowerings {
     }
 
     /** (x1, x2) → (x1·cos − x2·sin, x2·cos + x1·sin) on the first {@code rotary} values of the last axis. */
-    private static Value rotateHalves(OnnxOp op, Value x, long[] shape, long rotary, Value cos, Value sin) {
+    static Value rotateHalves(OnnxOp op, Value x, long[] shape, long rotary, Value cos, Value sin) {
         Value x1 = lastAxisSlice(op, x, shape, 0, rotary / 2, "x1");
         Value x2 = lastAxisSlice(op, x, shape, rotary / 2, rotary, "x2");
         Value first = op.e.op("sub", op.e.tmp("first"), "x", op.e.op("mul", op.e.tmp("x1_cos"), "x", x1, "y", cos),
@@ -317,7 +317,7 @@ final class ContribLowerings {
     }
 
     /** Each pair (x[2k], x[2k+1]) of the first {@code rotary} values rotated by cos[k], sin[k]; the pairs as a trailing axis of 2. */
-    private static Value rotatePairs(OnnxOp op, Value x, long[] shape, long rotary, Value cos, Value sin) {
+    static Value rotatePairs(OnnxOp op, Value x, long[] shape, long rotary, Value cos, Value sin) {
         int rank = shape.length;
         Value part = rotary == shape[rank - 1] ? x : lastAxisSlice(op, x, shape, 0, rotary, "rotary_part");
         long[] pairs = java.util.Arrays.copyOf(shape, rank + 1);

@@ -105,6 +105,8 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
         RecurrentLowerings.register(LOWERINGS);
         QuantizedLowerings.register(LOWERINGS);
         ScatterNd.register(LOWERINGS);
+        AttentionLowerings.register(LOWERINGS);
+        MatMulNBitsLowering.register(LOWERINGS);
         ContribLowerings.register(LOWERINGS);
     }
 
@@ -259,7 +261,7 @@ public final class ConvertToMil implements PassProvider<ConvertToMil.Options> {
             // a few node names per type: one line must still show every type (a transformer repeats an op hundreds of times)
             missing.forEach((type, names) -> parts.add(type + " (" + String.join(", ", names.subList(0, Math.min(names.size(), NAMES_SHOWN)))
                     + (names.size() > NAMES_SHOWN ? " and " + (names.size() - NAMES_SHOWN) + " more" : "") + ")"));
-            // ONNX Runtime's fused ops (GroupQueryAttention, MultiHeadAttention, ...) exist only after its optimizers ran:
+            // ONNX Runtime's fused ops (Attention, MoE, ...) exist only after its optimizers ran:
             // the model as exported before them is made of standard ops, which is the smallest fix a user has
             boolean fused = missing.keySet().stream().anyMatch(t -> t.startsWith("com.microsoft."));
             throw new PassFailure(PassesCode.MIL001, "convert_to_mil: no MIL lowering for " + missing.size() + " op type"

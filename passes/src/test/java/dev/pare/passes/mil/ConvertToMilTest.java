@@ -89,13 +89,13 @@ class ConvertToMilTest {
                   %t: f32[1,2] = onnx.TopK(%r, %k) @topk_7
                   %n1: i64[1,3] = onnx.NonMaxSuppression(%b, %x) @nms_1
                   %n2: i64[1,3] = onnx.NonMaxSuppression(%b, %x) @nms_2
-                  %q: f32[1,4] = onnx.com.microsoft.MultiHeadAttention(%x) @gelu
+                  %q: f32[1,4] = onnx.com.microsoft.MoE(%x) @gelu
                   return %t, %n1, %n2, %q
                 }
                 """;
         PassFailure f = tester(13).assertFails(ir);
         assertEquals("convert_to_mil: no MIL lowering for 3 op types: NonMaxSuppression (nms_1, nms_2), TopK (topk_7), "
-                + "com.microsoft.MultiHeadAttention (gelu); com.microsoft ops are ONNX Runtime's fusions, made by its graph optimizations, transformers "
+                + "com.microsoft.MoE (gelu); com.microsoft ops are ONNX Runtime's fusions, made by its graph optimizations, transformers "
                 + "optimizer or GenAI model builder: convert the model as exported before them, e.g. torch.onnx.export's output", f.getMessage());
         assertEquals("MIL001", f.code());
     }
@@ -104,17 +104,17 @@ class ConvertToMilTest {
     void unsupportedOpsNameAtMostThreeNodesPerTypeSoThatEveryTypeFitsTheLine() {
         String ir = """
                 graph g(%x: f32[1,4]) {
-                  %a: f32[1,4] = onnx.com.microsoft.GroupQueryAttention(%x) @g1
-                  %b: f32[1,4] = onnx.com.microsoft.GroupQueryAttention(%a) @g2
-                  %c: f32[1,4] = onnx.com.microsoft.GroupQueryAttention(%b) @g3
-                  %d: f32[1,4] = onnx.com.microsoft.GroupQueryAttention(%c) @g4
-                  %e: f32[1,4] = onnx.com.microsoft.GroupQueryAttention(%d) @g5
+                  %a: f32[1,4] = onnx.com.microsoft.Attention(%x) @g1
+                  %b: f32[1,4] = onnx.com.microsoft.Attention(%a) @g2
+                  %c: f32[1,4] = onnx.com.microsoft.Attention(%b) @g3
+                  %d: f32[1,4] = onnx.com.microsoft.Attention(%c) @g4
+                  %e: f32[1,4] = onnx.com.microsoft.Attention(%d) @g5
                   %t: f32[1,4] = onnx.Det(%e) @det
                   return %t
                 }
                 """;
         PassFailure f = tester(13).assertFails(ir);
-        assertEquals("convert_to_mil: no MIL lowering for 2 op types: Det (det), com.microsoft.GroupQueryAttention (g1, g2, g3 and 2 more); "
+        assertEquals("convert_to_mil: no MIL lowering for 2 op types: Det (det), com.microsoft.Attention (g1, g2, g3 and 2 more); "
                 + "com.microsoft ops are ONNX Runtime's fusions, made by its graph optimizations, transformers optimizer or GenAI model builder: "
                 + "convert the model as exported before them, e.g. torch.onnx.export's output", f.getMessage());
     }
