@@ -165,6 +165,15 @@ final class GroupKMeans {
      * splits tie to within rounding. They only seed Lloyd iterations.
      */
     static int[] seedStarts(double[] x, double[] w, int k, int runs) {
+        return seedStarts(x, w, k, runs, true);
+    }
+
+    /**
+     * {@link #seedStarts(double[], double[], int, int)} with the run DP filling only the cells the
+     * splits can depend on ({@code bounded}, the full DP where that cannot be shown to give the
+     * same splits) or every cell (the DP before the bounded one; for tests and measurements).
+     */
+    static int[] seedStarts(double[] x, double[] w, int k, int runs, boolean bounded) {
         int m = x.length;
         double total = 0;
         double moment = 0;
@@ -191,12 +200,29 @@ final class GroupKMeans {
             for (int c = 0; c < k; c++) starts[c] = c < nb ? runStart[c] : runStart[nb - 1] + (c - nb + 1);
             return starts;
         }
-        int[] onRuns = new RunDp(pw, p1, p2, nb).optimalStarts(k);
+        RunDp dp = new RunDp(pw, p1, p2, nb);
+        int[] onRuns = bounded ? dp.optimalStarts(k) : dp.optimalStarts(k, false);
         for (int c = 0; c < k; c++) starts[c] = runStart[onRuns[c]];
         return starts;
     }
 
-    /** The exact DP of {@link KMeans1D#optimalStarts} with segment costs from plain double prefix sums. */
+    /**
+     * The exact DP of {@link KMeans1D#optimalStarts} with segment costs from plain double prefix sums.
+     *
+     * <p>Only cells the final splits can depend on are filled. The backtrack from the last cell
+     * reads layer c at {@code need[c] = opt[c+1][need[c+1]] - 1} and above, and the split opt[c][i]
+     * never decreases in c or i (the Knuth bounds the sweeps already use), so once a layer c is
+     * solved, {@code need[c'] ≥ opt[c][need[c'+1]] - 1} for every later layer c': a sweep layer is
+     * filled only from that bound up (layer 14 of a 153-run channel fills 6 of its 138 cells on
+     * average). A cell is known to equal the full DP's when its split candidates lie in cells of the
+     * layer below that are known to (checked as the sweep goes); if the last cell's are not, the DP
+     * runs again on every cell ({@link #optimalStarts(int, boolean)} with {@code bounded} false).
+     * One difference is not checked: each layer's first cell and the last layer's cell, which have
+     * no split of the layer below for their index, start their scan at that layer's split for the
+     * index before (Knuth's bound again) instead of at the layer's first index; that gives the same
+     * split unless rounding breaks the bound the other cells already rely on
+     * ({@code GroupKMeansTest} compares both DPs, README "Grouped and per-channel k-means").
+     */
     private static final class RunDp {
         private final double[] pw;
         private final double[] p1;
@@ -207,6 +233,9 @@ final class GroupKMeans {
         private int[][] back;
         private int layer;
         private int previousHi; // the last value index the previous layer was solved for
+        private int previousLo; // the first value index the previous layer was solved for
+        private int previousExact; // the previous layer's cells from here up are the full DP's
+        private boolean bounded; // fill only the cells the backtrack can read (else every cell)
 
         RunDp(double[] pw, double[] p1, double[] p2, int m) {
             this.pw = pw;
@@ -222,20 +251,45 @@ final class GroupKMeans {
         }
 
         int[] optimalStarts(int k) {
+            int[] starts = optimalStarts(k, true);
+            return starts != null ? starts : optimalStarts(k, false);
+        }
+
+        /** The k starts, or null when {@code bounded} and the last cell could not be shown to be the full DP's. */
+        int[] optimalStarts(int k, boolean bounded) {
+            this.bounded = bounded;
             prev = new double[m];
             cur = new double[m];
             back = new int[k][];
+            int[] need = new int[k]; // a lower bound of the lowest cell of each layer the backtrack reads
+            for (int c = 0; c < k; c++) need[c] = c;
             for (int i = 0; i < m; i++) prev[i] = cost(0, i);
+            previousLo = 0;
+            previousExact = 0;
             for (int c = 1; c < k; c++) {
                 layer = c;
                 back[c] = new int[m];
-                int iLo = c == k - 1 ? m - 1 : c;
                 int iHi = c == k - 1 ? m - 1 : m - 1 - (k - 1 - c);
-                // sweep once a layer's Knuth window, about m / (2c(c+1)) splits, is shorter than the
-                // few candidates a divide-and-conquer node scans
-                if (c >= 2 && 6 * c * (c + 1) >= m) sweep(iLo, iHi);
-                else solve(iLo, iHi, c, iHi);
+                int exact;
+                int iLo;
+                if (c == k - 1) {
+                    iLo = m - 1;
+                    exact = bounded && c >= 2 ? lastCell(iHi) : fullLastCell(iHi);
+                    if (exact > iLo) return null;
+                } else if (c >= 2 && 6 * c * (c + 1) >= m) {
+                    // sweep once a layer's Knuth window, about m / (2c(c+1)) splits, is shorter than the
+                    // few candidates a divide-and-conquer node scans
+                    iLo = bounded ? Math.max(c, need[c]) : c;
+                    exact = sweep(iLo, iHi);
+                } else {
+                    iLo = c;
+                    solve(iLo, iHi, c, iHi);
+                    exact = iLo; // every cell, from cells that were all filled
+                }
+                if (bounded) tightenNeeds(need, c, iHi, exact, k);
                 previousHi = iHi;
+                previousLo = iLo;
+                previousExact = exact;
                 double[] t = prev;
                 prev = cur;
                 cur = t;
@@ -251,20 +305,73 @@ final class GroupKMeans {
         }
 
         /**
-         * Fills the layer from its last value index down: the split for i lies between the previous
-         * layer's split for i and this layer's split for i + 1 (Knuth's bounds), a short scan
-         * without recursion once the layers' clusters are short.
+         * Raises the bounds of the later layers from layer c's splits: the backtrack reads layer
+         * c' from {@code opt[c'+1][need[c'+1]] - 1 ≥ opt[c][min(need[c'+1], iHi)] - 1} up, as far
+         * as layer c's cells there are the full DP's.
          */
-        private void sweep(int iLo, int iHi) {
+        private void tightenNeeds(int[] need, int c, int iHi, int exact, int k) {
+            int[] here = back[c];
+            int from = m - 1; // the last layer reads only its last cell
+            for (int later = k - 2; later > c; later--) {
+                int at = Math.min(from, iHi);
+                if (at < exact) break;
+                from = Math.max(need[later], here[at] - 1);
+                need[later] = from;
+            }
+        }
+
+        /** The last layer's one cell as the full DP fills it: its split from the layer's first index. */
+        private int fullLastCell(int i) {
+            back[layer][i] = bestSplit(layer, i, i);
+            return i;
+        }
+
+        /**
+         * The last layer's one cell, its split from the previous layer's split for the index before
+         * (opt[k-1][m-1] ≥ opt[k-2][m-1] ≥ opt[k-2][m-2]); returns i when that split and every
+         * candidate's cell below are the full DP's, else i + 1.
+         */
+        private int lastCell(int i) {
+            int from = Math.max(layer, back[layer - 1][i - 1]);
+            if (i - 1 < previousExact || from - 1 < previousExact) return i + 1;
+            back[layer][i] = bestSplit(from, i, i);
+            return i;
+        }
+
+        /**
+         * Fills the layer from its last value index down to {@code iLo}: the split for i lies
+         * between the previous layer's split for i and this layer's split for i + 1 (Knuth's
+         * bounds), a short scan without recursion once the layers' clusters are short. Candidates
+         * stop above the previous layer's first filled cell. Returns the lowest index from which
+         * up every cell is the full DP's (iHi + 1 if none): its candidates' cells, and the
+         * previous layer's split that bounds them, were the full DP's.
+         */
+        private int sweep(int iLo, int iHi) {
             int[] below = back[layer - 1];
             int[] here = back[layer];
             int upper = iHi;
+            int exact = iHi + 1;
+            int lowestStart = Math.max(layer, previousLo + 1);
             for (int i = iHi; i >= iLo; i--) {
-                int from = i <= previousHi ? Math.max(layer, below[i]) : layer;
+                int from;
+                if (i <= previousHi) {
+                    int fullFrom = Math.max(layer, below[i]);
+                    from = Math.max(lowestStart, fullFrom);
+                    if (exact == i + 1 && i >= previousExact && fullFrom - 1 >= previousExact) exact = i;
+                } else if (bounded) {
+                    // the layer's first cell: the previous layer has no split for i, but
+                    // opt[c][i] ≥ opt[c-1][i] ≥ opt[c-1][i-1]
+                    int fullFrom = Math.max(layer, below[i - 1]);
+                    from = Math.max(lowestStart, fullFrom);
+                    if (i - 1 >= previousExact && fullFrom - 1 >= previousExact) exact = i;
+                } else {
+                    from = layer;
+                }
                 int bestJ = bestSplit(from, Math.min(upper, i), i);
                 here[i] = bestJ;
                 upper = bestJ;
             }
+            return bounded ? exact : iLo;
         }
 
         /**

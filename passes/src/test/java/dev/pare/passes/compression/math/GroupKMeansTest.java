@@ -88,6 +88,63 @@ class GroupKMeansTest {
     }
 
     @Test
+    void theRunDpFillingOnlyTheCellsTheSplitsNeedSplitsAsTheDpFillingEveryCellDoes() {
+        // seeded Gaussian groups (1 % outliers) of per-channel and grouped sizes, k from 2 to 64,
+        // and groups whose run costs tie exactly (evenly spaced integers, a symmetric two-level
+        // density), where a bound that cut off a tied split further left would show
+        int trials = 0;
+        for (int n : new int[] {768, 3072, 11_008, 49_152}) {
+            for (int k : new int[] {2, 3, 8, 16, 32, 64}) {
+                for (int shape = 0; shape < 4; shape++) {
+                    float[] w = switch (shape) {
+                        case 0 -> weights(n, 17L * n + k, true);
+                        case 1 -> weights(n, 19L * n + k, false);
+                        case 2 -> evenlySpaced(n);
+                        default -> symmetricTwoLevel(n);
+                    };
+                    KMeans1D.WeightedValues d = GroupKMeans.distinct(w, n);
+                    int runs = GroupKMeans.seedRuns(n, k);
+                    if (d.size() <= runs) continue;
+                    trials++;
+                    assertArrayEquals(GroupKMeans.seedStarts(d.values(), d.weights(), k, runs, false),
+                            GroupKMeans.seedStarts(d.values(), d.weights(), k, runs, true), "shape " + shape + " n " + n + " k " + k);
+                }
+            }
+        }
+        assertTrue(trials >= 80, "trials " + trials);
+    }
+
+    /** 0, 1, …, n−1 in a shuffled order: every run equally long, so many splits cost the same. */
+    private static float[] evenlySpaced(int n) {
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) w[i] = i;
+        SplittableRandom r = new SplittableRandom(n);
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            float t = w[i];
+            w[i] = w[j];
+            w[j] = t;
+        }
+        return w;
+    }
+
+    /** Integers −n/4 … n/4 − 1 twice each in the middle half, once each in the tails: mirror-symmetric ties. */
+    private static float[] symmetricTwoLevel(int n) {
+        float[] w = new float[n];
+        int quarter = n / 4;
+        int at = 0;
+        for (int v = -quarter / 2; v < quarter / 2; v++) {
+            w[at++] = v;
+            w[at++] = v;
+        }
+        for (int v = 1; at < n; v++) {
+            w[at++] = quarter / 2 + v;
+            if (at < n) w[at++] = -quarter / 2 - v;
+        }
+        return w;
+    }
+
+    @Test
     void compandedRunsGiveDenserStretchesRunsInProportionToTheCubeRootOfTheirDensity() {
         // 600 values 1 apart of weight 8, then 600 values 1 apart of weight 1: a value of the first
         // stretch is cbrt(8) = 2 times as long, so it gets twice the runs (200 and 100 of 300)
