@@ -186,11 +186,11 @@ class ConvSummationVsOrtTest {
         n.addAttribute(intsAttr("dilations", oneD ? new long[] {c.dw()} : new long[] {c.dh(), c.dw()}));
         n.addAttribute(intsAttr("pads", oneD ? new long[] {c.padLeft(), c.padRight()} : new long[] {c.padTop(), c.padLeft(), c.padBottom(), c.padRight()}));
         n.addAttribute(AttributeProto.newBuilder().setName("group").setType(AttributeType.INT).setI(c.groups()));
-        GraphProto.Builder g = GraphProto.newBuilder().setName("g").addNode(n).addInput(info("x", in.xShape()))
+        GraphProto.Builder g = GraphProto.newBuilder().setName("g").addNode(n).addInput(MilLayersVsOrtTest.info("x", in.xShape()))
                 .addOutput(ValueInfoProto.newBuilder().setName("y").setType(TypeProto.newBuilder().setTensorType(
                         TypeProto.Tensor.newBuilder().setElemType(1))))
-                .addInitializer(initializer("w", in.wShape(), in.w()));
-        if (in.b() != null) g.addInitializer(initializer("b", new long[] {c.cout()}, in.b()));
+                .addInitializer(MilLayersVsOrtTest.initializer("w", in.wShape(), in.w()));
+        if (in.b() != null) g.addInitializer(MilLayersVsOrtTest.initializer("b", new long[] {c.cout()}, in.b()));
         ModelProto m = ModelProto.newBuilder().setIrVersion(8).setProducerName("pare-test")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(g).build();
         Path file = dir.resolve("conv" + System.nanoTime() + ".onnx");
@@ -215,21 +215,6 @@ class ConvSummationVsOrtTest {
         AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
         for (long x : v) a.addInts(x);
         return a.build();
-    }
-
-    private static TensorProto initializer(String name, long[] shape, float[] v) {
-        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (float x : v) b.putFloat(x);
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(1).setRawData(ByteString.copyFrom(b.array()));
-        for (long d : shape) t.addDims(d);
-        return t.build();
-    }
-
-    private static ValueInfoProto info(String name, long[] shape) {
-        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
-        for (long d : shape) s.addDimBuilder().setDimValue(d);
-        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(1).setShape(s))).build();
     }
 
     // ---- the interpreter -------------------------------------------------------------------------

@@ -63,7 +63,8 @@ class MilLayersVsOrtTest {
         return AttributeProto.newBuilder().setName(name).setType(AttributeType.INT).setI(v).build();
     }
 
-    private static TensorProto initializer(String name, long[] shape, float[] v) {
+    /** A float32 initializer; also used by {@link ConvSummationVsOrtTest}. */
+    static TensorProto initializer(String name, long[] shape, float[] v) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float x : v) b.putFloat(x);
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(1).setRawData(ByteString.copyFrom(b.array()));
@@ -71,7 +72,7 @@ class MilLayersVsOrtTest {
         return t.build();
     }
 
-    private static ValueInfoProto info(String name, long[] shape) {
+    static ValueInfoProto info(String name, long[] shape) {
         TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
         for (long d : shape) s.addDimBuilder().setDimValue(d);
         return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
