@@ -1,8 +1,11 @@
 package dev.pare.passes.mil;
 
 import dev.pare.ir.DType;
+import dev.pare.ir.Dim;
 import dev.pare.ir.TensorData;
+import dev.pare.ir.TensorType;
 import dev.pare.ir.Value;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -39,8 +42,8 @@ final class MatMulNBitsLowering {
         if (k % block != 0) throw op.fail("K " + k + " is not a multiple of block_size " + block + " (a partial last block has no lowering)");
         if (op.present(4)) throw op.fail("input 4 (g_idx) has no lowering");
         AttentionLowerings.requireFloat32(op, 0, 2, 5);
-        List<dev.pare.ir.Dim> a = op.dims(0);
-        if (a.isEmpty() || !(a.get(a.size() - 1) instanceof dev.pare.ir.Dim.Fixed last) || last.size() != k) {
+        List<Dim> a = op.dims(0);
+        if (a.isEmpty() || !(a.get(a.size() - 1) instanceof Dim.Fixed last) || last.size() != k) {
             throw op.fail("A " + op.type(0) + " must have K = " + k + " as its last dimension");
         }
         Value bRaw = op.raw(1);
@@ -61,13 +64,13 @@ final class MatMulNBitsLowering {
                 throw op.fail("zero_points must be a uint8 constant (float zero points have no lowering), got " + zp.tensorType());
             }
             long rowBytes = (blocks * bits + 7) / 8;
-            java.nio.ByteBuffer zb = zp.data().bytes();
+            ByteBuffer zb = zp.data().bytes();
             if (zb.remaining() != n * rowBytes) throw op.fail("zero_points " + zp.tensorType() + " must hold " + (n * rowBytes) + " bytes");
             for (int r = 0; r < n; r++) {
                 for (int j = 0; j < blocks; j++) zeroPoints[(int) (r * blocks + j)] = code(zb, r * rowBytes, j, bits);
             }
         }
-        java.nio.ByteBuffer bb = bRaw.data().bytes();
+        ByteBuffer bb = bRaw.data().bytes();
         DType codeType = bits == 4 ? DType.UINT4 : DType.UINT8;
         byte[] codes = new byte[(int) codeType.byteSize(n * k)];
         byte[] zpCodes = new byte[(int) codeType.byteSize(n * blocks)];
@@ -77,17 +80,17 @@ final class MatMulNBitsLowering {
         }
         float[] scale = new float[scales.length];
         for (int i = 0; i < scale.length; i++) scale[i] = (float) scales[i];
-        Value data = op.e.constant(op.e.tmp("weight_codes"), TensorData.of(dev.pare.ir.TensorType.of(codeType, new long[] {n, k}), codes));
+        Value data = op.e.constant(op.e.tmp("weight_codes"), TensorData.of(TensorType.of(codeType, new long[] {n, k}), codes));
         Value scaleValue = op.e.constant(op.e.tmp("weight_scales"), TensorData.ofFloats(new long[] {n, blocks}, scale));
-        Value zpValue = op.e.constant(op.e.tmp("weight_zero_points"), TensorData.of(dev.pare.ir.TensorType.of(codeType, new long[] {n, blocks}), zpCodes));
-        Value weight = op.e.pareOp("affine_dequantize", op.e.tmp("weight"), dev.pare.ir.TensorType.of(DType.FLOAT32, new long[] {n, k}),
+        Value zpValue = op.e.constant(op.e.tmp("weight_zero_points"), TensorData.of(TensorType.of(codeType, new long[] {n, blocks}), zpCodes));
+        Value weight = op.e.pareOp("affine_dequantize", op.e.tmp("weight"), TensorType.of(DType.FLOAT32, new long[] {n, k}),
                 data, scaleValue, zpValue);
         if (op.present(5) && !Arrays.equals(op.staticShape(5), new long[] {n})) throw op.fail("bias " + op.type(5) + " must be [" + n + "]");
         return OnnxOp.one(op.e.op("linear", op.e.out(0), "x", op.in(0), "weight", weight, "bias", op.present(5) ? op.in(5) : null));
     }
 
     /** Code {@code i} (of {@code bits} bits, packed LSB-first) of the bytes from {@code offset}. */
-    private static long code(java.nio.ByteBuffer b, long offset, long i, long bits) {
+    private static long code(ByteBuffer b, long offset, long i, long bits) {
         int v = b.get((int) (offset + i * bits / 8)) & 0xFF;
         return bits == 8 ? v : (v >> (4 * (i % 2))) & 0xF;
     }
